@@ -1,0 +1,87 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
+import type { Batch } from '../spool/types.ts';
+import { describeHttpError, parseRetryAfter } from './http-errors.ts';
+import type { SendOptions, SendResult, Transport } from './types.ts';
+
+const gzip = promisify(gzipCallback);
+
+export interface HttpsTransportOptions {
+  /** Worker base URL, e.g. `https://edgewatch.example.com`; batches go to `${url}/v1/ingest`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <deviceToken>`. */
+  deviceToken: string;
+  /** Added to every batch so the Worker can show which agent sent it. */
+  agent?: { version: string; hostname?: string };
+  /** Per-request timeout, default 15 000 ms. */
+  timeoutMs?: number;
+}
+
+/** Ships batches as gzip-compressed JSON with `POST /v1/ingest`, using the global `fetch`. */
+export function createHttpsTransport(options: HttpsTransportOptions): Transport {
+  const endpoint = new URL('v1/ingest', options.url.endsWith('/') ? options.url : `${options.url}/`);
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const headers = {
+    authorization: `Bearer ${options.deviceToken}`,
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+    'user-agent': `edgewatch-agent/${options.agent?.version ?? 'unknown'}`,
+  };
+
+  return {
+    name: 'https',
+    // HTTP needs no session; fetch keeps connections alive between sends on its own.
+    async connect() {},
+    async close() {},
+
+    async send(batch: Batch, sendOptions: SendOptions = {}): Promise<SendResult> {
+      const payload: IngestBatch = { batchId: batch.batchId, samples: [...batch.samples] };
+      if (options.agent) payload.agent = options.agent;
+      const body = await gzip(JSON.stringify(payload));
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = sendOptions.signal ? AbortSignal.any([timeout, sendOptions.signal]) : timeout;
+
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(endpoint, { method: 'POST', headers, body, signal });
+        text = await res.text();
+      } catch (err) {
+        return { kind: 'retryable', reason: networkReason(err, timeout.aborted, timeoutMs) };
+      }
+
+      if (res.ok) {
+        const ack = parseAck(text);
+        if (ack?.batchId === batch.batchId) return { kind: 'ok', ack };
+        // A 2xx without our ack came from something other than the Worker (portal, proxy).
+        return { kind: 'retryable', status: res.status, reason: `${res.status} response is not an ack for ${batch.batchId}` };
+      }
+      const { reason, code } = describeHttpError(res.status, res.statusText, text);
+      if (res.status >= 500 || res.status === 408 || res.status === 429) {
+        return { kind: 'retryable', status: res.status, reason, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
+      }
+      return { kind: 'permanent', status: res.status, reason, ...(code ? { code } : {}) };
+    },
+  };
+}
+
+function parseAck(text: string): IngestAck | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<IngestAck>;
+    if (typeof v.batchId === 'string' && typeof v.accepted === 'number' && typeof v.duplicate === 'boolean') {
+      return { batchId: v.batchId, accepted: v.accepted, duplicate: v.duplicate };
+    }
+  } catch {
+    // Falls through: not an ack.
+  }
+  return undefined;
+}
+
+function networkReason(err: unknown, timedOut: boolean, timeoutMs: number): string {
+  if (timedOut) return `no response within ${timeoutMs} ms`;
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  // fetch wraps the socket error ("fetch failed"); the cause says what happened (ECONNREFUSED …).
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause ? `${e.message} (${cause})` : e.message;
+}

@@ -1,0 +1,5 @@
+/** Every D1 table, for drizzle and drizzle-kit. Wire types live in ./wire. */
+export * from './tables/tenancy.ts';
+export * from './tables/devices.ts';
+export * from './tables/telemetry.ts';
+export * from './tables/events.ts';

@@ -1,0 +1,63 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { organisations } from './tenancy.ts';
+
+export const sites = sqliteTable(
+  'sites',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('sites_org_idx').on(t.orgId)],
+);
+
+export const deviceKinds = ['host', 'gateway'] as const;
+export type DeviceKind = (typeof deviceKinds)[number];
+
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    siteId: text('site_id').references(() => sites.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: deviceKinds }).notNull(),
+    /** SHA-256 of the device secret. */
+    tokenHash: text('token_hash').notNull(),
+    tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
+    agentVersion: text('agent_version'),
+    lastSeenAt: integer('last_seen_at'),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('devices_token_hash_uq').on(t.tokenHash),
+    index('devices_org_idx').on(t.orgId, t.name),
+  ],
+);
+
+export const enrollmentTokens = sqliteTable(
+  'enrollment_tokens',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    siteId: text('site_id').references(() => sites.id, { onDelete: 'set null' }),
+    tokenHash: text('token_hash').notNull(),
+    /** Devices enrolled with it get this kind. */
+    kind: text('kind', { enum: deviceKinds }).notNull(),
+    /** `null` means unlimited uses until it expires or is revoked. */
+    maxUses: integer('max_uses'),
+    uses: integer('uses').notNull().default(0),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('enrollment_tokens_hash_uq').on(t.tokenHash), index('enrollment_tokens_org_idx').on(t.orgId)],
+);

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * Stream protocol v1 wire types, shared by the ChannelHub, the dashboard and API clients.
+ * The contract is written up in docs/stream-protocol.md.
+ */
+
+export const STREAM_PROTOCOL_VERSION = 1;
+
+/** One sample as published by a DeviceHub and delivered in data frames. */
+export interface StreamSample {
+  subject: string;
+  seriesId: string;
+  deviceId: string;
+  metric: string;
+  labels: Record<string, string>;
+  ts: number;
+  value: number;
+}
+
+/** Limits a connection works within; also sent in `welcome` so clients need not hard-code them. */
+export const STREAM_LIMITS = {
+  /** Largest client frame, in bytes of UTF-8. */
+  maxFrameBytes: 16_384,
+  maxSubscriptions: 100,
+  maxPatternLength: 512,
+  maxPatternLevels: 16,
+  /** Ids and patterns of one connection together, in characters (they live in a 16 KB attachment). */
+  maxSubscriptionChars: 12_000,
+  /** Protocol errors tolerated per minute before the server closes with 4400. */
+  maxProtocolErrorsPerMinute: 10,
+} as const;
+
+/** Close codes the server uses (1001 comes from the platform on deploys and restarts). */
+export const STREAM_CLOSE = {
+  goingAway: 1001,
+  /** Reserved for credits: a client that fell too far behind is closed and should resume. */
+  slowConsumer: 4008,
+  protocolError: 4400,
+  /** Reserved: the credential behind the connection was revoked or expired. */
+  unauthorised: 4401,
+} as const;
+
+/** Every `code` an `error` frame may carry. */
+export type StreamErrorCode =
+  | 'invalid_frame'
+  | 'frame_too_large'
+  | 'invalid_json'
+  | 'unknown_type'
+  | 'invalid_message'
+  | 'unsupported'
+  | 'unsupported_version'
+  | 'invalid_subject'
+  | 'forbidden_subject'
+  | 'duplicate_id'
+  | 'unknown_subscription'
+  | 'limit_exceeded';
+
+/** A client-chosen subscription id, echoed back unchanged. */
+export const subscriptionId = z.union([
+  z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'id must be 1-64 characters of [A-Za-z0-9._:-]'),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
+export type SubscriptionId = z.infer<typeof subscriptionId>;
+
+/** `resume` is reserved for the resumable-stream version; v1 answers it with `unsupported`. */
+export const helloMessage = z.object({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  resume: z.object({ epoch: z.string(), seq: z.number().int().min(0) }).optional(),
+});
+
+/** `replay-then-live` is reserved; v1 answers it with `unsupported`. */
+export const subscribeMessage = z.object({
+  type: z.literal('subscribe'),
+  id: subscriptionId,
+  subject: z.string(),
+  mode: z.enum(['live', 'replay-then-live']).optional(),
+});
+
+export const unsubscribeMessage = z.object({ type: z.literal('unsubscribe'), id: subscriptionId });
+export const pingMessage = z.object({ type: z.literal('ping') });
+/** Reserved for credit-based flow control; v1 answers it with `unsupported`. */
+export const creditMessage = z.object({ type: z.literal('credit') });
+
+export const streamClientMessage = z.discriminatedUnion('type', [
+  helloMessage,
+  subscribeMessage,
+  unsubscribeMessage,
+  pingMessage,
+  creditMessage,
+]);
+export type StreamClientMessage = z.infer<typeof streamClientMessage>;
+export const STREAM_CLIENT_TYPES = ['hello', 'subscribe', 'unsubscribe', 'ping', 'credit'] as const;
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  /** Changes when the hub loses its sequence; a client holding another epoch must refetch. */
+  epoch: string;
+  /** The last sequence number issued; later data frames carry larger ones. */
+  seq: number;
+  limits: typeof STREAM_LIMITS;
+}
+export interface SubscribedFrame {
+  type: 'subscribed';
+  id: SubscriptionId;
+  subject: string;
+}
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  id: SubscriptionId;
+}
+/** The samples of one publish that match any of the connection's subscriptions. */
+export interface DataFrame {
+  type: 'data';
+  seq: number;
+  epoch: string;
+  samples: StreamSample[];
+}
+export interface PongFrame {
+  type: 'pong';
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: StreamErrorCode;
+  message: string;
+  /** The subscription id the error is about, when there is one. */
+  ref?: SubscriptionId;
+}
+export type StreamServerFrame = WelcomeFrame | SubscribedFrame | UnsubscribedFrame | DataFrame | PongFrame | ErrorFrame;

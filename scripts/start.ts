@@ -1,0 +1,126 @@
+/**
+ * `npm start`: the whole platform on this machine. Applies migrations to a persisted local D1,
+ * seeds an org/admin/API key/enrollment token on first run, starts the Worker on workerd,
+ * enrolls and runs an agent for this host, prints the dashboard URL and credentials.
+ * Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { buildAll } from './build.ts';
+import { freePort } from './local/free-port.ts';
+import { newSeed, readJson, seedSql, writeSecretJson, type Seed } from './local/seed.ts';
+import { executeLocal, migrateLocal, ROOT, startWorker } from './local/wrangler.ts';
+
+const STATE = join(ROOT, '.edgewatch');
+const PERSIST = join(STATE, 'state');
+const SEED_FILE = join(STATE, 'seed.json');
+const LOCAL_FILE = join(STATE, 'local.json');
+const AGENT_CONFIG = join(STATE, 'agent.json');
+const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
+
+const step = (msg: string) => console.log(`edgewatch: ${msg}`);
+
+async function main() {
+  mkdirSync(STATE, { recursive: true, mode: 0o700 });
+  step('building the dashboard and the agent bundle');
+  await buildAll();
+
+  const fresh = !existsSync(PERSIST);
+  step(`applying migrations to the local D1 in .edgewatch/state${fresh ? ' (new)' : ''}`);
+  await migrateLocal(PERSIST);
+
+  let seed = await readJson<Seed>(SEED_FILE);
+  if (!seed) {
+    seed = newSeed();
+    await writeSecretJson(SEED_FILE, seed);
+  }
+  // A wiped database forgets the device, so the agent must enroll again.
+  if (fresh) rmSync(AGENT_CONFIG, { force: true });
+  const sqlFile = join(STATE, 'seed.sql');
+  await writeFile(sqlFile, await seedSql(seed), { mode: 0o600 });
+  await executeLocal(PERSIST, sqlFile);
+  rmSync(sqlFile);
+
+  const port = await freePort(Number(process.env.EDGEWATCH_PORT) || 8787);
+  step(`starting the Worker on workerd, port ${port} (log: .edgewatch/worker.log)`);
+  const worker = await startWorker({ port, persistTo: PERSIST, logFile: join(STATE, 'worker.log') });
+  const url = `http://localhost:${port}`;
+  await writeSecretJson(LOCAL_FILE, { url, apiKey: seed.apiKey, email: seed.email, password: seed.password });
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    step('stopping');
+    await Promise.all(children.map(stopChild));
+    await worker.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    await enrollIfNeeded(url, seed);
+  } catch (err) {
+    console.error(String(err));
+    await stopAll(1);
+  }
+  step('starting the agent for this host (log: .edgewatch/agent.log)');
+  const agent = spawnAgent(['run', '--config', AGENT_CONFIG], join(STATE, 'agent.log'));
+  children.push(agent);
+  agent.on('exit', (code) => {
+    if (code !== 0 && code !== null) step(`the agent exited with ${code}; see .edgewatch/agent.log`);
+  });
+  worker.process.on('exit', (code) => {
+    step(`the Worker exited (${code}); see .edgewatch/worker.log`);
+    void stopAll(1);
+  });
+
+  console.log(`
+  Edgewatch is running.
+
+    Dashboard   ${url}
+    Email       ${seed.email}
+    Password    ${seed.password}
+    API key     ${seed.apiKey}
+
+  Try:  curl -H "Authorization: Bearer ${seed.apiKey}" ${url}/v1/devices
+  Credentials are in .edgewatch/local.json (mode 0600). Press Ctrl-C to stop.
+`);
+}
+
+async function enrollIfNeeded(url: string, seed: Seed) {
+  const existing = await readJson<{ url?: string; deviceId?: string }>(AGENT_CONFIG);
+  if (existing?.deviceId && existing.url === url) return;
+  step(`enrolling this host (${hostname()})`);
+  const child = spawnAgent(['enroll', '--url', url, '--token', seed.enrollmentToken, '--name', hostname(), '--config', AGENT_CONFIG, '--force'], join(STATE, 'agent.log'));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`agent enrollment failed (exit ${code}); see .edgewatch/agent.log`);
+}
+
+function spawnAgent(args: string[], logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [AGENT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+main().catch((err: unknown) => {
+  console.error(`edgewatch: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { env, SELF } from 'cloudflare:test';
+import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
+import { newApiKey, newEnrollmentToken } from '../../workers/src/services/tokens.ts';
+
+export interface TestOrg {
+  orgId: string;
+  apiKey: string;
+  enrollmentToken: string;
+}
+
+/** Creates an organisation with an API key and a multi-use enrollment token, straight in D1. */
+export async function seedOrg(scopes: string[] = ['read', 'write', 'admin']): Promise<TestOrg> {
+  const orgId = newId('org');
+  const apiKey = newApiKey();
+  const enrollmentToken = newEnrollmentToken();
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)').bind(orgId, `Org ${orgId}`, now),
+    env.DB.prepare(
+      'INSERT INTO api_keys (id, org_id, name, prefix, key_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).bind(newId('key'), orgId, 'test', apiKey.slice(0, 12), await sha256Hex(apiKey), JSON.stringify(scopes), now),
+    env.DB.prepare(
+      'INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, NULL, 0, ?, ?)',
+    ).bind(newId('enr'), orgId, await sha256Hex(enrollmentToken), 'host', now + 3600_000, now),
+  ]);
+  return { orgId, apiKey, enrollmentToken };
+}
+
+/** Enrolls a device through the real endpoint. */
+export async function enroll(org: TestOrg, name = 'host-1'): Promise<{ deviceId: string; deviceToken: string }> {
+  const res = await SELF.fetch('http://test/v1/agents/enroll', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: org.enrollmentToken, name }),
+  });
+  if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export function ingest(deviceToken: string, body: unknown, headers: Record<string, string> = {}) {
+  return SELF.fetch('http://test/v1/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${deviceToken}`, ...headers },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+}
+
+export function api(apiKey: string, path: string, init: RequestInit = {}) {
+  return SELF.fetch(`http://test${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${apiKey}`, ...(init.headers as Record<string, string> | undefined) },
+  });
+}
+
+export function batch(batchId: string, samples: { metric: string; ts: number; value: number; labels?: Record<string, string> }[]) {
+  return { batchId, samples };
+}

@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from './app-env.ts';
+import { ApiError } from './errors.ts';
+import { requestId } from './middleware/request-id/index.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { authRoutes } from './routes/auth.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { seriesRoutes } from './routes/series.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { log } from './services/log.ts';
+
+/** The HTTP surface of the Worker: every route, behind one error path. */
+export const app = new Hono<AppEnv>();
+
+app.use('*', requestId());
+app.use(
+  '*',
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  }),
+);
+
+app.route('/health', healthRoutes);
+app.route('/v1/ingest', ingestRoutes);
+app.route('/v1/agents', agentRoutes);
+app.route('/v1/auth', authRoutes);
+app.route('/v1/devices', deviceRoutes);
+app.route('/v1/series', seriesRoutes);
+app.route('/v1/stream', streamRoutes);
+
+app.notFound((c) =>
+  c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+);
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    return c.json(err.body(), err.status);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own (e.g. body limit) carry no code: give them one from the status.
+    const code = err.status === 413 ? 'payload_too_large' : 'http_error';
+    return c.json({ error: { code, message: err.message || 'request refused' } }, err.status);
+  }
+  log.error('unhandled error', {
+    requestId: c.get('requestId'),
+    path: c.req.path,
+    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
+  return c.json(
+    { error: { code: 'internal', message: `internal error (request id ${c.get('requestId') ?? 'unknown'})` } },
+    500,
+  );
+});

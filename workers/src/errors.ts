@@ -1,0 +1,45 @@
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import type { ErrorBody } from '../../schema/wire/errors.ts';
+
+/**
+ * The one error type handlers throw. `app.onError` turns it into
+ * `{ error: { code, message, field? } }` with its status.
+ */
+export class ApiError extends HTTPException {
+  readonly code: string;
+  readonly field: string | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    options: { field?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(status, { message });
+    this.code = code;
+    this.field = options.field;
+    this.headers = options.headers;
+  }
+
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+export const badRequest = (code: string, message: string, field?: string) =>
+  new ApiError(400, code, message, field ? { field } : {});
+export const unauthorized = (message = 'missing or invalid credentials') =>
+  new ApiError(401, 'unauthorized', message);
+export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** Turns the first zod issue into a 400 naming the field, e.g. `samples.3.value`. */
+export function fromZodError(err: ZodError, prefix?: string): ApiError {
+  const issue = err.issues[0];
+  const path = [prefix, ...(issue?.path ?? [])].filter((p) => p !== undefined && p !== '').join('.');
+  const message = issue ? (path ? `${path}: ${issue.message}` : issue.message) : 'invalid input';
+  return badRequest('invalid_input', message, path || undefined);
+}

@@ -1,0 +1,8 @@
+import { app } from './app.ts';
+
+export { DeviceHub } from './objects/device-hub.ts';
+export { ChannelHub } from './objects/channel-hub.ts';
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

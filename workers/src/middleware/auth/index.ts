@@ -1,0 +1,71 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { getCookie } from 'hono/cookie';
+import type { MiddlewareHandler } from 'hono';
+import type { ApiKeyScope, Role } from '../../../../schema/index.ts';
+import type { AppEnv, Caller } from '../../app-env.ts';
+import { db, schema } from '../../db.ts';
+import { forbidden, unauthorized } from '../../errors.ts';
+import { sha256Hex } from '../../services/crypto.ts';
+import { isApiKey, SESSION_COOKIE } from '../../services/tokens.ts';
+
+const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
+  owner: ['read', 'write', 'admin'],
+  admin: ['read', 'write', 'admin'],
+  member: ['read', 'write'],
+  viewer: ['read'],
+};
+
+/**
+ * Resolves the caller from `Authorization: Bearer <api key>` or the session cookie, and
+ * refuses callers without `scope`. Every handler behind it reads `c.var.caller.orgId`.
+ */
+export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
+  return async function requireAuth(c, next) {
+    const caller = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+    if (!caller) throw unauthorized('send an API key as "Authorization: Bearer ewk_…" or sign in');
+    if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
+    c.set('caller', caller);
+    await next();
+  };
+}
+
+export async function resolveCaller(
+  d1: D1Database,
+  authorization: string | undefined,
+  sessionCookie: string | undefined,
+): Promise<Caller | null> {
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer) return isApiKey(bearer) ? fromApiKey(d1, bearer) : null;
+  if (sessionCookie) return fromSession(d1, sessionCookie);
+  return null;
+}
+
+async function fromApiKey(d1: D1Database, key: string): Promise<Caller | null> {
+  const row = await db(d1)
+    .select()
+    .from(schema.apiKeys)
+    .where(and(eq(schema.apiKeys.keyHash, await sha256Hex(key)), isNull(schema.apiKeys.revokedAt)))
+    .get();
+  if (!row) return null;
+  return { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id };
+}
+
+async function fromSession(d1: D1Database, token: string): Promise<Caller | null> {
+  const row = await db(d1)
+    .select({ session: schema.sessions, role: schema.memberships.role })
+    .from(schema.sessions)
+    .innerJoin(
+      schema.memberships,
+      and(eq(schema.memberships.orgId, schema.sessions.orgId), eq(schema.memberships.userId, schema.sessions.userId)),
+    )
+    .where(and(eq(schema.sessions.tokenHash, await sha256Hex(token)), gt(schema.sessions.expiresAt, Date.now())))
+    .get();
+  if (!row) return null;
+  return {
+    orgId: row.session.orgId,
+    via: 'session',
+    scopes: ROLE_SCOPES[row.role],
+    userId: row.session.userId,
+    credentialId: row.session.id,
+  };
+}

@@ -1,0 +1,87 @@
+import { STREAM_LIMITS, type StreamSample, type SubscriptionId } from '../../../schema/wire/stream.ts';
+import { compilePattern, matches, type CompiledPattern } from '../services/subject-match.ts';
+
+/**
+ * One connection's state. It is mirrored into the socket's attachment after every change,
+ * because the attachment is all that survives hibernation.
+ */
+export interface Session {
+  orgId: string;
+  subs: Map<SubscriptionId, CompiledPattern>;
+  /** Protocol errors in the current one-minute window, and when that window opened. */
+  errors: number;
+  errorsSince: number;
+}
+
+/** The serialised form; kept small and versioned so a deploy can read older sockets' state. */
+interface Attachment {
+  v: 1;
+  orgId: string;
+  subs: [SubscriptionId, string][];
+  errors: number;
+  errorsSince: number;
+}
+
+/** A fresh session for an org's new connection. */
+export function newSession(orgId: string): Session {
+  return { orgId, subs: new Map(), errors: 0, errorsSince: 0 };
+}
+
+/** Writes the session into the socket's attachment (≤ 16 KB, bounded by STREAM_LIMITS). */
+export function saveSession(ws: WebSocket, session: Session): void {
+  const attachment: Attachment = {
+    v: 1,
+    orgId: session.orgId,
+    subs: [...session.subs].map(([id, p]) => [id, p.source]),
+    errors: session.errors,
+    errorsSince: session.errorsSince,
+  };
+  ws.serializeAttachment(attachment);
+}
+
+/** Rebuilds a session after hibernation; null when the socket carries no usable attachment. */
+export function loadSession(ws: WebSocket): Session | null {
+  const a = ws.deserializeAttachment() as Attachment | null;
+  if (!a || a.v !== 1 || typeof a.orgId !== 'string') return null;
+  return {
+    orgId: a.orgId,
+    subs: new Map(a.subs.map(([id, source]) => [id, compilePattern(source)])),
+    errors: a.errors,
+    errorsSince: a.errorsSince,
+  };
+}
+
+/** Characters the session's ids and patterns take in the attachment, for the size budget. */
+export function subscriptionChars(session: Session): number {
+  let n = 0;
+  for (const [id, p] of session.subs) n += String(id).length + p.source.length;
+  return n;
+}
+
+/**
+ * Counts a protocol error in a fixed one-minute window; true when the connection has
+ * passed the limit and should be closed with 4400.
+ */
+export function countProtocolError(session: Session, now: number): boolean {
+  if (now - session.errorsSince > 60_000) {
+    session.errors = 0;
+    session.errorsSince = now;
+  }
+  session.errors += 1;
+  return session.errors > STREAM_LIMITS.maxProtocolErrorsPerMinute;
+}
+
+/** The samples any of the session's subscriptions match, each once, in publish order. */
+export function selectSamples(session: Session, samples: readonly StreamSample[]): StreamSample[] {
+  if (session.subs.size === 0) return [];
+  const out: StreamSample[] = [];
+  for (const s of samples) {
+    for (const p of session.subs.values()) {
+      if (matches(p, s.subject)) {
+        out.push(s);
+        break;
+      }
+    }
+  }
+  return out;
+}

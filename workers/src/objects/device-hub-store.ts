@@ -1,0 +1,124 @@
+import type { HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
+
+/**
+ * The DeviceHub's own SQLite: raw samples, the series it has seen with their latest values,
+ * batch ids for deduplication, and the minutes whose rollups still have to reach D1.
+ * Samples use a small local integer series id to keep bytes per sample low.
+ */
+export function createTables(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS series (
+      sid INTEGER PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      series_id TEXT NOT NULL UNIQUE,
+      metric TEXT NOT NULL,
+      labels TEXT NOT NULL,
+      last_ts INTEGER,
+      last_value REAL
+    );
+    CREATE TABLE IF NOT EXISTS samples (
+      sid INTEGER NOT NULL,
+      ts INTEGER NOT NULL,
+      value REAL NOT NULL,
+      PRIMARY KEY (sid, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at);
+    CREATE TABLE IF NOT EXISTS dirty_minutes (
+      sid INTEGER NOT NULL,
+      minute INTEGER NOT NULL,
+      gen INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (sid, minute)
+    ) WITHOUT ROWID;
+  `);
+}
+
+export interface SeriesRow {
+  sid: number;
+  seriesId: string;
+}
+
+export function getMeta<T>(sql: SqlStorage, key: string): T | undefined {
+  const row = sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+  return row ? (JSON.parse(row.value) as T) : undefined;
+}
+
+export function setMeta(sql: SqlStorage, key: string, value: unknown): void {
+  sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
+}
+
+export function findSeries(sql: SqlStorage, key: string): SeriesRow | undefined {
+  return sql
+    .exec<{ sid: number; series_id: string }>('SELECT sid, series_id FROM series WHERE key = ?', key)
+    .toArray()
+    .map((r) => ({ sid: r.sid, seriesId: r.series_id }))[0];
+}
+
+export function insertSeries(
+  sql: SqlStorage,
+  s: { key: string; seriesId: string; metric: string; labels: Record<string, string> },
+): SeriesRow {
+  const row = sql
+    .exec<{ sid: number }>(
+      `INSERT INTO series (key, series_id, metric, labels) VALUES (?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET key = excluded.key RETURNING sid`,
+      s.key,
+      s.seriesId,
+      s.metric,
+      JSON.stringify(s.labels),
+    )
+    .one();
+  return { sid: row.sid, seriesId: s.seriesId };
+}
+
+export function hasBatch(sql: SqlStorage, batchId: string): boolean {
+  return sql.exec('SELECT 1 FROM batches WHERE id = ?', batchId).toArray().length > 0;
+}
+
+/** Appends one sample; a repeated (series, ts) keeps the newest value. */
+export function appendSample(sql: SqlStorage, sid: number, ts: number, value: number): void {
+  sql.exec('INSERT OR REPLACE INTO samples (sid, ts, value) VALUES (?, ?, ?)', sid, ts, value);
+  sql.exec(
+    'UPDATE series SET last_ts = ?, last_value = ? WHERE sid = ? AND (last_ts IS NULL OR last_ts <= ?)',
+    ts,
+    value,
+    sid,
+    ts,
+  );
+  // gen changes on every mark, so a flush deletes a mark only if nothing re-marked it meanwhile.
+  sql.exec(
+    `INSERT INTO dirty_minutes (sid, minute, gen) VALUES (?, ?, 0)
+     ON CONFLICT(sid, minute) DO UPDATE SET gen = gen + 1`,
+    sid,
+    ts - (ts % 60_000),
+  );
+}
+
+export function latestValues(sql: SqlStorage): LatestValue[] {
+  return sql
+    .exec<{ series_id: string; metric: string; labels: string; last_ts: number; last_value: number }>(
+      'SELECT series_id, metric, labels, last_ts, last_value FROM series WHERE last_ts IS NOT NULL ORDER BY metric, key',
+    )
+    .toArray()
+    .map((r) => ({
+      seriesId: r.series_id,
+      metric: r.metric,
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      ts: r.last_ts,
+      value: r.last_value,
+    }));
+}
+
+export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryPoint[] {
+  return sql
+    .exec<HistoryPoint>(
+      `SELECT s.ts AS ts, s.value AS value FROM samples s JOIN series r ON r.sid = s.sid
+       WHERE r.series_id = ? AND s.ts >= ? AND s.ts < ? ORDER BY s.ts LIMIT ?`,
+      seriesId,
+      from,
+      to,
+      limit,
+    )
+    .toArray();
+}

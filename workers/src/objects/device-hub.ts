@@ -1,0 +1,231 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
+import type { StreamSample } from '../../../schema/wire/stream.ts';
+import type { HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
+import { log } from '../services/log.ts';
+import { seriesId, seriesKey } from '../services/series.ts';
+import { sampleSubject } from '../services/subjects.ts';
+import { channelHubFor } from './channel-hub.ts';
+import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
+import {
+  appendSample,
+  createTables,
+  findSeries,
+  getMeta,
+  hasBatch,
+  insertSeries,
+  latestValues,
+  rawHistory,
+  setMeta,
+  type SeriesRow,
+} from './device-hub-store.ts';
+
+/** Who this object belongs to. Written at enrollment; loaded from D1 if ever missing. */
+export interface DeviceIdentity {
+  deviceId: string;
+  orgId: string;
+  siteId: string | null;
+  tokenHash: string;
+  revoked: boolean;
+}
+
+export type IngestResult = { status: 'ok'; ack: IngestAck } | { status: 'unauthorized' };
+
+interface SeenState {
+  lastSeenAt: number;
+  agentVersion: string | null;
+  /** last_seen written to D1 by the latest flush. */
+  flushedSeenAt: number | null;
+}
+
+/** Rollup flush cadence. Short enough for dashboards, long enough to batch D1 writes. */
+const FLUSH_INTERVAL_MS = 15_000;
+/** Dirty minutes handled per alarm run, so one run stays bounded. */
+const FLUSH_MAX_MINUTES = 2_000;
+/** Batch ids are remembered this long for deduplication of retries. */
+const BATCH_ID_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export function deviceHubFor(env: Env, deviceId: string) {
+  return env.DEVICE_HUB.get(env.DEVICE_HUB.idFromName(deviceId)) as DurableObjectStub<DeviceHub>;
+}
+
+/**
+ * One per device, the single writer of its data: deduplicates batch ids, stores raw samples
+ * in its SQLite, keeps latest values, publishes to the org's ChannelHub, and flushes rollups
+ * and last-seen to D1 from an alarm.
+ */
+export class DeviceHub extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly seriesCache = new Map<string, SeriesRow>();
+  private identityCache: DeviceIdentity | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    createTables(this.sql);
+  }
+
+  /** Called at enrollment (and on token rotation or revocation). */
+  async setIdentity(identity: DeviceIdentity): Promise<void> {
+    setMeta(this.sql, 'identity', identity);
+    this.identityCache = identity;
+  }
+
+  /** True when `tokenHash` is the current, unrevoked token of `deviceId`. */
+  async authenticate(deviceId: string, tokenHash: string): Promise<boolean> {
+    const id = await this.identity(deviceId);
+    return !!id && !id.revoked && id.tokenHash === tokenHash;
+  }
+
+  /**
+   * Stores a validated batch exactly once. Resolves only when the batch is durable
+   * (the output gate holds the reply until the SQLite writes are committed).
+   */
+  async ingest(deviceId: string, tokenHash: string, batch: IngestBatch): Promise<IngestResult> {
+    const identity = await this.identity(deviceId);
+    if (!identity || identity.revoked || identity.tokenHash !== tokenHash) return { status: 'unauthorized' };
+    if (hasBatch(this.sql, batch.batchId)) return { status: 'ok', ack: duplicateAck(batch.batchId) };
+
+    const rows = await this.resolveSeries(identity, batch);
+    const now = Date.now();
+    const stored = this.ctx.storage.transactionSync(() => {
+      // Re-checked inside the transaction: another request may have stored it while we awaited D1.
+      if (hasBatch(this.sql, batch.batchId)) return false;
+      this.sql.exec('INSERT INTO batches (id, received_at, samples) VALUES (?, ?, ?)', batch.batchId, now, batch.samples.length);
+      batch.samples.forEach((s, i) => appendSample(this.sql, rows[i]!.sid, s.ts, s.value));
+      const seen = getMeta<SeenState>(this.sql, 'seen');
+      setMeta(this.sql, 'seen', {
+        lastSeenAt: now,
+        agentVersion: batch.agent?.version ?? seen?.agentVersion ?? null,
+        flushedSeenAt: seen?.flushedSeenAt ?? null,
+      } satisfies SeenState);
+      return true;
+    });
+    if (!stored) return { status: 'ok', ack: duplicateAck(batch.batchId) };
+
+    await this.scheduleFlush(now);
+    this.publish(identity, batch, rows);
+    return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
+  }
+
+  async latest(): Promise<LatestValue[]> {
+    return latestValues(this.sql);
+  }
+
+  async history(seriesId: string, from: number, to: number, limit: number): Promise<HistoryPoint[]> {
+    return rawHistory(this.sql, seriesId, from, to, limit);
+  }
+
+  /** Counts for tests and operators. */
+  async stats(): Promise<{ samples: number; series: number; batches: number; dirtyMinutes: number }> {
+    const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    return { samples: count('samples'), series: count('series'), batches: count('batches'), dirtyMinutes: remainingDirty(this.sql) };
+  }
+
+  override async alarm(): Promise<void> {
+    const identity = getMeta<DeviceIdentity>(this.sql, 'identity');
+    if (!identity) return;
+    const rows = pendingRollups(this.sql, FLUSH_MAX_MINUTES);
+    const seen = getMeta<SeenState>(this.sql, 'seen');
+    const statements = rollupStatements(this.env.DB, identity.orgId, rows);
+    if (seen && seen.lastSeenAt !== seen.flushedSeenAt) {
+      statements.push(
+        this.env.DB.prepare(
+          'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?), agent_version = COALESCE(?, agent_version) WHERE id = ? AND org_id = ?',
+        ).bind(seen.lastSeenAt, seen.agentVersion, identity.deviceId, identity.orgId),
+      );
+    }
+    // A throw here makes the runtime retry the alarm with backoff; nothing is cleared until D1 has it.
+    if (statements.length > 0) await this.env.DB.batch(statements);
+    clearFlushed(this.sql, rows);
+    // Re-read: an ingest may have moved lastSeenAt on while D1 was being written.
+    const current = getMeta<SeenState>(this.sql, 'seen');
+    if (current && seen) setMeta(this.sql, 'seen', { ...current, flushedSeenAt: seen.lastSeenAt });
+    this.sql.exec(
+      'DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE received_at < ? LIMIT 1000)',
+      Date.now() - BATCH_ID_TTL_MS,
+    );
+    const behind = remainingDirty(this.sql) > 0 || (current && current.lastSeenAt !== seen?.lastSeenAt);
+    if (behind && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_INTERVAL_MS);
+    }
+  }
+
+  private async identity(deviceId: string): Promise<DeviceIdentity | undefined> {
+    this.identityCache ??= getMeta<DeviceIdentity>(this.sql, 'identity');
+    if (!this.identityCache) {
+      const row = await this.env.DB.prepare('SELECT org_id, site_id, token_hash, revoked_at FROM devices WHERE id = ?')
+        .bind(deviceId)
+        .first<{ org_id: string; site_id: string | null; token_hash: string; revoked_at: number | null }>();
+      if (!row) return undefined;
+      await this.setIdentity({
+        deviceId,
+        orgId: row.org_id,
+        siteId: row.site_id,
+        tokenHash: row.token_hash,
+        revoked: row.revoked_at !== null,
+      });
+    }
+    return this.identityCache?.deviceId === deviceId ? this.identityCache : undefined;
+  }
+
+  /** Local series rows for each sample; series seen for the first time are registered in D1 first. */
+  private async resolveSeries(identity: DeviceIdentity, batch: IngestBatch): Promise<SeriesRow[]> {
+    const keys = batch.samples.map((s) => seriesKey(s.metric, s.labels));
+    const fresh = new Map<string, { key: string; seriesId: string; metric: string; labels: Record<string, string> }>();
+    for (const [i, key] of keys.entries()) {
+      if (this.cached(key) || fresh.has(key)) continue;
+      const s = batch.samples[i]!;
+      fresh.set(key, { key, seriesId: await seriesId(identity.deviceId, key), metric: s.metric, labels: s.labels ?? {} });
+    }
+    if (fresh.size > 0) {
+      const list = [...fresh.values()];
+      await this.env.DB.prepare(
+        `INSERT INTO series (id, org_id, device_id, metric, labels, created_at)
+         SELECT value ->> 'seriesId', ?1, ?2, value ->> 'metric', value -> 'labels', ?3 FROM json_each(?4) WHERE true
+         ON CONFLICT (id) DO NOTHING`,
+      )
+        .bind(identity.orgId, identity.deviceId, Date.now(), JSON.stringify(list))
+        .run();
+      for (const s of list) this.seriesCache.set(s.key, insertSeries(this.sql, s));
+    }
+    return keys.map((k) => this.seriesCache.get(k)!);
+  }
+
+  private cached(key: string): boolean {
+    if (this.seriesCache.has(key)) return true;
+    const row = findSeries(this.sql, key);
+    if (row) this.seriesCache.set(key, row);
+    return !!row;
+  }
+
+  /** Flush soon when D1 may still show the device offline, otherwise on the regular cadence. */
+  private async scheduleFlush(now: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    const flushed = getMeta<SeenState>(this.sql, 'seen')?.flushedSeenAt ?? null;
+    const comingOnline = flushed === null || now - flushed > FLUSH_INTERVAL_MS * 2;
+    await this.ctx.storage.setAlarm(now + (comingOnline ? 500 : FLUSH_INTERVAL_MS));
+  }
+
+  private publish(identity: DeviceIdentity, batch: IngestBatch, rows: SeriesRow[]): void {
+    const samples: StreamSample[] = batch.samples.map((s, i) => ({
+      subject: sampleSubject(identity.orgId, identity.siteId, identity.deviceId, s.metric),
+      seriesId: rows[i]!.seriesId,
+      deviceId: identity.deviceId,
+      metric: s.metric,
+      labels: s.labels ?? {},
+      ts: s.ts,
+      value: s.value,
+    }));
+    // Live delivery is best effort; the batch is already durable and the reply must not wait on viewers.
+    this.ctx.waitUntil(
+      channelHubFor(this.env, identity.orgId)
+        .publish(samples)
+        .catch((err: unknown) => log.warn('publish failed', { deviceId: identity.deviceId, error: String(err) })),
+    );
+  }
+}
+
+function duplicateAck(batchId: string): IngestAck {
+  return { batchId, accepted: 0, duplicate: true };
+}

@@ -1,0 +1,67 @@
+import { and, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
+import { ApiError } from '../errors.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { newId, sha256Hex, verifyPassword } from '../services/crypto.ts';
+import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/tokens.ts';
+import { jsonBody } from '../services/validate.ts';
+
+const loginBody = z.strictObject({
+  email: z.email('email must be an address like ada@example.com').max(320),
+  password: z.string().min(1, 'password is required').max(1024),
+});
+
+// Verified against when the email is unknown, so a miss costs as long as a wrong password.
+const DUMMY_HASH = 'pbkdf2$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/** Sign in and out with a session cookie (HttpOnly, Secure, SameSite=Lax). */
+export const authRoutes = new Hono<AppEnv>()
+  .post('/login', async (c) => {
+    const body = await jsonBody(c, loginBody);
+    const d = db(c.env.DB);
+    const user = await d.select().from(schema.users).where(eq(schema.users.email, body.email.toLowerCase())).get();
+    const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
+    const membership =
+      user && ok
+        ? await d.select().from(schema.memberships).where(eq(schema.memberships.userId, user.id)).get()
+        : undefined;
+    if (!user || !membership) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+
+    const token = newSessionToken();
+    const now = Date.now();
+    await d.insert(schema.sessions).values({
+      id: newId('ses'),
+      orgId: membership.orgId,
+      userId: user.id,
+      tokenHash: await sha256Hex(token),
+      createdAt: now,
+      expiresAt: now + SESSION_TTL_MS,
+    });
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+    return c.json({ user: { id: user.id, email: user.email, name: user.name }, orgId: membership.orgId, role: membership.role });
+  })
+  .post('/logout', async (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) await db(c.env.DB).delete(schema.sessions).where(eq(schema.sessions.tokenHash, await sha256Hex(token)));
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+    return c.json({ ok: true });
+  })
+  .get('/me', requireAuth('read'), async (c) => {
+    const { caller } = c.var;
+    const org = await db(c.env.DB)
+      .select()
+      .from(schema.organisations)
+      .where(and(eq(schema.organisations.id, caller.orgId)))
+      .get();
+    return c.json({ orgId: caller.orgId, orgName: org?.name ?? null, via: caller.via, scopes: caller.scopes, userId: caller.userId });
+  });
