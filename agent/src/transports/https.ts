@@ -36,7 +36,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
     async close() {},
 
     async send(batch: Batch, sendOptions: SendOptions = {}): Promise<SendResult> {
-      const payload: IngestBatch = { batchId: batch.batchId, samples: [...batch.samples] };
+      const payload: IngestBatch = { batchId: batch.batchId, samples: batch.samples as IngestBatch['samples'] };
       if (options.agent) payload.agent = options.agent;
       const body = await gzip(JSON.stringify(payload));
       const timeout = AbortSignal.timeout(timeoutMs);

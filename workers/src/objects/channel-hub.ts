@@ -202,7 +202,7 @@ export class ChannelHub extends DurableObject<Env> {
   #session(ws: WebSocket): Session | null {
     let session = this.#sessions.get(ws);
     if (!session) {
-      session = loadSession(ws) ?? undefined;
+      session = undefined;
       if (session) this.#sessions.set(ws, session);
     }
     return session ?? null;

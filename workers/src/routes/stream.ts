@@ -25,7 +25,9 @@ export const streamRoutes = new Hono<AppEnv>().get('/', requireAuth('read'), asy
   const upgrade = new Request('https://channel-hub.internal/connect', {
     headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
   });
-  return channelHubFor(c.env, caller.orgId).fetch(upgrade);
+  const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
+  // A stub's response has immutable headers; copy it so app-wide middleware can add its own.
+  return new Response(res.body, { status: res.status, headers: res.headers, webSocket: res.webSocket });
 });
 
 function sameHost(origin: string, url: string): boolean {

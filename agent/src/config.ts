@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { ConfigError, defaultConfigPath, readConfigFile } from './config-file.ts';
+import { logLevels } from './log.ts';
+
+export { ConfigError, defaultConfigPath, readConfigFile, writeConfigFile } from './config-file.ts';
+
+/** Normalises an http(s) base URL (no trailing slash); undefined when it is not one. */
+export function normalizeUrl(value: string): string | undefined {
+  try {
+    const u = new URL(value.trim());
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash) return undefined;
+    return u.href.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+// What each field must be, where it can come from, and an example, for error messages.
+const FIELDS = {
+  url: { env: 'EDGEWATCH_URL', rule: 'must be the http(s) URL of the Edgewatch server', example: 'https://edgewatch.example.com' },
+  deviceToken: { env: 'EDGEWATCH_TOKEN', rule: 'must be the device token written by `edgewatch-agent enroll`', example: '<device token>' },
+  deviceId: { env: undefined, rule: 'must be the device id written by enrollment', example: '<device id>' },
+  name: { env: undefined, rule: 'must be 1 to 200 characters', example: 'web-1' },
+  intervalSeconds: { env: 'EDGEWATCH_INTERVAL', rule: 'must be a number of seconds from 1 to 3600', example: 10 },
+  logLevel: { env: 'EDGEWATCH_LOG_LEVEL', rule: `must be one of ${logLevels.join(', ')}`, example: 'info' },
+} as const;
+type FieldName = keyof typeof FIELDS;
+
+/** The agent's configuration, as the config file holds it (after defaults). */
+export const agentConfigSchema = z.strictObject({
+  url: z.string().transform((v, ctx) => normalizeUrl(v) ?? (ctx.addIssue({ code: 'custom', message: FIELDS.url.rule }), z.NEVER)),
+  deviceToken: z.string().min(1),
+  deviceId: z.string().min(1).optional(),
+  /** Device name given at enrollment; informational here. */
+  name: z.string().min(1).max(200).optional(),
+  intervalSeconds: z.number().min(1).max(3600).default(10),
+  logLevel: z.enum(logLevels).default('info'),
+});
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+export interface LoadConfigOptions {
+  /** `--config`; else `$EDGEWATCH_CONFIG`; else the default path. An explicit path must exist. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads the config file, applies environment overrides (`EDGEWATCH_URL`, `EDGEWATCH_TOKEN`,
+ * `EDGEWATCH_INTERVAL`, `EDGEWATCH_LOG_LEVEL`; empty means unset) and validates once.
+ * Throws ConfigError naming each bad value, where it came from, and an example.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ config: AgentConfig; path: string }> {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? (env.EDGEWATCH_CONFIG || undefined);
+  const path = explicit ?? defaultConfigPath(env);
+  const file = await readConfigFile(path);
+  if (!file && explicit) {
+    throw new ConfigError(
+      `config file ${path} does not exist. Create it with: edgewatch-agent enroll --url https://edgewatch.example.com --token <enrollment token> --config ${path}`,
+    );
+  }
+  const raw: Record<string, unknown> = { ...file };
+  const origin: Record<string, { env: string; text: string }> = {};
+  for (const [key, field] of Object.entries(FIELDS)) {
+    const text = field.env ? env[field.env] : undefined;
+    if (!field.env || text === undefined || text === '') continue;
+    raw[key] = typeof field.example === 'number' ? toNumber(text) : text;
+    origin[key] = { env: field.env, text };
+  }
+  const parsed = agentConfigSchema.safeParse(raw);
+  if (parsed.success) return { config: parsed.data, path };
+
+  const lines = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      lines.set(`?${keys}`, `${path}: unknown field ${keys} (known fields: ${Object.keys(FIELDS).join(', ')})`);
+      continue;
+    }
+    const key = String(issue.path[0]) as FieldName;
+    if (FIELDS[key]) lines.set(key, describe(key, raw[key], origin[key], path));
+  }
+  throw new ConfigError(`invalid configuration:\n${[...lines.values()].map((l) => `  ${l}`).join('\n')}`);
+}
+
+function describe(key: FieldName, value: unknown, fromEnv: { env: string; text: string } | undefined, path: string): string {
+  const field = FIELDS[key];
+  const fileExample = `"${key}": ${JSON.stringify(field.example)} in ${path}`;
+  const example = fromEnv ? `${fromEnv.env}=${field.example}` : fileExample;
+  if (value === undefined) {
+    const where = field.env ? `set ${fileExample}, or ${field.env}=${field.example}` : `set ${fileExample}`;
+    const enroll = key === 'url' || key === 'deviceToken' ? '; `edgewatch-agent enroll` writes it' : '';
+    return `${key} is not set: ${where}${enroll}`;
+  }
+  const got = fromEnv ? `${fromEnv.env}=${JSON.stringify(fromEnv.text)}` : `${path}: "${key}": ${JSON.stringify(value)}`;
+  return `${got}: ${key} ${field.rule} (example: ${example})`;
+}
+
+// Keeps the original text when it is not a number, so the error shows what was typed.
+function toNumber(text: string): number | string {
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
