@@ -64,7 +64,13 @@ async function connect(apiKey: string, headers: Record<string, string> = {}): Pr
   return { ws, send, next, ask: (m) => (send(m), next()), closed };
 }
 
-function sample(orgId: string, deviceId: string, metric: string, value = 1, siteId: string | null = null): StreamSample {
+function sample(
+  orgId: string,
+  deviceId: string,
+  metric: string,
+  value = 1,
+  siteId: string | null = null,
+): StreamSample {
   return {
     subject: sampleSubject(orgId, siteId, deviceId, metric),
     seriesId: `ser_${deviceId}_${metric}`,
@@ -281,7 +287,9 @@ describe('stream protocol v1', () => {
     expect(
       await client.ask({ type: 'subscribe', id: 'r', subject: `org.${org.orgId}.**`, mode: 'replay-then-live' }),
     ).toMatchObject({ type: 'error', code: 'unsupported', ref: 'r' });
-    expect(await client.ask({ type: 'hello', v: 1, resume: { epoch: 'e', seq: 5 } })).toMatchObject({ type: 'welcome' });
+    expect(await client.ask({ type: 'hello', v: 1, resume: { epoch: 'e', seq: 5 } })).toMatchObject({
+      type: 'welcome',
+    });
     expect(await client.next()).toMatchObject({ type: 'error', code: 'unsupported' });
     await subscribed(client, 'r', `org.${org.orgId}.**`);
   });
@@ -300,6 +308,29 @@ describe('stream protocol v1', () => {
       code: 'limit_exceeded',
       ref: 's100',
     });
+  });
+
+  it('refuses subscriptions past the per-connection character budget and keeps the earlier ones', async () => {
+    const org = await seedOrg(['read']);
+    const client = await connect(org.apiKey);
+    const long = (i: number) => `org.${org.orgId}.site.${'s'.repeat(450)}${i}.**`;
+    let i = 0;
+    for (; i < 100; i++) {
+      const reply = await client.ask({ type: 'subscribe', id: `l${i}`, subject: long(i) });
+      if (reply.type === 'error') {
+        expect(reply).toMatchObject({ code: 'limit_exceeded', ref: `l${i}` });
+        expect(reply.message).toMatch(/characters/);
+        break;
+      }
+    }
+    expect(i).toBeGreaterThan(20);
+    expect(i).toBeLessThan(100);
+    const s = {
+      ...sample(org.orgId, 'dev_a', 'load1'),
+      subject: `org.${org.orgId}.site.${'s'.repeat(450)}0.device.d.metric.m`,
+    };
+    await channelHubFor(env, org.orgId).publish([s]);
+    expect(await client.next()).toMatchObject({ type: 'data', samples: [s] });
   });
 
   it('answers ping with pong, canonical or not', async () => {
@@ -353,7 +384,14 @@ describe('stream protocol v1', () => {
     const data = await client.next();
     expect(data).toMatchObject({
       type: 'data',
-      samples: [{ subject: sampleSubject(org.orgId, null, device.deviceId, 'load1'), deviceId: device.deviceId, ts, value: 0.25 }],
+      samples: [
+        {
+          subject: sampleSubject(org.orgId, null, device.deviceId, 'load1'),
+          deviceId: device.deviceId,
+          ts,
+          value: 0.25,
+        },
+      ],
     });
   });
 });

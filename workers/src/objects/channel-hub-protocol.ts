@@ -13,23 +13,25 @@ import {
  * hub only decides what to do with a message.
  */
 
-export type ParsedFrame =
-  | { ok: true; message: StreamClientMessage }
-  /** `abuse` marks malformed traffic, which counts towards the 4400 close. */
-  | { ok: false; error: ErrorFrame; abuse: boolean };
+/** A refused frame is malformed traffic: it counts towards the 4400 close. */
+export type ParsedFrame = { ok: true; message: StreamClientMessage } | { ok: false; error: ErrorFrame };
 
 const encoder = new TextEncoder();
 
 const refuse = (code: ErrorFrame['code'], message: string, ref?: unknown): ParsedFrame => {
   const id = subscriptionId.safeParse(ref);
-  return { ok: false, abuse: true, error: { type: 'error', code, message, ...(id.success ? { ref: id.data } : {}) } };
+  return { ok: false, error: { type: 'error', code, message, ...(id.success ? { ref: id.data } : {}) } };
 };
 
 /** Parses one WebSocket message into a client message or a typed error. */
 export function parseClientFrame(message: string | ArrayBuffer): ParsedFrame {
-  if (typeof message !== 'string') return refuse('invalid_frame', 'binary frames are not part of the protocol: send JSON text');
+  if (typeof message !== 'string')
+    return refuse('invalid_frame', 'binary frames are not part of the protocol: send JSON text');
   // Cheap bound first: a UTF-8 string takes at most 3 bytes per UTF-16 unit.
-  if (message.length * 3 > STREAM_LIMITS.maxFrameBytes && encoder.encode(message).length > STREAM_LIMITS.maxFrameBytes) {
+  if (
+    message.length * 3 > STREAM_LIMITS.maxFrameBytes &&
+    encoder.encode(message).length > STREAM_LIMITS.maxFrameBytes
+  ) {
     return refuse('frame_too_large', `frames must be at most ${STREAM_LIMITS.maxFrameBytes} bytes`);
   }
   let raw: unknown;
@@ -57,6 +59,6 @@ export function parseClientFrame(message: string | ArrayBuffer): ParsedFrame {
 /** Serialises a server frame. */
 export const frame = (f: StreamServerFrame): string => JSON.stringify(f);
 
-/** An error frame that is not the client's fault as a matter of syntax (no abuse count). */
+/** Serialises an error frame about a well-formed message (these do not count as abuse). */
 export const errorFrame = (code: ErrorFrame['code'], message: string, ref?: ErrorFrame['ref']): string =>
   frame({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });

@@ -1,5 +1,11 @@
-import { STREAM_LIMITS, type StreamSample, type SubscriptionId } from '../../../schema/wire/stream.ts';
-import { compilePattern, matches, type CompiledPattern } from '../services/subject-match.ts';
+import {
+  STREAM_LIMITS,
+  type ErrorFrame,
+  type StreamClientMessage,
+  type StreamSample,
+  type SubscriptionId,
+} from '../../../schema/wire/stream.ts';
+import { compilePattern, matches, validatePattern, type CompiledPattern } from '../services/subject-match.ts';
 
 /**
  * One connection's state. It is mirrored into the socket's attachment after every change,
@@ -51,8 +57,41 @@ export function loadSession(ws: WebSocket): Session | null {
   };
 }
 
-/** Characters the session's ids and patterns take in the attachment, for the size budget. */
-export function subscriptionChars(session: Session): number {
+/**
+ * Adds a subscription to the session, or says why not (the session is then unchanged).
+ * The caller persists the session and confirms.
+ */
+export function addSubscription(
+  session: Session,
+  msg: Extract<StreamClientMessage, { type: 'subscribe' }>,
+): ErrorFrame | null {
+  const refuse = (code: ErrorFrame['code'], message: string): ErrorFrame => ({
+    type: 'error',
+    code,
+    message,
+    ref: msg.id,
+  });
+  if (msg.mode === 'replay-then-live') return refuse('unsupported', 'mode "replay-then-live" is not available in v1');
+  if (session.subs.has(msg.id))
+    return refuse('duplicate_id', 'a subscription with this id exists: unsubscribe it first');
+  const check = validatePattern(msg.subject, session.orgId);
+  if (!check.ok) return refuse(check.code, check.message);
+  const { maxSubscriptions, maxSubscriptionChars } = STREAM_LIMITS;
+  if (session.subs.size >= maxSubscriptions) {
+    return refuse('limit_exceeded', `at most ${maxSubscriptions} subscriptions per connection`);
+  }
+  // The attachment that carries subscriptions through hibernation holds at most 16 KB.
+  if (subscriptionChars(session) + String(msg.id).length + msg.subject.length > maxSubscriptionChars) {
+    return refuse(
+      'limit_exceeded',
+      `ids and patterns may take at most ${maxSubscriptionChars} characters per connection`,
+    );
+  }
+  session.subs.set(msg.id, check.pattern);
+  return null;
+}
+
+function subscriptionChars(session: Session): number {
   let n = 0;
   for (const [id, p] of session.subs) n += String(id).length + p.source.length;
   return n;

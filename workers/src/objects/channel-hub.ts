@@ -7,15 +7,14 @@ import {
   type StreamSample,
 } from '../../../schema/wire/stream.ts';
 import { log } from '../services/log.ts';
-import { validatePattern } from '../services/subject-match.ts';
 import { errorFrame, frame, parseClientFrame } from './channel-hub-protocol.ts';
 import {
+  addSubscription,
   countProtocolError,
   loadSession,
   newSession,
   saveSession,
   selectSamples,
-  subscriptionChars,
   type Session,
 } from './channel-hub-session.ts';
 
@@ -67,12 +66,18 @@ export class ChannelHub extends DurableObject<Env> {
   /** Accepts an upgrade forwarded by `GET /v1/stream`, for the org named in {@link STREAM_ORG_HEADER}. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return Response.json({ error: { code: 'upgrade_required', message: 'expected a WebSocket upgrade' } }, { status: 426 });
+      return Response.json(
+        { error: { code: 'upgrade_required', message: 'expected a WebSocket upgrade' } },
+        { status: 426 },
+      );
     }
     const orgId = request.headers.get(STREAM_ORG_HEADER);
     const name = this.ctx.id.name;
     if (!orgId || (name !== undefined && name !== channelHubName(orgId))) {
-      return Response.json({ error: { code: 'bad_request', message: 'upgrade reached the wrong hub' } }, { status: 400 });
+      return Response.json(
+        { error: { code: 'bad_request', message: 'upgrade reached the wrong hub' } },
+        { status: 400 },
+      );
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
@@ -120,7 +125,7 @@ export class ChannelHub extends DurableObject<Env> {
       return;
     }
     ws.send(frame(parsed.error));
-    if (parsed.abuse && countProtocolError(session, Date.now())) {
+    if (countProtocolError(session, Date.now())) {
       ws.close(STREAM_CLOSE.protocolError, 'too many protocol errors');
       return;
     }
@@ -150,11 +155,28 @@ export class ChannelHub extends DurableObject<Env> {
           ws.close(STREAM_CLOSE.protocolError, 'unsupported protocol version');
           return;
         }
-        ws.send(frame({ type: 'welcome', v: STREAM_PROTOCOL_VERSION, epoch: this.#epoch, seq: this.#seq, limits: STREAM_LIMITS }));
-        if (msg.resume) ws.send(errorFrame('unsupported', 'resume is not available in v1: subscribe again and refetch history'));
+        ws.send(
+          frame({
+            type: 'welcome',
+            v: STREAM_PROTOCOL_VERSION,
+            epoch: this.#epoch,
+            seq: this.#seq,
+            limits: STREAM_LIMITS,
+          }),
+        );
+        if (msg.resume)
+          ws.send(errorFrame('unsupported', 'resume is not available in v1: subscribe again and refetch history'));
         return;
-      case 'subscribe':
-        return this.#subscribe(ws, session, msg);
+      case 'subscribe': {
+        const refusal = addSubscription(session, msg);
+        if (refusal) {
+          ws.send(frame(refusal));
+          return;
+        }
+        saveSession(ws, session);
+        ws.send(frame({ type: 'subscribed', id: msg.id, subject: msg.subject }));
+        return;
+      }
       case 'unsubscribe':
         if (!session.subs.delete(msg.id)) {
           ws.send(errorFrame('unknown_subscription', 'no subscription has this id', msg.id));
@@ -172,37 +194,10 @@ export class ChannelHub extends DurableObject<Env> {
     }
   }
 
-  #subscribe(ws: WebSocket, session: Session, msg: Extract<StreamClientMessage, { type: 'subscribe' }>): void {
-    if (msg.mode === 'replay-then-live') {
-      ws.send(errorFrame('unsupported', 'mode "replay-then-live" is not available in v1: use "live"', msg.id));
-      return;
-    }
-    if (session.subs.has(msg.id)) {
-      ws.send(errorFrame('duplicate_id', 'a subscription with this id exists: unsubscribe it first', msg.id));
-      return;
-    }
-    const check = validatePattern(msg.subject, session.orgId);
-    if (!check.ok) {
-      ws.send(errorFrame(check.code, check.message, msg.id));
-      return;
-    }
-    if (session.subs.size >= STREAM_LIMITS.maxSubscriptions) {
-      ws.send(errorFrame('limit_exceeded', `at most ${STREAM_LIMITS.maxSubscriptions} subscriptions per connection`, msg.id));
-      return;
-    }
-    if (subscriptionChars(session) + String(msg.id).length + msg.subject.length > STREAM_LIMITS.maxSubscriptionChars) {
-      ws.send(errorFrame('limit_exceeded', `ids and patterns may take at most ${STREAM_LIMITS.maxSubscriptionChars} characters per connection`, msg.id));
-      return;
-    }
-    session.subs.set(msg.id, check.pattern);
-    saveSession(ws, session);
-    ws.send(frame({ type: 'subscribed', id: msg.id, subject: msg.subject }));
-  }
-
   #session(ws: WebSocket): Session | null {
     let session = this.#sessions.get(ws);
     if (!session) {
-      session = undefined;
+      session = loadSession(ws) ?? undefined;
       if (session) this.#sessions.set(ws, session);
     }
     return session ?? null;

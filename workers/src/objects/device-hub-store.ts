@@ -112,7 +112,7 @@ export function latestValues(sql: SqlStorage): LatestValue[] {
 
 export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryPoint[] {
   return sql
-    .exec<HistoryPoint>(
+    .exec<{ ts: number; value: number }>(
       `SELECT s.ts AS ts, s.value AS value FROM samples s JOIN series r ON r.sid = s.sid
        WHERE r.series_id = ? AND s.ts >= ? AND s.ts < ? ORDER BY s.ts LIMIT ?`,
       seriesId,

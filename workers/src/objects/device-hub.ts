@@ -46,7 +46,7 @@ const FLUSH_MAX_MINUTES = 2_000;
 const BATCH_ID_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export function deviceHubFor(env: Env, deviceId: string) {
-  return env.DEVICE_HUB.get(env.DEVICE_HUB.idFromName(deviceId)) as DurableObjectStub<DeviceHub>;
+  return env.DEVICE_HUB.get(env.DEVICE_HUB.idFromName(deviceId));
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * Builds the deployable artefacts with esbuild:
+ *   node scripts/build.ts [agent|dashboard|all]   (default: all)
+ * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js, one ESM file for Node ≥ 20
+ * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, index.html, CSS)
+ */
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// systeminformation is CommonJS and calls require('os') etc.; esbuild's ESM output has no
+// `require`, so the bundle defines one.
+const REQUIRE_SHIM = [
+  "import { createRequire as __edgewatchCreateRequire } from 'node:module';",
+  'const require = __edgewatchCreateRequire(import.meta.url);',
+].join('\n');
+
+/** Bundles the agent into one executable file runnable by the system Node 20. Returns its path. */
+export async function buildAgent(options: { outfile?: string } = {}): Promise<string> {
+  const outfile = options.outfile ?? join(ROOT, 'agent/dist/edgewatch-agent.js');
+  await build({
+    entryPoints: [join(ROOT, 'agent/src/cli.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    banner: { js: REQUIRE_SHIM },
+    // Whitespace and syntax only: names stay, so stack traces from the field remain readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  await chmod(outfile, 0o755);
+  return outfile;
+}
+
+/**
+ * Builds the dashboard into `workers/dashboard/dist/`: `main.ts` bundled to `app.js`, plus
+ * `index.html`, the source CSS and uPlot's stylesheet. Fails clearly if the source is missing.
+ */
+export async function buildDashboard(options: { outdir?: string } = {}): Promise<string> {
+  const src = join(ROOT, 'workers/dashboard/src');
+  const outdir = options.outdir ?? join(ROOT, 'workers/dashboard/dist');
+  const required = [join(src, 'main.ts'), join(src, 'index.html')];
+  const missing = required.filter((p) => !existsSync(p)).map((p) => relative(ROOT, p));
+  if (missing.length > 0) {
+    throw new Error(`cannot build the dashboard: ${missing.join(' and ')} not found (the dashboard source lives in workers/dashboard/src)`);
+  }
+  // Start clean so a renamed or deleted file is not served from a stale build.
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(src, 'main.ts')],
+    outfile: join(outdir, 'app.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  const css = (await readdir(src)).filter((f) => f.endsWith('.css')).map((f) => join(src, f));
+  for (const file of [join(src, 'index.html'), ...css, join(ROOT, 'node_modules/uplot/dist/uPlot.min.css')]) {
+    await copyFile(file, join(outdir, file.split('/').pop()!));
+  }
+  return outdir;
+}
+
+/** Builds the agent and the dashboard. */
+export async function buildAll(): Promise<void> {
+  await Promise.all([buildAgent(), buildDashboard()]);
+}
+
+const TARGETS = { agent: buildAgent, dashboard: buildDashboard, all: buildAll } as const;
+
+async function main(target = 'all') {
+  if (!(target in TARGETS)) {
+    console.error(`build: unknown target ${JSON.stringify(target)}; use one of ${Object.keys(TARGETS).join(', ')} (example: node scripts/build.ts agent)`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  await TARGETS[target as keyof typeof TARGETS]();
+  const agent = join(ROOT, 'agent/dist/edgewatch-agent.js');
+  const size = target !== 'dashboard' && existsSync(agent) ? ` (agent bundle ${Math.round((await stat(agent)).size / 1024)} KiB)` : '';
+  console.log(`build: ${target} done in ${Math.round(performance.now() - started)} ms${size}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv[2]).catch((err: unknown) => {
+    console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamSample } from '../../schema/wire/stream.ts';
+import { buildAll } from '../../scripts/build.ts';
+import { ROOT } from '../../scripts/local/wrangler.ts';
+import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+
+const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
+
+let platform: LocalPlatform;
+let agent: ChildProcess | undefined;
+let agentLog = '';
+const frames: { seq: number; samples: StreamSample[] }[] = [];
+let socket: WebSocket;
+
+function runAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
+  // The agent must run on the oldest supported Node; `node` here is whatever runs the tests.
+  const child = spawn(process.execPath, [AGENT, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (agentLog += d));
+  child.stderr!.on('data', (d: Buffer) => (agentLog += d));
+  return child;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}\nagent log:\n${agentLog.slice(-3000)}`);
+}
+
+const api = async <T>(path: string): Promise<T> => {
+  const res = await fetch(`${platform.url}${path}`, { headers: { authorization: `Bearer ${platform.seed.apiKey}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+};
+
+beforeAll(async () => {
+  await buildAll();
+  platform = await startLocalPlatform();
+  socket = new WebSocket(`${platform.url.replace('http', 'ws')}/v1/stream`, {
+    headers: { authorization: `Bearer ${platform.seed.apiKey}` },
+  } as unknown as string[]);
+  socket.addEventListener('message', (ev) => {
+    const msg = JSON.parse(String(ev.data)) as { type: string; seq: number; samples: StreamSample[] };
+    if (msg.type === 'data') frames.push(msg);
+  });
+  await once(socket as unknown as EventTarget, 'open');
+  socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+  socket.send(JSON.stringify({ type: 'subscribe', id: 'all-metrics', subject: `org.${platform.seed.orgId}.site.*.device.*.metric.*` }));
+});
+
+afterAll(async () => {
+  socket?.close();
+  if (agent && agent.exitCode === null) {
+    agent.kill('SIGKILL');
+    await once(agent, 'exit');
+  }
+  await platform?.stop();
+});
+
+describe('agent → Worker → DeviceHub → D1 → stream', () => {
+  it('enrolls, reports for several cycles, and its samples are readable through the API and live on a wildcard subscription', async () => {
+    const config = join(platform.dir, 'agent.json');
+    const enroll = runAgent(['enroll', '--url', platform.url, '--token', platform.seed.enrollmentToken, '--name', 'e2e-host', '--config', config]);
+    const [code] = (await once(enroll, 'exit')) as [number];
+    expect(code, agentLog).toBe(0);
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+
+    agent = runAgent(['run', '--config', config], { EDGEWATCH_INTERVAL: '1' });
+
+    const { devices } = await until('the device to be online', async () => {
+      const body = await api<{ devices: { id: string; name: string; status: string }[] }>('/v1/devices');
+      return body.devices[0]?.status === 'online' ? body : undefined;
+    });
+    expect(devices).toHaveLength(1);
+    expect(devices[0]!.name).toBe('e2e-host');
+    const deviceId = devices[0]!.id;
+
+    // Several collection cycles have to reach the stream, each a separate frame.
+    await until('three data frames with CPU', () =>
+      frames.filter((f) => f.samples.some((s) => s.metric === 'cpu_usage_percent')).length >= 3 ? true : undefined,
+    );
+    const seqs = frames.map((f) => f.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const cpu = frames.flatMap((f) => f.samples).filter((s) => s.metric === 'cpu_usage_percent');
+    expect(cpu.every((s) => s.deviceId === deviceId && s.value >= 0 && s.value <= 100)).toBe(true);
+    expect(cpu.every((s) => s.subject === `org.${platform.seed.orgId}.site._.device.${deviceId}.metric.cpu_usage_percent`)).toBe(true);
+
+    const latest = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(`/v1/devices/${deviceId}/latest`);
+    const metrics = new Set(latest.values.map((v) => v.metric));
+    for (const m of ['cpu_usage_percent', 'load1', 'mem_used_bytes', 'disk_used_bytes']) expect(metrics).toContain(m);
+    const cpuSeries = latest.values.find((v) => v.metric === 'cpu_usage_percent')!;
+
+    const history = await api<{ points: { ts: number; value: number }[] }>(`/v1/series/${cpuSeries.seriesId}/history?from=${Date.now() - 600_000}`);
+    expect(history.points.length).toBeGreaterThanOrEqual(3);
+    // Every streamed CPU sample is also stored: live and stored views agree.
+    const stored = new Set(history.points.map((p) => p.ts));
+    expect(cpu.filter((s) => s.ts <= history.points.at(-1)!.ts).every((s) => stored.has(s.ts))).toBe(true);
+
+    agent.kill('SIGTERM');
+    const [exit] = (await once(agent, 'exit')) as [number | null];
+    expect(exit).toBe(0);
+  });
+});

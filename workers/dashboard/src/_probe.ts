@@ -1,1 +1,0 @@
-import uPlot from 'uplot'; const x: uPlot.Options | null = null; console.log(x);

@@ -1,0 +1,91 @@
+import type { DeviceView, HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
+
+/** An answer other than 2xx, carrying the API's `{error:{code,message,field?}}` body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** The request never got an answer (network down, Worker restarting). */
+export class NetworkError extends Error {
+  constructor(cause: unknown) {
+    super(`could not reach the server: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'NetworkError';
+  }
+}
+
+export interface Me {
+  orgId: string;
+  orgName: string | null;
+  via: string;
+  scopes: string[];
+  userId: string | null;
+}
+
+export interface LoginResult {
+  user: { id: string; email: string; name: string | null };
+  orgId: string;
+  role: string;
+}
+
+export interface History {
+  seriesId: string;
+  deviceId: string;
+  metric: string;
+  labels: Record<string, string>;
+  from: number;
+  to: number;
+  points: HistoryPoint[];
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new NetworkError(err);
+  }
+  const json: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = (json as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
+    throw new ApiError(
+      res.status,
+      typeof e?.code === 'string' ? e.code : 'http_error',
+      typeof e?.message === 'string' ? e.message : `${method} ${path} answered ${res.status}`,
+      typeof e?.field === 'string' ? e.field : undefined,
+    );
+  }
+  return json as T;
+}
+
+/** True when the error means the session is gone and the user must sign in again. */
+export const isUnauthenticated = (err: unknown): boolean => err instanceof ApiError && err.status === 401;
+
+export const api = {
+  me: () => call<Me>('GET', '/v1/auth/me'),
+  login: (email: string, password: string) => call<LoginResult>('POST', '/v1/auth/login', { email, password }),
+  logout: () => call<{ ok: true }>('POST', '/v1/auth/logout'),
+  devices: () => call<{ devices: DeviceView[] }>('GET', '/v1/devices').then((r) => r.devices),
+  latest: (deviceId: string) =>
+    call<{ deviceId: string; values: LatestValue[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/latest`).then(
+      (r) => r.values,
+    ),
+  history: (seriesId: string, from: number, to: number, limit = 10_000) =>
+    call<History>(
+      'GET',
+      `/v1/series/${encodeURIComponent(seriesId)}/history?from=${from}&to=${to}&limit=${limit}`,
+    ),
+};
