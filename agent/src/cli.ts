@@ -66,6 +66,11 @@ Environment (overrides the config file):
 `,
 };
 
+const EXAMPLES = {
+  enroll: `edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>`,
+  run: 'edgewatch-agent run --config /etc/edgewatch/agent.json',
+};
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -107,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function enrollCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parse('enroll', args, {
     url: { type: 'string' },
     token: { type: 'string' },
     name: { type: 'string' },
@@ -115,7 +120,7 @@ async function enrollCommand(args: string[]): Promise<number> {
     force: { type: 'boolean' },
   });
   if (values.help) return help('enroll');
-  const example = `edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>`;
+  const example = EXAMPLES.enroll;
   if (values.url === undefined || values.token === undefined) {
     throw new UsageError(`enroll needs --url and --token. Example: ${example}`);
   }
@@ -145,19 +150,20 @@ async function enrollCommand(args: string[]): Promise<number> {
 }
 
 async function runCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { config: { type: 'string' } });
+  const { values } = parse('run', args, { config: { type: 'string' } });
   if (values.help) return help('run');
   return runAgent({ configPath: values.config });
 }
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 
-function parse<T extends Options>(args: string[], options: T) {
+function parse<T extends Options>(command: keyof typeof EXAMPLES, args: string[], options: T) {
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (err) {
     // parseArgs explains how to pass a positional starting with '-'; the first sentence is what matters here.
-    throw new UsageError((err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, ''));
+    const first = (err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+    throw new UsageError(`${first}. Example: ${EXAMPLES[command]}`);
   }
 }
 

@@ -15,6 +15,11 @@ export interface ShipperOptions {
   maxSamples?: number;
   /** Retry backoff (base 1 s, cap 60 s, full jitter). */
   backoff?: BackoffOptions;
+  /**
+   * After waking from idle, how long to wait for more samples before cutting a batch, so the
+   * collectors of one tick share one request. Default 250 ms.
+   */
+  lingerMs?: number;
   /** Waits `ms`, resolving early when `signal` aborts. Injectable so tests need not wait. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -41,6 +46,7 @@ export interface Shipper {
 export function createShipper(options: ShipperOptions): Shipper {
   const { spool, transport, log } = options;
   const maxSamples = options.maxSamples ?? DEFAULT_BATCH_SAMPLES;
+  const lingerMs = options.lingerMs ?? 250;
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined));
   const hard = new AbortController();
   let draining = false;
@@ -62,6 +68,7 @@ export function createShipper(options: ShipperOptions): Shipper {
         if (!batch) {
           if (draining) return;
           await new Promise<void>((resolve) => (wake = resolve));
+          if (!draining && lingerMs > 0) await sleep(lingerMs, hard.signal);
           continue;
         }
         const result = await transport.send(batch, { signal: hard.signal });

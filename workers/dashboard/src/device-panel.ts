@@ -1,5 +1,5 @@
 import type { StreamSample } from '../../../schema/wire/stream.ts';
-import type { DeviceView, HistoryPoint } from '../../../schema/wire/telemetry.ts';
+import type { DeviceView } from '../../../schema/wire/telemetry.ts';
 import { api, isUnauthenticated } from './api.ts';
 import { CpuChart } from './cpu-chart.ts';
 import { h, setText } from './dom.ts';
@@ -139,7 +139,7 @@ export class DevicePanel {
       const to = Date.now();
       const history = await api.history(this.#seriesId, to - WINDOW_MS, to);
       if (generation !== this.#generation) return;
-      this.#chart.append(history.points as HistoryPoint[]);
+      this.#chart.append(history.points);
       this.#showLatest();
     } catch (err) {
       if (generation !== this.#generation) return;

@@ -114,7 +114,10 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
   };
   window.addEventListener('online', onOnline);
 
-  connect();
+  // Like EventSource, nothing is reported before the caller has the client in hand.
+  queueMicrotask(() => {
+    if (!closed) connect();
+  });
 
   return {
     subscribe(id, subject) {

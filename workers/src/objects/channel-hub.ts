@@ -29,8 +29,7 @@ export const channelHubName = (orgId: string) => `org:${orgId}`;
 
 /** The stub of the ChannelHub serving an org's subjects. */
 export function channelHubFor(env: Env, orgId: string): DurableObjectStub<ChannelHub> {
-  const ns = env.CHANNEL_HUB as DurableObjectNamespace<ChannelHub>;
-  return ns.get(ns.idFromName(channelHubName(orgId)));
+  return env.CHANNEL_HUB.get(env.CHANNEL_HUB.idFromName(channelHubName(orgId)));
 }
 
 // Sequence numbers are reserved in blocks so a publish rarely waits on a storage write,

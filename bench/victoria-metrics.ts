@@ -1,0 +1,125 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { freePort } from '../scripts/local/free-port.ts';
+import type { BenchContext } from './types.ts';
+
+const gzipAsync = promisify(gzip);
+const BINARY = 'victoria-metrics'; // Debian's name; upstream ships victoria-metrics-prod.
+
+const onPath = (name: string) =>
+  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
+
+/**
+ * The VictoriaMetrics binary, installing the Debian package when we are root and apt exists.
+ * Returns a reason instead when the peer has to be skipped.
+ */
+export function findOrInstall(ctx: BenchContext): { bin: string } | { skip: string } {
+  const found = onPath(BINARY);
+  if (found) return { bin: found };
+  if (process.getuid?.() !== 0) return { skip: `${BINARY} is not installed and we are not root to apt-get it` };
+  if (!onPath('apt-get')) return { skip: `${BINARY} is not installed and apt-get is not available` };
+  ctx.log(`  ${BINARY} is not installed: apt-get install -y victoria-metrics…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'victoria-metrics'], { env, stdio: 'ignore' });
+  // A stale package index is the usual failure: refresh it once and retry.
+  if (install().status !== 0) {
+    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' });
+    install();
+  }
+  const bin = onPath(BINARY);
+  return bin ? { bin } : { skip: 'apt-get install victoria-metrics failed' };
+}
+
+export interface Vm {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts VM on a free loopback port with throwaway storage; stop() also deletes the data. */
+export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
+  const dir = await mkdtemp(join(tmpdir(), 'edgewatch-bench-vm-'));
+  const port = await freePort();
+  const logFd = openSync(join(tmpdir(), `edgewatch-bench-vm-${port}.log`), 'a');
+  const child = spawn(
+    bin,
+    [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${join(dir, 'data')}`,
+      // Samples are up to ~1 day old; the default (1 month) would do, but be explicit.
+      '-retentionPeriod=1y',
+      // Count queries must see the newest samples rather than hide the last 30 s.
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+      '-loggerLevel=WARN',
+    ],
+    { stdio: ['ignore', logFd, logFd] },
+  );
+  closeSync(logFd);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  ctx.defer(stop);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${BINARY} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, stop };
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(50);
+  }
+  throw new Error(`${BINARY} did not answer /health within 10 s`);
+}
+
+/** JSON line import; VM answers 204 once the rows are in its in-memory buffers, not on disk. */
+export async function vmImport(url: string, lines: string, gz: boolean): Promise<void> {
+  const res = await fetch(`${url}/api/v1/import`, {
+    method: 'POST',
+    headers: gz ? { 'content-encoding': 'gzip' } : {},
+    body: gz ? await gzipAsync(lines, { level: 6 }) : lines,
+  });
+  const text = await res.text();
+  if (res.status !== 204) throw new Error(`VM import: HTTP ${res.status} ${text.slice(0, 300)}`);
+}
+
+/** Samples VM can return for the benchmark's series, after forcing buffered rows to disk. */
+export async function vmQueryableCount(url: string): Promise<number> {
+  const flush = await fetch(`${url}/internal/force_flush`);
+  await flush.text();
+  if (!flush.ok) throw new Error(`VM force_flush: HTTP ${flush.status}`);
+  const q = encodeURIComponent('sum(count_over_time({device=~"bench-.+"}[3d]))');
+  const res = await fetch(`${url}/api/v1/query?query=${q}&nocache=1`);
+  const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+  if (!res.ok) throw new Error(`VM query: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return Number(body.data?.result?.[0]?.value[1] ?? 0);
+}
+
+/** Polls until `expected` samples are queryable; returns the ms it took, or throws at the timeout. */
+export async function waitQueryable(url: string, expected: number, timeoutMs = 30_000): Promise<number> {
+  const start = performance.now();
+  let got = 0;
+  while (performance.now() - start < timeoutMs) {
+    got = await vmQueryableCount(url);
+    if (got >= expected) return performance.now() - start;
+    await sleep(50);
+  }
+  throw new Error(`VM: only ${got}/${expected} samples queryable after ${timeoutMs / 1000} s`);
+}
