@@ -46,19 +46,26 @@ export interface History {
   points: HistoryPoint[];
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** `signal` cancels the request when the view that asked for it goes away (e.g. on sign-out). */
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
   } catch (err) {
+    signal?.throwIfAborted();
     throw new NetworkError(err);
   }
   const json: unknown = await res.json().catch(() => null);
+  signal?.throwIfAborted();
   if (!res.ok) {
     const e = (json as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
     throw new ApiError(
@@ -78,14 +85,20 @@ export const api = {
   me: () => call<Me>('GET', '/v1/auth/me'),
   login: (email: string, password: string) => call<LoginResult>('POST', '/v1/auth/login', { email, password }),
   logout: () => call<{ ok: true }>('POST', '/v1/auth/logout'),
-  devices: () => call<{ devices: DeviceView[] }>('GET', '/v1/devices').then((r) => r.devices),
-  latest: (deviceId: string) =>
-    call<{ deviceId: string; values: LatestValue[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/latest`).then(
-      (r) => r.values,
-    ),
-  history: (seriesId: string, from: number, to: number, limit = 10_000) =>
+  devices: (signal?: AbortSignal) =>
+    call<{ devices: DeviceView[] }>('GET', '/v1/devices', undefined, signal).then((r) => r.devices),
+  latest: (deviceId: string, signal?: AbortSignal) =>
+    call<{ deviceId: string; values: LatestValue[] }>(
+      'GET',
+      `/v1/devices/${encodeURIComponent(deviceId)}/latest`,
+      undefined,
+      signal,
+    ).then((r) => r.values),
+  history: (seriesId: string, from: number, to: number, signal?: AbortSignal, limit = 10_000) =>
     call<History>(
       'GET',
       `/v1/series/${encodeURIComponent(seriesId)}/history?from=${from}&to=${to}&limit=${limit}`,
+      undefined,
+      signal,
     ),
 };

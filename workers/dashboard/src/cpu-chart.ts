@@ -5,6 +5,8 @@ import { percent } from './format.ts';
 import { SeriesWindow } from './series-window.ts';
 
 const HEIGHT = 300;
+/** A device with little history is drawn over at least this span, not squeezed against the right edge. */
+const MIN_SPAN_MS = 2 * 60_000;
 
 /** A live CPU line chart over a rolling window; the point count is mirrored in `data-points`. */
 export class CpuChart {
@@ -35,10 +37,10 @@ export class CpuChart {
         cursor: { drag: { x: false, y: false } },
         legend: { show: false },
         scales: {
-          x: { time: true, range: () => [(this.#now - windowMs) / 1000, this.#now / 1000] },
+          x: { time: true, range: () => this.#xRange(windowMs) },
           y: { range: [0, 100] },
         },
-        axes: [axis, { ...axis, size: 50, values: (_u, ticks) => ticks.map((t) => `${t} %`) }],
+        axes: [axis, { ...axis, size: 60, values: (_u, ticks) => ticks.map((t) => `${t} %`) }],
         series: [
           {},
           {
@@ -83,6 +85,13 @@ export class CpuChart {
   destroy(): void {
     this.#resize.disconnect();
     this.#plot.destroy();
+  }
+
+  /** The rolling window, narrowed while the data covers less than it. In seconds, as uPlot's x is. */
+  #xRange(windowMs: number): [number, number] {
+    const first = this.points.first?.ts ?? this.#now;
+    const min = Math.max(this.#now - windowMs, Math.min(first, this.#now - MIN_SPAN_MS));
+    return [min / 1000, this.#now / 1000];
   }
 
   #redraw(now: number): void {

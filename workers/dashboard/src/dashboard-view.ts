@@ -16,9 +16,7 @@ export interface DashboardView {
 
 /** Picks the device named in the URL, else the first online one, else the first. */
 export function defaultSelection(devices: DeviceView[], wanted: string | null): DeviceView | null {
-  return (
-    devices.find((d) => d.id === wanted) ?? devices.find((d) => d.status === 'online') ?? devices[0] ?? null
-  );
+  return devices.find((d) => d.id === wanted) ?? devices.find((d) => d.status === 'online') ?? devices[0] ?? null;
 }
 
 const hashDevice = () => new URLSearchParams(location.hash.slice(1)).get('device');
@@ -29,6 +27,8 @@ const hashDevice = () => new URLSearchParams(location.hash.slice(1)).get('device
  */
 export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): DashboardView {
   let destroyed = false;
+  // Cancels requests in flight when the view goes, so none is answered 401 after sign-out.
+  const aborter = new AbortController();
   const timers: ReturnType<typeof setInterval>[] = [];
 
   const stream = openStream({
@@ -38,6 +38,7 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
       if (reconnected) panel.onReconnected();
     },
     onServerError: (code, message) => console.warn(`stream: ${code}: ${message}`),
+    onUnauthorised: () => sessionEnded(),
   });
 
   const sessionEnded = () => {
@@ -46,7 +47,7 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
     onSignedOut('Your session has ended. Sign in again.');
   };
 
-  const panel = new DevicePanel({ stream, orgId: me.orgId, onUnauthenticated: sessionEnded });
+  const panel = new DevicePanel({ stream, orgId: me.orgId, signal: aborter.signal, onUnauthenticated: sessionEnded });
   const list = new DeviceList((device) => select(device));
   const status = h('p', { class: 'list-status', role: 'status', 'data-testid': 'list-status' }, 'Loading devices…');
   const signOut = h('button', { type: 'button', class: 'secondary', 'data-testid': 'sign-out' }, 'Sign out');
@@ -60,7 +61,7 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
 
   async function refresh(): Promise<void> {
     try {
-      const devices = await api.devices();
+      const devices = await api.devices(aborter.signal);
       if (destroyed) return;
       list.update(devices);
       setText(status, `${devices.length} device${devices.length === 1 ? '' : 's'} · updated ${clock(Date.now())}`);
@@ -77,12 +78,12 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
 
   signOut.addEventListener('click', async () => {
     signOut.disabled = true;
+    view.destroy();
     try {
       await api.logout();
     } catch {
       // The cookie may already be gone; signing out locally is still right.
     }
-    view.destroy();
     onSignedOut();
   });
 
@@ -106,7 +107,12 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
     h(
       'main',
       { class: 'layout' },
-      h('section', { class: 'panel fleet' }, h('header', { class: 'panel-head' }, h('h2', {}, 'Devices'), status), list.el),
+      h(
+        'section',
+        { class: 'panel fleet' },
+        h('header', { class: 'panel-head' }, h('h2', {}, 'Devices'), status),
+        list.el,
+      ),
       panel.el,
     ),
   );
@@ -126,6 +132,7 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      aborter.abort();
       for (const t of timers) clearInterval(t);
       window.removeEventListener('hashchange', onHashChange);
       stream.close();

@@ -9,6 +9,7 @@ import type { StreamClient, StreamState } from './stream.ts';
 export const CPU_METRIC = 'cpu_usage_percent';
 const WINDOW_MS = 15 * 60_000;
 const SUBSCRIPTION = 'cpu';
+const NO_DEVICE = 'Enroll an agent and its live CPU use appears here.';
 
 const isHostCpu = (metric: string, labels: Record<string, string>) =>
   metric === CPU_METRIC && Object.keys(labels).length === 0;
@@ -19,37 +20,38 @@ export class DevicePanel {
   #stream: StreamClient;
   #orgId: string;
   #onUnauthenticated: () => void;
+  #signal: AbortSignal;
   #chart = new CpuChart(WINDOW_MS);
   #title = h('h2', { 'data-testid': 'device-title' }, 'No device selected');
   #meta = h('p', { class: 'meta' });
   #value = h('span', { class: 'value', 'data-testid': 'cpu-value' }, '—');
   #valueAt = h('span', { class: 'value-at' });
   #state = h('span', { class: 'live', 'data-testid': 'stream-state', 'data-state': 'connecting' }, 'Connecting…');
+  #body = h('div', { hidden: true });
   #message = h('p', { class: 'panel-message', role: 'status', hidden: true });
   #device: DeviceView | null = null;
   #seriesId: string | null = null;
   /** Bumped on every device switch, so answers for the previous device are dropped. */
   #generation = 0;
 
-  constructor(opts: { stream: StreamClient; orgId: string; onUnauthenticated: () => void }) {
+  constructor(opts: { stream: StreamClient; orgId: string; signal: AbortSignal; onUnauthenticated: () => void }) {
     this.#stream = opts.stream;
+    this.#signal = opts.signal;
     this.#orgId = opts.orgId;
     this.#onUnauthenticated = opts.onUnauthenticated;
     this.el = h(
       'section',
-      { class: 'panel device-panel', 'aria-live': 'off' },
+      { class: 'panel device-panel' },
       h('header', { class: 'panel-head' }, h('div', {}, this.#title, this.#meta), this.#state),
-      h(
-        'div',
-        { class: 'readout' },
-        h('span', { class: 'readout-label' }, 'CPU'),
-        this.#value,
-        this.#valueAt,
-      ),
-      this.#chart.el,
+      this.#body,
       this.#message,
+    );
+    this.#body.append(
+      h('div', { class: 'readout' }, h('span', { class: 'readout-label' }, 'CPU'), this.#value, this.#valueAt),
+      this.#chart.el,
       h('p', { class: 'hint' }, 'Total CPU use, last 15 minutes. New samples appear as the agent reports.'),
     );
+    this.#setMessage(NO_DEVICE);
   }
 
   get deviceId(): string | null {
@@ -62,13 +64,14 @@ export class DevicePanel {
     this.#device = device;
     setText(this.#title, device ? device.name : 'No device selected');
     setText(this.#meta, device ? `${device.kind} · agent ${device.agentVersion ?? 'unknown'} · ${device.id}` : '');
+    this.#body.hidden = !device;
     if (!changed) return;
     this.#generation += 1;
     this.#seriesId = null;
     this.#chart.reset([]);
     setText(this.#value, '—');
     setText(this.#valueAt, '');
-    this.#setMessage(null);
+    this.#setMessage(device ? null : NO_DEVICE);
     if (!device) {
       this.#stream.unsubscribe(SUBSCRIPTION);
       return;
@@ -127,7 +130,7 @@ export class DevicePanel {
     if (!device) return;
     try {
       if (!this.#seriesId) {
-        const latest = await api.latest(device.id);
+        const latest = await api.latest(device.id, this.#signal);
         if (generation !== this.#generation) return;
         const cpu = latest.find((v) => isHostCpu(v.metric, v.labels));
         if (!cpu) {
@@ -137,12 +140,12 @@ export class DevicePanel {
         this.#seriesId ??= cpu.seriesId;
       }
       const to = Date.now();
-      const history = await api.history(this.#seriesId, to - WINDOW_MS, to);
+      const history = await api.history(this.#seriesId, to - WINDOW_MS, to, this.#signal);
       if (generation !== this.#generation) return;
       this.#chart.append(history.points);
       this.#showLatest();
     } catch (err) {
-      if (generation !== this.#generation) return;
+      if (generation !== this.#generation || this.#signal.aborted) return;
       if (isUnauthenticated(err)) this.#onUnauthenticated();
       else this.#setMessage(`Could not load CPU history: ${err instanceof Error ? err.message : String(err)}`);
     }

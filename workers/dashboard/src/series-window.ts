@@ -17,6 +17,11 @@ export class SeriesWindow {
     return this.#ts.length;
   }
 
+  /** The oldest point, or undefined while empty. */
+  get first(): HistoryPoint | undefined {
+    return this.#ts.length === 0 ? undefined : { ts: this.#ts[0]!, value: this.#values[0]! };
+  }
+
   /** The newest point, or undefined while empty. */
   get last(): HistoryPoint | undefined {
     const i = this.#ts.length - 1;

@@ -11,6 +11,8 @@ export interface StreamHandlers {
   /** A (re)connection was welcomed. v1 cannot resume, so after a reconnect callers refetch what they missed. */
   onWelcome?(welcome: WelcomeFrame, reconnected: boolean): void;
   onServerError?(code: string, message: string): void;
+  /** The server closed with 4401: the session is gone, so reconnecting is pointless. */
+  onUnauthorised?(): void;
 }
 
 export interface StreamClient {
@@ -21,9 +23,10 @@ export interface StreamClient {
   close(): void;
 }
 
+/** Heartbeat timing from docs/stream-protocol.md: ping about every 30 s, give up on a pong after 10 s. */
 const PING_EVERY_MS = 25_000;
-/** With pings every 25 s, this much silence means the connection is dead even if no close arrived. */
-const SILENCE_LIMIT_MS = 60_000;
+const PONG_WITHIN_MS = 10_000;
+const CLOSE_UNAUTHORISED = 4401;
 
 /**
  * The dashboard's one WebSocket to `/v1/stream` (protocol v1, docs/stream-protocol.md).
@@ -38,6 +41,7 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setInterval> | undefined;
+  let pongTimer: ReturnType<typeof setTimeout> | undefined;
   let lastHeard = 0;
 
   const send = (msg: object) => {
@@ -54,8 +58,15 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
       lastHeard = Date.now();
       socket.send(JSON.stringify({ type: 'hello', v: 1 }));
       pingTimer = setInterval(() => {
-        if (Date.now() - lastHeard > SILENCE_LIMIT_MS) socket.close(4000, 'no answer from server');
-        else if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
+        if (socket.readyState !== WebSocket.OPEN) return;
+        const sentAt = Date.now();
+        // Exactly this text, which the platform answers without waking the hub.
+        socket.send('{"type":"ping"}');
+        clearTimeout(pongTimer);
+        pongTimer = setTimeout(() => {
+          // Any frame proves the connection alive, not only the pong.
+          if (lastHeard < sentAt) socket.close(4000, 'no pong from server');
+        }, PONG_WITHIN_MS);
       }, PING_EVERY_MS);
     });
     socket.addEventListener('message', (ev) => {
@@ -64,12 +75,18 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
       onFrame(ev.data);
     });
     // 'error' is always followed by 'close', which is where reconnecting happens.
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (ev) => {
       if (socket !== ws) return;
       clearInterval(pingTimer);
+      clearTimeout(pongTimer);
       ws = null;
       welcomed = false;
       if (closed) return;
+      if (ev.code === CLOSE_UNAUTHORISED) {
+        handlers.onState('closed');
+        handlers.onUnauthorised?.();
+        return;
+      }
       const delay = retry.next();
       handlers.onState('reconnecting', delay);
       retryTimer = setTimeout(connect, delay);
@@ -134,6 +151,7 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
       window.removeEventListener('online', onOnline);
       clearTimeout(retryTimer);
       clearInterval(pingTimer);
+      clearTimeout(pongTimer);
       ws?.close(1000, 'signed out');
       ws = null;
       handlers.onState('closed');
