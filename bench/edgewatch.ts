@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ROOT } from '../scripts/local/wrangler.ts';
@@ -9,6 +11,7 @@ import type { Sample } from './series.ts';
 import type { BenchContext } from './types.ts';
 
 const gzipAsync = promisify(gzip);
+export const WORKER_LOG = join(tmpdir(), 'edgewatch-bench-worker.log');
 
 /**
  * wrangler refuses to start when the assets folder is missing. Build it if `scripts/build.ts`
@@ -18,7 +21,9 @@ async function ensureDashboardAssets(ctx: BenchContext): Promise<void> {
   const dist = join(ROOT, 'workers/dashboard/dist');
   if (existsSync(dist)) return;
   const buildPath = join(ROOT, 'scripts/build.ts');
-  const build = existsSync(buildPath) ? ((await import(buildPath)) as { buildAll?: () => Promise<unknown> }) : {};
+  const build = existsSync(buildPath)
+    ? ((await import(pathToFileURL(buildPath).href)) as { buildAll?: () => Promise<unknown> })
+    : {};
   if (typeof build.buildAll === 'function') {
     ctx.log('  building the dashboard (workers/dashboard/dist is missing)…');
     await build.buildAll();
@@ -34,8 +39,13 @@ async function ensureDashboardAssets(ctx: BenchContext): Promise<void> {
 export async function startPlatform(ctx: BenchContext): Promise<LocalPlatform> {
   await ensureDashboardAssets(ctx);
   const platform = await startLocalPlatform();
-  ctx.defer(() => platform.stop());
-  return platform;
+  const stop = async () => {
+    // Keep the Worker's log past the temp dir's deletion, for restarts or errors seen in the run.
+    await copyFile(join(platform.dir, 'worker.log'), WORKER_LOG).catch(() => {});
+    await platform.stop();
+  };
+  ctx.defer(stop);
+  return { ...platform, stop };
 }
 
 export interface Device {
@@ -53,9 +63,14 @@ export async function enroll(url: string, token: string, name: string): Promise<
   return (await res.json()) as Device;
 }
 
+/** Times wrangler dev restarted the Worker under us (it reloads when a source file changes). */
+export let workerRestarts = 0;
+
 /**
- * Posts one batch and checks the ack: Edgewatch answers 200 only once the batch is durable,
- * so an ack with every sample accepted is the end-to-end signal.
+ * Posts one batch, returning its round trip in ms, and checks the ack: Edgewatch answers 200
+ * only once the batch is durable, so an ack with every sample accepted is the end-to-end signal.
+ * A batch cut off by a Worker restart is resent with the same id, as the agent would; then a
+ * duplicate ack is fine, since the first attempt may have landed.
  */
 export async function ingest(url: string, device: Device, batchId: string, samples: Sample[], gz: boolean) {
   const json = JSON.stringify({ batchId, samples });
@@ -64,16 +79,20 @@ export async function ingest(url: string, device: Device, batchId: string, sampl
     'content-type': 'application/json',
   };
   if (gz) headers['content-encoding'] = 'gzip';
-  const res = await fetch(`${url}/v1/ingest`, {
-    method: 'POST',
-    headers,
-    body: gz ? await gzipAsync(json, { level: 6 }) : json,
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`ingest ${batchId}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  const ack = JSON.parse(text) as { accepted: number; duplicate: boolean };
-  if (ack.duplicate || ack.accepted !== samples.length) {
-    throw new Error(`ingest ${batchId}: accepted ${ack.accepted}/${samples.length}, duplicate ${ack.duplicate}`);
+  const body = gz ? await gzipAsync(json, { level: 6 }) : json;
+  const t0 = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${url}/v1/ingest`, { method: 'POST', headers, body });
+    const text = await res.text();
+    if (res.status === 503 && /restarted/i.test(text) && attempt < 5) {
+      workerRestarts++;
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`ingest ${batchId}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    const ack = JSON.parse(text) as { accepted: number; duplicate: boolean };
+    const ok = ack.duplicate ? attempt > 1 : ack.accepted === samples.length;
+    if (!ok)
+      throw new Error(`ingest ${batchId}: accepted ${ack.accepted}/${samples.length}, duplicate ${ack.duplicate}`);
+    return performance.now() - t0;
   }
-  return json.length;
 }

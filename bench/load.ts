@@ -4,8 +4,11 @@
  * exactly the batches another system accepted).
  */
 
-/** Sends batch `index` for `sender`; resolves when the system under test acknowledges it. */
-export type SendFn = (sender: number, index: number) => Promise<void>;
+/**
+ * Sends batch `index` for `sender` and resolves, once the system under test acknowledges it,
+ * with the request's round trip in ms (building and compressing the body are not included).
+ */
+export type SendFn = (sender: number, index: number) => Promise<number>;
 
 export interface PhaseResult {
   /** Batches acknowledged per sender in this phase. */
@@ -52,9 +55,7 @@ export async function runPhase(send: SendFn, o: PhaseOptions): Promise<PhaseResu
     await Promise.all(
       perSender.map(async (_, s) => {
         while (perSender[s]! < limit(s) && performance.now() < deadline) {
-          const t0 = performance.now();
-          await send(s, o.startAt[s]! + perSender[s]!);
-          latenciesMs.push(performance.now() - t0);
+          latenciesMs.push(await send(s, o.startAt[s]! + perSender[s]!));
           perSender[s]!++;
         }
       }),

@@ -73,7 +73,8 @@ export const spanMs = (variants: number) => variants * MAX_BATCHES_PER_SENDER * 
 
 /**
  * The same samples as VictoriaMetrics JSON lines: one line per series with its values and
- * timestamps. The device becomes a label, since Edgewatch keys series by device implicitly.
+ * timestamps. The device becomes an `agent` label (not `device`: disk series use that one),
+ * since Edgewatch keys series by device implicitly.
  */
 export function toVmJsonLines(samples: Sample[], device: string): string {
   const bySeries = new Map<string, { metric: Record<string, string>; values: number[]; timestamps: number[] }>();
@@ -81,7 +82,7 @@ export function toVmJsonLines(samples: Sample[], device: string): string {
     const key = s.metric + JSON.stringify(s.labels ?? {});
     let line = bySeries.get(key);
     if (!line) {
-      line = { metric: { __name__: s.metric, device, ...s.labels }, values: [], timestamps: [] };
+      line = { metric: { __name__: s.metric, agent: device, ...s.labels }, values: [], timestamps: [] };
       bySeries.set(key, line);
     }
     line.values.push(s.value);

@@ -14,7 +14,10 @@ const gzipAsync = promisify(gzip);
 const BINARY = 'victoria-metrics'; // Debian's name; upstream ships victoria-metrics-prod.
 
 const onPath = (name: string) =>
-  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
 
 /**
  * The VictoriaMetrics binary, installing the Debian package when we are root and apt exists.
@@ -89,15 +92,27 @@ export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
   throw new Error(`${BINARY} did not answer /health within 10 s`);
 }
 
-/** JSON line import; VM answers 204 once the rows are in its in-memory buffers, not on disk. */
-export async function vmImport(url: string, lines: string, gz: boolean): Promise<void> {
+/**
+ * JSON line import, returning the round trip in ms. VM answers 204 once the rows are in its
+ * in-memory buffers, before they are on disk or searchable.
+ */
+export async function vmImport(url: string, lines: string, gz: boolean): Promise<number> {
+  const body = gz ? await gzipAsync(lines, { level: 6 }) : lines;
+  const t0 = performance.now();
   const res = await fetch(`${url}/api/v1/import`, {
     method: 'POST',
     headers: gz ? { 'content-encoding': 'gzip' } : {},
-    body: gz ? await gzipAsync(lines, { level: 6 }) : lines,
+    body,
   });
   const text = await res.text();
   if (res.status !== 204) throw new Error(`VM import: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return performance.now() - t0;
+}
+
+/** The installed version for the table, e.g. "1.79.x" from dpkg; undefined when unknown. */
+export function vmVersion(): string | undefined {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'victoria-metrics'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout ? r.stdout.replace(/\+.*$/, '') : undefined;
 }
 
 /** Samples VM can return for the benchmark's series, after forcing buffered rows to disk. */
@@ -105,7 +120,7 @@ export async function vmQueryableCount(url: string): Promise<number> {
   const flush = await fetch(`${url}/internal/force_flush`);
   await flush.text();
   if (!flush.ok) throw new Error(`VM force_flush: HTTP ${flush.status}`);
-  const q = encodeURIComponent('sum(count_over_time({device=~"bench-.+"}[3d]))');
+  const q = encodeURIComponent('sum(count_over_time({agent=~"bench-.+"}[3d]))');
   const res = await fetch(`${url}/api/v1/query?query=${q}&nocache=1`);
   const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
   if (!res.ok) throw new Error(`VM query: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);

@@ -6,7 +6,7 @@
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,17 +40,27 @@ export async function buildAgent(options: { outfile?: string } = {}): Promise<st
   return outfile;
 }
 
+const ASSET_HEADERS = `/*
+  Content-Security-Policy: default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'
+  X-Content-Type-Options: nosniff
+  X-Frame-Options: DENY
+  Referrer-Policy: no-referrer
+  Strict-Transport-Security: max-age=15552000; includeSubDomains
+`;
+
 /**
  * Builds the dashboard into `workers/dashboard/dist/`: `main.ts` bundled to `app.js`, plus
  * `index.html`, the source CSS and uPlot's stylesheet. Fails clearly if the source is missing.
  */
-export async function buildDashboard(options: { outdir?: string } = {}): Promise<string> {
-  const src = join(ROOT, 'workers/dashboard/src');
+export async function buildDashboard(options: { srcdir?: string; outdir?: string } = {}): Promise<string> {
+  const src = options.srcdir ?? join(ROOT, 'workers/dashboard/src');
   const outdir = options.outdir ?? join(ROOT, 'workers/dashboard/dist');
   const required = [join(src, 'main.ts'), join(src, 'index.html')];
   const missing = required.filter((p) => !existsSync(p)).map((p) => relative(ROOT, p));
   if (missing.length > 0) {
-    throw new Error(`cannot build the dashboard: ${missing.join(' and ')} not found (the dashboard source lives in workers/dashboard/src)`);
+    throw new Error(
+      `cannot build the dashboard: ${missing.join(' and ')} not found (the dashboard source lives in ${relative(ROOT, src)})`,
+    );
   }
   // Start clean so a renamed or deleted file is not served from a stale build.
   await rm(outdir, { recursive: true, force: true });
@@ -70,6 +80,8 @@ export async function buildDashboard(options: { outdir?: string } = {}): Promise
   for (const file of [join(src, 'index.html'), ...css, join(ROOT, 'node_modules/uplot/dist/uPlot.min.css')]) {
     await copyFile(file, join(outdir, file.split('/').pop()!));
   }
+  // Static assets bypass the Worker's middleware, so they get their security headers here.
+  await writeFile(join(outdir, '_headers'), ASSET_HEADERS);
   return outdir;
 }
 
@@ -82,13 +94,18 @@ const TARGETS = { agent: buildAgent, dashboard: buildDashboard, all: buildAll } 
 
 async function main(target = 'all') {
   if (!(target in TARGETS)) {
-    console.error(`build: unknown target ${JSON.stringify(target)}; use one of ${Object.keys(TARGETS).join(', ')} (example: node scripts/build.ts agent)`);
+    console.error(
+      `build: unknown target ${JSON.stringify(target)}; use one of ${Object.keys(TARGETS).join(', ')} (example: node scripts/build.ts agent)`,
+    );
     process.exit(2);
   }
   const started = performance.now();
   await TARGETS[target as keyof typeof TARGETS]();
   const agent = join(ROOT, 'agent/dist/edgewatch-agent.js');
-  const size = target !== 'dashboard' && existsSync(agent) ? ` (agent bundle ${Math.round((await stat(agent)).size / 1024)} KiB)` : '';
+  const size =
+    target !== 'dashboard' && existsSync(agent)
+      ? ` (agent bundle ${Math.round((await stat(agent)).size / 1024)} KiB)`
+      : '';
   console.log(`build: ${target} done in ${Math.round(performance.now() - started)} ms${size}`);
 }
 

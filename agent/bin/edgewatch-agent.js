@@ -2,6 +2,7 @@
 // Runs the agent. In a checkout on a Node that strips types (≥ 22.18), the TypeScript source
 // runs directly, so it is never stale; elsewhere (Node 20, installed copies) the built bundle.
 import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const source = new URL('../src/cli.ts', import.meta.url);
 const bundle = new URL('../dist/edgewatch-agent.js', import.meta.url);

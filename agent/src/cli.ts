@@ -92,11 +92,15 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${AGENT_VERSION}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: enroll, run). Example: edgewatch-agent run`);
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)} (commands: enroll, run). Example: edgewatch-agent run`,
+        );
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`edgewatch-agent: ${err.message}\nSee: edgewatch-agent ${command && command in HELP ? `${command} ` : ''}--help\n`);
+      process.stderr.write(
+        `edgewatch-agent: ${err.message}\nSee: edgewatch-agent ${command && command in HELP ? `${command} ` : ''}--help\n`,
+      );
       return 2;
     }
     if (err instanceof ConfigError) {

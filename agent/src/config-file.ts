@@ -26,7 +26,9 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid JSON (${(err as Error).message}). Example: ${EXAMPLE_FILE}`);
+    throw new ConfigError(
+      `config file ${path} is not valid JSON (${(err as Error).message}). Example: ${EXAMPLE_FILE}`,
+    );
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError(`config file ${path} must hold a JSON object. Example: ${EXAMPLE_FILE}`);

@@ -18,8 +18,16 @@ export function normalizeUrl(value: string): string | undefined {
 
 // What each field must be, where it can come from, and an example, for error messages.
 const FIELDS = {
-  url: { env: 'EDGEWATCH_URL', rule: 'must be the http(s) URL of the Edgewatch server', example: 'https://edgewatch.example.com' },
-  deviceToken: { env: 'EDGEWATCH_TOKEN', rule: 'must be the device token written by `edgewatch-agent enroll`', example: '<device token>' },
+  url: {
+    env: 'EDGEWATCH_URL',
+    rule: 'must be the http(s) URL of the Edgewatch server',
+    example: 'https://edgewatch.example.com',
+  },
+  deviceToken: {
+    env: 'EDGEWATCH_TOKEN',
+    rule: 'must be the device token written by `edgewatch-agent enroll`',
+    example: '<device token>',
+  },
   deviceId: { env: undefined, rule: 'must be the device id written by enrollment', example: '<device id>' },
   name: { env: undefined, rule: 'must be 1 to 200 characters', example: 'web-1' },
   intervalSeconds: { env: 'EDGEWATCH_INTERVAL', rule: 'must be a number of seconds from 1 to 3600', example: 10 },
@@ -87,7 +95,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ con
   throw new ConfigError(`invalid configuration:\n${[...lines.values()].map((l) => `  ${l}`).join('\n')}`);
 }
 
-function describe(key: FieldName, value: unknown, fromEnv: { env: string; text: string } | undefined, path: string): string {
+function describe(
+  key: FieldName,
+  value: unknown,
+  fromEnv: { env: string; text: string } | undefined,
+  path: string,
+): string {
   const field = FIELDS[key];
   const fileExample = `"${key}": ${JSON.stringify(field.example)} in ${path}`;
   const example = fromEnv ? `${fromEnv.env}=${field.example}` : fileExample;
@@ -96,7 +109,9 @@ function describe(key: FieldName, value: unknown, fromEnv: { env: string; text: 
     const enroll = key === 'url' || key === 'deviceToken' ? '; `edgewatch-agent enroll` writes it' : '';
     return `${key} is not set: ${where}${enroll}`;
   }
-  const got = fromEnv ? `${fromEnv.env}=${JSON.stringify(fromEnv.text)}` : `${path}: "${key}": ${JSON.stringify(value)}`;
+  const got = fromEnv
+    ? `${fromEnv.env}=${JSON.stringify(fromEnv.text)}`
+    : `${path}: "${key}": ${JSON.stringify(value)}`;
   return `${got}: ${key} ${field.rule} (example: ${example})`;
 }
 

@@ -33,7 +33,10 @@ export type EnrollOutcome =
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
   const url = normalizeUrl(options.url);
-  if (!url) throw new EnrollError(`--url ${JSON.stringify(options.url)} is not an http(s) URL (example: --url https://edgewatch.example.com)`);
+  if (!url)
+    throw new EnrollError(
+      `--url ${JSON.stringify(options.url)} is not an http(s) URL (example: --url https://edgewatch.example.com)`,
+    );
 
   let existing: Record<string, unknown> | undefined;
   try {
@@ -48,7 +51,12 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
     return { status: 'already-enrolled', deviceId: existingId, configPath: options.configPath };
   }
 
-  const request: EnrollRequest = { token: options.token, name: options.name, kind: 'host', agentVersion: AGENT_VERSION };
+  const request: EnrollRequest = {
+    token: options.token,
+    name: options.name,
+    kind: 'host',
+    agentVersion: AGENT_VERSION,
+  };
   const endpoint = `${url}/v1/agents/enroll`;
   let res: Response;
   let text: string;
@@ -65,7 +73,9 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
     throw new EnrollError(`could not reach ${endpoint}: ${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`);
   }
   if (!res.ok) {
-    throw new EnrollError(`enrollment refused by ${endpoint}: ${describeHttpError(res.status, res.statusText, text).reason}`);
+    throw new EnrollError(
+      `enrollment refused by ${endpoint}: ${describeHttpError(res.status, res.statusText, text).reason}`,
+    );
   }
   const body = parseResponse(text);
   if (!body) throw new EnrollError(`unexpected answer from ${endpoint} (${res.status}): ${text.slice(0, 200)}`);
@@ -83,7 +93,8 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
 function parseResponse(text: string): EnrollResponse | undefined {
   try {
     const v = JSON.parse(text) as Partial<EnrollResponse>;
-    if (typeof v.deviceId === 'string' && typeof v.deviceToken === 'string' && v.deviceToken !== '') return v as EnrollResponse;
+    if (typeof v.deviceId === 'string' && typeof v.deviceToken === 'string' && v.deviceToken !== '')
+      return v as EnrollResponse;
   } catch {
     // Falls through: not the Worker's answer.
   }

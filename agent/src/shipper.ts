@@ -80,7 +80,11 @@ export function createShipper(options: ShipperOptions): Shipper {
           continue;
         }
         if (result.kind === 'permanent') {
-          log.error('batch refused by the server; setting it aside', { ...fields, status: result.status, reason: result.reason });
+          log.error('batch refused by the server; setting it aside', {
+            ...fields,
+            status: result.status,
+            reason: result.reason,
+          });
           await spool.reject(batch.batchId, result.reason);
           attempt = 0;
           continue;
@@ -88,7 +92,13 @@ export function createShipper(options: ShipperOptions): Shipper {
         if (hard.signal.aborted) return;
         delayMs = result.retryAfterMs ?? backoffDelay(attempt, options.backoff);
         attempt += 1;
-        log.warn('batch not shipped; will retry', { ...fields, status: result.status, reason: result.reason, attempt, delayMs });
+        log.warn('batch not shipped; will retry', {
+          ...fields,
+          status: result.status,
+          reason: result.reason,
+          attempt,
+          delayMs,
+        });
       } catch (err) {
         // A spool I/O failure: back off rather than spin, and keep the loop alive.
         delayMs = backoffDelay(attempt, options.backoff);

@@ -70,7 +70,13 @@ function percentages(a: CpuTimes, b: CpuTimes) {
   const total = user + system + d('idle') + iowait + steal;
   if (total <= 0) return undefined;
   const pct = (v: number) => Math.min(100, (100 * v) / total);
-  return { usage: pct(user + system + steal), user: pct(user), system: pct(system), iowait: pct(iowait), steal: pct(steal) };
+  return {
+    usage: pct(user + system + steal),
+    user: pct(user),
+    system: pct(system),
+    iowait: pct(iowait),
+    steal: pct(steal),
+  };
 }
 
 function siReader(): () => Promise<Sample[]> {
@@ -89,7 +95,9 @@ function siReader(): () => Promise<Sample[]> {
       { metric: 'cpu_system_percent', ts, value: load.currentLoadSystem + load.currentLoadIrq },
     ];
     if (process.platform === 'linux') samples.push({ metric: 'cpu_steal_percent', ts, value: load.currentLoadSteal });
-    load.cpus.forEach((c, i) => samples.push({ metric: 'cpu_core_usage_percent', ts, value: c.load, labels: { core: String(i) } }));
+    load.cpus.forEach((c, i) =>
+      samples.push({ metric: 'cpu_core_usage_percent', ts, value: c.load, labels: { core: String(i) } }),
+    );
     return samples;
   };
 }

@@ -13,12 +13,12 @@ export interface DiskCollectorOptions extends CollectorOptions {
 }
 
 // Memory-backed, kernel and image filesystems: their "usage" says nothing about disks.
-const PSEUDO_TYPES = new Set([
-  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs',
-  'efivarfs', 'erofs', 'fusectl', 'fuse.lxcfs', 'fuse.portal', 'fuse.snapfuse', 'hugetlbfs', 'iso9660',
-  'mqueue', 'nsfs', 'proc', 'pstore', 'ramfs', 'rpc_pipefs', 'securityfs', 'selinuxfs', 'squashfs',
-  'sysfs', 'tmpfs', 'tracefs', 'devfs', 'nullfs',
-]);
+const PSEUDO_TYPES = new Set(
+  (
+    'autofs binfmt_misc bpf cgroup cgroup2 configfs debugfs devpts devtmpfs efivarfs erofs fusectl fuse.lxcfs fuse.portal fuse.snapfuse hugetlbfs ' +
+    'iso9660 mqueue nsfs proc pstore ramfs rpc_pipefs securityfs selinuxfs squashfs sysfs tmpfs tracefs devfs nullfs'
+  ).split(' '),
+);
 // Container runtimes' layer mounts repeat the host disk once per container.
 const SKIPPED_MOUNTS = /^\/(proc|sys|dev|run\/credentials|snap|var\/lib\/docker|var\/lib\/containers)(\/|$)/;
 
@@ -69,7 +69,10 @@ async function collectStatfs(): Promise<Sample[]> {
   );
   const failed = results.filter((r) => r.status === 'rejected');
   if (candidates.length > 0 && failed.length === candidates.length) throw failed[0]!.reason;
-  return toSamples(ts, results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : [])));
+  return toSamples(
+    ts,
+    results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : [])),
+  );
 }
 
 async function collectSi(): Promise<Sample[]> {

@@ -43,7 +43,11 @@ export function parseProcNetDev(text: string): Map<string, NetCounters> {
   for (const line of text.split('\n').slice(2)) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const [rxBytes, , rxErrors] = f;
     const txBytes = f[8];
     const txErrors = f[10];
@@ -62,7 +66,8 @@ export interface MountEntry {
 
 /** Parses /proc/self/mounts, undoing the kernel's octal escapes (`\040` for a space). */
 export function parseProcMounts(text: string): MountEntry[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+  const unescape = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
   const entries: MountEntry[] = [];
   for (const line of text.split('\n')) {
     const [device, mount, type] = line.split(' ');

@@ -16,7 +16,9 @@ export const DEFAULT_MEMORY_SPOOL_SAMPLES = 100_000;
  */
 export function createMemorySpool(options: MemorySpoolOptions = {}): Spool {
   const maxSamples = options.maxSamples ?? DEFAULT_MEMORY_SPOOL_SAMPLES;
-  if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new RangeError(`maxSamples must be a positive integer, got ${maxSamples}`);
+  if (!Number.isInteger(maxSamples) || maxSamples < 1) {
+    throw new RangeError(`maxSamples must be a positive integer, got ${maxSamples}`);
+  }
   // A random prefix per instance keeps ids unique across restarts and hosts without coordination.
   const prefix = randomBytes(8).toString('hex');
   let sequence = 0;

@@ -55,11 +55,20 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
         const ack = parseAck(text);
         if (ack?.batchId === batch.batchId) return { kind: 'ok', ack };
         // A 2xx without our ack came from something other than the Worker (portal, proxy).
-        return { kind: 'retryable', status: res.status, reason: `${res.status} response is not an ack for ${batch.batchId}` };
+        return {
+          kind: 'retryable',
+          status: res.status,
+          reason: `${res.status} response is not an ack for ${batch.batchId}`,
+        };
       }
       const { reason, code } = describeHttpError(res.status, res.statusText, text);
       if (res.status >= 500 || res.status === 408 || res.status === 429) {
-        return { kind: 'retryable', status: res.status, reason, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
+        return {
+          kind: 'retryable',
+          status: res.status,
+          reason,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        };
       }
       return { kind: 'permanent', status: res.status, reason, ...(code ? { code } : {}) };
     },

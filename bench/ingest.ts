@@ -1,0 +1,175 @@
+import { WORKER_LOG, enroll, ingest, startPlatform, workerRestarts, type Device } from './edgewatch.ts';
+import { fmtRate, percentile, runPhase, type PhaseResult, type SendFn } from './load.ts';
+import { MAX_BATCHES_PER_SENDER, SAMPLES_PER_BATCH, makeBatch, spanMs, toVmJsonLines } from './series.ts';
+import type { BenchContext, BenchModule, Row } from './types.ts';
+import { findOrInstall, startVm, vmImport, vmVersion, waitQueryable } from './victoria-metrics.ts';
+
+const SENDERS = 4;
+const WARMUP_MS = 3_000;
+// Overridable for quick trial runs; the documented figures use the default.
+const MEASURE_MS = Number(process.env.BENCH_INGEST_SECONDS ?? 20) * 1000;
+const VARIANTS = [
+  { name: 'json', gz: false },
+  { name: 'gzip', gz: true },
+] as const;
+
+interface Run {
+  warm: PhaseResult;
+  measured: PhaseResult;
+}
+
+const rate = (p: PhaseResult) => (p.batches * SAMPLES_PER_BATCH) / p.seconds;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const latency = (p: PhaseResult) => ({
+  p50Ms: round(percentile(p.latenciesMs, 50)),
+  p99Ms: round(percentile(p.latenciesMs, 99)),
+});
+
+/** A 3 s warm-up (JIT, Durable Object start-up), then the measured phase continuing the same series. */
+async function warmThenMeasure(ctx: BenchContext, label: string, send: SendFn, counts?: Run): Promise<Run> {
+  const common = { senders: SENDERS, maxPerSender: MAX_BATCHES_PER_SENDER, samplesPerBatch: SAMPLES_PER_BATCH };
+  const zero = new Array<number>(SENDERS).fill(0);
+  const warm = await runPhase(send, {
+    ...common,
+    label: `${label} warm-up`,
+    startAt: zero,
+    ...(counts ? { counts: counts.warm.perSender } : { durationMs: WARMUP_MS }),
+    progress: false,
+  });
+  const measured = await runPhase(send, {
+    ...common,
+    label,
+    startAt: warm.perSender,
+    ...(counts ? { counts: counts.measured.perSender } : { durationMs: MEASURE_MS }),
+    progress: true,
+  });
+  ctx.log(
+    `    ${label}: ${measured.batches} batches in ${measured.seconds.toFixed(1)} s = ${fmtRate(rate(measured))} samples/s`,
+  );
+  return { warm, measured };
+}
+
+interface EdgewatchRun extends Run {
+  restarts: number;
+}
+
+async function edgewatchRuns(ctx: BenchContext, base: number): Promise<EdgewatchRun[]> {
+  ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
+  const platform = await startPlatform(ctx);
+  const devices: Device[] = [];
+  for (let s = 0; s < SENDERS; s++)
+    devices.push(await enroll(platform.url, platform.seed.enrollmentToken, `bench-${s}`));
+  const runs: EdgewatchRun[] = [];
+  for (const [v, variant] of VARIANTS.entries()) {
+    const before = workerRestarts;
+    const send: SendFn = (s, i) =>
+      ingest(platform.url, devices[s]!, `bench-${variant.name}-${s}-${i}`, makeBatch(base, v, s, i), variant.gz);
+    runs.push({
+      ...(await warmThenMeasure(ctx, `Edgewatch ${variant.name}`, send)),
+      restarts: workerRestarts - before,
+    });
+  }
+  await platform.stop(); // Before the peer runs, so the two never share the 2 cores.
+  return runs;
+}
+
+/** Replays exactly the batches Edgewatch accepted, per sender and phase, into a fresh VM each. */
+async function vmRows(ctx: BenchContext, base: number, ew: Run[]): Promise<{ rows: Row[]; queryable: number[] }> {
+  const found = findOrInstall(ctx);
+  if ('skip' in found) {
+    ctx.log(`  VictoriaMetrics skipped: ${found.skip}`);
+    return {
+      rows: [{ benchmark: 'ingest', system: 'VictoriaMetrics', notes: `skipped: ${found.skip}` }],
+      queryable: [],
+    };
+  }
+  const system = `VictoriaMetrics ${vmVersion() ?? ''}`.trim();
+  const rows: Row[] = [];
+  const queryable: number[] = [];
+  for (const [v, variant] of VARIANTS.entries()) {
+    const vm = await startVm(ctx, found.bin);
+    const send: SendFn = (s, i) => vmImport(vm.url, toVmJsonLines(makeBatch(base, v, s, i), `bench-${s}`), variant.gz);
+    const run = await warmThenMeasure(ctx, `VM ${variant.name}`, send, ew[v]);
+    const total = (run.warm.batches + run.measured.batches) * SAMPLES_PER_BATCH;
+    const waitMs = await waitQueryable(vm.url, total);
+    await vm.stop();
+    const measuredSamples = run.measured.batches * SAMPLES_PER_BATCH;
+    const qRate = measuredSamples / (run.measured.seconds + waitMs / 1000);
+    queryable.push(qRate);
+    ctx.log(`    VM ${variant.name}: all ${total} samples queryable ${waitMs.toFixed(0)} ms after the last ack`);
+    const extra = {
+      batches: run.measured.batches,
+      seconds: round(run.measured.seconds, 2),
+      batchesPerSec: round(run.measured.batches / run.measured.seconds),
+    };
+    rows.push(
+      {
+        benchmark: 'ingest',
+        system: `${system} (${variant.name}, ack)`,
+        samplesPerSec: rate(run.measured),
+        ...latency(run.measured),
+        notes: `same ${run.measured.batches} batches via /api/v1/import; acks before flush`,
+        extra,
+      },
+      {
+        benchmark: 'ingest',
+        system: `${system} (${variant.name}, queryable)`,
+        samplesPerSec: qRate,
+        notes: `ack time + force_flush until all ${total} samples count: +${waitMs.toFixed(0)} ms`,
+        extra: { waitMs: round(waitMs) },
+      },
+    );
+  }
+  return { rows, queryable };
+}
+
+export const ingestBench: BenchModule = {
+  name: 'ingest',
+  async run(ctx) {
+    // All timestamps in the past (Edgewatch refuses > 10 min ahead), an hour of slack.
+    const base = Date.now() - spanMs(VARIANTS.length) - 3600_000;
+    const ew = await edgewatchRuns(ctx, base);
+    let peer: Awaited<ReturnType<typeof vmRows>>;
+    try {
+      peer = await vmRows(ctx, base, ew);
+    } catch (err) {
+      ctx.log(`  VictoriaMetrics failed: ${(err as Error).message}`);
+      peer = {
+        rows: [{ benchmark: 'ingest', system: 'VictoriaMetrics', notes: `failed: ${(err as Error).message}` }],
+        queryable: [],
+      };
+    }
+    // Per variant: Edgewatch, then the peer's ack and queryable rows.
+    return ew.flatMap(({ measured, restarts }, v): Row[] => {
+      const r = rate(measured);
+      const [vmQ, vmAck] = [peer.queryable[v], peer.rows[v * 2]?.samplesPerSec];
+      const notes = [
+        `${SENDERS} senders x ${SAMPLES_PER_BATCH}`,
+        `${round(measured.batches / measured.seconds)} batches/s`,
+      ];
+      notes.push('ack = durable');
+      if (vmQ && vmAck) {
+        notes.push(`${(r / vmAck).toFixed(3)}x VM ack`);
+        ctx.log(
+          `  Edgewatch/VM (${VARIANTS[v]!.name}): ${(r / vmQ).toFixed(3)} vs queryable, ${(r / vmAck).toFixed(3)} vs ack`,
+        );
+      }
+      if (restarts) notes.push(`${restarts} Worker restarts (files changed?), see ${WORKER_LOG}`);
+      const row: Row = {
+        benchmark: 'ingest',
+        system: `Edgewatch (${VARIANTS[v]!.name})`,
+        samplesPerSec: r,
+        ...latency(measured),
+        ratio: vmQ ? r / vmQ : undefined,
+        notes: notes.join('; '),
+        extra: {
+          batches: measured.batches,
+          seconds: round(measured.seconds, 2),
+          perSender: measured.perSender,
+          restarts,
+        },
+      };
+      return [row, ...(peer.queryable.length ? peer.rows.slice(v * 2, v * 2 + 2) : v === 0 ? peer.rows : [])];
+    });
+  },
+};

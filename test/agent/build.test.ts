@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAgent, buildDashboard } from '../../scripts/build.ts';
+import { ack, startServer, until } from './helpers/http-server.ts';
+import { isolatedEnv } from './helpers/run-cli.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edgewatch-build-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs a file with the system's `node` (what `#!/usr/bin/env node` finds outside npm scripts). */
+function systemNode(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn('node', args, {
+    env: { ...process.env, ...env, PATH: '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
+  return { child, out, exited: once(child, 'exit').then(([code]) => code as number | null) };
+}
+
+describe('agent bundle', () => {
+  let bundle: string;
+  beforeAll(async () => {
+    bundle = await buildAgent({ outfile: join(dir, 'agent', 'edgewatch-agent.js') });
+  }, 60_000);
+
+  it('is one executable file with a node shebang', async () => {
+    expect((await stat(bundle)).mode & 0o111).toBeTruthy();
+    expect((await readFile(bundle, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(await readdir(join(dir, 'agent'))).toEqual(['edgewatch-agent.js']);
+  });
+
+  it('prints its help under the system Node', async () => {
+    const run = systemNode([bundle, '--help']);
+    expect(await run.exited, run.out.stderr).toBe(0);
+    expect(run.out.stdout).toContain('Usage: edgewatch-agent <command>');
+  });
+
+  it('collects and ships under the system Node, from outside the repository', async () => {
+    const server = await startServer(ack);
+    try {
+      const env = {
+        ...isolatedEnv(dir),
+        EDGEWATCH_URL: server.url,
+        EDGEWATCH_TOKEN: 't',
+        EDGEWATCH_INTERVAL: '1',
+      };
+      const run = systemNode([bundle, 'run'], env);
+      const metrics = await until(
+        'cpu and disk samples',
+        () => {
+          const seen = new Set(
+            server.requests.flatMap((r) => (r.json as { samples: { metric: string }[] }).samples.map((s) => s.metric)),
+          );
+          return seen.has('cpu_usage_percent') && seen.has('disk_used_bytes') && seen.has('mem_used_bytes')
+            ? seen
+            : undefined;
+        },
+        15_000,
+      );
+      expect(metrics).toContain('load1');
+      run.child.kill('SIGINT');
+      expect(await run.exited, run.out.stderr).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
+
+describe('dashboard build', () => {
+  it('bundles main.ts to app.js and copies the HTML, the CSS and uPlot’s stylesheet', async () => {
+    const src = join(dir, 'dash-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'main.ts'), "import { label } from './label.ts';\ndocument.title = label(2);\n");
+    await writeFile(join(src, 'label.ts'), 'export const label = (n: number): string => `Edgewatch ${n}`;\n');
+    await writeFile(join(src, 'index.html'), '<!doctype html><script type="module" src="app.js"></script>');
+    await writeFile(join(src, 'app.css'), 'body { margin: 0 }');
+    const out = await buildDashboard({ srcdir: src, outdir: join(dir, 'dash-dist') });
+    expect((await readdir(out)).sort()).toEqual(['_headers', 'app.css', 'app.js', 'app.js.map', 'index.html', 'uPlot.min.css']);
+    expect(await readFile(join(out, '_headers'), 'utf8')).toContain("Content-Security-Policy: default-src 'self'");
+    expect(await readFile(join(out, 'app.js'), 'utf8')).toContain('Edgewatch');
+  });
+
+  it('fails with a clear message when the dashboard source is missing', async () => {
+    await expect(buildDashboard({ srcdir: join(dir, 'nowhere'), outdir: join(dir, 'x') })).rejects.toThrow(
+      /cannot build the dashboard: .*main\.ts and .*index\.html not found/,
+    );
+  });
+});

@@ -1,0 +1,166 @@
+import os from 'node:os';
+import si from 'systeminformation';
+import { describe, expect, it } from 'vitest';
+import { sample as wireSample } from '../../schema/wire/ingest.ts';
+import { createCpuCollector } from '../../agent/src/collectors/cpu.ts';
+import { createDiskCollector } from '../../agent/src/collectors/disk.ts';
+import { createCollectors } from '../../agent/src/collectors/index.ts';
+import { createLoadCollector } from '../../agent/src/collectors/load.ts';
+import { createMemoryCollector } from '../../agent/src/collectors/memory.ts';
+import { createNetworkCollector } from '../../agent/src/collectors/network.ts';
+import type { Sample } from '../../agent/src/collectors/types.ts';
+
+const byMetric = (samples: Sample[], metric: string) => samples.filter((s) => s.metric === metric);
+const one = (samples: Sample[], metric: string) => {
+  const found = byMetric(samples, metric);
+  expect(found, metric).toHaveLength(1);
+  return found[0]!;
+};
+const busy = (ms: number) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) Math.sqrt(Math.random());
+};
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('cpu collector', () => {
+  it('takes a baseline on its first read and returns nothing', async () => {
+    expect(await createCpuCollector({ source: 'proc' }).collect()).toEqual([]);
+  });
+
+  it('reports total usage without labels and per-core usage, all between 0 and 100', async () => {
+    const cpu = createCpuCollector({ source: 'proc' });
+    await cpu.collect();
+    busy(150);
+    await pause(100);
+    const samples = await cpu.collect();
+
+    const total = one(samples, 'cpu_usage_percent');
+    expect(total.labels).toBeUndefined();
+    expect(total.value).toBeGreaterThan(0);
+    for (const s of samples) expect(s.value, s.metric).toBeGreaterThanOrEqual(0);
+    for (const s of samples) expect(s.value, s.metric).toBeLessThanOrEqual(100);
+
+    const cores = byMetric(samples, 'cpu_core_usage_percent');
+    expect(cores.map((c) => c.labels?.core).sort()).toEqual(
+      os
+        .cpus()
+        .map((_, i) => String(i))
+        .sort(),
+    );
+    // Busy is user + system + steal; iowait counts as idle.
+    const part = (m: string) => one(samples, m).value;
+    expect(total.value).toBeCloseTo(
+      part('cpu_user_percent') + part('cpu_system_percent') + part('cpu_steal_percent'),
+      6,
+    );
+    expect(part('cpu_iowait_percent')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports the same total metric through systeminformation', async () => {
+    const cpu = createCpuCollector({ source: 'systeminformation' });
+    expect(await cpu.collect()).toEqual([]);
+    busy(100);
+    await pause(250);
+    const total = one(await cpu.collect(), 'cpu_usage_percent');
+    expect(total.value).toBeGreaterThanOrEqual(0);
+    expect(total.value).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('load collector', () => {
+  it('reports load1, load5 and load15 as os.loadavg() does', async () => {
+    const samples = await createLoadCollector().collect();
+    const [l1, l5, l15] = os.loadavg();
+    expect(one(samples, 'load1').value).toBeCloseTo(l1!, 0);
+    expect(one(samples, 'load5').value).toBeCloseTo(l5!, 0);
+    expect(one(samples, 'load15').value).toBeCloseTo(l15!, 0);
+  });
+});
+
+describe('memory collector', () => {
+  it('reports a total equal to os.totalmem() and used + available = total', async () => {
+    const samples = await createMemoryCollector().collect();
+    const total = one(samples, 'mem_total_bytes').value;
+    expect(total).toBe(os.totalmem());
+    expect(one(samples, 'mem_used_bytes').value + one(samples, 'mem_available_bytes').value).toBe(total);
+    expect(one(samples, 'mem_used_bytes').value).toBeGreaterThan(0);
+    expect(one(samples, 'swap_used_bytes').value).toBeLessThanOrEqual(one(samples, 'swap_total_bytes').value);
+  });
+});
+
+describe('disk collector', () => {
+  it('reports the root filesystem and no pseudo filesystems', async () => {
+    const samples = await createDiskCollector({ source: 'statfs' }).collect();
+    const mounts = new Set(samples.map((s) => s.labels?.mount));
+    expect(mounts).toContain('/');
+    for (const m of mounts) expect(m).not.toMatch(/^\/(proc|sys|dev)(\/|$)/);
+    const root = samples.filter((s) => s.labels?.mount === '/');
+    const v = (m: string) => one(root, m).value;
+    expect(v('disk_total_bytes')).toBeGreaterThan(v('disk_used_bytes'));
+    expect(v('disk_used_bytes')).toBeGreaterThan(0);
+    expect(v('disk_used_percent')).toBeGreaterThan(0);
+    expect(v('disk_used_percent')).toBeLessThan(100);
+    expect(one(root, 'disk_total_bytes').labels?.fs).toBeTruthy();
+  });
+
+  it('agrees with df (si.fsSize) on the size and usage of /', async () => {
+    const [ours, df] = await Promise.all([createDiskCollector({ source: 'statfs' }).collect(), si.fsSize()]);
+    const dfRoot = df.find((f) => f.mount === '/')!;
+    const root = ours.filter((s) => s.labels?.mount === '/');
+    // df works in KiB; other processes may write between the two reads.
+    expect(Math.abs(one(root, 'disk_total_bytes').value - dfRoot.size)).toBeLessThan(1024 * 1024);
+    expect(Math.abs(one(root, 'disk_used_bytes').value - dfRoot.used)).toBeLessThan(256 * 1024 * 1024);
+    expect(one(root, 'disk_used_percent').value).toBeCloseTo(dfRoot.use, 0);
+  });
+});
+
+describe('network collector', () => {
+  it('reports per-interface rates from the second read, skipping loopback', async () => {
+    const net = createNetworkCollector({ source: 'proc' });
+    const first = await net.collect();
+    expect(byMetric(first, 'net_rx_bytes_per_second')).toEqual([]);
+    expect(byMetric(first, 'net_rx_errors_total').length).toBeGreaterThan(0);
+    await pause(200);
+    const second = await net.collect();
+    const ifaces = os.networkInterfaces();
+    const rx = byMetric(second, 'net_rx_bytes_per_second');
+    expect(rx.length).toBeGreaterThan(0);
+    for (const s of second) {
+      expect(s.labels?.iface).not.toBe('lo');
+      expect(s.value).toBeGreaterThanOrEqual(0);
+    }
+    // Every interface Node sees with an address, other than loopback, has a rate.
+    const named = Object.keys(ifaces).filter((n) => n !== 'lo');
+    for (const n of named) expect(rx.map((s) => s.labels?.iface)).toContain(n);
+    expect(byMetric(second, 'net_tx_bytes_per_second')).toHaveLength(rx.length);
+  });
+
+  it('reports the same metrics through systeminformation', async () => {
+    const net = createNetworkCollector({ source: 'systeminformation' });
+    await net.collect();
+    await pause(600);
+    const samples = await net.collect();
+    expect(samples.some((s) => s.labels?.iface === 'lo')).toBe(false);
+    expect(byMetric(samples, 'net_tx_errors_total').length).toBeGreaterThan(0);
+    expect(byMetric(samples, 'net_rx_bytes_per_second').length).toBeGreaterThan(0);
+  });
+});
+
+describe('collector registry', () => {
+  it('creates every collector with the configured interval', () => {
+    const collectors = createCollectors({ intervalMs: 30_000 });
+    expect(collectors.map((c) => c.name)).toEqual(['cpu', 'load', 'memory', 'disk', 'network']);
+    expect(collectors.every((c) => c.intervalMs === 30_000)).toBe(true);
+    expect(createCollectors().every((c) => c.intervalMs === 10_000)).toBe(true);
+  });
+
+  it('produces only samples the Worker accepts', async () => {
+    const collectors = createCollectors();
+    await Promise.all(collectors.map((c) => c.collect()));
+    await pause(200);
+    const samples = (await Promise.all(collectors.map((c) => c.collect()))).flat();
+    expect(samples.length).toBeGreaterThan(20);
+    for (const s of samples) expect(wireSample.safeParse(s).error, JSON.stringify(s)).toBeUndefined();
+    expect(new Set(samples.map((s) => s.metric))).toContain('cpu_usage_percent');
+  });
+});

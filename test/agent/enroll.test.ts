@@ -1,0 +1,123 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { startServer, type RecordedRequest, type Reply, type TestServer } from './helpers/http-server.ts';
+import { runCli } from './helpers/run-cli.ts';
+
+let dir: string;
+let server: TestServer | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edgewatch-cli-'));
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+const enrollServer = (reply?: (req: RecordedRequest) => Reply) =>
+  startServer(
+    reply ??
+      (() => ({
+        status: 201,
+        body: { deviceId: 'dev_42', deviceToken: 'ewd.secret', orgId: 'org_1', siteId: null, kind: 'host' },
+      })),
+  );
+
+describe('edgewatch-agent enroll', () => {
+  it('exchanges the token and writes the device credentials with mode 0600', async () => {
+    server = await enrollServer();
+    const config = join(dir, 'conf', 'agent.json');
+    const { code, stdout, stderr } = await runCli([
+      'enroll',
+      '--url',
+      `${server.url}/`,
+      '--token',
+      'enroll-token-123',
+      '--name',
+      'web-1',
+      '--config',
+      config,
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('Enrolled as device dev_42');
+
+    const [req] = server.requests;
+    expect(req?.path).toBe('/v1/agents/enroll');
+    expect(req?.json).toEqual({ token: 'enroll-token-123', name: 'web-1', kind: 'host', agentVersion: pkg.version });
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({
+      url: server.url,
+      deviceId: 'dev_42',
+      deviceToken: 'ewd.secret',
+      name: 'web-1',
+    });
+  });
+
+  it('keeps an existing enrollment for the same URL unless --force, and keeps other settings', async () => {
+    server = await enrollServer();
+    const config = join(dir, 'agent.json');
+    await writeFile(
+      config,
+      JSON.stringify({ url: server.url, deviceId: 'dev_old', deviceToken: 'old', intervalSeconds: 30 }),
+    );
+
+    const again = await runCli(['enroll', '--url', server.url, '--token', 'enroll-token-123', '--config', config]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Already enrolled as device dev_old');
+    expect(server.requests).toHaveLength(0);
+
+    const forced = await runCli([
+      'enroll',
+      '--url',
+      server.url,
+      '--token',
+      'enroll-token-123',
+      '--config',
+      config,
+      '--force',
+    ]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(server.requests).toHaveLength(1);
+    expect(JSON.parse(await readFile(config, 'utf8'))).toMatchObject({
+      deviceId: 'dev_42',
+      deviceToken: 'ewd.secret',
+      intervalSeconds: 30,
+    });
+  });
+
+  it('reports the server refusing the token and writes nothing', async () => {
+    server = await enrollServer(() => ({
+      status: 401,
+      body: { error: { code: 'invalid_token', message: 'enrollment token is unknown or expired' } },
+    }));
+    const config = join(dir, 'agent.json');
+    const { code, stderr } = await runCli([
+      'enroll',
+      '--url',
+      server.url,
+      '--token',
+      'enroll-token-123',
+      '--config',
+      config,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('401 invalid_token: enrollment token is unknown or expired');
+    await expect(stat(config)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('names a bad --url with an example', async () => {
+    const { code, stderr } = await runCli(['enroll', '--url', 'edgewatch.example.com', '--token', 'enroll-token-123']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--url "edgewatch.example.com" is not an http(s) URL');
+    expect(stderr).toContain('Example: edgewatch-agent enroll --url https://');
+  });
+
+  it('asks for the missing --token', async () => {
+    const { code, stderr } = await runCli(['enroll', '--url', 'https://edgewatch.example.com']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('enroll needs --url and --token');
+  });
+});
