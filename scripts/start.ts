@@ -77,6 +77,7 @@ async function main() {
     if (code !== 0 && code !== null) step(`the agent exited with ${code}; see .edgewatch/agent.log`);
   });
   worker.process.on('exit', (code) => {
+    if (stopping) return;
     step(`the Worker exited (${code}); see .edgewatch/worker.log`);
     void stopAll(1);
   });
