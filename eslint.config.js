@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'workers/dashboard/dist/', 'agent/dist/', 'workers/worker-configuration.d.ts', '.wrangler/', '.edgewatch/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'workers/dashboard/dist/',
+      'agent/dist/',
+      'workers/worker-configuration.d.ts',
+      '.wrangler/',
+      '.edgewatch/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

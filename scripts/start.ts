@@ -99,7 +99,21 @@ async function enrollIfNeeded(url: string, seed: Seed) {
   const existing = await readJson<{ url?: string; deviceId?: string }>(AGENT_CONFIG);
   if (existing?.deviceId && existing.url === url) return;
   step(`enrolling this host (${hostname()})`);
-  const child = spawnAgent(['enroll', '--url', url, '--token', seed.enrollmentToken, '--name', hostname(), '--config', AGENT_CONFIG, '--force'], join(STATE, 'agent.log'));
+  const child = spawnAgent(
+    [
+      'enroll',
+      '--url',
+      url,
+      '--token',
+      seed.enrollmentToken,
+      '--name',
+      hostname(),
+      '--config',
+      AGENT_CONFIG,
+      '--force',
+    ],
+    join(STATE, 'agent.log'),
+  );
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`agent enrollment failed (exit ${code}); see .edgewatch/agent.log`);
 }

@@ -35,10 +35,7 @@ export const devices = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [
-    uniqueIndex('devices_token_hash_uq').on(t.tokenHash),
-    index('devices_org_idx').on(t.orgId, t.name),
-  ],
+  (t) => [uniqueIndex('devices_token_hash_uq').on(t.tokenHash), index('devices_org_idx').on(t.orgId, t.name)],
 );
 
 export const enrollmentTokens = sqliteTable(

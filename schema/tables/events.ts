@@ -18,5 +18,8 @@ export const events = sqliteTable(
     correlationId: text('correlation_id'),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index('events_org_ts_idx').on(t.orgId, t.ts), index('events_org_correlation_idx').on(t.orgId, t.correlationId)],
+  (t) => [
+    index('events_org_ts_idx').on(t.orgId, t.ts),
+    index('events_org_correlation_idx').on(t.orgId, t.correlationId),
+  ],
 );

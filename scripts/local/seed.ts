@@ -28,7 +28,8 @@ export function newSeed(email = 'admin@edgewatch.local'): Seed {
   };
 }
 
-const q = (s: string | number | null) => (s === null ? 'NULL' : typeof s === 'number' ? String(s) : `'${s.replace(/'/g, "''")}'`);
+const q = (s: string | number | null) =>
+  s === null ? 'NULL' : typeof s === 'number' ? String(s) : `'${s.replace(/'/g, "''")}'`;
 
 /** Idempotent SQL (INSERT OR IGNORE) that creates the seed's rows, storing only hashes of secrets. */
 export async function seedSql(seed: Seed, now = Date.now()): Promise<string> {

@@ -12,7 +12,11 @@ const quietEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COL
 
 /** Runs a wrangler command to completion; throws with its output if it fails. */
 export async function wrangler(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: quietEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    env: quietEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));
@@ -39,12 +43,29 @@ export interface LocalWorker {
  * Starts `wrangler dev` on 127.0.0.1:`port` with state in `persistTo`, and resolves once
  * `/health` answers. Its output goes to `logFile`.
  */
-export async function startWorker(opts: { port: number; persistTo: string; logFile: string; vars?: Record<string, string> }): Promise<LocalWorker> {
+export async function startWorker(opts: {
+  port: number;
+  persistTo: string;
+  logFile: string;
+  vars?: Record<string, string>;
+}): Promise<LocalWorker> {
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--persist-to', opts.persistTo,
-      '--show-interactive-dev-session=false', '--inspector-port', '0', ...vars],
+    [
+      WRANGLER,
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(opts.port),
+      '--persist-to',
+      opts.persistTo,
+      '--show-interactive-dev-session=false',
+      '--inspector-port',
+      '0',
+      ...vars,
+    ],
     { cwd: ROOT, env: quietEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const log = createWriteStream(opts.logFile, { flags: 'a' });

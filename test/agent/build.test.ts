@@ -86,7 +86,14 @@ describe('dashboard build', () => {
     await writeFile(join(src, 'index.html'), '<!doctype html><script type="module" src="app.js"></script>');
     await writeFile(join(src, 'app.css'), 'body { margin: 0 }');
     const out = await buildDashboard({ srcdir: src, outdir: join(dir, 'dash-dist') });
-    expect((await readdir(out)).sort()).toEqual(['_headers', 'app.css', 'app.js', 'app.js.map', 'index.html', 'uPlot.min.css']);
+    expect((await readdir(out)).sort()).toEqual([
+      '_headers',
+      'app.css',
+      'app.js',
+      'app.js.map',
+      'index.html',
+      'uPlot.min.css',
+    ]);
     expect(await readFile(join(out, '_headers'), 'utf8')).toContain("Content-Security-Policy: default-src 'self'");
     expect(await readFile(join(out, 'app.js'), 'utf8')).toContain('Edgewatch');
   });

@@ -19,7 +19,10 @@ let socket: WebSocket;
 
 function runAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
   // The agent must run on the oldest supported Node; `node` here is whatever runs the tests.
-  const child = spawn(process.execPath, [AGENT, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGENT, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d: Buffer) => (agentLog += d));
   child.stderr!.on('data', (d: Buffer) => (agentLog += d));
   return child;
@@ -53,7 +56,13 @@ beforeAll(async () => {
   });
   await once(socket as unknown as EventTarget, 'open');
   socket.send(JSON.stringify({ type: 'hello', v: 1 }));
-  socket.send(JSON.stringify({ type: 'subscribe', id: 'all-metrics', subject: `org.${platform.seed.orgId}.site.*.device.*.metric.*` }));
+  socket.send(
+    JSON.stringify({
+      type: 'subscribe',
+      id: 'all-metrics',
+      subject: `org.${platform.seed.orgId}.site.*.device.*.metric.*`,
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -68,7 +77,17 @@ afterAll(async () => {
 describe('agent → Worker → DeviceHub → D1 → stream', () => {
   it('enrolls, reports for several cycles, and its samples are readable through the API and live on a wildcard subscription', async () => {
     const config = join(platform.dir, 'agent.json');
-    const enroll = runAgent(['enroll', '--url', platform.url, '--token', platform.seed.enrollmentToken, '--name', 'e2e-host', '--config', config]);
+    const enroll = runAgent([
+      'enroll',
+      '--url',
+      platform.url,
+      '--token',
+      platform.seed.enrollmentToken,
+      '--name',
+      'e2e-host',
+      '--config',
+      config,
+    ]);
     const [code] = (await once(enroll, 'exit')) as [number];
     expect(code, agentLog).toBe(0);
     expect((await stat(config)).mode & 0o777).toBe(0o600);
@@ -91,14 +110,20 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     const cpu = frames.flatMap((f) => f.samples).filter((s) => s.metric === 'cpu_usage_percent');
     expect(cpu.every((s) => s.deviceId === deviceId && s.value >= 0 && s.value <= 100)).toBe(true);
-    expect(cpu.every((s) => s.subject === `org.${platform.seed.orgId}.site._.device.${deviceId}.metric.cpu_usage_percent`)).toBe(true);
+    expect(
+      cpu.every((s) => s.subject === `org.${platform.seed.orgId}.site._.device.${deviceId}.metric.cpu_usage_percent`),
+    ).toBe(true);
 
-    const latest = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(`/v1/devices/${deviceId}/latest`);
+    const latest = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(
+      `/v1/devices/${deviceId}/latest`,
+    );
     const metrics = new Set(latest.values.map((v) => v.metric));
     for (const m of ['cpu_usage_percent', 'load1', 'mem_used_bytes', 'disk_used_bytes']) expect(metrics).toContain(m);
     const cpuSeries = latest.values.find((v) => v.metric === 'cpu_usage_percent')!;
 
-    const history = await api<{ points: { ts: number; value: number }[] }>(`/v1/series/${cpuSeries.seriesId}/history?from=${Date.now() - 600_000}`);
+    const history = await api<{ points: { ts: number; value: number }[] }>(
+      `/v1/series/${cpuSeries.seriesId}/history?from=${Date.now() - 600_000}`,
+    );
     expect(history.points.length).toBeGreaterThanOrEqual(3);
     // Every streamed CPU sample is also stored: live and stored views agree.
     const stored = new Set(history.points.map((p) => p.ts));

@@ -7,14 +7,29 @@ async function seedUser(orgId: string, email: string, password: string, role = '
   const userId = newId('usr');
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(userId, email, 'Ada', await hashPassword(password), now),
-    env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(orgId, userId, role, now),
+    env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
+      userId,
+      email,
+      'Ada',
+      await hashPassword(password),
+      now,
+    ),
+    env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
+      orgId,
+      userId,
+      role,
+      now,
+    ),
   ]);
   return userId;
 }
 
 const login = (body: unknown) =>
-  SELF.fetch('http://test/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  SELF.fetch('http://test/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('POST /v1/auth/login', () => {
   it('sets a secure HttpOnly session cookie that authenticates reads, stores only its hash, and logs out', async () => {
@@ -36,16 +51,23 @@ describe('POST /v1/auth/login', () => {
     expect(await me.json()).toMatchObject({ orgId: org.orgId, via: 'session', scopes: ['read'] });
 
     await SELF.fetch('http://test/v1/auth/logout', { method: 'POST', headers: { cookie: `ew_session=${token}` } });
-    expect((await SELF.fetch('http://test/v1/auth/me', { headers: { cookie: `ew_session=${token}` } })).status).toBe(401);
+    expect((await SELF.fetch('http://test/v1/auth/me', { headers: { cookie: `ew_session=${token}` } })).status).toBe(
+      401,
+    );
   });
 
   it('refuses a wrong password and an unknown email with the same error', async () => {
     const org = await seedOrg();
     await seedUser(org.orgId, 'bob@example.com', 'right');
-    for (const body of [{ email: 'bob@example.com', password: 'wrong' }, { email: 'nobody@example.com', password: 'x' }]) {
+    for (const body of [
+      { email: 'bob@example.com', password: 'wrong' },
+      { email: 'nobody@example.com', password: 'x' },
+    ]) {
       const res = await login(body);
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: 'invalid_credentials', message: 'email or password is wrong' } });
+      expect(await res.json()).toEqual({
+        error: { code: 'invalid_credentials', message: 'email or password is wrong' },
+      });
       expect(res.headers.get('set-cookie')).toBeNull();
     }
   });
@@ -59,7 +81,11 @@ describe('POST /v1/auth/login', () => {
 
 describe('POST /v1/agents/enroll', () => {
   const enrollWith = (body: unknown) =>
-    SELF.fetch('http://test/v1/agents/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    SELF.fetch('http://test/v1/agents/enroll', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('creates a device whose token is stored hashed', async () => {
     const org = await seedOrg();
@@ -68,7 +94,9 @@ describe('POST /v1/agents/enroll', () => {
     const body = (await res.json()) as { deviceId: string; deviceToken: string; orgId: string; kind: string };
     expect(body).toMatchObject({ orgId: org.orgId, kind: 'host' });
     expect(body.deviceToken.startsWith(`ewd.${body.deviceId}.`)).toBe(true);
-    const row = await env.DB.prepare('SELECT token_hash, name FROM devices WHERE id = ?').bind(body.deviceId).first<{ token_hash: string; name: string }>();
+    const row = await env.DB.prepare('SELECT token_hash, name FROM devices WHERE id = ?')
+      .bind(body.deviceId)
+      .first<{ token_hash: string; name: string }>();
     expect(row!.name).toBe('web-1');
     expect(row!.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row!.token_hash).not.toContain(body.deviceToken);
@@ -79,8 +107,12 @@ describe('POST /v1/agents/enroll', () => {
     const now = Date.now();
     const { sha256Hex } = await import('../../workers/src/services/crypto.ts');
     await env.DB.batch([
-      env.DB.prepare('INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').bind('enr_exp', org.orgId, await sha256Hex('ewe_expired_token_0000000'), 'host', null, 0, now - 1, now),
-      env.DB.prepare('INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').bind('enr_once', org.orgId, await sha256Hex('ewe_single_use_token_0000'), 'host', 1, 0, now + 60_000, now),
+      env.DB.prepare(
+        'INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).bind('enr_exp', org.orgId, await sha256Hex('ewe_expired_token_0000000'), 'host', null, 0, now - 1, now),
+      env.DB.prepare(
+        'INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).bind('enr_once', org.orgId, await sha256Hex('ewe_single_use_token_0000'), 'host', 1, 0, now + 60_000, now),
     ]);
     expect((await enrollWith({ token: 'ewe_single_use_token_0000', name: 'a' })).status).toBe(201);
     for (const token of ['ewe_expired_token_0000000', 'ewe_single_use_token_0000', 'ewe_unknown_token_0000000']) {
@@ -88,7 +120,9 @@ describe('POST /v1/agents/enroll', () => {
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: 'invalid_enrollment_token', field: 'token' } });
     }
-    const n = await env.DB.prepare('SELECT COUNT(*) AS n FROM devices WHERE org_id = ?').bind(org.orgId).first<{ n: number }>();
+    const n = await env.DB.prepare('SELECT COUNT(*) AS n FROM devices WHERE org_id = ?')
+      .bind(org.orgId)
+      .first<{ n: number }>();
     expect(n!.n).toBe(1);
   });
 

@@ -15,7 +15,11 @@ export async function seedOrg(scopes: string[] = ['read', 'write', 'admin']): Pr
   const enrollmentToken = newEnrollmentToken();
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)').bind(orgId, `Org ${orgId}`, now),
+    env.DB.prepare('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)').bind(
+      orgId,
+      `Org ${orgId}`,
+      now,
+    ),
     env.DB.prepare(
       'INSERT INTO api_keys (id, org_id, name, prefix, key_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).bind(newId('key'), orgId, 'test', apiKey.slice(0, 12), await sha256Hex(apiKey), JSON.stringify(scopes), now),
@@ -52,6 +56,9 @@ export function api(apiKey: string, path: string, init: RequestInit = {}) {
   });
 }
 
-export function batch(batchId: string, samples: { metric: string; ts: number; value: number; labels?: Record<string, string> }[]) {
+export function batch(
+  batchId: string,
+  samples: { metric: string; ts: number; value: number; labels?: Record<string, string> }[],
+) {
   return { batchId, samples };
 }

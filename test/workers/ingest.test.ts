@@ -10,7 +10,9 @@ let device: { deviceId: string; deviceToken: string };
 const now = Date.now();
 const stats = () => deviceHubFor(env, device.deviceId).stats();
 const seriesRows = async () =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM series WHERE device_id = ?').bind(device.deviceId).first<{ n: number }>())!.n;
+  (await env.DB.prepare('SELECT COUNT(*) AS n FROM series WHERE device_id = ?')
+    .bind(device.deviceId)
+    .first<{ n: number }>())!.n;
 
 beforeAll(async () => {
   org = await seedOrg();
@@ -69,39 +71,151 @@ describe('POST /v1/ingest', () => {
     const cases: [string, () => Promise<Response>, number, string, string?][] = [
       ['malformed JSON', () => ingest(device.deviceToken, '{"batchId": "x", "samples": ['), 400, 'invalid_json'],
       ['a body that is not an object', () => ingest(device.deviceToken, '[1,2]'), 400, 'invalid_input'],
-      ['a missing batchId', () => ingest(device.deviceToken, { samples: [{ metric: 'm', ts: now, value: 1 }] }), 400, 'invalid_input', 'batchId'],
+      [
+        'a missing batchId',
+        () => ingest(device.deviceToken, { samples: [{ metric: 'm', ts: now, value: 1 }] }),
+        400,
+        'invalid_input',
+        'batchId',
+      ],
       ['missing samples', () => ingest(device.deviceToken, { batchId: 'b-miss' }), 400, 'invalid_input', 'samples'],
       ['an empty batch', () => ingest(device.deviceToken, batch('b-empty', [])), 400, 'invalid_input', 'samples'],
       [
         'a string value',
-        () => ingest(device.deviceToken, { batchId: 'b-str', samples: [{ metric: 'm', ts: now, value: 1 }, { metric: 'm', ts: now, value: '3' }] }),
+        () =>
+          ingest(device.deviceToken, {
+            batchId: 'b-str',
+            samples: [
+              { metric: 'm', ts: now, value: 1 },
+              { metric: 'm', ts: now, value: '3' },
+            ],
+          }),
         400,
         'invalid_input',
         'samples.1.value',
       ],
-      ['a NaN value (as JSON has no NaN)', () => ingest(device.deviceToken, `{"batchId":"b-nan","samples":[{"metric":"m","ts":${now},"value":NaN}]}`), 400, 'invalid_json'],
-      ['an overflowing value (Infinity)', () => ingest(device.deviceToken, `{"batchId":"b-inf","samples":[{"metric":"m","ts":${now},"value":1e999}]}`), 400, 'invalid_input', 'samples.0.value'],
-      ['a null value', () => ingest(device.deviceToken, { batchId: 'b-null', samples: [{ metric: 'm', ts: now, value: null }] }), 400, 'invalid_input', 'samples.0.value'],
-      ['a fractional ts', () => ingest(device.deviceToken, batch('b-ts', [{ metric: 'm', ts: now + 0.5, value: 1 }])), 400, 'invalid_input', 'samples.0.ts'],
-      ['a ts in seconds', () => ingest(device.deviceToken, batch('b-sec', [{ metric: 'm', ts: Math.floor(now / 1000), value: 1 }])), 400, 'invalid_input', 'samples.0.ts'],
-      ['a ts far in the future', () => ingest(device.deviceToken, batch('b-fut', [{ metric: 'm', ts: now + 3600_000, value: 1 }])), 400, 'invalid_input', 'samples.0.ts'],
-      ['a bad metric name', () => ingest(device.deviceToken, batch('b-met', [{ metric: 'cpu usage', ts: now, value: 1 }])), 400, 'invalid_input', 'samples.0.metric'],
-      ['an unknown field', () => ingest(device.deviceToken, { batchId: 'b-x', samples: [{ metric: 'm', ts: now, value: 1, unit: '%' }] }), 400, 'invalid_input', 'samples.0'],
-      ['a bad label value type', () => ingest(device.deviceToken, batch('b-lab', [{ metric: 'm', ts: now, value: 1, labels: { core: 1 as unknown as string } }])), 400, 'invalid_input', 'samples.0.labels.core'],
-      ['a bad batch id', () => ingest(device.deviceToken, batch('has space', [{ metric: 'm', ts: now, value: 1 }])), 400, 'invalid_input', 'batchId'],
+      [
+        'a NaN value (as JSON has no NaN)',
+        () => ingest(device.deviceToken, `{"batchId":"b-nan","samples":[{"metric":"m","ts":${now},"value":NaN}]}`),
+        400,
+        'invalid_json',
+      ],
+      [
+        'an overflowing value (Infinity)',
+        () => ingest(device.deviceToken, `{"batchId":"b-inf","samples":[{"metric":"m","ts":${now},"value":1e999}]}`),
+        400,
+        'invalid_input',
+        'samples.0.value',
+      ],
+      [
+        'a null value',
+        () => ingest(device.deviceToken, { batchId: 'b-null', samples: [{ metric: 'm', ts: now, value: null }] }),
+        400,
+        'invalid_input',
+        'samples.0.value',
+      ],
+      [
+        'a fractional ts',
+        () => ingest(device.deviceToken, batch('b-ts', [{ metric: 'm', ts: now + 0.5, value: 1 }])),
+        400,
+        'invalid_input',
+        'samples.0.ts',
+      ],
+      [
+        'a ts in seconds',
+        () => ingest(device.deviceToken, batch('b-sec', [{ metric: 'm', ts: Math.floor(now / 1000), value: 1 }])),
+        400,
+        'invalid_input',
+        'samples.0.ts',
+      ],
+      [
+        'a ts far in the future',
+        () => ingest(device.deviceToken, batch('b-fut', [{ metric: 'm', ts: now + 3600_000, value: 1 }])),
+        400,
+        'invalid_input',
+        'samples.0.ts',
+      ],
+      [
+        'a bad metric name',
+        () => ingest(device.deviceToken, batch('b-met', [{ metric: 'cpu usage', ts: now, value: 1 }])),
+        400,
+        'invalid_input',
+        'samples.0.metric',
+      ],
+      [
+        'an unknown field',
+        () => ingest(device.deviceToken, { batchId: 'b-x', samples: [{ metric: 'm', ts: now, value: 1, unit: '%' }] }),
+        400,
+        'invalid_input',
+        'samples.0',
+      ],
+      [
+        'a bad label value type',
+        () =>
+          ingest(
+            device.deviceToken,
+            batch('b-lab', [{ metric: 'm', ts: now, value: 1, labels: { core: 1 as unknown as string } }]),
+          ),
+        400,
+        'invalid_input',
+        'samples.0.labels.core',
+      ],
+      [
+        'a bad batch id',
+        () => ingest(device.deviceToken, batch('has space', [{ metric: 'm', ts: now, value: 1 }])),
+        400,
+        'invalid_input',
+        'batchId',
+      ],
       [
         'a batch over the maximum',
-        () => ingest(device.deviceToken, batch('b-big', Array.from({ length: 5001 }, (_, i) => ({ metric: 'm', ts: now - i, value: i })))),
+        () =>
+          ingest(
+            device.deviceToken,
+            batch(
+              'b-big',
+              Array.from({ length: 5001 }, (_, i) => ({ metric: 'm', ts: now - i, value: i })),
+            ),
+          ),
         413,
         'batch_too_large',
         'samples',
       ],
-      ['a body that is not gzip but says so', () => ingest(device.deviceToken, 'not gzip', { 'content-encoding': 'gzip' }), 400, 'invalid_encoding'],
-      ['an unsupported encoding', () => ingest(device.deviceToken, '{}', { 'content-encoding': 'br' }), 415, 'unsupported_encoding'],
-      ['a non-JSON content type', () => ingest(device.deviceToken, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'],
+      [
+        'a body that is not gzip but says so',
+        () => ingest(device.deviceToken, 'not gzip', { 'content-encoding': 'gzip' }),
+        400,
+        'invalid_encoding',
+      ],
+      [
+        'an unsupported encoding',
+        () => ingest(device.deviceToken, '{}', { 'content-encoding': 'br' }),
+        415,
+        'unsupported_encoding',
+      ],
+      [
+        'a non-JSON content type',
+        () => ingest(device.deviceToken, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        'unsupported_media_type',
+      ],
       ['no token', () => ingest('', batch('b-anon', [{ metric: 'm', ts: now, value: 1 }])), 401, 'unauthorized'],
-      ['an unknown token', () => ingest('ewd.dev_doesnotexist0000.AAAAAAAAAAAAAAAAAAAAAAAAAAAA', batch('b-unk', [{ metric: 'm', ts: now, value: 1 }])), 401, 'unauthorized'],
-      ['an API key instead of a device token', () => ingest(org.apiKey, batch('b-key', [{ metric: 'm', ts: now, value: 1 }])), 401, 'unauthorized'],
+      [
+        'an unknown token',
+        () =>
+          ingest(
+            'ewd.dev_doesnotexist0000.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+            batch('b-unk', [{ metric: 'm', ts: now, value: 1 }]),
+          ),
+        401,
+        'unauthorized',
+      ],
+      [
+        'an API key instead of a device token',
+        () => ingest(org.apiKey, batch('b-key', [{ metric: 'm', ts: now, value: 1 }])),
+        401,
+        'unauthorized',
+      ],
     ];
     for (const [what, send, status, code, field] of cases) {
       it(`rejects ${what} with ${status} ${code}`, async () => {
@@ -125,7 +239,9 @@ describe('POST /v1/ingest', () => {
     });
     await expectRejected(res, 400, 'invalid_input', 'samples.1.value');
     expect(await stats()).toEqual(before);
-    const latest = (await (await api(org.apiKey, `/v1/devices/${device.deviceId}/latest`)).json()) as { values: { metric: string }[] };
+    const latest = (await (await api(org.apiKey, `/v1/devices/${device.deviceId}/latest`)).json()) as {
+      values: { metric: string }[];
+    };
     expect(latest.values.map((v) => v.metric)).not.toContain('new_metric_a');
   });
 
@@ -145,7 +261,11 @@ describe('POST /v1/ingest', () => {
     const before = await stats();
     // A device token identifies exactly one device: it can't write into another org's device.
     const forged = `ewd.${device.deviceId}.${deviceB.deviceToken.split('.')[2]}`;
-    await expectRejected(await ingest(forged, batch('x-org', [{ metric: 'm', ts: now, value: 1 }])), 401, 'unauthorized');
+    await expectRejected(
+      await ingest(forged, batch('x-org', [{ metric: 'm', ts: now, value: 1 }])),
+      401,
+      'unauthorized',
+    );
     expect(await stats()).toEqual(before);
     expect((await ingest(deviceB.deviceToken, batch('x-org', [{ metric: 'm', ts: now, value: 1 }]))).status).toBe(200);
     expect((await deviceHubFor(env, deviceB.deviceId).stats()).samples).toBe(1);
@@ -159,13 +279,24 @@ describe('DeviceHub flush to D1', () => {
     const dev = await enroll(org2, 'roll');
     const minute = Math.floor((now - 120_000) / 60_000) * 60_000;
     const values = [3, 1, 4, 1, 5];
-    await ingest(dev.deviceToken, batch('roll-1', values.map((v, i) => ({ metric: 'temp_c', ts: minute + i * 10_000, value: v }))));
+    await ingest(
+      dev.deviceToken,
+      batch(
+        'roll-1',
+        values.map((v, i) => ({ metric: 'temp_c', ts: minute + i * 10_000, value: v })),
+      ),
+    );
     const hub = deviceHubFor(env, dev.deviceId);
     expect(await runDurableObjectAlarm(hub)).toBe(true);
-    const read = () => env.DB.prepare('SELECT count, sum, min, max, last, bucket FROM rollups_1m WHERE org_id = ?').bind(org2.orgId).all();
+    const read = () =>
+      env.DB.prepare('SELECT count, sum, min, max, last, bucket FROM rollups_1m WHERE org_id = ?')
+        .bind(org2.orgId)
+        .all();
     const rows = (await read()).results;
     expect(rows).toEqual([{ count: 5, sum: 14, min: 1, max: 5, last: 5, bucket: minute }]);
-    const device = await env.DB.prepare('SELECT last_seen_at FROM devices WHERE id = ?').bind(dev.deviceId).first<{ last_seen_at: number }>();
+    const device = await env.DB.prepare('SELECT last_seen_at FROM devices WHERE id = ?')
+      .bind(dev.deviceId)
+      .first<{ last_seen_at: number }>();
     expect(device!.last_seen_at).toBeGreaterThanOrEqual(now);
     expect((await hub.stats()).dirtyMinutes).toBe(0);
 

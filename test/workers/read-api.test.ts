@@ -39,14 +39,18 @@ describe('GET /v1/devices', () => {
   it("lists only the caller's devices, with online status once the device has reported", async () => {
     const res = await api(orgA.apiKey, '/v1/devices');
     expect(res.status).toBe(200);
-    const { devices } = await json<{ devices: { id: string; name: string; status: string; lastSeenAt: number }[] }>(res);
+    const { devices } = await json<{ devices: { id: string; name: string; status: string; lastSeenAt: number }[] }>(
+      res,
+    );
     expect(devices.map((d) => d.id)).toEqual([devA.deviceId]);
     expect(devices[0]).toMatchObject({ name: 'alpha', status: 'online' });
   });
 
   it('shows a device that never reported as offline', async () => {
     const quiet = await enroll(orgA, 'zulu-quiet');
-    const { devices } = await json<{ devices: { id: string; status: string }[] }>(await api(orgA.apiKey, '/v1/devices'));
+    const { devices } = await json<{ devices: { id: string; status: string }[] }>(
+      await api(orgA.apiKey, '/v1/devices'),
+    );
     expect(devices.find((d) => d.id === quiet.deviceId)?.status).toBe('offline');
   });
 
@@ -90,7 +94,9 @@ describe('GET /v1/devices/:id/latest', () => {
 
 describe('GET /v1/series/:id/history', () => {
   const cpuSeries = async (org: TestOrg, deviceId: string) =>
-    (await json<Latest>(await api(org.apiKey, `/v1/devices/${deviceId}/latest`))).values.find((v) => v.metric === 'cpu_usage_percent')!.seriesId;
+    (await json<Latest>(await api(org.apiKey, `/v1/devices/${deviceId}/latest`))).values.find(
+      (v) => v.metric === 'cpu_usage_percent',
+    )!.seriesId;
 
   it('returns raw samples in time order within [from, to)', async () => {
     const id = await cpuSeries(orgA, devA.deviceId);
@@ -107,7 +113,10 @@ describe('GET /v1/series/:id/history', () => {
 
   it('accepts ISO times', async () => {
     const id = await cpuSeries(orgA, devA.deviceId);
-    const res = await api(orgA.apiKey, `/v1/series/${id}/history?from=${new Date(t0).toISOString()}&to=${new Date(t0 + 1).toISOString()}`);
+    const res = await api(
+      orgA.apiKey,
+      `/v1/series/${id}/history?from=${new Date(t0).toISOString()}&to=${new Date(t0 + 1).toISOString()}`,
+    );
     expect((await json<{ points: unknown[] }>(res)).points).toHaveLength(1);
   });
 

@@ -31,8 +31,7 @@ export class ApiError extends HTTPException {
 
 export const badRequest = (code: string, message: string, field?: string) =>
   new ApiError(400, code, message, field ? { field } : {});
-export const unauthorized = (message = 'missing or invalid credentials') =>
-  new ApiError(401, 'unauthorized', message);
+export const unauthorized = (message = 'missing or invalid credentials') => new ApiError(401, 'unauthorized', message);
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 

@@ -45,7 +45,11 @@ export function getMeta<T>(sql: SqlStorage, key: string): T | undefined {
 }
 
 export function setMeta(sql: SqlStorage, key: string, value: unknown): void {
-  sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
+  sql.exec(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    key,
+    JSON.stringify(value),
+  );
 }
 
 export function findSeries(sql: SqlStorage, key: string): SeriesRow | undefined {

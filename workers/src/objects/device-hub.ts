@@ -91,7 +91,12 @@ export class DeviceHub extends DurableObject<Env> {
     const stored = this.ctx.storage.transactionSync(() => {
       // Re-checked inside the transaction: another request may have stored it while we awaited D1.
       if (hasBatch(this.sql, batch.batchId)) return false;
-      this.sql.exec('INSERT INTO batches (id, received_at, samples) VALUES (?, ?, ?)', batch.batchId, now, batch.samples.length);
+      this.sql.exec(
+        'INSERT INTO batches (id, received_at, samples) VALUES (?, ?, ?)',
+        batch.batchId,
+        now,
+        batch.samples.length,
+      );
       batch.samples.forEach((s, i) => appendSample(this.sql, rows[i]!.sid, s.ts, s.value));
       const seen = getMeta<SeenState>(this.sql, 'seen');
       setMeta(this.sql, 'seen', {
@@ -119,7 +124,12 @@ export class DeviceHub extends DurableObject<Env> {
   /** Counts for tests and operators. */
   async stats(): Promise<{ samples: number; series: number; batches: number; dirtyMinutes: number }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
-    return { samples: count('samples'), series: count('series'), batches: count('batches'), dirtyMinutes: remainingDirty(this.sql) };
+    return {
+      samples: count('samples'),
+      series: count('series'),
+      batches: count('batches'),
+      dirtyMinutes: remainingDirty(this.sql),
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -176,7 +186,12 @@ export class DeviceHub extends DurableObject<Env> {
     for (const [i, key] of keys.entries()) {
       if (this.cached(key) || fresh.has(key)) continue;
       const s = batch.samples[i]!;
-      fresh.set(key, { key, seriesId: await seriesId(identity.deviceId, key), metric: s.metric, labels: s.labels ?? {} });
+      fresh.set(key, {
+        key,
+        seriesId: await seriesId(identity.deviceId, key),
+        metric: s.metric,
+        labels: s.labels ?? {},
+      });
     }
     if (fresh.size > 0) {
       const list = [...fresh.values()];

@@ -30,17 +30,19 @@ export const agentRoutes = new Hono<AppEnv>().post('/enroll', async (c) => {
   const deviceToken = newDeviceToken(deviceId);
   const tokenHash = await sha256Hex(deviceToken);
   const kind = body.kind ?? claimed.kind;
-  await db(c.env.DB).insert(schema.devices).values({
-    id: deviceId,
-    orgId: claimed.org_id,
-    siteId: claimed.site_id,
-    name: body.name,
-    kind,
-    tokenHash,
-    tags: [],
-    agentVersion: body.agentVersion ?? null,
-    createdAt: now,
-  });
+  await db(c.env.DB)
+    .insert(schema.devices)
+    .values({
+      id: deviceId,
+      orgId: claimed.org_id,
+      siteId: claimed.site_id,
+      name: body.name,
+      kind,
+      tokenHash,
+      tags: [],
+      agentVersion: body.agentVersion ?? null,
+      createdAt: now,
+    });
   await deviceHubFor(c.env, deviceId).setIdentity({
     deviceId,
     orgId: claimed.org_id,

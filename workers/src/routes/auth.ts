@@ -48,11 +48,18 @@ export const authRoutes = new Hono<AppEnv>()
       path: '/',
       maxAge: SESSION_TTL_MS / 1000,
     });
-    return c.json({ user: { id: user.id, email: user.email, name: user.name }, orgId: membership.orgId, role: membership.role });
+    return c.json({
+      user: { id: user.id, email: user.email, name: user.name },
+      orgId: membership.orgId,
+      role: membership.role,
+    });
   })
   .post('/logout', async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
-    if (token) await db(c.env.DB).delete(schema.sessions).where(eq(schema.sessions.tokenHash, await sha256Hex(token)));
+    if (token)
+      await db(c.env.DB)
+        .delete(schema.sessions)
+        .where(eq(schema.sessions.tokenHash, await sha256Hex(token)));
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.json({ ok: true });
   })
@@ -63,5 +70,11 @@ export const authRoutes = new Hono<AppEnv>()
       .from(schema.organisations)
       .where(and(eq(schema.organisations.id, caller.orgId)))
       .get();
-    return c.json({ orgId: caller.orgId, orgName: org?.name ?? null, via: caller.via, scopes: caller.scopes, userId: caller.userId });
+    return c.json({
+      orgId: caller.orgId,
+      orgName: org?.name ?? null,
+      via: caller.via,
+      scopes: caller.scopes,
+      userId: caller.userId,
+    });
   });

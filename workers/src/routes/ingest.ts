@@ -44,7 +44,11 @@ export const ingestRoutes = new Hono<AppEnv>().post('/', async (c) => {
   const limit = Date.now() + MAX_FUTURE_MS;
   const ahead = batch.samples.findIndex((s) => s.ts > limit);
   if (ahead >= 0) {
-    throw badRequest('invalid_input', `samples.${ahead}.ts is more than 10 minutes in the future`, `samples.${ahead}.ts`);
+    throw badRequest(
+      'invalid_input',
+      `samples.${ahead}.ts is more than 10 minutes in the future`,
+      `samples.${ahead}.ts`,
+    );
   }
 
   const result = await hub.ingest(parsed.deviceId, tokenHash, batch);

@@ -14,7 +14,11 @@ export async function readBody(req: Request, maxBytes: number): Promise<string> 
   let stream: ReadableStream<Uint8Array> = req.body;
   if (encoding === 'gzip') stream = stream.pipeThrough(new DecompressionStream('gzip'));
   else if (encoding !== 'identity') {
-    throw new ApiError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; use gzip or none`);
+    throw new ApiError(
+      415,
+      'unsupported_encoding',
+      `Content-Encoding "${encoding}" is not supported; use gzip or none`,
+    );
   }
 
   const reader = stream.getReader();
