@@ -1,21 +1,12 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { startServer, type RecordedRequest, type Reply, type TestServer } from './helpers/http-server.ts';
+import { startServer, type RecordedRequest, type Reply } from './helpers/http-server.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { cliSandbox } from './helpers/cli-sandbox.ts';
 
-let dir: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'edgewatch-cli-'));
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const sb = cliSandbox();
 
 const enrollServer = (reply?: (req: RecordedRequest) => Reply) =>
   startServer(
@@ -28,12 +19,12 @@ const enrollServer = (reply?: (req: RecordedRequest) => Reply) =>
 
 describe('edgewatch-agent enroll', () => {
   it('exchanges the token and writes the device credentials with mode 0600', async () => {
-    server = await enrollServer();
-    const config = join(dir, 'conf', 'agent.json');
+    sb.server = await enrollServer();
+    const config = join(sb.dir, 'conf', 'agent.json');
     const { code, stdout, stderr } = await runCli([
       'enroll',
       '--url',
-      `${server.url}/`,
+      `${sb.server.url}/`,
       '--token',
       'enroll-token-123',
       '--name',
@@ -44,12 +35,12 @@ describe('edgewatch-agent enroll', () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('Enrolled as device dev_42');
 
-    const [req] = server.requests;
+    const [req] = sb.server.requests;
     expect(req?.path).toBe('/v1/agents/enroll');
     expect(req?.json).toEqual({ token: 'enroll-token-123', name: 'web-1', kind: 'host', agentVersion: pkg.version });
     expect((await stat(config)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({
-      url: server.url,
+      url: sb.server.url,
       deviceId: 'dev_42',
       deviceToken: 'ewd.secret',
       name: 'web-1',
@@ -57,22 +48,22 @@ describe('edgewatch-agent enroll', () => {
   });
 
   it('keeps an existing enrollment for the same URL unless --force, and keeps other settings', async () => {
-    server = await enrollServer();
-    const config = join(dir, 'agent.json');
+    sb.server = await enrollServer();
+    const config = join(sb.dir, 'agent.json');
     await writeFile(
       config,
-      JSON.stringify({ url: server.url, deviceId: 'dev_old', deviceToken: 'old', intervalSeconds: 30 }),
+      JSON.stringify({ url: sb.server.url, deviceId: 'dev_old', deviceToken: 'old', intervalSeconds: 30 }),
     );
 
-    const again = await runCli(['enroll', '--url', server.url, '--token', 'enroll-token-123', '--config', config]);
+    const again = await runCli(['enroll', '--url', sb.server.url, '--token', 'enroll-token-123', '--config', config]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Already enrolled as device dev_old');
-    expect(server.requests).toHaveLength(0);
+    expect(sb.server.requests).toHaveLength(0);
 
     const forced = await runCli([
       'enroll',
       '--url',
-      server.url,
+      sb.server.url,
       '--token',
       'enroll-token-123',
       '--config',
@@ -80,7 +71,7 @@ describe('edgewatch-agent enroll', () => {
       '--force',
     ]);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(server.requests).toHaveLength(1);
+    expect(sb.server.requests).toHaveLength(1);
     expect(JSON.parse(await readFile(config, 'utf8'))).toMatchObject({
       deviceId: 'dev_42',
       deviceToken: 'ewd.secret',
@@ -88,16 +79,16 @@ describe('edgewatch-agent enroll', () => {
     });
   });
 
-  it('reports the server refusing the token and writes nothing', async () => {
-    server = await enrollServer(() => ({
+  it('reports the sb.server refusing the token and writes nothing', async () => {
+    sb.server = await enrollServer(() => ({
       status: 401,
       body: { error: { code: 'invalid_token', message: 'enrollment token is unknown or expired' } },
     }));
-    const config = join(dir, 'agent.json');
+    const config = join(sb.dir, 'agent.json');
     const { code, stderr } = await runCli([
       'enroll',
       '--url',
-      server.url,
+      sb.server.url,
       '--token',
       'enroll-token-123',
       '--config',

@@ -1,27 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ack, startServer, until, type TestServer } from './helpers/http-server.ts';
+import { describe, expect, it } from 'vitest';
+import { ack, startServer, until } from './helpers/http-server.ts';
 import { isolatedEnv, runCli, startCli } from './helpers/run-cli.ts';
+import { cliSandbox } from './helpers/cli-sandbox.ts';
 
-let dir: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'edgewatch-cli-'));
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const sb = cliSandbox();
 
 describe('edgewatch-agent run', () => {
   it('ships host metrics and exits 0 after flushing on SIGTERM', async () => {
-    server = await startServer(ack);
+    sb.server = await startServer(ack);
     const env = {
-      ...isolatedEnv(dir),
-      EDGEWATCH_URL: server.url,
+      ...isolatedEnv(sb.dir),
+      EDGEWATCH_URL: sb.server.url,
       EDGEWATCH_TOKEN: 'ewd.run-token',
       EDGEWATCH_INTERVAL: '1',
     };
@@ -29,7 +18,7 @@ describe('edgewatch-agent run', () => {
     const cpuBatch = await until(
       'a batch with cpu_usage_percent',
       () =>
-        server!.requests.find((r) =>
+        sb.server!.requests.find((r) =>
           (r.json as { samples: { metric: string }[] }).samples.some((s) => s.metric === 'cpu_usage_percent'),
         ),
       15_000,
@@ -50,14 +39,14 @@ describe('edgewatch-agent run', () => {
       .map((l) => JSON.parse(l) as { msg: string; pendingSamples?: number });
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['agent started', 'stopping', 'agent stopped']));
     expect(logs.find((l) => l.msg === 'agent stopped')?.pendingSamples).toBe(0);
-    // Every batch is distinct: nothing was sent twice to a server that always acknowledged.
-    const ids = server.requests.map((r) => (r.json as { batchId: string }).batchId);
+    // Every batch is distinct: nothing was sent twice to a sb.server that always acknowledged.
+    const ids = sb.server.requests.map((r) => (r.json as { batchId: string }).batchId);
     expect(new Set(ids).size).toBe(ids.length);
   }, 30_000);
 
   it('refuses a bad interval, naming it, with exit status 78', async () => {
     const env = {
-      ...isolatedEnv(dir),
+      ...isolatedEnv(sb.dir),
       EDGEWATCH_URL: 'http://127.0.0.1:9',
       EDGEWATCH_TOKEN: 't',
       EDGEWATCH_INTERVAL: '0.5',
