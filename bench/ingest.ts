@@ -73,19 +73,28 @@ async function edgewatchRuns(ctx: BenchContext, base: number): Promise<Edgewatch
   return runs;
 }
 
+interface PeerResult {
+  /** The peer's rows for each variant (a single skip or failure row goes with the first). */
+  rows: Row[][];
+  ack: number[];
+  queryable: number[];
+}
+
+const peerNote = (notes: string): PeerResult => ({
+  rows: [[{ benchmark: 'ingest', system: 'VictoriaMetrics', notes }]],
+  ack: [],
+  queryable: [],
+});
+
 /** Replays exactly the batches Edgewatch accepted, per sender and phase, into a fresh VM each. */
-async function vmRows(ctx: BenchContext, base: number, ew: Run[]): Promise<{ rows: Row[]; queryable: number[] }> {
+async function vmRuns(ctx: BenchContext, base: number, ew: Run[]): Promise<PeerResult> {
   const found = findOrInstall(ctx);
   if ('skip' in found) {
     ctx.log(`  VictoriaMetrics skipped: ${found.skip}`);
-    return {
-      rows: [{ benchmark: 'ingest', system: 'VictoriaMetrics', notes: `skipped: ${found.skip}` }],
-      queryable: [],
-    };
+    return peerNote(`skipped: ${found.skip}`);
   }
   const system = `VictoriaMetrics ${vmVersion() ?? ''}`.trim();
-  const rows: Row[] = [];
-  const queryable: number[] = [];
+  const out: PeerResult = { rows: [], ack: [], queryable: [] };
   for (const [v, variant] of VARIANTS.entries()) {
     const vm = await startVm(ctx, found.bin);
     const send: SendFn = (s, i) => vmImport(vm.url, toVmJsonLines(makeBatch(base, v, s, i), `bench-${s}`), variant.gz);
@@ -93,23 +102,19 @@ async function vmRows(ctx: BenchContext, base: number, ew: Run[]): Promise<{ row
     const total = (run.warm.batches + run.measured.batches) * SAMPLES_PER_BATCH;
     const waitMs = await waitQueryable(vm.url, total);
     await vm.stop();
-    const measuredSamples = run.measured.batches * SAMPLES_PER_BATCH;
-    const qRate = measuredSamples / (run.measured.seconds + waitMs / 1000);
-    queryable.push(qRate);
+    // Queryable: from the first measured import until every sample counts, after force_flush.
+    const qRate = (run.measured.batches * SAMPLES_PER_BATCH) / (run.measured.seconds + waitMs / 1000);
     ctx.log(`    VM ${variant.name}: all ${total} samples queryable ${waitMs.toFixed(0)} ms after the last ack`);
-    const extra = {
-      batches: run.measured.batches,
-      seconds: round(run.measured.seconds, 2),
-      batchesPerSec: round(run.measured.batches / run.measured.seconds),
-    };
-    rows.push(
+    out.ack.push(rate(run.measured));
+    out.queryable.push(qRate);
+    out.rows.push([
       {
         benchmark: 'ingest',
         system: `${system} (${variant.name}, ack)`,
         samplesPerSec: rate(run.measured),
         ...latency(run.measured),
         notes: `same ${run.measured.batches} batches via /api/v1/import; acks before flush`,
-        extra,
+        extra: { batches: run.measured.batches, seconds: round(run.measured.seconds, 2) },
       },
       {
         benchmark: 'ingest',
@@ -118,9 +123,9 @@ async function vmRows(ctx: BenchContext, base: number, ew: Run[]): Promise<{ row
         notes: `ack time + force_flush until all ${total} samples count: +${waitMs.toFixed(0)} ms`,
         extra: { waitMs: round(waitMs) },
       },
-    );
+    ]);
   }
-  return { rows, queryable };
+  return out;
 }
 
 export const ingestBench: BenchModule = {
@@ -129,26 +134,23 @@ export const ingestBench: BenchModule = {
     // All timestamps in the past (Edgewatch refuses > 10 min ahead), an hour of slack.
     const base = Date.now() - spanMs(VARIANTS.length) - 3600_000;
     const ew = await edgewatchRuns(ctx, base);
-    let peer: Awaited<ReturnType<typeof vmRows>>;
+    let peer: PeerResult;
     try {
-      peer = await vmRows(ctx, base, ew);
+      peer = await vmRuns(ctx, base, ew);
     } catch (err) {
+      // A broken peer should not hide Edgewatch's own figures.
       ctx.log(`  VictoriaMetrics failed: ${(err as Error).message}`);
-      peer = {
-        rows: [{ benchmark: 'ingest', system: 'VictoriaMetrics', notes: `failed: ${(err as Error).message}` }],
-        queryable: [],
-      };
+      peer = peerNote(`failed: ${(err as Error).message}`);
     }
-    // Per variant: Edgewatch, then the peer's ack and queryable rows.
     return ew.flatMap(({ measured, restarts }, v): Row[] => {
       const r = rate(measured);
-      const [vmQ, vmAck] = [peer.queryable[v], peer.rows[v * 2]?.samplesPerSec];
+      const [vmAck, vmQ] = [peer.ack[v], peer.queryable[v]];
       const notes = [
         `${SENDERS} senders x ${SAMPLES_PER_BATCH}`,
         `${round(measured.batches / measured.seconds)} batches/s`,
+        'ack = durable',
       ];
-      notes.push('ack = durable');
-      if (vmQ && vmAck) {
+      if (vmAck && vmQ) {
         notes.push(`${(r / vmAck).toFixed(3)}x VM ack`);
         ctx.log(
           `  Edgewatch/VM (${VARIANTS[v]!.name}): ${(r / vmQ).toFixed(3)} vs queryable, ${(r / vmAck).toFixed(3)} vs ack`,
@@ -160,6 +162,7 @@ export const ingestBench: BenchModule = {
         system: `Edgewatch (${VARIANTS[v]!.name})`,
         samplesPerSec: r,
         ...latency(measured),
+        // Against "queryable": the closest to Edgewatch acking only once the batch is durable.
         ratio: vmQ ? r / vmQ : undefined,
         notes: notes.join('; '),
         extra: {
@@ -169,7 +172,7 @@ export const ingestBench: BenchModule = {
           restarts,
         },
       };
-      return [row, ...(peer.queryable.length ? peer.rows.slice(v * 2, v * 2 + 2) : v === 0 ? peer.rows : [])];
+      return [row, ...(peer.rows[v] ?? [])];
     });
   },
 };

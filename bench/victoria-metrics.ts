@@ -12,6 +12,7 @@ import type { BenchContext } from './types.ts';
 
 const gzipAsync = promisify(gzip);
 const BINARY = 'victoria-metrics'; // Debian's name; upstream ships victoria-metrics-prod.
+export const VM_LOG = join(tmpdir(), 'edgewatch-bench-vm.log');
 
 const onPath = (name: string) =>
   (process.env.PATH ?? '')
@@ -49,7 +50,8 @@ export interface Vm {
 export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
   const dir = await mkdtemp(join(tmpdir(), 'edgewatch-bench-vm-'));
   const port = await freePort();
-  const logFd = openSync(join(tmpdir(), `edgewatch-bench-vm-${port}.log`), 'a');
+  // One log, overwritten by each instance: it only matters when the last start or import failed.
+  const logFd = openSync(VM_LOG, 'w');
   const child = spawn(
     bin,
     [
@@ -81,7 +83,7 @@ export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
   ctx.defer(stop);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${BINARY} exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${BINARY} exited with ${child.exitCode}; see ${VM_LOG}`);
     try {
       if ((await fetch(`${url}/health`)).ok) return { url, stop };
     } catch {

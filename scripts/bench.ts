@@ -61,6 +61,8 @@ for (const mod of MODULES.filter((m) => !only || m.name === only)) {
 console.log(`\n${formatTable(rows)}\n`);
 const dir = join(ROOT, 'bench/results');
 await mkdir(dir, { recursive: true });
+// Results are per machine and per run: the folder ignores itself, whatever the root .gitignore says.
+await writeFile(join(dir, '.gitignore'), '*\n');
 const file = join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
 await writeFile(
   file,

@@ -80,22 +80,39 @@ export function hasBatch(sql: SqlStorage, batchId: string): boolean {
   return sql.exec('SELECT 1 FROM batches WHERE id = ?', batchId).toArray().length > 0;
 }
 
-/** Appends one sample; a repeated (series, ts) keeps the newest value. */
-export function appendSample(sql: SqlStorage, sid: number, ts: number, value: number): void {
-  sql.exec('INSERT OR REPLACE INTO samples (sid, ts, value) VALUES (?, ?, ?)', sid, ts, value);
+/**
+ * Appends a batch's samples: a repeated (series, ts) keeps the newest value. Three statements
+ * per batch, whatever its size: with three statements per sample, a 1,000-sample batch took
+ * about 125 ms of CPU in local workerd; this way about 13 ms (`npm run bench`).
+ */
+export function appendSamples(sql: SqlStorage, rows: { sid: number; ts: number; value: number }[]): void {
+  const samples: [number, number, number][] = [];
+  const latest = new Map<number, [number, number]>();
+  const minutes = new Set<string>();
+  for (const r of rows) {
+    samples.push([r.sid, r.ts, r.value]);
+    const prev = latest.get(r.sid);
+    // Later samples win ties, as they do in the samples table.
+    if (!prev || r.ts >= prev[0]) latest.set(r.sid, [r.ts, r.value]);
+    minutes.add(`${r.sid}:${r.ts - (r.ts % 60_000)}`);
+  }
   sql.exec(
-    'UPDATE series SET last_ts = ?, last_value = ? WHERE sid = ? AND (last_ts IS NULL OR last_ts <= ?)',
-    ts,
-    value,
-    sid,
-    ts,
+    `INSERT OR REPLACE INTO samples (sid, ts, value)
+     SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+    JSON.stringify(samples),
+  );
+  sql.exec(
+    `UPDATE series SET last_ts = l.ts, last_value = l.value
+     FROM (SELECT value ->> 0 AS sid, value ->> 1 AS ts, value ->> 2 AS value FROM json_each(?)) AS l
+     WHERE series.sid = l.sid AND (series.last_ts IS NULL OR series.last_ts <= l.ts)`,
+    JSON.stringify([...latest].map(([sid, [ts, value]]) => [sid, ts, value])),
   );
   // gen changes on every mark, so a flush deletes a mark only if nothing re-marked it meanwhile.
   sql.exec(
-    `INSERT INTO dirty_minutes (sid, minute, gen) VALUES (?, ?, 0)
-     ON CONFLICT(sid, minute) DO UPDATE SET gen = gen + 1`,
-    sid,
-    ts - (ts % 60_000),
+    `INSERT INTO dirty_minutes (sid, minute, gen)
+     SELECT value ->> 0, value ->> 1, 0 FROM json_each(?) WHERE true
+     ON CONFLICT (sid, minute) DO UPDATE SET gen = gen + 1`,
+    JSON.stringify([...minutes].map((k) => k.split(':').map(Number))),
   );
 }
 

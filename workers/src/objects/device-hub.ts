@@ -8,7 +8,7 @@ import { sampleSubject } from '../services/subjects.ts';
 import { channelHubFor } from './channel-hub.ts';
 import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
 import {
-  appendSample,
+  appendSamples,
   createTables,
   findSeries,
   getMeta,
@@ -97,7 +97,10 @@ export class DeviceHub extends DurableObject<Env> {
         now,
         batch.samples.length,
       );
-      batch.samples.forEach((s, i) => appendSample(this.sql, rows[i]!.sid, s.ts, s.value));
+      appendSamples(
+        this.sql,
+        batch.samples.map((s, i) => ({ sid: rows[i]!.sid, ts: s.ts, value: s.value })),
+      );
       const seen = getMeta<SeenState>(this.sql, 'seen');
       setMeta(this.sql, 'seen', {
         lastSeenAt: now,
