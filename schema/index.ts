@@ -3,3 +3,4 @@ export * from './tables/tenancy.ts';
 export * from './tables/devices.ts';
 export * from './tables/telemetry.ts';
 export * from './tables/events.ts';
+export * from './tables/agent-configs.ts';

@@ -128,4 +128,29 @@ export interface ErrorFrame {
   /** The subscription id the error is about, when there is one. */
   ref?: SubscriptionId;
 }
-export type StreamServerFrame = WelcomeFrame | SubscribedFrame | UnsubscribedFrame | DataFrame | PongFrame | ErrorFrame;
+/** An event of the event log, as published after it is persisted. */
+export interface StreamEvent {
+  id: string;
+  /** e.g. `device.offline`, `config.changed`. */
+  type: string;
+  /** e.g. `org.<org>.site.<site>.device.<device>.event.device_offline`. */
+  subject: string;
+  ts: number;
+  correlationId: string | null;
+  data: Record<string, unknown>;
+}
+/** One event, delivered to subscriptions that match its subject. */
+export interface EventFrame {
+  type: 'event';
+  seq: number;
+  epoch: string;
+  event: StreamEvent;
+}
+export type StreamServerFrame =
+  | WelcomeFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | DataFrame
+  | EventFrame
+  | PongFrame
+  | ErrorFrame;

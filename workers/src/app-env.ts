@@ -10,11 +10,20 @@ export interface Caller {
   credentialId: string;
 }
 
+/** A device authenticated by its token (see middleware/device-auth). */
+export interface AuthenticatedDevice {
+  deviceId: string;
+  tokenHash: string;
+  orgId: string;
+  siteId: string | null;
+}
+
 /** Hono generics for every router of the app. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
     caller: Caller;
+    device: AuthenticatedDevice;
   };
 }

@@ -1,6 +1,5 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ZodError } from 'zod';
 import type { ErrorBody } from '../../schema/wire/errors.ts';
 
 /**
@@ -36,9 +35,12 @@ export const forbidden = (message: string) => new ApiError(403, 'forbidden', mes
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
 /** Turns the first zod issue into a 400 naming the field, e.g. `samples.3.value`. */
-export function fromZodError(err: ZodError, prefix?: string): ApiError {
+export function fromZodError(
+  err: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  prefix?: string,
+): ApiError {
   const issue = err.issues[0];
-  const path = [prefix, ...(issue?.path ?? [])].filter((p) => p !== undefined && p !== '').join('.');
+  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((p) => p !== undefined && p !== '').join('.');
   const message = issue ? (path ? `${path}: ${issue.message}` : issue.message) : 'invalid input';
   return badRequest('invalid_input', message, path || undefined);
 }

@@ -110,17 +110,14 @@ export function countProtocolError(session: Session, now: number): boolean {
   return session.errors > STREAM_LIMITS.maxProtocolErrorsPerMinute;
 }
 
+/** True when any of the session's subscriptions matches `subject`. */
+export function subscribedTo(session: Session, subject: string): boolean {
+  for (const p of session.subs.values()) if (matches(p, subject)) return true;
+  return false;
+}
+
 /** The samples any of the session's subscriptions match, each once, in publish order. */
 export function selectSamples(session: Session, samples: readonly StreamSample[]): StreamSample[] {
   if (session.subs.size === 0) return [];
-  const out: StreamSample[] = [];
-  for (const s of samples) {
-    for (const p of session.subs.values()) {
-      if (matches(p, s.subject)) {
-        out.push(s);
-        break;
-      }
-    }
-  }
-  return out;
+  return samples.filter((s) => subscribedTo(session, s.subject));
 }

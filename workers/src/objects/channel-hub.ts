@@ -4,6 +4,7 @@ import {
   STREAM_LIMITS,
   STREAM_PROTOCOL_VERSION,
   type StreamClientMessage,
+  type StreamEvent,
   type StreamSample,
 } from '../../../schema/wire/stream.ts';
 import { log } from '../services/log.ts';
@@ -15,6 +16,7 @@ import {
   newSession,
   saveSession,
   selectSamples,
+  subscribedTo,
   type Session,
 } from './channel-hub-session.ts';
 
@@ -104,6 +106,21 @@ export class ChannelHub extends DurableObject<Env> {
         picked.length === samples.length
           ? (all ??= frame({ type: 'data', seq, epoch: this.#epoch, samples }))
           : frame({ type: 'data', seq, epoch: this.#epoch, samples: picked });
+      try {
+        ws.send(text);
+      } catch {
+        // Closing sockets throw; their close handler cleans up.
+      }
+    }
+  }
+
+  /** Sends one persisted event to every connection with a subscription matching its subject. */
+  async publishEvent(event: StreamEvent): Promise<void> {
+    const seq = this.#nextSeq();
+    const text = frame({ type: 'event', seq, epoch: this.#epoch, event });
+    for (const ws of this.ctx.getWebSockets()) {
+      const session = this.#session(ws);
+      if (!session || !subscribedTo(session, event.subject)) continue;
       try {
         ws.send(text);
       } catch {

@@ -71,10 +71,10 @@ export class DeviceHub extends DurableObject<Env> {
     this.identityCache = identity;
   }
 
-  /** True when `tokenHash` is the current, unrevoked token of `deviceId`. */
-  async authenticate(deviceId: string, tokenHash: string): Promise<boolean> {
+  /** The device's org and site when `tokenHash` is its current, unrevoked token; else null. */
+  async authenticate(deviceId: string, tokenHash: string): Promise<{ orgId: string; siteId: string | null } | null> {
     const id = await this.identity(deviceId);
-    return !!id && !id.revoked && id.tokenHash === tokenHash;
+    return id && !id.revoked && id.tokenHash === tokenHash ? { orgId: id.orgId, siteId: id.siteId } : null;
   }
 
   /**

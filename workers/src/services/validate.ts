@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+// zod/mini's functions accept classic and mini schemas alike; wire schemas shared with the agent are mini.
+import * as z from 'zod/mini';
 import { badRequest, fromZodError } from '../errors.ts';
 
 /** Parses a JSON body against a schema, or throws a 400 naming the bad field. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function jsonBody<S extends z.core.$ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   let raw: unknown;
   try {
     raw = await c.req.json();
@@ -14,12 +15,12 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
 }
 
 /** Validates query parameters against a schema, or throws a 400 naming the bad parameter. */
-export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+export function queryParams<S extends z.core.$ZodType>(c: Context, schema: S): z.infer<S> {
   return parse(schema, c.req.query());
 }
 
-export function parse<S extends z.ZodType>(schema: S, raw: unknown, prefix?: string): z.infer<S> {
-  const result = schema.safeParse(raw);
+export function parse<S extends z.core.$ZodType>(schema: S, raw: unknown, prefix?: string): z.infer<S> {
+  const result = z.safeParse(schema, raw);
   if (!result.success) throw fromZodError(result.error, prefix);
   return result.data;
 }

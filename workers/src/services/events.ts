@@ -1,0 +1,41 @@
+import type { StreamEvent } from '../../../schema/wire/stream.ts';
+import { channelHubFor } from '../objects/channel-hub.ts';
+import { newId } from './crypto.ts';
+import { log } from './log.ts';
+
+export interface NewEvent {
+  orgId: string;
+  type: string;
+  subject: string;
+  /** The request's X-Request-Id, or the agent's batch id. */
+  correlationId: string | null;
+  data: Record<string, unknown>;
+  ts?: number;
+}
+
+/**
+ * Appends an event to the log in D1, then publishes it to the org's channel. Persisted first:
+ * a subscriber never sees an event that a later query would not return.
+ */
+export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
+  const event: StreamEvent = {
+    id: newId('evt'),
+    type: e.type,
+    subject: e.subject,
+    ts: e.ts ?? Date.now(),
+    correlationId: e.correlationId,
+    data: e.data,
+  };
+  await env.DB.prepare(
+    'INSERT INTO events (id, org_id, type, subject, ts, correlation_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  )
+    .bind(event.id, e.orgId, event.type, event.subject, event.ts, event.correlationId, JSON.stringify(event.data))
+    .run();
+  try {
+    await channelHubFor(env, e.orgId).publishEvent(event);
+  } catch (err) {
+    // The log is the record; live delivery is best effort.
+    log.warn('event publish failed', { eventId: event.id, error: String(err) });
+  }
+  return event;
+}
