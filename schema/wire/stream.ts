@@ -147,10 +147,4 @@ export interface EventFrame {
   event: StreamEvent;
 }
 export type StreamServerFrame =
-  | WelcomeFrame
-  | SubscribedFrame
-  | UnsubscribedFrame
-  | DataFrame
-  | EventFrame
-  | PongFrame
-  | ErrorFrame;
+  WelcomeFrame | SubscribedFrame | UnsubscribedFrame | DataFrame | EventFrame | PongFrame | ErrorFrame;

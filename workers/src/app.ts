@@ -4,9 +4,11 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env.ts';
 import { ApiError } from './errors.ts';
 import { requestId } from './middleware/request-id/index.ts';
+import { agentConfigPollRoutes, deviceAgentConfigRoutes, orgAgentConfigRoutes } from './routes/agent-config.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { enrollmentTokenRoutes } from './routes/enrollment-tokens.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { seriesRoutes } from './routes/series.ts';
@@ -33,9 +35,13 @@ app.use(
 
 app.route('/health', healthRoutes);
 app.route('/v1/ingest', ingestRoutes);
+app.route('/v1/agents/config', agentConfigPollRoutes);
 app.route('/v1/agents', agentRoutes);
+app.route('/v1/agent-config', orgAgentConfigRoutes);
+app.route('/v1/enrollment-tokens', enrollmentTokenRoutes);
 app.route('/v1/auth', authRoutes);
 app.route('/v1/devices', deviceRoutes);
+app.route('/v1/devices', deviceAgentConfigRoutes);
 app.route('/v1/series', seriesRoutes);
 app.route('/v1/stream', streamRoutes);
 

