@@ -1,0 +1,107 @@
+import { env, SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
+
+let org: TestOrg;
+let device: { deviceId: string; deviceToken: string };
+
+const poll = (token: string, headers: Record<string, string> = {}) =>
+  SELF.fetch('http://test/v1/agents/config', { headers: { authorization: `Bearer ${token}`, ...headers } });
+const put = (path: string, body: unknown, key = org.apiKey) =>
+  api(key, path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+beforeAll(async () => {
+  org = await seedOrg();
+  device = await enroll(org, 'cfg-host');
+});
+
+describe('GET /v1/agents/config', () => {
+  it('gives a device the defaults with an ETag, and 304 while nothing changed', async () => {
+    const res = await poll(device.deviceToken);
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect(await res.json()).toEqual({
+      config: { intervals: {}, disabled: [], probes: [], processes: [], ntp: { server: 'pool.ntp.org', port: 123 } },
+    });
+    const again = await poll(device.deviceToken, { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+  });
+
+  it('refuses an API key or no credentials', async () => {
+    expect((await poll(org.apiKey)).status).toBe(401);
+    expect((await SELF.fetch('http://test/v1/agents/config')).status).toBe(401);
+  });
+
+  it('lays the org default and then the device override over the defaults, and changes the ETag', async () => {
+    const before = (await poll(device.deviceToken)).headers.get('etag');
+    const orgRes = await put('/v1/agent-config', {
+      intervals: { cpu: 5 },
+      processes: [{ name: 'postgres', match: 'postgres' }],
+    });
+    expect(orgRes.status).toBe(200);
+    const devRes = await put(`/v1/devices/${device.deviceId}/agent-config`, {
+      probes: [{ type: 'tcp', name: 'db', host: '127.0.0.1', port: 5432 }],
+    });
+    expect(devRes.status).toBe(200);
+    const res = await poll(device.deviceToken, { 'if-none-match': before! });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).not.toBe(before);
+    const { config } = (await res.json()) as { config: Record<string, unknown> };
+    expect(config).toMatchObject({
+      intervals: { cpu: 5 },
+      processes: [{ name: 'postgres', match: 'postgres' }],
+      probes: [{ type: 'tcp', name: 'db', host: '127.0.0.1', port: 5432 }],
+    });
+    const view = await api(org.apiKey, `/v1/devices/${device.deviceId}/agent-config`);
+    expect(await view.json()).toMatchObject({
+      overrides: { probes: [{ name: 'db' }] },
+      effective: { intervals: { cpu: 5 } },
+    });
+  });
+
+  it('records a config.changed event with the request id as correlation id', async () => {
+    await put('/v1/agent-config', { disabled: ['ntp'] }).then(async (r) => expect(r.status).toBe(200));
+    const res = await api(org.apiKey, '/v1/agent-config', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-config-0001' },
+      body: JSON.stringify({ disabled: ['ntp', 'temperature'] }),
+    });
+    expect(res.status).toBe(200);
+    const row = await env.DB.prepare('SELECT type, subject, data FROM events WHERE correlation_id = ?')
+      .bind('req-config-0001')
+      .first<{ type: string; subject: string; data: string }>();
+    expect(row).toMatchObject({ type: 'config.changed', subject: `org.${org.orgId}.event.config_changed` });
+    expect(JSON.parse(row!.data)).toMatchObject({ scope: 'org', sections: ['disabled'] });
+  });
+});
+
+describe('PUT agent config', () => {
+  it.each([
+    [{ intervals: { cpu: 0 } }, 'intervals.cpu'],
+    [{ intervals: { nope: 5 } }, 'intervals'],
+    [{ probes: [{ type: 'icmp', name: 'x' }] }, 'probes.0.type'],
+    [{ probes: [{ type: 'http', name: 'web', url: 'ftp://x' }] }, 'probes.0.url'],
+    [{ probes: [{ type: 'tcp', name: 'db', host: 'h', port: 70000 }] }, 'probes.0.port'],
+    [{ processes: [{ name: '', match: 'x' }] }, 'processes.0.name'],
+    [{ bogus: true }, ''],
+  ])('rejects %j naming the field', async (body, field) => {
+    const res = await put('/v1/agent-config', body);
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { error: { code: string; field?: string } };
+    expect(err.error.code).toBe('invalid_input');
+    if (field) expect(err.error.field).toBe(field);
+  });
+
+  it('needs the admin scope', async () => {
+    const reader = await seedOrg(['read', 'write']);
+    expect((await put('/v1/agent-config', { disabled: [] }, reader.apiKey)).status).toBe(403);
+  });
+
+  it("answers 404 for another org's device", async () => {
+    const other = await seedOrg();
+    const theirs = await enroll(other, 'theirs');
+    expect((await put(`/v1/devices/${theirs.deviceId}/agent-config`, { disabled: [] })).status).toBe(404);
+    expect((await api(org.apiKey, `/v1/devices/${theirs.deviceId}/agent-config`)).status).toBe(404);
+  });
+});
