@@ -6,6 +6,8 @@ const COLUMNS: Array<{ title: string; right?: boolean; cell: (r: Row) => string 
   { title: 'samples/s', right: true, cell: (r) => num(r.samplesPerSec, 0) },
   { title: 'p50 ms', right: true, cell: (r) => num(r.p50Ms, 1) },
   { title: 'p99 ms', right: true, cell: (r) => num(r.p99Ms, 1) },
+  { title: 'CPU s', right: true, cell: (r) => num(r.cpuSeconds, 2) },
+  { title: 'peak RSS MiB', right: true, cell: (r) => num(r.peakRssMiB, 1) },
   { title: 'vs peer', right: true, cell: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(3)}x`) },
   { title: 'notes', cell: (r) => r.notes },
 ];

@@ -5,7 +5,11 @@ export interface Row {
   samplesPerSec?: number;
   p50Ms?: number;
   p99Ms?: number;
-  /** This system's rate divided by the peer's, on Edgewatch rows. */
+  /** CPU seconds (user + system) a process used over the window. */
+  cpuSeconds?: number;
+  /** Peak resident set size (VmHWM). */
+  peakRssMiB?: number;
+  /** Edgewatch's figure divided by the peer's, on Edgewatch rows (the notes say which figure). */
   ratio?: number;
   notes: string;
   extra?: Record<string, unknown>;

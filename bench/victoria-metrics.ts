@@ -1,45 +1,22 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { freePort } from '../scripts/local/free-port.ts';
+import { findOrInstall as findOrInstallDebian } from './debian.ts';
 import type { BenchContext } from './types.ts';
 
 const gzipAsync = promisify(gzip);
 const BINARY = 'victoria-metrics'; // Debian's name; upstream ships victoria-metrics-prod.
 export const VM_LOG = join(tmpdir(), 'edgewatch-bench-vm.log');
 
-const onPath = (name: string) =>
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((d) => join(d, name))
-    .find((p) => existsSync(p));
-
-/**
- * The VictoriaMetrics binary, installing the Debian package when we are root and apt exists.
- * Returns a reason instead when the peer has to be skipped.
- */
-export function findOrInstall(ctx: BenchContext): { bin: string } | { skip: string } {
-  const found = onPath(BINARY);
-  if (found) return { bin: found };
-  if (process.getuid?.() !== 0) return { skip: `${BINARY} is not installed and we are not root to apt-get it` };
-  if (!onPath('apt-get')) return { skip: `${BINARY} is not installed and apt-get is not available` };
-  ctx.log(`  ${BINARY} is not installed: apt-get install -y victoria-metrics…`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'victoria-metrics'], { env, stdio: 'ignore' });
-  // A stale package index is the usual failure: refresh it once and retry.
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' });
-    install();
-  }
-  const bin = onPath(BINARY);
-  return bin ? { bin } : { skip: 'apt-get install victoria-metrics failed' };
-}
+/** The VictoriaMetrics binary, or why the peer is skipped. */
+export const findOrInstall = (ctx: BenchContext) => findOrInstallDebian(ctx, BINARY, 'victoria-metrics');
 
 export interface Vm {
   url: string;
