@@ -1,68 +1,11 @@
 import { env, evictDurableObject, SELF } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { StreamSample, StreamServerFrame } from '../../schema/wire/stream.ts';
+import { describe, expect, it } from 'vitest';
+import type { StreamSample } from '../../schema/wire/stream.ts';
 import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
 import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
 import { sampleSubject } from '../../workers/src/services/subjects.ts';
 import { batch, enroll, ingest, seedOrg } from './helpers.ts';
-
-type Frame = StreamServerFrame & Record<string, unknown>;
-
-interface Client {
-  ws: WebSocket;
-  send(message: unknown): void;
-  next(): Promise<Frame>;
-  /** Sends a message and returns the next frame. */
-  ask(message: unknown): Promise<Frame>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-const open: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of open.splice(0)) {
-    try {
-      ws.close(1000, 'test done');
-    } catch {
-      // already closed by the server
-    }
-  }
-});
-
-function upgrade(headers: Record<string, string>) {
-  return SELF.fetch('http://x/v1/stream', { headers: { Upgrade: 'websocket', ...headers } });
-}
-
-async function connect(apiKey: string, headers: Record<string, string> = {}): Promise<Client> {
-  const res = await upgrade({ Authorization: `Bearer ${apiKey}`, ...headers });
-  expect(res.status).toBe(101);
-  const ws = res.webSocket!;
-  const queue: Frame[] = [];
-  const waiters: ((f: Frame) => void)[] = [];
-  ws.addEventListener('message', (e) => {
-    const f = JSON.parse(e.data as string) as Frame;
-    const waiter = waiters.shift();
-    if (waiter) waiter(f);
-    else queue.push(f);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })),
-  );
-  ws.accept();
-  open.push(ws);
-  const next = () => {
-    const queued = queue.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no frame within 3 s')), 3000);
-      waiters.push((f) => {
-        clearTimeout(timer);
-        resolve(f);
-      });
-    });
-  };
-  const send = (m: unknown) => ws.send(typeof m === 'string' || m instanceof ArrayBuffer ? m : JSON.stringify(m));
-  return { ws, send, next, ask: (m) => (send(m), next()), closed };
-}
+import { connect, upgrade, type Client } from './stream-client.ts';
 
 function sample(
   orgId: string,

@@ -1,0 +1,62 @@
+import { SELF } from 'cloudflare:test';
+import { afterEach, expect } from 'vitest';
+import type { StreamServerFrame } from '../../schema/wire/stream.ts';
+
+/** A stream client for tests: frames are queued and awaited one at a time. */
+export type Frame = StreamServerFrame & Record<string, unknown>;
+
+export interface Client {
+  ws: WebSocket;
+  send(message: unknown): void;
+  next(): Promise<Frame>;
+  /** Sends a message and returns the next frame. */
+  ask(message: unknown): Promise<Frame>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+const open: WebSocket[] = [];
+afterEach(() => {
+  for (const ws of open.splice(0)) {
+    try {
+      ws.close(1000, 'test done');
+    } catch {
+      // already closed by the server
+    }
+  }
+});
+
+export function upgrade(headers: Record<string, string>) {
+  return SELF.fetch('http://x/v1/stream', { headers: { Upgrade: 'websocket', ...headers } });
+}
+
+export async function connect(apiKey: string, headers: Record<string, string> = {}): Promise<Client> {
+  const res = await upgrade({ Authorization: `Bearer ${apiKey}`, ...headers });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const queue: Frame[] = [];
+  const waiters: ((f: Frame) => void)[] = [];
+  ws.addEventListener('message', (e) => {
+    const f = JSON.parse(e.data as string) as Frame;
+    const waiter = waiters.shift();
+    if (waiter) waiter(f);
+    else queue.push(f);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })),
+  );
+  ws.accept();
+  open.push(ws);
+  const next = () => {
+    const queued = queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no frame within 3 s')), 3000);
+      waiters.push((f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+    });
+  };
+  const send = (m: unknown) => ws.send(typeof m === 'string' || m instanceof ArrayBuffer ? m : JSON.stringify(m));
+  return { ws, send, next, ask: (m) => (send(m), next()), closed };
+}
