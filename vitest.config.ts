@@ -17,6 +17,8 @@ export default defineConfig({
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
           setupFiles: ['test/workers/setup.ts'],
+          // mqtt-packet's CommonJS dependency tree fails to load in the Workers runtime unless pre-bundled.
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet'] } } },
         },
       },
       {

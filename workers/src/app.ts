@@ -11,6 +11,8 @@ import { deviceRoutes } from './routes/devices.ts';
 import { enrollmentTokenRoutes } from './routes/enrollment-tokens.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { mqttRoutes } from './routes/mqtt.ts';
+import { installRoutes } from './routes/install.ts';
 import { seriesRoutes } from './routes/series.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { log } from './services/log.ts';
@@ -34,6 +36,7 @@ app.use(
 );
 
 app.route('/health', healthRoutes);
+app.route('/install.sh', installRoutes);
 app.route('/v1/ingest', ingestRoutes);
 app.route('/v1/agents/config', agentConfigPollRoutes);
 app.route('/v1/agents', agentRoutes);
@@ -44,6 +47,7 @@ app.route('/v1/devices', deviceRoutes);
 app.route('/v1/devices', deviceAgentConfigRoutes);
 app.route('/v1/series', seriesRoutes);
 app.route('/v1/stream', streamRoutes);
+app.route('/mqtt', mqttRoutes);
 
 app.notFound((c) =>
   c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),

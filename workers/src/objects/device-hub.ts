@@ -7,6 +7,7 @@ import { seriesId, seriesKey } from '../services/series.ts';
 import { sampleSubject } from '../services/subjects.ts';
 import { channelHubFor } from './channel-hub.ts';
 import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
+import { attachSession, detachSession, pushConfig } from './device-hub-mqtt.ts';
 import {
   appendSamples,
   createTables,
@@ -121,8 +122,19 @@ export class DeviceHub extends DurableObject<Env> {
    * on its session (see the MQTT session object); over HTTPS the agent's next poll sees it.
    */
   async configChanged(): Promise<void> {
-    const session = getMeta<string>(this.sql, 'mqttSession');
-    if (!session) return;
+    this.identityCache ??= getMeta<DeviceIdentity>(this.sql, 'identity');
+    if (this.identityCache) await pushConfig(this.env, this.sql, this.identityCache);
+  }
+
+  /** An MqttSession authenticated this device: it becomes the device's one live session. */
+  async mqttAttach(sessionId: string): Promise<void> {
+    const identity = (this.identityCache ??= getMeta<DeviceIdentity>(this.sql, 'identity'));
+    await attachSession(this.env, this.sql, identity?.deviceId ?? 'unknown', sessionId);
+  }
+
+  /** An MqttSession ended. True when it was the device's current one (so the device is offline). */
+  async mqttDetach(sessionId: string): Promise<boolean> {
+    return detachSession(this.sql, sessionId);
   }
 
   async latest(): Promise<LatestValue[]> {

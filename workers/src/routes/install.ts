@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { isPlainOrigin, parseSha256File, renderInstallScript } from '../services/install-script.ts';
+
+/**
+ * Where scripts/build.ts publishes the agent among the static assets. The bundle itself is
+ * served from there as is; the other files are read here to build the script.
+ */
+export const AGENT_ASSETS = {
+  bundle: '/agent/edgewatch-agent.js',
+  sha256: '/agent/edgewatch-agent.js.sha256',
+  template: '/agent/install.sh.in',
+  unit: '/agent/edgewatch-agent.service',
+} as const;
+
+/**
+ * `GET /install.sh`: the installer, with this server's origin as its default `--url` and the
+ * sha256 of the bundle at `/agent/edgewatch-agent.js` built in. A route rather than an asset
+ * because both values are only known here. Never cached: a cached script would carry the
+ * checksum of a bundle that a newer deploy replaced.
+ */
+export const installRoutes = new Hono<AppEnv>().get('/', async (c) => {
+  const origin = new URL(c.req.url).origin;
+  if (!isPlainOrigin(origin)) {
+    throw new ApiError(400, 'invalid_host', `cannot build an install script for the origin ${JSON.stringify(origin)}`);
+  }
+  const read = async (path: string) => {
+    const res = await c.env.ASSETS.fetch(new URL(path, c.req.url));
+    if (!res.ok) {
+      throw new ApiError(
+        503,
+        'agent_not_built',
+        `this deployment has no ${path}: build the agent into the assets with node scripts/build.ts all, then deploy`,
+      );
+    }
+    return res.text();
+  };
+  const [template, unit, sums] = await Promise.all([
+    read(AGENT_ASSETS.template),
+    read(AGENT_ASSETS.unit),
+    read(AGENT_ASSETS.sha256),
+  ]);
+  const sha256 = parseSha256File(sums);
+  if (!sha256) throw new ApiError(503, 'agent_not_built', `${AGENT_ASSETS.sha256} holds no sha256`);
+  const script = renderInstallScript({ template, unit, url: origin, sha256 });
+  return c.body(script, 200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'cache-control': 'no-store' });
+});
