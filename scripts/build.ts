@@ -3,12 +3,14 @@
  *   node scripts/build.ts [agent|dashboard|all]   (default: all)
  * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js, one ESM file for Node ≥ 20
  * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, index.html, CSS)
+ * Both targets then publish the agent bundle into the dashboard's assets (see publish-agent.ts).
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { publishAgent } from './publish-agent.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -85,12 +87,22 @@ export async function buildDashboard(options: { srcdir?: string; outdir?: string
   return outdir;
 }
 
-/** Builds the agent and the dashboard. */
+/** Builds the agent and the dashboard, then publishes the agent into the dashboard's assets. */
 export async function buildAll(): Promise<void> {
   await Promise.all([buildAgent(), buildDashboard()]);
+  // After both: the dashboard build starts by wiping its output folder.
+  await publishAgent();
 }
 
-const TARGETS = { agent: buildAgent, dashboard: buildDashboard, all: buildAll } as const;
+const TARGETS = {
+  agent: async () => publishAgent({ bundle: await buildAgent() }),
+  // Puts back the published agent the wipe removed, when there is a bundle to publish.
+  dashboard: async () => {
+    await buildDashboard();
+    if (existsSync(join(ROOT, 'agent/dist/edgewatch-agent.js'))) await publishAgent();
+  },
+  all: buildAll,
+} as const;
 
 async function main(target = 'all') {
   if (!(target in TARGETS)) {
