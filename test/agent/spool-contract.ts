@@ -74,6 +74,39 @@ export function describeSpoolContract(name: string, create: () => Promise<Spool>
       expect(spool.stats()).toMatchObject({ accepted: 2, rejected: 0, pendingSamples: 0 });
     });
 
+    it('returns samples exactly as added: labels, fractions, negatives, large timestamps', async () => {
+      const spool = await create();
+      const odd: Sample[] = [
+        { metric: 'disk_used_bytes', ts: 1_800_000_000_123, value: 1.5e12, labels: { mount: '/', fs: 'ext4' } },
+        { metric: 'temp_celsius', ts: 1_800_000_000_124, value: -12.375, labels: { sensor: 'é ✓ "quoted"' } },
+        { metric: 'x', ts: 1_800_000_000_125, value: 0 },
+      ];
+      await spool.add(odd);
+      expect((await spool.batch(10))?.samples).toEqual(odd);
+    });
+
+    it('keeps order when adds and batches are called without waiting for each other', async () => {
+      const spool = await create();
+      const adds = Array.from({ length: 20 }, (_, i) => spool.add(samples(5, i * 5)));
+      const first = spool.batch(7);
+      await Promise.all(adds);
+      const seen: number[] = [];
+      expect((await first)?.samples.length).toBeGreaterThan(0);
+      for (let b = await spool.batch(7); b; b = await spool.batch(7)) {
+        seen.push(...values(b.samples)!);
+        await spool.accept(b.batchId);
+      }
+      expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    });
+
+    it('treats an empty add as nothing and refuses a non-positive batch size', async () => {
+      const spool = await create();
+      await spool.add([]);
+      expect(spool.stats()).toMatchObject({ pendingSamples: 0, added: 0 });
+      await spool.add(samples(1));
+      await expect(spool.batch(0)).rejects.toThrow(RangeError);
+    });
+
     it('gives batch ids the Worker accepts, unique across spools', async () => {
       const ids = new Set<string>();
       for (let i = 0; i < 3; i++) {

@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/local/free-port.ts';
 import { newSeed, seedSql, type Seed } from '../../scripts/local/seed.ts';
-import { executeLocal, migrateLocal, startWorker } from '../../scripts/local/wrangler.ts';
+import { executeLocal, migrateLocal, startWorker, type LocalWorker } from '../../scripts/local/wrangler.ts';
 
 export interface LocalPlatform {
   url: string;
   seed: Seed;
   dir: string;
+  /** The Worker's D1 and Durable Object state. */
+  persistTo: string;
+  /** Stops the Worker only, keeping its port and state (an outage). */
+  stopWorker(): Promise<void>;
+  /** Starts the Worker again on the same port and state. */
+  startWorker(): Promise<void>;
+  /** Stops everything and deletes the state. */
   stop(): Promise<void>;
 }
 
@@ -23,13 +30,25 @@ export async function startLocalPlatform(): Promise<LocalPlatform> {
   const seed = newSeed();
   await writeFile(join(dir, 'seed.sql'), await seedSql(seed));
   await executeLocal(persistTo, join(dir, 'seed.sql'));
-  const worker = await startWorker({ port: await freePort(), persistTo, logFile: join(dir, 'worker.log') });
+  const port = await freePort();
+  let worker: LocalWorker | undefined;
+  const start = async () => {
+    worker = await startWorker({ port, persistTo, logFile: join(dir, 'worker.log') });
+  };
+  const stopWorker = async () => {
+    await worker?.stop();
+    worker = undefined;
+  };
+  await start();
   return {
-    url: worker.url,
+    url: `http://127.0.0.1:${port}`,
     seed,
     dir,
+    persistTo,
+    stopWorker,
+    startWorker: start,
     async stop() {
-      await worker.stop();
+      await stopWorker();
       await rm(dir, { recursive: true, force: true });
     },
   };
