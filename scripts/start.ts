@@ -119,7 +119,9 @@ async function enrollIfNeeded(url: string, seed: Seed) {
 }
 
 function spawnAgent(args: string[], logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [AGENT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The agent's spool and status file live with the rest of the local state.
+  const env = { ...process.env, STATE_DIRECTORY: join(STATE, 'agent-state') };
+  const child = spawn(process.execPath, [AGENT, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
