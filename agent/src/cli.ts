@@ -6,70 +6,16 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { checkCommand } from './check-command.ts';
+import { EXAMPLES, HELP } from './cli-help.ts';
 import { ConfigError, defaultConfigPath, normalizeUrl } from './config.ts';
 import { enroll, EnrollError } from './enroll.ts';
 import { runAgent } from './run.ts';
+import { statusCommand } from './status-command.ts';
 import { AGENT_VERSION } from './version.ts';
 
-const EXAMPLE_URL = 'https://edgewatch.example.com';
-
-const HELP = {
-  main: `Usage: edgewatch-agent <command> [options]
-
-Collects host metrics (CPU, load, memory, disk, network) and ships them to an Edgewatch server.
-
-Commands:
-  enroll   Register this host with an enrollment token and write the config file
-  run      Collect and ship metrics until stopped
-
-Options:
-  -h, --help     Show this help (edgewatch-agent <command> --help for a command)
-  -v, --version  Print the agent version
-
-Get started:
-  edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>
-  edgewatch-agent run
-`,
-  enroll: `Usage: edgewatch-agent enroll --url URL --token TOKEN [--name NAME] [--config PATH] [--force]
-
-Exchanges an enrollment token for this host's device id and device token and writes them to
-the config file with mode 0600. If the file already holds a device for the same URL, it is
-kept and no token is spent.
-
-Options:
-  --url URL      Edgewatch server (required), e.g. ${EXAMPLE_URL}
-  --token TOKEN  Enrollment token from the dashboard (required)
-  --name NAME    Device name shown in the dashboard (default: ${hostname()})
-  --config PATH  Config file to write (default: ${defaultConfigPath()})
-  --force        Enroll again even if the config already has a device for this URL
-  -h, --help     Show this help
-
-Example:
-  edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token> --name web-1
-`,
-  run: `Usage: edgewatch-agent run [--config PATH]
-
-Collects host metrics every intervalSeconds (default 10) and ships them over HTTPS.
-On SIGINT or SIGTERM it stops collecting, ships what it can within 5 seconds, and exits 0.
-Logs are JSON lines on stderr.
-
-Options:
-  --config PATH  Config file (default: ${defaultConfigPath()};
-                 $EDGEWATCH_CONFIG sets another default)
-  -h, --help     Show this help
-
-Environment (overrides the config file):
-  EDGEWATCH_URL        server URL, e.g. ${EXAMPLE_URL}
-  EDGEWATCH_TOKEN      device token
-  EDGEWATCH_INTERVAL   seconds between readings, 1 to 3600
-  EDGEWATCH_LOG_LEVEL  debug, info, warn or error
-`,
-};
-
-const EXAMPLES = {
-  enroll: `edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>`,
-  run: 'edgewatch-agent run --config /etc/edgewatch/agent.json',
-};
+const COMMANDS = ['enroll', 'run', 'status', 'check'] as const;
+type Command = (typeof COMMANDS)[number];
 
 class UsageError extends Error {}
 
@@ -79,8 +25,23 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'enroll':
         return await enrollCommand(rest);
-      case 'run':
-        return await runCommand(rest);
+      case 'run': {
+        const { values } = parse('run', rest, { config: { type: 'string' } });
+        return values.help ? help('run') : await runAgent({ configPath: values.config });
+      }
+      case 'status': {
+        const { values } = parse('status', rest, {
+          config: { type: 'string' },
+          'spool-dir': { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return help('status');
+        return await statusCommand({ configPath: values.config, spoolDir: values['spool-dir'], json: values.json });
+      }
+      case 'check': {
+        const { values } = parse('check', rest, { config: { type: 'string' } });
+        return values.help ? help('check') : await checkCommand({ configPath: values.config });
+      }
       case undefined:
       case '-h':
       case '--help':
@@ -93,13 +54,14 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)} (commands: enroll, run). Example: edgewatch-agent run`,
+          `unknown command ${JSON.stringify(command)} (commands: ${COMMANDS.join(', ')}). Example: edgewatch-agent run`,
         );
     }
   } catch (err) {
     if (err instanceof UsageError) {
+      const known = (COMMANDS as readonly string[]).includes(command ?? '');
       process.stderr.write(
-        `edgewatch-agent: ${err.message}\nSee: edgewatch-agent ${command && command in HELP ? `${command} ` : ''}--help\n`,
+        `edgewatch-agent: ${err.message}\nSee: edgewatch-agent ${known ? `${command} ` : ''}--help\n`,
       );
       return 2;
     }
@@ -153,15 +115,9 @@ async function enrollCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-async function runCommand(args: string[]): Promise<number> {
-  const { values } = parse('run', args, { config: { type: 'string' } });
-  if (values.help) return help('run');
-  return runAgent({ configPath: values.config });
-}
-
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 
-function parse<T extends Options>(command: keyof typeof EXAMPLES, args: string[], options: T) {
+function parse<T extends Options>(command: Command, args: string[], options: T) {
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (err) {
@@ -171,7 +127,7 @@ function parse<T extends Options>(command: keyof typeof EXAMPLES, args: string[]
   }
 }
 
-function help(command: keyof typeof HELP): number {
+function help(command: Command): number {
   process.stdout.write(HELP[command]);
   return 0;
 }

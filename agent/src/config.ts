@@ -1,7 +1,9 @@
 // zod/mini: the full zod build adds about 550 KiB to the agent bundle, mini about 25 KiB.
+import { dirname, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { ConfigError, defaultConfigPath, readConfigFile } from './config-file.ts';
 import { logLevels } from './log.ts';
+import { defaultSpoolDir } from './paths.ts';
 
 export { ConfigError, defaultConfigPath, readConfigFile, writeConfigFile } from './config-file.ts';
 
@@ -32,6 +34,15 @@ const FIELDS = {
   name: { env: undefined, rule: 'must be 1 to 200 characters', example: 'web-1' },
   intervalSeconds: { env: 'EDGEWATCH_INTERVAL', rule: 'must be a number of seconds from 1 to 3600', example: 10 },
   logLevel: { env: 'EDGEWATCH_LOG_LEVEL', rule: `must be one of ${logLevels.join(', ')}`, example: 'info' },
+  spoolDir: { env: 'EDGEWATCH_SPOOL_DIR', rule: 'must be a directory path', example: '/var/lib/edgewatch' },
+  spoolMaxBytes: {
+    env: 'EDGEWATCH_SPOOL_MAX_BYTES',
+    rule: 'must be a whole number of bytes from 1048576 (1 MiB) to 1099511627776 (1 TiB)',
+    example: 67_108_864,
+  },
+  fsync: { env: 'EDGEWATCH_FSYNC', rule: 'must be one of always, batch, never', example: 'batch' },
+  transport: { env: 'EDGEWATCH_TRANSPORT', rule: 'must be https or mqtt', example: 'https' },
+  mqttProtocol: { env: 'EDGEWATCH_MQTT_PROTOCOL', rule: 'must be 4 (MQTT 3.1.1) or 5', example: 5 },
 } as const;
 type FieldName = keyof typeof FIELDS;
 
@@ -47,8 +58,15 @@ export const agentConfigSchema = z.strictObject({
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   intervalSeconds: z._default(z.number().check(z.gte(1), z.lte(3600)), 10),
   logLevel: z._default(z.enum(logLevels), 'info'),
+  /** Disk spool and status file; default {@link defaultSpoolDir}. Relative to the config file's directory. */
+  spoolDir: z.optional(z.string().check(z.minLength(1))),
+  spoolMaxBytes: z._default(z.int().check(z.gte(1024 * 1024), z.lte(1024 ** 4)), 64 * 1024 * 1024),
+  fsync: z._default(z.enum(['always', 'batch', 'never']), 'batch'),
+  transport: z._default(z.enum(['https', 'mqtt']), 'https'),
+  mqttProtocol: z.optional(z.union([z.literal(4), z.literal(5)])),
 });
-export type AgentConfig = z.output<typeof agentConfigSchema>;
+/** The validated configuration; `spoolDir` is always resolved to an absolute path. */
+export type AgentConfig = z.output<typeof agentConfigSchema> & { spoolDir: string };
 
 export interface LoadConfigOptions {
   /** `--config`; else `$EDGEWATCH_CONFIG`; else the default path. An explicit path must exist. */
@@ -58,7 +76,9 @@ export interface LoadConfigOptions {
 
 /**
  * Reads the config file, applies environment overrides (`EDGEWATCH_URL`, `EDGEWATCH_TOKEN`,
- * `EDGEWATCH_INTERVAL`, `EDGEWATCH_LOG_LEVEL`; empty means unset) and validates once.
+ * `EDGEWATCH_INTERVAL`, `EDGEWATCH_LOG_LEVEL`, `EDGEWATCH_SPOOL_DIR`,
+ * `EDGEWATCH_SPOOL_MAX_BYTES`, `EDGEWATCH_FSYNC`, `EDGEWATCH_TRANSPORT`,
+ * `EDGEWATCH_MQTT_PROTOCOL`; empty means unset) and validates once.
  * Throws ConfigError naming each bad value, where it came from, and an example.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ config: AgentConfig; path: string }> {
@@ -80,7 +100,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ con
     origin[key] = { env: field.env, text };
   }
   const parsed = agentConfigSchema.safeParse(raw);
-  if (parsed.success) return { config: parsed.data, path };
+  if (parsed.success) {
+    const given = parsed.data.spoolDir;
+    // A relative path in the file means "next to this file"; from the environment, the cwd.
+    const spoolDir = given ? resolve(origin.spoolDir ? '.' : dirname(path), given) : defaultSpoolDir(env);
+    return { config: { ...parsed.data, spoolDir }, path };
+  }
 
   const lines = new Map<string, string>();
   for (const issue of parsed.error.issues) {

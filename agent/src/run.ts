@@ -1,11 +1,6 @@
-import { hostname } from 'node:os';
-import { createCollectors } from './collectors/index.ts';
+import { startAgent } from './agent.ts';
 import { loadConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startCollectors } from './scheduler.ts';
-import { createShipper } from './shipper.ts';
-import { createMemorySpool } from './spool/memory.ts';
-import { createHttpsTransport } from './transports/https.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface RunOptions {
@@ -17,32 +12,25 @@ export interface RunOptions {
 }
 
 /**
- * `edgewatch-agent run`: loads the config (throws ConfigError when it is bad), starts every
- * collector into the spool and the shipper, and on SIGINT/SIGTERM stops collecting, ships
- * what it can within `flushMs`, and resolves with exit code 0. A second signal exits at once.
+ * `edgewatch-agent run`: loads the config (throws ConfigError when it is bad), starts the
+ * agent, and on SIGINT/SIGTERM stops collecting, ships what it can within `flushMs` (the disk
+ * spool keeps the rest for the next start), and resolves with exit code 0. A second signal
+ * exits at once.
  */
 export async function runAgent(options: RunOptions = {}): Promise<number> {
   const { config, path } = await loadConfig({ path: options.configPath, env: options.env });
   const log = createLogger({ level: config.logLevel });
-  const spool = createMemorySpool();
-  const transport = createHttpsTransport({
-    url: config.url,
-    deviceToken: config.deviceToken,
-    agent: { version: AGENT_VERSION, hostname: hostname() },
-  });
-  await transport.connect();
-  const shipper = createShipper({ spool, transport, log: log.child({ component: 'shipper' }) });
-  const collectors = createCollectors({ intervalMs: config.intervalSeconds * 1000 });
-
-  shipper.start();
-  const scheduler = startCollectors({
-    collectors,
-    log: log.child({ component: 'collectors' }),
-    onSamples: async (samples) => {
-      await spool.add(samples);
-      shipper.notify();
-    },
-  });
+  // Installed before the (possibly slow) start, so a signal during it still stops cleanly.
+  const signal = stopSignal(log);
+  const starting = startAgent(config, { log });
+  const first = await Promise.race([starting, signal]);
+  if (typeof first === 'string') {
+    // Nothing collected yet, and whatever the start is stuck on (a hung filesystem) would keep
+    // the process alive past the service manager's stop timeout.
+    log.warn('stop signal before the agent started; exiting', { signal: first });
+    process.exit(0);
+  }
+  const agent = first;
   log.info('agent started', {
     version: AGENT_VERSION,
     pid: process.pid,
@@ -50,17 +38,15 @@ export async function runAgent(options: RunOptions = {}): Promise<number> {
     url: config.url,
     deviceId: config.deviceId,
     intervalSeconds: config.intervalSeconds,
-    collectors: collectors.map((c) => c.name),
-    transport: transport.name,
+    spoolDir: config.spoolDir,
+    transport: agent.transport.name,
+    collectors: agent.scheduler.collectors().map((c) => `${c.name}:${c.intervalMs / 1000}s`),
   });
 
-  const signal = await stopSignal(log);
-  log.info('stopping', { signal });
-  await scheduler.stop();
-  const { flushed } = await shipper.stop({ flushMs: options.flushMs ?? 5_000 });
-  await transport.close();
-  const stats = spool.stats();
-  if (!flushed) log.warn('samples not shipped before exit', { pendingSamples: stats.pendingSamples });
+  log.info('stopping', { signal: await signal });
+  const { flushed, stats } = await agent.stop({ flushMs: options.flushMs ?? 5_000 });
+  if (!flushed)
+    log.warn('samples not shipped before exit; kept in the spool', { pendingSamples: stats.pendingSamples });
   log.info('agent stopped', { ...stats });
   return 0;
 }

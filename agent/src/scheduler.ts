@@ -8,9 +8,38 @@ export interface SchedulerOptions {
   log: Logger;
 }
 
-/** Running collectors; `stop()` cancels future runs and waits for those in progress. */
+/** What a reconfiguration did, by collector name. */
+export interface ScheduleChange {
+  /** New names: run at once, then on their interval. */
+  started: string[];
+  /** Names no longer asked for: no further runs; a run in progress is aborted and its samples dropped. */
+  stopped: string[];
+  /** Same name, new instance (its settings changed): the old one stopped, the new one runs at once. */
+  replaced: string[];
+  /** Same instance, new interval: the next run moves to the new schedule. */
+  rescheduled: string[];
+  /** Same instance, same interval: untouched. */
+  kept: string[];
+}
+
+/** Running collectors. */
 export interface Scheduler {
+  /**
+   * Replaces the running set without a restart. Collectors are matched by `name`; one whose
+   * `collect` function is the one already running is the same collector (pass
+   * `{ ...collector, intervalMs }` to change only its interval).
+   */
+  reconfigure(collectors: readonly Collector[]): ScheduleChange;
+  /** The running collectors, in start order. */
+  collectors(): Collector[];
+  /** Cancels future runs, aborts runs in progress (NTP, probes), and waits for them to end. */
   stop(): Promise<void>;
+}
+
+interface Entry {
+  collector: Collector;
+  timer?: NodeJS.Timeout;
+  running?: AbortController;
 }
 
 /**
@@ -21,28 +50,32 @@ export interface Scheduler {
 export function startCollectors(options: SchedulerOptions): Scheduler {
   const { onSamples, log } = options;
   let stopped = false;
-  const timers = new Set<NodeJS.Timeout>();
+  const entries = new Map<string, Entry>();
   const inFlight = new Set<Promise<void>>();
+  const failing = new Set<string>();
 
-  const schedule = (collector: Collector) => {
-    if (stopped) return;
-    const wait = collector.intervalMs - (Date.now() % collector.intervalMs);
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      run(collector);
-    }, wait);
-    timers.add(timer);
+  const current = (entry: Entry) => !stopped && entries.get(entry.collector.name) === entry;
+
+  const schedule = (entry: Entry) => {
+    clearTimeout(entry.timer);
+    if (!current(entry) || entry.running) return;
+    const { intervalMs } = entry.collector;
+    entry.timer = setTimeout(() => run(entry), intervalMs - (Date.now() % intervalMs));
   };
 
-  const failing = new Set<string>();
-  const run = (collector: Collector) => {
+  const run = (entry: Entry) => {
+    const { collector } = entry;
+    const controller = new AbortController();
+    entry.running = controller;
     const task = (async () => {
       let samples: Sample[];
       try {
         // The Worker refuses a whole batch over one NaN, so a bad reading is dropped here.
-        samples = (await collector.collect()).filter((s) => Number.isFinite(s.value));
+        samples = (await collector.collect(controller.signal)).filter((s) => Number.isFinite(s.value));
+        if (controller.signal.aborted) return;
         if (failing.delete(collector.name)) log.info('collector recovered', { collector: collector.name });
       } catch (err) {
+        if (controller.signal.aborted) return;
         // Warn once per outage; a collector failing every 10 s would otherwise flood the log.
         if (!failing.has(collector.name)) log.warn('collector failed', { collector: collector.name, err });
         else log.debug('collector still failing', { collector: collector.name, err });
@@ -58,17 +91,59 @@ export function startCollectors(options: SchedulerOptions): Scheduler {
     inFlight.add(task);
     void task.finally(() => {
       inFlight.delete(task);
-      schedule(collector);
+      if (entry.running === controller) entry.running = undefined;
+      schedule(entry);
     });
   };
 
-  for (const collector of options.collectors) run(collector);
+  const retire = (entry: Entry) => {
+    clearTimeout(entry.timer);
+    entry.running?.abort(new Error(`collector ${entry.collector.name} stopped`));
+    failing.delete(entry.collector.name);
+  };
+
+  const start = (collector: Collector) => {
+    const entry: Entry = { collector };
+    entries.set(collector.name, entry);
+    run(entry);
+  };
+
+  for (const collector of options.collectors) start(collector);
 
   return {
+    reconfigure(next) {
+      const change: ScheduleChange = { started: [], stopped: [], replaced: [], rescheduled: [], kept: [] };
+      if (stopped) return change;
+      const wanted = new Map(next.map((c) => [c.name, c]));
+      for (const [name, entry] of entries) {
+        if (wanted.has(name)) continue;
+        entries.delete(name);
+        retire(entry);
+        change.stopped.push(name);
+      }
+      for (const collector of wanted.values()) {
+        const entry = entries.get(collector.name);
+        if (!entry) {
+          start(collector);
+          change.started.push(collector.name);
+        } else if (entry.collector.collect !== collector.collect) {
+          retire(entry);
+          start(collector);
+          change.replaced.push(collector.name);
+        } else if (entry.collector.intervalMs !== collector.intervalMs) {
+          entry.collector = collector;
+          schedule(entry);
+          change.rescheduled.push(collector.name);
+        } else {
+          change.kept.push(collector.name);
+        }
+      }
+      return change;
+    },
+    collectors: () => [...entries.values()].map((e) => e.collector),
     async stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      for (const entry of entries.values()) retire(entry);
       await Promise.all(inFlight);
     },
   };

@@ -24,6 +24,23 @@ export interface ShipperOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/** Counters since start, for self-metrics and `edgewatch-agent status`. */
+export interface ShipperStats {
+  /** Batches the server acknowledged (duplicates included: they are stored). */
+  batchesShipped: number;
+  samplesShipped: number;
+  /** Batches the server refused for good and the spool set aside. */
+  batchesRejected: number;
+  /** Send attempts that failed (retryable or permanent) and spool errors while shipping. */
+  shipErrors: number;
+  /** Epoch ms of the last acknowledged batch. */
+  lastShipAt?: number;
+  /** How long the last acknowledged send took, request to ack. */
+  lastLatencyMs?: number;
+  /** The last failure, whatever came after it. */
+  lastError?: { at: number; message: string };
+}
+
 /** Moves batches from a spool to a transport, one at a time, in order. */
 export interface Shipper {
   /** Starts the loop. It idles while the spool is empty until `notify()`. */
@@ -36,6 +53,7 @@ export interface Shipper {
    * nothing was left in the spool.
    */
   stop(options?: { flushMs?: number }): Promise<{ flushed: boolean }>;
+  stats(): ShipperStats;
 }
 
 /**
@@ -52,6 +70,11 @@ export function createShipper(options: ShipperOptions): Shipper {
   let draining = false;
   let wake: (() => void) | undefined;
   let running: Promise<void> | undefined;
+  const stats: ShipperStats = { batchesShipped: 0, samplesShipped: 0, batchesRejected: 0, shipErrors: 0 };
+  const failed = (message: string) => {
+    stats.shipErrors += 1;
+    stats.lastError = { at: Date.now(), message };
+  };
 
   const notify = () => {
     const w = wake;
@@ -71,10 +94,15 @@ export function createShipper(options: ShipperOptions): Shipper {
           if (!draining && lingerMs > 0) await sleep(lingerMs, hard.signal);
           continue;
         }
+        const sentAt = performance.now();
         const result = await transport.send(batch, { signal: hard.signal });
         const fields = { batchId: batch.batchId, samples: batch.samples.length };
         if (result.kind === 'ok') {
+          stats.lastLatencyMs = performance.now() - sentAt;
           await spool.accept(batch.batchId);
+          stats.batchesShipped += 1;
+          stats.samplesShipped += batch.samples.length;
+          stats.lastShipAt = Date.now();
           attempt = 0;
           log.debug('batch shipped', { ...fields, accepted: result.ack.accepted, duplicate: result.ack.duplicate });
           continue;
@@ -85,11 +113,14 @@ export function createShipper(options: ShipperOptions): Shipper {
             status: result.status,
             reason: result.reason,
           });
+          failed(result.reason);
           await spool.reject(batch.batchId, result.reason);
+          stats.batchesRejected += 1;
           attempt = 0;
           continue;
         }
         if (hard.signal.aborted) return;
+        failed(result.reason);
         delayMs = result.retryAfterMs ?? backoffDelay(attempt, options.backoff);
         attempt += 1;
         log.warn('batch not shipped; will retry', {
@@ -101,6 +132,7 @@ export function createShipper(options: ShipperOptions): Shipper {
         });
       } catch (err) {
         // A spool I/O failure: back off rather than spin, and keep the loop alive.
+        failed(err instanceof Error ? err.message : String(err));
         delayMs = backoffDelay(attempt, options.backoff);
         attempt += 1;
         log.error('shipping failed', { err, attempt, delayMs });
@@ -126,5 +158,6 @@ export function createShipper(options: ShipperOptions): Shipper {
       }
       return { flushed: spool.stats().pendingSamples === 0 };
     },
+    stats: () => ({ ...stats }),
   };
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAgent, buildDashboard } from '../../scripts/build.ts';
-import { ack, startServer, until } from './helpers/http-server.ts';
+import { startConfigServer } from './helpers/config-server.ts';
+import { until } from './helpers/http-server.ts';
 import { isolatedEnv } from './helpers/run-cli.ts';
 
 let dir: string;
@@ -47,21 +48,19 @@ describe('agent bundle', () => {
   });
 
   it('collects and ships under the system Node, from outside the repository', async () => {
-    const server = await startServer(ack);
+    const server = await startConfigServer();
+    const env = {
+      ...isolatedEnv(dir),
+      EDGEWATCH_URL: server.url,
+      EDGEWATCH_TOKEN: 'ewd.test',
+      EDGEWATCH_INTERVAL: '1',
+    };
+    const run = systemNode([bundle, 'run'], env);
     try {
-      const env = {
-        ...isolatedEnv(dir),
-        EDGEWATCH_URL: server.url,
-        EDGEWATCH_TOKEN: 't',
-        EDGEWATCH_INTERVAL: '1',
-      };
-      const run = systemNode([bundle, 'run'], env);
       const metrics = await until(
         'cpu and disk samples',
         () => {
-          const seen = new Set(
-            server.requests.flatMap((r) => (r.json as { samples: { metric: string }[] }).samples.map((s) => s.metric)),
-          );
+          const seen = new Set(server.samples().map((s) => s.metric));
           return seen.has('cpu_usage_percent') && seen.has('disk_used_bytes') && seen.has('mem_used_bytes')
             ? seen
             : undefined;
@@ -69,9 +68,13 @@ describe('agent bundle', () => {
         15_000,
       );
       expect(metrics).toContain('load1');
+      // Under Node 20 too, the agent polls its remote config and rewrites its status file.
+      expect(server.configRequests().length).toBeGreaterThanOrEqual(1);
+      await until('a status file', () => stat(join(dir, 'state', 'edgewatch', 'status.json')).catch(() => undefined));
       run.child.kill('SIGINT');
       expect(await run.exited, run.out.stderr).toBe(0);
     } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
       await server.close();
     }
   }, 30_000);

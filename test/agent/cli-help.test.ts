@@ -11,7 +11,33 @@ describe('edgewatch-agent --help', () => {
       .split('\n\n')[0]!
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0]);
-    expect(commands).toEqual(['enroll', 'run']);
+    expect(commands).toEqual(['enroll', 'run', 'status', 'check']);
+  });
+
+  it('gives every command its own help, exit 0', async () => {
+    for (const command of ['enroll', 'run', 'status', 'check']) {
+      const { code, stdout } = await runCli([command, '--help']);
+      expect(code, command).toBe(0);
+      expect(stdout, command).toMatch(new RegExp(`^Usage: edgewatch-agent ${command}`));
+    }
+  });
+
+  it('documents status: its options, the status file and its exit codes', async () => {
+    const { stdout } = await runCli(['status', '-h']);
+    for (const v of [
+      '--config PATH',
+      '--spool-dir DIR',
+      '--json',
+      'status.json',
+      'Exit status: 0 running, 1 not running',
+    ])
+      expect(stdout).toContain(v);
+  });
+
+  it('documents check: each step and its exit codes', async () => {
+    const { stdout } = await runCli(['check', '-h']);
+    for (const v of ['GET /health', 'GET /v1/agents/config', 'spool directory', '✓ or ✗', 'Exit status: 0'])
+      expect(stdout).toContain(v);
   });
 
   it('documents every enroll option', async () => {
@@ -24,7 +50,18 @@ describe('edgewatch-agent --help', () => {
   it('documents run and its environment overrides', async () => {
     const { code, stdout } = await runCli(['run', '-h']);
     expect(code).toBe(0);
-    for (const v of ['--config PATH', 'EDGEWATCH_URL', 'EDGEWATCH_TOKEN', 'EDGEWATCH_INTERVAL', 'EDGEWATCH_LOG_LEVEL'])
+    for (const v of [
+      '--config PATH',
+      'EDGEWATCH_URL',
+      'EDGEWATCH_TOKEN',
+      'EDGEWATCH_INTERVAL',
+      'EDGEWATCH_LOG_LEVEL',
+      'EDGEWATCH_SPOOL_DIR',
+      'EDGEWATCH_SPOOL_MAX_BYTES',
+      'EDGEWATCH_FSYNC',
+      'EDGEWATCH_TRANSPORT',
+      'EDGEWATCH_MQTT_PROTOCOL',
+    ])
       expect(stdout).toContain(v);
   });
 
@@ -36,6 +73,14 @@ describe('edgewatch-agent --help', () => {
     const { code, stderr } = await runCli(['start']);
     expect(code).toBe(2);
     expect(stderr).toContain('unknown command "start"');
+  });
+
+  it('names an unknown status option with an example', async () => {
+    const { code, stderr } = await runCli(['status', '--jsn']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("'--jsn'");
+    expect(stderr).toContain('Example: edgewatch-agent status --json');
+    expect(stderr).toContain('See: edgewatch-agent status --help');
   });
 
   it('names an unknown option with an example', async () => {

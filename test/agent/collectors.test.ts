@@ -1,14 +1,22 @@
+import { createSocket } from 'node:dgram';
 import os from 'node:os';
 import si from 'systeminformation';
 import { describe, expect, it } from 'vitest';
 import { sample as wireSample } from '../../schema/wire/ingest.ts';
 import { createCpuCollector } from '../../agent/src/collectors/cpu.ts';
 import { createDiskCollector } from '../../agent/src/collectors/disk.ts';
-import { createCollectors } from '../../agent/src/collectors/index.ts';
+import {
+  COLLECTOR_NAMES,
+  createCollectors,
+  DEFAULT_INTERVALS,
+  defaultIntervalSeconds,
+  type CollectorName,
+} from '../../agent/src/collectors/index.ts';
 import { createLoadCollector } from '../../agent/src/collectors/load.ts';
 import { createMemoryCollector } from '../../agent/src/collectors/memory.ts';
 import { createNetworkCollector } from '../../agent/src/collectors/network.ts';
 import type { Sample } from '../../agent/src/collectors/types.ts';
+import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
 
 const byMetric = (samples: Sample[], metric: string) => samples.filter((s) => s.metric === metric);
 const one = (samples: Sample[], metric: string) => {
@@ -133,6 +141,13 @@ describe('network collector', () => {
     const named = Object.keys(ifaces).filter((n) => n !== 'lo');
     for (const n of named) expect(rx.map((s) => s.labels?.iface)).toContain(n);
     expect(byMetric(second, 'net_tx_bytes_per_second')).toHaveLength(rx.length);
+    for (const m of [
+      'net_rx_packets_per_second',
+      'net_tx_packets_per_second',
+      'net_rx_drops_total',
+      'net_tx_drops_total',
+    ])
+      expect(byMetric(second, m), m).toHaveLength(rx.length);
   });
 
   it('reports the same metrics through systeminformation', async () => {
@@ -147,20 +162,48 @@ describe('network collector', () => {
 });
 
 describe('collector registry', () => {
-  it('creates every collector with the configured interval', () => {
-    const collectors = createCollectors({ intervalMs: 30_000 });
-    expect(collectors.map((c) => c.name)).toEqual(['cpu', 'load', 'memory', 'disk', 'network']);
-    expect(collectors.every((c) => c.intervalMs === 30_000)).toBe(true);
-    expect(createCollectors().every((c) => c.intervalMs === 10_000)).toBe(true);
+  it('creates every collector with something to collect, at its default interval', () => {
+    const collectors = createCollectors();
+    // probes, processes and self need settings or the agent's parts; without them they are left out.
+    expect(collectors.map((c) => c.name)).toEqual(
+      COLLECTOR_NAMES.filter((n) => !['probes', 'processes', 'self'].includes(n)),
+    );
+    for (const c of collectors) expect(c.intervalMs, c.name).toBe(DEFAULT_INTERVALS[c.name as CollectorName] * 1000);
+    expect(createCollectors({ intervalMs: 30_000 }).every((c) => c.intervalMs === 30_000)).toBe(true);
+  });
+
+  it('lets the local interval set the fast collectors, never making the slow ones faster', () => {
+    expect(defaultIntervalSeconds('cpu', 1)).toBe(1);
+    expect(defaultIntervalSeconds('ntp', 1)).toBe(300);
+    expect(defaultIntervalSeconds('cpu', 60)).toBe(60);
+    expect(defaultIntervalSeconds('probes', 60)).toBe(60);
+    expect(defaultIntervalSeconds('ntp', 60)).toBe(300);
+    for (const name of COLLECTOR_NAMES) expect(defaultIntervalSeconds(name)).toBe(DEFAULT_INTERVALS[name]);
   });
 
   it('produces only samples the Worker accepts', async () => {
-    const collectors = createCollectors();
+    const config = {
+      ...DEFAULT_AGENT_CONFIG,
+      processes: [{ name: 'vitest', match: 'vitest' }],
+      ntp: { server: '127.0.0.1', port: await closedUdpPort() },
+    };
+    const collectors = createCollectors({ config });
     await Promise.all(collectors.map((c) => c.collect()));
     await pause(200);
     const samples = (await Promise.all(collectors.map((c) => c.collect()))).flat();
     expect(samples.length).toBeGreaterThan(20);
     for (const s of samples) expect(wireSample.safeParse(s).error, JSON.stringify(s)).toBeUndefined();
-    expect(new Set(samples.map((s) => s.metric))).toContain('cpu_usage_percent');
+    const metrics = new Set(samples.map((s) => s.metric));
+    for (const m of ['cpu_usage_percent', 'diskio_reads_per_second', 'host_uptime_seconds', 'process_count', 'ntp_up'])
+      expect(metrics).toContain(m);
   });
 });
+
+/** A UDP port nothing answers on: bound, then released. */
+async function closedUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  const { port } = socket.address();
+  await new Promise<void>((r) => socket.close(r));
+  return port;
+}

@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, defaultConfigPath, loadConfig, writeConfigFile } from '../../agent/src/config.ts';
@@ -31,7 +31,68 @@ describe('agent config', () => {
   it('reads the file, fills defaults and normalises the URL', async () => {
     const path = await fileWith(enrolled);
     const { config } = await loadConfig({ path, env: {} });
-    expect(config).toEqual({ ...enrolled, url: 'https://ew.example.com', intervalSeconds: 10, logLevel: 'info' });
+    expect(config).toEqual({
+      ...enrolled,
+      url: 'https://ew.example.com',
+      intervalSeconds: 10,
+      logLevel: 'info',
+      spoolDir: join(homedir(), '.local', 'state', 'edgewatch'),
+      spoolMaxBytes: 64 * 1024 * 1024,
+      fsync: 'batch',
+      transport: 'https',
+    });
+  });
+
+  it('reads spool and transport settings from the file, and lets the environment override them', async () => {
+    const fromFile = {
+      spoolDir: '/var/spool/ew',
+      spoolMaxBytes: 8_388_608,
+      fsync: 'always',
+      transport: 'mqtt',
+      mqttProtocol: 4,
+    };
+    const path = await fileWith({ ...enrolled, ...fromFile });
+    expect((await loadConfig({ path, env: {} })).config).toMatchObject(fromFile);
+    const env = {
+      EDGEWATCH_SPOOL_DIR: '/srv/ew',
+      EDGEWATCH_SPOOL_MAX_BYTES: '2097152',
+      EDGEWATCH_FSYNC: 'never',
+      EDGEWATCH_TRANSPORT: 'https',
+      EDGEWATCH_MQTT_PROTOCOL: '5',
+    };
+    expect((await loadConfig({ path, env })).config).toMatchObject({
+      spoolDir: '/srv/ew',
+      spoolMaxBytes: 2_097_152,
+      fsync: 'never',
+      transport: 'https',
+      mqttProtocol: 5,
+    });
+  });
+
+  it('puts the spool in the systemd state directory, else the XDG state home, else next to a relative file path', async () => {
+    const path = await fileWith(enrolled);
+    const spoolDir = async (env: NodeJS.ProcessEnv, file = path) =>
+      (await loadConfig({ path: file, env })).config.spoolDir;
+    expect(await spoolDir({ STATE_DIRECTORY: '/var/lib/edgewatch:/var/lib/other', XDG_STATE_HOME: '/x' })).toBe(
+      '/var/lib/edgewatch',
+    );
+    expect(await spoolDir({ XDG_STATE_HOME: '/home/u/.state' })).toBe('/home/u/.state/edgewatch');
+    expect(await spoolDir({ STATE_DIRECTORY: '/var/lib/edgewatch', EDGEWATCH_SPOOL_DIR: '/opt/s' })).toBe('/opt/s');
+    const relative = await fileWith({ ...enrolled, spoolDir: 'state' });
+    expect(await spoolDir({}, relative)).toBe(join(dir, 'state'));
+  });
+
+  it('names bad spool and transport values with examples', async () => {
+    const path = await fileWith({ ...enrolled, fsync: 'sometimes', mqttProtocol: 3 });
+    const env = { EDGEWATCH_SPOOL_MAX_BYTES: '64MB', EDGEWATCH_TRANSPORT: 'amqp' };
+    const message = await failure(loadConfig({ path, env }));
+    expect(message).toContain('EDGEWATCH_SPOOL_MAX_BYTES="64MB"');
+    expect(message).toContain('example: EDGEWATCH_SPOOL_MAX_BYTES=67108864');
+    expect(message).toContain('EDGEWATCH_TRANSPORT="amqp": transport must be https or mqtt');
+    expect(message).toContain(`${path}: "fsync": "sometimes": fsync must be one of always, batch, never`);
+    expect(message).toContain(
+      `${path}: "mqttProtocol": 3: mqttProtocol must be 4 (MQTT 3.1.1) or 5 (example: "mqttProtocol": 5`,
+    );
   });
 
   it('lets the environment override the file', async () => {
@@ -63,6 +124,7 @@ describe('agent config', () => {
     const { config, path } = await loadConfig({ env });
     expect(path).toBe(join(dir, 'edgewatch', 'agent.json'));
     expect(config).toMatchObject({ url: 'http://127.0.0.1:9', deviceToken: 't', intervalSeconds: 10 });
+    expect(config.spoolDir).toBe(join(homedir(), '.local', 'state', 'edgewatch'));
   });
 
   it('uses $EDGEWATCH_CONFIG as the path, and --config before it', async () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isPseudoFilesystem } from '../../agent/src/collectors/disk.ts';
-import { parseProcMounts, parseProcNetDev, parseProcStat } from '../../agent/src/collectors/linux-proc.ts';
+import {
+  parseProcDiskstats,
+  parseProcMounts,
+  parseProcNetDev,
+  parseProcStat,
+} from '../../agent/src/collectors/linux-proc.ts';
+import {
+  commandMatcher,
+  parseCmdline,
+  parsePidStat,
+  parsePidStatmResident,
+} from '../../agent/src/collectors/proc-pid.ts';
 
 describe('/proc parsers', () => {
   it('reads aggregate and per-core CPU times from /proc/stat', () => {
@@ -25,20 +36,64 @@ describe('/proc parsers', () => {
     expect(parseProcStat('intr 1 2\n')).toBeUndefined();
   });
 
-  it('reads bytes and errors per interface from /proc/net/dev', () => {
+  it('reads bytes, packets, errors and drops per interface from /proc/net/dev', () => {
     const text = [
       'Inter-|   Receive                                                |  Transmit',
       ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
       '    lo:  118384      49    0    0    0     0          0         0   118384      49    0    0    0     0       0          0',
-      '  eth0: 558297270   14266    3    0    0     0          0         0   828154    7656    5    0    0     0       0          0',
+      '  eth0: 558297270   14266    3    7    0     0          0         0   828154    7656    5    2    0     0       0          0',
     ].join('\n');
     expect(parseProcNetDev(text).get('eth0')).toEqual({
       rxBytes: 558297270,
+      rxPackets: 14266,
       rxErrors: 3,
+      rxDrops: 7,
       txBytes: 828154,
+      txPackets: 7656,
       txErrors: 5,
+      txDrops: 2,
     });
     expect(parseProcNetDev(text).has('lo')).toBe(true);
+  });
+
+  it('reads I/O counters per device from /proc/diskstats', () => {
+    const text = [
+      '   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0',
+      ' 254       0 vda 77877 14442 6653178 41704 231586 87078 29513392 106001 0 32556 156986 43853 124 9466304 5566 48194 3714',
+      ' 254       1 vda1 70000 14000 6000000 40000 230000 87000 29000000 106000 0 32000 150000',
+      'garbage',
+    ].join('\n');
+    const disks = parseProcDiskstats(text);
+    expect([...disks.keys()]).toEqual(['loop0', 'vda', 'vda1']);
+    expect(disks.get('vda')).toEqual({
+      reads: 77877,
+      readSectors: 6653178,
+      writes: 231586,
+      writtenSectors: 29513392,
+      ioMs: 32556,
+    });
+  });
+
+  it('reads CPU ticks from /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
+    const stat =
+      '4242 (Web Content (x)) S 1 4242 4242 0 -1 4194560 5000 0 12 0 731 204 0 0 20 0 31 0 123456 3000000000 50000 18446744073709551615';
+    expect(parsePidStat(stat)).toEqual({ cpuTicks: 935, startTicks: 123456 });
+    expect(parsePidStat('garbage')).toBeUndefined();
+    expect(parsePidStatmResident('123456 7890 1000 10 0 5000 0\n')).toBe(7890);
+  });
+
+  it('joins /proc/<pid>/cmdline arguments and matches substrings or /regex/', () => {
+    const cmd = parseCmdline(Buffer.from('/usr/bin/node\0/srv/app/server.js\0--port\x003000\0'));
+    expect(cmd).toBe('/usr/bin/node /srv/app/server.js --port 3000');
+    expect(parseCmdline(Buffer.alloc(0))).toBe('');
+    expect(commandMatcher('server.js')(cmd)).toBe(true);
+    expect(commandMatcher('postgres')(cmd)).toBe(false);
+    expect(commandMatcher('/^\\/usr\\/bin\\/(node|deno) /')(cmd)).toBe(true);
+    expect(commandMatcher('/SERVER/i')(cmd)).toBe(true);
+    // A global flag would make test() remember its position between processes.
+    const global = commandMatcher('/node/g');
+    expect([global(cmd), global(cmd)]).toEqual([true, true]);
+    expect(() => commandMatcher('/(unclosed/')).toThrow(SyntaxError);
   });
 
   it('unescapes spaces in mount points from /proc/self/mounts', () => {

@@ -48,6 +48,28 @@ async function setup(reply: (req: RecordedRequest, i: number) => Reply, opts: { 
 }
 
 describe('shipper', () => {
+  it('counts shipped batches, failed sends and refusals, with the last error and latency', async () => {
+    const { spool, shipper } = await setup(
+      (req, i) =>
+        i === 0
+          ? { status: 503, body: 'down' }
+          : i === 2
+            ? { status: 400, body: { error: { code: 'invalid_batch', message: 'bad' } } }
+            : ack(req),
+      { maxSamples: 2 },
+    );
+    expect(shipper.stats()).toEqual({ batchesShipped: 0, samplesShipped: 0, batchesRejected: 0, shipErrors: 0 });
+    await spool.add(samples(6));
+    shipper.start();
+    shipper.notify();
+    await until('every batch settled', () => (spool.stats().pendingSamples === 0 ? true : undefined));
+    const stats = shipper.stats();
+    expect(stats).toMatchObject({ batchesShipped: 2, samplesShipped: 4, batchesRejected: 1, shipErrors: 2 });
+    expect(stats.lastError?.message).toContain('400 invalid_batch');
+    expect(stats.lastShipAt).toBeGreaterThan(Date.now() - 5_000);
+    expect(stats.lastLatencyMs).toBeGreaterThan(0);
+  });
+
   it('retries with exponential backoff, then succeeds, re-sending the same batch id', async () => {
     const { spool, sleeps, shipper, server } = await setup((req, i) =>
       i < 3 ? { status: 503, body: 'down' } : ack(req),

@@ -32,9 +32,13 @@ export function parseProcStat(text: string): { total: CpuTimes; cores: Map<strin
 /** Counters for one interface from /proc/net/dev. */
 export interface NetCounters {
   rxBytes: number;
+  rxPackets: number;
   rxErrors: number;
+  rxDrops: number;
   txBytes: number;
+  txPackets: number;
   txErrors: number;
+  txDrops: number;
 }
 
 /** Parses /proc/net/dev into counters per interface name. */
@@ -48,11 +52,45 @@ export function parseProcNetDev(text: string): Map<string, NetCounters> {
       .trim()
       .split(/\s+/)
       .map(Number);
-    const [rxBytes, , rxErrors] = f;
-    const txBytes = f[8];
-    const txErrors = f[10];
-    if (rxBytes === undefined || rxErrors === undefined || txBytes === undefined || txErrors === undefined) continue;
-    result.set(line.slice(0, colon).trim(), { rxBytes, rxErrors, txBytes, txErrors });
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then the same for transmit.
+    if (f.length < 12 || f.some((n) => !Number.isFinite(n))) continue;
+    const [rxBytes = 0, rxPackets = 0, rxErrors = 0, rxDrops = 0] = f;
+    const [txBytes = 0, txPackets = 0, txErrors = 0, txDrops = 0] = f.slice(8);
+    result.set(line.slice(0, colon).trim(), {
+      rxBytes,
+      rxPackets,
+      rxErrors,
+      rxDrops,
+      txBytes,
+      txPackets,
+      txErrors,
+      txDrops,
+    });
+  }
+  return result;
+}
+
+/** Cumulative I/O counters for one block device from /proc/diskstats. */
+export interface DiskCounters {
+  reads: number;
+  readSectors: number;
+  writes: number;
+  writtenSectors: number;
+  /** Milliseconds the device had I/O in flight ("io_ticks"). */
+  ioMs: number;
+}
+
+/** Parses /proc/diskstats into counters per device name (partitions included; callers filter). */
+export function parseProcDiskstats(text: string): Map<string, DiskCounters> {
+  const result = new Map<string, DiskCounters>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // major minor name, then: reads merged sectors ms, writes merged sectors ms, in-flight, io_ms, …
+    if (f.length < 14) continue;
+    const n = f.slice(3, 13).map(Number);
+    if (n.some((v) => !Number.isFinite(v))) continue;
+    const [reads = 0, , readSectors = 0, , writes = 0, , writtenSectors = 0, , , ioMs = 0] = n;
+    result.set(f[2]!, { reads, readSectors, writes, writtenSectors, ioMs });
   }
   return result;
 }

@@ -14,10 +14,26 @@ export interface NetworkCollectorOptions extends CollectorOptions {
 
 const LOOPBACK = /^lo\d*$/;
 
+// Rates of what flows; counters of what goes wrong, since a one-off error averaged over an
+// interval reads as "0.1 errors per second" and hides that it happened at all.
+const RATES = [
+  ['net_rx_bytes_per_second', 'rxBytes'],
+  ['net_tx_bytes_per_second', 'txBytes'],
+  ['net_rx_packets_per_second', 'rxPackets'],
+  ['net_tx_packets_per_second', 'txPackets'],
+] as const satisfies readonly (readonly [string, keyof NetCounters])[];
+const TOTALS = [
+  ['net_rx_errors_total', 'rxErrors'],
+  ['net_tx_errors_total', 'txErrors'],
+  ['net_rx_drops_total', 'rxDrops'],
+  ['net_tx_drops_total', 'txDrops'],
+] as const satisfies readonly (readonly [string, keyof NetCounters])[];
+
 /**
- * Per interface (label `iface`, loopback skipped): `net_rx_bytes_per_second` and
- * `net_tx_bytes_per_second` over the last interval (from the second call on), and the
- * counters `net_rx_errors_total`, `net_tx_errors_total`.
+ * Per interface (label `iface`, loopback skipped): `net_rx_bytes_per_second`,
+ * `net_tx_bytes_per_second`, `net_rx_packets_per_second`, `net_tx_packets_per_second` over
+ * the last interval (from the second call on), and the counters `net_rx_errors_total`,
+ * `net_tx_errors_total`, `net_rx_drops_total`, `net_tx_drops_total`.
  */
 export function createNetworkCollector(options: NetworkCollectorOptions = {}): Collector {
   const source = options.source ?? (process.platform === 'linux' ? 'proc' : 'systeminformation');
@@ -44,16 +60,10 @@ function procReader(): () => Promise<Sample[]> {
       const labels = { iface };
       const prev = before?.counters.get(iface);
       // A counter that went down was reset (interface re-created): skip one rate, not report a negative one.
-      if (prev && seconds > 0 && c.rxBytes >= prev.rxBytes && c.txBytes >= prev.txBytes) {
-        samples.push(
-          { metric: 'net_rx_bytes_per_second', ts, value: (c.rxBytes - prev.rxBytes) / seconds, labels },
-          { metric: 'net_tx_bytes_per_second', ts, value: (c.txBytes - prev.txBytes) / seconds, labels },
-        );
+      if (prev && seconds > 0 && RATES.every(([, k]) => c[k] >= prev[k])) {
+        for (const [metric, k] of RATES) samples.push({ metric, ts, value: (c[k] - prev[k]) / seconds, labels });
       }
-      samples.push(
-        { metric: 'net_rx_errors_total', ts, value: c.rxErrors, labels },
-        { metric: 'net_tx_errors_total', ts, value: c.txErrors, labels },
-      );
+      for (const [metric, k] of TOTALS) samples.push({ metric, ts, value: c[k], labels });
     }
     return samples;
   };
@@ -67,7 +77,7 @@ function siReader(): () => Promise<Sample[]> {
     for (const s of stats) {
       if (LOOPBACK.test(s.iface)) continue;
       const labels = { iface: s.iface };
-      // systeminformation reports null (or -1) rates until it has two readings.
+      // systeminformation reports null (or -1) rates until it has two readings, and no packet counts.
       if (typeof s.rx_sec === 'number' && s.rx_sec >= 0 && typeof s.tx_sec === 'number' && s.tx_sec >= 0) {
         samples.push(
           { metric: 'net_rx_bytes_per_second', ts, value: s.rx_sec, labels },
@@ -77,6 +87,8 @@ function siReader(): () => Promise<Sample[]> {
       samples.push(
         { metric: 'net_rx_errors_total', ts, value: s.rx_errors, labels },
         { metric: 'net_tx_errors_total', ts, value: s.tx_errors, labels },
+        { metric: 'net_rx_drops_total', ts, value: s.rx_dropped, labels },
+        { metric: 'net_tx_drops_total', ts, value: s.tx_dropped, labels },
       );
     }
     return samples;

@@ -19,6 +19,8 @@ export interface SpoolStats {
   rejected: number;
   /** Oldest samples dropped because the spool was full. */
   dropped: number;
+  /** Bytes the spool's files take on disk (the disk spool; absent for the memory spool). */
+  bytes?: number;
 }
 
 /**
@@ -39,4 +41,6 @@ export interface Spool {
   /** The Worker refused the batch for good: set it aside (counted) and move on. */
   reject(batchId: string, reason: string): Promise<void>;
   stats(): SpoolStats;
+  /** Releases files (the disk spool); what is pending stays for the next start. */
+  close?(): Promise<void>;
 }

@@ -18,21 +18,33 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, script = L
   return { child, out, exited };
 }
 
-/** Runs the agent CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const { out, exited } = startCli(args, env);
+/** Runs the agent CLI to completion; killed after `timeoutMs` so a hung command cannot outlive its test. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000) {
+  const { child, out, exited } = startCli(args, env);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await exited;
+  clearTimeout(timer);
   return { code, ...out };
 }
 
-/** Environment that keeps the operator's own config and EDGEWATCH_* variables out of a test. */
-export function isolatedEnv(configHome: string): NodeJS.ProcessEnv {
+/**
+ * Environment that keeps the operator's own config, state (spool, status file) and
+ * EDGEWATCH_* variables out of a test: both live under `home`.
+ */
+export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   return {
-    XDG_CONFIG_HOME: configHome,
+    XDG_CONFIG_HOME: home,
+    XDG_STATE_HOME: `${home}/state`,
+    STATE_DIRECTORY: '',
     EDGEWATCH_CONFIG: '',
     EDGEWATCH_URL: '',
     EDGEWATCH_TOKEN: '',
     EDGEWATCH_INTERVAL: '',
     EDGEWATCH_LOG_LEVEL: '',
+    EDGEWATCH_SPOOL_DIR: '',
+    EDGEWATCH_SPOOL_MAX_BYTES: '',
+    EDGEWATCH_FSYNC: '',
+    EDGEWATCH_TRANSPORT: '',
+    EDGEWATCH_MQTT_PROTOCOL: '',
   };
 }

@@ -1,0 +1,72 @@
+import { remoteAgentConfig, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import { describeHttpError } from './transports/http-errors.ts';
+import { AGENT_VERSION } from './version.ts';
+
+/** Outcome of one `GET /v1/agents/config`; nothing is thrown for network or HTTP failures. */
+export type FetchConfigResult =
+  | { kind: 'ok'; config: RemoteAgentConfig; etag?: string }
+  /** 304: the config is still the one with the ETag sent. */
+  | { kind: 'not-modified' }
+  /** `status` is absent for network errors; `invalid` when the server's answer failed validation. */
+  | { kind: 'error'; reason: string; status?: number; invalid?: boolean };
+
+export interface FetchConfigOptions {
+  /** Worker base URL. */
+  url: string;
+  deviceToken: string;
+  /** Sent as `If-None-Match`. */
+  etag?: string;
+  /** Default 10 000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Fetches this device's remote config, validating it with the shared `remoteAgentConfig` schema. */
+export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<FetchConfigResult> {
+  const endpoint = new URL('v1/agents/config', options.url.endsWith('/') ? options.url : `${options.url}/`);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${options.deviceToken}`,
+    accept: 'application/json',
+    'user-agent': `edgewatch-agent/${AGENT_VERSION}`,
+  };
+  if (options.etag) headers['if-none-match'] = options.etag;
+
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(endpoint, { headers, signal });
+    text = await res.text();
+  } catch (err) {
+    if (timeout.aborted) return { kind: 'error', reason: `no response within ${timeoutMs} ms` };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const cause = e.cause?.code ?? e.cause?.message;
+    return { kind: 'error', reason: cause ? `${e.message} (${cause})` : e.message };
+  }
+  if (res.status === 304) return { kind: 'not-modified' };
+  if (!res.ok)
+    return { kind: 'error', status: res.status, reason: describeHttpError(res.status, res.statusText, text).reason };
+
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { kind: 'error', status: res.status, invalid: true, reason: `${res.status} answer is not JSON` };
+  }
+  const parsed = parseRemoteConfig((body as { config?: unknown } | null)?.config);
+  if (!parsed.ok) return { kind: 'error', status: res.status, invalid: true, reason: parsed.reason };
+  const etag = res.headers.get('etag') ?? undefined;
+  return { kind: 'ok', config: parsed.config, ...(etag ? { etag } : {}) };
+}
+
+/** Validates a remote config; `reason` names the first bad fields, e.g. `probes.0.url: …`. */
+export function parseRemoteConfig(
+  value: unknown,
+): { ok: true; config: RemoteAgentConfig } | { ok: false; reason: string } {
+  const parsed = remoteAgentConfig.safeParse(value);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+  return { ok: false, reason: `invalid remote config: ${issues.join('; ')}` };
+}

@@ -1,0 +1,39 @@
+import { hostname } from 'node:os';
+import { ConfigError, type AgentConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { AGENT_VERSION } from '../version.ts';
+import { createHttpsTransport } from './https.ts';
+import { createMqttTransport } from './mqtt.ts';
+import type { Transport } from './types.ts';
+
+/**
+ * The transport the config names: `https` (default) or `mqtt` (MQTT over WebSocket to the
+ * same server, which also pushes config changes to `onConfig`).
+ */
+export function createTransport(
+  config: AgentConfig,
+  options: { log: Logger; onConfig: (payload: { etag?: string; config: unknown }) => void },
+): Transport {
+  if (config.transport === 'mqtt') {
+    // The MQTT username is the device id; only enrollment writes it.
+    if (!config.deviceId) {
+      throw new ConfigError(
+        'transport "mqtt" needs deviceId in the config file (written by `edgewatch-agent enroll`); or set "transport": "https"',
+      );
+    }
+    return createMqttTransport({
+      url: config.url,
+      deviceId: config.deviceId,
+      deviceToken: config.deviceToken,
+      ...(config.mqttProtocol ? { protocolVersion: config.mqttProtocol } : {}),
+      agent: { version: AGENT_VERSION, hostname: hostname() },
+      log: options.log,
+      onConfig: (config, etag) => options.onConfig({ etag, config }),
+    });
+  }
+  return createHttpsTransport({
+    url: config.url,
+    deviceToken: config.deviceToken,
+    agent: { version: AGENT_VERSION, hostname: hostname() },
+  });
+}
