@@ -74,7 +74,7 @@ async function main() {
   const agent = spawnAgent(['run', '--config', AGENT_CONFIG], join(STATE, 'agent.log'));
   children.push(agent);
   agent.on('exit', (code) => {
-    if (code !== 0 && code !== null) step(`the agent exited with ${code}; see .edgewatch/agent.log`);
+    if (!stopping && code !== 0 && code !== null) step(`the agent exited with ${code}; see .edgewatch/agent.log`);
   });
   worker.process.on('exit', (code) => {
     if (stopping) return;
@@ -121,7 +121,13 @@ async function enrollIfNeeded(url: string, seed: Seed) {
 function spawnAgent(args: string[], logFile: string): ChildProcess {
   // The agent's spool and status file live with the rest of the local state.
   const env = { ...process.env, STATE_DIRECTORY: join(STATE, 'agent-state') };
-  const child = spawn(process.execPath, [AGENT, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: Ctrl-C reaches only this script, which stops the agent once, cleanly.
+  const child = spawn(process.execPath, [AGENT, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
