@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamSample } from '../../schema/wire/stream.ts';
 import { buildAll } from '../../scripts/build.ts';
 import { ROOT } from '../../scripts/local/wrangler.ts';
+import { until } from './wait.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 
 const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
@@ -28,15 +28,8 @@ function runAgent(args: string[], env: Record<string, string> = {}): ChildProces
   return child;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}\nagent log:\n${agentLog.slice(-3000)}`);
-}
+const untilAgent = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms?: number) =>
+  until(what, probe, ms, () => `agent log:\n${agentLog.slice(-3000)}`);
 
 const api = async <T>(path: string): Promise<T> => {
   const res = await fetch(`${platform.url}${path}`, { headers: { authorization: `Bearer ${platform.seed.apiKey}` } });
@@ -94,7 +87,7 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
 
     agent = runAgent(['run', '--config', config], { EDGEWATCH_INTERVAL: '1' });
 
-    const { devices } = await until('the device to be online', async () => {
+    const { devices } = await untilAgent('the device to be online', async () => {
       const body = await api<{ devices: { id: string; name: string; status: string }[] }>('/v1/devices');
       return body.devices[0]?.status === 'online' ? body : undefined;
     });
@@ -103,7 +96,7 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
     const deviceId = devices[0]!.id;
 
     // Several collection cycles have to reach the stream, each a separate frame.
-    await until('three data frames with CPU', () =>
+    await untilAgent('three data frames with CPU', () =>
       frames.filter((f) => f.samples.some((s) => s.metric === 'cpu_usage_percent')).length >= 3 ? true : undefined,
     );
     const seqs = frames.map((f) => f.seq);

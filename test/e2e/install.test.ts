@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAll } from '../../scripts/build.ts';
 import { ROOT } from '../../scripts/local/wrangler.ts';
@@ -17,6 +16,7 @@ import {
   SYSTEM_PATH,
   type ScriptRun,
 } from '../agent/helpers/install-script.ts';
+import { until } from './wait.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 
 let platform: LocalPlatform;
@@ -40,15 +40,8 @@ const api = async <T>(path: string): Promise<T> => {
 };
 const devices = async () => (await api<{ devices: Device[] }>('/v1/devices')).devices;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}\nagent log:\n${agentLog.slice(-3000)}`);
-}
+const untilAgent = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms?: number) =>
+  until(what, probe, ms, () => `agent log:\n${agentLog.slice(-3000)}`);
 
 const install = (args: string[], env?: Record<string, string>) =>
   runInstallScript(script, ['--prefix', prefix, '--no-systemd', ...args], env);
@@ -128,11 +121,11 @@ describe('install.sh --no-systemd --prefix', () => {
 
     const exited = once(agent, 'exit') as Promise<[number | null]>;
     try {
-      const device = await until('install-test to be online', async () =>
+      const device = await untilAgent('install-test to be online', async () =>
         (await devices()).find((d) => d.name === 'install-test' && d.status === 'online'),
       );
       expect(device.id).toBe(written.deviceId);
-      await until('a CPU reading from install-test', async () => {
+      await untilAgent('a CPU reading from install-test', async () => {
         const latest = await api<{ values: { metric: string }[] }>(`/v1/devices/${device.id}/latest`);
         return latest.values.some((v) => v.metric === 'cpu_usage_percent') ? true : undefined;
       });

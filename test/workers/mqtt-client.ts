@@ -1,7 +1,8 @@
 import { env, SELF } from 'cloudflare:test';
 import { generate, parser, type IConnackPacket, type Packet } from 'mqtt-packet';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { mqttTopics } from '../../schema/wire/mqtt.ts';
+import { closeSocketsAfterEach } from './open-sockets.ts';
 
 /** A bare MQTT-over-WebSocket client for workerd tests: packets are encoded and decoded with mqtt-packet. */
 export interface MqttTestClient {
@@ -15,16 +16,7 @@ export interface MqttTestClient {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-const open: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of open.splice(0)) {
-    try {
-      ws.close(1000, 'test done');
-    } catch {
-      // already closed
-    }
-  }
-});
+const open = closeSocketsAfterEach();
 
 export function upgradeMqtt(headers: Record<string, string> = { 'Sec-WebSocket-Protocol': 'mqtt' }) {
   return SELF.fetch('http://x/mqtt', { headers: { Upgrade: 'websocket', ...headers } });

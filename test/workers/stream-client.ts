@@ -1,6 +1,7 @@
 import { SELF } from 'cloudflare:test';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { StreamServerFrame } from '../../schema/wire/stream.ts';
+import { closeSocketsAfterEach } from './open-sockets.ts';
 
 /** A stream client for tests: frames are queued and awaited one at a time. */
 export type Frame = StreamServerFrame & Record<string, unknown>;
@@ -14,16 +15,7 @@ export interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-const open: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of open.splice(0)) {
-    try {
-      ws.close(1000, 'test done');
-    } catch {
-      // already closed by the server
-    }
-  }
-});
+const open = closeSocketsAfterEach();
 
 export function upgrade(headers: Record<string, string>) {
   return SELF.fetch('http://x/v1/stream', { headers: { Upgrade: 'websocket', ...headers } });
