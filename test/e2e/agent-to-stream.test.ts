@@ -48,7 +48,8 @@ beforeAll(async () => {
     if (msg.type === 'data') frames.push(msg);
   });
   await once(socket as unknown as EventTarget, 'open');
-  socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+  // Protocol v1 flow control: data frames need credits; 1,000 is more than this test receives.
+  socket.send(JSON.stringify({ type: 'hello', v: 1, credits: 1000 }));
   socket.send(
     JSON.stringify({
       type: 'subscribe',

@@ -81,7 +81,7 @@ beforeAll(async () => {
     if (msg.type === 'event' && msg.event) events.push(msg.event);
   });
   await once(stream as unknown as EventTarget, 'open');
-  stream.send(JSON.stringify({ type: 'hello', v: 1 }));
+  stream.send(JSON.stringify({ type: 'hello', v: 1, credits: 1000 }));
   stream.send(JSON.stringify({ type: 'subscribe', id: 'e', subject: `org.${platform.seed.orgId}.**` }));
 });
 
