@@ -19,7 +19,8 @@ export const events = sqliteTable(
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   },
   (t) => [
-    index('events_org_ts_idx').on(t.orgId, t.ts),
+    // (ts, id) is the log's order and the query cursor, so pages are read straight off this index.
+    index('events_org_ts_id_idx').on(t.orgId, t.ts, t.id),
     index('events_org_correlation_idx').on(t.orgId, t.correlationId),
   ],
 );

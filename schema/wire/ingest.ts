@@ -38,6 +38,8 @@ export const batchId = z
 export const agentInfo = z.strictObject({
   version: z.string().max(64),
   hostname: z.string().max(255).optional(),
+  /** When this agent process started (epoch ms); a new value records `agent.started`. */
+  startedAt: timestampMs.optional(),
 });
 
 /** Builds the batch schema for a given sample cap. */

@@ -8,6 +8,7 @@ import { agentConfigPollRoutes, deviceAgentConfigRoutes, orgAgentConfigRoutes } 
 import { agentRoutes } from './routes/agents.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { eventRoutes } from './routes/events.ts';
 import { enrollmentTokenRoutes } from './routes/enrollment-tokens.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -45,6 +46,7 @@ app.route('/v1/enrollment-tokens', enrollmentTokenRoutes);
 app.route('/v1/auth', authRoutes);
 app.route('/v1/devices', deviceRoutes);
 app.route('/v1/devices', deviceAgentConfigRoutes);
+app.route('/v1/events', eventRoutes);
 app.route('/v1/series', seriesRoutes);
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);

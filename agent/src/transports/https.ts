@@ -13,7 +13,7 @@ export interface HttpsTransportOptions {
   /** Sent as `Authorization: Bearer <deviceToken>`. */
   deviceToken: string;
   /** Added to every batch so the Worker can show which agent sent it. */
-  agent?: { version: string; hostname?: string };
+  agent?: IngestBatch['agent'];
   /** Per-request timeout, default 15 000 ms. */
   timeoutMs?: number;
 }

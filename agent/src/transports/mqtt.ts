@@ -21,7 +21,7 @@ export interface MqttTransportOptions {
   /** 5 (default) gets the Worker's real ack and reason codes in PUBACKs; 4 is MQTT 3.1.1. */
   protocolVersion?: 4 | 5;
   /** Added to every batch, as over HTTPS. */
-  agent?: { version: string; hostname?: string };
+  agent?: IngestBatch['agent'];
   log?: Logger;
   /** Called with each new remote config (once per ETag), on connect and whenever an admin changes it. */
   onConfig?: (config: unknown, etag: string) => void;

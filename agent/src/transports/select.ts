@@ -26,7 +26,7 @@ export function createTransport(
       deviceId: config.deviceId,
       deviceToken: config.deviceToken,
       ...(config.mqttProtocol ? { protocolVersion: config.mqttProtocol } : {}),
-      agent: { version: AGENT_VERSION, hostname: hostname() },
+      agent: AGENT_INFO,
       log: options.log,
       onConfig: (config, etag) => options.onConfig({ etag, config }),
     });
@@ -34,6 +34,9 @@ export function createTransport(
   return createHttpsTransport({
     url: config.url,
     deviceToken: config.deviceToken,
-    agent: { version: AGENT_VERSION, hostname: hostname() },
+    agent: AGENT_INFO,
   });
 }
+
+// Sent with every batch: a new startedAt tells the Worker this agent (re)started (agent.started event).
+const AGENT_INFO = { version: AGENT_VERSION, hostname: hostname(), startedAt: Date.now() };

@@ -7,6 +7,14 @@ import { seriesId, seriesKey } from '../services/series.ts';
 import { sampleSubject } from '../services/subjects.ts';
 import { channelHubFor } from './channel-hub.ts';
 import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
+import {
+  createEventTables,
+  deliverEvents,
+  detectBatchEvents,
+  detectOffline,
+  hasPendingEvents,
+  offlineCheckAt,
+} from './device-hub-events.ts';
 import { attachSession, detachSession, pushConfig } from './device-hub-mqtt.ts';
 import {
   appendSamples,
@@ -64,6 +72,7 @@ export class DeviceHub extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     createTables(this.sql);
+    createEventTables(this.sql);
   }
 
   /** Called at enrollment (and on token rotation or revocation). */
@@ -89,6 +98,7 @@ export class DeviceHub extends DurableObject<Env> {
 
     const rows = await this.resolveSeries(identity, batch);
     const now = Date.now();
+    let eventsQueued = false;
     const stored = this.ctx.storage.transactionSync(() => {
       // Re-checked inside the transaction: another request may have stored it while we awaited D1.
       if (hasBatch(this.sql, batch.batchId)) return false;
@@ -103,6 +113,7 @@ export class DeviceHub extends DurableObject<Env> {
         batch.samples.map((s, i) => ({ sid: rows[i]!.sid, ts: s.ts, value: s.value })),
       );
       const seen = getMeta<SeenState>(this.sql, 'seen');
+      eventsQueued = detectBatchEvents(this.sql, batch, now, seen?.lastSeenAt ?? null, this.windowMs());
       setMeta(this.sql, 'seen', {
         lastSeenAt: now,
         agentVersion: batch.agent?.version ?? seen?.agentVersion ?? null,
@@ -114,6 +125,8 @@ export class DeviceHub extends DurableObject<Env> {
 
     await this.scheduleFlush(now);
     this.publish(identity, batch, rows);
+    // Only a batch that changed the device's state waits on D1 here; the alarm retries failures.
+    if (eventsQueued) await deliverEvents(this.env, this.sql, identity);
     return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
   }
 
@@ -159,6 +172,9 @@ export class DeviceHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const identity = getMeta<DeviceIdentity>(this.sql, 'identity');
     if (!identity) return;
+    const windowMs = this.windowMs();
+    detectOffline(this.sql, Date.now(), getMeta<SeenState>(this.sql, 'seen')?.lastSeenAt ?? null, windowMs);
+    await deliverEvents(this.env, this.sql, identity);
     const rows = pendingRollups(this.sql, FLUSH_MAX_MINUTES);
     const seen = getMeta<SeenState>(this.sql, 'seen');
     const statements = rollupStatements(this.env.DB, identity.orgId, rows);
@@ -179,10 +195,12 @@ export class DeviceHub extends DurableObject<Env> {
       'DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE received_at < ? LIMIT 1000)',
       Date.now() - BATCH_ID_TTL_MS,
     );
-    const behind = remainingDirty(this.sql) > 0 || (current && current.lastSeenAt !== seen?.lastSeenAt);
-    if (behind && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_INTERVAL_MS);
-    }
+    const behind =
+      remainingDirty(this.sql) > 0 ||
+      (current && current.lastSeenAt !== seen?.lastSeenAt) ||
+      hasPendingEvents(this.sql);
+    const offlineCheck = offlineCheckAt(this.sql, current?.lastSeenAt ?? null, windowMs);
+    await this.armAlarm(Math.min(behind ? Date.now() + FLUSH_INTERVAL_MS : Infinity, offlineCheck ?? Infinity));
   }
 
   private async identity(deviceId: string): Promise<DeviceIdentity | undefined> {
@@ -240,10 +258,20 @@ export class DeviceHub extends DurableObject<Env> {
 
   /** Flush soon when D1 may still show the device offline, otherwise on the regular cadence. */
   private async scheduleFlush(now: number): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) !== null) return;
     const flushed = getMeta<SeenState>(this.sql, 'seen')?.flushedSeenAt ?? null;
     const comingOnline = flushed === null || now - flushed > FLUSH_INTERVAL_MS * 2;
-    await this.ctx.storage.setAlarm(now + (comingOnline ? 500 : FLUSH_INTERVAL_MS));
+    await this.armAlarm(now + (comingOnline ? 500 : FLUSH_INTERVAL_MS));
+  }
+
+  /** The one alarm serves the flush and the offline check: keep whichever is due first. */
+  private async armAlarm(at: number): Promise<void> {
+    if (!Number.isFinite(at)) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private windowMs(): number {
+    return (Number(this.env.ONLINE_WINDOW_SECONDS) || 60) * 1000;
   }
 
   private publish(identity: DeviceIdentity, batch: IngestBatch, rows: SeriesRow[]): void {

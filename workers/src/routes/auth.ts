@@ -7,6 +7,7 @@ import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { newId, sha256Hex, verifyPassword } from '../services/crypto.ts';
+import { recordUserEvent } from '../services/events.ts';
 import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/tokens.ts';
 import { jsonBody } from '../services/validate.ts';
 
@@ -48,6 +49,7 @@ export const authRoutes = new Hono<AppEnv>()
       path: '/',
       maxAge: SESSION_TTL_MS / 1000,
     });
+    await recordUserEvent(c.env, 'user.login', membership.orgId, user.id, c.var.requestId);
     return c.json({
       user: { id: user.id, email: user.email, name: user.name },
       orgId: membership.orgId,
@@ -56,10 +58,15 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .post('/logout', async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
-    if (token)
-      await db(c.env.DB)
+    if (token) {
+      const ended = await db(c.env.DB)
         .delete(schema.sessions)
-        .where(eq(schema.sessions.tokenHash, await sha256Hex(token)));
+        .where(eq(schema.sessions.tokenHash, await sha256Hex(token)))
+        .returning({ orgId: schema.sessions.orgId, userId: schema.sessions.userId })
+        .get();
+      // Only a session that existed is logged out; a stale cookie records nothing.
+      if (ended) await recordUserEvent(c.env, 'user.logout', ended.orgId, ended.userId, c.var.requestId);
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.json({ ok: true });
   })

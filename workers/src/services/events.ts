@@ -2,6 +2,7 @@ import type { StreamEvent } from '../../../schema/wire/stream.ts';
 import { channelHubFor } from '../objects/channel-hub.ts';
 import { newId } from './crypto.ts';
 import { log } from './log.ts';
+import { orgEventSubject } from './subjects.ts';
 
 export interface NewEvent {
   orgId: string;
@@ -11,6 +12,8 @@ export interface NewEvent {
   correlationId: string | null;
   data: Record<string, unknown>;
   ts?: number;
+  /** A fixed id makes a retried record idempotent (the DeviceHub's outbox); new by default. */
+  id?: string;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface NewEvent {
  */
 export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
   const event: StreamEvent = {
-    id: newId('evt'),
+    id: e.id ?? newId('evt'),
     type: e.type,
     subject: e.subject,
     ts: e.ts ?? Date.now(),
@@ -27,7 +30,8 @@ export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
     data: e.data,
   };
   await env.DB.prepare(
-    'INSERT INTO events (id, org_id, type, subject, ts, correlation_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO events (id, org_id, type, subject, ts, correlation_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO NOTHING`,
   )
     .bind(event.id, e.orgId, event.type, event.subject, event.ts, event.correlationId, JSON.stringify(event.data))
     .run();
@@ -38,4 +42,31 @@ export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
     log.warn('event publish failed', { eventId: event.id, error: String(err) });
   }
   return event;
+}
+
+/** Types only the system records; `POST /v1/events` refuses them. */
+export const RESERVED_EVENT_PREFIXES = ['device.', 'alert.', 'config.', 'agent.', 'user.'] as const;
+
+/**
+ * Records a user action (`user.login`, `user.logout`) on the org's event subject. Never throws:
+ * the action has already happened, and a lost audit row must not turn it into an error.
+ */
+export async function recordUserEvent(
+  env: Env,
+  type: 'user.login' | 'user.logout',
+  orgId: string,
+  userId: string,
+  requestId: string | null,
+): Promise<void> {
+  try {
+    await recordEvent(env, {
+      orgId,
+      type,
+      subject: orgEventSubject(orgId, type),
+      correlationId: requestId,
+      data: { userId },
+    });
+  } catch (err) {
+    log.error('user event not recorded', { type, orgId, userId, error: String(err) });
+  }
 }

@@ -1,0 +1,113 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { timestampMs } from '../../../schema/wire/ingest.ts';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError, badRequest } from '../errors.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { parseJson, readBody } from '../services/body.ts';
+import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events.ts';
+import { decodeCursor, queryEvents } from '../services/events-query.ts';
+import { type CompiledPattern, validatePattern } from '../services/subject-match.ts';
+import { orgEventSubject, orgSubjectPrefix } from '../services/subjects.ts';
+import { queryTime } from '../services/time-query.ts';
+import { parse, queryParams } from '../services/validate.ts';
+
+/** Largest `data` of a custom event, serialized. */
+export const CUSTOM_EVENT_MAX_DATA_BYTES = 8 * 1024;
+/** Room for the rest of the body around the largest `data`. */
+const BODY_MAX_BYTES = 16 * 1024;
+
+const eventType = z
+  .string()
+  .max(100, 'type must be at most 100 characters')
+  .regex(/^[a-z][a-z0-9_.-]*$/, 'type must match [a-z][a-z0-9_.-]* (e.g. custom.deploy)');
+
+const listQuery = z
+  .strictObject({
+    subject: z.string().optional(),
+    from: queryTime.optional(),
+    to: queryTime.optional(),
+    correlationId: z.string().min(1).max(200).optional(),
+    type: eventType.optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+
+const customEvent = z.strictObject({
+  type: eventType.refine((t) => !RESERVED_EVENT_PREFIXES.some((p) => t.startsWith(p)), {
+    message: `type must not start with ${RESERVED_EVENT_PREFIXES.join(', ')} (reserved for system events)`,
+  }),
+  subject: z.string().max(512).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  ts: timestampMs.optional(),
+});
+
+/** A pattern inside the caller's org, or a 400 (bad syntax) / 403 (another org) naming `subject`. */
+function callerPattern(subject: string, orgId: string): CompiledPattern {
+  const check = validatePattern(subject, orgId);
+  if (check.ok) return check.pattern;
+  throw new ApiError(check.code === 'forbidden_subject' ? 403 : 400, check.code, `subject: ${check.message}`, {
+    field: 'subject',
+  });
+}
+
+/** `GET /v1/events` reads the org's event log; `POST /v1/events` records a custom event. */
+export const eventRoutes = new Hono<AppEnv>()
+  .get('/', requireAuth('read'), async (c) => {
+    const unknown = Object.keys(c.req.query()).find((k) => !(k in listQuery.shape));
+    if (unknown) throw badRequest('invalid_input', `unknown query parameter "${unknown}"`, unknown);
+    const q = queryParams(c, listQuery);
+    const { orgId } = c.var.caller;
+    const page = await queryEvents(c.env.DB, {
+      orgId,
+      pattern: callerPattern(q.subject ?? `${orgSubjectPrefix(orgId)}**`, orgId),
+      from: q.from,
+      to: q.to,
+      correlationId: q.correlationId,
+      type: q.type,
+      after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      limit: q.limit,
+    });
+    return c.json(page);
+  })
+  .post('/', requireAuth('write'), async (c) => {
+    const body = parse(customEvent, parseJson(await readBody(c.req.raw, BODY_MAX_BYTES)));
+    const { orgId } = c.var.caller;
+    const subject = body.subject ?? orgEventSubject(orgId, body.type);
+    if (
+      callerPattern(subject, orgId)
+        .source.split('.')
+        .some((l) => l === '*' || l === '**')
+    ) {
+      throw badRequest(
+        'invalid_subject',
+        'subject: an event is published on one subject, without wildcards',
+        'subject',
+      );
+    }
+    const data = body.data ?? {};
+    const size = new TextEncoder().encode(JSON.stringify(data)).byteLength;
+    if (size > CUSTOM_EVENT_MAX_DATA_BYTES) {
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `data is ${size} bytes serialized; at most ${CUSTOM_EVENT_MAX_DATA_BYTES}`,
+        {
+          field: 'data',
+        },
+      );
+    }
+    const event = await recordEvent(c.env, {
+      orgId,
+      type: body.type,
+      subject,
+      correlationId: c.var.requestId,
+      data,
+      ...(body.ts === undefined ? {} : { ts: body.ts }),
+    });
+    return c.json(event, 201);
+  });
