@@ -29,12 +29,28 @@ export const STREAM_LIMITS = {
   maxSubscriptionChars: 12_000,
   /** Protocol errors tolerated per minute before the server closes with 4400. */
   maxProtocolErrorsPerMinute: 10,
+  /** Largest `n` of one `credit` message. */
+  maxCreditGrant: 10_000,
+  /** Outstanding credits saturate here; more grants are accepted but not counted. */
+  maxOutstandingCredits: 1_000_000,
+  /** Queued bytes past which a connection's pending samples are conflated per series. */
+  softQueueBytes: 262_144,
+  /** Queued bytes past which the connection is closed with 4008 (slow consumer). */
+  hardQueueBytes: 1_048_576,
+  /** The replay ring keeps at most this many frames … */
+  ringMaxFrames: 10_000,
+  /** … and none older than this (ms) … */
+  ringMaxAgeMs: 300_000,
+  /** … and at most this many characters of JSON (64 MiB). */
+  ringMaxBytes: 67_108_864,
+  /** `replay-then-live` replays at most this many events; more gives `gap`. */
+  maxReplayEvents: 10_000,
 } as const;
 
 /** Close codes the server uses (1001 comes from the platform on deploys and restarts). */
 export const STREAM_CLOSE = {
   goingAway: 1001,
-  /** Reserved for credits: a client that fell too far behind is closed and should resume. */
+  /** The connection's queue passed `hardQueueBytes`: reconnect and resume. */
   slowConsumer: 4008,
   protocolError: 4400,
   /** Reserved: the credential behind the connection was revoked or expired. */
@@ -54,7 +70,8 @@ export type StreamErrorCode =
   | 'forbidden_subject'
   | 'duplicate_id'
   | 'unknown_subscription'
-  | 'limit_exceeded';
+  | 'limit_exceeded'
+  | 'internal';
 
 /** A client-chosen subscription id, echoed back unchanged. */
 export const subscriptionId = z.union([
@@ -63,25 +80,29 @@ export const subscriptionId = z.union([
 ]);
 export type SubscriptionId = z.infer<typeof subscriptionId>;
 
-/** `resume` is reserved for the resumable-stream version; v1 answers it with `unsupported`. */
+const creditCount = z.number().int().min(1).max(STREAM_LIMITS.maxCreditGrant);
+
+/** Opens (or resumes) a session; `credits` is an optional initial grant. */
 export const helloMessage = z.object({
   type: z.literal('hello'),
   v: z.number().int(),
-  resume: z.object({ epoch: z.string(), seq: z.number().int().min(0) }).optional(),
+  resume: z.object({ epoch: z.string().max(64), seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).optional(),
+  credits: creditCount.optional(),
 });
 
-/** `replay-then-live` is reserved; v1 answers it with `unsupported`. */
+/** `replay-then-live` needs `from.ts`: events from then, out of the event log, then live. */
 export const subscribeMessage = z.object({
   type: z.literal('subscribe'),
   id: subscriptionId,
   subject: z.string(),
   mode: z.enum(['live', 'replay-then-live']).optional(),
+  from: z.object({ ts: z.number().int().min(0) }).optional(),
 });
 
 export const unsubscribeMessage = z.object({ type: z.literal('unsubscribe'), id: subscriptionId });
 export const pingMessage = z.object({ type: z.literal('ping') });
-/** Reserved for credit-based flow control; v1 answers it with `unsupported`. */
-export const creditMessage = z.object({ type: z.literal('credit') });
+/** Allows the server `n` more data or event frames. */
+export const creditMessage = z.object({ type: z.literal('credit'), n: creditCount });
 
 export const streamClientMessage = z.discriminatedUnion('type', [
   helloMessage,
@@ -101,6 +122,8 @@ export interface WelcomeFrame {
   /** The last sequence number issued; later data frames carry larger ones. */
   seq: number;
   limits: typeof STREAM_LIMITS;
+  /** True when `hello.resume` was honoured: subscriptions will replay what was missed. */
+  resumed: boolean;
 }
 export interface SubscribedFrame {
   type: 'subscribed';
@@ -117,6 +140,21 @@ export interface DataFrame {
   seq: number;
   epoch: string;
   samples: StreamSample[];
+  /**
+   * Set when the client fell behind and samples were conflated to the latest per series:
+   * earlier values of those series were dropped; `seq` is the latest publish folded in.
+   */
+  conflated?: true;
+}
+/** Why history cannot be delivered. */
+export type GapReason = 'epoch_changed' | 'out_of_window' | 'replay_too_large' | 'replay_failed';
+/** History for subscription `id` is missing from `fromSeq` (when known): refetch over the API. */
+export interface GapFrame {
+  type: 'gap';
+  id: SubscriptionId;
+  epoch: string;
+  fromSeq?: number;
+  reason: GapReason;
 }
 export interface PongFrame {
   type: 'pong';
@@ -145,6 +183,8 @@ export interface EventFrame {
   seq: number;
   epoch: string;
   event: StreamEvent;
+  /** Set on events replayed from the log by `replay-then-live`; their `seq` is the hub's seq when the replay began. */
+  replay?: true;
 }
 export type StreamServerFrame =
-  WelcomeFrame | SubscribedFrame | UnsubscribedFrame | DataFrame | EventFrame | PongFrame | ErrorFrame;
+  WelcomeFrame | SubscribedFrame | UnsubscribedFrame | DataFrame | EventFrame | GapFrame | PongFrame | ErrorFrame;

@@ -9,10 +9,20 @@ export type Frame = StreamServerFrame & Record<string, unknown>;
 export interface Client {
   ws: WebSocket;
   send(message: unknown): void;
-  next(): Promise<Frame>;
+  next(timeoutMs?: number): Promise<Frame>;
   /** Sends a message and returns the next frame. */
   ask(message: unknown): Promise<Frame>;
+  /** Resolves with the frames that arrive within `ms` (none expected, usually). */
+  idle(ms: number): Promise<Frame[]>;
   closed: Promise<{ code: number; reason: string }>;
+}
+
+export interface ConnectOptions {
+  /**
+   * Credits granted right after the upgrade, so tests about other things receive data as
+   * before credits existed; 0 grants none.
+   */
+  credits?: number;
 }
 
 const open = closeSocketsAfterEach();
@@ -21,7 +31,11 @@ export function upgrade(headers: Record<string, string>) {
   return SELF.fetch('http://x/v1/stream', { headers: { Upgrade: 'websocket', ...headers } });
 }
 
-export async function connect(apiKey: string, headers: Record<string, string> = {}): Promise<Client> {
+export async function connect(
+  apiKey: string,
+  headers: Record<string, string> = {},
+  options: ConnectOptions = {},
+): Promise<Client> {
   const res = await upgrade({ Authorization: `Bearer ${apiKey}`, ...headers });
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
@@ -38,17 +52,27 @@ export async function connect(apiKey: string, headers: Record<string, string> = 
   );
   ws.accept();
   open.push(ws);
-  const next = () => {
+  const next = (timeoutMs = 3000) => {
     const queued = queue.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no frame within 3 s')), 3000);
-      waiters.push((f) => {
+      const waiter = (f: Frame) => {
         clearTimeout(timer);
         resolve(f);
-      });
+      };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        reject(new Error(`no frame within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.push(waiter);
     });
   };
+  const idle = async (ms: number) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return queue.splice(0);
+  };
   const send = (m: unknown) => ws.send(typeof m === 'string' || m instanceof ArrayBuffer ? m : JSON.stringify(m));
-  return { ws, send, next, ask: (m) => (send(m), next()), closed };
+  const credits = options.credits ?? 10_000;
+  if (credits > 0) send({ type: 'credit', n: credits });
+  return { ws, send, next, ask: (m) => (send(m), next()), idle, closed };
 }

@@ -223,18 +223,33 @@ describe('stream protocol v1', () => {
     expect(await client.next()).toMatchObject({ type: 'data', samples: [s] });
   });
 
-  it('answers reserved features with unsupported rather than pretending', async () => {
+  it('answers bad credit, hello and subscribe fields with invalid_message and keeps credits and subscriptions', async () => {
     const org = await seedOrg(['read']);
-    const client = await connect(org.apiKey);
-    expect(await client.ask({ type: 'credit', n: 10 })).toMatchObject({ type: 'error', code: 'unsupported' });
-    expect(
-      await client.ask({ type: 'subscribe', id: 'r', subject: `org.${org.orgId}.**`, mode: 'replay-then-live' }),
-    ).toMatchObject({ type: 'error', code: 'unsupported', ref: 'r' });
-    expect(await client.ask({ type: 'hello', v: 1, resume: { epoch: 'e', seq: 5 } })).toMatchObject({
-      type: 'welcome',
-    });
-    expect(await client.next()).toMatchObject({ type: 'error', code: 'unsupported' });
-    await subscribed(client, 'r', `org.${org.orgId}.**`);
+    const client = await connect(org.apiKey, {}, { credits: 0 });
+    await subscribed(client, 'all', `org.${org.orgId}.**`);
+    client.send({ type: 'credit', n: 1 });
+    for (const message of [
+      { type: 'credit', n: 0 },
+      { type: 'credit', n: 10_001 },
+      { type: 'credit', n: 1e300 },
+      { type: 'credit', n: 1.5 },
+      { type: 'credit', n: '5' },
+      { type: 'credit' },
+      { type: 'hello', v: 1, credits: 0 },
+      { type: 'hello', v: 1, resume: { epoch: 'e', seq: -1 } },
+      { type: 'subscribe', id: 'r', subject: `org.${org.orgId}.**`, mode: 'replay-then-live', from: { ts: 'x' } },
+    ]) {
+      expect(await client.ask(message), JSON.stringify(message)).toMatchObject({
+        type: 'error',
+        code: 'invalid_message',
+      });
+    }
+    const hub = channelHubFor(env, org.orgId);
+    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1)]);
+    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 2)]);
+    // Exactly the one credit granted before the bad messages.
+    expect(await client.next()).toMatchObject({ type: 'data', samples: [{ value: 1 }] });
+    expect(await client.idle(100)).toEqual([]);
   });
 
   it('refuses a duplicate id and more than 100 subscriptions per connection', async () => {
@@ -320,7 +335,8 @@ describe('stream protocol v1', () => {
     const org = await seedOrg();
     const device = await enroll(org);
     const client = await connect(org.apiKey);
-    await subscribed(client, 'dev', `org.${org.orgId}.*.*.device.${device.deviceId}.**`);
+    // Metrics only: the device's first batch also records a `device.online` event.
+    await subscribed(client, 'dev', `org.${org.orgId}.*.*.device.${device.deviceId}.metric.**`);
     const ts = Date.now();
     const res = await ingest(device.deviceToken, batch('stream-1', [{ metric: 'load1', ts, value: 0.25 }]));
     expect(res.status).toBe(200);

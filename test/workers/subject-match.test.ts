@@ -24,6 +24,13 @@ describe('matches(pattern, subject)', () => {
     // Levels compare whole: a prefix of a level does not match.
     ['org.org_a.site.site.**', S, false],
     ['org.org_a.**', 'org.org_a..device', false],
+    // Empty levels in a subject never match, wherever they are.
+    ['org.org_a.**', 'org.org_a.site.', false],
+    ['org.org_a.*', 'org.org_a.', false],
+    // `**` takes any number of levels, and very long subjects are matched whole.
+    ['org.org_a.**', `org.org_a.${Array(200).fill('x').join('.')}`, true],
+    ['org.org_a.*.y', `org.org_a.${'x'.repeat(10_000)}.y`, true],
+    ['org.org_a.*.y', `org.org_a.${'x'.repeat(10_000)}.z`, false],
   ])('%s against %s is %s', (pattern, subject, expected) => {
     expect(matches(pattern, subject)).toBe(expected);
     expect(matches(compilePattern(pattern), subject)).toBe(expected);

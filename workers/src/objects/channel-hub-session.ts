@@ -1,6 +1,7 @@
 import {
   STREAM_LIMITS,
   type ErrorFrame,
+  type GapReason,
   type StreamClientMessage,
   type StreamSample,
   type SubscriptionId,
@@ -17,30 +18,48 @@ export interface Session {
   /** Protocol errors in the current one-minute window, and when that window opened. */
   errors: number;
   errorsSince: number;
+  /** From `hello.resume`: where subscriptions replay from, or why they cannot. */
+  resume: Resume | null;
+  /** Credits left and the last seq sent, as of the last save (the outbox holds the live values). */
+  credits: number;
+  lastSeq: number;
+  /** True when frames were waiting for credits at the last save. */
+  behind: boolean;
 }
+
+/** A resume point that the ring covers, or the gap a subscription must report. */
+export type Resume = { seq: number } | { gap: GapReason; fromSeq: number };
 
 /** The serialised form; kept small and versioned so a deploy can read older sockets' state. */
 interface Attachment {
-  v: 1;
+  v: 1 | 2;
   orgId: string;
   subs: [SubscriptionId, string][];
   errors: number;
   errorsSince: number;
+  resume?: Resume | null;
+  credits?: number;
+  lastSeq?: number;
+  behind?: boolean;
 }
 
 /** A fresh session for an org's new connection. */
 export function newSession(orgId: string): Session {
-  return { orgId, subs: new Map(), errors: 0, errorsSince: 0 };
+  return { orgId, subs: new Map(), errors: 0, errorsSince: 0, resume: null, credits: 0, lastSeq: 0, behind: false };
 }
 
 /** Writes the session into the socket's attachment (≤ 16 KB, bounded by STREAM_LIMITS). */
 export function saveSession(ws: WebSocket, session: Session): void {
   const attachment: Attachment = {
-    v: 1,
+    v: 2,
     orgId: session.orgId,
     subs: [...session.subs].map(([id, p]) => [id, p.source]),
     errors: session.errors,
     errorsSince: session.errorsSince,
+    resume: session.resume,
+    credits: session.credits,
+    lastSeq: session.lastSeq,
+    behind: session.behind,
   };
   ws.serializeAttachment(attachment);
 }
@@ -48,12 +67,16 @@ export function saveSession(ws: WebSocket, session: Session): void {
 /** Rebuilds a session after hibernation; null when the socket carries no usable attachment. */
 export function loadSession(ws: WebSocket): Session | null {
   const a = ws.deserializeAttachment() as Attachment | null;
-  if (!a || a.v !== 1 || typeof a.orgId !== 'string') return null;
+  if (!a || (a.v !== 1 && a.v !== 2) || typeof a.orgId !== 'string') return null;
   return {
     orgId: a.orgId,
     subs: new Map(a.subs.map(([id, source]) => [id, compilePattern(source)])),
     errors: a.errors,
     errorsSince: a.errorsSince,
+    resume: a.resume ?? null,
+    credits: a.credits ?? 0,
+    lastSeq: a.lastSeq ?? 0,
+    behind: a.behind ?? false,
   };
 }
 
@@ -71,7 +94,9 @@ export function addSubscription(
     message,
     ref: msg.id,
   });
-  if (msg.mode === 'replay-then-live') return refuse('unsupported', 'mode "replay-then-live" is not available in v1');
+  if (msg.mode === 'replay-then-live' && msg.from === undefined) {
+    return refuse('invalid_message', 'mode "replay-then-live" needs "from": {"ts": <ms since epoch>}');
+  }
   if (session.subs.has(msg.id))
     return refuse('duplicate_id', 'a subscription with this id exists: unsubscribe it first');
   const check = validatePattern(msg.subject, session.orgId);
@@ -120,4 +145,16 @@ export function subscribedTo(session: Session, subject: string): boolean {
 export function selectSamples(session: Session, samples: readonly StreamSample[]): StreamSample[] {
   if (session.subs.size === 0) return [];
   return samples.filter((s) => subscribedTo(session, s.subject));
+}
+
+/**
+ * True when `subject` matches subscription `id` but none subscribed before it, so a replay
+ * for a new subscription never repeats what an older one already delivered.
+ */
+export function newlyMatched(session: Session, id: SubscriptionId, subject: string): boolean {
+  for (const [other, p] of session.subs) {
+    if (other === id) return matches(p, subject);
+    if (matches(p, subject)) return false;
+  }
+  return false;
 }

@@ -5,10 +5,25 @@ import { requireAuth } from '../middleware/auth/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub.ts';
 
 /**
- * `GET /v1/stream`: the live WebSocket stream (protocol in docs/stream-protocol.md).
- * Authenticates, then hands the upgrade to the caller's org hub.
+ * `GET /v1/stream`: the live WebSocket stream, and `GET /v1/stream/sse?subject=`: the same
+ * frames as Server-Sent Events (protocol in docs/stream-protocol.md). Both authenticate,
+ * then hand over to the caller's org hub.
  */
-export const streamRoutes = new Hono<AppEnv>().get('/', requireAuth('read'), async (c) => {
+export const streamRoutes = new Hono<AppEnv>();
+
+streamRoutes.get('/sse', requireAuth('read'), async (c) => {
+  const caller = c.var.caller;
+  const url = new URL('https://channel-hub.internal/sse');
+  url.searchParams.set('subject', c.req.query('subject') ?? '');
+  // Built fresh: only the org (from the credential) and the resume point reach the hub.
+  const headers = new Headers({ [STREAM_ORG_HEADER]: caller.orgId });
+  const last = c.req.header('last-event-id');
+  if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
+  const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
+  return new Response(res.body, { status: res.status, headers: res.headers });
+});
+
+streamRoutes.get('/', requireAuth('read'), async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
       headers: { Upgrade: 'websocket' },
