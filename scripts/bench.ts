@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Cleanup } from '../bench/cleanup.ts';
+import { fanoutBench } from '../bench/fanout.ts';
 import { footprintBench } from '../bench/footprint.ts';
 import { ingestBench } from '../bench/ingest.ts';
 import { formatTable } from '../bench/table.ts';
@@ -14,7 +15,7 @@ import type { BenchModule, Row } from '../bench/types.ts';
 import { ROOT } from './local/wrangler.ts';
 
 // Later issues append fan-out, storage, query and export here.
-const MODULES: BenchModule[] = [ingestBench, footprintBench];
+const MODULES: BenchModule[] = [ingestBench, footprintBench, fanoutBench];
 
 const only = process.argv[2];
 const cleanup = new Cleanup();

@@ -34,9 +34,8 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
   const stream = openStream({
     onSamples: (samples) => panel.onSamples(samples),
     onState: (state, retryInMs) => panel.onStreamState(state, retryInMs),
-    onWelcome: (_welcome, reconnected) => {
-      if (reconnected) panel.onReconnected();
-    },
+    // After a resumed reconnect nothing was missed; only a gap (or a refused resume) needs a refetch.
+    onGap: () => panel.onReconnected(),
     onServerError: (code, message) => console.warn(`stream: ${code}: ${message}`),
     onUnauthorised: () => sessionEnded(),
   });

@@ -95,7 +95,7 @@ export class DevicePanel {
     if (first) void this.#loadHistory();
   }
 
-  /** After a reconnect the stream cannot replay (v1), so fill the gap from history. */
+  /** The stream reported a gap it could not replay: fill it from history. */
   onReconnected(): void {
     void this.#loadHistory();
   }

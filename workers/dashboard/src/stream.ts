@@ -1,15 +1,21 @@
-import type { StreamSample, StreamServerFrame, SubscriptionId, WelcomeFrame } from '../../../schema/wire/stream.ts';
-import { backoff } from './backoff.ts';
+import {
+  createStreamClient,
+  type GapFrame,
+  type StreamSample,
+  type StreamState,
+  type SubscriptionId,
+  type WelcomeFrame,
+} from '../../../clients/stream/src/index.ts';
 
-/** What the "live" indicator shows. */
-export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'closed';
+export type { StreamState };
 
 export interface StreamHandlers {
   onSamples(samples: StreamSample[]): void;
   /** `retryInMs` is set while waiting to reconnect. */
   onState(state: StreamState, retryInMs?: number): void;
-  /** A (re)connection was welcomed. v1 cannot resume, so after a reconnect callers refetch what they missed. */
   onWelcome?(welcome: WelcomeFrame, reconnected: boolean): void;
+  /** Subscription `gap.id` missed frames the server could not replay: refetch them over the API. */
+  onGap?(gap: GapFrame): void;
   onServerError?(code: string, message: string): void;
   /** The server closed with 4401: the session is gone, so reconnecting is pointless. */
   onUnauthorised?(): void;
@@ -23,138 +29,33 @@ export interface StreamClient {
   close(): void;
 }
 
-/** Heartbeat timing from docs/stream-protocol.md: ping about every 30 s, give up on a pong after 10 s. */
-const PING_EVERY_MS = 25_000;
-const PONG_WITHIN_MS = 10_000;
-const CLOSE_UNAUTHORISED = 4401;
-
 /**
- * The dashboard's one WebSocket to `/v1/stream` (protocol v1, docs/stream-protocol.md).
- * Keeps the wanted subscriptions and restores them after reconnecting with jittered backoff.
+ * The dashboard's one WebSocket to `/v1/stream`: a thin adapter over the published client
+ * (clients/stream), which grants credits, reconnects with jittered backoff and resumes.
+ * The browser sends the session cookie, so no headers.
  */
 export function openStream(handlers: StreamHandlers, url = defaultUrl()): StreamClient {
-  const wanted = new Map<SubscriptionId, string>();
-  const retry = backoff({ baseMs: 1000, maxMs: 30_000 });
-  let ws: WebSocket | null = null;
-  let welcomed = false;
-  let everWelcomed = false;
-  let closed = false;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
-  let pongTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastHeard = 0;
-
-  const send = (msg: object) => {
-    if (ws?.readyState === WebSocket.OPEN && welcomed) ws.send(JSON.stringify(msg));
-  };
-
-  function connect(): void {
-    retryTimer = undefined;
-    handlers.onState(everWelcomed ? 'reconnecting' : 'connecting');
-    const socket = new WebSocket(url);
-    ws = socket;
-    welcomed = false;
-    socket.addEventListener('open', () => {
-      lastHeard = Date.now();
-      socket.send(JSON.stringify({ type: 'hello', v: 1 }));
-      pingTimer = setInterval(() => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        const sentAt = Date.now();
-        // Exactly this text, which the platform answers without waking the hub.
-        socket.send('{"type":"ping"}');
-        clearTimeout(pongTimer);
-        pongTimer = setTimeout(() => {
-          // Any frame proves the connection alive, not only the pong.
-          if (lastHeard < sentAt) socket.close(4000, 'no pong from server');
-        }, PONG_WITHIN_MS);
-      }, PING_EVERY_MS);
-    });
-    socket.addEventListener('message', (ev) => {
-      if (socket !== ws) return;
-      lastHeard = Date.now();
-      onFrame(ev.data);
-    });
-    // 'error' is always followed by 'close', which is where reconnecting happens.
-    socket.addEventListener('close', (ev) => {
-      if (socket !== ws) return;
-      clearInterval(pingTimer);
-      clearTimeout(pongTimer);
-      ws = null;
-      welcomed = false;
-      if (closed) return;
-      if (ev.code === CLOSE_UNAUTHORISED) {
-        handlers.onState('closed');
-        handlers.onUnauthorised?.();
-        return;
-      }
-      const delay = retry.next();
-      handlers.onState('reconnecting', delay);
-      retryTimer = setTimeout(connect, delay);
-    });
-  }
-
-  function onFrame(data: unknown): void {
-    let frame: StreamServerFrame;
-    try {
-      frame = JSON.parse(String(data)) as StreamServerFrame;
-    } catch {
-      return;
-    }
-    switch (frame.type) {
-      case 'welcome': {
-        welcomed = true;
-        const reconnected = everWelcomed;
-        everWelcomed = true;
-        retry.reset();
-        for (const [id, subject] of wanted) send({ type: 'subscribe', id, subject });
-        handlers.onState('live');
-        handlers.onWelcome?.(frame, reconnected);
-        return;
-      }
-      case 'data':
-        handlers.onSamples(frame.samples);
-        return;
-      case 'error':
-        handlers.onServerError?.(frame.code, frame.message);
-        return;
-      default:
-        return;
-    }
-  }
-
-  // Back online after a network drop: skip the rest of the backoff wait.
-  const onOnline = () => {
-    if (retryTimer !== undefined && !closed) {
-      clearTimeout(retryTimer);
-      connect();
-    }
-  };
-  window.addEventListener('online', onOnline);
-
-  // Like EventSource, nothing is reported before the caller has the client in hand.
-  queueMicrotask(() => {
-    if (!closed) connect();
+  let signedOut = false;
+  const client = createStreamClient({
+    url,
+    // The chart draws one sample per frame at most every few hundred ms: a small window is plenty.
+    window: 64,
+    backoff: { baseMs: 1000, maxMs: 30_000 },
+    onData: (frame) => handlers.onSamples(frame.samples),
+    onGap: (gap) => handlers.onGap?.(gap),
+    onWelcome: (welcome, info) => handlers.onWelcome?.(welcome, info.reconnected),
+    onError: (err) => handlers.onServerError?.(err.code, err.message),
+    onState(state, info) {
+      handlers.onState(state, info.retryInMs);
+      if (state === 'closed' && info.code === 4401 && !signedOut) handlers.onUnauthorised?.();
+    },
   });
-
   return {
-    subscribe(id, subject) {
-      if (wanted.has(id)) send({ type: 'unsubscribe', id });
-      wanted.set(id, subject);
-      send({ type: 'subscribe', id, subject });
-    },
-    unsubscribe(id) {
-      if (!wanted.delete(id)) return;
-      send({ type: 'unsubscribe', id });
-    },
+    subscribe: (id, subject) => client.subscribe(id, subject),
+    unsubscribe: (id) => client.unsubscribe(id),
     close() {
-      closed = true;
-      window.removeEventListener('online', onOnline);
-      clearTimeout(retryTimer);
-      clearInterval(pingTimer);
-      clearTimeout(pongTimer);
-      ws?.close(1000, 'signed out');
-      ws = null;
-      handlers.onState('closed');
+      signedOut = true;
+      client.close();
     },
   };
 }
