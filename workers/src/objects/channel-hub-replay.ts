@@ -1,19 +1,11 @@
 import { STREAM_LIMITS, type GapFrame, type StreamEvent, type SubscriptionId } from '../../../schema/wire/stream.ts';
 import { matches } from '../services/subject-match.ts';
+import { toEvent, type EventRow } from '../services/events-query.ts';
 import { log } from '../services/log.ts';
 import { offer, type Conn, type EventReplay } from './channel-hub-conn.ts';
 
 // Replayed ids are remembered this long: a publish that raced the history query is not repeated.
 const REPLAYED_TTL_MS = 60_000;
-
-interface EventRow {
-  id: string;
-  type: string;
-  subject: string;
-  ts: number;
-  correlation_id: string | null;
-  data: string;
-}
 
 /** The org's events from `fromTs` in log order; null when there are more than the replay bound. */
 async function readEvents(db: D1Database, orgId: string, fromTs: number): Promise<StreamEvent[] | null> {
@@ -24,14 +16,7 @@ async function readEvents(db: D1Database, orgId: string, fromTs: number): Promis
     .bind(orgId, fromTs, STREAM_LIMITS.maxReplayEvents + 1)
     .all<EventRow>();
   if (results.length > STREAM_LIMITS.maxReplayEvents) return null;
-  return results.map((r) => ({
-    id: r.id,
-    type: r.type,
-    subject: r.subject,
-    ts: r.ts,
-    correlationId: r.correlation_id,
-    data: JSON.parse(r.data) as Record<string, unknown>,
-  }));
+  return results.map(toEvent);
 }
 
 /**

@@ -73,7 +73,8 @@ export function subjectFilter(p: CompiledPattern): { sql: string; arg: string } 
   return { sql: "subject LIKE ? ESCAPE '\\'", arg: `${prefix}%` };
 }
 
-interface EventRow {
+/** An `events` row as D1 returns it. */
+export interface EventRow {
   id: string;
   type: string;
   subject: string;
@@ -123,7 +124,8 @@ export async function queryEvents(d1: D1Database, q: EventQuery): Promise<EventP
   return { events, nextCursor: encodeCursor(position) };
 }
 
-function toEvent(row: EventRow): StreamEvent {
+/** The wire shape of an `events` row. */
+export function toEvent(row: EventRow): StreamEvent {
   return {
     id: row.id,
     type: row.type,
