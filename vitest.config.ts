@@ -10,7 +10,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+            // Stream tests count frames per publish; the coalescing interval has its own test (stream-batching).
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, STREAM_FLUSH_MS: '0' } },
           }),
         ],
         test: {

@@ -75,7 +75,11 @@ describe('stream client library against the local Worker', () => {
     });
     await live(client);
     await settle();
-    for (let i = 1; i <= 10; i++) await publish(i);
+    // Spaced beyond the hub's 20 ms flush interval, so each publish is a frame of its own.
+    for (let i = 1; i <= 10; i++) {
+      await publish(i);
+      await new Promise((r) => setTimeout(r, 40));
+    }
     await until('the window delivered', () => (seen.frames >= 2 ? true : undefined), 15_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(seen.frames).toBe(2);

@@ -4,6 +4,7 @@ import { log } from '../services/log.ts';
 import { deliverData, deliverEvent, type Conn } from './channel-hub-conn.ts';
 import { handleMessage, type HubView } from './channel-hub-messages.ts';
 import { frame, parseClientFrame } from './channel-hub-protocol.ts';
+import { FrameBatcher } from './channel-hub-batcher.ts';
 import { Ring } from './channel-hub-ring.ts';
 import { countProtocolError, newSession, saveSession } from './channel-hub-session.ts';
 import { needsSave, restoreConn, saveConn, socketConn, type HubCounters } from './channel-hub-socket.ts';
@@ -28,6 +29,7 @@ export interface ChannelHubStats {
 
 /** Test-only knobs (the hub is reachable only through its binding, never from clients). */
 export interface ChannelHubTuning {
+  flushMs?: number;
   ringMaxFrames?: number;
   ringMaxAgeMs?: number;
   ringMaxBytes?: number;
@@ -44,6 +46,9 @@ export const channelHubName = (orgId: string) => `org:${orgId}`;
 export function channelHubFor(env: Env, orgId: string): DurableObjectStub<ChannelHub> {
   return env.CHANNEL_HUB.get(env.CHANNEL_HUB.idFromName(channelHubName(orgId)));
 }
+
+/** A coalesced data frame holds at most this many samples; a fuller one goes out at once. */
+const MAX_FRAME_SAMPLES = 5_000;
 
 // Sequence numbers are reserved in blocks so a publish rarely waits on a storage write,
 // yet a restarted hub never reissues one.
@@ -70,6 +75,7 @@ export class ChannelHub extends DurableObject<Env> {
     slowConsumerCloses: 0,
   };
   #heartbeatMs = SSE_HEARTBEAT_MS;
+  readonly #batcher: FrameBatcher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -82,6 +88,7 @@ export class ChannelHub extends DurableObject<Env> {
     this.#epoch = epoch;
     this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
     this.#ring = new Ring(ctx.storage);
+    this.#batcher = new FrameBatcher(Number(env.STREAM_FLUSH_MS) || 0, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
     // Answered by the runtime without waking the hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -125,6 +132,10 @@ export class ChannelHub extends DurableObject<Env> {
    */
   async publish(samples: StreamSample[]): Promise<void> {
     if (!Array.isArray(samples) || samples.length === 0) return;
+    this.#batcher.add(samples);
+  }
+
+  #emitData(samples: StreamSample[]): void {
     const seq = this.#nextSeq();
     let shared: string | undefined;
     const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples }));
@@ -136,6 +147,7 @@ export class ChannelHub extends DurableObject<Env> {
 
   /** Publishes one persisted event to every connection with a subscription matching its subject. */
   async publishEvent(event: StreamEvent): Promise<void> {
+    this.#batcher.flush();
     const seq = this.#nextSeq();
     const f: EventFrame = { type: 'event', seq, epoch: this.#epoch, event };
     const text = frame(f);
@@ -147,6 +159,7 @@ export class ChannelHub extends DurableObject<Env> {
 
   /** Connection and queue figures; `maxQueuedBytes` never exceeds the hard cap. */
   async stats(): Promise<ChannelHubStats> {
+    this.#batcher.flush();
     let queuedBytes = 0;
     let connections = 0;
     for (const conn of this.#allConns()) {
@@ -168,6 +181,7 @@ export class ChannelHub extends DurableObject<Env> {
 
   /** Test hook: shrinks the replay ring or the SSE heartbeat of this (in-memory) hub instance. */
   async tune(t: ChannelHubTuning): Promise<void> {
+    if (t.flushMs !== undefined) this.#batcher.flushMs = t.flushMs;
     if (t.ringMaxFrames !== undefined) this.#ring.limits.maxFrames = t.ringMaxFrames;
     if (t.ringMaxAgeMs !== undefined) this.#ring.limits.maxAgeMs = t.ringMaxAgeMs;
     if (t.ringMaxBytes !== undefined) this.#ring.limits.maxBytes = t.ringMaxBytes;
