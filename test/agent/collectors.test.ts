@@ -15,19 +15,9 @@ import {
 import { createLoadCollector } from '../../agent/src/collectors/load.ts';
 import { createMemoryCollector } from '../../agent/src/collectors/memory.ts';
 import { createNetworkCollector } from '../../agent/src/collectors/network.ts';
-import type { Sample } from '../../agent/src/collectors/types.ts';
 import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
+import { busy, byMetric, one } from './helpers/samples.ts';
 
-const byMetric = (samples: Sample[], metric: string) => samples.filter((s) => s.metric === metric);
-const one = (samples: Sample[], metric: string) => {
-  const found = byMetric(samples, metric);
-  expect(found, metric).toHaveLength(1);
-  return found[0]!;
-};
-const busy = (ms: number) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) Math.sqrt(Math.random());
-};
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cpu collector', () => {

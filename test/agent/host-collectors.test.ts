@@ -5,16 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { createDiskIoCollector } from '../../agent/src/collectors/diskio.ts';
 import { createSelfCollector } from '../../agent/src/collectors/self.ts';
 import { createTemperatureCollector } from '../../agent/src/collectors/temperature.ts';
-import type { Sample } from '../../agent/src/collectors/types.ts';
 import { createUptimeCollector } from '../../agent/src/collectors/uptime.ts';
 import { createMemorySpool } from '../../agent/src/spool/memory.ts';
+import { byMetric, one } from './helpers/samples.ts';
 
-const byMetric = (samples: Sample[], metric: string) => samples.filter((s) => s.metric === metric);
-const one = (samples: Sample[], metric: string) => {
-  const found = byMetric(samples, metric);
-  expect(found, metric).toHaveLength(1);
-  return found[0]!;
-};
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('diskio collector', () => {

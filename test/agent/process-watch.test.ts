@@ -1,19 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createProcessesCollector } from '../../agent/src/collectors/processes.ts';
-import type { Sample } from '../../agent/src/collectors/types.ts';
 import { createLogger } from '../../agent/src/log.ts';
-
-const byMetric = (samples: Sample[], metric: string) => samples.filter((s) => s.metric === metric);
-const one = (samples: Sample[], metric: string) => {
-  const found = byMetric(samples, metric);
-  expect(found, metric).toHaveLength(1);
-  return found[0]!;
-};
-const busy = (ms: number) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) Math.sqrt(Math.random());
-};
+import { busy, byMetric, one } from './helpers/samples.ts';
 
 describe('processes collector', () => {
   it('finds the vitest process by a substring of its command line, with its RSS and CPU', async () => {
