@@ -36,7 +36,7 @@ describe('agent bundle', () => {
   }, 60_000);
 
   it('is one executable file with a node shebang', async () => {
-    expect((await stat(bundle)).mode & 0o111).toBeTruthy();
+    expect((await stat(bundle)).mode & 0o111).toBe(0o111);
     expect((await readFile(bundle, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(await readdir(join(dir, 'agent'))).toEqual(['edgewatch-agent.js']);
   });
