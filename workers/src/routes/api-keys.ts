@@ -1,0 +1,77 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { apiKeyScopes } from '../../../schema/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { newId, sha256Hex } from '../services/crypto.ts';
+import { apiKeyPrefix, newApiKey } from '../services/tokens.ts';
+import { jsonBody } from '../services/validate.ts';
+
+const createBody = z.strictObject({
+  name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),
+  scopes: z
+    .array(z.enum(apiKeyScopes))
+    .min(1, 'scopes must name at least one of read, write, admin')
+    .transform((s) => [...new Set(s)]),
+});
+
+type KeyRow = typeof schema.apiKeys.$inferSelect;
+const view = (r: KeyRow) => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  scopes: r.scopes,
+  createdAt: r.createdAt,
+  lastUsedAt: r.lastUsedAt,
+  revokedAt: r.revokedAt,
+});
+
+/** API keys: create (the key is shown once, stored as a hash), list by prefix, revoke. Admin only. */
+export const apiKeyRoutes = new Hono<AppEnv>()
+  .post('/', requireAuth('admin'), async (c) => {
+    const body = await jsonBody(c, createBody);
+    const { caller } = c.var;
+    // A key may carry only scopes its creator has, so a key can't widen access.
+    const extra = body.scopes.filter((s) => !caller.scopes.includes(s));
+    if (extra.length > 0) throw forbidden(`you cannot grant scopes you lack: ${extra.join(', ')}`);
+    const key = newApiKey();
+    const row: KeyRow = {
+      id: newId('key'),
+      orgId: caller.orgId,
+      name: body.name,
+      prefix: apiKeyPrefix(key),
+      keyHash: await sha256Hex(key),
+      scopes: body.scopes,
+      createdBy: caller.userId,
+      createdAt: Date.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await db(c.env.DB).insert(schema.apiKeys).values(row);
+    return c.json({ ...view(row), key }, 201);
+  })
+  .get('/', requireAuth('admin'), async (c) => {
+    const rows = await db(c.env.DB)
+      .select()
+      .from(schema.apiKeys)
+      .where(eq(schema.apiKeys.orgId, c.var.caller.orgId))
+      .orderBy(desc(schema.apiKeys.createdAt))
+      .all();
+    return c.json({ keys: rows.map(view) });
+  })
+  .delete('/:id', requireAuth('admin'), async (c) => {
+    const id = c.req.param('id');
+    const revoked = await db(c.env.DB)
+      .update(schema.apiKeys)
+      .set({ revokedAt: Date.now() })
+      .where(
+        and(eq(schema.apiKeys.id, id), eq(schema.apiKeys.orgId, c.var.caller.orgId), isNull(schema.apiKeys.revokedAt)),
+      )
+      .returning()
+      .get();
+    if (!revoked) throw notFound(`API key "${id}"`);
+    return c.json(view(revoked));
+  });
