@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import os from 'node:os';
 import si from 'systeminformation';
@@ -98,7 +99,12 @@ describe('disk collector', () => {
     expect(v('disk_used_bytes')).toBeGreaterThan(0);
     expect(v('disk_used_percent')).toBeGreaterThan(0);
     expect(v('disk_used_percent')).toBeLessThan(100);
-    expect(one(root, 'disk_total_bytes').labels?.fs).toBeTruthy();
+    // `fs` names the mounted device, as /proc/self/mounts lists it for `/`.
+    const rootSource = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find((f) => f[1] === '/')?.[0];
+    expect(one(root, 'disk_total_bytes').labels?.fs).toBe(rootSource);
   });
 
   it('agrees with df (si.fsSize) on the size and usage of /', async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderInstallScript } from '../../workers/src/services/install-script.ts';
 import { runInstallScript } from './helpers/install-script.ts';
+import { skipWithout } from './helpers/skip-without.ts';
 
 const run = promisify(execFile);
 const INSTALL_DIR = new URL('../../agent/install/', import.meta.url).pathname;
@@ -50,7 +51,7 @@ describe('install.sh, statically', () => {
     await run('sh', ['-n', join(dir, 'install.sh')]);
   });
 
-  it.skipIf(!hasShellcheck)('passes shellcheck as POSIX sh, as the template and as served', async () => {
+  it.skipIf(skipWithout(hasShellcheck))('passes shellcheck as POSIX sh, as the template and as served', async () => {
     await run('shellcheck', ['--shell=sh', TEMPLATE, join(dir, 'install.sh')]);
   });
 });
@@ -83,7 +84,7 @@ describe('edgewatch-agent.service', () => {
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=/m);
   });
 
-  it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify', async () => {
+  it.skipIf(skipWithout(hasSystemdAnalyze))('passes systemd-analyze verify', async () => {
     // verify wants the unit's own file name; a copy keeps the check off /etc.
     const copy = join(dir, 'edgewatch-agent.service');
     await copyFile(UNIT, copy);

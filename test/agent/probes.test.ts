@@ -12,6 +12,7 @@ import type { HttpProbeResult } from '../../agent/src/collectors/probe-http.ts';
 import { createProbesCollector, type Probe } from '../../agent/src/collectors/probes.ts';
 import type { Sample } from '../../agent/src/collectors/types.ts';
 import { closedPort } from './helpers/http-server.ts';
+import { skipWithout } from './helpers/skip-without.ts';
 
 const PROBE_HTTP = fileURLToPath(new URL('../../agent/src/collectors/probe-http.ts', import.meta.url));
 const servers: (Server | HttpServer)[] = [];
@@ -115,7 +116,7 @@ const openssl = (() => {
   }
 })();
 
-describe.skipIf(!openssl)('HTTPS probes', () => {
+describe.skipIf(skipWithout(openssl))('HTTPS probes', () => {
   let dir: string;
   let tls: { key: Buffer; cert: Buffer };
   beforeAll(() => {

@@ -2,6 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { AGENT_VERSION } from '../version.ts';
+import { guardProbe } from './probe-socket.ts';
 
 /** What one HTTP(S) probe measured. Phase times are in ms; absent when the probe failed before them. */
 export interface HttpProbeResult {
@@ -60,30 +61,22 @@ export function probeHttp(url: string, options: { timeoutMs: number; signal?: Ab
       : netConnect({ host, port });
     let lookedUpAt = start;
     let connectedAt = start;
-    let settled = false;
-    const finish = (error?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      result.totalMs = since(performance.now());
-      if (error !== undefined) {
-        result.up = false;
-        result.error = error;
-      }
-      socket.destroy();
-      resolve(result);
-    };
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(options.signal!.reason);
-    };
-    const timer = setTimeout(() => finish(`no complete answer within ${options.timeoutMs} ms`), options.timeoutMs);
-
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = guardProbe(
+      socket,
+      { ...options, timeoutMessage: `no complete answer within ${options.timeoutMs} ms` },
+      {
+        resolve,
+        reject,
+        result: (error) => {
+          result.totalMs = since(performance.now());
+          if (error !== undefined) {
+            result.up = false;
+            result.error = error;
+          }
+          return result;
+        },
+      },
+    );
     socket.once('lookup', () => {
       lookedUpAt = performance.now();
       result.dnsMs = since(lookedUpAt);

@@ -1,4 +1,5 @@
 import { connect, isIP } from 'node:net';
+import { guardProbe } from './probe-socket.ts';
 
 /** What one TCP connect probe measured, in ms. */
 export interface TcpProbeResult {
@@ -24,27 +25,20 @@ export function probeTcp(
   if (isIP(host)) result.dnsMs = 0;
   return new Promise((resolve, reject) => {
     let lookedUpAt = start;
-    let settled = false;
     const socket = connect({ host, port });
-    const settle = (error?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      result.totalMs = performance.now() - start;
-      if (error !== undefined) result.error = error;
-      socket.destroy();
-      resolve(result);
-    };
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(options.signal!.reason);
-    };
-    const timer = setTimeout(() => settle(`no connection within ${options.timeoutMs} ms`), options.timeoutMs);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = guardProbe(
+      socket,
+      { ...options, timeoutMessage: `no connection within ${options.timeoutMs} ms` },
+      {
+        resolve,
+        reject,
+        result: (error) => {
+          result.totalMs = performance.now() - start;
+          if (error !== undefined) result.error = error;
+          return result;
+        },
+      },
+    );
     socket.once('lookup', () => {
       lookedUpAt = performance.now();
       result.dnsMs = lookedUpAt - start;

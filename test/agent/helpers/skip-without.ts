@@ -1,0 +1,6 @@
+/**
+ * For `describe.skipIf` / `it.skipIf` on an optional host tool (openssl, shellcheck, …): skips
+ * on a developer machine that lacks it, but never in CI, where `.ci/run` installs every tool
+ * and a missing one must fail the run instead of hiding the test.
+ */
+export const skipWithout = (present: boolean): boolean => !present && process.env.CI !== 'true';
