@@ -12,7 +12,6 @@ import type { HttpProbeResult } from '../../agent/src/collectors/probe-http.ts';
 import { createProbesCollector, type Probe } from '../../agent/src/collectors/probes.ts';
 import type { Sample } from '../../agent/src/collectors/types.ts';
 import { closedPort } from './helpers/http-server.ts';
-import { skipWithout } from './helpers/skip-without.ts';
 
 const PROBE_HTTP = fileURLToPath(new URL('../../agent/src/collectors/probe-http.ts', import.meta.url));
 const servers: (Server | HttpServer)[] = [];
@@ -107,16 +106,7 @@ describe('HTTP probes', () => {
   });
 });
 
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe.skipIf(skipWithout(openssl))('HTTPS probes', () => {
+describe('HTTPS probes', () => {
   let dir: string;
   let tls: { key: Buffer; cert: Buffer };
   beforeAll(() => {
