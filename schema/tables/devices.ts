@@ -34,6 +34,10 @@ export const devices = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
+    /** Size of the device's Durable Object SQLite database, reported by its alarm. */
+    rawBytes: integer('raw_bytes').notNull().default(0),
+    /** Raw samples held by the device's Durable Object, reported by its alarm. */
+    rawSamples: integer('raw_samples').notNull().default(0),
   },
   (t) => [uniqueIndex('devices_token_hash_uq').on(t.tokenHash), index('devices_org_idx').on(t.orgId, t.name)],
 );

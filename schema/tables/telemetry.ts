@@ -24,21 +24,49 @@ export const series = sqliteTable(
   (t) => [index('series_org_metric_idx').on(t.orgId, t.metric), index('series_device_idx').on(t.deviceId)],
 );
 
+/** Columns every rollup level shares: absolute aggregates of one series over one bucket. */
+function rollupTable<N extends string>(name: N) {
+  return sqliteTable(
+    name,
+    {
+      seriesId: text('series_id')
+        .notNull()
+        .references(() => series.id, { onDelete: 'cascade' }),
+      /** Start of the bucket (minute, hour or UTC day), epoch ms. */
+      bucket: integer('bucket').notNull(),
+      orgId: text('org_id').notNull(),
+      count: integer('count').notNull(),
+      sum: real('sum').notNull(),
+      min: real('min').notNull(),
+      max: real('max').notNull(),
+      last: real('last').notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.seriesId, t.bucket] }), index(`${name}_org_bucket_idx`).on(t.orgId, t.bucket)],
+  );
+}
+
 /** 1-minute rollups, written by each DeviceHub's alarm as absolute values (re-writes are idempotent). */
-export const rollups1m = sqliteTable(
-  'rollups_1m',
+export const rollups1m = rollupTable('rollups_1m');
+/** 1-hour rollups, recomputed by cron from `rollups_1m` for every marked hour. */
+export const rollups1h = rollupTable('rollups_1h');
+/** 1-day (UTC) rollups, recomputed by cron from `rollups_1h` for every marked day. */
+export const rollups1d = rollupTable('rollups_1d');
+
+export const rollupLevels = ['1h', '1d'] as const;
+export type RollupMarkLevel = (typeof rollupLevels)[number];
+
+/**
+ * Buckets whose coarser rollup must be recomputed: the DeviceHub flush marks the hour of
+ * every minute it writes, the hourly pass marks the day. Cron recomputes a marked bucket and
+ * deletes its mark in one D1 batch (one transaction), so a mark set meanwhile survives.
+ */
+export const rollupMarks = sqliteTable(
+  'rollup_marks',
   {
-    seriesId: text('series_id')
-      .notNull()
-      .references(() => series.id, { onDelete: 'cascade' }),
-    /** Start of the minute, epoch ms. */
+    level: text('level', { enum: rollupLevels }).notNull(),
+    seriesId: text('series_id').notNull(),
     bucket: integer('bucket').notNull(),
     orgId: text('org_id').notNull(),
-    count: integer('count').notNull(),
-    sum: real('sum').notNull(),
-    min: real('min').notNull(),
-    max: real('max').notNull(),
-    last: real('last').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.seriesId, t.bucket] }), index('rollups_1m_org_bucket_idx').on(t.orgId, t.bucket)],
+  (t) => [primaryKey({ columns: [t.level, t.seriesId, t.bucket] })],
 );

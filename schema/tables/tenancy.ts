@@ -5,6 +5,12 @@ export const organisations = sqliteTable('organisations', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** Retention in days. Raw samples are swept by each DeviceHub's alarm, rollups by cron. */
+  rawRetentionDays: integer('raw_retention_days').notNull().default(30),
+  rollup1mRetentionDays: integer('rollup_1m_retention_days').notNull().default(90),
+  rollup1hRetentionDays: integer('rollup_1h_retention_days').notNull().default(730),
+  /** `null` keeps 1-day rollups forever. */
+  rollup1dRetentionDays: integer('rollup_1d_retention_days'),
 });
 
 export const users = sqliteTable(

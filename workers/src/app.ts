@@ -17,6 +17,15 @@ import { mqttRoutes } from './routes/mqtt.ts';
 import { installRoutes } from './routes/install.ts';
 import { seriesRoutes } from './routes/series.ts';
 import { streamRoutes } from './routes/stream.ts';
+import { historyRoutes } from './routes/history.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { latestRoutes } from './routes/latest.ts';
+import { summaryRoutes } from './routes/summary.ts';
+import { exportRoutes } from './routes/export.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { seriesDeleteRoutes } from './routes/series-delete.ts';
+import { orgSettingsRoutes } from './routes/org-settings.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { log } from './services/log.ts';
 
 /** The HTTP surface of the Worker: every route, behind one error path. */
@@ -50,6 +59,15 @@ app.route('/v1/devices', deviceRoutes);
 app.route('/v1/devices', deviceAgentConfigRoutes);
 app.route('/v1/events', eventRoutes);
 app.route('/v1/series', seriesRoutes);
+app.route('/v1/series', seriesDeleteRoutes);
+app.route('/v1/history', historyRoutes);
+app.route('/v1/stats', statsRoutes);
+app.route('/v1/latest', latestRoutes);
+app.route('/v1/summary', summaryRoutes);
+app.route('/v1/export', exportRoutes);
+app.route('/v1/metrics', metricsRoutes);
+app.route('/v1/org', orgSettingsRoutes);
+app.route('/v1/openapi.json', openApiRoutes);
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);
 

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
 import type { StreamSample } from '../../../schema/wire/stream.ts';
+import type { Aggregation, ExportPosition, ExportRow, RawStats, SeriesPoints } from '../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
 import { log } from '../services/log.ts';
 import { seriesId, seriesKey } from '../services/series.ts';
@@ -15,7 +16,9 @@ import {
   hasPendingEvents,
   offlineCheckAt,
 } from './device-hub-events.ts';
+import { deleteSeriesData, exportPage } from './device-hub-export.ts';
 import { attachSession, detachSession, pushConfig } from './device-hub-mqtt.ts';
+import { aggregateRaw, rawStats } from './device-hub-query.ts';
 import {
   appendSamples,
   createTables,
@@ -67,6 +70,8 @@ export class DeviceHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly seriesCache = new Map<string, SeriesRow>();
   private identityCache: DeviceIdentity | undefined;
+  /** Export pages served since the object started: lets tests see that a cancelled export stopped. */
+  private exportPagesServed = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -158,14 +163,71 @@ export class DeviceHub extends DurableObject<Env> {
     return rawHistory(this.sql, seriesId, from, to, limit);
   }
 
+  /** Raw points bucketed by `stepMs` and aggregated with `agg`, per series. */
+  async aggregate(
+    seriesIds: string[],
+    from: number,
+    to: number,
+    stepMs: number,
+    agg: Aggregation,
+  ): Promise<SeriesPoints[]> {
+    return aggregateRaw(this.sql, seriesIds, from, to, stepMs, agg);
+  }
+
+  /** Stats over [from, to) from raw samples, including p95. */
+  async rangeStats(seriesIds: string[], from: number, to: number): Promise<RawStats[]> {
+    return rawStats(this.sql, seriesIds, from, to);
+  }
+
+  /** One page of a streamed export; the Worker asks for the next page only when the client has read this one. */
+  async exportPage(
+    seriesIds: string[],
+    from: number,
+    to: number,
+    after: ExportPosition | null,
+    limit: number,
+  ): Promise<{ rows: ExportRow[]; next: ExportPosition | null }> {
+    this.exportPagesServed++;
+    return exportPage(this.sql, seriesIds, from, to, after, limit);
+  }
+
+  /** Removes one series' raw data. The caller removes its D1 rows (registry and rollups). */
+  async deleteSeries(seriesId: string): Promise<number> {
+    const deleted = deleteSeriesData(this.sql, seriesId);
+    for (const [key, row] of this.seriesCache) if (row.seriesId === seriesId) this.seriesCache.delete(key);
+    return deleted;
+  }
+
+  /**
+   * Deletes everything this object holds. With `keepIdentity` the device keeps reporting
+   * (its data was deleted); without, the device itself is gone and its token stops working.
+   */
+  async wipe(keepIdentity: boolean): Promise<void> {
+    const identity = getMeta<DeviceIdentity>(this.sql, 'identity');
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.seriesCache.clear();
+    this.identityCache = undefined;
+    createTables(this.sql);
+    createEventTables(this.sql);
+    if (keepIdentity && identity) await this.setIdentity(identity);
+  }
+
   /** Counts for tests and operators. */
-  async stats(): Promise<{ samples: number; series: number; batches: number; dirtyMinutes: number }> {
+  async stats(): Promise<{
+    samples: number;
+    series: number;
+    batches: number;
+    dirtyMinutes: number;
+    exportPagesServed: number;
+  }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
     return {
       samples: count('samples'),
       series: count('series'),
       batches: count('batches'),
       dirtyMinutes: remainingDirty(this.sql),
+      exportPagesServed: this.exportPagesServed,
     };
   }
 
