@@ -74,6 +74,7 @@ export const MQTT5_REASON = {
   sessionTakenOver: 0x8e,
   topicNameInvalid: 0x90,
   packetTooLarge: 0x95,
+  quotaExceeded: 0x97,
   payloadFormatInvalid: 0x99,
   qosNotSupported: 0x9b,
 } as const;

@@ -18,6 +18,8 @@ export type PublishOutcome =
   | { kind: 'forbidden'; error: MqttErrorMessage }
   /** The device's token was revoked since CONNECT. */
   | { kind: 'unauthorized' }
+  /** Over the device's ingest rate limit (the same budget as HTTPS ingest): nothing stored. */
+  | { kind: 'limited'; reason: string }
   /** Nothing was stored, for a reason that may pass (the DeviceHub or D1 failed). */
   | { kind: 'failed'; reason: string };
 
@@ -57,6 +59,9 @@ export async function ingestPublish(
   device: SessionDevice,
   payload: Uint8Array | string,
 ): Promise<PublishOutcome> {
+  // One budget per device whichever transport it uses, so switching to MQTT cannot bypass it.
+  const { success } = await env.INGEST_RATE_LIMITER.limit({ key: device.deviceId });
+  if (!success) return { kind: 'limited', reason: 'ingest rate limit for this device exceeded; send it again later' };
   let raw: unknown;
   try {
     raw = parseJson(await payloadText(payload, maxIngestBytes(env)));
@@ -156,6 +161,11 @@ export function publishReply(
       return { send: explain(outcome.error), close: { reason: 'forbidden_topic', code: MQTT5_REASON.notAuthorized } };
     case 'unauthorized':
       return { send: [], close: { reason: 'unauthorized', code: MQTT5_REASON.notAuthorized } };
+    case 'limited':
+      // MQTT 5 says so in the PUBACK and the agent retries after its backoff; 3.1.1 cannot, so it closes.
+      if (!qos1) return { send: [] };
+      if (version === 5) return { send: [puback(MQTT5_REASON.quotaExceeded, undefined, outcome.reason)] };
+      return { send: [], close: { reason: 'rate_limited', code: MQTT5_REASON.quotaExceeded } };
     case 'failed':
       if (!qos1) return { send: [] };
       if (version === 5) return { send: [puback(MQTT5_REASON.unspecifiedError, undefined, outcome.reason)] };
