@@ -79,7 +79,7 @@ describe('GET /v1/agents/config', () => {
 describe('PUT agent config', () => {
   it.each([
     [{ intervals: { cpu: 0 } }, 'intervals.cpu'],
-    [{ intervals: { nope: 5 } }, 'intervals'],
+    [{ intervals: { nope: 5 } }, 'intervals.nope'],
     [{ probes: [{ type: 'icmp', name: 'x' }] }, 'probes.0.type'],
     [{ probes: [{ type: 'http', name: 'web', url: 'ftp://x' }] }, 'probes.0.url'],
     [{ probes: [{ type: 'tcp', name: 'db', host: 'h', port: 70000 }] }, 'probes.0.port'],

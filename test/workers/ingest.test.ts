@@ -147,7 +147,7 @@ describe('POST /v1/ingest', () => {
         () => ingest(device.deviceToken, { batchId: 'b-x', samples: [{ metric: 'm', ts: now, value: 1, unit: '%' }] }),
         400,
         'invalid_input',
-        'samples.0',
+        'samples.0.unit',
       ],
       [
         'a bad label value type',

@@ -39,10 +39,12 @@ describe('GET /v1/devices', () => {
   it("lists only the caller's devices, with online status once the device has reported", async () => {
     const res = await api(orgA.apiKey, '/v1/devices');
     expect(res.status).toBe(200);
-    const { devices } = await json<{ devices: { id: string; name: string; status: string; lastSeenAt: number }[] }>(
-      res,
-    );
+    const { devices, nextCursor } = await json<{
+      devices: { id: string; name: string; status: string; lastSeenAt: number }[];
+      nextCursor: string | null;
+    }>(res);
     expect(devices.map((d) => d.id)).toEqual([devA.deviceId]);
+    expect(nextCursor).toBeNull();
     expect(devices[0]).toMatchObject({ name: 'alpha', status: 'online' });
   });
 

@@ -36,11 +36,14 @@ export const notFound = (what: string) => new ApiError(404, 'not_found', `${what
 
 /** Turns the first zod issue into a 400 naming the field, e.g. `samples.3.value`. */
 export function fromZodError(
-  err: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  err: { issues: readonly { path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[] },
   prefix?: string,
 ): ApiError {
   const issue = err.issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((p) => p !== undefined && p !== '').join('.');
+  const join = (parts: (string | undefined)[]) => parts.filter((p) => p !== undefined && p !== '').join('.');
+  const path = join([prefix, ...(issue?.path ?? []).map(String)]);
   const message = issue ? (path ? `${path}: ${issue.message}` : issue.message) : 'invalid input';
-  return badRequest('invalid_input', message, path || undefined);
+  // An unknown key is reported on its parent object; the field names the key itself, so callers see what to drop.
+  const field = join([path, issue?.keys?.[0]]);
+  return badRequest('invalid_input', message, field || undefined);
 }

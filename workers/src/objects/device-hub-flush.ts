@@ -4,6 +4,8 @@
  * so a flush that runs twice (alarms are at-least-once) writes the same rows again.
  */
 
+const HOUR_MS = 3_600_000;
+
 export interface RollupRow {
   sid: number;
   seriesId: string;
@@ -47,13 +49,14 @@ export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
     .map((r) => ({ ...r, seriesId: r.series_id }));
 }
 
-/** D1 statements that upsert rollups, chunked to respect D1's statement limits. */
+/**
+ * D1 statements that upsert rollups and mark their hours for the cron roll-up, chunked to
+ * respect D1's statement limits. The caller runs them in one batch (one transaction), so an
+ * hour is never left holding new minutes without its mark.
+ */
 export function rollupStatements(d1: D1Database, orgId: string, rows: RollupRow[]): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows
-      .slice(i, i + ROWS_PER_STATEMENT)
-      .map((r) => [r.seriesId, r.minute, r.count, r.sum, r.min, r.max, r.last]);
+  for (const chunk of chunks(rows.map((r) => [r.seriesId, r.minute, r.count, r.sum, r.min, r.max, r.last]))) {
     statements.push(
       d1
         .prepare(
@@ -66,7 +69,29 @@ export function rollupStatements(d1: D1Database, orgId: string, rows: RollupRow[
         .bind(orgId, JSON.stringify(chunk)),
     );
   }
+  const hours = new Map<string, [string, number]>();
+  for (const r of rows) {
+    const hour = r.minute - (r.minute % HOUR_MS);
+    hours.set(`${r.seriesId}|${hour}`, [r.seriesId, hour]);
+  }
+  for (const chunk of chunks([...hours.values()])) {
+    statements.push(
+      d1
+        .prepare(
+          `INSERT INTO rollup_marks (level, series_id, bucket, org_id)
+           SELECT '1h', value ->> 0, value ->> 1, ?1 FROM json_each(?2) WHERE true
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(orgId, JSON.stringify(chunk)),
+    );
+  }
   return statements;
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
 }
 
 /** Clears the flushed marks, except those re-marked (gen moved on) while D1 was being written. */

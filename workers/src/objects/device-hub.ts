@@ -17,6 +17,7 @@ import {
   offlineCheckAt,
 } from './device-hub-events.ts';
 import { deleteSeriesData, exportPage } from './device-hub-export.ts';
+import { markRawReported, rawReportStatement, upkeepRaw } from './device-hub-retention.ts';
 import { attachSession, detachSession, pushConfig } from './device-hub-mqtt.ts';
 import { aggregateRaw, rawStats } from './device-hub-query.ts';
 import {
@@ -237,6 +238,8 @@ export class DeviceHub extends DurableObject<Env> {
     const windowMs = this.windowMs();
     detectOffline(this.sql, Date.now(), getMeta<SeenState>(this.sql, 'seen')?.lastSeenAt ?? null, windowMs);
     await deliverEvents(this.env, this.sql, identity);
+    // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
+    const raw = await upkeepRaw(this.env.DB, this.sql, identity.orgId, Date.now());
     const rows = pendingRollups(this.sql, FLUSH_MAX_MINUTES);
     const seen = getMeta<SeenState>(this.sql, 'seen');
     const statements = rollupStatements(this.env.DB, identity.orgId, rows);
@@ -247,9 +250,11 @@ export class DeviceHub extends DurableObject<Env> {
         ).bind(seen.lastSeenAt, seen.agentVersion, identity.deviceId, identity.orgId),
       );
     }
+    if (raw.report) statements.push(rawReportStatement(this.env.DB, identity.deviceId, identity.orgId, raw.report));
     // A throw here makes the runtime retry the alarm with backoff; nothing is cleared until D1 has it.
     if (statements.length > 0) await this.env.DB.batch(statements);
     clearFlushed(this.sql, rows);
+    if (raw.report) markRawReported(this.sql, raw.report);
     // Re-read: an ingest may have moved lastSeenAt on while D1 was being written.
     const current = getMeta<SeenState>(this.sql, 'seen');
     if (current && seen) setMeta(this.sql, 'seen', { ...current, flushedSeenAt: seen.lastSeenAt });
@@ -262,7 +267,9 @@ export class DeviceHub extends DurableObject<Env> {
       (current && current.lastSeenAt !== seen?.lastSeenAt) ||
       hasPendingEvents(this.sql);
     const offlineCheck = offlineCheckAt(this.sql, current?.lastSeenAt ?? null, windowMs);
-    await this.armAlarm(Math.min(behind ? Date.now() + FLUSH_INTERVAL_MS : Infinity, offlineCheck ?? Infinity));
+    await this.armAlarm(
+      Math.min(behind ? Date.now() + FLUSH_INTERVAL_MS : Infinity, offlineCheck ?? Infinity, raw.nextAt),
+    );
   }
 
   private async identity(deviceId: string): Promise<DeviceIdentity | undefined> {

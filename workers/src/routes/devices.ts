@@ -1,28 +1,15 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import type { DeviceView } from '../../../schema/wire/telemetry.ts';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
-import { notFound } from '../errors.ts';
+import { badRequest, notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub.ts';
-import { deviceStatus } from '../services/device-status.ts';
-
-type DeviceRow = typeof schema.devices.$inferSelect;
-
-function view(row: DeviceRow, env: Env, now: number): DeviceView {
-  return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    siteId: row.siteId,
-    tags: row.tags,
-    agentVersion: row.agentVersion,
-    lastSeenAt: row.lastSeenAt,
-    status: deviceStatus(row.lastSeenAt, now, Number(env.ONLINE_WINDOW_SECONDS) || 60),
-    createdAt: row.createdAt,
-  };
-}
+import { deleteDevice, deleteDeviceData } from '../services/device-delete.ts';
+import { type DeviceRow, deviceView, listDevices } from '../services/device-list.ts';
+import { deviceListQuery, devicePatch } from '../services/device-schemas.ts';
+import { jsonBody, queryParams } from '../services/validate.ts';
+import { deviceDocs } from './devices-docs.ts';
 
 /** Loads a device of the caller's org, or 404: another org's device is indistinguishable from none. */
 export async function orgDevice(env: Env, orgId: string, deviceId: string): Promise<DeviceRow> {
@@ -35,37 +22,65 @@ export async function orgDevice(env: Env, orgId: string, deviceId: string): Prom
   return row;
 }
 
+/** Tells the DeviceHub who it is now: live subjects carry the site, and revocation stops ingest. */
+function syncIdentity(env: Env, device: DeviceRow) {
+  return deviceHubFor(env, device.id).setIdentity({
+    deviceId: device.id,
+    orgId: device.orgId,
+    siteId: device.siteId,
+    tokenHash: device.tokenHash,
+    revoked: device.revokedAt !== null,
+  });
+}
+
+async function assertOrgSite(env: Env, orgId: string, siteId: string): Promise<void> {
+  const site = await db(env.DB)
+    .select({ id: schema.sites.id })
+    .from(schema.sites)
+    .where(and(eq(schema.sites.id, siteId), eq(schema.sites.orgId, orgId)))
+    .get();
+  if (!site) throw badRequest('invalid_input', `siteId: no site "${siteId}" in this organisation`, 'siteId');
+}
+
 export const deviceRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth('read'), async (c) => {
-    const rows = await db(c.env.DB)
-      .select()
-      .from(schema.devices)
-      .where(eq(schema.devices.orgId, c.var.caller.orgId))
-      .orderBy(asc(schema.devices.name), asc(schema.devices.id))
-      .all();
-    const now = Date.now();
-    return c.json({ devices: rows.map((r) => view(r, c.env, now)) });
+  .get('/', deviceDocs.list, requireAuth('read'), async (c) => {
+    return c.json(await listDevices(c.env, c.var.caller.orgId, queryParams(c, deviceListQuery)));
   })
-  .get('/:id', requireAuth('read'), async (c) => {
-    return c.json(view(await orgDevice(c.env, c.var.caller.orgId, c.req.param('id')), c.env, Date.now()));
+  .get('/:id', deviceDocs.get, requireAuth('read'), async (c) => {
+    return c.json(deviceView(await orgDevice(c.env, c.var.caller.orgId, c.req.param('id')), c.env, Date.now()));
   })
-  .get('/:id/latest', requireAuth('read'), async (c) => {
+  .patch('/:id', deviceDocs.patch, requireAuth('write'), async (c) => {
+    const { orgId } = c.var.caller;
+    const device = await orgDevice(c.env, orgId, c.req.param('id'));
+    const patch = await jsonBody(c, devicePatch);
+    if (typeof patch.siteId === 'string') await assertOrgSite(c.env, orgId, patch.siteId);
+    const updated: DeviceRow = { ...device, ...patch };
+    await db(c.env.DB)
+      .update(schema.devices)
+      .set({ name: updated.name, siteId: updated.siteId, tags: updated.tags })
+      .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, orgId)));
+    if (updated.siteId !== device.siteId) await syncIdentity(c.env, updated);
+    return c.json(deviceView(updated, c.env, Date.now()));
+  })
+  .delete('/:id', deviceDocs.delete, requireAuth('admin'), async (c) => {
+    await deleteDevice(c.env, await orgDevice(c.env, c.var.caller.orgId, c.req.param('id')));
+    return c.body(null, 204);
+  })
+  .delete('/:id/data', deviceDocs.deleteData, requireAuth('admin'), async (c) => {
+    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+    return c.json({ deviceId: device.id, deleted: await deleteDeviceData(c.env, device) });
+  })
+  .get('/:id/latest', deviceDocs.latest, requireAuth('read'), async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
     return c.json({ deviceId: device.id, values: await deviceHubFor(c.env, device.id).latest() });
   })
-  .post('/:id/revoke', requireAuth('admin'), async (c) => {
+  .post('/:id/revoke', deviceDocs.revoke, requireAuth('admin'), async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
     const now = Date.now();
     await db(c.env.DB)
       .update(schema.devices)
       .set({ revokedAt: now })
       .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, device.orgId)));
-    await deviceHubFor(c.env, device.id).setIdentity({
-      deviceId: device.id,
-      orgId: device.orgId,
-      siteId: device.siteId,
-      tokenHash: device.tokenHash,
-      revoked: true,
-    });
+    await syncIdentity(c.env, { ...device, revokedAt: now });
     return c.json({ id: device.id, revokedAt: now });
   });

@@ -1,5 +1,64 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { deviceHubFor } from '../objects/device-hub.ts';
+import { doc } from '../openapi/doc.ts';
+import { mapLimit } from '../services/map-limit.ts';
+import { exposition } from '../services/prometheus.ts';
+import { queryParams } from '../services/validate.ts';
+import { orgDevice } from './devices.ts';
 
-/** Placeholder router (issue 5): filled in by the helper that owns this file. */
-export const metricsRoutes = new Hono<AppEnv>();
+/** DeviceHubs asked at once while gathering latest values. */
+const FAN_OUT = 16;
+
+/** Query of `GET /v1/metrics`. */
+export const metricsQuery = z.strictObject({ device: z.string().min(1).max(100).optional() });
+
+/** `GET /v1/metrics`: latest values of the org's devices for a Prometheus scrape. */
+export const metricsRoutes = new Hono<AppEnv>().get(
+  '/',
+  doc({
+    operationId: 'getPrometheusMetrics',
+    summary: 'Latest values in the Prometheus text format',
+    description:
+      'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one gauge sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels; the sample carries its own timestamp.',
+    tag: 'Telemetry',
+    auth: 'caller',
+    scope: 'read',
+    query: metricsQuery,
+    example: { query: {} },
+    responses: {
+      200: {
+        description: 'Prometheus exposition, format 0.0.4',
+        contentType: 'text/plain; version=0.0.4',
+        example:
+          '# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="dev_k3v9q2m8x1c7r4t6w0z5y8b2",device="web-1",site_id="site_p4n7d2k9s1m6x3q8v0c5r2w7"} 12.5 1795345200000\n',
+      },
+      400: { description: 'A bad query parameter, named in `field`' },
+      401: { description: 'Missing or invalid credentials' },
+      403: { description: 'The credential lacks the "read" scope' },
+      404: { description: 'A `device` that is not in your organisation' },
+    },
+  }),
+  requireAuth('read'),
+  async (c) => {
+    const { device } = queryParams(c, metricsQuery);
+    const { orgId } = c.var.caller;
+    if (device !== undefined) await orgDevice(c.env, orgId, device);
+    const d = schema.devices;
+    const devices = await db(c.env.DB)
+      .select({ id: d.id, name: d.name, siteId: d.siteId })
+      .from(d)
+      .where(and(eq(d.orgId, orgId), isNull(d.revokedAt), device === undefined ? undefined : eq(d.id, device)))
+      .orderBy(asc(d.name), asc(d.id))
+      .all();
+    const exposed = await mapLimit(devices, FAN_OUT, async (dev) => ({
+      ...dev,
+      values: await deviceHubFor(c.env, dev.id).latest(),
+    }));
+    return c.body(exposition(exposed), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  },
+);

@@ -1,5 +1,48 @@
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
+import { notFound } from '../errors.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { doc } from '../openapi/doc.ts';
+import { deleteSeries } from '../services/device-delete.ts';
 
-/** Placeholder router (issue 5): filled in by the helper that owns this file. */
-export const seriesDeleteRoutes = new Hono<AppEnv>();
+/** Path parameters of `DELETE /v1/series/:id`. */
+export const seriesParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+/** `DELETE /v1/series/:id`: one series' raw samples, rollups and registry row. */
+export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
+  '/:id',
+  doc({
+    operationId: 'deleteSeries',
+    summary: 'Delete one series and all its data',
+    description:
+      'Deletes the raw samples, rollups and registry row of the series. The device keeps reporting; a later sample of the same metric and labels starts the series afresh.',
+    tag: 'Telemetry',
+    auth: 'caller',
+    scope: 'admin',
+    params: seriesParams,
+    example: { params: { id: 's_3f1c9a0b7d2e4f6a8b1c3d5e' } },
+    responses: {
+      200: {
+        description: 'Samples deleted from the device',
+        example: { seriesId: 's_3f1c9a0b7d2e4f6a8b1c3d5e', deleted: { samples: 86400 } },
+      },
+      401: { description: 'Missing or invalid credentials' },
+      403: { description: 'The credential lacks the "admin" scope' },
+      404: { description: 'No such series in your organisation' },
+    },
+  }),
+  requireAuth('admin'),
+  async (c) => {
+    const id = c.req.param('id');
+    const row = await db(c.env.DB)
+      .select({ id: schema.series.id, orgId: schema.series.orgId, deviceId: schema.series.deviceId })
+      .from(schema.series)
+      .where(and(eq(schema.series.id, id), eq(schema.series.orgId, c.var.caller.orgId)))
+      .get();
+    if (!row) throw notFound(`series "${id}"`);
+    return c.json({ seriesId: row.id, deleted: { samples: await deleteSeries(c.env, row) } });
+  },
+);

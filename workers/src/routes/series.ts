@@ -1,45 +1,174 @@
-import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
-import { db, schema } from '../db.ts';
-import { notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
-import { queryTime } from '../services/time-query.ts';
+import { doc } from '../openapi/doc.ts';
+import { decodeCursor, encodeCursor } from '../services/cursor.ts';
+import {
+  EXAMPLE_DEVICE,
+  EXAMPLE_SERIES,
+  errorExample,
+  exampleHistory,
+  exampleHistorySeries,
+  exampleStats,
+} from '../services/history-examples.ts';
+import { metricFilter, seriesHistoryQuery, seriesIdParams, seriesStatsQuery } from '../services/history-query.ts';
+import { readHistory } from '../services/history-read.ts';
+import { searchSeries } from '../services/history-series.ts';
+import { readStats } from '../services/history-stats.ts';
+import { cursorParam, pageLimit } from '../services/query-schemas.ts';
 import { queryParams } from '../services/validate.ts';
 
-const historyQuery = z
-  .strictObject({
-    from: queryTime.optional(),
-    to: queryTime.optional(),
-    limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
-  })
-  .transform((q) => {
-    const to = q.to ?? Date.now();
-    return { from: q.from ?? to - 3600_000, to, limit: q.limit };
-  })
-  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] });
-
-/** `GET /v1/series/:id/history`: raw samples of one series, from its device's DeviceHub. */
-export const seriesRoutes = new Hono<AppEnv>().get('/:id/history', requireAuth('read'), async (c) => {
-  const q = queryParams(c, historyQuery);
-  const id = c.req.param('id');
-  const row = await db(c.env.DB)
-    .select()
-    .from(schema.series)
-    .where(and(eq(schema.series.id, id), eq(schema.series.orgId, c.var.caller.orgId)))
-    .get();
-  if (!row) throw notFound(`series "${id}"`);
-  const points = await deviceHubFor(c.env, row.deviceId).history(row.id, q.from, q.to, q.limit);
-  return c.json({
-    seriesId: row.id,
-    deviceId: row.deviceId,
-    metric: row.metric,
-    labels: row.labels,
-    from: q.from,
-    to: q.to,
-    source: 'raw',
-    points,
-  });
+const labelFilter = z.string().transform((s, ctx) => {
+  const labels: Record<string, string> = {};
+  for (const pair of s.split(',')) {
+    const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=value (e.g. label=mount=/,fs=ext4)` });
+      return z.NEVER;
+    }
+    labels[m[1]!] = m[2]!;
+  }
+  return labels;
 });
+
+/** `GET /v1/series`. */
+export const seriesSearchQuery = z.strictObject({
+  metric: metricFilter.optional(),
+  device: z.string().min(1).max(100).optional(),
+  label: labelFilter.optional(),
+  cursor: cursorParam.optional(),
+  limit: pageLimit(100, 1000),
+});
+
+const isPosition = (v: unknown): v is { metric: string; id: string } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof Reflect.get(v, 'metric') === 'string' &&
+  typeof Reflect.get(v, 'id') === 'string';
+
+const notFoundSeries = {
+  description: "No such series in the caller's organisation",
+  example: errorExample('not_found', `series "${EXAMPLE_SERIES}" not found`),
+};
+
+/** `GET /v1/series` searches the registry; `/:id/history` and `/:id/stats` read one series. */
+export const seriesRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    doc({
+      operationId: 'searchSeries',
+      summary: 'Search series by metric (exact or prefix*), device and labels',
+      description:
+        "Series of the caller's organisation in (metric, id) order. All given filters must match; `label` takes comma-separated name=value pairs, all of which must match. Pass `nextCursor` back as `cursor` for the next page.",
+      tag: 'Telemetry',
+      auth: 'caller',
+      scope: 'read',
+      query: seriesSearchQuery,
+      example: { query: { metric: 'disk_*', device: EXAMPLE_DEVICE, label: 'mount=/', limit: '100' } },
+      responses: {
+        200: {
+          description: 'One page of series',
+          example: {
+            series: [
+              {
+                id: EXAMPLE_SERIES,
+                deviceId: EXAMPLE_DEVICE,
+                metric: 'disk_used_bytes',
+                labels: { mount: '/' },
+                createdAt: 1_795_300_000_000,
+              },
+            ],
+            nextCursor: null,
+          },
+        },
+        400: {
+          description: 'A bad parameter, named in `field`',
+          example: errorExample(
+            'invalid_input',
+            'label: "mount" is not name=value (e.g. label=mount=/,fs=ext4)',
+            'label',
+          ),
+        },
+      },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      const q = queryParams(c, seriesSearchQuery);
+      const rows = await searchSeries(c.env.DB, c.var.caller.orgId, {
+        metric: q.metric,
+        deviceId: q.device,
+        labels: q.label ?? {},
+        after: q.cursor === undefined ? undefined : decodeCursor(q.cursor, isPosition),
+        limit: q.limit,
+      });
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return c.json({
+        series: page,
+        nextCursor: rows.length > q.limit && last ? encodeCursor({ metric: last.metric, id: last.id }) : null,
+      });
+    },
+  )
+  .get(
+    '/:id/history',
+    doc({
+      operationId: 'getSeriesHistory',
+      summary: 'History of one series: raw points, or aggregated buckets from raw or rollups',
+      description:
+        'Same query as `GET /v1/history` without `series`. Without `step`, a range of up to 6 h still covered by raw retention gives the raw points as stored (`step` and `agg` null, at most `limit`); otherwise points are buckets of `step` starting at multiples of the step since the epoch. The response names the `source` used.',
+      tag: 'Telemetry',
+      auth: 'caller',
+      scope: 'read',
+      params: seriesIdParams,
+      query: seriesHistoryQuery,
+      example: {
+        params: { id: EXAMPLE_SERIES },
+        query: { from: '2026-11-22T10:00:00Z', to: '2026-11-22T10:10:00Z', step: '5m', agg: 'mean' },
+      },
+      responses: {
+        200: { description: 'The series and its points', example: { ...exampleHistorySeries, ...exampleHistory } },
+        400: {
+          description: 'A bad parameter, named in `field`',
+          example: errorExample(
+            'invalid_input',
+            'step: "7q" is not a step of at least 1s: give milliseconds (30000) or a duration (10s, 5m, 1h, 1d)',
+            'step',
+          ),
+        },
+        404: notFoundSeries,
+      },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      const q = queryParams(c, seriesHistoryQuery);
+      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.param('id')], q);
+      return c.json({ ...series[0], ...rest });
+    },
+  )
+  .get(
+    '/:id/stats',
+    doc({
+      operationId: 'getSeriesStats',
+      summary: 'Count, min, max, mean, sum, last and p95 of one series over a range',
+      description:
+        'From raw samples (with nearest-rank p95) while raw retention covers `from`, else from the finest rollup that does (`p95` null).',
+      tag: 'Telemetry',
+      auth: 'caller',
+      scope: 'read',
+      params: seriesIdParams,
+      query: seriesStatsQuery,
+      example: { params: { id: EXAMPLE_SERIES }, query: { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' } },
+      responses: {
+        200: { description: 'Stats of the series', example: exampleStats },
+        400: {
+          description: 'A bad parameter, named in `field`',
+          example: errorExample('invalid_input', 'from: from must be before to', 'from'),
+        },
+        404: notFoundSeries,
+      },
+    }),
+    requireAuth('read'),
+    async (c) =>
+      c.json(await readStats(c.env, c.var.caller.orgId, [c.req.param('id')], queryParams(c, seriesStatsQuery))),
+  );

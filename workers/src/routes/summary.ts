@@ -1,5 +1,80 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
+import type { DeviceStatus } from '../../../schema/wire/telemetry.ts';
 import type { AppEnv } from '../app-env.ts';
+import { requireAuth } from '../middleware/auth/index.ts';
+import { doc } from '../openapi/doc.ts';
+import { deviceStatus } from '../services/device-status.ts';
+import { HOUR_MS } from '../services/history-step.ts';
+import { queryParams } from '../services/validate.ts';
 
-/** Placeholder router (issue 5): filled in by the helper that owns this file. */
-export const summaryRoutes = new Hono<AppEnv>();
+/** `GET /v1/summary` takes no parameters. */
+export const summaryQuery = z.strictObject({});
+
+/** `GET /v1/summary`: the organisation at a glance, from D1 only (no Durable Object is woken). */
+export const summaryRoutes = new Hono<AppEnv>().get(
+  '/',
+  doc({
+    operationId: 'getSummary',
+    summary: 'Device status counts, series, samples in the last hour and storage used',
+    description:
+      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the 1-minute rollups of buckets starting in the last hour, so it trails ingest by up to one flush (~15 s). `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported.",
+    tag: 'Telemetry',
+    auth: 'caller',
+    scope: 'read',
+    query: summaryQuery,
+    example: { query: {} },
+    responses: {
+      200: {
+        description: 'The summary',
+        example: {
+          devices: { total: 12, online: 10, stale: 1, offline: 1 },
+          series: 318,
+          samplesLastHour: 228_960,
+          storage: {
+            rawBytes: 48_365_568,
+            rawSamples: 1_203_344,
+            rollupRows: { '1m': 1_534_080, '1h': 25_568, '1d': 1_272 },
+          },
+        },
+      },
+    },
+  }),
+  requireAuth('read'),
+  async (c) => {
+    queryParams(c, summaryQuery);
+    const { orgId } = c.var.caller;
+    const now = Date.now();
+    const d1 = c.env.DB;
+    const count = (table: string) => d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE org_id = ?`).bind(orgId);
+    const [devices, series, lastHour, r1m, r1h, r1d] = await d1.batch<Record<string, number | null>>([
+      d1
+        .prepare(
+          'SELECT last_seen_at AS lastSeenAt, raw_bytes AS rawBytes, raw_samples AS rawSamples FROM devices WHERE org_id = ?',
+        )
+        .bind(orgId),
+      count('series'),
+      d1
+        .prepare('SELECT COALESCE(SUM(count), 0) AS n FROM rollups_1m WHERE org_id = ? AND bucket >= ?')
+        .bind(orgId, now - HOUR_MS),
+      count('rollups_1m'),
+      count('rollups_1h'),
+      count('rollups_1d'),
+    ]);
+    const rows = (devices?.results ?? []) as { lastSeenAt: number | null; rawBytes: number; rawSamples: number }[];
+    const status: Record<DeviceStatus, number> = { online: 0, stale: 0, offline: 0 };
+    const windowSeconds = Number(c.env.ONLINE_WINDOW_SECONDS) || 60;
+    for (const r of rows) status[deviceStatus(r.lastSeenAt, now, windowSeconds)]++;
+    const n = (r: D1Result<Record<string, number | null>> | undefined) => Number(r?.results[0]?.n ?? 0);
+    return c.json({
+      devices: { total: rows.length, ...status },
+      series: n(series),
+      samplesLastHour: n(lastHour),
+      storage: {
+        rawBytes: rows.reduce((s, r) => s + r.rawBytes, 0),
+        rawSamples: rows.reduce((s, r) => s + r.rawSamples, 0),
+        rollupRows: { '1m': n(r1m), '1h': n(r1h), '1d': n(r1d) },
+      },
+    });
+  },
+);

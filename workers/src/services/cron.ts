@@ -1,8 +1,17 @@
+import { sweepRollups } from './retention-cron.ts';
+import { rollUp } from './rollup-cron.ts';
+
+/** Wall-clock budget of one run: well inside a cron invocation's limits, and before the next run starts. */
+const RUN_BUDGET_MS = 60_000;
+
 /**
- * The cron sweep: rolls 1-minute rollups into hours and days, and deletes rollups past
- * their org's retention, in bounded chunks.
- * OWNER: storage-lifecycle helper (issue 5). Replace the body; keep the signature.
+ * The cron sweep: rolls 1-minute rollups into hours and days, then deletes rollups past
+ * their org's retention. Both parts are bounded per run and idempotent, so an overlapping or
+ * repeated run is harmless and a backlog is worked off over the following runs.
  */
-export async function runCron(_env: Env, _scheduledTime: number): Promise<void> {
-  // Filled in by the storage-lifecycle work.
+export async function runCron(env: Env, scheduledTime: number): Promise<void> {
+  const deadline = Date.now() + RUN_BUDGET_MS;
+  // Roll-up first: when the budget runs short, fresh data reaching hours and days matters more.
+  await rollUp(env.DB, scheduledTime, deadline);
+  await sweepRollups(env.DB, scheduledTime, deadline);
 }

@@ -1,0 +1,126 @@
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+
+// The start of a minute, with the next minute in the same hour: rollup and mark counts are exact.
+const minute = Math.floor((Date.now() - 600_000) / 60_000) * 60_000;
+const ts = minute % 3_600_000 >= 3_480_000 ? minute - 180_000 : minute;
+let org: TestOrg;
+let other: TestOrg;
+
+/** D1 rows held for a series: registry, 1-minute rollups, rollup marks. */
+async function d1Rows(seriesId: string) {
+  return env.DB.prepare(
+    `SELECT (SELECT COUNT(*) FROM series WHERE id = ?1) AS series,
+            (SELECT COUNT(*) FROM rollups_1m WHERE series_id = ?1) AS rollups,
+            (SELECT COUNT(*) FROM rollup_marks WHERE series_id = ?1) AS marks`,
+  )
+    .bind(seriesId)
+    .first();
+}
+
+/** A device with cpu (3 samples over two minutes) and mem (2 samples), flushed to D1. */
+async function reportingDevice(name: string) {
+  const dev = await enroll(org, name);
+  const res = await ingest(
+    dev.deviceToken,
+    batch(`${name}-1`, [
+      { metric: 'cpu_usage_percent', ts, value: 1 },
+      { metric: 'cpu_usage_percent', ts: ts + 1_000, value: 2 },
+      { metric: 'cpu_usage_percent', ts: ts + 60_000, value: 3 },
+      { metric: 'mem_used_bytes', ts, value: 4 },
+      { metric: 'mem_used_bytes', ts: ts + 1_000, value: 5 },
+    ]),
+  );
+  expect(res.status).toBe(200);
+  await runDurableObjectAlarm(deviceHubFor(env, dev.deviceId));
+  const { values } = (await (await api(org.apiKey, `/v1/devices/${dev.deviceId}/latest`)).json()) as {
+    values: { seriesId: string; metric: string }[];
+  };
+  const id = (metric: string) => values.find((v) => v.metric === metric)!.seriesId;
+  return { ...dev, cpu: id('cpu_usage_percent'), mem: id('mem_used_bytes') };
+}
+
+const del = (key: string, path: string) => api(key, path, { method: 'DELETE' });
+
+beforeAll(async () => {
+  org = await seedOrg();
+  other = await seedOrg();
+});
+
+describe('DELETE /v1/devices/:id/data', () => {
+  it("deletes the device's series, samples and rollups, keeps the device, and takes new samples", async () => {
+    const dev = await reportingDevice('wiped');
+    const bystander = await reportingDevice('bystander');
+    expect(await d1Rows(dev.cpu)).toEqual({ series: 1, rollups: 2, marks: 1 });
+
+    const res = await del(org.apiKey, `/v1/devices/${dev.deviceId}/data`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deviceId: dev.deviceId, deleted: { series: 2, samples: 5 } });
+    expect(await d1Rows(dev.cpu)).toEqual({ series: 0, rollups: 0, marks: 0 });
+    expect(await d1Rows(dev.mem)).toEqual({ series: 0, rollups: 0, marks: 0 });
+    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({ samples: 0, series: 0, dirtyMinutes: 0 });
+    const device = await api(org.apiKey, `/v1/devices/${dev.deviceId}`);
+    expect(device.status).toBe(200);
+    expect(await device.json()).toMatchObject({ id: dev.deviceId, name: 'wiped' });
+    expect(await d1Rows(bystander.cpu)).toEqual({ series: 1, rollups: 2, marks: 1 });
+
+    const again = await ingest(
+      dev.deviceToken,
+      batch('wiped-2', [{ metric: 'cpu_usage_percent', ts: ts + 120_000, value: 9 }]),
+    );
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ batchId: 'wiped-2', accepted: 1, duplicate: false });
+    const latest = (await (await api(org.apiKey, `/v1/devices/${dev.deviceId}/latest`)).json()) as {
+      values: { seriesId: string; value: number }[];
+    };
+    expect(latest.values.map((v) => [v.seriesId, v.value])).toEqual([[dev.cpu, 9]]);
+    // The series is registered in D1 again, so reads and rollups find it.
+    expect(await d1Rows(dev.cpu)).toMatchObject({ series: 1 });
+  });
+
+  it("answers 404 for another org's device and 403 without admin", async () => {
+    const dev = await enroll(org, 'guarded');
+    expect((await del(other.apiKey, `/v1/devices/${dev.deviceId}/data`)).status).toBe(404);
+    const writer = await seedOrg(['read', 'write']);
+    const own = await enroll(writer, 'own');
+    expect((await del(writer.apiKey, `/v1/devices/${own.deviceId}/data`)).status).toBe(403);
+  });
+});
+
+describe('DELETE /v1/series/:id', () => {
+  it('deletes one series and leaves the others of the device intact', async () => {
+    const dev = await reportingDevice('pruned');
+    const res = await del(org.apiKey, `/v1/series/${dev.cpu}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ seriesId: dev.cpu, deleted: { samples: 3 } });
+    expect(await d1Rows(dev.cpu)).toEqual({ series: 0, rollups: 0, marks: 0 });
+    expect(await d1Rows(dev.mem)).toEqual({ series: 1, rollups: 1, marks: 1 });
+    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({ samples: 2, series: 1 });
+    expect((await api(org.apiKey, `/v1/series/${dev.cpu}/history?from=${ts}`)).status).toBe(404);
+    const mem = await api(org.apiKey, `/v1/series/${dev.mem}/history?from=${ts}&to=${ts + 2_000}`);
+    expect(((await mem.json()) as { points: unknown[] }).points).toEqual([
+      { ts, value: 4 },
+      { ts: ts + 1_000, value: 5 },
+    ]);
+    expect((await del(org.apiKey, `/v1/series/${dev.cpu}`)).status).toBe(404);
+
+    // A later sample of the same metric starts the series afresh, registered in D1 again.
+    const again = await ingest(
+      dev.deviceToken,
+      batch('pruned-2', [{ metric: 'cpu_usage_percent', ts: ts + 120_000, value: 7 }]),
+    );
+    expect(again.status).toBe(200);
+    expect(await d1Rows(dev.cpu)).toMatchObject({ series: 1 });
+    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({ samples: 3, series: 2 });
+  });
+
+  it("answers 404 for another org's series and 403 without admin", async () => {
+    const dev = await reportingDevice('kept');
+    expect((await del(other.apiKey, `/v1/series/${dev.cpu}`)).status).toBe(404);
+    const readOnly = await seedOrg(['read']);
+    expect((await del(readOnly.apiKey, `/v1/series/${dev.cpu}`)).status).toBe(403);
+    expect(await d1Rows(dev.cpu)).toEqual({ series: 1, rollups: 2, marks: 1 });
+  });
+});

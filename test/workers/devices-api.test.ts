@@ -1,0 +1,273 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceView } from '../../schema/wire/telemetry.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { newId } from '../../workers/src/services/crypto.ts';
+import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+
+interface Page {
+  devices: DeviceView[];
+  nextCursor: string | null;
+}
+
+const json = async <T>(res: Response) => (await res.json()) as T;
+const names = async (org: TestOrg, query: string) =>
+  (await json<Page>(await api(org.apiKey, `/v1/devices?${query}`))).devices.map((d) => d.name);
+
+async function addSite(orgId: string, name: string): Promise<string> {
+  const id = newId('site');
+  await env.DB.prepare('INSERT INTO sites (id, org_id, name, created_at) VALUES (?, ?, ?, ?)')
+    .bind(id, orgId, name, Date.now())
+    .run();
+  return id;
+}
+
+/** Sets what enrollment and ingest would: kind, tags, site and last-seen time. */
+async function shape(
+  deviceId: string,
+  fields: { kind?: string; tags?: string[]; siteId?: string; lastSeenAt: number | null },
+) {
+  await env.DB.prepare(
+    'UPDATE devices SET kind = COALESCE(?, kind), tags = ?, site_id = ?, last_seen_at = ? WHERE id = ?',
+  )
+    .bind(fields.kind ?? null, JSON.stringify(fields.tags ?? []), fields.siteId ?? null, fields.lastSeenAt, deviceId)
+    .run();
+}
+
+const patch = (org: TestOrg, id: string, body: unknown) =>
+  api(org.apiKey, `/v1/devices/${id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+describe('GET /v1/devices filters and pages', () => {
+  let org: TestOrg;
+  let siteA: string;
+  let siteB: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    org = await seedOrg();
+    siteA = await addSite(org.orgId, 'Plant A');
+    siteB = await addSite(org.orgId, 'Plant B');
+    const now = Date.now();
+    // ONLINE_WINDOW_SECONDS is 60: online within 1 min, stale within 10, offline after.
+    const fleet = {
+      'gw-north': { kind: 'gateway', tags: ['prod', 'modbus'], siteId: siteA, lastSeenAt: now - 5_000 },
+      'web-1': { tags: ['prod', 'web'], siteId: siteA, lastSeenAt: now - 30_000 },
+      'web-2': { tags: ['web'], siteId: siteB, lastSeenAt: now - 300_000 },
+      'db-1': { tags: ['prod'], siteId: siteB, lastSeenAt: now - 3_600_000 },
+      spare: { lastSeenAt: null },
+    };
+    for (const [name, fields] of Object.entries(fleet)) {
+      ids[name] = (await enroll(org, name)).deviceId;
+      await shape(ids[name], fields);
+    }
+  });
+
+  it.each([
+    ['', ['db-1', 'gw-north', 'spare', 'web-1', 'web-2']],
+    ['tag=prod', ['db-1', 'gw-north', 'web-1']],
+    ['tag=web&site=SITE_B', ['web-2']],
+    ['kind=gateway', ['gw-north']],
+    ['kind=host&tag=prod', ['db-1', 'web-1']],
+    ['status=online', ['gw-north', 'web-1']],
+    ['status=stale', ['web-2']],
+    ['status=offline', ['db-1', 'spare']],
+    ['status=offline&tag=prod', ['db-1']],
+    ['tag=nothing', []],
+  ])('filters %s', async (query, expected) => {
+    expect(await names(org, query.replace('SITE_B', siteB))).toEqual(expected);
+  });
+
+  it('reports the status it filters on', async () => {
+    const { devices } = await json<Page>(await api(org.apiKey, '/v1/devices?site=' + siteA));
+    expect(devices.map((d) => [d.name, d.status, d.siteId])).toEqual([
+      ['gw-north', 'online', siteA],
+      ['web-1', 'online', siteA],
+    ]);
+  });
+
+  it('pages through every device exactly once in (name, id) order', async () => {
+    // Equal names are ordered by id, so pages never skip or repeat one.
+    const twins = [(await enroll(org, 'web-1')).deviceId, (await enroll(org, 'web-1')).deviceId];
+    for (const id of twins) await shape(id, { lastSeenAt: Date.now() });
+    const all = [ids['db-1'], ids['gw-north'], ids.spare, ...[ids['web-1']!, ...twins].sort(), ids['web-2']];
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = await json<Page>(
+        await api(org.apiKey, `/v1/devices?limit=2${cursor ? `&cursor=${cursor}` : ''}`),
+      );
+      seen.push(...page.devices.map((d) => d.id));
+      sizes.push(page.devices.length);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(sizes).toEqual([2, 2, 2, 1]);
+    expect(seen).toEqual(all);
+  });
+
+  it('pages a filtered list', async () => {
+    const first = await json<Page>(await api(org.apiKey, '/v1/devices?status=offline&limit=1'));
+    expect(first.devices.map((d) => d.name)).toEqual(['db-1']);
+    const second = await json<Page>(
+      await api(org.apiKey, `/v1/devices?status=offline&limit=1&cursor=${first.nextCursor}`),
+    );
+    expect(second.devices.map((d) => d.name)).toEqual(['spare']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it.each([
+    ['limit=501', 'limit'],
+    ['limit=0', 'limit'],
+    ['status=asleep', 'status'],
+    ['kind=router', 'kind'],
+    ['cursor=not-a-cursor', 'cursor'],
+  ])('rejects %s naming the field', async (query, field) => {
+    const res = await api(org.apiKey, `/v1/devices?${query}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_input', field } });
+  });
+
+  it('refuses an unknown parameter', async () => {
+    const res = await api(org.apiKey, '/v1/devices?colour=red');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_input' } });
+  });
+});
+
+describe('PATCH /v1/devices/:id', () => {
+  let org: TestOrg;
+  let other: TestOrg;
+  let deviceId: string;
+  let site: string;
+
+  beforeAll(async () => {
+    org = await seedOrg();
+    other = await seedOrg();
+    deviceId = (await enroll(org, 'edge-7')).deviceId;
+    site = await addSite(org.orgId, 'Depot');
+  });
+
+  it('renames, moves and tags a device, and the DeviceHub takes the new site', async () => {
+    const res = await patch(org, deviceId, { name: 'edge-7b', siteId: site, tags: ['cold', 'cold', 'dock'] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: deviceId, name: 'edge-7b', siteId: site, tags: ['cold', 'dock'] });
+    expect(await json<DeviceView>(await api(org.apiKey, `/v1/devices/${deviceId}`))).toMatchObject({
+      name: 'edge-7b',
+      siteId: site,
+      tags: ['cold', 'dock'],
+    });
+    const identity = await runInDurableObject(deviceHubFor(env, deviceId), (_hub, state) =>
+      state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'identity'").one(),
+    );
+    expect(JSON.parse(identity.value)).toMatchObject({ deviceId, orgId: org.orgId, siteId: site, revoked: false });
+  });
+
+  it('changes only the fields given, and null takes the device out of its site', async () => {
+    const res = await patch(org, deviceId, { siteId: null });
+    expect(await res.json()).toMatchObject({ name: 'edge-7b', siteId: null, tags: ['cold', 'dock'] });
+  });
+
+  it.each([
+    [{ siteId: 'site_nope' }, 'siteId'],
+    [{ name: '' }, 'name'],
+    [{ tags: 'cold' }, 'tags'],
+    [{ tags: [''] }, 'tags.0'],
+    [{ kind: 'gateway' }, ''],
+  ])('rejects %j naming the field', async (body, field) => {
+    const res = await patch(org, deviceId, body);
+    expect(res.status).toBe(400);
+    const { error } = await json<{ error: { code: string; field?: string } }>(res);
+    expect(error.code).toBe('invalid_input');
+    if (field) expect(error.field).toBe(field);
+  });
+
+  it("refuses another org's site as siteId", async () => {
+    const foreign = await addSite(other.orgId, 'Not yours');
+    const res = await patch(org, deviceId, { siteId: foreign });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_input', field: 'siteId' } });
+  });
+
+  it("answers 404 for another org's device and 403 for a read-only key", async () => {
+    expect((await patch(other, deviceId, { name: 'mine' })).status).toBe(404);
+    const readOnly = await seedOrg(['read']);
+    const own = (await enroll(readOnly, 'ro')).deviceId;
+    expect((await patch(readOnly, own, { name: 'x' })).status).toBe(403);
+  });
+});
+
+describe('DELETE /v1/devices/:id', () => {
+  it('deletes the device, its series, rollups, marks and config, and refuses its token', async () => {
+    const org = await seedOrg();
+    const keep = await enroll(org, 'keeper');
+    const dev = await enroll(org, 'doomed');
+    const ts = Date.now() - 120_000;
+    for (const d of [dev, keep]) {
+      const res = await ingest(
+        d.deviceToken,
+        batch(`b-${d.deviceId}`, [{ metric: 'cpu_usage_percent', ts, value: 3 }]),
+      );
+      expect(res.status).toBe(200);
+      await runDurableObjectAlarm(deviceHubFor(env, d.deviceId));
+    }
+    const put = await api(org.apiKey, `/v1/devices/${dev.deviceId}/agent-config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ intervals: { cpu: 5 } }),
+    });
+    expect(put.status).toBe(200);
+    const counts = (deviceId: string) =>
+      env.DB.prepare(
+        `SELECT (SELECT COUNT(*) FROM series WHERE device_id = ?1) AS series,
+                (SELECT COUNT(*) FROM rollups_1m WHERE series_id IN (SELECT id FROM series WHERE device_id = ?1)) AS rollups,
+                (SELECT COUNT(*) FROM rollup_marks WHERE series_id IN (SELECT id FROM series WHERE device_id = ?1)) AS marks,
+                (SELECT COUNT(*) FROM agent_configs WHERE scope = ?1) AS configs`,
+      )
+        .bind(deviceId)
+        .first();
+    const seriesIds = await env.DB.prepare('SELECT id FROM series WHERE device_id = ?').bind(dev.deviceId).all();
+    expect(await counts(dev.deviceId)).toEqual({ series: 1, rollups: 1, marks: 1, configs: 1 });
+
+    const res = await api(org.apiKey, `/v1/devices/${dev.deviceId}`, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+    expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}`)).status).toBe(404);
+    expect(await counts(dev.deviceId)).toEqual({ series: 0, rollups: 0, marks: 0, configs: 0 });
+    const orphans = await env.DB.prepare(
+      'SELECT (SELECT COUNT(*) FROM rollups_1m WHERE series_id = ?1) + (SELECT COUNT(*) FROM rollup_marks WHERE series_id = ?1) AS n',
+    )
+      .bind(seriesIds.results[0]!.id)
+      .first('n');
+    expect(orphans).toBe(0);
+    const refused = await ingest(
+      dev.deviceToken,
+      batch('after-delete', [{ metric: 'cpu_usage_percent', ts, value: 1 }]),
+    );
+    expect(refused.status).toBe(401);
+    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({ samples: 0, series: 0 });
+    // The other device is untouched.
+    expect(await counts(keep.deviceId)).toEqual({ series: 1, rollups: 1, marks: 1, configs: 0 });
+    expect(
+      (await ingest(keep.deviceToken, batch('keep-2', [{ metric: 'cpu_usage_percent', ts, value: 2 }]))).status,
+    ).toBe(200);
+  });
+
+  it("answers 404 for another org's device and 403 without admin", async () => {
+    const org = await seedOrg();
+    const other = await seedOrg();
+    const dev = await enroll(org, 'mine');
+    expect((await api(other.apiKey, `/v1/devices/${dev.deviceId}`, { method: 'DELETE' })).status).toBe(404);
+    for (const scopes of [['read'], ['read', 'write']]) {
+      const limited = await seedOrg(scopes);
+      const own = await enroll(limited, 'own');
+      const res = await api(limited.apiKey, `/v1/devices/${own.deviceId}`, { method: 'DELETE' });
+      expect(res.status).toBe(403);
+      expect((await api(limited.apiKey, `/v1/devices/${own.deviceId}`)).status).toBe(200);
+    }
+    expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}`)).status).toBe(200);
+  });
+});

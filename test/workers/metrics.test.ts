@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { newId } from '../../workers/src/services/crypto.ts';
+import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+
+const t1 = Date.now() - 30_000;
+let org: TestOrg;
+let other: TestOrg;
+let alpha: string;
+let boiler: string;
+let foreign: string;
+let site: string;
+
+beforeAll(async () => {
+  org = await seedOrg();
+  other = await seedOrg();
+  site = newId('site');
+  await env.DB.prepare('INSERT INTO sites (id, org_id, name, created_at) VALUES (?, ?, ?, ?)')
+    .bind(site, org.orgId, 'Basement', Date.now())
+    .run();
+  const a = await enroll(org, 'alpha');
+  const b = await enroll(org, 'boiler\\room "A"');
+  const revoked = await enroll(org, 'retired');
+  const f = await enroll(other, 'theirs');
+  [alpha, boiler, foreign] = [a.deviceId, b.deviceId, f.deviceId];
+  await env.DB.prepare('UPDATE devices SET site_id = ? WHERE id = ?').bind(site, boiler).run();
+  const sent = [
+    ingest(a.deviceToken, batch('a-1', [{ metric: 'cpu_usage_percent', ts: t1, value: 10 }])),
+    ingest(
+      b.deviceToken,
+      batch('b-1', [
+        { metric: 'cpu_usage_percent', ts: t1 - 1_000, value: 40 },
+        { metric: 'cpu_usage_percent', ts: t1, value: 55.5 },
+        {
+          metric: 'tank_level',
+          ts: t1,
+          value: 0.25,
+          labels: { quote: 'say "hi"', path: 'C:\\data', note: 'line1\nline2', device: 'pump' },
+        },
+      ]),
+    ),
+    ingest(revoked.deviceToken, batch('r-1', [{ metric: 'cpu_usage_percent', ts: t1, value: 1 }])),
+    ingest(f.deviceToken, batch('f-1', [{ metric: 'cpu_usage_percent', ts: t1, value: 99 }])),
+  ];
+  for (const res of await Promise.all(sent)) expect(res.status).toBe(200);
+  expect((await api(org.apiKey, `/v1/devices/${revoked.deviceId}/revoke`, { method: 'POST' })).status).toBe(200);
+});
+
+describe('GET /v1/metrics', () => {
+  it("exposes the latest value of every series of the org's active devices, escaped", async () => {
+    const res = await api(org.apiKey, '/v1/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const boilerLabels = `device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}"`;
+    expect(await res.text()).toBe(
+      [
+        '# TYPE edgewatch_cpu_usage_percent gauge',
+        `edgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10 ${t1}`,
+        `edgewatch_cpu_usage_percent{${boilerLabels}} 55.5 ${t1}`,
+        '# TYPE edgewatch_tank_level gauge',
+        `edgewatch_tank_level{${boilerLabels},exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25 ${t1}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('narrows to one device with ?device=', async () => {
+    const text = await (await api(org.apiKey, `/v1/metrics?device=${alpha}`)).text();
+    expect(text).toBe(
+      `# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10 ${t1}\n`,
+    );
+  });
+
+  it("keeps organisations apart: another org's device is a 404 and never exposed", async () => {
+    expect((await api(org.apiKey, `/v1/metrics?device=${foreign}`)).status).toBe(404);
+    expect(await (await api(other.apiKey, '/v1/metrics')).text()).toBe(
+      `# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="${foreign}",device="theirs"} 99 ${t1}\n`,
+    );
+  });
+
+  it('answers 401 without an API key, 403 without read, and 400 for an unknown parameter', async () => {
+    const res = await api('', '/v1/metrics');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect((await api((await seedOrg(['write'])).apiKey, '/v1/metrics')).status).toBe(403);
+    expect((await api(org.apiKey, '/v1/metrics?format=json')).status).toBe(400);
+  });
+});
