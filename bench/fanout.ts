@@ -12,12 +12,19 @@ const SUBSCRIBERS = Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 100);
 const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_FANOUT_SECONDS ?? 15);
 const METRIC = 'fanout_probe';
+const PUBLISHER_DEVICES = 4;
 const TOPIC = 'bench/fanout';
 
 /** One publisher → 100 WebSocket subscribers through the local Worker's ChannelHub. */
 async function edgewatch(ctx: BenchContext): Promise<Delivery> {
   const platform = await startPlatform(ctx);
-  const device = await enroll(platform.url, platform.seed.enrollmentToken, 'fanout-publisher');
+  // The publisher rotates over several devices so that 100 batches/s stays under each device's
+  // ingest rate limit (600 a minute); the subscribers see one stream either way.
+  const publishers = await Promise.all(
+    Array.from({ length: PUBLISHER_DEVICES }, (_, d) =>
+      enroll(platform.url, platform.seed.enrollmentToken, `fanout-publisher-${d}`),
+    ),
+  );
   const receipts = new Receipts(SUBSCRIBERS);
   const clients: StreamClient[] = [];
   ctx.defer(() => clients.forEach((c) => c.close()));
@@ -45,7 +52,13 @@ async function edgewatch(ctx: BenchContext): Promise<Delivery> {
     clients.push(client);
   }
   const send = (i: number, ts: number) =>
-    ingest(platform.url, device, `fanout-${i}-${ts}`, [{ metric: METRIC, ts, value: i }], false).then(() => {});
+    ingest(
+      platform.url,
+      publishers[i % PUBLISHER_DEVICES]!,
+      `fanout-${i}-${ts}`,
+      [{ metric: METRIC, ts, value: i }],
+      false,
+    ).then(() => {});
   const result = await publishPaced(ctx, 'edgewatch', receipts, send, { rate: RATE, seconds: SECONDS });
   const stats = clients.map((c) => c.stats());
   // Nothing of this run may keep using CPU (or reconnect) while mosquitto is measured.

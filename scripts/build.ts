@@ -2,7 +2,8 @@
  * Builds the deployable artefacts with esbuild:
  *   node scripts/build.ts [agent|dashboard|all]   (default: all)
  * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js, one ESM file for Node ≥ 20
- * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, index.html, CSS)
+ * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, index.html, CSS; the API
+ *            reference docs.js, docs.html, docs.css, served at /docs)
  * Both targets then publish the agent bundle into the dashboard's assets (see publish-agent.ts).
  */
 import { build } from 'esbuild';
@@ -52,7 +53,9 @@ const ASSET_HEADERS = `/*
 
 /**
  * Builds the dashboard into `workers/dashboard/dist/`: `main.ts` bundled to `app.js`, plus
- * `index.html`, the source CSS and uPlot's stylesheet. Fails clearly if the source is missing.
+ * `index.html`, the source CSS and uPlot's stylesheet; and, when the source has `docs/`, the API
+ * reference: `docs/main.ts` bundled to `docs.js`, with `docs.html` (which the assets serve at
+ * `/docs`) and `docs.css`. Fails clearly if the source is missing.
  */
 export async function buildDashboard(options: { srcdir?: string; outdir?: string } = {}): Promise<string> {
   const src = options.srcdir ?? join(ROOT, 'workers/dashboard/src');
@@ -67,9 +70,11 @@ export async function buildDashboard(options: { srcdir?: string; outdir?: string
   // Start clean so a renamed or deleted file is not served from a stale build.
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
+  const docs = join(src, 'docs');
+  const withDocs = existsSync(join(docs, 'main.ts'));
   await build({
-    entryPoints: [join(src, 'main.ts')],
-    outfile: join(outdir, 'app.js'),
+    entryPoints: { app: join(src, 'main.ts'), ...(withDocs ? { docs: join(docs, 'main.ts') } : {}) },
+    outdir,
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -81,6 +86,10 @@ export async function buildDashboard(options: { srcdir?: string; outdir?: string
   const css = (await readdir(src)).filter((f) => f.endsWith('.css')).map((f) => join(src, f));
   for (const file of [join(src, 'index.html'), ...css, join(ROOT, 'node_modules/uplot/dist/uPlot.min.css')]) {
     await copyFile(file, join(outdir, file.split('/').pop()!));
+  }
+  if (withDocs) {
+    await copyFile(join(docs, 'index.html'), join(outdir, 'docs.html'));
+    await copyFile(join(docs, 'docs.css'), join(outdir, 'docs.css'));
   }
   // Static assets bypass the Worker's middleware, so they get their security headers here.
   await writeFile(join(outdir, '_headers'), ASSET_HEADERS);

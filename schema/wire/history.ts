@@ -49,3 +49,12 @@ export interface ExportPosition {
   seriesId: string;
   ts: number;
 }
+
+/** What every rollup level keeps per bucket. */
+export interface RollupAggregates {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+}

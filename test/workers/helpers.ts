@@ -1,4 +1,5 @@
-import { env, SELF } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, SELF } from 'cloudflare:test';
+import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
 import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
 import { newApiKey, newEnrollmentToken } from '../../workers/src/services/tokens.ts';
 
@@ -61,4 +62,10 @@ export function batch(
   samples: { metric: string; ts: number; value: number; labels?: Record<string, string> }[],
 ) {
   return { batchId, samples };
+}
+
+/** Runs a device's alarm until every dirty minute's rollup has reached D1. */
+export async function flush(deviceId: string): Promise<void> {
+  const hub = deviceHubFor(env, deviceId);
+  while ((await hub.stats()).dirtyMinutes > 0) await runDurableObjectAlarm(hub);
 }

@@ -2,12 +2,12 @@ import { env } from 'cloudflare:test';
 import type { IPubackPacket } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MQTT5_REASON } from '../../schema/wire/mqtt.ts';
+import { RATE_LIMITS } from '../../workers/src/middleware/rate-limit/index.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
 import { batch, enroll, seedOrg } from './helpers.ts';
 import { connectDevice, publish } from './mqtt-client.ts';
 
-/** INGEST_RATE_LIMITER in wrangler.toml: requests per device per clock-aligned 60 s window. */
-const LIMIT = 600;
+const LIMIT = RATE_LIMITS.ingest.limit;
 
 describe('MQTT ingest rate limit', () => {
   it('refuses a device past its ingest budget with PUBACK 0x97 and stores nothing for it', async () => {

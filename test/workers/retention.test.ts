@@ -4,21 +4,17 @@ import { deviceHubFor, type DeviceHub } from '../../workers/src/objects/device-h
 import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub-retention.ts';
 import { getMeta, setMeta } from '../../workers/src/objects/device-hub-store.ts';
 import { runCron } from '../../workers/src/services/cron.ts';
-import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const T = Date.now();
 
-interface Row {
+interface Row extends RollupAggregates {
   series_id: string;
   bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
 }
 
 /** `perHour` samples `step` ms apart at `offset` into each of the `hours` hours before `end`. */
@@ -51,11 +47,6 @@ const held = (hub: DurableObjectStub<DeviceHub>) =>
   runInDurableObject(hub, (_o, state) =>
     state.storage.sql.exec<{ n: number; oldest: number }>('SELECT COUNT(*) AS n, MIN(ts) AS oldest FROM samples').one(),
   );
-
-async function flush(deviceId: string): Promise<void> {
-  const hub = deviceHubFor(env, deviceId);
-  while ((await hub.stats()).dirtyMinutes > 0) await runDurableObjectAlarm(hub);
-}
 
 async function rollups(table: string, orgId: string): Promise<Row[]> {
   const { results } = await env.DB.prepare(

@@ -1,10 +1,10 @@
-import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
 import { runCron } from '../../workers/src/services/cron.ts';
 import { seriesId, seriesKey } from '../../workers/src/services/series.ts';
-import { batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -21,14 +21,9 @@ const SERIES = [
   { metric: 'load' },
 ] as const;
 
-interface Row {
+interface Row extends RollupAggregates {
   series_id: string;
   bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
 }
 
 interface Sample {
@@ -43,12 +38,6 @@ let devices = 0;
 beforeAll(async () => {
   org = await seedOrg();
 });
-
-/** Runs the device's alarm until every dirty minute has reached D1. */
-async function flush(deviceId: string): Promise<void> {
-  const hub = deviceHubFor(env, deviceId);
-  while ((await hub.stats()).dirtyMinutes > 0) await runDurableObjectAlarm(hub);
-}
 
 /** Runs cron until no bucket is left marked. */
 async function cronUntilDone(): Promise<void> {

@@ -3,7 +3,9 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env.ts';
 import { ApiError } from './errors.ts';
+import { etag } from './middleware/etag/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
+import { generateOpenApi } from './openapi/generate.ts';
 import { agentConfigPollRoutes, deviceAgentConfigRoutes, orgAgentConfigRoutes } from './routes/agent-config.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -46,6 +48,12 @@ app.use(
   }),
 );
 
+/** Streamed answers: never buffered to compute an ETag, and never stored. */
+const STREAMED = ['/v1/export', '/v1/stream', '/v1/metrics'] as const;
+const isStreamed = (path: string) => STREAMED.some((p) => path === p || path.startsWith(`${p}/`));
+
+app.use('/v1/*', etag({ streamed: isStreamed }));
+
 app.route('/health', healthRoutes);
 app.route('/install.sh', installRoutes);
 app.route('/v1/ingest', ingestRoutes);
@@ -67,9 +75,18 @@ app.route('/v1/summary', summaryRoutes);
 app.route('/v1/export', exportRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/v1/org', orgSettingsRoutes);
-app.route('/v1/openapi.json', openApiRoutes);
+app.route('/v1/openapi.json', openApiRoutes(openApiDocument));
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);
+
+let openApi: Record<string, unknown> | undefined;
+/** Generated on first use and kept for the isolate's life: the routes cannot change while it runs. */
+function openApiDocument(): Record<string, unknown> {
+  openApi ??= generateOpenApi(app.routes, {
+    revalidated: (path) => path.startsWith('/v1/') && !isStreamed(path),
+  });
+  return openApi;
+}
 
 app.notFound((c) =>
   c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),

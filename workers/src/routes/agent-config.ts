@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
-import { remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
+import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
+import { doc } from '../openapi/doc.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agent-config.ts';
 import { notifyConfigChanged } from '../services/config-push.ts';
 import { recordEvent } from '../services/events.ts';
@@ -10,58 +11,155 @@ import { deviceEventSubject, orgEventSubject } from '../services/subjects.ts';
 import { jsonBody } from '../services/validate.ts';
 import { orgDevice } from './devices.ts';
 
+const TAG = 'Agent configuration';
+const DEVICE_ID = 'dev_01JD5W2Q';
+const patchExample = {
+  intervals: { probes: 15 },
+  probes: [{ type: 'http', name: 'api', url: 'https://api.example.com/health', timeoutMs: 5000 }],
+  processes: [{ name: 'postgres', match: 'postgres' }],
+};
+const effectiveExample = { ...DEFAULT_AGENT_CONFIG, ...patchExample };
+
 /** `GET /v1/agents/config`: the calling device's effective config, with an ETag for cheap polling. */
-export const agentConfigPollRoutes = new Hono<AppEnv>().get('/', requireDevice(), async (c) => {
-  const { orgId, deviceId } = c.var.device;
-  const { config, etag } = await effectiveConfig(c.env, orgId, deviceId);
-  c.header('ETag', etag);
-  c.header('Cache-Control', 'no-cache');
-  if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-  return c.json({ config });
-});
+export const agentConfigPollRoutes = new Hono<AppEnv>().get(
+  '/',
+  doc({
+    operationId: 'getOwnAgentConfig',
+    summary: "The calling device's effective agent config",
+    description:
+      "Built-in defaults, then the org's sections, then the device's. Poll with `If-None-Match`; 304 means unchanged.",
+    tag: TAG,
+    auth: 'device',
+    example: {},
+    responses: { 200: { description: 'The effective config', example: { config: effectiveExample } } },
+  }),
+  requireDevice(),
+  async (c) => {
+    const { orgId, deviceId } = c.var.device;
+    const { config, etag } = await effectiveConfig(c.env, orgId, deviceId);
+    c.header('ETag', etag);
+    c.header('Cache-Control', 'no-cache');
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+    return c.json({ config });
+  },
+);
 
 /** `GET|PUT /v1/agent-config`: the org-wide default (sections given replace the built-in defaults). */
 export const orgAgentConfigRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth('read'), async (c) => {
-    return c.json({ scope: 'org', config: await configLayer(c.env, c.var.caller.orgId, ORG_SCOPE) });
-  })
-  .put('/', requireAuth('admin'), async (c) => {
-    const patch = await jsonBody(c, remoteAgentConfigPatch);
-    const { orgId, userId } = c.var.caller;
-    await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId);
-    await recordEvent(c.env, {
-      orgId,
-      type: 'config.changed',
-      subject: orgEventSubject(orgId, 'config.changed'),
-      correlationId: c.var.requestId,
-      data: { scope: 'org', by: userId ?? c.var.caller.credentialId, sections: Object.keys(patch) },
-    });
-    c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, 'all'));
-    return c.json({ scope: 'org', config: patch });
-  });
+  .get(
+    '/',
+    doc({
+      operationId: 'getOrgAgentConfig',
+      summary: "The org's default agent config sections",
+      tag: TAG,
+      auth: 'caller',
+      scope: 'read',
+      example: {},
+      responses: { 200: { description: "The org's stored sections", example: { scope: 'org', config: patchExample } } },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      return c.json({ scope: 'org', config: await configLayer(c.env, c.var.caller.orgId, ORG_SCOPE) });
+    },
+  )
+  .put(
+    '/',
+    doc({
+      operationId: 'putOrgAgentConfig',
+      summary: "Set the org's default agent config",
+      description: 'Each section given replaces the built-in default; agents apply it without a restart.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      body: remoteAgentConfigPatch,
+      example: { body: patchExample },
+      responses: { 200: { description: 'The stored sections', example: { scope: 'org', config: patchExample } } },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const patch = await jsonBody(c, remoteAgentConfigPatch);
+      const { orgId, userId } = c.var.caller;
+      await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId);
+      await recordEvent(c.env, {
+        orgId,
+        type: 'config.changed',
+        subject: orgEventSubject(orgId, 'config.changed'),
+        correlationId: c.var.requestId,
+        data: { scope: 'org', by: userId ?? c.var.caller.credentialId, sections: Object.keys(patch) },
+      });
+      c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, 'all'));
+      return c.json({ scope: 'org', config: patch });
+    },
+  );
 
 /** `GET|PUT /v1/devices/:id/agent-config`: one device's overrides, and what it effectively runs. */
 export const deviceAgentConfigRoutes = new Hono<AppEnv>()
-  .get('/:id/agent-config', requireAuth('read'), async (c) => {
-    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
-    const [overrides, effective] = await Promise.all([
-      configLayer(c.env, device.orgId, device.id),
-      effectiveConfig(c.env, device.orgId, device.id),
-    ]);
-    return c.json({ deviceId: device.id, overrides, effective: effective.config });
-  })
-  .put('/:id/agent-config', requireAuth('admin'), async (c) => {
-    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
-    const patch = await jsonBody(c, remoteAgentConfigPatch);
-    await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId);
-    await recordEvent(c.env, {
-      orgId: device.orgId,
-      type: 'config.changed',
-      subject: deviceEventSubject(device.orgId, device.siteId, device.id, 'config.changed'),
-      correlationId: c.var.requestId,
-      data: { scope: 'device', deviceId: device.id, sections: Object.keys(patch) },
-    });
-    c.executionCtx.waitUntil(notifyConfigChanged(c.env, device.orgId, [device.id]));
-    const effective = await effectiveConfig(c.env, device.orgId, device.id);
-    return c.json({ deviceId: device.id, overrides: patch, effective: effective.config });
-  });
+  .get(
+    '/:id/agent-config',
+    doc({
+      operationId: 'getDeviceAgentConfig',
+      summary: "A device's agent config overrides and effective config",
+      tag: TAG,
+      auth: 'caller',
+      scope: 'read',
+      example: { params: { id: DEVICE_ID } },
+      responses: {
+        200: {
+          description: 'Overrides and the effective config',
+          example: { deviceId: DEVICE_ID, overrides: patchExample, effective: effectiveExample },
+        },
+        404: {
+          description: 'No such device in your org',
+          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+        },
+      },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+      const [overrides, effective] = await Promise.all([
+        configLayer(c.env, device.orgId, device.id),
+        effectiveConfig(c.env, device.orgId, device.id),
+      ]);
+      return c.json({ deviceId: device.id, overrides, effective: effective.config });
+    },
+  )
+  .put(
+    '/:id/agent-config',
+    doc({
+      operationId: 'putDeviceAgentConfig',
+      summary: "Set one device's agent config overrides",
+      description: 'Each section given replaces the inherited one; the agent applies it without a restart.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      body: remoteAgentConfigPatch,
+      example: { params: { id: DEVICE_ID }, body: patchExample },
+      responses: {
+        200: {
+          description: 'The stored overrides and the new effective config',
+          example: { deviceId: DEVICE_ID, overrides: patchExample, effective: effectiveExample },
+        },
+        404: {
+          description: 'No such device in your org',
+          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+        },
+      },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+      const patch = await jsonBody(c, remoteAgentConfigPatch);
+      await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId);
+      await recordEvent(c.env, {
+        orgId: device.orgId,
+        type: 'config.changed',
+        subject: deviceEventSubject(device.orgId, device.siteId, device.id, 'config.changed'),
+        correlationId: c.var.requestId,
+        data: { scope: 'device', deviceId: device.id, sections: Object.keys(patch) },
+      });
+      c.executionCtx.waitUntil(notifyConfigChanged(c.env, device.orgId, [device.id]));
+      const effective = await effectiveConfig(c.env, device.orgId, device.id);
+      return c.json({ deviceId: device.id, overrides: patch, effective: effective.config });
+    },
+  );

@@ -4,52 +4,87 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub.ts';
+import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/crypto.ts';
 import { newDeviceToken } from '../services/tokens.ts';
 import { jsonBody } from '../services/validate.ts';
 
 /** `POST /v1/agents/enroll`: trades an enrollment token for a device id and its secret token. */
-export const agentRoutes = new Hono<AppEnv>().post('/enroll', async (c) => {
-  const body = await jsonBody(c, enrollRequest);
-  const now = Date.now();
-  // Claim one use atomically, so a single-use token can't enroll two devices in a race.
-  const claimed = await c.env.DB.prepare(
-    `UPDATE enrollment_tokens SET uses = uses + 1
+export const agentRoutes = new Hono<AppEnv>().post(
+  '/enroll',
+  doc({
+    operationId: 'enrollAgent',
+    summary: 'Enroll a device with an enrollment token',
+    description: 'Returns the device token once; the Worker keeps only its hash.',
+    tag: 'Agents',
+    auth: 'none',
+    body: enrollRequest,
+    example: { body: { token: 'ewe_3kq9ZcV1xYb7', name: 'web-1', agentVersion: '0.1.0' } },
+    responses: {
+      201: {
+        description: 'The new device and its token',
+        example: {
+          deviceId: 'dev_01JD5W2Q',
+          deviceToken: 'ewd.dev_01JD5W2Q.q8Zc1',
+          orgId: 'org_01JD5V7K',
+          siteId: null,
+          kind: 'host',
+        } satisfies EnrollResponse,
+      },
+      401: {
+        description: 'The enrollment token is unknown, expired, revoked or used up',
+        example: {
+          error: {
+            code: 'invalid_enrollment_token',
+            message: 'enrollment token is unknown, expired, revoked or used up',
+            field: 'token',
+          },
+        },
+      },
+    },
+  }),
+  async (c) => {
+    const body = await jsonBody(c, enrollRequest);
+    const now = Date.now();
+    // Claim one use atomically, so a single-use token can't enroll two devices in a race.
+    const claimed = await c.env.DB.prepare(
+      `UPDATE enrollment_tokens SET uses = uses + 1
      WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)
      RETURNING org_id, site_id, kind`,
-  )
-    .bind(await sha256Hex(body.token), now)
-    .first<{ org_id: string; site_id: string | null; kind: 'host' | 'gateway' }>();
-  if (!claimed) {
-    throw new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
-      field: 'token',
-    });
-  }
+    )
+      .bind(await sha256Hex(body.token), now)
+      .first<{ org_id: string; site_id: string | null; kind: 'host' | 'gateway' }>();
+    if (!claimed) {
+      throw new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
+        field: 'token',
+      });
+    }
 
-  const deviceId = newId('dev');
-  const deviceToken = newDeviceToken(deviceId);
-  const tokenHash = await sha256Hex(deviceToken);
-  const kind = body.kind ?? claimed.kind;
-  await db(c.env.DB)
-    .insert(schema.devices)
-    .values({
-      id: deviceId,
+    const deviceId = newId('dev');
+    const deviceToken = newDeviceToken(deviceId);
+    const tokenHash = await sha256Hex(deviceToken);
+    const kind = body.kind ?? claimed.kind;
+    await db(c.env.DB)
+      .insert(schema.devices)
+      .values({
+        id: deviceId,
+        orgId: claimed.org_id,
+        siteId: claimed.site_id,
+        name: body.name,
+        kind,
+        tokenHash,
+        tags: [],
+        agentVersion: body.agentVersion ?? null,
+        createdAt: now,
+      });
+    await deviceHubFor(c.env, deviceId).setIdentity({
+      deviceId,
       orgId: claimed.org_id,
       siteId: claimed.site_id,
-      name: body.name,
-      kind,
       tokenHash,
-      tags: [],
-      agentVersion: body.agentVersion ?? null,
-      createdAt: now,
+      revoked: false,
     });
-  await deviceHubFor(c.env, deviceId).setIdentity({
-    deviceId,
-    orgId: claimed.org_id,
-    siteId: claimed.site_id,
-    tokenHash,
-    revoked: false,
-  });
-  const res: EnrollResponse = { deviceId, deviceToken, orgId: claimed.org_id, siteId: claimed.site_id, kind };
-  return c.json(res, 201);
-});
+    const res: EnrollResponse = { deviceId, deviceToken, orgId: claimed.org_id, siteId: claimed.site_id, kind };
+    return c.json(res, 201);
+  },
+);

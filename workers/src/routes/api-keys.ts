@@ -6,11 +6,12 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
+import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/tokens.ts';
 import { jsonBody } from '../services/validate.ts';
 
-const createBody = z.strictObject({
+export const createApiKeyBody = z.strictObject({
   name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),
   scopes: z
     .array(z.enum(apiKeyScopes))
@@ -29,49 +30,118 @@ const view = (r: KeyRow) => ({
   revokedAt: r.revokedAt,
 });
 
+const TAG = 'API keys';
+const KEY_ID = 'key_01JD5X3M';
+const keyExample = {
+  id: KEY_ID,
+  name: 'grafana',
+  prefix: 'ewk_AbCdEfGh',
+  scopes: ['read'],
+  createdAt: 1795000000000,
+  lastUsedAt: 1795000420000,
+  revokedAt: null,
+};
+
 /** API keys: create (the key is shown once, stored as a hash), list by prefix, revoke. Admin only. */
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .post('/', requireAuth('admin'), async (c) => {
-    const body = await jsonBody(c, createBody);
-    const { caller } = c.var;
-    // A key may carry only scopes its creator has, so a key can't widen access.
-    const extra = body.scopes.filter((s) => !caller.scopes.includes(s));
-    if (extra.length > 0) throw forbidden(`you cannot grant scopes you lack: ${extra.join(', ')}`);
-    const key = newApiKey();
-    const row: KeyRow = {
-      id: newId('key'),
-      orgId: caller.orgId,
-      name: body.name,
-      prefix: apiKeyPrefix(key),
-      keyHash: await sha256Hex(key),
-      scopes: body.scopes,
-      createdBy: caller.userId,
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      revokedAt: null,
-    };
-    await db(c.env.DB).insert(schema.apiKeys).values(row);
-    return c.json({ ...view(row), key }, 201);
-  })
-  .get('/', requireAuth('admin'), async (c) => {
-    const rows = await db(c.env.DB)
-      .select()
-      .from(schema.apiKeys)
-      .where(eq(schema.apiKeys.orgId, c.var.caller.orgId))
-      .orderBy(desc(schema.apiKeys.createdAt))
-      .all();
-    return c.json({ keys: rows.map(view) });
-  })
-  .delete('/:id', requireAuth('admin'), async (c) => {
-    const id = c.req.param('id');
-    const revoked = await db(c.env.DB)
-      .update(schema.apiKeys)
-      .set({ revokedAt: Date.now() })
-      .where(
-        and(eq(schema.apiKeys.id, id), eq(schema.apiKeys.orgId, c.var.caller.orgId), isNull(schema.apiKeys.revokedAt)),
-      )
-      .returning()
-      .get();
-    if (!revoked) throw notFound(`API key "${id}"`);
-    return c.json(view(revoked));
-  });
+  .post(
+    '/',
+    doc({
+      operationId: 'createApiKey',
+      summary: 'Create an API key',
+      description: 'The key is shown once and stored as a SHA-256. A key can be given only scopes its creator has.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      body: createApiKeyBody,
+      example: { body: { name: 'grafana', scopes: ['read'] } },
+      responses: {
+        201: {
+          description: 'The key, shown this once',
+          example: { ...keyExample, lastUsedAt: null, key: 'ewk_AbCdEfGhIjKlMnOpQrStUvWxYz012345' },
+        },
+      },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const body = await jsonBody(c, createApiKeyBody);
+      const { caller } = c.var;
+      // A key may carry only scopes its creator has, so a key can't widen access.
+      const extra = body.scopes.filter((s) => !caller.scopes.includes(s));
+      if (extra.length > 0) throw forbidden(`you cannot grant scopes you lack: ${extra.join(', ')}`);
+      const key = newApiKey();
+      const row: KeyRow = {
+        id: newId('key'),
+        orgId: caller.orgId,
+        name: body.name,
+        prefix: apiKeyPrefix(key),
+        keyHash: await sha256Hex(key),
+        scopes: body.scopes,
+        createdBy: caller.userId,
+        createdAt: Date.now(),
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      await db(c.env.DB).insert(schema.apiKeys).values(row);
+      return c.json({ ...view(row), key }, 201);
+    },
+  )
+  .get(
+    '/',
+    doc({
+      operationId: 'listApiKeys',
+      summary: "List the org's API keys (prefixes, never keys)",
+      description: '`lastUsedAt` is when the key last authenticated, to the minute.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      example: {},
+      responses: { 200: { description: 'Newest first', example: { keys: [keyExample] } } },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const rows = await db(c.env.DB)
+        .select()
+        .from(schema.apiKeys)
+        .where(eq(schema.apiKeys.orgId, c.var.caller.orgId))
+        .orderBy(desc(schema.apiKeys.createdAt))
+        .all();
+      return c.json({ keys: rows.map(view) });
+    },
+  )
+  .delete(
+    '/:id',
+    doc({
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      example: { params: { id: KEY_ID } },
+      responses: {
+        200: { description: 'The revoked key', example: { ...keyExample, revokedAt: 1795000600000 } },
+        404: {
+          description: 'No such active key in your org',
+          example: { error: { code: 'not_found', message: `API key "${KEY_ID}" not found` } },
+        },
+      },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const id = c.req.param('id');
+      const revoked = await db(c.env.DB)
+        .update(schema.apiKeys)
+        .set({ revokedAt: Date.now() })
+        .where(
+          and(
+            eq(schema.apiKeys.id, id),
+            eq(schema.apiKeys.orgId, c.var.caller.orgId),
+            isNull(schema.apiKeys.revokedAt),
+          ),
+        )
+        .returning()
+        .get();
+      if (!revoked) throw notFound(`API key "${id}"`);
+      return c.json(view(revoked));
+    },
+  );

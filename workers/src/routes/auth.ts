@@ -6,12 +6,14 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
+import { enforceRateLimit, RATE_LIMITS } from '../middleware/rate-limit/index.ts';
+import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex, verifyPassword } from '../services/crypto.ts';
 import { recordUserEvent } from '../services/events.ts';
 import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/tokens.ts';
 import { jsonBody } from '../services/validate.ts';
 
-const loginBody = z.strictObject({
+export const loginBody = z.strictObject({
   email: z.email('email must be an address like ada@example.com').max(320),
   password: z.string().min(1, 'password is required').max(1024),
 });
@@ -19,69 +21,142 @@ const loginBody = z.strictObject({
 // Verified against when the email is unknown, so a miss costs as long as a wrong password.
 const DUMMY_HASH = 'pbkdf2$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
+const TAG = 'Sessions';
+const USER_ID = 'usr_01JD5V7M';
+const ORG_ID = 'org_01JD5V7K';
+
 /** Sign in and out with a session cookie (HttpOnly, Secure, SameSite=Lax). */
 export const authRoutes = new Hono<AppEnv>()
-  .post('/login', async (c) => {
-    const body = await jsonBody(c, loginBody);
-    const d = db(c.env.DB);
-    const user = await d.select().from(schema.users).where(eq(schema.users.email, body.email.toLowerCase())).get();
-    const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-    const membership =
-      user && ok
-        ? await d.select().from(schema.memberships).where(eq(schema.memberships.userId, user.id)).get()
-        : undefined;
-    if (!user || !membership) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+  .post(
+    '/login',
+    doc({
+      operationId: 'login',
+      summary: 'Sign in: sets the ew_session cookie',
+      description: `At most ${RATE_LIMITS.login.limit} attempts per email and client address per ${RATE_LIMITS.login.period} s.`,
+      tag: TAG,
+      auth: 'none',
+      body: loginBody,
+      example: { body: { email: 'ada@example.com', password: 'correct horse battery staple' } },
+      responses: {
+        200: {
+          description: 'Signed in; the session cookie is set',
+          example: { user: { id: USER_ID, email: 'ada@example.com', name: 'Ada' }, orgId: ORG_ID, role: 'admin' },
+        },
+        401: {
+          description: 'Wrong email or password (the same answer for both)',
+          example: { error: { code: 'invalid_credentials', message: 'email or password is wrong' } },
+        },
+        429: {
+          description: 'Too many attempts for this email from this address; retry after `Retry-After`',
+          example: {
+            error: {
+              code: 'rate_limited',
+              message: `rate limit of ${RATE_LIMITS.login.limit} ${RATE_LIMITS.login.what} per ${RATE_LIMITS.login.period} s exceeded; retry in 42 s`,
+            },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const body = await jsonBody(c, loginBody);
+      // Counted before the password is checked, so guessing costs the attempt either way.
+      const client = c.req.header('cf-connecting-ip') ?? 'unknown';
+      await enforceRateLimit(c.env, RATE_LIMITS.login, `${body.email.toLowerCase()}|${client}`);
+      const d = db(c.env.DB);
+      const user = await d.select().from(schema.users).where(eq(schema.users.email, body.email.toLowerCase())).get();
+      const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
+      const membership =
+        user && ok
+          ? await d.select().from(schema.memberships).where(eq(schema.memberships.userId, user.id)).get()
+          : undefined;
+      if (!user || !membership) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
 
-    const token = newSessionToken();
-    const now = Date.now();
-    await d.insert(schema.sessions).values({
-      id: newId('ses'),
-      orgId: membership.orgId,
-      userId: user.id,
-      tokenHash: await sha256Hex(token),
-      createdAt: now,
-      expiresAt: now + SESSION_TTL_MS,
-    });
-    setCookie(c, SESSION_COOKIE, token, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'Lax',
-      path: '/',
-      maxAge: SESSION_TTL_MS / 1000,
-    });
-    await recordUserEvent(c.env, 'user.login', membership.orgId, user.id, c.var.requestId);
-    return c.json({
-      user: { id: user.id, email: user.email, name: user.name },
-      orgId: membership.orgId,
-      role: membership.role,
-    });
-  })
-  .post('/logout', async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
-    if (token) {
-      const ended = await db(c.env.DB)
-        .delete(schema.sessions)
-        .where(eq(schema.sessions.tokenHash, await sha256Hex(token)))
-        .returning({ orgId: schema.sessions.orgId, userId: schema.sessions.userId })
+      const token = newSessionToken();
+      const now = Date.now();
+      await d.insert(schema.sessions).values({
+        id: newId('ses'),
+        orgId: membership.orgId,
+        userId: user.id,
+        tokenHash: await sha256Hex(token),
+        createdAt: now,
+        expiresAt: now + SESSION_TTL_MS,
+      });
+      setCookie(c, SESSION_COOKIE, token, {
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+        path: '/',
+        maxAge: SESSION_TTL_MS / 1000,
+      });
+      await recordUserEvent(c.env, 'user.login', membership.orgId, user.id, c.var.requestId);
+      return c.json({
+        user: { id: user.id, email: user.email, name: user.name },
+        orgId: membership.orgId,
+        role: membership.role,
+      });
+    },
+  )
+  .post(
+    '/logout',
+    doc({
+      operationId: 'logout',
+      summary: 'Sign out: ends the session and clears its cookie',
+      tag: TAG,
+      auth: 'none',
+      example: {},
+      responses: { 200: { description: 'Signed out (also when there was no session)', example: { ok: true } } },
+    }),
+    async (c) => {
+      const token = getCookie(c, SESSION_COOKIE);
+      if (token) {
+        const ended = await db(c.env.DB)
+          .delete(schema.sessions)
+          .where(eq(schema.sessions.tokenHash, await sha256Hex(token)))
+          .returning({ orgId: schema.sessions.orgId, userId: schema.sessions.userId })
+          .get();
+        // Only a session that existed is logged out; a stale cookie records nothing.
+        if (ended) await recordUserEvent(c.env, 'user.logout', ended.orgId, ended.userId, c.var.requestId);
+      }
+      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+      return c.json({ ok: true });
+    },
+  )
+  .get(
+    '/me',
+    doc({
+      operationId: 'getMe',
+      summary: 'Who the credential is: org, scopes, user',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'read',
+      example: {},
+      responses: {
+        200: {
+          description: 'The caller',
+          example: {
+            orgId: ORG_ID,
+            orgName: 'Acme',
+            via: 'session',
+            scopes: ['read', 'write', 'admin'],
+            userId: USER_ID,
+          },
+        },
+      },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      const { caller } = c.var;
+      const org = await db(c.env.DB)
+        .select()
+        .from(schema.organisations)
+        .where(and(eq(schema.organisations.id, caller.orgId)))
         .get();
-      // Only a session that existed is logged out; a stale cookie records nothing.
-      if (ended) await recordUserEvent(c.env, 'user.logout', ended.orgId, ended.userId, c.var.requestId);
-    }
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
-    return c.json({ ok: true });
-  })
-  .get('/me', requireAuth('read'), async (c) => {
-    const { caller } = c.var;
-    const org = await db(c.env.DB)
-      .select()
-      .from(schema.organisations)
-      .where(and(eq(schema.organisations.id, caller.orgId)))
-      .get();
-    return c.json({
-      orgId: caller.orgId,
-      orgName: org?.name ?? null,
-      via: caller.via,
-      scopes: caller.scopes,
-      userId: caller.userId,
-    });
-  });
+      return c.json({
+        orgId: caller.orgId,
+        orgName: org?.name ?? null,
+        via: caller.via,
+        scopes: caller.scopes,
+        userId: caller.userId,
+      });
+    },
+  );

@@ -6,11 +6,12 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
+import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/crypto.ts';
 import { newEnrollmentToken } from '../services/tokens.ts';
 import { jsonBody } from '../services/validate.ts';
 
-const createBody = z.strictObject({
+export const createEnrollmentTokenBody = z.strictObject({
   kind: z.enum(deviceKinds).default('host'),
   siteId: z.string().max(64).nullable().default(null),
   /** Hours until it expires: 1 hour to a year. */
@@ -31,59 +32,125 @@ const view = (r: TokenRow) => ({
   revokedAt: r.revokedAt,
 });
 
+const TAG = 'Enrollment tokens';
+const TOKEN_ID = 'enr_01JD5X0A';
+const tokenExample = {
+  id: TOKEN_ID,
+  kind: 'host',
+  siteId: null,
+  maxUses: 10,
+  uses: 0,
+  expiresAt: 1795086400000,
+  createdAt: 1795000000000,
+  revokedAt: null,
+};
+const notFoundExample = { error: { code: 'not_found', message: `enrollment token "${TOKEN_ID}" not found` } };
+
 /** Enrollment tokens: create (shown once, stored hashed), list, revoke. Admin only. */
 export const enrollmentTokenRoutes = new Hono<AppEnv>()
-  .post('/', requireAuth('admin'), async (c) => {
-    const body = await jsonBody(c, createBody);
-    const { orgId } = c.var.caller;
-    if (body.siteId) {
-      const site = await db(c.env.DB)
+  .post(
+    '/',
+    doc({
+      operationId: 'createEnrollmentToken',
+      summary: 'Create an enrollment token',
+      description:
+        'The token is shown once and stored hashed. `maxUses` defaults to 1; `null` allows any number until it expires.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      body: createEnrollmentTokenBody,
+      example: { body: { kind: 'host', expiresInHours: 24, maxUses: 10 } },
+      responses: {
+        201: { description: 'The token, shown this once', example: { ...tokenExample, token: 'ewe_3kq9ZcV1xYb7' } },
+        404: {
+          description: 'The site is not in your org',
+          example: { error: { code: 'not_found', message: 'site "site_01JD" not found' } },
+        },
+      },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const body = await jsonBody(c, createEnrollmentTokenBody);
+      const { orgId } = c.var.caller;
+      if (body.siteId) {
+        const site = await db(c.env.DB)
+          .select()
+          .from(schema.sites)
+          .where(and(eq(schema.sites.id, body.siteId), eq(schema.sites.orgId, orgId)))
+          .get();
+        if (!site) throw notFound(`site "${body.siteId}"`);
+      }
+      const token = newEnrollmentToken();
+      const now = Date.now();
+      const row: TokenRow = {
+        id: newId('enr'),
+        orgId,
+        siteId: body.siteId,
+        tokenHash: await sha256Hex(token),
+        kind: body.kind,
+        maxUses: body.maxUses,
+        uses: 0,
+        expiresAt: now + body.expiresInHours * 3600_000,
+        createdAt: now,
+        revokedAt: null,
+      };
+      await db(c.env.DB).insert(schema.enrollmentTokens).values(row);
+      return c.json({ ...view(row), token }, 201);
+    },
+  )
+  .get(
+    '/',
+    doc({
+      operationId: 'listEnrollmentTokens',
+      summary: "List the org's enrollment tokens (never their secrets)",
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      example: {},
+      responses: { 200: { description: 'Newest first', example: { tokens: [tokenExample] } } },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const rows = await db(c.env.DB)
         .select()
-        .from(schema.sites)
-        .where(and(eq(schema.sites.id, body.siteId), eq(schema.sites.orgId, orgId)))
+        .from(schema.enrollmentTokens)
+        .where(eq(schema.enrollmentTokens.orgId, c.var.caller.orgId))
+        .orderBy(desc(schema.enrollmentTokens.createdAt))
+        .all();
+      return c.json({ tokens: rows.map(view) });
+    },
+  )
+  .delete(
+    '/:id',
+    doc({
+      operationId: 'revokeEnrollmentToken',
+      summary: 'Revoke an enrollment token',
+      description: 'Devices already enrolled with it keep working.',
+      tag: TAG,
+      auth: 'caller',
+      scope: 'admin',
+      example: { params: { id: TOKEN_ID } },
+      responses: {
+        200: { description: 'The revoked token', example: { ...tokenExample, revokedAt: 1795000600000 } },
+        404: { description: 'No such active token in your org', example: notFoundExample },
+      },
+    }),
+    requireAuth('admin'),
+    async (c) => {
+      const id = c.req.param('id');
+      const revoked = await db(c.env.DB)
+        .update(schema.enrollmentTokens)
+        .set({ revokedAt: Date.now() })
+        .where(
+          and(
+            eq(schema.enrollmentTokens.id, id),
+            eq(schema.enrollmentTokens.orgId, c.var.caller.orgId),
+            isNull(schema.enrollmentTokens.revokedAt),
+          ),
+        )
+        .returning()
         .get();
-      if (!site) throw notFound(`site "${body.siteId}"`);
-    }
-    const token = newEnrollmentToken();
-    const now = Date.now();
-    const row: TokenRow = {
-      id: newId('enr'),
-      orgId,
-      siteId: body.siteId,
-      tokenHash: await sha256Hex(token),
-      kind: body.kind,
-      maxUses: body.maxUses,
-      uses: 0,
-      expiresAt: now + body.expiresInHours * 3600_000,
-      createdAt: now,
-      revokedAt: null,
-    };
-    await db(c.env.DB).insert(schema.enrollmentTokens).values(row);
-    return c.json({ ...view(row), token }, 201);
-  })
-  .get('/', requireAuth('admin'), async (c) => {
-    const rows = await db(c.env.DB)
-      .select()
-      .from(schema.enrollmentTokens)
-      .where(eq(schema.enrollmentTokens.orgId, c.var.caller.orgId))
-      .orderBy(desc(schema.enrollmentTokens.createdAt))
-      .all();
-    return c.json({ tokens: rows.map(view) });
-  })
-  .delete('/:id', requireAuth('admin'), async (c) => {
-    const id = c.req.param('id');
-    const revoked = await db(c.env.DB)
-      .update(schema.enrollmentTokens)
-      .set({ revokedAt: Date.now() })
-      .where(
-        and(
-          eq(schema.enrollmentTokens.id, id),
-          eq(schema.enrollmentTokens.orgId, c.var.caller.orgId),
-          isNull(schema.enrollmentTokens.revokedAt),
-        ),
-      )
-      .returning()
-      .get();
-    if (!revoked) throw notFound(`enrollment token "${id}"`);
-    return c.json(view(revoked));
-  });
+      if (!revoked) throw notFound(`enrollment token "${id}"`);
+      return c.json(view(revoked));
+    },
+  );

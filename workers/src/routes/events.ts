@@ -4,6 +4,7 @@ import { timestampMs } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
+import { doc } from '../openapi/doc.ts';
 import { parseJson, readBody } from '../services/body.ts';
 import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events.ts';
 import { decodeCursor, queryEvents } from '../services/events-query.ts';
@@ -22,7 +23,7 @@ const eventType = z
   .max(100, 'type must be at most 100 characters')
   .regex(/^[a-z][a-z0-9_.-]*$/, 'type must match [a-z][a-z0-9_.-]* (e.g. custom.deploy)');
 
-const listQuery = z
+export const listEventsQuery = z
   .strictObject({
     subject: z.string().optional(),
     from: queryTime.optional(),
@@ -37,7 +38,7 @@ const listQuery = z
     path: ['from'],
   });
 
-const customEvent = z.strictObject({
+export const customEvent = z.strictObject({
   type: eventType.refine((t) => !RESERVED_EVENT_PREFIXES.some((p) => t.startsWith(p)), {
     message: `type must not start with ${RESERVED_EVENT_PREFIXES.join(', ')} (reserved for system events)`,
   }),
@@ -55,59 +56,116 @@ function callerPattern(subject: string, orgId: string): CompiledPattern {
   });
 }
 
+const ORG_ID = 'org_01JD5V7K';
+const eventExample = {
+  id: 'evt_01JD5Y2B',
+  type: 'custom.deploy',
+  subject: `org.${ORG_ID}.event.custom_deploy`,
+  ts: 1795000000000,
+  correlationId: 'f3b0c442-98fc-4c1c-a2b4-8f1e6a1d2c3b',
+  data: { version: '2.4.1' },
+};
+
 /** `GET /v1/events` reads the org's event log; `POST /v1/events` records a custom event. */
 export const eventRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth('read'), async (c) => {
-    const unknown = Object.keys(c.req.query()).find((k) => !(k in listQuery.shape));
-    if (unknown) throw badRequest('invalid_input', `unknown query parameter "${unknown}"`, unknown);
-    const q = queryParams(c, listQuery);
-    const { orgId } = c.var.caller;
-    const page = await queryEvents(c.env.DB, {
-      orgId,
-      pattern: callerPattern(q.subject ?? `${orgSubjectPrefix(orgId)}**`, orgId),
-      from: q.from,
-      to: q.to,
-      correlationId: q.correlationId,
-      type: q.type,
-      after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
-      limit: q.limit,
-    });
-    return c.json(page);
-  })
-  .post('/', requireAuth('write'), async (c) => {
-    const body = parse(customEvent, parseJson(await readBody(c.req.raw, BODY_MAX_BYTES)));
-    const { orgId } = c.var.caller;
-    const subject = body.subject ?? orgEventSubject(orgId, body.type);
-    if (
-      callerPattern(subject, orgId)
-        .source.split('.')
-        .some((l) => l === '*' || l === '**')
-    ) {
-      throw badRequest(
-        'invalid_subject',
-        'subject: an event is published on one subject, without wildcards',
-        'subject',
-      );
-    }
-    const data = body.data ?? {};
-    const size = new TextEncoder().encode(JSON.stringify(data)).byteLength;
-    if (size > CUSTOM_EVENT_MAX_DATA_BYTES) {
-      throw new ApiError(
-        413,
-        'payload_too_large',
-        `data is ${size} bytes serialized; at most ${CUSTOM_EVENT_MAX_DATA_BYTES}`,
-        {
-          field: 'data',
+  .get(
+    '/',
+    doc({
+      operationId: 'listEvents',
+      summary: "Read the org's event log",
+      description:
+        'In (ts, id) order within `[from, to)`, filtered by subject pattern (wildcards `*` and `**`), type or correlation id. Page with the returned `nextCursor`.',
+      tag: 'Events',
+      auth: 'caller',
+      scope: 'read',
+      query: listEventsQuery,
+      example: { query: { subject: `org.${ORG_ID}.device.*.event.**`, from: '2026-11-22T00:00:00Z', limit: '100' } },
+      responses: {
+        200: { description: 'One page of events', example: { events: [eventExample], nextCursor: null } },
+        403: {
+          description: 'The subject names another org, or the credential lacks the read scope',
+          example: {
+            error: { code: 'forbidden_subject', message: 'subject: must stay inside your org', field: 'subject' },
+          },
         },
-      );
-    }
-    const event = await recordEvent(c.env, {
-      orgId,
-      type: body.type,
-      subject,
-      correlationId: c.var.requestId,
-      data,
-      ...(body.ts === undefined ? {} : { ts: body.ts }),
-    });
-    return c.json(event, 201);
-  });
+      },
+    }),
+    requireAuth('read'),
+    async (c) => {
+      const unknown = Object.keys(c.req.query()).find((k) => !(k in listEventsQuery.shape));
+      if (unknown) throw badRequest('invalid_input', `unknown query parameter "${unknown}"`, unknown);
+      const q = queryParams(c, listEventsQuery);
+      const { orgId } = c.var.caller;
+      const page = await queryEvents(c.env.DB, {
+        orgId,
+        pattern: callerPattern(q.subject ?? `${orgSubjectPrefix(orgId)}**`, orgId),
+        from: q.from,
+        to: q.to,
+        correlationId: q.correlationId,
+        type: q.type,
+        after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+        limit: q.limit,
+      });
+      return c.json(page);
+    },
+  )
+  .post(
+    '/',
+    doc({
+      operationId: 'createEvent',
+      summary: 'Record a custom event',
+      description: `Stored, then published on its subject to the live stream. \`data\` is at most ${CUSTOM_EVENT_MAX_DATA_BYTES} bytes serialized.`,
+      tag: 'Events',
+      auth: 'caller',
+      scope: 'write',
+      body: customEvent,
+      example: { body: { type: 'custom.deploy', data: { version: '2.4.1' } } },
+      responses: {
+        201: { description: 'The stored event', example: eventExample },
+        413: {
+          description: '`data` is too large',
+          example: {
+            error: { code: 'payload_too_large', message: 'data is 9000 bytes serialized; at most 8192', field: 'data' },
+          },
+        },
+      },
+    }),
+    requireAuth('write'),
+    async (c) => {
+      const body = parse(customEvent, parseJson(await readBody(c.req.raw, BODY_MAX_BYTES)));
+      const { orgId } = c.var.caller;
+      const subject = body.subject ?? orgEventSubject(orgId, body.type);
+      if (
+        callerPattern(subject, orgId)
+          .source.split('.')
+          .some((l) => l === '*' || l === '**')
+      ) {
+        throw badRequest(
+          'invalid_subject',
+          'subject: an event is published on one subject, without wildcards',
+          'subject',
+        );
+      }
+      const data = body.data ?? {};
+      const size = new TextEncoder().encode(JSON.stringify(data)).byteLength;
+      if (size > CUSTOM_EVENT_MAX_DATA_BYTES) {
+        throw new ApiError(
+          413,
+          'payload_too_large',
+          `data is ${size} bytes serialized; at most ${CUSTOM_EVENT_MAX_DATA_BYTES}`,
+          {
+            field: 'data',
+          },
+        );
+      }
+      const event = await recordEvent(c.env, {
+        orgId,
+        type: body.type,
+        subject,
+        correlationId: c.var.requestId,
+        data,
+        ...(body.ts === undefined ? {} : { ts: body.ts }),
+      });
+      return c.json(event, 201);
+    },
+  );

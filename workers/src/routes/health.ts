@@ -1,5 +1,80 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { channelHubFor } from '../objects/channel-hub.ts';
+import { doc } from '../openapi/doc.ts';
+import { log } from '../services/log.ts';
+import type { HealthPing } from '../services/queue-consumer.ts';
 
-/** Liveness. `/health/deep` (D1, Durable Object, Queue) arrives with the API issue. */
-export const healthRoutes = new Hono<AppEnv>().get('/', (c) => c.json({ status: 'ok', time: Date.now() }));
+interface Check {
+  ok: boolean;
+  ms: number;
+}
+
+/** Runs one probe; its error goes to the log only, since this endpoint is public. */
+async function timed(name: string, probe: () => Promise<unknown>): Promise<Check> {
+  const started = Date.now();
+  try {
+    await probe();
+    return { ok: true, ms: Date.now() - started };
+  } catch (err) {
+    log.error('health check failed', { check: name, error: err instanceof Error ? err.message : String(err) });
+    return { ok: false, ms: Date.now() - started };
+  }
+}
+
+const deepExample = {
+  status: 'ok',
+  checks: { d1: { ok: true, ms: 2 }, durableObject: { ok: true, ms: 4 }, queue: { ok: true, ms: 1 } },
+};
+
+/** `GET /health` (liveness) and `GET /health/deep` (D1, a Durable Object round trip, the queue). */
+export const healthRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    doc({
+      operationId: 'getHealth',
+      summary: 'Liveness: the Worker answers',
+      tag: 'Health',
+      auth: 'none',
+      example: {},
+      responses: { 200: { description: 'The Worker is up', example: { status: 'ok', time: 1795000000000 } } },
+    }),
+    (c) => c.json({ status: 'ok', time: Date.now() }),
+  )
+  .get(
+    '/deep',
+    doc({
+      operationId: 'getDeepHealth',
+      summary: 'Readiness: D1, Durable Objects and the alert queue answer',
+      description:
+        'Runs `SELECT 1` on D1, a round trip to a ChannelHub object, and sends a `health.ping` to ALERTS_QUEUE. 503 names the failing check.',
+      tag: 'Health',
+      auth: 'none',
+      example: {},
+      responses: {
+        200: { description: 'Every dependency answered', example: deepExample },
+        503: {
+          description: 'A dependency failed; `failing` names it and its check has `ok: false`',
+          example: {
+            status: 'degraded',
+            failing: ['queue'],
+            checks: { ...deepExample.checks, queue: { ok: false, ms: 3 } },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const [d1, durableObject, queue] = await Promise.all([
+        timed('d1', () => c.env.DB.prepare('SELECT 1').first()),
+        // A hub no org uses: the probe wakes no customer's object.
+        timed('durableObject', () => channelHubFor(c.env, 'health').stats()),
+        timed('queue', () => c.env.ALERTS_QUEUE.send({ type: 'health.ping', at: Date.now() } satisfies HealthPing)),
+      ]);
+      const checks = { d1, durableObject, queue };
+      const failing = Object.entries(checks)
+        .filter(([, check]) => !check.ok)
+        .map(([name]) => name);
+      if (failing.length === 0) return c.json({ status: 'ok', checks });
+      return c.json({ status: 'degraded', failing, checks }, 503);
+    },
+  );

@@ -1,21 +1,78 @@
 import { Hono } from 'hono';
+import { ingestBatchSchema } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, unauthorized } from '../errors.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
+import { RATE_LIMITS, rateLimit } from '../middleware/rate-limit/index.ts';
 import { deviceHubFor } from '../objects/device-hub.ts';
+import { doc } from '../openapi/doc.ts';
 import { parseJson, readBody } from '../services/body.ts';
 import { validateBatch } from '../services/ingest-batch.ts';
 
 /** `POST /v1/ingest`: a device's batch, authenticated by its token, stored exactly once. */
-export const ingestRoutes = new Hono<AppEnv>().post('/', requireDevice(), async (c) => {
-  const { deviceId, tokenHash } = c.var.device;
-  const type = c.req.header('content-type');
-  if (type && !/^application\/json\b/i.test(type)) {
-    throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
-  }
-  const raw = parseJson(await readBody(c.req.raw, Number(c.env.INGEST_MAX_BYTES) || 2_000_000));
-  const batch = validateBatch(raw, c.env);
-  const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
-  if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
-  return c.json(result.ack, 200);
-});
+export const ingestRoutes = new Hono<AppEnv>().post(
+  '/',
+  doc({
+    operationId: 'ingestBatch',
+    summary: "Send a batch of a device's samples",
+    description:
+      'Atomic: an invalid sample stores nothing. A batch id already stored is acknowledged as a duplicate and stored nothing again. The body may be gzip-encoded (`Content-Encoding: gzip`). The reply is sent once the batch is durable.',
+    tag: 'Ingest',
+    auth: 'device',
+    body: ingestBatchSchema(),
+    example: {
+      body: {
+        batchId: 'host-1-000042',
+        samples: [
+          { metric: 'cpu_usage_percent', ts: 1795000000000, value: 12.5 },
+          { metric: 'disk_used_bytes', ts: 1795000000000, value: 12000000000, labels: { mount: '/' } },
+        ],
+      },
+    },
+    responses: {
+      200: {
+        description: 'Stored (or already stored: `duplicate`)',
+        example: { batchId: 'host-1-000042', accepted: 2, duplicate: false },
+      },
+      413: {
+        description: 'More samples than INGEST_MAX_SAMPLES, or a body over INGEST_MAX_BYTES',
+        example: {
+          error: {
+            code: 'batch_too_large',
+            message: 'samples holds 5001 entries; the maximum is 5000',
+            field: 'samples',
+          },
+        },
+      },
+      415: {
+        description: 'The body is not JSON',
+        example: {
+          error: { code: 'unsupported_media_type', message: 'Content-Type must be application/json, got "text/plain"' },
+        },
+      },
+      429: {
+        description: `Over ${RATE_LIMITS.ingest.limit} batches per ${RATE_LIMITS.ingest.period} s for this device; retry after \`Retry-After\``,
+        example: {
+          error: {
+            code: 'rate_limited',
+            message: `rate limit of ${RATE_LIMITS.ingest.limit} ${RATE_LIMITS.ingest.what} per ${RATE_LIMITS.ingest.period} s exceeded; retry in 4 s`,
+          },
+        },
+      },
+    },
+  }),
+  requireDevice(),
+  rateLimit(RATE_LIMITS.ingest, (c) => c.var.device.deviceId),
+  async (c) => {
+    const { deviceId, tokenHash } = c.var.device;
+    const type = c.req.header('content-type');
+    if (type && !/^application\/json\b/i.test(type)) {
+      throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
+    }
+    const raw = parseJson(await readBody(c.req.raw, Number(c.env.INGEST_MAX_BYTES) || 2_000_000));
+    const batch = validateBatch(raw, c.env);
+    const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
+    if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
+    return c.json(result.ack, 200);
+  },
+);

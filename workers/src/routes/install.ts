@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
+import { doc } from '../openapi/doc.ts';
 import { isPlainOrigin, parseSha256File, renderInstallScript } from '../services/install-script.ts';
 
 /**
@@ -20,29 +21,58 @@ export const AGENT_ASSETS = {
  * because both values are only known here. Never cached: a cached script would carry the
  * checksum of a bundle that a newer deploy replaced.
  */
-export const installRoutes = new Hono<AppEnv>().get('/', async (c) => {
-  const origin = new URL(c.req.url).origin;
-  if (!isPlainOrigin(origin)) {
-    throw new ApiError(400, 'invalid_host', `cannot build an install script for the origin ${JSON.stringify(origin)}`);
-  }
-  const read = async (path: string) => {
-    const res = await c.env.ASSETS.fetch(new URL(path, c.req.url));
-    if (!res.ok) {
+export const installRoutes = new Hono<AppEnv>().get(
+  '/',
+  doc({
+    operationId: 'getInstallScript',
+    summary: 'The agent installer script',
+    description:
+      "Run as `curl -fsSL <origin>/install.sh | sh -s -- --token <enrollment token>`. Defaults to this server and checks the bundle's sha256.",
+    tag: 'Agents',
+    auth: 'none',
+    example: {},
+    responses: {
+      200: {
+        description: 'A POSIX shell script',
+        contentType: 'text/x-shellscript',
+        example: '#!/bin/sh\n# Edgewatch agent installer\nset -eu\n…',
+      },
+      503: {
+        description: 'This deployment was built without the agent',
+        example: {
+          error: { code: 'agent_not_built', message: 'this deployment has no /agent/install.sh.in: build the agent…' },
+        },
+      },
+    },
+  }),
+  async (c) => {
+    const origin = new URL(c.req.url).origin;
+    if (!isPlainOrigin(origin)) {
       throw new ApiError(
-        503,
-        'agent_not_built',
-        `this deployment has no ${path}: build the agent into the assets with node scripts/build.ts all, then deploy`,
+        400,
+        'invalid_host',
+        `cannot build an install script for the origin ${JSON.stringify(origin)}`,
       );
     }
-    return res.text();
-  };
-  const [template, unit, sums] = await Promise.all([
-    read(AGENT_ASSETS.template),
-    read(AGENT_ASSETS.unit),
-    read(AGENT_ASSETS.sha256),
-  ]);
-  const sha256 = parseSha256File(sums);
-  if (!sha256) throw new ApiError(503, 'agent_not_built', `${AGENT_ASSETS.sha256} holds no sha256`);
-  const script = renderInstallScript({ template, unit, url: origin, sha256 });
-  return c.body(script, 200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'cache-control': 'no-store' });
-});
+    const read = async (path: string) => {
+      const res = await c.env.ASSETS.fetch(new URL(path, c.req.url));
+      if (!res.ok) {
+        throw new ApiError(
+          503,
+          'agent_not_built',
+          `this deployment has no ${path}: build the agent into the assets with node scripts/build.ts all, then deploy`,
+        );
+      }
+      return res.text();
+    };
+    const [template, unit, sums] = await Promise.all([
+      read(AGENT_ASSETS.template),
+      read(AGENT_ASSETS.unit),
+      read(AGENT_ASSETS.sha256),
+    ]);
+    const sha256 = parseSha256File(sums);
+    if (!sha256) throw new ApiError(503, 'agent_not_built', `${AGENT_ASSETS.sha256} holds no sha256`);
+    const script = renderInstallScript({ template, unit, url: origin, sha256 });
+    return c.body(script, 200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'cache-control': 'no-store' });
+  },
+);

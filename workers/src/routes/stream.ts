@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, forbidden } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub.ts';
+import { doc } from '../openapi/doc.ts';
+import { queryParams } from '../services/validate.ts';
 
 /**
  * `GET /v1/stream`: the live WebSocket stream, and `GET /v1/stream/sse?subject=`: the same
@@ -11,39 +14,95 @@ import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub.ts';
  */
 export const streamRoutes = new Hono<AppEnv>();
 
-streamRoutes.get('/sse', requireAuth('read'), async (c) => {
-  const caller = c.var.caller;
-  const url = new URL('https://channel-hub.internal/sse');
-  url.searchParams.set('subject', c.req.query('subject') ?? '');
-  // Built fresh: only the org (from the credential) and the resume point reach the hub.
-  const headers = new Headers({ [STREAM_ORG_HEADER]: caller.orgId });
-  const last = c.req.header('last-event-id');
-  if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
-  const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
-  return new Response(res.body, { status: res.status, headers: res.headers });
+/** `subject` of the SSE stream: one pattern, as in a WebSocket `sub` frame. */
+export const sseQuery = z.strictObject({
+  subject: z.string().min(1).max(512).describe('A subject pattern inside your org, e.g. org.<org>.**'),
 });
 
-streamRoutes.get('/', requireAuth('read'), async (c) => {
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
-      headers: { Upgrade: 'websocket' },
+const SUBJECT_EXAMPLE = 'org.org_01JD5V7K.site.*.device.*.metric.cpu_usage_percent';
+
+streamRoutes.get(
+  '/sse',
+  doc({
+    operationId: 'streamSse',
+    summary: 'Live samples and events as Server-Sent Events',
+    description:
+      'The frames of the WebSocket stream for one subject pattern (docs/stream-protocol.md). Resume with `Last-Event-ID`.',
+    tag: 'Live stream',
+    auth: 'caller',
+    scope: 'read',
+    query: sseQuery,
+    example: { query: { subject: SUBJECT_EXAMPLE } },
+    responses: {
+      200: {
+        description: 'An endless text/event-stream',
+        contentType: 'text/event-stream',
+        example: 'id: 42\nevent: data\ndata: {"type":"data","seq":42,"samples":[…]}\n\n',
+      },
+    },
+  }),
+  requireAuth('read'),
+  async (c) => {
+    const { subject } = queryParams(c, sseQuery);
+    const caller = c.var.caller;
+    const url = new URL('https://channel-hub.internal/sse');
+    url.searchParams.set('subject', subject);
+    // Built fresh: only the org (from the credential) and the resume point reach the hub.
+    const headers = new Headers({ [STREAM_ORG_HEADER]: caller.orgId });
+    const last = c.req.header('last-event-id');
+    if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
+    const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  },
+);
+
+streamRoutes.get(
+  '/',
+  doc({
+    operationId: 'streamWebSocket',
+    summary: 'Live samples and events over WebSocket',
+    description:
+      'Send `Upgrade: websocket`; then subscribe by subject pattern, with credits for flow control (docs/stream-protocol.md). A session may only connect from this origin.',
+    tag: 'Live stream',
+    auth: 'caller',
+    scope: 'read',
+    example: {},
+    responses: {
+      101: { description: 'Switching protocols: the stream is open' },
+      426: {
+        description: 'Not a WebSocket handshake',
+        example: {
+          error: {
+            code: 'upgrade_required',
+            message: 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"',
+          },
+        },
+      },
+    },
+  }),
+  requireAuth('read'),
+  async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
+        headers: { Upgrade: 'websocket' },
+      });
+    }
+    const caller = c.var.caller;
+    // Browsers attach cookies to cross-site WebSocket handshakes and CORS does not apply,
+    // so a session may only stream to pages of this origin.
+    const origin = c.req.header('origin');
+    if (caller.via === 'session' && origin !== undefined && !sameHost(origin, c.req.url)) {
+      throw forbidden('a session may only open the stream from this origin');
+    }
+    // A new request, so nothing a client sent (least of all the org header) reaches the hub.
+    const upgrade = new Request('https://channel-hub.internal/connect', {
+      headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
     });
-  }
-  const caller = c.var.caller;
-  // Browsers attach cookies to cross-site WebSocket handshakes and CORS does not apply,
-  // so a session may only stream to pages of this origin.
-  const origin = c.req.header('origin');
-  if (caller.via === 'session' && origin !== undefined && !sameHost(origin, c.req.url)) {
-    throw forbidden('a session may only open the stream from this origin');
-  }
-  // A new request, so nothing a client sent (least of all the org header) reaches the hub.
-  const upgrade = new Request('https://channel-hub.internal/connect', {
-    headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
-  });
-  const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
-  // A stub's response has immutable headers; copy it so app-wide middleware can add its own.
-  return new Response(res.body, { status: res.status, headers: res.headers, webSocket: res.webSocket });
-});
+    const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
+    // A stub's response has immutable headers; copy it so app-wide middleware can add its own.
+    return new Response(res.body, { status: res.status, headers: res.headers, webSocket: res.webSocket });
+  },
+);
 
 function sameHost(origin: string, url: string): boolean {
   try {

@@ -1,13 +1,9 @@
+import type { RollupAggregates } from '../../../schema/wire/history.ts';
 import type { ExportSeries, ExportFormat } from './export-query.ts';
 
 /** Aggregates of one rollup bucket, as exported. */
-export interface RollupRow {
+export interface RollupRow extends RollupAggregates {
   bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
 }
 
 /**

@@ -1,8 +1,22 @@
+import { log } from './log.ts';
+
+/** The message `/health/deep` sends through ALERTS_QUEUE to prove it is reachable. */
+export interface HealthPing {
+  type: 'health.ping';
+  at: number;
+}
+
+const isHealthPing = (body: unknown): body is HealthPing =>
+  typeof body === 'object' && body !== null && (body as { type?: unknown }).type === 'health.ping';
+
 /**
- * Consumer of ALERTS_QUEUE. Today it only acknowledges the health checks `/health/deep`
- * sends; webhook delivery arrives with the alerts issue.
- * OWNER: OpenAPI/limits helper (issue 5). Replace the body; keep the signature.
+ * Consumer of ALERTS_QUEUE. Today it only carries the pings `/health/deep` sends, which prove
+ * the queue is reachable and need no work; webhook delivery arrives with the alerts issue.
+ * Anything else is acknowledged and logged, so an unknown message cannot loop through retries.
  */
 export async function consumeQueue(batch: MessageBatch<unknown>, _env: Env): Promise<void> {
-  batch.ackAll();
+  for (const message of batch.messages) {
+    if (!isHealthPing(message.body)) log.warn('unknown queue message dropped', { id: message.id });
+    message.ack();
+  }
 }

@@ -7,6 +7,10 @@ import { db, schema } from '../../db.ts';
 import { forbidden, unauthorized } from '../../errors.ts';
 import { sha256Hex } from '../../services/crypto.ts';
 import { isApiKey, SESSION_COOKIE } from '../../services/tokens.ts';
+import { enforceRateLimit, RATE_LIMITS } from '../rate-limit/index.ts';
+
+/** `last_used_at` is rewritten at most this often per key, so busy keys cost D1 one write a minute. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
   owner: ['read', 'write', 'admin'],
@@ -16,13 +20,16 @@ const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
 };
 
 /**
- * Resolves the caller from `Authorization: Bearer <api key>` or the session cookie, and
- * refuses callers without `scope`. Every handler behind it reads `c.var.caller.orgId`.
+ * Resolves the caller from `Authorization: Bearer <api key>` or the session cookie, counts the
+ * request against the credential's rate limit, and refuses callers without `scope`. Every
+ * handler behind it reads `c.var.caller.orgId`.
  */
 export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
     const caller = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
     if (!caller) throw unauthorized('send an API key as "Authorization: Bearer ewk_…" or sign in');
+    if (caller.via === 'api-key') c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, Date.now()));
+    await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
     if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
     c.set('caller', caller);
     await next();
@@ -48,6 +55,14 @@ async function fromApiKey(d1: D1Database, key: string): Promise<Caller | null> {
     .get();
   if (!row) return null;
   return { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id };
+}
+
+/** Records that a key was used, unless that was already recorded within the last minute. */
+async function touchApiKey(d1: D1Database, keyId: string, now: number): Promise<void> {
+  await d1
+    .prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
+    .bind(now, keyId, now - LAST_USED_RESOLUTION_MS)
+    .run();
 }
 
 async function fromSession(d1: D1Database, token: string): Promise<Caller | null> {

@@ -1,0 +1,45 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../../app-env.ts';
+
+/**
+ * Strong ETags for JSON reads: `GET` answers of status 200 with a JSON body get
+ * `ETag: "<sha-256 of the body>"` and `Cache-Control: private, no-cache` (data is live, so a
+ * client revalidates every time), and a matching `If-None-Match` turns them into a bodiless 304.
+ * Streams are never buffered: `streamed` paths get `Cache-Control: no-store` instead.
+ * Responses that already carry an ETag (the agent's config poll) keep theirs.
+ */
+export function etag(options: { streamed: (path: string) => boolean }): MiddlewareHandler<AppEnv> {
+  return async function etag(c, next) {
+    await next();
+    if (c.req.method !== 'GET') return;
+    if (options.streamed(c.req.path)) {
+      if (!c.res.headers.has('cache-control')) c.res.headers.set('Cache-Control', 'no-store');
+      return;
+    }
+    const type = c.res.headers.get('content-type') ?? '';
+    if (c.res.status !== 200 || !/^application\/json\b/i.test(type) || c.res.headers.has('etag')) return;
+    const body = await c.res.arrayBuffer();
+    const tag = `"${await sha256Base64Url(body)}"`;
+    const headers = { ETag: tag, 'Cache-Control': 'private, no-cache' };
+    c.res = matches(c.req.header('if-none-match'), tag)
+      ? new Response(null, { status: 304, headers })
+      : new Response(body, { status: 200, headers: { ...headers, 'Content-Type': type } });
+  };
+}
+
+/** `If-None-Match` compares weakly (RFC 9110 §13.1.2): `W/` is ignored, `*` matches anything. */
+function matches(ifNoneMatch: string | undefined, tag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const candidate = t.trim().replace(/^W\//, '');
+    return candidate === '*' || candidate === tag;
+  });
+}
+
+async function sha256Base64Url(body: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}

@@ -1,0 +1,135 @@
+import pkg from '../../../package.json' with { type: 'json' };
+import { ERROR_SCHEMA, implicitResponses, SECURITY, SECURITY_SCHEMES } from './components.ts';
+import { operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
+import { type JsonSchema, parametersOf, toJsonSchema } from './json-schema.ts';
+
+/** What Hono lists in `app.routes`. */
+export interface RouteEntry {
+  method: string;
+  path: string;
+  handler: unknown;
+}
+
+export interface OpenApiOptions {
+  /** Whether GET answers of this path carry an ETag, so they may answer 304. */
+  revalidated: (path: string) => boolean;
+}
+
+type Operation = Record<string, unknown>;
+
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds until the current rate-limit window ends',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
+
+/** `/v1/devices/:id` → `/v1/devices/{id}`, with the names of its parameters. */
+export function openApiPath(path: string): { path: string; names: string[] } {
+  const names: string[] = [];
+  const converted = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, (_m, name: string) => {
+    names.push(name);
+    return `{${name}}`;
+  });
+  return { path: converted, names };
+}
+
+/** The documented operations among `routes`, one per method and path. */
+export function documentedOperations(
+  routes: readonly RouteEntry[],
+): { method: string; path: string; op: OperationDoc }[] {
+  const seen = new Map<string, { method: string; path: string; op: OperationDoc }>();
+  for (const route of routes) {
+    const op = operationOf(route.handler);
+    const key = `${route.method} ${route.path}`;
+    if (op && !seen.has(key)) seen.set(key, { method: route.method.toLowerCase(), path: route.path, op });
+  }
+  return [...seen.values()];
+}
+
+/** Builds the OpenAPI 3.1 document of every route documented with `doc()`. */
+export function generateOpenApi(routes: readonly RouteEntry[], options: OpenApiOptions): Record<string, unknown> {
+  const paths: Record<string, Record<string, Operation>> = {};
+  const tags: string[] = [];
+  for (const { method, path, op } of documentedOperations(routes)) {
+    const { path: oaPath, names } = openApiPath(path);
+    if (!tags.includes(op.tag)) tags.push(op.tag);
+    const revalidated = method === 'get' && options.revalidated(path);
+    (paths[oaPath] ??= {})[method] = operation(op, names, revalidated);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Edgewatch API',
+      version: pkg.version,
+      description:
+        'Telemetry ingest, reads, live streams and administration. Errors are `{ "error": { "code", "message", "field"? } }`; every response carries `X-Request-Id`.',
+    },
+    servers: [{ url: '/' }],
+    tags: tags.map((name) => ({ name })),
+    paths,
+    components: { schemas: { Error: ERROR_SCHEMA }, securitySchemes: SECURITY_SCHEMES },
+  };
+}
+
+function operation(op: OperationDoc, pathNames: string[], revalidated: boolean): Operation {
+  const parameters = [
+    ...parametersOf('path', op.params, op.example.params, pathNames),
+    ...parametersOf('query', op.query, op.example.query),
+  ];
+  const responses: Record<string, unknown> = {};
+  const documented: Record<number, ResponseDoc> = { ...implicitResponses(op), ...op.responses };
+  if (revalidated) documented[304] = { description: 'Not modified: `If-None-Match` matched the current ETag' };
+  for (const status of Object.keys(documented)
+    .map(Number)
+    .sort((a, b) => a - b)) {
+    responses[String(status)] = response(status, documented[status]!);
+  }
+  return {
+    operationId: op.operationId,
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: [op.tag],
+    security: SECURITY[op.auth],
+    ...(op.scope ? { 'x-required-scope': op.scope } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: toJsonSchema(op.body),
+                ...(op.example.body !== undefined ? { example: op.example.body } : {}),
+              },
+            },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+function response(status: number, r: ResponseDoc): Record<string, unknown> {
+  const isError = status >= 400;
+  const schema: JsonSchema | undefined = r.schema
+    ? toJsonSchema(r.schema)
+    : isError
+      ? { $ref: '#/components/schemas/Error' }
+      : undefined;
+  const hasContent = schema !== undefined || r.example !== undefined;
+  return {
+    description: r.description,
+    ...(status === 429 ? { headers: RETRY_AFTER } : {}),
+    ...(hasContent
+      ? {
+          content: {
+            [r.contentType ?? 'application/json']: {
+              ...(schema ? { schema } : {}),
+              ...(r.example !== undefined ? { example: r.example } : {}),
+            },
+          },
+        }
+      : {}),
+  };
+}
