@@ -20,10 +20,17 @@ export function etag(options: { streamed: (path: string) => boolean }): Middlewa
     if (c.res.status !== 200 || !/^application\/json\b/i.test(type) || c.res.headers.has('etag')) return;
     const body = await c.res.arrayBuffer();
     const tag = `"${await sha256Base64Url(body)}"`;
-    const headers = { ETag: tag, 'Cache-Control': 'private, no-cache' };
-    c.res = matches(c.req.header('if-none-match'), tag)
-      ? new Response(null, { status: 304, headers })
-      : new Response(body, { status: 200, headers: { ...headers, 'Content-Type': type } });
+    // Keep whatever the handler set (rate-limit or pagination headers, say) on both answers.
+    const headers = new Headers(c.res.headers);
+    headers.set('ETag', tag);
+    headers.set('Cache-Control', 'private, no-cache');
+    if (matches(c.req.header('if-none-match'), tag)) {
+      headers.delete('Content-Type');
+      headers.delete('Content-Length');
+      c.res = new Response(null, { status: 304, headers });
+    } else {
+      c.res = new Response(body, { status: 200, headers });
+    }
   };
 }
 
