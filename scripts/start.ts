@@ -86,6 +86,7 @@ async function main() {
   Edgewatch is running.
 
     Dashboard   ${url}
+    API docs    ${url}/docs
     Email       ${seed.email}
     Password    ${seed.password}
     API key     ${seed.apiKey}
