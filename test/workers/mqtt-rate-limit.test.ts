@@ -2,12 +2,10 @@ import { env } from 'cloudflare:test';
 import type { IPubackPacket } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MQTT5_REASON } from '../../schema/wire/mqtt.ts';
-import { RATE_LIMITS } from '../../workers/src/middleware/rate-limit/index.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { ingestLimit } from '../../workers/src/services/token-bucket.ts';
 import { batch, enroll, seedOrg } from './helpers.ts';
 import { connectDevice, publish } from './mqtt-client.ts';
-
-const LIMIT = RATE_LIMITS.ingest.limit;
 
 describe('MQTT ingest rate limit', () => {
   it('refuses a device past its ingest budget with PUBACK 0x97 and stores nothing for it', async () => {
@@ -17,8 +15,8 @@ describe('MQTT ingest rate limit', () => {
     const base = Date.now() - 3600_000;
     let refused: IPubackPacket | undefined;
     let stored = 0;
-    // Windows are aligned to the clock, so the first may be part-used: the limit shows within 2 windows' worth.
-    for (let i = 0; i < 2 * LIMIT + 1 && !refused; i++) {
+    // The bucket lets INGEST_BURST through at once, then refills: the limit shows well within twice that.
+    for (let i = 0; i < 2 * ingestLimit(env).burst && !refused; i++) {
       publish(client, device.deviceId, batch(`rl-${i}`, [{ metric: 'm', ts: base + i, value: i }]));
       const ack = (await client.next('puback')) as IPubackPacket;
       if (ack.reasonCode === MQTT5_REASON.quotaExceeded) refused = ack;

@@ -5,6 +5,7 @@ import type { Aggregation, ExportPosition, ExportRow, RawStats, SeriesPoints } f
 import type { HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
 import { log } from '../services/log.ts';
 import { seriesId, seriesKey } from '../services/series.ts';
+import { ingestLimit, TokenBucket } from '../services/token-bucket.ts';
 import { sampleSubject } from '../services/subjects.ts';
 import { channelHubFor } from './channel-hub.ts';
 import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
@@ -42,7 +43,11 @@ export interface DeviceIdentity {
   revoked: boolean;
 }
 
-export type IngestResult = { status: 'ok'; ack: IngestAck } | { status: 'unauthorized' };
+export type IngestResult =
+  | { status: 'ok'; ack: IngestAck }
+  | { status: 'unauthorized' }
+  /** Over the device's ingest rate: nothing stored; send it again after `retryAfterSeconds`. */
+  | { status: 'rate_limited'; retryAfterSeconds: number; perMinute: number };
 
 interface SeenState {
   lastSeenAt: number;
@@ -73,6 +78,7 @@ export class DeviceHub extends DurableObject<Env> {
   private identityCache: DeviceIdentity | undefined;
   /** Export pages served since the object started: lets tests see that a cancelled export stopped. */
   private exportPagesServed = 0;
+  private ingestBucket: TokenBucket | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,6 +106,12 @@ export class DeviceHub extends DurableObject<Env> {
   async ingest(deviceId: string, tokenHash: string, batch: IngestBatch): Promise<IngestResult> {
     const identity = await this.identity(deviceId);
     if (!identity || identity.revoked || identity.tokenHash !== tokenHash) return { status: 'unauthorized' };
+    // Checked here, not in the Worker: this object sees every batch of its device, over HTTPS and MQTT.
+    const limit = ingestLimit(this.env);
+    this.ingestBucket ??= new TokenBucket(limit.burst, limit.perMinute / 60);
+    const token = this.ingestBucket.take();
+    if (!token.ok)
+      return { status: 'rate_limited', retryAfterSeconds: token.retryAfterSeconds, perMinute: limit.perMinute };
     if (hasBatch(this.sql, batch.batchId)) return { status: 'ok', ack: duplicateAck(batch.batchId) };
 
     const rows = await this.resolveSeries(identity, batch);

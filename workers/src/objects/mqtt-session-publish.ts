@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import { parseJson, readBody } from '../services/body.ts';
 import { validateBatch } from '../services/ingest-batch.ts';
 import { log } from '../services/log.ts';
+import { ingestLimitMessage } from '../services/token-bucket.ts';
 import { deviceHubFor } from './device-hub.ts';
 import type { MqttVersion } from './mqtt-session-codec.ts';
 import type { SessionDevice, SessionIO } from './mqtt-session-state.ts';
@@ -59,14 +60,15 @@ export async function ingestPublish(
   device: SessionDevice,
   payload: Uint8Array | string,
 ): Promise<PublishOutcome> {
-  // One budget per device whichever transport it uses, so switching to MQTT cannot bypass it.
-  const { success } = await env.INGEST_RATE_LIMITER.limit({ key: device.deviceId });
-  if (!success) return { kind: 'limited', reason: 'ingest rate limit for this device exceeded; send it again later' };
   let raw: unknown;
   try {
     raw = parseJson(await payloadText(payload, maxIngestBytes(env)));
     const batch = validateBatch(raw, env);
     const result = await deviceHubFor(env, device.deviceId).ingest(device.deviceId, device.tokenHash, batch);
+    // The DeviceHub keeps one rate budget per device whichever transport it uses.
+    if (result.status === 'rate_limited') {
+      return { kind: 'limited', reason: ingestLimitMessage(result.perMinute, result.retryAfterSeconds) };
+    }
     return result.status === 'ok' ? { kind: 'stored', ack: result.ack } : { kind: 'unauthorized' };
   } catch (err) {
     if (err instanceof ApiError) {

@@ -3,11 +3,18 @@ import { ingestBatchSchema } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, unauthorized } from '../errors.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
-import { RATE_LIMITS, rateLimit } from '../middleware/rate-limit/index.ts';
 import { deviceHubFor } from '../objects/device-hub.ts';
 import { doc } from '../openapi/doc.ts';
 import { parseJson, readBody } from '../services/body.ts';
 import { validateBatch } from '../services/ingest-batch.ts';
+import { ingestLimitMessage } from '../services/token-bucket.ts';
+
+/** The refusal of a batch over its device's rate; the agent retries it after `Retry-After`. */
+export function ingestRateLimited(perMinute: number, retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'rate_limited', ingestLimitMessage(perMinute, retryAfterSeconds), {
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
 
 /** `POST /v1/ingest`: a device's batch, authenticated by its token, stored exactly once. */
 export const ingestRoutes = new Hono<AppEnv>().post(
@@ -51,18 +58,13 @@ export const ingestRoutes = new Hono<AppEnv>().post(
         },
       },
       429: {
-        description: `Over ${RATE_LIMITS.ingest.limit} batches per ${RATE_LIMITS.ingest.period} s for this device; retry after \`Retry-After\``,
-        example: {
-          error: {
-            code: 'rate_limited',
-            message: `rate limit of ${RATE_LIMITS.ingest.limit} ${RATE_LIMITS.ingest.what} per ${RATE_LIMITS.ingest.period} s exceeded; retry in 4 s`,
-          },
-        },
+        description:
+          "Over the device's ingest rate (INGEST_RATE_PER_MINUTE, 600 by default); send it again after `Retry-After`",
+        example: { error: ingestRateLimited(600, 1).body().error },
       },
     },
   }),
   requireDevice(),
-  rateLimit(RATE_LIMITS.ingest, (c) => c.var.device.deviceId),
   async (c) => {
     const { deviceId, tokenHash } = c.var.device;
     const type = c.req.header('content-type');
@@ -73,6 +75,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     const batch = validateBatch(raw, c.env);
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
+    if (result.status === 'rate_limited') throw ingestRateLimited(result.perMinute, result.retryAfterSeconds);
     return c.json(result.ack, 200);
   },
 );

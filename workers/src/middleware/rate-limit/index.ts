@@ -1,10 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../../app-env.ts';
 import { ApiError } from '../../errors.ts';
 
 /** One `[[ratelimits]]` binding of wrangler.toml, with the figures the binding itself cannot report. */
 export interface RateLimitRule {
-  binding: 'API_RATE_LIMITER' | 'INGEST_RATE_LIMITER' | 'LOGIN_RATE_LIMITER';
+  binding: 'API_RATE_LIMITER' | 'LOGIN_RATE_LIMITER';
   /** Requests allowed per window: keep equal to `simple.limit` in wrangler.toml. */
   limit: number;
   /** Window in seconds (the platform allows 10 or 60): keep equal to `simple.period`. */
@@ -19,8 +17,6 @@ export interface RateLimitRule {
  */
 export const RATE_LIMITS = {
   api: { binding: 'API_RATE_LIMITER', limit: 600, period: 60, what: 'requests per API key or session' },
-  // 10 batches/s per device, each up to INGEST_MAX_SAMPLES: far above an agent's pace, even draining a backlog.
-  ingest: { binding: 'INGEST_RATE_LIMITER', limit: 600, period: 60, what: 'ingest batches per device' },
   login: { binding: 'LOGIN_RATE_LIMITER', limit: 10, period: 60, what: 'sign-in attempts per email and address' },
 } as const satisfies Record<string, RateLimitRule>;
 
@@ -40,12 +36,4 @@ export async function enforceRateLimit(env: Env, rule: RateLimitRule, key: strin
     `rate limit of ${rule.limit} ${rule.what} per ${rule.period} s exceeded; retry in ${retryAfter} s`,
     { headers: { 'Retry-After': String(retryAfter) } },
   );
-}
-
-/** Middleware form of {@link enforceRateLimit}, keyed by what earlier middleware resolved. */
-export function rateLimit(rule: RateLimitRule, key: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv> {
-  return async function rateLimit(c, next) {
-    await enforceRateLimit(c.env, rule, key(c));
-    await next();
-  };
 }
