@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ROOT } from '../scripts/local/wrangler.ts';
-import { startLocalPlatform, type LocalPlatform } from '../test/e2e/local-platform.ts';
+import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../test/e2e/local-platform.ts';
 import type { Sample } from './series.ts';
 import type { BenchContext } from './types.ts';
 
@@ -36,9 +36,9 @@ async function ensureDashboardAssets(ctx: BenchContext): Promise<void> {
 }
 
 /** A fresh migrated and seeded platform, stopped and deleted by the context's cleanup. */
-export async function startPlatform(ctx: BenchContext): Promise<LocalPlatform> {
+export async function startPlatform(ctx: BenchContext, options?: LocalPlatformOptions): Promise<LocalPlatform> {
   await ensureDashboardAssets(ctx);
-  const platform = await startLocalPlatform();
+  const platform = await startLocalPlatform(options);
   const stop = async () => {
     // Keep the Worker's log past the temp dir's deletion, for restarts or errors seen in the run.
     await copyFile(join(platform.dir, 'worker.log'), WORKER_LOG).catch(() => {});

@@ -7,15 +7,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Cleanup } from '../bench/cleanup.ts';
+import { exportBench } from '../bench/export.ts';
 import { fanoutBench } from '../bench/fanout.ts';
 import { footprintBench } from '../bench/footprint.ts';
 import { ingestBench } from '../bench/ingest.ts';
+import { queryBench } from '../bench/query.ts';
+import { storageBench } from '../bench/storage.ts';
 import { formatTable } from '../bench/table.ts';
 import type { BenchModule, Row } from '../bench/types.ts';
 import { ROOT } from './local/wrangler.ts';
 
-// Later issues append fan-out, storage, query and export here.
-const MODULES: BenchModule[] = [ingestBench, footprintBench, fanoutBench];
+const MODULES: BenchModule[] = [ingestBench, footprintBench, fanoutBench, queryBench, storageBench, exportBench];
 
 const only = process.argv[2];
 const cleanup = new Cleanup();

@@ -48,6 +48,8 @@ export async function startWorker(opts: {
   persistTo: string;
   logFile: string;
   vars?: Record<string, string>;
+  /** Serve `GET /__scheduled?cron=…`, so benchmarks and tests can run the cron on demand. */
+  testScheduled?: boolean;
 }): Promise<LocalWorker> {
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
@@ -64,6 +66,7 @@ export async function startWorker(opts: {
       '--show-interactive-dev-session=false',
       '--inspector-port',
       '0',
+      ...(opts.testScheduled ? ['--test-scheduled'] : []),
       ...vars,
     ],
     { cwd: ROOT, env: quietEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },

@@ -19,11 +19,16 @@ export interface LocalPlatform {
   stop(): Promise<void>;
 }
 
+export interface LocalPlatformOptions {
+  /** Start wrangler dev with `--test-scheduled`: `GET /__scheduled?cron=…` runs the cron handler. */
+  testScheduled?: boolean;
+}
+
 /**
  * A fresh local platform for one test file: its own D1 and Durable Object state in a temp
  * folder, migrated and seeded like `npm start` does, and `wrangler dev` on a free port.
  */
-export async function startLocalPlatform(): Promise<LocalPlatform> {
+export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
   const dir = await mkdtemp(join(tmpdir(), 'edgewatch-e2e-'));
   const persistTo = join(dir, 'state');
   await migrateLocal(persistTo);
@@ -33,7 +38,12 @@ export async function startLocalPlatform(): Promise<LocalPlatform> {
   const port = await freePort();
   let worker: LocalWorker | undefined;
   const start = async () => {
-    worker = await startWorker({ port, persistTo, logFile: join(dir, 'worker.log') });
+    worker = await startWorker({
+      port,
+      persistTo,
+      logFile: join(dir, 'worker.log'),
+      testScheduled: options.testScheduled,
+    });
   };
   const stopWorker = async () => {
     await worker?.stop();
