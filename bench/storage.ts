@@ -1,0 +1,138 @@
+/**
+ * `storage`: bytes per sample at rest. Edgewatch keeps raw samples in each device's Durable
+ * Object (SQLite) and rollups in D1; both are measured in wrangler's state folder once the
+ * Worker has stopped. VictoriaMetrics stores the same samples; its data folder is measured
+ * after a flush and again after a forced merge.
+ */
+import { join } from 'node:path';
+import { enrollAll, loadEdgewatch, loadVm } from './bulk-load.ts';
+import { METRIC, endOf, totalSamples, type Dataset } from './dataset.ts';
+import { checkpoint, dirBytes, sqliteFile, sqliteFiles, sqliteTables } from './disk.ts';
+import { startPlatform } from './edgewatch.ts';
+import { listSeries } from './edgewatch-api.ts';
+import { waitAllRollups } from './rollup-wait.ts';
+import type { BenchContext, BenchModule, Row } from './types.ts';
+import { runVmPeer, startVm, vmForceMerge, vmVersion, vmWaitOnDisk, type VmStored } from './victoria-metrics.ts';
+
+const HOUR = 3_600_000;
+const ROLLUPS = ['rollups_1m', 'rollups_1h', 'rollups_1d'] as const;
+
+/** 20 devices × 10 series × 12 h at 10 s (an agent's default interval): 864,000 samples. */
+function dataset(now = Date.now()): Dataset {
+  const start = Math.floor(now / HOUR) * HOUR - 13 * HOUR;
+  return { name: 'st', devices: 20, seriesPerDevice: 10, start, intervalMs: 10_000, points: 4_320 };
+}
+
+interface EdgewatchBytes {
+  rawFileBytes: number;
+  rawFiles: number;
+  samplesTableBytes: number;
+  rollups: Record<(typeof ROLLUPS)[number], { bytes: number; rows: number }>;
+  d1FileBytes: number;
+}
+
+/** Checkpoints every database in `dir`, then measures the files: what stays at rest. */
+async function atRest(dir: string) {
+  const files = sqliteFiles(dir);
+  for (const f of files) await checkpoint(f);
+  return { databases: files, bytes: dirBytes(dir, sqliteFile).bytes };
+}
+
+async function edgewatch(ctx: BenchContext, d: Dataset): Promise<EdgewatchBytes> {
+  ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev --test-scheduled)…');
+  const platform = await startPlatform(ctx, { testScheduled: true });
+  const api = { url: platform.url, apiKey: platform.seed.apiKey };
+  await loadEdgewatch(ctx, platform.url, await enrollAll(platform.url, platform.seed.enrollmentToken, d), d);
+  const ids = (await listSeries(api, METRIC)).map((s) => s.id);
+  await waitAllRollups(ctx, api, { ids, from: d.start, to: endOf(d), expected: totalSamples(d) });
+  await platform.stopWorker();
+  const raw = await atRest(join(platform.persistTo, 'v3/do/edgewatch-DeviceHub'));
+  let samplesTableBytes = 0;
+  for (const f of raw.databases) samplesTableBytes += (await sqliteTables(f)).get('samples')?.bytes ?? 0;
+  const d1 = await atRest(join(platform.persistTo, 'v3/d1/miniflare-D1DatabaseObject'));
+  if (d1.databases.length !== 1) throw new Error(`expected one D1 database, found ${d1.databases.length}`);
+  const tables = await sqliteTables(d1.databases[0]!, [...ROLLUPS]);
+  const rollups = Object.fromEntries(
+    ROLLUPS.map((t) => [t, { bytes: tables.get(t)?.bytes ?? 0, rows: tables.get(t)?.rows ?? 0 }]),
+  ) as EdgewatchBytes['rollups'];
+  await platform.stop();
+  return { rawFileBytes: raw.bytes, rawFiles: raw.databases.length, samplesTableBytes, rollups, d1FileBytes: d1.bytes };
+}
+
+interface VmMeasure extends VmStored {
+  /** Every file under `-storageDataPath`. */
+  dirBytes: number;
+}
+
+async function vm(ctx: BenchContext, bin: string, d: Dataset): Promise<{ flushed: VmMeasure; merged: VmMeasure }> {
+  const vm = await startVm(ctx, bin);
+  await loadVm(ctx, vm.url, d);
+  const flushed = { ...(await vmWaitOnDisk(vm, totalSamples(d))), dirBytes: dirBytes(vm.dataDir).bytes };
+  await vmForceMerge(vm.url);
+  const merged = { ...(await vmWaitOnDisk(vm, totalSamples(d))), dirBytes: dirBytes(vm.dataDir).bytes };
+  await vm.stop();
+  return { flushed, merged };
+}
+
+const perSample = (bytes: number, n: number) => bytes / n;
+const b = (n: number) => `${n.toFixed(1)} B`;
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged: VmMeasure } | string): Row[] {
+  const n = totalSamples(d);
+  const vmBest = typeof peer === 'string' ? undefined : perSample(peer.merged.dirBytes, n);
+  const rollupBytes = ROLLUPS.reduce((s, t) => s + ew.rollups[t].bytes, 0);
+  const perRow = ROLLUPS.map((t) => {
+    const r = ew.rollups[t];
+    return `${t.slice(8)} ${r.rows.toLocaleString('en-US')} rows × ${b(r.bytes / r.rows)}`;
+  });
+  const out: Row[] = [
+    {
+      benchmark: 'storage',
+      system: 'Edgewatch raw (DeviceHub SQLite)',
+      ratio: vmBest && perSample(ew.rawFileBytes, n) / vmBest,
+      notes: [
+        `${b(perSample(ew.rawFileBytes, n))}/sample: ${mib(ew.rawFileBytes)} in ${ew.rawFiles} DeviceHub databases for ${n.toLocaleString('en-US')} samples`,
+        `samples table ${b(perSample(ew.samplesTableBytes, n))}/sample`,
+        'vs peer = B/sample / VM merged',
+      ].join('; '),
+      extra: { ...ew, samples: n },
+    },
+    {
+      benchmark: 'storage',
+      system: 'Edgewatch rollups (D1)',
+      ratio: vmBest && perSample(rollupBytes, n) / vmBest,
+      notes: [
+        `${b(perSample(rollupBytes, n))}/raw sample: ${mib(rollupBytes)} of rollup pages`,
+        perRow.join(', '),
+        `D1 file ${mib(ew.d1FileBytes)} in all`,
+        'vs peer = B/raw sample / VM merged',
+      ].join('; '),
+    },
+  ];
+  if (typeof peer === 'string') return [...out, { benchmark: 'storage', system: 'VictoriaMetrics', notes: peer }];
+  const name = `VictoriaMetrics ${vmVersion() ?? ''}`.trim();
+  for (const [label, v] of [
+    ['flush, on disk', peer.flushed],
+    ['force_merge', peer.merged],
+  ] as const)
+    out.push({
+      benchmark: 'storage',
+      system: `${name} (after ${label})`,
+      notes: [
+        `${b(perSample(v.dirBytes, n))}/sample: ${mib(v.dirBytes)} in its data folder`,
+        `parts ${b(perSample(v.dataBytes, n))}/sample, index ${(v.indexBytes / 1024).toFixed(0)} KiB (vm_data_size_bytes)`,
+      ].join('; '),
+      extra: { ...v, samples: n },
+    });
+  return out;
+}
+
+export const storageBench: BenchModule = {
+  name: 'storage',
+  async run(ctx) {
+    const d = dataset();
+    const ew = await edgewatch(ctx, d);
+    return rows(d, ew, await runVmPeer(ctx, (bin) => vm(ctx, bin, d)));
+  },
+};
