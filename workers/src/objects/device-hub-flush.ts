@@ -106,3 +106,17 @@ export function clearFlushed(sql: SqlStorage, rows: RollupRow[]): void {
 export function remainingDirty(sql: SqlStorage): number {
   return sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM dirty_minutes').one().n;
 }
+
+/** The device's last-seen time and agent version; MAX keeps an older flush from moving it back. */
+export function lastSeenStatement(
+  d1: D1Database,
+  device: { deviceId: string; orgId: string },
+  lastSeenAt: number,
+  agentVersion: string | null,
+): D1PreparedStatement {
+  return d1
+    .prepare(
+      'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?), agent_version = COALESCE(?, agent_version) WHERE id = ? AND org_id = ?',
+    )
+    .bind(lastSeenAt, agentVersion, device.deviceId, device.orgId);
+}

@@ -4,11 +4,16 @@ import type { StreamSample } from '../../../schema/wire/stream.ts';
 import type { Aggregation, ExportPosition, ExportRow, RawStats, SeriesPoints } from '../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
 import { log } from '../services/log.ts';
-import { seriesId, seriesKey } from '../services/series.ts';
 import { ingestLimit, TokenBucket } from '../services/token-bucket.ts';
 import { sampleSubject } from '../services/subjects.ts';
 import { channelHubFor } from './channel-hub.ts';
-import { clearFlushed, pendingRollups, remainingDirty, rollupStatements } from './device-hub-flush.ts';
+import {
+  clearFlushed,
+  lastSeenStatement,
+  pendingRollups,
+  remainingDirty,
+  rollupStatements,
+} from './device-hub-flush.ts';
 import {
   createEventTables,
   deliverEvents,
@@ -21,13 +26,12 @@ import { deleteSeriesData, exportPage } from './device-hub-export.ts';
 import { markRawReported, rawReportStatement, upkeepRaw } from './device-hub-retention.ts';
 import { attachSession, detachSession, pushConfig } from './device-hub-mqtt.ts';
 import { aggregateRaw, rawStats } from './device-hub-query.ts';
+import { SeriesResolver } from './device-hub-series.ts';
 import {
   appendSamples,
   createTables,
-  findSeries,
   getMeta,
   hasBatch,
-  insertSeries,
   latestValues,
   rawHistory,
   setMeta,
@@ -74,7 +78,7 @@ export function deviceHubFor(env: Env, deviceId: string) {
  */
 export class DeviceHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly seriesCache = new Map<string, SeriesRow>();
+  private readonly series: SeriesResolver;
   private identityCache: DeviceIdentity | undefined;
   /** Export pages served since the object started: lets tests see that a cancelled export stopped. */
   private exportPagesServed = 0;
@@ -83,6 +87,7 @@ export class DeviceHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.series = new SeriesResolver(this.sql, env.DB);
     createTables(this.sql);
     createEventTables(this.sql);
   }
@@ -114,7 +119,7 @@ export class DeviceHub extends DurableObject<Env> {
       return { status: 'rate_limited', retryAfterSeconds: token.retryAfterSeconds, perMinute: limit.perMinute };
     if (hasBatch(this.sql, batch.batchId)) return { status: 'ok', ack: duplicateAck(batch.batchId) };
 
-    const rows = await this.resolveSeries(identity, batch);
+    const rows = await this.series.resolve(identity, batch.samples);
     const now = Date.now();
     let eventsQueued = false;
     const stored = this.ctx.storage.transactionSync(() => {
@@ -207,7 +212,7 @@ export class DeviceHub extends DurableObject<Env> {
   /** Removes one series' raw data. The caller removes its D1 rows (registry and rollups). */
   async deleteSeries(seriesId: string): Promise<number> {
     const deleted = deleteSeriesData(this.sql, seriesId);
-    for (const [key, row] of this.seriesCache) if (row.seriesId === seriesId) this.seriesCache.delete(key);
+    this.series.forget(seriesId);
     return deleted;
   }
 
@@ -219,7 +224,7 @@ export class DeviceHub extends DurableObject<Env> {
     const identity = getMeta<DeviceIdentity>(this.sql, 'identity');
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.seriesCache.clear();
+    this.series.clear();
     this.identityCache = undefined;
     createTables(this.sql);
     createEventTables(this.sql);
@@ -256,11 +261,7 @@ export class DeviceHub extends DurableObject<Env> {
     const seen = getMeta<SeenState>(this.sql, 'seen');
     const statements = rollupStatements(this.env.DB, identity.orgId, rows);
     if (seen && seen.lastSeenAt !== seen.flushedSeenAt) {
-      statements.push(
-        this.env.DB.prepare(
-          'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?), agent_version = COALESCE(?, agent_version) WHERE id = ? AND org_id = ?',
-        ).bind(seen.lastSeenAt, seen.agentVersion, identity.deviceId, identity.orgId),
-      );
+      statements.push(lastSeenStatement(this.env.DB, identity, seen.lastSeenAt, seen.agentVersion));
     }
     if (raw.report) statements.push(rawReportStatement(this.env.DB, identity.deviceId, identity.orgId, raw.report));
     // A throw here makes the runtime retry the alarm with backoff; nothing is cleared until D1 has it.
@@ -300,41 +301,6 @@ export class DeviceHub extends DurableObject<Env> {
       });
     }
     return this.identityCache?.deviceId === deviceId ? this.identityCache : undefined;
-  }
-
-  /** Local series rows for each sample; series seen for the first time are registered in D1 first. */
-  private async resolveSeries(identity: DeviceIdentity, batch: IngestBatch): Promise<SeriesRow[]> {
-    const keys = batch.samples.map((s) => seriesKey(s.metric, s.labels));
-    const fresh = new Map<string, { key: string; seriesId: string; metric: string; labels: Record<string, string> }>();
-    for (const [i, key] of keys.entries()) {
-      if (this.cached(key) || fresh.has(key)) continue;
-      const s = batch.samples[i]!;
-      fresh.set(key, {
-        key,
-        seriesId: await seriesId(identity.deviceId, key),
-        metric: s.metric,
-        labels: s.labels ?? {},
-      });
-    }
-    if (fresh.size > 0) {
-      const list = [...fresh.values()];
-      await this.env.DB.prepare(
-        `INSERT INTO series (id, org_id, device_id, metric, labels, created_at)
-         SELECT value ->> 'seriesId', ?1, ?2, value ->> 'metric', value -> 'labels', ?3 FROM json_each(?4) WHERE true
-         ON CONFLICT (id) DO NOTHING`,
-      )
-        .bind(identity.orgId, identity.deviceId, Date.now(), JSON.stringify(list))
-        .run();
-      for (const s of list) this.seriesCache.set(s.key, insertSeries(this.sql, s));
-    }
-    return keys.map((k) => this.seriesCache.get(k)!);
-  }
-
-  private cached(key: string): boolean {
-    if (this.seriesCache.has(key)) return true;
-    const row = findSeries(this.sql, key);
-    if (row) this.seriesCache.set(key, row);
-    return !!row;
   }
 
   /** Flush soon when D1 may still show the device offline, otherwise on the regular cadence. */
