@@ -54,7 +54,8 @@ async function edgewatch(ctx: BenchContext): Promise<Delivery> {
   const send = (i: number, ts: number) =>
     ingest(
       platform.url,
-      publishers[i % PUBLISHER_DEVICES]!,
+      // Warm-up messages have negative indices.
+      publishers[Math.abs(i) % PUBLISHER_DEVICES]!,
       `fanout-${i}-${ts}`,
       [{ metric: METRIC, ts, value: i }],
       false,
