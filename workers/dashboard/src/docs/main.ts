@@ -1,6 +1,6 @@
 import { byId, h } from '../dom.ts';
 import { byTag, type ApiDocument } from './openapi-types.ts';
-import { operationView } from './operation-view.ts';
+import { operationView, prose } from './operation-view.ts';
 
 const root = byId('docs');
 
@@ -41,7 +41,7 @@ async function start(): Promise<void> {
         'main',
         { class: 'content' },
         h('h1', {}, `${doc.info.title} `, h('span', { class: 'version' }, doc.info.version)),
-        doc.info.description ? h('p', { class: 'intro' }, doc.info.description) : null,
+        doc.info.description ? h('p', { class: 'intro' }, ...prose(doc.info.description)) : null,
         h('p', { class: 'intro' }, 'Machine-readable: ', h('a', { href: '/v1/openapi.json' }, '/v1/openapi.json')),
         ...[...groups].map(([tag, entries]) =>
           h('section', { class: 'tag', id: tagAnchor(tag) }, h('h2', {}, tag), ...entries.map(operationView)),

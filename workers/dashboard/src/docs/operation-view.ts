@@ -7,6 +7,14 @@ const AUTH_LABELS: Record<string, string> = {
   deviceToken: 'device token',
 };
 
+/**
+ * Prose from the document with its `code` spans set as <code>: text nodes only, so nothing
+ * in the document is ever parsed as markup.
+ */
+export function prose(text: string): (string | HTMLElement)[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? h('code', {}, part) : part));
+}
+
 /** Text for an example: strings as they are, anything else as indented JSON. */
 const exampleText = (example: unknown) => (typeof example === 'string' ? example : JSON.stringify(example, null, 2));
 
@@ -44,7 +52,9 @@ function parameterTable(parameters: ApiParameter[]): HTMLElement {
           h(
             'td',
             {},
-            p.description ?? (p.schema?.default !== undefined ? `default ${JSON.stringify(p.schema.default)}` : ''),
+            ...prose(
+              p.description ?? (p.schema?.default !== undefined ? `default ${JSON.stringify(p.schema.default)}` : ''),
+            ),
           ),
           h('td', {}, p.example === undefined ? '' : h('code', {}, String(p.example))),
         ),
@@ -79,7 +89,7 @@ export function operationView({ method, path, op }: Entry): HTMLElement {
       h('code', { class: 'path' }, path),
     ),
     h('p', { class: 'summary' }, op.summary),
-    op.description ? h('p', { class: 'description' }, op.description) : null,
+    op.description ? h('p', { class: 'description' }, ...prose(op.description)) : null,
     h(
       'p',
       { class: 'auth' },
@@ -95,7 +105,7 @@ export function operationView({ method, path, op }: Entry): HTMLElement {
         h(
           'details',
           { class: 'response', open: Number(status) < 300 },
-          h('summary', {}, h('span', { class: `status status-${status[0]}xx` }, status), ' ', r.description),
+          h('summary', {}, h('span', { class: `status status-${status[0]}xx` }, status), ' ', ...prose(r.description)),
           media('Example', r.content),
         ),
       ),
