@@ -26,9 +26,14 @@ const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
  */
 export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
-    const caller = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
-    if (!caller) throw unauthorized('send an API key as "Authorization: Bearer ewk_…" or sign in');
-    if (caller.via === 'api-key') c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, Date.now()));
+    const resolved = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+    if (!resolved) throw unauthorized('send an API key as "Authorization: Bearer ewk_…" or sign in');
+    const { caller, keyLastUsedAt } = resolved;
+    // The key's row is already in hand: write only when the recorded use is a minute old.
+    const now = Date.now();
+    if (caller.via === 'api-key' && (keyLastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
+      c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, now));
+    }
     await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
     if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
     c.set('caller', caller);
@@ -36,25 +41,32 @@ export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
   };
 }
 
-export async function resolveCaller(
+/** The caller, and for an API key when its use was last recorded. */
+async function resolveCaller(
   d1: D1Database,
   authorization: string | undefined,
   sessionCookie: string | undefined,
-): Promise<Caller | null> {
+): Promise<{ caller: Caller; keyLastUsedAt?: number | null } | null> {
   const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer) return isApiKey(bearer) ? fromApiKey(d1, bearer) : null;
-  if (sessionCookie) return fromSession(d1, sessionCookie);
-  return null;
+  const caller = sessionCookie ? await fromSession(d1, sessionCookie) : null;
+  return caller ? { caller } : null;
 }
 
-async function fromApiKey(d1: D1Database, key: string): Promise<Caller | null> {
+async function fromApiKey(
+  d1: D1Database,
+  key: string,
+): Promise<{ caller: Caller; keyLastUsedAt: number | null } | null> {
   const row = await db(d1)
     .select()
     .from(schema.apiKeys)
     .where(and(eq(schema.apiKeys.keyHash, await sha256Hex(key)), isNull(schema.apiKeys.revokedAt)))
     .get();
   if (!row) return null;
-  return { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id };
+  return {
+    caller: { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id },
+    keyLastUsedAt: row.lastUsedAt,
+  };
 }
 
 /** Records that a key was used, unless that was already recorded within the last minute. */
