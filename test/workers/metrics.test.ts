@@ -71,6 +71,17 @@ describe('GET /v1/metrics', () => {
     );
   });
 
+  it('narrows to one site with ?site=, and an unknown site exposes nothing', async () => {
+    const text = await (await api(org.apiKey, `/v1/metrics?site=${site}`)).text();
+    expect(text.split('\n').filter((l) => l.startsWith('edgewatch_'))).toEqual([
+      `edgewatch_cpu_usage_percent{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}"} 55.5 ${t1}`,
+      `edgewatch_tank_level{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}",exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25 ${t1}`,
+    ]);
+    const none = await api(org.apiKey, `/v1/metrics?site=site_nowhere`);
+    expect(none.status).toBe(200);
+    expect(await none.text()).toBe('');
+  });
+
   it("keeps organisations apart: another org's device is a 404 and never exposed", async () => {
     expect((await api(org.apiKey, `/v1/metrics?device=${foreign}`)).status).toBe(404);
     expect(await (await api(other.apiKey, '/v1/metrics')).text()).toBe(

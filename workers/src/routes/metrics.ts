@@ -15,7 +15,10 @@ import { orgDevice } from './devices.ts';
 const FAN_OUT = 16;
 
 /** Query of `GET /v1/metrics`. */
-export const metricsQuery = z.strictObject({ device: z.string().min(1).max(100).optional() });
+export const metricsQuery = z.strictObject({
+  device: z.string().min(1).max(100).optional(),
+  site: z.string().min(1).max(100).optional(),
+});
 
 /** `GET /v1/metrics`: latest values of the org's devices for a Prometheus scrape. */
 export const metricsRoutes = new Hono<AppEnv>().get(
@@ -24,7 +27,7 @@ export const metricsRoutes = new Hono<AppEnv>().get(
     operationId: 'getPrometheusMetrics',
     summary: 'Latest values in the Prometheus text format',
     description:
-      'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one gauge sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels; the sample carries its own timestamp.',
+      'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one gauge sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels; the sample carries its own timestamp. A scrape asks the Durable Object of every device, so a large fleet is best scraped per `site` (one Prometheus target per site).',
     tag: 'Telemetry',
     auth: 'caller',
     scope: 'read',
@@ -45,14 +48,21 @@ export const metricsRoutes = new Hono<AppEnv>().get(
   }),
   requireAuth('read'),
   async (c) => {
-    const { device } = queryParams(c, metricsQuery);
+    const { device, site } = queryParams(c, metricsQuery);
     const { orgId } = c.var.caller;
     if (device !== undefined) await orgDevice(c.env, orgId, device);
     const d = schema.devices;
     const devices = await db(c.env.DB)
       .select({ id: d.id, name: d.name, siteId: d.siteId })
       .from(d)
-      .where(and(eq(d.orgId, orgId), isNull(d.revokedAt), device === undefined ? undefined : eq(d.id, device)))
+      .where(
+        and(
+          eq(d.orgId, orgId),
+          isNull(d.revokedAt),
+          device === undefined ? undefined : eq(d.id, device),
+          site === undefined ? undefined : eq(d.siteId, site),
+        ),
+      )
       .orderBy(asc(d.name), asc(d.id))
       .all();
     const exposed = await mapLimit(devices, FAN_OUT, async (dev) => ({
