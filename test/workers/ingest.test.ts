@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
@@ -305,5 +305,29 @@ describe('DeviceHub flush to D1', () => {
     await runDurableObjectAlarm(hub);
     await runDurableObjectAlarm(hub);
     expect((await read()).results).toEqual([{ count: 6, sum: 23, min: 1, max: 9, last: 9, bucket: minute }]);
+  });
+
+  it('works off a backfill of more minutes than one flush takes in quick runs, not every 15 s', async () => {
+    const org3 = await seedOrg();
+    const dev = await enroll(org3, 'backfill');
+    // 2,500 samples, each in its own minute, a week ago: more than the 2,000 minutes one run flushes.
+    const start = Math.floor((Date.now() - 7 * 86_400_000) / 60_000) * 60_000;
+    const samples = Array.from({ length: 2_500 }, (_, i) => ({ metric: 'm', ts: start + i * 60_000, value: i }));
+    expect((await ingest(dev.deviceToken, batch('backfill-1', samples))).status).toBe(200);
+    const hub = deviceHubFor(env, dev.deviceId);
+    const t0 = Date.now();
+    await runDurableObjectAlarm(hub);
+    const t1 = Date.now();
+    expect((await hub.stats()).dirtyMinutes).toBe(500);
+    // The next run is due within a second of the last one (the regular cadence is 15 s).
+    const at = await runInDurableObject(hub, (_o, state) => state.storage.getAlarm());
+    expect(at).toBeGreaterThanOrEqual(t0 + 1_000);
+    expect(at).toBeLessThanOrEqual(t1 + 1_000);
+    await runDurableObjectAlarm(hub);
+    expect((await hub.stats()).dirtyMinutes).toBe(0);
+    const n = await env.DB.prepare('SELECT COUNT(*) AS n FROM rollups_1m WHERE org_id = ?')
+      .bind(org3.orgId)
+      .first<number>('n');
+    expect(n).toBe(2_500);
   });
 });

@@ -64,6 +64,8 @@ interface SeenState {
 const FLUSH_INTERVAL_MS = 15_000;
 /** Dirty minutes handled per alarm run, so one run stays bounded. */
 const FLUSH_MAX_MINUTES = 2_000;
+/** Next run when a flush took a full chunk: a backfill of old data is rolled up in seconds, not minutes. */
+const BACKLOG_FLUSH_MS = 1_000;
 /** Batch ids are remembered this long for deduplication of retries. */
 const BATCH_ID_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -281,7 +283,11 @@ export class DeviceHub extends DurableObject<Env> {
       hasPendingEvents(this.sql);
     const offlineCheck = offlineCheckAt(this.sql, current?.lastSeenAt ?? null, windowMs);
     await this.armAlarm(
-      Math.min(behind ? Date.now() + FLUSH_INTERVAL_MS : Infinity, offlineCheck ?? Infinity, raw.nextAt),
+      Math.min(
+        behind ? Date.now() + (rows.length === FLUSH_MAX_MINUTES ? BACKLOG_FLUSH_MS : FLUSH_INTERVAL_MS) : Infinity,
+        offlineCheck ?? Infinity,
+        raw.nextAt,
+      ),
     );
   }
 
