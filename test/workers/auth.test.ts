@@ -1,35 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, newId } from '../../workers/src/services/crypto.ts';
-import { seedOrg } from './helpers.ts';
-
-async function seedUser(orgId: string, email: string, password: string, role = 'viewer') {
-  const userId = newId('usr');
-  const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
-      userId,
-      email,
-      'Ada',
-      await hashPassword(password),
-      now,
-    ),
-    env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
-      orgId,
-      userId,
-      role,
-      now,
-    ),
-  ]);
-  return userId;
-}
-
-const login = (body: unknown) =>
-  SELF.fetch('http://test/v1/auth/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+import { login, seedOrg, seedUser } from './helpers.ts';
 
 describe('POST /v1/auth/login', () => {
   it('sets a secure HttpOnly session cookie that authenticates reads, stores only its hash, and logs out', async () => {

@@ -1,10 +1,10 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../schema/wire/stream.ts';
-import { hashPassword, newId } from '../../workers/src/services/crypto.ts';
+import { newId } from '../../workers/src/services/crypto.ts';
 import { recordEvent } from '../../workers/src/services/events.ts';
 import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/subjects.ts';
-import { api, seedOrg, type TestOrg } from './helpers.ts';
+import { api, login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 
 interface Page {
   events: StreamEvent[];
@@ -247,27 +247,11 @@ describe('POST /v1/events', () => {
 describe('user actions', () => {
   it('records user.login and user.logout with the user id and nothing secret', async () => {
     const org = await seedOrg();
-    const userId = newId('usr');
-    await env.DB.batch([
-      env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
-        userId,
-        `${userId}@example.com`,
-        'Ada',
-        await hashPassword('correct horse'),
-        Date.now(),
-      ),
-      env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
-        org.orgId,
-        userId,
-        'viewer',
-        Date.now(),
-      ),
-    ]);
-    const res = await SELF.fetch('http://test/v1/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'req-login-0001' },
-      body: JSON.stringify({ email: `${userId}@example.com`, password: 'correct horse' }),
-    });
+    const userId = await seedUser(org.orgId, 'ada@example.com', 'correct horse');
+    const res = await login(
+      { email: 'ada@example.com', password: 'correct horse' },
+      { 'x-request-id': 'req-login-0001' },
+    );
     expect(res.status).toBe(200);
     const token = /ew_session=([^;]+)/.exec(res.headers.get('set-cookie')!)![1]!;
     await SELF.fetch('http://test/v1/auth/logout', { method: 'POST', headers: { cookie: `ew_session=${token}` } });

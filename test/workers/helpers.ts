@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, SELF } from 'cloudflare:test';
 import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
+import { hashPassword, newId, sha256Hex } from '../../workers/src/services/crypto.ts';
 import { newApiKey, newEnrollmentToken } from '../../workers/src/services/tokens.ts';
 
 export interface TestOrg {
@@ -68,4 +68,35 @@ export function batch(
 export async function flush(deviceId: string): Promise<void> {
   const hub = deviceHubFor(env, deviceId);
   while ((await hub.stats()).dirtyMinutes > 0) await runDurableObjectAlarm(hub);
+}
+
+/** Adds a user with `password` to an organisation, straight in D1; returns the user id. */
+export async function seedUser(orgId: string, email: string, password: string, role = 'viewer'): Promise<string> {
+  const userId = newId('usr');
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
+      userId,
+      email,
+      email.split('@')[0],
+      await hashPassword(password),
+      now,
+    ),
+    env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
+      orgId,
+      userId,
+      role,
+      now,
+    ),
+  ]);
+  return userId;
+}
+
+/** `POST /v1/auth/login` with a JSON body. */
+export function login(body: unknown, headers: Record<string, string> = {}) {
+  return SELF.fetch('http://test/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }

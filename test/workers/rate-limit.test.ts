@@ -1,10 +1,9 @@
-import { env, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, newId } from '../../workers/src/services/crypto.ts';
 import { RATE_LIMITS, type RateLimitRule } from '../../workers/src/middleware/rate-limit/index.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
 import { ingestLimit } from '../../workers/src/services/token-bucket.ts';
-import { api, batch, enroll, ingest, seedOrg } from './helpers.ts';
+import { api, batch, enroll, ingest, login, seedOrg, seedUser } from './helpers.ts';
 
 const IN_FLIGHT = 16;
 // Up to 2 × limit + 1 requests through workerd: seconds, not the default 5.
@@ -103,38 +102,15 @@ describe('rate limits', () => {
     'refuses sign-in attempts for one email past the limit, even with the right password, but not for another email',
     async () => {
       const org = await seedOrg();
-      const now = Date.now();
-      const hash = await hashPassword('right');
-      for (const email of ['eve@example.com', 'ann@example.com']) {
-        const userId = newId('usr');
-        await env.DB.batch([
-          env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
-            userId,
-            email,
-            email,
-            hash,
-            now,
-          ),
-          env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
-            org.orgId,
-            userId,
-            'viewer',
-            now,
-          ),
-        ]);
-      }
-      const login = (email: string, password: string) =>
-        SELF.fetch('http://test/v1/auth/login', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email, password }),
-        });
-      const { refused, passed } = await untilRefused(RATE_LIMITS.login, () => login('eve@example.com', 'wrong'));
+      for (const email of ['eve@example.com', 'ann@example.com']) await seedUser(org.orgId, email, 'right');
+      const { refused, passed } = await untilRefused(RATE_LIMITS.login, () =>
+        login({ email: 'eve@example.com', password: 'wrong' }),
+      );
       expect(passed).toBeGreaterThanOrEqual(RATE_LIMITS.login.limit);
       await expectRefusal(refused, RATE_LIMITS.login);
-      await expectRefusal(await login('EVE@example.com', 'right'), RATE_LIMITS.login);
+      await expectRefusal(await login({ email: 'EVE@example.com', password: 'right' }), RATE_LIMITS.login);
 
-      expect((await login('ann@example.com', 'right')).status).toBe(200);
+      expect((await login({ email: 'ann@example.com', password: 'right' })).status).toBe(200);
     },
     SLOW,
   );

@@ -4,7 +4,7 @@ import type { StreamSample } from '../../schema/wire/stream.ts';
 import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
 import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
 import { sampleSubject } from '../../workers/src/services/subjects.ts';
-import { batch, enroll, ingest, seedOrg } from './helpers.ts';
+import { batch, enroll, ingest, seedOrg, seedUser } from './helpers.ts';
 import { connect, upgrade, type Client } from './stream-client.ts';
 
 function sample(
@@ -62,27 +62,14 @@ describe('GET /v1/stream', () => {
 
   it('refuses a session cookie from another origin but accepts it from this one', async () => {
     const org = await seedOrg(['read']);
-    const userId = newId('usr');
+    const userId = await seedUser(org.orgId, `viewer-${crypto.randomUUID()}@example.com`, 'unused');
     const token = `session-${crypto.randomUUID()}`;
     const now = Date.now();
-    await env.DB.batch([
-      env.DB.prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(
-        userId,
-        `${userId}@example.com`,
-        'Viewer',
-        'pbkdf2$1$x$y',
-        now,
-      ),
-      env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
-        org.orgId,
-        userId,
-        'viewer',
-        now,
-      ),
-      env.DB.prepare(
-        'INSERT INTO sessions (id, org_id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ).bind(newId('ses'), org.orgId, userId, await sha256Hex(token), now, now + 3600_000),
-    ]);
+    await env.DB.prepare(
+      'INSERT INTO sessions (id, org_id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+      .bind(newId('ses'), org.orgId, userId, await sha256Hex(token), now, now + 3600_000)
+      .run();
     const cookie = `ew_session=${token}`;
     const foreign = await upgrade({ Cookie: cookie, Origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
