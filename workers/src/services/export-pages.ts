@@ -2,6 +2,7 @@ import type { ExportPosition, HistorySource } from '../../../schema/wire/history
 import { deviceHubFor } from '../objects/device-hub.ts';
 import type { ExportEncoder, RollupRow } from './export-format.ts';
 import type { ExportSeries } from './export-query.ts';
+import { ROLLUP_TABLE } from './history-rollups.ts';
 
 /** Rows fetched per page: one DeviceHub RPC or one D1 query. */
 export const EXPORT_PAGE_ROWS = 5_000;
@@ -53,12 +54,6 @@ export function rawPages(env: Env, series: readonly ExportSeries[], range: Range
   };
 }
 
-const ROLLUP_TABLES: Record<Exclude<HistorySource, 'raw'>, string> = {
-  '1m': 'rollups_1m',
-  '1h': 'rollups_1h',
-  '1d': 'rollups_1d',
-};
-
 /** Rollup buckets starting in [from, to) from D1, keyset-paged on (series, bucket). */
 export function rollupPages(
   d1: D1Database,
@@ -69,7 +64,7 @@ export function rollupPages(
   encoder: ExportEncoder,
 ): NextPage {
   const statement = d1.prepare(
-    `SELECT bucket, count, sum, min, max, last FROM ${ROLLUP_TABLES[source]}
+    `SELECT bucket, count, sum, min, max, last FROM ${ROLLUP_TABLE[source]}
      WHERE series_id = ? AND org_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`,
   );
   let index = 0;

@@ -64,7 +64,7 @@ export async function firstWithData(
   sources: readonly HistorySource[],
 ): Promise<HistorySource> {
   for (const source of sources.slice(0, -1)) {
-    if (source !== 'raw' && (await rollupHasData(d1, source, orgId, ids, from, to))) return source;
+    if (source !== 'raw' && (await rollupHasData(d1, { source, orgId, ids, from, to }))) return source;
   }
   return sources[sources.length - 1] ?? 'raw';
 }
@@ -87,16 +87,7 @@ async function fetchPoints(
       })),
     );
   } else if (source !== 'raw') {
-    return rollupPoints(
-      env.DB,
-      source,
-      orgId,
-      series.map((s) => s.id),
-      q.from,
-      q.to,
-      step,
-      q.agg,
-    );
+    return rollupPoints(env.DB, { source, orgId, ids: series.map((s) => s.id), from: q.from, to: q.to }, step, q.agg);
   } else {
     const perDevice = await Promise.all(
       [...byDevice(series)].map(([deviceId, ids]) =>

@@ -7,7 +7,21 @@ import type { RollupSource } from './history-source.ts';
  * when it overlaps [from, to): rollups cannot be split.
  */
 
-const TABLE: Record<RollupSource, string> = { '1m': 'rollups_1m', '1h': 'rollups_1h', '1d': 'rollups_1d' };
+/** The D1 table of each rollup source. */
+export const ROLLUP_TABLE: Record<RollupSource, string> = {
+  '1m': 'rollups_1m',
+  '1h': 'rollups_1h',
+  '1d': 'rollups_1d',
+};
+
+/** What every rollup read covers: some series of one org, over [from, to), from one source. */
+export interface RollupRange {
+  source: RollupSource;
+  orgId: string;
+  ids: readonly string[];
+  from: number;
+  to: number;
+}
 
 /**
  * Combines rollup rows into one step bucket. For `last`, MAX(bucket) is the only aggregate,
@@ -25,29 +39,25 @@ const VALUE_SQL: Record<Aggregation, string> = {
 /** `WHERE` of every rollup read: ?1 org, ?2 ids (JSON), ?3 first bucket start, ?4 `to`. */
 const RANGE_SQL = `org_id = ?1 AND series_id IN (SELECT value FROM json_each(?2)) AND bucket >= ?3 AND bucket < ?4`;
 
-function rangeParams(source: RollupSource, orgId: string, ids: readonly string[], from: number, to: number) {
-  const resolution = SOURCE_RESOLUTION_MS[source];
-  return [orgId, JSON.stringify(ids), from - (from % resolution), to] as const;
+function rangeParams(r: RollupRange) {
+  const resolution = SOURCE_RESOLUTION_MS[r.source];
+  return [r.orgId, JSON.stringify(r.ids), r.from - (r.from % resolution), r.to] as const;
 }
 
 /** Points per series id, bucketed by `stepMs` (a multiple of the source's resolution). */
 export async function rollupPoints(
   d1: D1Database,
-  source: RollupSource,
-  orgId: string,
-  ids: readonly string[],
-  from: number,
-  to: number,
+  range: RollupRange,
   stepMs: number,
   agg: Aggregation,
 ): Promise<Map<string, Point[]>> {
   const { results } = await d1
     .prepare(
       `SELECT series_id, bucket - bucket % ?5 AS step_bucket, ${VALUE_SQL[agg]}
-       FROM ${TABLE[source]} WHERE ${RANGE_SQL}
+       FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL}
        GROUP BY series_id, step_bucket ORDER BY series_id, step_bucket`,
     )
-    .bind(...rangeParams(source, orgId, ids, from, to), stepMs)
+    .bind(...rangeParams(range), stepMs)
     .all<{ series_id: string; step_bucket: number; value: number }>();
   const bySeries = new Map<string, Point[]>();
   for (const r of results) {
@@ -59,25 +69,20 @@ export async function rollupPoints(
 }
 
 /** Stats per series id from rollups: everything raw gives except p95. */
-export async function rollupStats(
-  d1: D1Database,
-  source: RollupSource,
-  orgId: string,
-  ids: readonly string[],
-  from: number,
-  to: number,
-): Promise<Map<string, RawStats>> {
-  const params = rangeParams(source, orgId, ids, from, to);
+export async function rollupStats(d1: D1Database, range: RollupRange): Promise<Map<string, RawStats>> {
+  const params = rangeParams(range);
   const [totals, lasts] = await Promise.all([
     d1
       .prepare(
         `SELECT series_id, SUM(count) AS count, SUM(sum) AS sum, MIN(min) AS min, MAX(max) AS max
-         FROM ${TABLE[source]} WHERE ${RANGE_SQL} GROUP BY series_id`,
+         FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} GROUP BY series_id`,
       )
       .bind(...params)
       .all<{ series_id: string; count: number; sum: number; min: number; max: number }>(),
     d1
-      .prepare(`SELECT series_id, ${VALUE_SQL.last} FROM ${TABLE[source]} WHERE ${RANGE_SQL} GROUP BY series_id`)
+      .prepare(
+        `SELECT series_id, ${VALUE_SQL.last} FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} GROUP BY series_id`,
+      )
       .bind(...params)
       .all<{ series_id: string; value: number; latest: number }>(),
   ]);
@@ -100,17 +105,10 @@ export async function rollupStats(
 }
 
 /** Whether the source holds any row for these series in the range. */
-export async function rollupHasData(
-  d1: D1Database,
-  source: RollupSource,
-  orgId: string,
-  ids: readonly string[],
-  from: number,
-  to: number,
-): Promise<boolean> {
+export async function rollupHasData(d1: D1Database, range: RollupRange): Promise<boolean> {
   const row = await d1
-    .prepare(`SELECT 1 AS found FROM ${TABLE[source]} WHERE ${RANGE_SQL} LIMIT 1`)
-    .bind(...rangeParams(source, orgId, ids, from, to))
+    .prepare(`SELECT 1 AS found FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} LIMIT 1`)
+    .bind(...rangeParams(range))
     .first();
   return row !== null;
 }

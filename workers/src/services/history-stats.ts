@@ -45,7 +45,7 @@ export async function readStats(
     );
     found = new Map(perDevice.flat().map((s) => [s.seriesId, s]));
   } else {
-    found = await rollupStats(env.DB, source, orgId, ids, q.from, q.to);
+    found = await rollupStats(env.DB, { source, orgId, ids, from: q.from, to: q.to });
   }
   return {
     from: q.from,
