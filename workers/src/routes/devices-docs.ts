@@ -16,8 +16,6 @@ const deviceExample = {
 };
 const params = { id: deviceExample.id };
 const notFound = { description: 'No such device in your organisation' };
-const forbidden = (scope: string) => ({ description: `The credential lacks the "${scope}" scope` });
-const unauthorized = { description: 'Missing or invalid credentials' };
 
 export const deviceDocs = {
   list: doc({
@@ -36,8 +34,6 @@ export const deviceDocs = {
         example: { devices: [deviceExample], nextCursor: 'eyJuYW1lIjoid2ViLTEiLCJpZCI6ImRldl9rM3Y5In0' },
       },
       400: { description: 'A bad query parameter, named in `field`' },
-      401: unauthorized,
-      403: forbidden('read'),
     },
   }),
   get: doc({
@@ -48,7 +44,7 @@ export const deviceDocs = {
     scope: 'read',
     params: deviceParams,
     example: { params },
-    responses: { 200: { description: 'The device', example: deviceExample }, 401: unauthorized, 404: notFound },
+    responses: { 200: { description: 'The device', example: deviceExample }, 404: notFound },
   }),
   patch: doc({
     operationId: 'updateDevice',
@@ -63,8 +59,6 @@ export const deviceDocs = {
     responses: {
       200: { description: 'The device as updated', example: deviceExample },
       400: { description: 'A bad field, or a `siteId` that is not a site of your organisation' },
-      401: unauthorized,
-      403: forbidden('write'),
       404: notFound,
     },
   }),
@@ -77,7 +71,7 @@ export const deviceDocs = {
     scope: 'admin',
     params: deviceParams,
     example: { params },
-    responses: { 204: { description: 'Deleted' }, 401: unauthorized, 403: forbidden('admin'), 404: notFound },
+    responses: { 204: { description: 'Deleted' }, 404: notFound },
   }),
   deleteData: doc({
     operationId: 'deleteDeviceData',
@@ -93,8 +87,6 @@ export const deviceDocs = {
         description: 'What was deleted',
         example: { deviceId: deviceExample.id, deleted: { series: 12, samples: 864000 } },
       },
-      401: unauthorized,
-      403: forbidden('admin'),
       404: notFound,
     },
   }),
@@ -122,7 +114,6 @@ export const deviceDocs = {
           ],
         },
       },
-      401: unauthorized,
       404: notFound,
     },
   }),
@@ -137,8 +128,6 @@ export const deviceDocs = {
     example: { params },
     responses: {
       200: { description: 'Revoked', example: { id: deviceExample.id, revokedAt: 1795345260000 } },
-      401: unauthorized,
-      403: forbidden('admin'),
       404: notFound,
     },
   }),

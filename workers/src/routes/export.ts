@@ -37,8 +37,6 @@ export const exportRoutes = new Hono<AppEnv>().get(
         example: `{"seriesId":"${exampleSeries}","deviceId":"${exampleDevice}","metric":"cpu_usage_percent","labels":{"cpu":"0"},"ts":1795219200000,"value":12.5}\n`,
       },
       400: { description: 'A bad query parameter, named in `field`' },
-      401: { description: 'Missing or invalid credentials' },
-      403: { description: 'The credential lacks the "read" scope' },
       404: { description: 'A series or device that is not in your organisation' },
     },
   }),

@@ -41,8 +41,6 @@ export const metricsRoutes = new Hono<AppEnv>().get(
           '# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="dev_k3v9q2m8x1c7r4t6w0z5y8b2",device="web-1",site_id="site_p4n7d2k9s1m6x3q8v0c5r2w7"} 12.5 1795345200000\n',
       },
       400: { description: 'A bad query parameter, named in `field`' },
-      401: { description: 'Missing or invalid credentials' },
-      403: { description: 'The credential lacks the "read" scope' },
       404: { description: 'A `device` that is not in your organisation' },
     },
   }),

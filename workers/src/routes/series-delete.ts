@@ -29,8 +29,6 @@ export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
         description: 'Samples deleted from the device',
         example: { seriesId: 's_3f1c9a0b7d2e4f6a8b1c3d5e', deleted: { samples: 86400 } },
       },
-      401: { description: 'Missing or invalid credentials' },
-      403: { description: 'The credential lacks the "admin" scope' },
       404: { description: 'No such series in your organisation' },
     },
   }),
