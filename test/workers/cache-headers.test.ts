@@ -1,3 +1,4 @@
+import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { api, batch, enroll, ingest, seedOrg } from './helpers.ts';
 
@@ -71,5 +72,27 @@ describe('ETag and Cache-Control on JSON reads', () => {
     expect(res.headers.get('etag')).toBeNull();
     expect(res.headers.get('cache-control')).toBe('no-store');
     await res.body!.cancel();
+  });
+
+  it('neither tags nor stores the Prometheus scrape and the export', async () => {
+    const org = await seedOrg();
+    const from = encodeURIComponent(new Date(Date.now() - 3600_000).toISOString());
+    const device = await enroll(org, 'untagged');
+    for (const path of ['/v1/metrics', `/v1/export?device=${device.deviceId}&from=${from}`]) {
+      const res = await api(org.apiKey, path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('etag'), path).toBeNull();
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
+      await res.body!.cancel();
+    }
+  });
+
+  it('documents a 304 for JSON reads only', async () => {
+    const doc = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const has304 = (path: string) => '304' in doc.paths[path]!.get!.responses;
+    expect([has304('/v1/devices'), has304('/v1/history'), has304('/v1/openapi.json')]).toEqual([true, true, true]);
+    expect([has304('/v1/export'), has304('/v1/metrics'), has304('/v1/stream/sse')]).toEqual([false, false, false]);
   });
 });

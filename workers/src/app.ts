@@ -48,11 +48,7 @@ app.use(
   }),
 );
 
-/** Streamed answers: never buffered to compute an ETag, and never stored. */
-const STREAMED = ['/v1/export', '/v1/stream', '/v1/metrics'] as const;
-const isStreamed = (path: string) => STREAMED.some((p) => path === p || path.startsWith(`${p}/`));
-
-app.use('/v1/*', etag({ streamed: isStreamed }));
+app.use('/v1/*', etag());
 
 app.route('/health', healthRoutes);
 app.route('/install.sh', installRoutes);
@@ -82,9 +78,7 @@ app.route('/mqtt', mqttRoutes);
 let openApi: Record<string, unknown> | undefined;
 /** Generated on first use and kept for the isolate's life: the routes cannot change while it runs. */
 function openApiDocument(): Record<string, unknown> {
-  openApi ??= generateOpenApi(app.routes, {
-    revalidated: (path) => path.startsWith('/v1/') && !isStreamed(path),
-  });
+  openApi ??= generateOpenApi(app.routes);
   return openApi;
 }
 

@@ -10,11 +10,6 @@ export interface RouteEntry {
   handler: unknown;
 }
 
-export interface OpenApiOptions {
-  /** Whether GET answers of this path carry an ETag, so they may answer 304. */
-  revalidated: (path: string) => boolean;
-}
-
 type Operation = Record<string, unknown>;
 
 const RETRY_AFTER = {
@@ -48,13 +43,13 @@ export function documentedOperations(
 }
 
 /** Builds the OpenAPI 3.1 document of every route documented with `doc()`. */
-export function generateOpenApi(routes: readonly RouteEntry[], options: OpenApiOptions): Record<string, unknown> {
+export function generateOpenApi(routes: readonly RouteEntry[]): Record<string, unknown> {
   const paths: Record<string, Record<string, Operation>> = {};
   const tags: string[] = [];
   for (const { method, path, op } of documentedOperations(routes)) {
     const { path: oaPath, names } = openApiPath(path);
     if (!tags.includes(op.tag)) tags.push(op.tag);
-    const revalidated = method === 'get' && options.revalidated(path);
+    const revalidated = method === 'get' && path.startsWith('/v1/') && answersJson(op);
     (paths[oaPath] ??= {})[method] = operation(op, names, revalidated);
   }
   return {
@@ -72,6 +67,12 @@ export function generateOpenApi(routes: readonly RouteEntry[], options: OpenApiO
   };
 }
 
+/** A JSON success: the etag middleware gives those an ETag, so they may answer 304. */
+function answersJson(op: OperationDoc): boolean {
+  const ok = op.responses[200];
+  return ok !== undefined && (ok.contentType ?? 'application/json').startsWith('application/json');
+}
+
 function operation(op: OperationDoc, pathNames: string[], revalidated: boolean): Operation {
   const parameters = [
     ...parametersOf('path', op.params, op.example.params, pathNames),
@@ -79,7 +80,7 @@ function operation(op: OperationDoc, pathNames: string[], revalidated: boolean):
   ];
   const responses: Record<string, unknown> = {};
   const documented: Record<number, ResponseDoc> = { ...implicitResponses(op), ...op.responses };
-  if (revalidated) documented[304] = { description: 'Not modified: `If-None-Match` matched the current ETag' };
+  if (revalidated) documented[304] ??= { description: 'Not modified: `If-None-Match` matched the current ETag' };
   for (const status of Object.keys(documented)
     .map(Number)
     .sort((a, b) => a - b)) {

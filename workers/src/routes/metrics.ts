@@ -67,6 +67,10 @@ export const metricsRoutes = new Hono<AppEnv>().get(
       ...dev,
       values: await deviceHubFor(c.env, dev.id).latest(),
     }));
-    return c.body(exposition(exposed), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return c.body(exposition(exposed), 200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      // Latest values: a scrape must never be answered from a cache.
+      'cache-control': 'no-store',
+    });
   },
 );

@@ -5,17 +5,13 @@ import type { AppEnv } from '../../app-env.ts';
  * Strong ETags for JSON reads: `GET` answers of status 200 with a JSON body get
  * `ETag: "<sha-256 of the body>"` and `Cache-Control: private, no-cache` (data is live, so a
  * client revalidates every time), and a matching `If-None-Match` turns them into a bodiless 304.
- * Streams are never buffered: `streamed` paths get `Cache-Control: no-store` instead.
+ * Other bodies (exports, SSE, the Prometheus text) are never buffered; those routes set `no-store` themselves.
  * Responses that already carry an ETag (the agent's config poll) keep theirs.
  */
-export function etag(options: { streamed: (path: string) => boolean }): MiddlewareHandler<AppEnv> {
+export function etag(): MiddlewareHandler<AppEnv> {
   return async function etag(c, next) {
     await next();
     if (c.req.method !== 'GET') return;
-    if (options.streamed(c.req.path)) {
-      if (!c.res.headers.has('cache-control')) c.res.headers.set('Cache-Control', 'no-store');
-      return;
-    }
     const type = c.res.headers.get('content-type') ?? '';
     if (c.res.status !== 200 || !/^application\/json\b/i.test(type) || c.res.headers.has('etag')) return;
     const body = await c.res.arrayBuffer();
