@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { hashPassword, newId, randomToken, sha256Hex } from '../../workers/src/services/crypto.ts';
-import { apiKeyPrefix, newApiKey, newEnrollmentToken } from '../../workers/src/services/tokens.ts';
+import { hashPassword, newId, randomToken, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
+import { apiKeyPrefix, newApiKey, newEnrollmentToken } from '../../workers/src/services/credentials/tokens.ts';
 
 /** Everything a local platform needs to start: one org, its admin, an API key, an enrollment token. */
 export interface Seed {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderInstallScript } from '../../workers/src/services/install-script.ts';
+import { renderInstallScript } from '../../workers/src/services/agents/install-script.ts';
 import { runInstallScript } from './helpers/install-script.ts';
 import { skipWithout } from './helpers/skip-without.ts';
 

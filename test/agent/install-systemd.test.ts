@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderInstallScript } from '../../workers/src/services/install-script.ts';
+import { renderInstallScript } from '../../workers/src/services/agents/install-script.ts';
 import { allowFakeSystemd, fakeSystemd } from './helpers/fake-systemd.ts';
 import { runInstallScript, sha256, SYSTEM_PATH } from './helpers/install-script.ts';
 

@@ -76,7 +76,7 @@ describe('POST /v1/agents/enroll', () => {
   it('refuses an expired, used-up or unknown token', async () => {
     const org = await seedOrg();
     const now = Date.now();
-    const { sha256Hex } = await import('../../workers/src/services/crypto.ts');
+    const { sha256Hex } = await import('../../workers/src/services/credentials/crypto.ts');
     await env.DB.batch([
       env.DB.prepare(
         'INSERT INTO enrollment_tokens (id, org_id, token_hash, kind, max_uses, uses, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

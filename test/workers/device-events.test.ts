@@ -1,8 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../schema/wire/stream.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { getMeta, setMeta } from '../../workers/src/objects/device-hub-store.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { getMeta, setMeta } from '../../workers/src/objects/device-hub/store.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice, publish } from './mqtt-client.ts';
 

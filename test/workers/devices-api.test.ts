@@ -1,8 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../schema/wire/telemetry.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { newId } from '../../workers/src/services/crypto.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 
 interface Page {

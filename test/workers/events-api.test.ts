@@ -1,9 +1,9 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../schema/wire/stream.ts';
-import { newId } from '../../workers/src/services/crypto.ts';
-import { recordEvent } from '../../workers/src/services/events.ts';
-import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/subjects.ts';
+import { newId } from '../../workers/src/services/credentials/crypto.ts';
+import { recordEvent } from '../../workers/src/services/events/record.ts';
+import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { api, login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 
 interface Page {

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { recordEvent } from '../../workers/src/services/events.ts';
-import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/subjects.ts';
+import { recordEvent } from '../../workers/src/services/events/record.ts';
+import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { api, seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
 

@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, SELF } from 'cloudflare:test';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { hashPassword, newId, sha256Hex } from '../../workers/src/services/crypto.ts';
-import { newApiKey, newEnrollmentToken } from '../../workers/src/services/tokens.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { hashPassword, newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
+import { newApiKey, newEnrollmentToken } from '../../workers/src/services/credentials/tokens.ts';
 
 export interface TestOrg {
   orgId: string;

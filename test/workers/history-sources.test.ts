@@ -2,15 +2,15 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregations, type Aggregation } from '../../schema/wire/history.ts';
 import { ApiError } from '../../workers/src/errors.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import {
   type HistoryPlan,
   type HistoryPlanInput,
   planHistory,
   planStats,
   type Retention,
-} from '../../workers/src/services/history-source.ts';
-import { autoStep, bucketCount } from '../../workers/src/services/history-step.ts';
+} from '../../workers/src/services/history/source.ts';
+import { autoStep, bucketCount } from '../../workers/src/services/history/step.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 
 const MIN = 60_000;

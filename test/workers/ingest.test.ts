@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 
 let org: TestOrg;

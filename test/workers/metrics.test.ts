@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:test';
-import { newId } from '../../workers/src/services/crypto.ts';
+import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 
 const t1 = Date.now() - 30_000;

@@ -3,7 +3,7 @@ import type { IPubackPacket, IPublishPacket } from 'mqtt-packet';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mqttTopics } from '../../schema/wire/mqtt.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice, publish, type MqttTestClient } from './mqtt-client.ts';
 

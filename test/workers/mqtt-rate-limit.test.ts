@@ -2,8 +2,8 @@ import { env } from 'cloudflare:test';
 import type { IPubackPacket } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MQTT5_REASON } from '../../schema/wire/mqtt.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { ingestLimit } from '../../workers/src/services/token-bucket.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { ingestLimit } from '../../workers/src/services/ingest/token-bucket.ts';
 import { batch, enroll, seedOrg } from './helpers.ts';
 import { connectDevice, publish } from './mqtt-client.ts';
 

@@ -2,7 +2,7 @@ import { env, evictDurableObject } from 'cloudflare:test';
 import { generate, type IPublishPacket, type ISubackPacket } from 'mqtt-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice, deviceEvents, eventually, type MqttTestClient } from './mqtt-client.ts';
 

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { RATE_LIMITS, type RateLimitRule } from '../../workers/src/middleware/rate-limit/index.ts';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
-import { ingestLimit } from '../../workers/src/services/token-bucket.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { ingestLimit } from '../../workers/src/services/ingest/token-bucket.ts';
 import { api, batch, enroll, ingest, login, seedOrg, seedUser } from './helpers.ts';
 
 const IN_FLIGHT = 16;

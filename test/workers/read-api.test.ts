@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deviceHubFor } from '../../workers/src/objects/device-hub.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 
 let orgA: TestOrg;

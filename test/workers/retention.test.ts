@@ -1,9 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deviceHubFor, type DeviceHub } from '../../workers/src/objects/device-hub.ts';
-import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub-retention.ts';
-import { getMeta, setMeta } from '../../workers/src/objects/device-hub-store.ts';
-import { runCron } from '../../workers/src/services/cron.ts';
+import { deviceHubFor, type DeviceHub } from '../../workers/src/objects/device-hub/index.ts';
+import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub/retention.ts';
+import { getMeta, setMeta } from '../../workers/src/objects/device-hub/store.ts';
+import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCron } from '../../workers/src/services/cron.ts';
-import { seriesId, seriesKey } from '../../workers/src/services/series.ts';
+import { runCron } from '../../workers/src/services/storage/cron.ts';
+import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
 import { batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 

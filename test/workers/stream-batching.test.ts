@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
-import { recordEvent } from '../../workers/src/services/events.ts';
-import { orgEventSubject } from '../../workers/src/services/subjects.ts';
+import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
+import { recordEvent } from '../../workers/src/services/events/record.ts';
+import { orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';

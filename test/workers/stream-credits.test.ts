@@ -1,7 +1,7 @@
 import { env, evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { STREAM_LIMITS, type StreamSample } from '../../schema/wire/stream.ts';
-import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
+import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { connect, type Client, type Frame } from './stream-client.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';

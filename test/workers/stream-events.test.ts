@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../schema/wire/stream.ts';
-import { recordEvent } from '../../workers/src/services/events.ts';
-import { orgEventSubject } from '../../workers/src/services/subjects.ts';
+import { recordEvent } from '../../workers/src/services/events/record.ts';
+import { orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { seedOrg } from './helpers.ts';
 import { connect, type Frame } from './stream-client.ts';
 import { subscribed } from './stream-test-helpers.ts';

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
+import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';

@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
+import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { sample } from './stream-test-helpers.ts';
 

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { StreamSample } from '../../schema/wire/stream.ts';
-import { sampleSubject } from '../../workers/src/services/subjects.ts';
+import { sampleSubject } from '../../workers/src/services/streams/subjects.ts';
 import type { Client, Frame } from './stream-client.ts';
 
 /** A sample of `metric` on `deviceId`, with a series id derived from both unless given. */

@@ -1,9 +1,9 @@
 import { env, evictDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { StreamSample } from '../../schema/wire/stream.ts';
-import { channelHubFor } from '../../workers/src/objects/channel-hub.ts';
-import { newId, sha256Hex } from '../../workers/src/services/crypto.ts';
-import { sampleSubject } from '../../workers/src/services/subjects.ts';
+import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
+import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
+import { sampleSubject } from '../../workers/src/services/streams/subjects.ts';
 import { batch, enroll, ingest, seedOrg, seedUser } from './helpers.ts';
 import { connect, upgrade, type Client } from './stream-client.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, matches, validatePattern } from '../../workers/src/services/subject-match.ts';
+import { compilePattern, matches, validatePattern } from '../../workers/src/services/streams/subject-match.ts';
 
 const S = 'org.org_a.site.site_1.device.dev_1.metric.cpu_usage_percent';
 

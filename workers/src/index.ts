@@ -1,10 +1,10 @@
 import { app } from './app.ts';
-import { runCron } from './services/cron.ts';
+import { runCron } from './services/storage/cron.ts';
 import { consumeQueue } from './services/queue-consumer.ts';
 
-export { DeviceHub } from './objects/device-hub.ts';
-export { ChannelHub } from './objects/channel-hub.ts';
-export { MqttSession } from './objects/mqtt-session.ts';
+export { DeviceHub } from './objects/device-hub/index.ts';
+export { ChannelHub } from './objects/channel-hub/index.ts';
+export { MqttSession } from './objects/mqtt-session/index.ts';
 
 export default {
   fetch: app.fetch,

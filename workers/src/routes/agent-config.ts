@@ -4,11 +4,11 @@ import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agent-config.ts';
-import { notifyConfigChanged } from '../services/config-push.ts';
-import { recordEvent } from '../services/events.ts';
-import { deviceEventSubject, orgEventSubject } from '../services/subjects.ts';
-import { jsonBody } from '../services/validate.ts';
+import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
+import { notifyConfigChanged } from '../services/agents/config-push.ts';
+import { recordEvent } from '../services/events/record.ts';
+import { deviceEventSubject, orgEventSubject } from '../services/streams/subjects.ts';
+import { jsonBody } from '../services/http/validate.ts';
 import { orgDevice } from './devices.ts';
 
 const TAG = 'Agent configuration';

@@ -3,11 +3,11 @@ import { enrollRequest, type EnrollResponse } from '../../../schema/wire/enroll.
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { newId, sha256Hex } from '../services/crypto.ts';
-import { newDeviceToken } from '../services/tokens.ts';
-import { jsonBody } from '../services/validate.ts';
+import { newId, sha256Hex } from '../services/credentials/crypto.ts';
+import { newDeviceToken } from '../services/credentials/tokens.ts';
+import { jsonBody } from '../services/http/validate.ts';
 
 /** `POST /v1/agents/enroll`: trades an enrollment token for a device id and its secret token. */
 export const agentRoutes = new Hono<AppEnv>().post(

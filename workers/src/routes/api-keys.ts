@@ -7,9 +7,9 @@ import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { newId, sha256Hex } from '../services/crypto.ts';
-import { apiKeyPrefix, newApiKey } from '../services/tokens.ts';
-import { jsonBody } from '../services/validate.ts';
+import { newId, sha256Hex } from '../services/credentials/crypto.ts';
+import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
+import { jsonBody } from '../services/http/validate.ts';
 
 export const createApiKeyBody = z.strictObject({
   name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),

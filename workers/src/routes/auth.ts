@@ -8,10 +8,10 @@ import { ApiError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../middleware/rate-limit/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { newId, sha256Hex, verifyPassword } from '../services/crypto.ts';
-import { recordUserEvent } from '../services/events.ts';
-import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/tokens.ts';
-import { jsonBody } from '../services/validate.ts';
+import { newId, sha256Hex, verifyPassword } from '../services/credentials/crypto.ts';
+import { recordUserEvent } from '../services/events/record.ts';
+import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/credentials/tokens.ts';
+import { jsonBody } from '../services/http/validate.ts';
 
 export const loginBody = z.strictObject({
   email: z.email('email must be an address like ada@example.com').max(320),

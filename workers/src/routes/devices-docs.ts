@@ -1,5 +1,5 @@
 import { doc } from '../openapi/doc.ts';
-import { deviceListQuery, deviceParams, devicePatch } from '../services/device-schemas.ts';
+import { deviceListQuery, deviceParams, devicePatch } from '../services/devices/schemas.ts';
 
 /** OpenAPI metadata of the devices routes (kept apart so the router reads as routes). */
 

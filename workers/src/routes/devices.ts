@@ -4,11 +4,11 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
-import { deleteDevice, deleteDeviceData } from '../services/device-delete.ts';
-import { type DeviceRow, deviceView, listDevices } from '../services/device-list.ts';
-import { deviceListQuery, devicePatch } from '../services/device-schemas.ts';
-import { jsonBody, queryParams } from '../services/validate.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
+import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
+import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
+import { deviceListQuery, devicePatch } from '../services/devices/schemas.ts';
+import { jsonBody, queryParams } from '../services/http/validate.ts';
 import { deviceDocs } from './devices-docs.ts';
 
 /** Loads a device of the caller's org, or 404: another org's device is indistinguishable from none. */

@@ -7,9 +7,9 @@ import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { newId, sha256Hex } from '../services/crypto.ts';
-import { newEnrollmentToken } from '../services/tokens.ts';
-import { jsonBody } from '../services/validate.ts';
+import { newId, sha256Hex } from '../services/credentials/crypto.ts';
+import { newEnrollmentToken } from '../services/credentials/tokens.ts';
+import { jsonBody } from '../services/http/validate.ts';
 
 export const createEnrollmentTokenBody = z.strictObject({
   kind: z.enum(deviceKinds).default('host'),

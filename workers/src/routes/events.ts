@@ -5,13 +5,13 @@ import type { AppEnv } from '../app-env.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { parseJson, readBody } from '../services/body.ts';
-import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events.ts';
-import { decodeCursor, queryEvents } from '../services/events-query.ts';
-import { type CompiledPattern, validatePattern } from '../services/subject-match.ts';
-import { orgEventSubject, orgSubjectPrefix } from '../services/subjects.ts';
-import { queryTime } from '../services/time-query.ts';
-import { parse, queryParams } from '../services/validate.ts';
+import { parseJson, readBody } from '../services/http/body.ts';
+import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events/record.ts';
+import { decodeCursor, queryEvents } from '../services/events/query.ts';
+import { type CompiledPattern, validatePattern } from '../services/streams/subject-match.ts';
+import { orgEventSubject, orgSubjectPrefix } from '../services/streams/subjects.ts';
+import { queryTime } from '../services/history/time-query.ts';
+import { parse, queryParams } from '../services/http/validate.ts';
 
 /** Largest `data` of a custom event, serialized. */
 export const CUSTOM_EVENT_MAX_DATA_BYTES = 8 * 1024;

@@ -2,11 +2,11 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { exportEncoder } from '../services/export-format.ts';
-import { rawPages, rollupPages } from '../services/export-pages.ts';
-import { deviceSeries, exportQuery, namedSeries } from '../services/export-query.ts';
-import { exportStream } from '../services/export-stream.ts';
-import { queryParams } from '../services/validate.ts';
+import { exportEncoder } from '../services/export/format.ts';
+import { rawPages, rollupPages } from '../services/export/pages.ts';
+import { deviceSeries, exportQuery, namedSeries } from '../services/export/query.ts';
+import { exportStream } from '../services/export/stream.ts';
+import { queryParams } from '../services/http/validate.ts';
 import { orgDevice } from './devices.ts';
 
 const CONTENT_TYPES = { ndjson: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { channelHubFor } from '../objects/channel-hub.ts';
+import { channelHubFor } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { log } from '../services/log.ts';
 import type { HealthPing } from '../services/queue-consumer.ts';

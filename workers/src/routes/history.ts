@@ -9,10 +9,10 @@ import {
   errorExample,
   exampleHistory,
   exampleHistorySeries,
-} from '../services/history-examples.ts';
-import { historyQuery } from '../services/history-query.ts';
-import { readHistory } from '../services/history-read.ts';
-import { queryParams } from '../services/validate.ts';
+} from '../services/history/examples.ts';
+import { historyQuery } from '../services/history/query.ts';
+import { readHistory } from '../services/history/read.ts';
+import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/history`: up to 100 series, across devices, in one request. */
 export const historyRoutes = new Hono<AppEnv>().get(

@@ -3,11 +3,11 @@ import { ingestBatchSchema } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, unauthorized } from '../errors.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { parseJson, readBody } from '../services/body.ts';
-import { validateBatch } from '../services/ingest-batch.ts';
-import { ingestLimitMessage } from '../services/token-bucket.ts';
+import { parseJson, readBody } from '../services/http/body.ts';
+import { validateBatch } from '../services/ingest/batch.ts';
+import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
 
 /** The refusal of a batch over its device's rate; the agent retries it after `Retry-After`. */
 export function ingestRateLimited(perMinute: number, retryAfterSeconds: number): ApiError {

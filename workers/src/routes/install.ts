@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { isPlainOrigin, parseSha256File, renderInstallScript } from '../services/install-script.ts';
+import { isPlainOrigin, parseSha256File, renderInstallScript } from '../services/agents/install-script.ts';
 
 /**
  * Where scripts/build.ts publishes the agent among the static assets. The bundle itself is

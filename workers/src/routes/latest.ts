@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES, errorExample } from '../services/history-examples.ts';
-import { metricFilter } from '../services/history-query.ts';
-import { idList } from '../services/query-schemas.ts';
-import { queryParams } from '../services/validate.ts';
+import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES, errorExample } from '../services/history/examples.ts';
+import { metricFilter } from '../services/history/query.ts';
+import { idList } from '../services/http/query-schemas.ts';
+import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/latest`. */
 export const latestQuery = z.strictObject({

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
-import { deviceHubFor } from '../objects/device-hub.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { mapLimit } from '../services/map-limit.ts';
 import { exposition } from '../services/prometheus.ts';
-import { queryParams } from '../services/validate.ts';
+import { queryParams } from '../services/http/validate.ts';
 import { orgDevice } from './devices.ts';
 
 /** DeviceHubs asked at once while gathering latest values. */

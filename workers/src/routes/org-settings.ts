@@ -6,7 +6,7 @@ import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { jsonBody } from '../services/validate.ts';
+import { jsonBody } from '../services/http/validate.ts';
 
 const days = (what: string, max: number) =>
   z

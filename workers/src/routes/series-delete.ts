@@ -6,7 +6,7 @@ import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { deleteSeries } from '../services/device-delete.ts';
+import { deleteSeries } from '../services/devices/delete.ts';
 
 /** Path parameters of `DELETE /v1/series/:id`. */
 export const seriesParams = z.strictObject({ id: z.string().min(1).max(100) });

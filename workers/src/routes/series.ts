@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { decodeCursor, encodeCursor } from '../services/cursor.ts';
+import { decodeCursor, encodeCursor } from '../services/http/cursor.ts';
 import {
   EXAMPLE_DEVICE,
   EXAMPLE_SERIES,
@@ -11,13 +11,13 @@ import {
   exampleHistory,
   exampleHistorySeries,
   exampleStats,
-} from '../services/history-examples.ts';
-import { metricFilter, seriesHistoryQuery, seriesIdParams, seriesStatsQuery } from '../services/history-query.ts';
-import { readHistory } from '../services/history-read.ts';
-import { searchSeries } from '../services/history-series.ts';
-import { readStats } from '../services/history-stats.ts';
-import { cursorParam, pageLimit } from '../services/query-schemas.ts';
-import { queryParams } from '../services/validate.ts';
+} from '../services/history/examples.ts';
+import { metricFilter, seriesHistoryQuery, seriesIdParams, seriesStatsQuery } from '../services/history/query.ts';
+import { readHistory } from '../services/history/read.ts';
+import { searchSeries } from '../services/history/series.ts';
+import { readStats } from '../services/history/stats.ts';
+import { cursorParam, pageLimit } from '../services/http/query-schemas.ts';
+import { queryParams } from '../services/http/validate.ts';
 
 const labelFilter = z.string().transform((s, ctx) => {
   const labels: Record<string, string> = {};

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, forbidden } from '../errors.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
-import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub.ts';
+import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { queryParams } from '../services/validate.ts';
+import { queryParams } from '../services/http/validate.ts';
 
 /**
  * `GET /v1/stream`: the live WebSocket stream, and `GET /v1/stream/sse?subject=`: the same

@@ -4,9 +4,9 @@ import type { DeviceStatus } from '../../../schema/wire/telemetry.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { deviceStatus } from '../services/device-status.ts';
-import { HOUR_MS } from '../services/history-step.ts';
-import { queryParams } from '../services/validate.ts';
+import { deviceStatus } from '../services/devices/status.ts';
+import { HOUR_MS } from '../services/history/step.ts';
+import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/summary` takes no parameters. */
 export const summaryQuery = z.strictObject({});

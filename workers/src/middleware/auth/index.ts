@@ -5,8 +5,8 @@ import type { ApiKeyScope, Role } from '../../../../schema/index.ts';
 import type { AppEnv, Caller } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
 import { forbidden, unauthorized } from '../../errors.ts';
-import { sha256Hex } from '../../services/crypto.ts';
-import { isApiKey, SESSION_COOKIE } from '../../services/tokens.ts';
+import { sha256Hex } from '../../services/credentials/crypto.ts';
+import { isApiKey, SESSION_COOKIE } from '../../services/credentials/tokens.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../rate-limit/index.ts';
 
 /** `last_used_at` is rewritten at most this often per key, so busy keys cost D1 one write a minute. */

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { unauthorized } from '../../errors.ts';
-import { deviceHubFor } from '../../objects/device-hub.ts';
-import { sha256Hex } from '../../services/crypto.ts';
-import { parseDeviceToken } from '../../services/tokens.ts';
+import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import { sha256Hex } from '../../services/credentials/crypto.ts';
+import { parseDeviceToken } from '../../services/credentials/tokens.ts';
 
 /**
  * Authenticates a device by `Authorization: Bearer ewd.<deviceId>.<secret>`. The token names

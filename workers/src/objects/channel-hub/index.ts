@@ -1,0 +1,273 @@
+import { DurableObject } from 'cloudflare:workers';
+import { STREAM_CLOSE, type EventFrame, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
+import { log } from '../../services/log.ts';
+import { deliverData, deliverEvent, type Conn } from './conn.ts';
+import { handleMessage, type HubView } from './messages.ts';
+import { frame, parseClientFrame } from './protocol.ts';
+import { FrameBatcher } from './batcher.ts';
+import { Ring } from './ring.ts';
+import { countProtocolError, newSession, saveSession } from './session.ts';
+import { needsSave, restoreConn, saveConn, socketConn, type HubCounters } from './socket.ts';
+import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
+
+/** Header the Worker sets on the hub's upgrade request; built fresh there, never copied from a client. */
+export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
+
+/** What `ChannelHub.stats` reports; queue figures are bytes of queued JSON. */
+export interface ChannelHubStats {
+  connections: number;
+  sseConnections: number;
+  queuedBytes: number;
+  /** High-water mark of any single connection's queue since the hub started. */
+  maxQueuedBytes: number;
+  ringFrames: number;
+  conflatedSamples: number;
+  slowConsumerCloses: number;
+  seq: number;
+  epoch: string;
+}
+
+/** Test-only knobs (the hub is reachable only through its binding, never from clients). */
+export interface ChannelHubTuning {
+  flushMs?: number;
+  ringMaxFrames?: number;
+  ringMaxAgeMs?: number;
+  ringMaxBytes?: number;
+  sseHeartbeatMs?: number;
+}
+
+/**
+ * The hub's name. Subjects are sharded by org today; a hot org could later be split by
+ * site (`org:<org>:site:<site>`), with publishers and subscribers routed by subject prefix.
+ */
+export const channelHubName = (orgId: string) => `org:${orgId}`;
+
+/** The stub of the ChannelHub serving an org's subjects. */
+export function channelHubFor(env: Env, orgId: string): DurableObjectStub<ChannelHub> {
+  return env.CHANNEL_HUB.get(env.CHANNEL_HUB.idFromName(channelHubName(orgId)));
+}
+
+/** A coalesced data frame holds at most this many samples; a fuller one goes out at once. */
+const MAX_FRAME_SAMPLES = 5_000;
+
+// Sequence numbers are reserved in blocks so a publish rarely waits on a storage write,
+// yet a restarted hub never reissues one.
+const SEQ_BLOCK = 1024;
+
+/**
+ * Live fan-out for one org: DeviceHubs `publish` durable samples, `recordEvent` publishes
+ * persisted events, and WebSocket or SSE clients subscribe by subject pattern (protocol v1,
+ * docs/stream-protocol.md). Every frame is kept in a replay ring in the hub's SQLite;
+ * each connection has credits and a bounded queue. Sockets use the Hibernation API, with
+ * subscriptions, credits and resume state in their attachments.
+ */
+export class ChannelHub extends DurableObject<Env> {
+  readonly #epoch: string;
+  #seq: number;
+  readonly #ring: Ring;
+  #reserved: number;
+  // Connection state, rebuilt lazily from attachments after hibernation.
+  readonly #conns = new WeakMap<WebSocket, Conn>();
+  readonly #sse = new Set<Conn>();
+  readonly #counters: HubCounters = {
+    maxQueuedBytes: 0,
+    conflatedSamples: 0,
+    slowConsumerCloses: 0,
+  };
+  #heartbeatMs = SSE_HEARTBEAT_MS;
+  readonly #batcher: FrameBatcher;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const kv = ctx.storage.kv;
+    let epoch = kv.get<string>('epoch');
+    if (!epoch) {
+      epoch = crypto.randomUUID();
+      kv.put('epoch', epoch);
+    }
+    this.#epoch = epoch;
+    this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
+    this.#ring = new Ring(ctx.storage);
+    this.#batcher = new FrameBatcher(Number(env.STREAM_FLUSH_MS) || 0, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
+    // Answered by the runtime without waking the hub.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  /**
+   * Accepts a WebSocket upgrade forwarded by `GET /v1/stream`, or opens an SSE stream for
+   * `GET /v1/stream/sse` (path `/sse?subject=`), for the org named in {@link STREAM_ORG_HEADER}.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const orgId = request.headers.get(STREAM_ORG_HEADER);
+    const name = this.ctx.id.name;
+    if (!orgId || (name !== undefined && name !== channelHubName(orgId))) {
+      return Response.json(
+        { error: { code: 'bad_request', message: 'request reached the wrong hub' } },
+        { status: 400 },
+      );
+    }
+    const url = new URL(request.url);
+    if (url.pathname === '/sse') {
+      const subject = url.searchParams.get('subject') ?? '';
+      const last = request.headers.get('last-event-id');
+      return openSse(this.#view(), orgId, subject, last, this.#counters, this.#heartbeatMs, this.#sse);
+    }
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return Response.json(
+        { error: { code: 'upgrade_required', message: 'expected a WebSocket upgrade' } },
+        { status: 426 },
+      );
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    const session = newSession(orgId);
+    saveSession(server, session);
+    this.#conns.set(server, socketConn(server, session, this.#epoch, this.#counters));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * Publishes the samples of one durable batch under one new hub-wide `seq`: each
+   * connection is offered one data frame with the samples it subscribed to.
+   */
+  async publish(samples: StreamSample[]): Promise<void> {
+    if (!Array.isArray(samples) || samples.length === 0) return;
+    this.#batcher.add(samples);
+  }
+
+  #emitData(samples: StreamSample[]): void {
+    const seq = this.#nextSeq();
+    let shared: string | undefined;
+    const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples }));
+    for (const conn of this.#allConns()) deliverData(conn, seq, samples, text);
+    this.#afterFanOut();
+    // After fan-out: a connection rebuilt from the ring during fan-out must not see this frame twice.
+    this.#ring.append({ seq, kind: 'data', samples }, Date.now());
+  }
+
+  /** Publishes one persisted event to every connection with a subscription matching its subject. */
+  async publishEvent(event: StreamEvent): Promise<void> {
+    this.#batcher.flush();
+    const seq = this.#nextSeq();
+    const f: EventFrame = { type: 'event', seq, epoch: this.#epoch, event };
+    const text = frame(f);
+    const now = Date.now();
+    for (const conn of this.#allConns()) deliverEvent(conn, f, text, now);
+    this.#afterFanOut();
+    this.#ring.append({ seq, kind: 'event', event }, now);
+  }
+
+  /** Connection and queue figures; `maxQueuedBytes` never exceeds the hard cap. */
+  async stats(): Promise<ChannelHubStats> {
+    this.#batcher.flush();
+    let queuedBytes = 0;
+    let connections = 0;
+    for (const conn of this.#allConns()) {
+      connections += 1;
+      queuedBytes += conn.outbox.bytes;
+    }
+    return {
+      connections,
+      sseConnections: this.#sse.size,
+      queuedBytes,
+      maxQueuedBytes: this.#counters.maxQueuedBytes,
+      ringFrames: this.#ring.size,
+      conflatedSamples: this.#counters.conflatedSamples,
+      slowConsumerCloses: this.#counters.slowConsumerCloses,
+      seq: this.#seq,
+      epoch: this.#epoch,
+    };
+  }
+
+  /** Test hook: shrinks the replay ring or the SSE heartbeat of this (in-memory) hub instance. */
+  async tune(t: ChannelHubTuning): Promise<void> {
+    if (t.flushMs !== undefined) this.#batcher.flushMs = t.flushMs;
+    if (t.ringMaxFrames !== undefined) this.#ring.limits.maxFrames = t.ringMaxFrames;
+    if (t.ringMaxAgeMs !== undefined) this.#ring.limits.maxAgeMs = t.ringMaxAgeMs;
+    if (t.ringMaxBytes !== undefined) this.#ring.limits.maxBytes = t.ringMaxBytes;
+    if (t.sseHeartbeatMs !== undefined) this.#heartbeatMs = t.sseHeartbeatMs;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const conn = this.#conn(ws);
+    if (!conn) {
+      ws.close(1011, 'connection state lost; reconnect');
+      return;
+    }
+    const parsed = parseClientFrame(message);
+    if (!parsed.ok) {
+      ws.send(frame(parsed.error));
+      if (countProtocolError(conn.session, Date.now())) {
+        ws.close(STREAM_CLOSE.protocolError, 'too many protocol errors');
+        return;
+      }
+      saveConn(ws, conn);
+      return;
+    }
+    const changed = handleMessage(this.#view(), ws, conn, parsed.message);
+    if (changed === true) saveConn(ws, conn);
+    else if (changed instanceof Promise) {
+      // The subscription is in place before the history query: save it first.
+      saveConn(ws, conn);
+      if (await changed) saveConn(ws, conn);
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const conn = this.#conns.get(ws);
+    if (conn) conn.closed = true;
+    this.#conns.delete(ws);
+    // The Hibernation API leaves the closing handshake to us; 1005/1006/1015 may not be sent.
+    try {
+      ws.close([1005, 1006, 1015].includes(code) ? 1000 : code, reason);
+    } catch {
+      // Already closed, or a code we may not echo.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    const conn = this.#conns.get(ws);
+    if (conn) conn.closed = true;
+    this.#conns.delete(ws);
+    log.warn('stream socket error', { error: error instanceof Error ? error.message : String(error) });
+  }
+
+  *#allConns(): Generator<Conn> {
+    for (const ws of this.ctx.getWebSockets()) {
+      const conn = this.#conn(ws);
+      if (conn && !conn.closed) yield conn;
+    }
+    yield* this.#sse;
+  }
+
+  // Credits, the resume point and whether frames wait go into each touched socket's attachment.
+  #afterFanOut(): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      const conn = this.#conns.get(ws);
+      if (conn && !conn.closed && needsSave(conn)) saveConn(ws, conn);
+    }
+  }
+
+  // A snapshot for message handling; not a getter, so nothing of `env` is reachable over RPC.
+  #view(): HubView {
+    return { epoch: this.#epoch, seq: this.#seq, ring: this.#ring, db: this.env.DB };
+  }
+
+  #conn(ws: WebSocket): Conn | null {
+    let conn = this.#conns.get(ws);
+    if (!conn) {
+      conn = restoreConn(ws, this.#ring, this.#epoch, this.#counters) ?? undefined;
+      if (conn) this.#conns.set(ws, conn);
+    }
+    return conn ?? null;
+  }
+
+  #nextSeq(): number {
+    this.#seq += 1;
+    if (this.#seq > this.#reserved) {
+      this.#reserved = this.#seq + SEQ_BLOCK - 1;
+      this.ctx.storage.kv.put('seqReserved', this.#reserved);
+    }
+    return this.#seq;
+  }
+}

@@ -1,0 +1,125 @@
+import { STREAM_LIMITS, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
+
+/** One published frame as the ring keeps it: every sample of the publish, unfiltered. */
+export type RingEntry =
+  { seq: number; kind: 'data'; samples: StreamSample[] } | { seq: number; kind: 'event'; event: StreamEvent };
+
+/** Limits of the ring; tests shrink them through `ChannelHub.tune`. */
+export interface RingLimits {
+  maxFrames: number;
+  maxAgeMs: number;
+  /** Characters of JSON kept, so a burst of large batches cannot fill the hub's storage. */
+  maxBytes: number;
+}
+
+// Each prune deletes at most this many rows, so one publish never stalls on a big delete.
+const PRUNE_CHUNK = 500;
+
+/**
+ * The hub's replay ring in its own SQLite, so a resume survives eviction and restarts.
+ * `prunedThrough` is the highest seq ever deleted: a client whose last seq is at or above
+ * it has every later frame here.
+ */
+export class Ring {
+  readonly #sql: SqlStorage;
+  readonly #kv: SyncKvStorage;
+  #count: number;
+  #bytes: number;
+  #prunedThrough: number;
+  limits: RingLimits = {
+    maxFrames: STREAM_LIMITS.ringMaxFrames,
+    maxAgeMs: STREAM_LIMITS.ringMaxAgeMs,
+    maxBytes: STREAM_LIMITS.ringMaxBytes,
+  };
+
+  constructor(storage: DurableObjectStorage) {
+    this.#sql = storage.sql;
+    this.#kv = storage.kv;
+    this.#sql.exec(
+      'CREATE TABLE IF NOT EXISTS ring (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)',
+    );
+    const totals = this.#sql
+      .exec<{ n: number; bytes: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(length(body)), 0) AS bytes FROM ring')
+      .one();
+    this.#count = totals.n;
+    this.#bytes = totals.bytes;
+    this.#prunedThrough = this.#kv.get<number>('ringPrunedThrough') ?? 0;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** True when every frame after `seq` is still in the ring. */
+  covers(seq: number): boolean {
+    return seq >= this.#prunedThrough;
+  }
+
+  /** Appends one frame, then prunes at most one chunk past the frame or age limit. */
+  append(entry: RingEntry, now: number): void {
+    const body = JSON.stringify(entry.kind === 'data' ? entry.samples : entry.event);
+    this.#sql.exec('INSERT INTO ring (seq, ts, kind, body) VALUES (?, ?, ?, ?)', entry.seq, now, entry.kind, body);
+    this.#count += 1;
+    this.#bytes += body.length;
+    this.#prune(now);
+  }
+
+  /** Frames with seq > `after`, oldest first. */
+  *after(after: number): Generator<RingEntry> {
+    const rows = this.#sql.exec<{ seq: number; kind: string; body: string }>(
+      'SELECT seq, kind, body FROM ring WHERE seq > ? ORDER BY seq',
+      after,
+    );
+    for (const row of rows) {
+      yield row.kind === 'data'
+        ? { seq: row.seq, kind: 'data', samples: JSON.parse(row.body) as StreamSample[] }
+        : { seq: row.seq, kind: 'event', event: JSON.parse(row.body) as StreamEvent };
+    }
+  }
+
+  #prune(now: number): void {
+    const { maxFrames, maxAgeMs, maxBytes } = this.limits;
+    let cut = 0;
+    const over = this.#count - maxFrames;
+    if (over > 0) {
+      const row = this.#sql
+        .exec<{ seq: number }>('SELECT seq FROM ring ORDER BY seq LIMIT 1 OFFSET ?', Math.min(over, PRUNE_CHUNK) - 1)
+        .toArray()[0];
+      if (row) cut = row.seq;
+    }
+    const oldest = this.#sql.exec<{ ts: number }>('SELECT ts FROM ring ORDER BY seq LIMIT 1').toArray()[0];
+    // Rows are appended in time order, so only the head can be too old.
+    const aged =
+      oldest && oldest.ts < now - maxAgeMs
+        ? this.#sql
+            .exec<{ seq: number | null }>(
+              'SELECT MAX(seq) AS seq FROM (SELECT seq, ts FROM ring ORDER BY seq LIMIT ?) WHERE ts < ?',
+              PRUNE_CHUNK,
+              now - maxAgeMs,
+            )
+            .one().seq
+        : null;
+    if (aged !== null && aged > cut) cut = aged;
+    if (this.#bytes > maxBytes) {
+      let excess = this.#bytes - maxBytes;
+      const head = this.#sql.exec<{ seq: number; n: number }>(
+        'SELECT seq, length(body) AS n FROM ring ORDER BY seq LIMIT ?',
+        PRUNE_CHUNK,
+      );
+      for (const row of head) {
+        if (row.seq > cut) cut = row.seq;
+        excess -= row.n;
+        if (excess <= 0) break;
+      }
+    }
+    if (cut === 0) return;
+    this.#bytes -= this.#sql
+      .exec<{ bytes: number }>('SELECT COALESCE(SUM(length(body)), 0) AS bytes FROM ring WHERE seq <= ?', cut)
+      .one().bytes;
+    this.#count -= this.#sql.exec('DELETE FROM ring WHERE seq <= ?', cut).rowsWritten;
+    if (cut > this.#prunedThrough) {
+      this.#prunedThrough = cut;
+      this.#kv.put('ringPrunedThrough', cut);
+    }
+  }
+}

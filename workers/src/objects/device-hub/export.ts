@@ -1,0 +1,51 @@
+import type { ExportPosition, ExportRow } from '../../../../schema/wire/history.ts';
+
+/**
+ * Up to `limit` raw rows of `seriesIds` within [from, to), in (order given, ts) order,
+ * starting after `after`. `next` is the last row's position when the page is full (there may
+ * be more), and null once the export is complete. Series this object never saw are skipped.
+ */
+export function exportPage(
+  sql: SqlStorage,
+  seriesIds: readonly string[],
+  from: number,
+  to: number,
+  after: ExportPosition | null,
+  limit: number,
+): { rows: ExportRow[]; next: ExportPosition | null } {
+  const rows: ExportRow[] = [];
+  const start = after ? seriesIds.indexOf(after.seriesId) : 0;
+  // A position naming a series outside the list cannot continue anything: the export is over.
+  if (start < 0) return { rows, next: null };
+  for (let i = start; i < seriesIds.length && rows.length < limit; i++) {
+    const seriesId = seriesIds[i]!;
+    // Within the series the page resumes after; every later series starts at `from`.
+    const fromTs = after && i === start ? Math.max(from, after.ts + 1) : from;
+    const page = sql
+      .exec<{ ts: number; value: number }>(
+        `SELECT s.ts AS ts, s.value AS value FROM samples s
+         WHERE s.sid = (SELECT sid FROM series WHERE series_id = ?) AND s.ts >= ? AND s.ts < ?
+         ORDER BY s.ts LIMIT ?`,
+        seriesId,
+        fromTs,
+        to,
+        limit - rows.length,
+      )
+      .toArray();
+    for (const p of page) rows.push({ seriesId, ts: p.ts, value: p.value });
+  }
+  const last = rows.at(-1);
+  return { rows, next: rows.length === limit && last ? { seriesId: last.seriesId, ts: last.ts } : null };
+}
+
+/** Deletes one series' raw samples, its latest value and its pending rollup marks; returns samples deleted. */
+export function deleteSeriesData(sql: SqlStorage, seriesId: string): number {
+  const sid = sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
+  if (sid === undefined) return 0;
+  const deleted = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM samples WHERE sid = ?', sid).one().n;
+  sql.exec('DELETE FROM samples WHERE sid = ?', sid);
+  sql.exec('DELETE FROM dirty_minutes WHERE sid = ?', sid);
+  // The registry row goes too, so a sample arriving later registers the series in D1 again.
+  sql.exec('DELETE FROM series WHERE sid = ?', sid);
+  return deleted;
+}

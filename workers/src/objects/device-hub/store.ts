@@ -1,0 +1,145 @@
+import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
+
+/**
+ * The DeviceHub's own SQLite: raw samples, the series it has seen with their latest values,
+ * batch ids for deduplication, and the minutes whose rollups still have to reach D1.
+ * Samples use a small local integer series id to keep bytes per sample low.
+ */
+export function createTables(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS series (
+      sid INTEGER PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      series_id TEXT NOT NULL UNIQUE,
+      metric TEXT NOT NULL,
+      labels TEXT NOT NULL,
+      last_ts INTEGER,
+      last_value REAL
+    );
+    CREATE TABLE IF NOT EXISTS samples (
+      sid INTEGER NOT NULL,
+      ts INTEGER NOT NULL,
+      value REAL NOT NULL,
+      PRIMARY KEY (sid, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at);
+    CREATE TABLE IF NOT EXISTS dirty_minutes (
+      sid INTEGER NOT NULL,
+      minute INTEGER NOT NULL,
+      gen INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (sid, minute)
+    ) WITHOUT ROWID;
+  `);
+}
+
+export interface SeriesRow {
+  sid: number;
+  seriesId: string;
+}
+
+export function getMeta<T>(sql: SqlStorage, key: string): T | undefined {
+  const row = sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+  return row ? (JSON.parse(row.value) as T) : undefined;
+}
+
+export function setMeta(sql: SqlStorage, key: string, value: unknown): void {
+  sql.exec(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    key,
+    JSON.stringify(value),
+  );
+}
+
+export function findSeries(sql: SqlStorage, key: string): SeriesRow | undefined {
+  return sql
+    .exec<{ sid: number; series_id: string }>('SELECT sid, series_id FROM series WHERE key = ?', key)
+    .toArray()
+    .map((r) => ({ sid: r.sid, seriesId: r.series_id }))[0];
+}
+
+export function insertSeries(
+  sql: SqlStorage,
+  s: { key: string; seriesId: string; metric: string; labels: Record<string, string> },
+): SeriesRow {
+  const row = sql
+    .exec<{ sid: number }>(
+      `INSERT INTO series (key, series_id, metric, labels) VALUES (?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET key = excluded.key RETURNING sid`,
+      s.key,
+      s.seriesId,
+      s.metric,
+      JSON.stringify(s.labels),
+    )
+    .one();
+  return { sid: row.sid, seriesId: s.seriesId };
+}
+
+export function hasBatch(sql: SqlStorage, batchId: string): boolean {
+  return sql.exec('SELECT 1 FROM batches WHERE id = ?', batchId).toArray().length > 0;
+}
+
+/**
+ * Appends a batch's samples: a repeated (series, ts) keeps the newest value. Three statements
+ * per batch, whatever its size: with three statements per sample, a 1,000-sample batch took
+ * about 125 ms of CPU in local workerd; this way about 13 ms (`npm run bench`).
+ */
+export function appendSamples(sql: SqlStorage, rows: { sid: number; ts: number; value: number }[]): void {
+  const samples: [number, number, number][] = [];
+  const latest = new Map<number, [number, number]>();
+  const minutes = new Set<string>();
+  for (const r of rows) {
+    samples.push([r.sid, r.ts, r.value]);
+    const prev = latest.get(r.sid);
+    // Later samples win ties, as they do in the samples table.
+    if (!prev || r.ts >= prev[0]) latest.set(r.sid, [r.ts, r.value]);
+    minutes.add(`${r.sid}:${r.ts - (r.ts % 60_000)}`);
+  }
+  sql.exec(
+    `INSERT OR REPLACE INTO samples (sid, ts, value)
+     SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+    JSON.stringify(samples),
+  );
+  sql.exec(
+    `UPDATE series SET last_ts = l.ts, last_value = l.value
+     FROM (SELECT value ->> 0 AS sid, value ->> 1 AS ts, value ->> 2 AS value FROM json_each(?)) AS l
+     WHERE series.sid = l.sid AND (series.last_ts IS NULL OR series.last_ts <= l.ts)`,
+    JSON.stringify([...latest].map(([sid, [ts, value]]) => [sid, ts, value])),
+  );
+  // gen changes on every mark, so a flush deletes a mark only if nothing re-marked it meanwhile.
+  sql.exec(
+    `INSERT INTO dirty_minutes (sid, minute, gen)
+     SELECT value ->> 0, value ->> 1, 0 FROM json_each(?) WHERE true
+     ON CONFLICT (sid, minute) DO UPDATE SET gen = gen + 1`,
+    JSON.stringify([...minutes].map((k) => k.split(':').map(Number))),
+  );
+}
+
+export function latestValues(sql: SqlStorage): LatestValue[] {
+  return sql
+    .exec<{ series_id: string; metric: string; labels: string; last_ts: number; last_value: number }>(
+      'SELECT series_id, metric, labels, last_ts, last_value FROM series WHERE last_ts IS NOT NULL ORDER BY metric, key',
+    )
+    .toArray()
+    .map((r) => ({
+      seriesId: r.series_id,
+      metric: r.metric,
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      ts: r.last_ts,
+      value: r.last_value,
+    }));
+}
+
+export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryPoint[] {
+  return sql
+    .exec<{ ts: number; value: number }>(
+      `SELECT s.ts AS ts, s.value AS value FROM samples s JOIN series r ON r.sid = s.sid
+       WHERE r.series_id = ? AND s.ts >= ? AND s.ts < ? ORDER BY s.ts LIMIT ?`,
+      seriesId,
+      from,
+      to,
+      limit,
+    )
+    .toArray();
+}

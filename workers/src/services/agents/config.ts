@@ -1,0 +1,55 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import {
+  mergeAgentConfig,
+  type RemoteAgentConfig,
+  type RemoteAgentConfigPatch,
+} from '../../../../schema/wire/agent-config.ts';
+import { db, schema } from '../../db.ts';
+import { sha256Hex } from '../credentials/crypto.ts';
+
+/** Scope of the org-wide default in `agent_configs`. */
+export const ORG_SCOPE = '*';
+
+/** A device's effective config (defaults, then the org's sections, then the device's) and its ETag. */
+export async function effectiveConfig(
+  env: Env,
+  orgId: string,
+  deviceId: string,
+): Promise<{ config: RemoteAgentConfig; etag: string }> {
+  const rows = await db(env.DB)
+    .select()
+    .from(schema.agentConfigs)
+    .where(and(eq(schema.agentConfigs.orgId, orgId), inArray(schema.agentConfigs.scope, [ORG_SCOPE, deviceId])))
+    .all();
+  const layer = (scope: string) => rows.find((r) => r.scope === scope)?.config;
+  const config = mergeAgentConfig(layer(ORG_SCOPE), layer(deviceId));
+  return { config, etag: `"${(await sha256Hex(JSON.stringify(config))).slice(0, 32)}"` };
+}
+
+/** Stores the patch for a scope (the org default or one device), replacing what was there. */
+export async function saveConfigLayer(
+  env: Env,
+  orgId: string,
+  scope: string,
+  patch: RemoteAgentConfigPatch,
+  userId: string | null,
+): Promise<void> {
+  const now = Date.now();
+  await db(env.DB)
+    .insert(schema.agentConfigs)
+    .values({ orgId, scope, config: patch, updatedAt: now, updatedBy: userId })
+    .onConflictDoUpdate({
+      target: [schema.agentConfigs.orgId, schema.agentConfigs.scope],
+      set: { config: patch, updatedAt: now, updatedBy: userId },
+    });
+}
+
+/** The stored layer for a scope, or `{}` when none was saved. */
+export async function configLayer(env: Env, orgId: string, scope: string): Promise<RemoteAgentConfigPatch> {
+  const row = await db(env.DB)
+    .select()
+    .from(schema.agentConfigs)
+    .where(and(eq(schema.agentConfigs.orgId, orgId), eq(schema.agentConfigs.scope, scope)))
+    .get();
+  return row?.config ?? {};
+}

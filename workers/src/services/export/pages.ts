@@ -1,0 +1,87 @@
+import type { ExportPosition, HistorySource } from '../../../../schema/wire/history.ts';
+import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import type { ExportEncoder, RollupRow } from './format.ts';
+import type { ExportSeries } from './query.ts';
+import { ROLLUP_TABLE } from '../history/rollups.ts';
+
+/** Rows fetched per page: one DeviceHub RPC or one D1 query. */
+export const EXPORT_PAGE_ROWS = 5_000;
+
+/**
+ * Fetches and encodes the next non-empty page of an export, or returns null when it is over.
+ * Each call does the work of one page (skipping empty stretches), so the stream asks for
+ * exactly as much as its reader consumes.
+ */
+export type NextPage = () => Promise<string | null>;
+
+interface Range {
+  from: number;
+  to: number;
+}
+
+/** Consecutive series of one device: each run is read from that device's DeviceHub. */
+function deviceRuns(series: readonly ExportSeries[]): ExportSeries[][] {
+  const runs: ExportSeries[][] = [];
+  for (const s of series) {
+    const run = runs.at(-1);
+    if (run && run[0]!.deviceId === s.deviceId) run.push(s);
+    else runs.push([s]);
+  }
+  return runs;
+}
+
+/** Raw samples from the DeviceHubs, in (series order, ts) order. */
+export function rawPages(env: Env, series: readonly ExportSeries[], range: Range, encoder: ExportEncoder): NextPage {
+  const runs = deviceRuns(series);
+  const byId = new Map(series.map((s) => [s.id, s]));
+  let run = 0;
+  let after: ExportPosition | null = null;
+  return async () => {
+    while (run < runs.length) {
+      const ids = runs[run]!.map((s) => s.id);
+      const page = await deviceHubFor(env, runs[run]![0]!.deviceId).exportPage(
+        ids,
+        range.from,
+        range.to,
+        after,
+        EXPORT_PAGE_ROWS,
+      );
+      after = page.next;
+      if (!after) run++;
+      if (page.rows.length > 0) return page.rows.map((r) => encoder.raw(byId.get(r.seriesId)!, r.ts, r.value)).join('');
+    }
+    return null;
+  };
+}
+
+/** Rollup buckets starting in [from, to) from D1, keyset-paged on (series, bucket). */
+export function rollupPages(
+  d1: D1Database,
+  orgId: string,
+  source: Exclude<HistorySource, 'raw'>,
+  series: readonly ExportSeries[],
+  range: Range,
+  encoder: ExportEncoder,
+): NextPage {
+  const statement = d1.prepare(
+    `SELECT bucket, count, sum, min, max, last FROM ${ROLLUP_TABLE[source]}
+     WHERE series_id = ? AND org_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`,
+  );
+  let index = 0;
+  let from = range.from;
+  return async () => {
+    while (index < series.length) {
+      const s = series[index]!;
+      const { results } = await statement.bind(s.id, orgId, from, range.to, EXPORT_PAGE_ROWS).all<RollupRow>();
+      const last = results.at(-1);
+      if (results.length === EXPORT_PAGE_ROWS && last) {
+        from = last.bucket + 1;
+      } else {
+        index++;
+        from = range.from;
+      }
+      if (results.length > 0) return results.map((r) => encoder.rollup(s, r)).join('');
+    }
+    return null;
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { metricName } from '../../../../schema/wire/ingest.ts';
+import { historySources } from '../../../../schema/wire/history.ts';
+import { notFound } from '../../errors.ts';
+import { idList } from '../http/query-schemas.ts';
+import { queryTime } from '../history/time-query.ts';
+
+export const exportFormats = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+
+/** What to export: named series, or a device's series (of one metric when given). */
+export type ExportTarget = { series: string[] } | { device: string; metric: string | undefined };
+
+/** Query of `GET /v1/export`: `series=` or `device=` (optionally narrowed by `metric=`), and a range. */
+export const exportQuery = z
+  .strictObject({
+    series: idList('series', 100).optional(),
+    device: z.string().min(1).max(100).optional(),
+    metric: metricName.optional(),
+    from: queryTime,
+    to: queryTime.optional(),
+    format: z.enum(exportFormats).default('ndjson'),
+    source: z.enum(historySources).default('raw'),
+  })
+  .transform((q, ctx) => {
+    const { series, device, metric, to, ...rest } = q;
+    let target: ExportTarget;
+    if (series !== undefined && device === undefined && metric === undefined) target = { series };
+    else if (series === undefined && device !== undefined) target = { device, metric };
+    else {
+      const path = series !== undefined && device === undefined ? 'metric' : 'series';
+      const message =
+        path === 'metric' ? 'metric narrows a device=… export, not a series=… one' : 'give either series=… or device=…';
+      ctx.addIssue({ code: 'custom', path: [path], message });
+      return z.NEVER;
+    }
+    return { ...rest, target, to: to ?? Date.now() };
+  })
+  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] });
+export type ExportQuery = z.infer<typeof exportQuery>;
+
+/** A series as exported: every row carries these. */
+export interface ExportSeries {
+  id: string;
+  deviceId: string;
+  metric: string;
+  labels: Record<string, string>;
+}
+
+interface SeriesRow {
+  id: string;
+  device_id: string;
+  metric: string;
+  labels: string;
+}
+
+const toSeries = (r: SeriesRow): ExportSeries => ({
+  id: r.id,
+  deviceId: r.device_id,
+  metric: r.metric,
+  labels: JSON.parse(r.labels) as Record<string, string>,
+});
+
+/** The series named by id, in the order given; one outside the org is a 404 like a missing one. */
+export async function namedSeries(d1: D1Database, orgId: string, ids: readonly string[]): Promise<ExportSeries[]> {
+  const { results } = await d1
+    .prepare(
+      'SELECT id, device_id, metric, labels FROM series WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))',
+    )
+    .bind(orgId, JSON.stringify(ids))
+    .all<SeriesRow>();
+  const byId = new Map(results.map((r) => [r.id, toSeries(r)]));
+  return ids.map((id) => {
+    const s = byId.get(id);
+    if (!s) throw notFound(`series "${id}"`);
+    return s;
+  });
+}
+
+/** A device's series (optionally of one metric) in (metric, labels, id) order. */
+export async function deviceSeries(
+  d1: D1Database,
+  orgId: string,
+  deviceId: string,
+  metric: string | undefined,
+): Promise<ExportSeries[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT id, device_id, metric, labels FROM series
+       WHERE org_id = ?1 AND device_id = ?2 AND (?3 IS NULL OR metric = ?3)
+       ORDER BY metric, labels, id`,
+    )
+    .bind(orgId, deviceId, metric ?? null)
+    .all<SeriesRow>();
+  return results.map(toSeries);
+}

@@ -1,0 +1,100 @@
+import type { Aggregation, HistorySource, Point } from '../../../../schema/wire/history.ts';
+import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import type { HistoryQuery } from './query.ts';
+import { rollupHasData, rollupPoints } from './rollups.ts';
+import { byDevice, orgRetention, orgSeries, type SeriesInfo } from './series.ts';
+import { planHistory } from './source.ts';
+
+/** Reads history for up to 100 series across devices: raw from each DeviceHub in parallel, rollups from D1. */
+
+export interface SeriesHistory {
+  seriesId: string;
+  deviceId: string;
+  metric: string;
+  labels: Record<string, string>;
+  points: Point[];
+}
+
+export interface HistoryResult {
+  from: number;
+  to: number;
+  /** `null`: raw points as stored, not aggregated (and then `agg` is `null` too). */
+  step: number | null;
+  agg: Aggregation | null;
+  source: HistorySource;
+  /** Set when no source's retention covers `from`, saying what answered instead. */
+  note?: string;
+  series: SeriesHistory[];
+}
+
+export async function readHistory(
+  env: Env,
+  orgId: string,
+  ids: readonly string[],
+  q: Omit<HistoryQuery, 'series'>,
+): Promise<HistoryResult> {
+  const [series, retention] = await Promise.all([orgSeries(env.DB, orgId, ids), orgRetention(env.DB, orgId)]);
+  const plan = planHistory({ ...q, seriesCount: series.length }, retention, Date.now());
+  const source = await firstWithData(env.DB, orgId, ids, q.from, q.to, plan.sources);
+  const points = await fetchPoints(env, orgId, series, source, { ...q, step: plan.step });
+  return {
+    from: q.from,
+    to: q.to,
+    step: plan.step,
+    agg: plan.step === null ? null : q.agg,
+    source,
+    ...(plan.note ? { note: plan.note } : {}),
+    series: series.map((s) => ({
+      seriesId: s.id,
+      deviceId: s.deviceId,
+      metric: s.metric,
+      labels: s.labels,
+      points: points.get(s.id) ?? [],
+    })),
+  };
+}
+
+/** The first source holding data for the range, else the last one: see `HistoryPlan.sources`. */
+export async function firstWithData(
+  d1: D1Database,
+  orgId: string,
+  ids: readonly string[],
+  from: number,
+  to: number,
+  sources: readonly HistorySource[],
+): Promise<HistorySource> {
+  for (const source of sources.slice(0, -1)) {
+    if (source !== 'raw' && (await rollupHasData(d1, { source, orgId, ids, from, to }))) return source;
+  }
+  return sources[sources.length - 1] ?? 'raw';
+}
+
+async function fetchPoints(
+  env: Env,
+  orgId: string,
+  series: readonly SeriesInfo[],
+  source: HistorySource,
+  q: { from: number; to: number; step: number | null; agg: Aggregation; limit: number },
+): Promise<Map<string, Point[]>> {
+  const { step } = q;
+  let perSeries: { seriesId: string; points: Point[] }[];
+  if (step === null) {
+    // The plan gives no step only for raw points as stored.
+    perSeries = await Promise.all(
+      series.map(async (s) => ({
+        seriesId: s.id,
+        points: await deviceHubFor(env, s.deviceId).history(s.id, q.from, q.to, q.limit),
+      })),
+    );
+  } else if (source !== 'raw') {
+    return rollupPoints(env.DB, { source, orgId, ids: series.map((s) => s.id), from: q.from, to: q.to }, step, q.agg);
+  } else {
+    const perDevice = await Promise.all(
+      [...byDevice(series)].map(([deviceId, ids]) =>
+        deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg),
+      ),
+    );
+    perSeries = perDevice.flat();
+  }
+  return new Map(perSeries.map((s) => [s.seriesId, s.points]));
+}
