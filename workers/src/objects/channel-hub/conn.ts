@@ -1,4 +1,10 @@
-import type { EventFrame, GapFrame, StreamEvent, StreamSample, SubscriptionId } from '../../../../schema/wire/stream.ts';
+import type {
+  EventFrame,
+  GapFrame,
+  StreamEvent,
+  StreamSample,
+  SubscriptionId,
+} from '../../../../schema/wire/stream.ts';
 import { matches } from '../../services/streams/subject-match.ts';
 import { Outbox, type OutboxCounters, type OutFrame } from './outbox.ts';
 import type { Ring } from './ring.ts';

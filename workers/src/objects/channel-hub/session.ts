@@ -6,7 +6,12 @@ import {
   type StreamSample,
   type SubscriptionId,
 } from '../../../../schema/wire/stream.ts';
-import { compilePattern, matches, validatePattern, type CompiledPattern } from '../../services/streams/subject-match.ts';
+import {
+  compilePattern,
+  matches,
+  validatePattern,
+  type CompiledPattern,
+} from '../../services/streams/subject-match.ts';
 
 /**
  * One connection's state. It is mirrored into the socket's attachment after every change,

@@ -1,19 +1,19 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { IngestAck, IngestBatch } from '../../../../schema/wire/ingest.ts';
 import type { StreamSample } from '../../../../schema/wire/stream.ts';
-import type { Aggregation, ExportPosition, ExportRow, RawStats, SeriesPoints } from '../../../../schema/wire/history.ts';
+import type {
+  Aggregation,
+  ExportPosition,
+  ExportRow,
+  RawStats,
+  SeriesPoints,
+} from '../../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { log } from '../../services/log.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
 import { sampleSubject } from '../../services/streams/subjects.ts';
 import { channelHubFor } from '../channel-hub/index.ts';
-import {
-  clearFlushed,
-  lastSeenStatement,
-  pendingRollups,
-  remainingDirty,
-  rollupStatements,
-} from './flush.ts';
+import { clearFlushed, lastSeenStatement, pendingRollups, remainingDirty, rollupStatements } from './flush.ts';
 import {
   createEventTables,
   deliverEvents,

@@ -1,5 +1,10 @@
 import type { ISubackPacket, ISubscribePacket, IUnsubackPacket, IUnsubscribePacket } from 'mqtt-packet';
-import { MQTT4_SUBACK_FAILURE, MQTT5_REASON, mqttTopics, type MqttConfigMessage } from '../../../../schema/wire/mqtt.ts';
+import {
+  MQTT4_SUBACK_FAILURE,
+  MQTT5_REASON,
+  mqttTopics,
+  type MqttConfigMessage,
+} from '../../../../schema/wire/mqtt.ts';
 import { effectiveConfig } from '../../services/agents/config.ts';
 import { log } from '../../services/log.ts';
 import type { SessionIO, SessionState } from './state.ts';
