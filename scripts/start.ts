@@ -10,6 +10,8 @@ import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { unstable_readConfig } from 'wrangler';
+import { parseSettings, SettingsError } from '../workers/src/settings.ts';
 import { buildAll } from './build.ts';
 import { freePort } from './local/free-port.ts';
 import { newSeed, readJson, seedSql, writeSecretJson, type Seed } from './local/seed.ts';
@@ -24,8 +26,20 @@ const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
 
 const step = (msg: string) => console.log(`edgewatch: ${msg}`);
 
+/** Fails before anything starts when a [vars] value in wrangler.toml is unusable, naming it. */
+function checkSettings() {
+  try {
+    parseSettings(unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }).vars);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    console.error(`edgewatch: wrangler.toml [vars]: ${err.message}`);
+    process.exit(2);
+  }
+}
+
 async function main() {
   mkdirSync(STATE, { recursive: true, mode: 0o700 });
+  checkSettings();
   step('building the dashboard and the agent bundle');
   await buildAll();
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, errorBody } from './errors.ts';
 import { etag } from './middleware/etag/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { generateOpenApi } from './openapi/generate.ts';
@@ -29,11 +29,17 @@ import { seriesDeleteRoutes } from './routes/series-delete.ts';
 import { orgSettingsRoutes } from './routes/org-settings.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { log } from './services/log.ts';
+import { settings } from './settings.ts';
 
 /** The HTTP surface of the Worker: every route, behind one error path. */
 export const app = new Hono<AppEnv>();
 
 app.use('*', requestId());
+// Settings are parsed before any route, so a bad [vars] value fails by name, not as a wrong default.
+app.use('*', async (c, next) => {
+  settings(c.env);
+  await next();
+});
 app.use(
   '*',
   secureHeaders({
@@ -82,9 +88,7 @@ function openApiDocument(): Record<string, unknown> {
   return openApi;
 }
 
-app.notFound((c) =>
-  c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
-);
+app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
 app.onError((err, c) => {
   if (err instanceof ApiError) {
@@ -94,15 +98,12 @@ app.onError((err, c) => {
   if (err instanceof HTTPException) {
     // Hono's own (e.g. body limit) carry no code: give them one from the status.
     const code = err.status === 413 ? 'payload_too_large' : 'http_error';
-    return c.json({ error: { code, message: err.message || 'request refused' } }, err.status);
+    return c.json(errorBody(code, err.message || 'request refused'), err.status);
   }
   log.error('unhandled error', {
     requestId: c.get('requestId'),
     path: c.req.path,
     error: err instanceof Error ? (err.stack ?? err.message) : String(err),
   });
-  return c.json(
-    { error: { code: 'internal', message: `internal error (request id ${c.get('requestId') ?? 'unknown'})` } },
-    500,
-  );
+  return c.json(errorBody('internal', `internal error (request id ${c.get('requestId') ?? 'unknown'})`), 500);
 });

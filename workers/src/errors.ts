@@ -24,8 +24,18 @@ export class ApiError extends HTTPException {
   }
 
   body(): ErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+    return errorBody(this.code, this.message, this.field);
   }
+
+  /** The same error as a plain Response, for Durable Objects that answer `fetch` outside Hono. */
+  response(): Response {
+    return Response.json(this.body(), { status: this.status, headers: this.headers });
+  }
+}
+
+/** `{ error: { code, message, field? } }`: the only shape an error body takes, here or in an example. */
+export function errorBody(code: string, message: string, field?: string): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}) } };
 }
 
 export const badRequest = (code: string, message: string, field?: string) =>

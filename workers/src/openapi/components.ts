@@ -1,4 +1,5 @@
 import { RATE_LIMITS } from '../middleware/rate-limit/index.ts';
+import { errorBody } from '../errors.ts';
 import type { OperationDoc } from './doc.ts';
 
 /** `{ error: { code, message, field? } }`, the body of every 4xx and 5xx. */
@@ -45,9 +46,7 @@ export const SECURITY: Record<OperationDoc['auth'], Record<string, never[]>[]> =
   none: [],
 };
 
-const error = (code: string, message: string, field?: string) => ({
-  error: { code, message, ...(field ? { field } : {}) },
-});
+const error = errorBody;
 
 /** The statuses every operation of a kind can answer, added where the route does not document them. */
 export function implicitResponses(op: OperationDoc): Record<number, { description: string; example: unknown }> {

@@ -8,6 +8,7 @@ import { doc } from '../openapi/doc.ts';
 import { parseJson, readBody } from '../services/http/body.ts';
 import { validateBatch } from '../services/ingest/batch.ts';
 import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
+import { settings } from '../settings.ts';
 
 /** The refusal of a batch over its device's rate; the agent retries it after `Retry-After`. */
 export function ingestRateLimited(perMinute: number, retryAfterSeconds: number): ApiError {
@@ -71,7 +72,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     if (type && !/^application\/json\b/i.test(type)) {
       throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
     }
-    const raw = parseJson(await readBody(c.req.raw, Number(c.env.INGEST_MAX_BYTES) || 2_000_000));
+    const raw = parseJson(await readBody(c.req.raw, settings(c.env).INGEST_MAX_BYTES));
     const batch = validateBatch(raw, c.env);
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');

@@ -7,6 +7,7 @@ import { doc } from '../openapi/doc.ts';
 import { deviceStatus } from '../services/devices/status.ts';
 import { HOUR_MS } from '../services/history/step.ts';
 import { queryParams } from '../services/http/validate.ts';
+import { settings } from '../settings.ts';
 
 /** `GET /v1/summary` takes no parameters. */
 export const summaryQuery = z.strictObject({});
@@ -63,7 +64,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
     ]);
     const rows = (devices?.results ?? []) as { lastSeenAt: number | null; rawBytes: number; rawSamples: number }[];
     const status: Record<DeviceStatus, number> = { online: 0, stale: 0, offline: 0 };
-    const windowSeconds = Number(c.env.ONLINE_WINDOW_SECONDS) || 60;
+    const windowSeconds = settings(c.env).ONLINE_WINDOW_SECONDS;
     for (const r of rows) status[deviceStatus(r.lastSeenAt, now, windowSeconds)]++;
     const n = (r: D1Result<Record<string, number | null>> | undefined) => Number(r?.results[0]?.n ?? 0);
     return c.json({

@@ -1,3 +1,4 @@
+import { ApiError } from '../../errors.ts';
 import { DurableObject } from 'cloudflare:workers';
 import { STREAM_CLOSE, type EventFrame, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
 import { log } from '../../services/log.ts';
@@ -9,6 +10,7 @@ import { Ring } from './ring.ts';
 import { countProtocolError, newSession, saveSession } from './session.ts';
 import { needsSave, restoreConn, saveConn, socketConn, type HubCounters } from './socket.ts';
 import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
+import { settings } from '../../settings.ts';
 
 /** Header the Worker sets on the hub's upgrade request; built fresh there, never copied from a client. */
 export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
@@ -88,7 +90,7 @@ export class ChannelHub extends DurableObject<Env> {
     this.#epoch = epoch;
     this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
     this.#ring = new Ring(ctx.storage);
-    this.#batcher = new FrameBatcher(Number(env.STREAM_FLUSH_MS) || 0, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
+    this.#batcher = new FrameBatcher(settings(env).STREAM_FLUSH_MS, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
     // Answered by the runtime without waking the hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -101,10 +103,7 @@ export class ChannelHub extends DurableObject<Env> {
     const orgId = request.headers.get(STREAM_ORG_HEADER);
     const name = this.ctx.id.name;
     if (!orgId || (name !== undefined && name !== channelHubName(orgId))) {
-      return Response.json(
-        { error: { code: 'bad_request', message: 'request reached the wrong hub' } },
-        { status: 400 },
-      );
+      return new ApiError(400, 'bad_request', 'request reached the wrong hub').response();
     }
     const url = new URL(request.url);
     if (url.pathname === '/sse') {
@@ -113,10 +112,7 @@ export class ChannelHub extends DurableObject<Env> {
       return openSse(this.#view(), orgId, subject, last, this.#counters, this.#heartbeatMs, this.#sse);
     }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return Response.json(
-        { error: { code: 'upgrade_required', message: 'expected a WebSocket upgrade' } },
-        { status: 426 },
-      );
+      return new ApiError(426, 'upgrade_required', 'expected a WebSocket upgrade').response();
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);

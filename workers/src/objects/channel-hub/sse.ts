@@ -1,3 +1,4 @@
+import { badRequest } from '../../errors.ts';
 import { STREAM_LIMITS, type GapFrame } from '../../../../schema/wire/stream.ts';
 import { validatePattern } from '../../services/streams/subject-match.ts';
 import { newConn, replayRing, type Conn } from './conn.ts';
@@ -29,7 +30,7 @@ export function openSse(
 ): Response {
   const check = validatePattern(subject, orgId);
   if (!check.ok) {
-    return Response.json({ error: { code: check.code, message: check.message, field: 'subject' } }, { status: 400 });
+    return badRequest(check.code, check.message, 'subject').response();
   }
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();

@@ -37,6 +37,7 @@ import {
   setMeta,
   type SeriesRow,
 } from './store.ts';
+import { settings } from '../../settings.ts';
 
 /** Who this object belongs to. Written at enrollment; loaded from D1 if ever missing. */
 export interface DeviceIdentity {
@@ -324,7 +325,7 @@ export class DeviceHub extends DurableObject<Env> {
   }
 
   private windowMs(): number {
-    return (Number(this.env.ONLINE_WINDOW_SECONDS) || 60) * 1000;
+    return settings(this.env).ONLINE_WINDOW_SECONDS * 1000;
   }
 
   private publish(identity: DeviceIdentity, batch: IngestBatch, rows: SeriesRow[]): void {

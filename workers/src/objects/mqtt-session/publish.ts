@@ -9,6 +9,7 @@ import { ingestLimitMessage } from '../../services/ingest/token-bucket.ts';
 import { deviceHubFor } from '../device-hub/index.ts';
 import type { MqttVersion } from './codec.ts';
 import type { SessionDevice, SessionIO } from './state.ts';
+import { settings } from '../../settings.ts';
 
 /** What became of one PUBLISH. */
 export type PublishOutcome =
@@ -48,7 +49,7 @@ export async function handlePublish(io: SessionIO, packet: IPublishPacket): Prom
 }
 
 /** Largest ingest payload, after gunzip: the same limit as `POST /v1/ingest`. */
-export const maxIngestBytes = (env: Env) => Number(env.INGEST_MAX_BYTES) || 2_000_000;
+export const maxIngestBytes = (env: Env) => settings(env).INGEST_MAX_BYTES;
 
 /**
  * Validates a publish's payload (JSON, or gzip-compressed JSON, recognised by its magic bytes)
@@ -77,9 +78,7 @@ export async function ingestPublish(
         kind: 'invalid',
         error: {
           ...(typeof batchId === 'string' ? { batchId: batchId.slice(0, 100) } : {}),
-          code: err.code,
-          message: err.message,
-          ...(err.field ? { field: err.field } : {}),
+          ...err.body().error,
         },
       };
     }

@@ -5,6 +5,7 @@ import { db, schema } from '../../db.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { deviceStatus } from './status.ts';
 import type { deviceListQuery } from './schemas.ts';
+import { settings } from '../../settings.ts';
 
 export type DeviceRow = typeof schema.devices.$inferSelect;
 
@@ -12,7 +13,7 @@ export type DeviceListQuery = z.infer<typeof deviceListQuery>;
 
 /** The org's online window in seconds (the `ONLINE_WINDOW_SECONDS` var). */
 export function onlineWindowSeconds(env: Env): number {
-  return Number(env.ONLINE_WINDOW_SECONDS) || 60;
+  return settings(env).ONLINE_WINDOW_SECONDS;
 }
 
 export function deviceView(row: DeviceRow, env: Env, now: number): DeviceView {

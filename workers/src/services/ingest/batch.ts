@@ -1,6 +1,7 @@
-import { ingestBatchSchema, INGEST_MAX_SAMPLES, type IngestBatch } from '../../../../schema/wire/ingest.ts';
+import { ingestBatchSchema, type IngestBatch } from '../../../../schema/wire/ingest.ts';
 import { ApiError, badRequest } from '../../errors.ts';
 import { parse } from '../http/validate.ts';
+import { settings } from '../../settings.ts';
 
 /** Samples may run ahead of the Worker's clock by at most this (agents' clocks drift). */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
@@ -12,7 +13,7 @@ let cachedSchema: { max: number; schema: ReturnType<typeof ingestBatchSchema> } 
  * cap. Throws an ApiError naming the field: 413 `batch_too_large`, else 400 `invalid_input`.
  */
 export function validateBatch(raw: unknown, env: Env): IngestBatch {
-  const max = Number(env.INGEST_MAX_SAMPLES) || INGEST_MAX_SAMPLES;
+  const max = settings(env).INGEST_MAX_SAMPLES;
   const samples = (raw as { samples?: unknown } | null)?.samples;
   if (Array.isArray(samples) && samples.length > max) {
     throw new ApiError(413, 'batch_too_large', `samples holds ${samples.length} entries; the maximum is ${max}`, {

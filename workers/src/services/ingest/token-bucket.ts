@@ -1,3 +1,5 @@
+import { settings } from '../../settings.ts';
+
 /**
  * A token bucket: up to `capacity` requests at once, refilled at `perSecond`. Kept in memory
  * by the one object that sees every request of its key (a device's DeviceHub), so it costs no
@@ -31,8 +33,8 @@ export class TokenBucket {
 
 /** The per-device ingest limit from the Worker's vars (wrangler.toml), with its defaults. */
 export function ingestLimit(env: Env): { perMinute: number; burst: number } {
-  const perMinute = Number(env.INGEST_RATE_PER_MINUTE) || 600;
-  return { perMinute, burst: Number(env.INGEST_BURST) || perMinute };
+  const { INGEST_RATE_PER_MINUTE: perMinute, INGEST_BURST: burst } = settings(env);
+  return { perMinute, burst };
 }
 
 /** Why a batch was refused, the same words over HTTPS (429) and MQTT (PUBACK 0x97). */

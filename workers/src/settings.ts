@@ -1,0 +1,82 @@
+import * as z from 'zod/mini';
+import { INGEST_MAX_SAMPLES } from '../../schema/wire/ingest.ts';
+
+/** A whole number within bounds, written as a string in `[vars]`, with its default. */
+const count = (fallback: number, min: number, max: number) =>
+  z.prefault(
+    z.pipe(
+      z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
+      z.pipe(
+        z.transform((s: string) => Number(s)),
+        z.number().check(z.int(), z.gte(min), z.lte(max)),
+      ),
+    ),
+    String(fallback),
+  );
+
+/**
+ * Every `[vars]` setting of the Worker, parsed once: its name, bounds, default and an example
+ * shown when a value is refused. Add a setting here and in wrangler.toml, nowhere else.
+ */
+const SETTINGS = {
+  /** Ingest batches a device may send per minute (a token bucket in its DeviceHub). */
+  INGEST_RATE_PER_MINUTE: { schema: count(600, 1, 1_000_000), example: '600' },
+  /** Batches a device may send at once before the rate applies; defaults to the rate. */
+  INGEST_BURST: { schema: z.optional(count(0, 1, 1_000_000)), example: '600' },
+  /** Samples in one ingest batch. */
+  INGEST_MAX_SAMPLES: { schema: count(INGEST_MAX_SAMPLES, 1, 100_000), example: '5000' },
+  /** Bytes of one ingest body, after gzip decoding. */
+  INGEST_MAX_BYTES: { schema: count(2_000_000, 1024, 100_000_000), example: '2000000' },
+  /** Distinct series one device may register; a batch that would pass it is refused whole. */
+  SERIES_PER_DEVICE: { schema: count(10_000, 1, 1_000_000), example: '10000' },
+  /** A device is online if it reported within this many seconds, stale within 10×, else offline. */
+  ONLINE_WINDOW_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
+  /** Live samples published within this many ms go out as one data frame per subscriber. */
+  STREAM_FLUSH_MS: { schema: count(20, 0, 10_000), example: '20' },
+} as const;
+
+type Name = keyof typeof SETTINGS;
+export type Settings = { [K in Name]: z.infer<(typeof SETTINGS)[K]['schema']> } & { INGEST_BURST: number };
+
+/** A `[vars]` value that cannot be used; the message names it and shows a good one. */
+export class SettingsError extends Error {
+  readonly setting: string;
+
+  constructor(setting: string, value: unknown, problem: string) {
+    super(
+      `setting ${setting}=${JSON.stringify(value)} ${problem}; for example ${setting}="${SETTINGS[setting as Name]?.example ?? ''}"`,
+    );
+    this.name = 'SettingsError';
+    this.setting = setting;
+  }
+}
+
+/** Parses raw `[vars]` (strings, or absent for the default), naming the first bad one. */
+export function parseSettings(raw: Partial<Record<string, unknown>>): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [name, { schema }] of Object.entries(SETTINGS)) {
+    const value = raw[name] === '' ? undefined : raw[name];
+    const result = z.safeParse(schema as z.core.$ZodType, value);
+    if (!result.success) throw new SettingsError(name, value, result.error.issues[0]?.message ?? 'is invalid');
+    out[name] = result.data;
+  }
+  const settings = out as Settings;
+  settings.INGEST_BURST ||= settings.INGEST_RATE_PER_MINUTE;
+  return settings;
+}
+
+const cache = new WeakMap<object, Settings>();
+
+/**
+ * The Worker's settings from its bindings. Parsed on first use per isolate and kept; the app
+ * reads them before any route runs, so a bad value fails the first request, naming it, rather
+ * than surfacing later as a wrong default.
+ */
+export function settings(env: object): Settings {
+  let parsed = cache.get(env);
+  if (!parsed) {
+    parsed = parseSettings(env as unknown as Record<string, unknown>);
+    cache.set(env, parsed);
+  }
+  return parsed;
+}
