@@ -26,14 +26,14 @@ const MAX_ECHO = 200;
  * `Sec-Fetch-Site` shows a foreign origin, with or without a cookie (login CSRF); a request
  * sending neither (a script) passes. Bearer requests are never touched.
  *
- * `hono/csrf` is not used: it checks only form content types, lets cookie-less requests
- * and bearer requests fall under the same rule, and answers a plain-text 403.
+ * Not `hono/csrf`: it checks only form and text bodies (a cross-origin JSON write passes), holds
+ * bearer requests to the same rule, and answers a plain-text 403 outside our error shape.
  */
 export function csrfProtection(): MiddlewareHandler<AppEnv> {
   return async function csrfProtection(c, next) {
     if (SAFE_METHODS.has(c.req.method) || BEARER.test(c.req.header('authorization') ?? '')) return next();
     const cookie = Boolean(getCookie(c, SESSION_COOKIE));
-    // A client that signs in by script holds the cookie itself, so there signing in and out needs no header.
+    // A script that signs in holds its cookie itself; only a browser's own evidence of a foreign page counts here.
     if (SESSION_PATHS.has(c.req.path)) assertSameOrigin(c, { requireEvidence: false });
     else if (cookie) assertSameOrigin(c, { requireEvidence: true });
     if (cookie && hasBody(c)) assertJson(c);
