@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env.ts';
 import { ApiError, errorBody } from './errors.ts';
+import { csrfProtection } from './middleware/csrf/index.ts';
 import { etag } from './middleware/etag/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { generateOpenApi } from './openapi/generate.ts';
@@ -54,6 +55,8 @@ app.use(
   }),
 );
 
+// Before any route or auth lookup: a forged cookie write is refused without touching D1.
+app.use('*', csrfProtection());
 app.use('/v1/*', etag());
 
 app.route('/health', healthRoutes);
