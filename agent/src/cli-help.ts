@@ -5,7 +5,8 @@ import { defaultSpoolDir } from './paths.ts';
 /** The server URL used in help texts and examples. */
 export const EXAMPLE_URL = 'https://edgewatch.example.com';
 
-const STATE_FALLBACK = '$STATE_DIRECTORY, else $XDG_STATE_HOME/edgewatch, else ~/.local/state/edgewatch';
+const STATE_FALLBACK = `$STATE_DIRECTORY, else $XDG_STATE_HOME/edgewatch,
+                 else ~/.local/state/edgewatch`;
 
 const ENVIRONMENT = `Environment (overrides the config file; empty means unset):
   EDGEWATCH_CONFIG           config file, when --config is not given
@@ -44,7 +45,8 @@ Files:
                  (url, device token, settings; written by enroll with mode 0600)
   state folder   "spoolDir" in the config file: the disk spool, status.json (read by
                  status) and the remote config cache. enroll records it, so run,
-                 status and check use the same folder. Not set: ${STATE_FALLBACK}
+                 status and check use the same folder. Not in the file:
+                 ${STATE_FALLBACK}
 
 Get started:
   edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>
@@ -91,8 +93,9 @@ ${ENVIRONMENT}`,
   status: `Usage: edgewatch-agent status [--config PATH] [--spool-dir DIR] [--json]
 
 Reads the status file the running agent rewrites every 5 s (status.json in its state
-folder, "spoolDir" in the config file) and prints whether it runs, its last successful ship, the samples queued in the
-spool, dropped samples, the last error and the remote config in force.
+folder, "spoolDir" in the config file) and prints whether it runs, its last successful
+ship, the samples queued in the spool, dropped samples, the last error and the remote
+config in force. A status file of another device than the config's does not count.
 Exit status: 0 running, 1 not running (no status file, stopped, or not updated for a while).
 
 Options:
