@@ -115,15 +115,16 @@ describe('collection marks', () => {
 
 describe('edgewatch-agent run, restarted', () => {
   it('ships at most one load sample per interval across a stop and a start', async () => {
-    sb.server = await startConfigServer();
+    const server = await startConfigServer();
+    sb.server = server;
     const env = {
       ...isolatedEnv(sb.dir),
-      EDGEWATCH_URL: sb.server.url,
+      EDGEWATCH_URL: server.url,
       EDGEWATCH_TOKEN: 'ewd.test',
       EDGEWATCH_INTERVAL: '2',
       EDGEWATCH_SPOOL_DIR: join(sb.dir, 'state'),
     };
-    const load = () => sb.server!.samples().filter((s) => s.metric === 'load1');
+    const load = () => server.samples().filter((s) => s.metric === 'load1');
     for (let round = 1; round <= 2; round++) {
       const agent = startCli(['run'], env);
       sb.children.push(agent.child);
