@@ -22,6 +22,9 @@ const PERSIST = join(STATE, 'state');
 const SEED_FILE = join(STATE, 'seed.json');
 const LOCAL_FILE = join(STATE, 'local.json');
 const AGENT_CONFIG = join(STATE, 'agent.json');
+// The agent's spool and status file live with the rest of the local state. Recorded in its
+// config (relative to it), so `edgewatch-agent status --config .edgewatch/agent.json` finds them.
+const AGENT_STATE = 'agent-state';
 const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
 
 const step = (msg: string) => console.log(`edgewatch: ${msg}`);
@@ -105,41 +108,29 @@ async function main() {
     Password    ${seed.password}
     API key     ${seed.apiKey}
 
-  Try:  curl -H "Authorization: Bearer ${seed.apiKey}" ${url}/v1/devices
+  Try:    curl -H "Authorization: Bearer ${seed.apiKey}" ${url}/v1/devices
+  Agent:  npx edgewatch-agent status --config .edgewatch/agent.json
   Credentials are in .edgewatch/local.json (mode 0600). Press Ctrl-C to stop.
 `);
 }
 
+/** Enrolls once per database and URL; records the state folder in the config either way (no token spent). */
 async function enrollIfNeeded(url: string, seed: Seed) {
-  const existing = await readJson<{ url?: string; deviceId?: string }>(AGENT_CONFIG);
-  if (existing?.deviceId && existing.url === url) return;
-  step(`enrolling this host (${hostname()})`);
-  const child = spawnAgent(
-    [
-      'enroll',
-      '--url',
-      url,
-      '--token',
-      seed.enrollmentToken,
-      '--name',
-      hostname(),
-      '--config',
-      AGENT_CONFIG,
-      '--force',
-    ],
-    join(STATE, 'agent.log'),
-  );
+  const existing = await readJson<{ url?: string; deviceId?: string; spoolDir?: string }>(AGENT_CONFIG);
+  const enrolled = Boolean(existing?.deviceId) && existing?.url === url;
+  if (enrolled && existing?.spoolDir === AGENT_STATE) return;
+  if (!enrolled) step(`enrolling this host (${hostname()})`);
+  const args = ['enroll', '--url', url, '--token', seed.enrollmentToken, '--name', hostname()];
+  args.push('--config', AGENT_CONFIG, '--spool-dir', AGENT_STATE, ...(enrolled ? [] : ['--force']));
+  const child = spawnAgent(args, join(STATE, 'agent.log'));
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`agent enrollment failed (exit ${code}); see .edgewatch/agent.log`);
 }
 
 function spawnAgent(args: string[], logFile: string): ChildProcess {
-  // The agent's spool and status file live with the rest of the local state.
-  const env = { ...process.env, STATE_DIRECTORY: join(STATE, 'agent-state') };
   // Own process group: Ctrl-C reaches only this script, which stops the agent once, cleanly.
   const child = spawn(process.execPath, [AGENT, ...args], {
     cwd: ROOT,
-    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -34,8 +34,9 @@ usage() {
 Usage: curl -fsSL $DEFAULT_URL/install.sh | sh -s -- --token TOKEN [options]
 
 Installs the Edgewatch host agent: downloads it from the server and checks its sha256,
-enrolls this host, writes /etc/edgewatch/agent.json (mode 0600) and a hardened systemd unit,
-then enables and starts the service. Running it again changes only what differs.
+enrolls this host, writes /etc/edgewatch/agent.json (mode 0600, with the state folder /var/lib/edgewatch in it,
+so that every edgewatch-agent command uses that folder) and a hardened systemd unit, then
+enables and starts the service. Running it again changes only what differs.
 
 Options:
   --token TOKEN     enrollment token (needed unless this host is already enrolled)
@@ -47,7 +48,11 @@ Options:
                     (containers, tests); the unit file is still written
   --bundle-url URL  download the agent bundle from URL (a mirror); it must still
                     match the sha256 in this script
-  --uninstall       stop and remove the service, the user and every installed file
+  --uninstall       stop and remove the service, the user and every installed file:
+                    the unit, the edgewatch-agent command, /opt/edgewatch,
+                    /etc/edgewatch (config) and the state folder /var/lib/edgewatch
+                    (spool with samples not yet shipped, status file); with --prefix,
+                    those under DIR. Running it again removes nothing more.
   -h, --help        show this help
 
 Example:
@@ -113,6 +118,10 @@ set_paths() {
 	CONFIG_DIR=$ROOT/etc/edgewatch
 	CONFIG=$CONFIG_DIR/agent.json
 	STATE_DIR=$ROOT/var/lib/edgewatch
+	# The config's "spoolDir". Under a prefix it is relative to the config's folder, so the agent
+	# finds the same folder run in place (node DIR/opt/...) and once DIR has become /.
+	SPOOL_SETTING=/var/lib/edgewatch
+	[ -z "$ROOT" ] || SPOOL_SETTING=../../var/lib/edgewatch
 	UNIT=$ROOT/etc/systemd/system/$SERVICE.service
 	COMMAND=$ROOT/usr/local/bin/edgewatch-agent
 }
@@ -204,6 +213,46 @@ enrolled_device() {
 	' "$CONFIG" "$URL" </dev/null
 }
 
+# Sets "spoolDir" in $CONFIG to $SPOOL_SETTING; prints "changed" when it was not already.
+record_state_dir() {
+	"$NODE" -e '
+		const fs = require("fs");
+		const [path, dir] = process.argv.slice(1);
+		const c = JSON.parse(fs.readFileSync(path, "utf8"));
+		if (c.spoolDir === dir) process.exit(0);
+		c.spoolDir = dir;
+		fs.writeFileSync(path + ".new", JSON.stringify(c, null, 2) + "\n", { mode: 0o600 });
+		fs.renameSync(path + ".new", path);
+		process.stdout.write("changed");
+	' "$CONFIG" "$SPOOL_SETTING" </dev/null
+}
+
+# Prints "remove DIR" or "keep DIR" for a state folder the config points to besides
+# $STATE_DIR: an older --no-systemd install's config named none, so its agent wrote to the
+# default folder of whoever ran it; that folder is removed when its status file is this
+# device's. A folder the operator chose ("spoolDir" edited) is kept. Needs node; quiet without.
+other_state_dir() {
+	[ -f "$CONFIG" ] && command -v node >/dev/null 2>&1 || return 0
+	node -e '
+		const fs = require("fs");
+		const path = require("path");
+		const [file, stateDir, systemd] = process.argv.slice(1);
+		let c;
+		try { c = JSON.parse(fs.readFileSync(file, "utf8")); } catch { process.exit(0); }
+		if (typeof c.spoolDir === "string" && c.spoolDir) {
+			const dir = path.resolve(path.dirname(file), c.spoolDir);
+			if (dir !== stateDir && fs.existsSync(dir)) process.stdout.write("keep " + dir);
+			process.exit(0);
+		}
+		if (systemd === "1" || !process.env.HOME) process.exit(0);
+		const dir = path.join(process.env.XDG_STATE_HOME || path.join(process.env.HOME, ".local", "state"), "edgewatch");
+		try {
+			const s = JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8"));
+			if (s.deviceId && s.deviceId === c.deviceId) process.stdout.write("remove " + dir);
+		} catch {}
+	' "$CONFIG" "$STATE_DIR" "$SYSTEMD" </dev/null || true
+}
+
 # install_file SRC DEST MODE LABEL: copies only when the content differs, atomically, and
 # sets FILE_CHANGED for the caller.
 install_file() {
@@ -253,8 +302,14 @@ enroll() {
 	chmod 700 "$CONFIG_DIR"
 	if DEVICE=$(enrolled_device); then
 		say "enrollment: unchanged (device $DEVICE with $URL, $CONFIG)"
+		recorded=$(record_state_dir) || die "could not record the state folder in $CONFIG (see above)"
+		if [ "$recorded" = changed ]; then
+			say "config: state folder set to $STATE_DIR"
+			CHANGED=1
+			RESTART=1
+		fi
 	else
-		set -- enroll --url "$URL" --token "$TOKEN" --config "$CONFIG"
+		set -- enroll --url "$URL" --token "$TOKEN" --config "$CONFIG" --spool-dir "$SPOOL_SETTING"
 		[ -z "$NAME" ] || set -- "$@" --name "$NAME"
 		out=$("$NODE" "$BUNDLE" "$@" </dev/null 2>&1) || die "enrollment with $URL failed: $out (the agent is installed; run this again once that is fixed)"
 		DEVICE=$(enrolled_device) || die "enrollment reported success but $CONFIG holds no device for $URL: $out"
@@ -275,10 +330,9 @@ write_command() {
 	cat >"$TMP/command" <<'EOF'
 #!/bin/sh
 # Written by the Edgewatch install.sh: the agent CLI, with the installed config as default.
+# The config names the state folder, so status and check read the service's own.
 EDGEWATCH_CONFIG=${EDGEWATCH_CONFIG:-/etc/edgewatch/agent.json}
-# status and check look for the agent's state where the service keeps it.
-STATE_DIRECTORY=${STATE_DIRECTORY:-/var/lib/edgewatch}
-export EDGEWATCH_CONFIG STATE_DIRECTORY
+export EDGEWATCH_CONFIG
 exec node /opt/edgewatch/edgewatch-agent.js "$@"
 EOF
 	install_file "$TMP/command" "$COMMAND" 755 command
@@ -329,7 +383,7 @@ summary() {
   agent    $BUNDLE (sha256 $AGENT_SHA256)
   command  $COMMAND
   config   $CONFIG (mode 0600; device $DEVICE, server $URL)
-  state    $STATE_DIR
+  state    $STATE_DIR ("spoolDir" in the config: spool, status file)
   unit     $UNIT
 EOF
 	if [ "$SYSTEMD" = 1 ]; then
@@ -345,8 +399,9 @@ EOF
 		prefix_flags=''
 		[ -z "$ROOT" ] || prefix_flags=" --prefix $ROOT"
 		cat <<EOF
-No service was set up (--no-systemd). Start the agent with:
+No service was set up (--no-systemd). Start the agent, and see it working, with:
   node $BUNDLE run --config $CONFIG
+  node $BUNDLE status --config $CONFIG
 Remove it:
   curl -fsSL $URL/install.sh | sh -s -- --uninstall --no-systemd$prefix_flags
 EOF
@@ -404,9 +459,14 @@ uninstall() {
 	remove "$UNIT" unit
 	if [ "$SYSTEMD" = 1 ] && systemd_running; then systemctl daemon-reload </dev/null; fi
 	remove "$COMMAND" command
+	other=$(other_state_dir)
 	remove "$OPT_DIR" agent
 	remove "$CONFIG_DIR" config
 	remove "$STATE_DIR" state
+	case $other in
+	remove\ *) remove "${other#remove }" state ;;
+	keep\ *) warn "kept ${other#keep } (\"spoolDir\" in the config pointed there): remove it yourself if it is no longer needed" ;;
+	esac
 	if [ "$SYSTEMD" = 1 ] && id -u "$SERVICE_USER" >/dev/null 2>&1; then
 		userdel "$SERVICE_USER" </dev/null
 		say "removed user $SERVICE_USER"

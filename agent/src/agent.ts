@@ -2,7 +2,8 @@ import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
 import { createCollectorPlan } from './collectors/plan.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import type { Logger } from './log.ts';
-import { configCachePath, statusPath } from './paths.ts';
+import { createCollectionMarks, readCollectionMarks } from './collection-marks.ts';
+import { collectionMarksPath, configCachePath, statusPath } from './paths.ts';
 import { createConfigPoller, type AppliedConfig, type ConfigPoller } from './remote-config.ts';
 import { startCollectors, type Scheduler } from './scheduler.ts';
 import { createShipper, type Shipper } from './shipper.ts';
@@ -89,7 +90,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     self: { spool, shipper },
   });
   await poller.start();
+  const marksPath = collectionMarksPath(config.spoolDir);
+  const lastRuns = await readCollectionMarks(marksPath);
+  const marks = createCollectionMarks(marksPath, lastRuns, log.child({ component: 'collectors' }));
   const running = startCollectors({
+    lastRuns,
+    onRun: (name, at) => marks.mark(name, at),
     collectors: plan.build(poller.current()?.config ?? DEFAULT_AGENT_CONFIG),
     log: log.child({ component: 'collectors' }),
     onSamples: async (samples) => {
@@ -149,6 +155,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     async stop({ flushMs = 5_000 } = {}) {
       poller.stop();
       await running.stop();
+      await marks.flush();
       const { flushed } = await shipper.stop({ flushMs });
       await transport.close().catch((err: unknown) => log.warn('transport did not close cleanly', { err }));
       await status.stop();

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXAMPLE_URL } from './cli-help.ts';
 import { ConfigError, loadConfig, type AgentConfig } from './config.ts';
+import type { SpoolDirSource } from './paths.ts';
 import { fetchRemoteConfig } from './remote-config-fetch.ts';
 
 export interface CheckCommandOptions {
@@ -33,8 +34,9 @@ export async function checkCommand(options: CheckCommandOptions = {}): Promise<n
 
   let config: AgentConfig;
   let path: string;
+  let source: SpoolDirSource;
   try {
-    ({ config, path } = await loadConfig({ path: options.configPath, env: options.env }));
+    ({ config, path, spoolDirSource: source } = await loadConfig({ path: options.configPath, env: options.env }));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     report('config', {
@@ -48,7 +50,7 @@ export async function checkCommand(options: CheckCommandOptions = {}): Promise<n
     ok: true,
     text: `${path} is valid (server ${config.url}${config.deviceId ? `, device ${config.deviceId}` : ''}, transport ${config.transport})`,
   });
-  report('spool', await checkWritable(config.spoolDir));
+  report('spool', await checkWritable(config.spoolDir, source, path));
 
   const health = await get(`${config.url}/health`, timeoutMs);
   if ('error' in health) {
@@ -91,13 +93,26 @@ export async function checkCommand(options: CheckCommandOptions = {}): Promise<n
   return failed ? 1 : 0;
 }
 
-async function checkWritable(dir: string): Promise<Step> {
+const FROM: Record<SpoolDirSource, string> = {
+  file: '"spoolDir" in the config file',
+  env: 'EDGEWATCH_SPOOL_DIR',
+  default: 'the default: the config file names none',
+};
+
+async function checkWritable(dir: string, source: SpoolDirSource, path: string): Promise<Step> {
   const probe = join(dir, `.check-${process.pid}`);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(probe, 'ok');
     await rm(probe, { force: true });
-    return { ok: true, text: `${dir} is writable` };
+    return {
+      ok: true,
+      text: `${dir} is writable (state folder, from ${FROM[source]})`,
+      // Without it, status run in another environment (sudo, another shell) looks elsewhere.
+      ...(source === 'default'
+        ? { hint: `record it so every command agrees: add "spoolDir": ${JSON.stringify(dir)} to ${path}` }
+        : {}),
+    };
   } catch (err) {
     return {
       ok: false,

@@ -5,14 +5,17 @@ import { defaultSpoolDir } from './paths.ts';
 /** The server URL used in help texts and examples. */
 export const EXAMPLE_URL = 'https://edgewatch.example.com';
 
+const STATE_FALLBACK = `$STATE_DIRECTORY, else $XDG_STATE_HOME/edgewatch,
+                 else ~/.local/state/edgewatch`;
+
 const ENVIRONMENT = `Environment (overrides the config file; empty means unset):
   EDGEWATCH_CONFIG           config file, when --config is not given
   EDGEWATCH_URL              server URL, e.g. ${EXAMPLE_URL}
   EDGEWATCH_TOKEN            device token
   EDGEWATCH_INTERVAL         base seconds between readings, 1 to 3600 (default 10)
   EDGEWATCH_LOG_LEVEL        debug, info, warn or error (default info)
-  EDGEWATCH_SPOOL_DIR        spool, status and config cache directory
-                             (default $STATE_DIRECTORY, else ~/.local/state/edgewatch)
+  EDGEWATCH_SPOOL_DIR        state folder (spool, status file, config cache), instead of
+                             the config file's "spoolDir"; relative to the working folder
   EDGEWATCH_SPOOL_MAX_BYTES  spool size bound in bytes (default 67108864, 64 MiB)
   EDGEWATCH_FSYNC            always, batch or never (default batch)
   EDGEWATCH_TRANSPORT        https or mqtt (default https)
@@ -36,24 +39,37 @@ Options:
   -h, --help     Show this help (edgewatch-agent <command> --help for a command)
   -v, --version  Print the agent version
 
+Files:
+  config file    --config PATH, else $EDGEWATCH_CONFIG, else
+                 ${defaultConfigPath()}
+                 (url, device token, settings; written by enroll with mode 0600)
+  state folder   "spoolDir" in the config file: the disk spool, status.json (read by
+                 status) and the remote config cache. enroll records it, so run,
+                 status and check use the same folder. Not in the file:
+                 ${STATE_FALLBACK}
+
 Get started:
   edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>
   edgewatch-agent check
   edgewatch-agent run
 `,
-  enroll: `Usage: edgewatch-agent enroll --url URL --token TOKEN [--name NAME] [--config PATH] [--force]
+  enroll: `Usage: edgewatch-agent enroll --url URL --token TOKEN [--name NAME] [--config PATH]
+                              [--spool-dir DIR] [--force]
 
-Exchanges an enrollment token for this host's device id and device token and writes them to
-the config file with mode 0600. If the file already holds a device for the same URL, it is
-kept and no token is spent.
+Exchanges an enrollment token for this host's device id and device token and writes them,
+with the state folder, to the config file with mode 0600. If the file already holds a device
+for the same URL, it is kept and no token is spent (a new --spool-dir is still recorded).
 
 Options:
-  --url URL      Edgewatch server (required), e.g. ${EXAMPLE_URL}
-  --token TOKEN  Enrollment token from the dashboard (required)
-  --name NAME    Device name shown in the dashboard (default: ${hostname()})
-  --config PATH  Config file to write (default: ${defaultConfigPath()})
-  --force        Enroll again even if the config already has a device for this URL
-  -h, --help     Show this help
+  --url URL        Edgewatch server (required), e.g. ${EXAMPLE_URL}
+  --token TOKEN    Enrollment token from the dashboard (required)
+  --name NAME      Device name shown in the dashboard (default: ${hostname()})
+  --config PATH    Config file to write (default: ${defaultConfigPath()})
+  --spool-dir DIR  State folder to record as "spoolDir" (spool, status file, config
+                   cache); relative to the config file's folder. Default: the file's
+                   own, else ${defaultSpoolDir()}
+  --force          Enroll again even if the config already has a device for this URL
+  -h, --help       Show this help
 
 Example:
   edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token> --name web-1
@@ -63,8 +79,8 @@ Example:
 Collects host metrics into a disk spool and ships them over HTTPS (or MQTT). Cheap readings
 run every intervalSeconds (default 10); NTP, probes, disk usage and temperatures less often.
 The server's remote config (intervals, disabled collectors, probes, watched processes, NTP
-server) is polled every 60 s and applied without a restart. A status file is rewritten every
-5 s in the spool directory for \`edgewatch-agent status\`.
+server) is polled every 60 s and applied without a restart. status.json is rewritten every
+5 s in the state folder ("spoolDir" in the config file) for \`edgewatch-agent status\`.
 On SIGINT or SIGTERM it stops collecting, ships what it can within 5 seconds, keeps the rest
 in the spool for the next start, and exits 0. Logs are JSON lines on stderr.
 
@@ -76,15 +92,17 @@ Options:
 ${ENVIRONMENT}`,
   status: `Usage: edgewatch-agent status [--config PATH] [--spool-dir DIR] [--json]
 
-Reads the status file the running agent rewrites every 5 s (status.json in its spool
-directory) and prints whether it runs, its last successful ship, the samples queued in the
-spool, dropped samples, the last error and the remote config in force.
+Reads the status file the running agent rewrites every 5 s (status.json in its state
+folder, "spoolDir" in the config file) and prints whether it runs, its last successful
+ship, the samples queued in the spool, dropped samples, the last error and the remote
+config in force. A status file of another device than the config's does not count.
 Exit status: 0 running, 1 not running (no status file, stopped, or not updated for a while).
 
 Options:
-  --config PATH    Config file whose spoolDir to use (default: ${defaultConfigPath()})
-  --spool-dir DIR  Read DIR/status.json (default: spoolDir, $STATE_DIRECTORY,
-                   /var/lib/edgewatch, ${defaultSpoolDir()}: the first that has one)
+  --config PATH    Config file whose state folder to read ("spoolDir", or
+                   $EDGEWATCH_SPOOL_DIR; default file: ${defaultConfigPath()})
+  --spool-dir DIR  Read DIR/status.json instead. When neither names a folder:
+                   ${defaultSpoolDir()}, then /var/lib/edgewatch
   --json           Print the status as JSON, with "running" and "reason" added
   -h, --help       Show this help
 
@@ -94,7 +112,7 @@ A service's state directory is usually readable only by its user: sudo edgewatch
 
 Checks, in order, and prints each step with ✓ or ✗ and a hint:
   1. the config file and environment are valid
-  2. the spool directory is writable
+  2. the state folder ("spoolDir": the spool directory and status file) is writable
   3. the server answers GET /health
   4. the server accepts the device token (GET /v1/agents/config) and its remote config is valid
 Exit status: 0 when every step passed, 1 otherwise.

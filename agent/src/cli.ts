@@ -83,6 +83,7 @@ async function enrollCommand(args: string[]): Promise<number> {
     token: { type: 'string' },
     name: { type: 'string' },
     config: { type: 'string' },
+    'spool-dir': { type: 'string' },
     force: { type: 'boolean' },
   });
   if (values.help) return help('enroll');
@@ -94,21 +95,35 @@ async function enrollCommand(args: string[]): Promise<number> {
     throw new UsageError(`--url ${JSON.stringify(values.url)} is not an http(s) URL. Example: ${example}`);
   }
   if (values.token.trim() === '') throw new UsageError(`--token is empty. Example: ${example}`);
+  if (values['spool-dir']?.trim() === '') {
+    throw new UsageError(`--spool-dir is empty. Example: --spool-dir /var/lib/edgewatch`);
+  }
   const name = values.name ?? hostname();
   if (name.length < 1 || name.length > 200) {
     throw new UsageError(`--name ${JSON.stringify(name)} must be 1 to 200 characters. Example: --name web-1`);
   }
   const configPath = values.config ?? defaultConfigPath();
-  const outcome = await enroll({ url: values.url, token: values.token, name, configPath, force: values.force });
+  const outcome = await enroll({
+    url: values.url,
+    token: values.token,
+    name,
+    configPath,
+    spoolDir: values['spool-dir'],
+    force: values.force,
+  });
   const runHint = values.config ? `edgewatch-agent run --config ${configPath}` : 'edgewatch-agent run';
   if (outcome.status === 'already-enrolled') {
+    const state = outcome.spoolDirChanged
+      ? `State folder set to ${outcome.spoolDir}.`
+      : `State folder: ${outcome.spoolDir}.`;
     process.stdout.write(
-      `Already enrolled as device ${outcome.deviceId} with ${normalizeUrl(values.url)} (config ${configPath}); keeping it.\n` +
+      `Already enrolled as device ${outcome.deviceId} with ${normalizeUrl(values.url)} (config ${configPath}); keeping it. ${state}\n` +
         `Pass --force to enroll again. Start the agent with: ${runHint}\n`,
     );
   } else {
     process.stdout.write(
       `Enrolled as device ${outcome.deviceId} (org ${outcome.orgId}). Config written to ${configPath} (mode 0600).\n` +
+        `State folder (spool, status file): ${outcome.spoolDir}\n` +
         `Start the agent with: ${runHint}\n`,
     );
   }

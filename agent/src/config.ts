@@ -1,9 +1,9 @@
 // zod/mini: the full zod build adds about 550 KiB to the agent bundle, mini about 25 KiB.
-import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { ConfigError, defaultConfigPath, readConfigFile } from './config-file.ts';
 import { logLevels } from './log.ts';
-import { defaultSpoolDir } from './paths.ts';
+import { resolveSpoolDir, type SpoolDirSource } from './paths.ts';
 
 export { ConfigError, defaultConfigPath, readConfigFile, writeConfigFile } from './config-file.ts';
 
@@ -34,7 +34,11 @@ const FIELDS = {
   name: { env: undefined, rule: 'must be 1 to 200 characters', example: 'web-1' },
   intervalSeconds: { env: 'EDGEWATCH_INTERVAL', rule: 'must be a number of seconds from 1 to 3600', example: 10 },
   logLevel: { env: 'EDGEWATCH_LOG_LEVEL', rule: `must be one of ${logLevels.join(', ')}`, example: 'info' },
-  spoolDir: { env: 'EDGEWATCH_SPOOL_DIR', rule: 'must be a directory path', example: '/var/lib/edgewatch' },
+  spoolDir: {
+    env: 'EDGEWATCH_SPOOL_DIR',
+    rule: 'must be the path of a folder (the state folder: spool, status file, config cache)',
+    example: '/var/lib/edgewatch',
+  },
   spoolMaxBytes: {
     env: 'EDGEWATCH_SPOOL_MAX_BYTES',
     rule: 'must be a whole number of bytes from 1048576 (1 MiB) to 1099511627776 (1 TiB)',
@@ -58,8 +62,17 @@ export const agentConfigSchema = z.strictObject({
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   intervalSeconds: z._default(z.number().check(z.gte(1), z.lte(3600)), 10),
   logLevel: z._default(z.enum(logLevels), 'info'),
-  /** Disk spool and status file; default {@link defaultSpoolDir}. Relative to the config file's directory. */
-  spoolDir: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * The state folder: disk spool, status file, config cache. `enroll`, `npm start` and
+   * install.sh write it, so that `run`, `status` and `check` agree; relative to the config
+   * file's folder. Unset: see resolveSpoolDir.
+   */
+  spoolDir: z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.refine((v) => !v.includes('\0')),
+    ),
+  ),
   spoolMaxBytes: z._default(z.int().check(z.gte(1024 * 1024), z.lte(1024 ** 4)), 64 * 1024 * 1024),
   fsync: z._default(z.enum(['always', 'batch', 'never']), 'batch'),
   transport: z._default(z.enum(['https', 'mqtt']), 'https'),
@@ -81,7 +94,9 @@ export interface LoadConfigOptions {
  * `EDGEWATCH_MQTT_PROTOCOL`; empty means unset) and validates once.
  * Throws ConfigError naming each bad value, where it came from, and an example.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ config: AgentConfig; path: string }> {
+export async function loadConfig(
+  options: LoadConfigOptions = {},
+): Promise<{ config: AgentConfig; path: string; spoolDirSource: SpoolDirSource }> {
   const env = options.env ?? process.env;
   const explicit = options.path ?? (env.EDGEWATCH_CONFIG || undefined);
   const path = explicit ?? defaultConfigPath(env);
@@ -101,10 +116,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<{ con
   }
   const parsed = agentConfigSchema.safeParse(raw);
   if (parsed.success) {
-    const given = parsed.data.spoolDir;
-    // A relative path in the file means "next to this file"; from the environment, the cwd.
-    const spoolDir = given ? resolve(origin.spoolDir ? '.' : dirname(path), given) : defaultSpoolDir(env);
-    return { config: { ...parsed.data, spoolDir }, path };
+    const { dir: spoolDir, source } = resolveSpoolDir(path, parsed.data.spoolDir, env);
+    if (await isNonFolder(spoolDir)) {
+      const why =
+        source === 'default'
+          ? `the default state folder ${spoolDir} is not a folder: set "spoolDir": "/var/lib/edgewatch" in ${path}, or EDGEWATCH_SPOOL_DIR`
+          : `${describe('spoolDir', raw.spoolDir, origin.spoolDir, path)}; ${spoolDir} is not a folder`;
+      throw new ConfigError(`invalid configuration:\n  ${why}`);
+    }
+    return { config: { ...parsed.data, spoolDir }, path, spoolDirSource: source };
   }
 
   const lines = new Map<string, string>();
@@ -138,6 +158,15 @@ function describe(
     ? `${fromEnv.env}=${JSON.stringify(fromEnv.text)}`
     : `${path}: "${key}": ${JSON.stringify(value)}`;
   return `${got}: ${key} ${field.rule} (example: ${example})`;
+}
+
+// A missing folder is fine (the spool creates it); a file in its place would fail later, less clearly.
+async function isNonFolder(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 // Keeps the original text when it is not a number, so the error shows what was typed.

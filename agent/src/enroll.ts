@@ -1,5 +1,6 @@
 import type { EnrollRequest, EnrollResponse } from '../../schema/wire/enroll.ts';
 import { ConfigError, normalizeUrl, readConfigFile, writeConfigFile } from './config.ts';
+import { defaultSpoolDir, resolveSpoolDir } from './paths.ts';
 import { describeHttpError } from './transports/http-errors.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -17,19 +18,30 @@ export interface EnrollOptions {
   name: string;
   /** Config file to write (mode 0600). Its other settings are kept. */
   configPath: string;
+  /**
+   * The state folder to record as `spoolDir` (relative: from the config file's folder). Default:
+   * the file's own, else {@link defaultSpoolDir} as an absolute path, so that `run`, `status`
+   * and `check` find the same folder whatever their environment. Given on an existing
+   * enrollment, it is recorded without enrolling again.
+   */
+  spoolDir?: string;
   /** Enroll again even when the file already holds a device for this URL. */
   force?: boolean;
+  /** Where the default state folder comes from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }
 
+/** What enroll did; `spoolDir` is the state folder the config now names, as an absolute path. */
 export type EnrollOutcome =
-  | { status: 'enrolled'; deviceId: string; orgId: string; configPath: string }
-  | { status: 'already-enrolled'; deviceId: string; configPath: string };
+  | { status: 'enrolled'; deviceId: string; orgId: string; configPath: string; spoolDir: string }
+  | { status: 'already-enrolled'; deviceId: string; configPath: string; spoolDir: string; spoolDirChanged: boolean };
 
 /**
- * `POST ${url}/v1/agents/enroll` and writes `{url, deviceId, deviceToken, name}` into the
- * config file. Does nothing (and spends no token) when the file already has a device for the
- * same URL, unless `force`. Throws EnrollError or ConfigError with an operator-facing message.
+ * `POST ${url}/v1/agents/enroll` and writes `{url, deviceId, deviceToken, name, spoolDir}` into
+ * the config file. Spends no token when the file already has a device for the same URL, unless
+ * `force` (it only records a new `spoolDir` then). Throws EnrollError or ConfigError with an
+ * operator-facing message.
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
   const url = normalizeUrl(options.url);
@@ -47,8 +59,20 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
   }
   const existingId = typeof existing?.deviceId === 'string' ? existing.deviceId : undefined;
   const existingUrl = typeof existing?.url === 'string' ? normalizeUrl(existing.url) : undefined;
+  const existingSpool = typeof existing?.spoolDir === 'string' && existing.spoolDir ? existing.spoolDir : undefined;
+  const spoolDir = options.spoolDir ?? existingSpool ?? defaultSpoolDir(options.env);
+  // The state folder the config names; not the environment's override, which is per process.
+  const absolute = (value: string) => resolveSpoolDir(options.configPath, value, { EDGEWATCH_SPOOL_DIR: '' }).dir;
   if (existingId && existingUrl === url && !options.force) {
-    return { status: 'already-enrolled', deviceId: existingId, configPath: options.configPath };
+    const spoolDirChanged = options.spoolDir !== undefined && options.spoolDir !== existingSpool;
+    if (spoolDirChanged) await writeConfigFile(options.configPath, { ...existing, spoolDir });
+    return {
+      status: 'already-enrolled',
+      deviceId: existingId,
+      configPath: options.configPath,
+      spoolDir: absolute(spoolDir),
+      spoolDirChanged,
+    };
   }
 
   const request: EnrollRequest = {
@@ -86,8 +110,15 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
     deviceId: body.deviceId,
     deviceToken: body.deviceToken,
     name: options.name,
+    spoolDir,
   });
-  return { status: 'enrolled', deviceId: body.deviceId, orgId: body.orgId, configPath: options.configPath };
+  return {
+    status: 'enrolled',
+    deviceId: body.deviceId,
+    orgId: body.orgId,
+    configPath: options.configPath,
+    spoolDir: absolute(spoolDir),
+  };
 }
 
 function parseResponse(text: string): EnrollResponse | undefined {

@@ -6,6 +6,15 @@ export interface SchedulerOptions {
   /** Receives each collector's samples (e.g. `spool.add`). Its rejections are logged. */
   onSamples: (samples: Sample[]) => Promise<void>;
   log: Logger;
+  /**
+   * When each collector last queued samples before this process started (see
+   * collection-marks.ts). A collector whose last samples fall in the current interval still
+   * runs at once, so rate collectors take their baseline, but that run's samples are dropped:
+   * a restart never puts two samples in one interval.
+   */
+  lastRuns?: ReadonlyMap<string, number>;
+  /** Called with the time a run started, once its samples are queued. */
+  onRun?: (name: string, at: number) => void;
 }
 
 /** What a reconfiguration did, by collector name. */
@@ -44,11 +53,14 @@ interface Entry {
 
 /**
  * Runs each collector once now, then on its interval, aligned to wall-clock multiples of the
- * interval so hosts sample at the same instants. A collector never runs twice at once: a run
+ * interval so hosts sample at the same instants (and an interval is a fixed window a restart
+ * can be checked against: see `lastRuns`). A collector never runs twice at once: a run
  * that overruns its interval makes the next one skip to the following boundary.
  */
 export function startCollectors(options: SchedulerOptions): Scheduler {
-  const { onSamples, log } = options;
+  const { onSamples, log, onRun } = options;
+  // Consulted once per name: only the first start after a restart can repeat an interval.
+  const before = new Map(options.lastRuns);
   let stopped = false;
   const entries = new Map<string, Entry>();
   const inFlight = new Set<Promise<void>>();
@@ -63,10 +75,11 @@ export function startCollectors(options: SchedulerOptions): Scheduler {
     entry.timer = setTimeout(() => run(entry), intervalMs - (Date.now() % intervalMs));
   };
 
-  const run = (entry: Entry) => {
+  const run = (entry: Entry, discard = false) => {
     const { collector } = entry;
     const controller = new AbortController();
     entry.running = controller;
+    const startedAt = Date.now();
     const task = (async () => {
       let samples: Sample[];
       try {
@@ -82,8 +95,15 @@ export function startCollectors(options: SchedulerOptions): Scheduler {
         failing.add(collector.name);
         return;
       }
+      if (discard) {
+        if (samples.length > 0) log.debug('interval already sampled before the restart', { collector: collector.name });
+        return;
+      }
       try {
-        if (samples.length > 0) await onSamples(samples);
+        if (samples.length > 0) {
+          await onSamples(samples);
+          onRun?.(collector.name, startedAt);
+        }
       } catch (err) {
         log.error('could not queue samples', { collector: collector.name, samples: samples.length, err });
       }
@@ -105,7 +125,10 @@ export function startCollectors(options: SchedulerOptions): Scheduler {
   const start = (collector: Collector) => {
     const entry: Entry = { collector };
     entries.set(collector.name, entry);
-    run(entry);
+    const last = before.get(collector.name);
+    before.delete(collector.name);
+    const window = (t: number) => Math.floor(t / collector.intervalMs);
+    run(entry, last !== undefined && window(last) === window(Date.now()));
   };
 
   for (const collector of options.collectors) start(collector);

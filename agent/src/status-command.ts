@@ -1,6 +1,6 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultConfigPath, readConfigFile } from './config-file.ts';
-import { defaultSpoolDir, statusPath } from './paths.ts';
+import { resolveSpoolDir, statusPath } from './paths.ts';
 import { assessStatus, readStatusFile, type AgentStatus, type StatusRead } from './status-file.ts';
 
 export interface StatusCommandOptions {
@@ -15,7 +15,9 @@ export interface StatusCommandOptions {
 export async function statusCommand(options: StatusCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
   const write = options.write ?? ((t: string) => process.stdout.write(t));
-  const candidates = options.spoolDir ? [resolve(options.spoolDir)] : await candidateDirs(options.configPath, env);
+  const { dirs: candidates, deviceId } = options.spoolDir
+    ? { dirs: [resolve(options.spoolDir)], deviceId: undefined }
+    : await candidateDirs(options.configPath, env);
   let found: { dir: string; read: StatusRead } | undefined;
   for (const dir of candidates) {
     const read = await readStatusFile(statusPath(dir));
@@ -40,6 +42,14 @@ export async function statusCommand(options: StatusCommandOptions = {}): Promise
   }
 
   const status = found.read.status;
+  if (deviceId && status.deviceId && status.deviceId !== deviceId) {
+    // Another agent's state folder: its liveness says nothing about this config's agent.
+    const reason = `the status file in ${found.dir} is device ${status.deviceId}'s, not ${deviceId}'s`;
+    const hint = 'set "spoolDir" in the config file to this agent\'s own state folder (enroll writes it)';
+    if (options.json) write(JSON.stringify({ running: false, reason, hint }, null, 2) + '\n');
+    else write(`edgewatch-agent: not running (${reason})\n  hint: ${hint}\n`);
+    return 1;
+  }
   const verdict = assessStatus(status);
   if (options.json) {
     write(JSON.stringify({ running: verdict.running, reason: verdict.reason, ...status }, null, 2) + '\n');
@@ -49,19 +59,24 @@ export async function statusCommand(options: StatusCommandOptions = {}): Promise
   return verdict.running ? 0 : 1;
 }
 
-/** Where a status file may be: configured or default spool dirs, then the systemd unit's. */
-async function candidateDirs(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const dirs: string[] = [];
-  if (env.EDGEWATCH_SPOOL_DIR) dirs.push(resolve(env.EDGEWATCH_SPOOL_DIR));
+/**
+ * The state folder the config names (or the environment overrides), as `run` resolves it.
+ * Only when neither names one: the default, then the systemd unit's.
+ */
+async function candidateDirs(
+  configPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ dirs: string[]; deviceId: string | undefined }> {
   const path = configPath ?? (env.EDGEWATCH_CONFIG || defaultConfigPath(env));
+  let file: Record<string, unknown> | undefined;
   try {
-    const file = await readConfigFile(path);
-    if (typeof file?.spoolDir === 'string' && file.spoolDir) dirs.push(resolve(dirname(path), file.spoolDir));
+    file = await readConfigFile(path);
   } catch {
     // A broken config file does not stop us from finding a running agent.
   }
-  dirs.push(defaultSpoolDir(env), '/var/lib/edgewatch');
-  return [...new Set(dirs)];
+  const deviceId = typeof file?.deviceId === 'string' ? file.deviceId : undefined;
+  const { dir, source } = resolveSpoolDir(path, file?.spoolDir, env);
+  return { dirs: source === 'default' ? [...new Set([dir, '/var/lib/edgewatch'])] : [dir], deviceId };
 }
 
 function describe(s: AgentStatus, v: ReturnType<typeof assessStatus>): string {

@@ -65,6 +65,19 @@ describe('edgewatch-agent --help', () => {
       expect(stdout).toContain(v);
   });
 
+  it('says, in the program help and each command help, where the config file and the state folder are', async () => {
+    const main = (await runCli(['--help'])).stdout;
+    for (const v of ['config file', 'state folder', '"spoolDir" in the config file', 'status.json'])
+      expect(main).toContain(v);
+    for (const command of ['enroll', 'run', 'status', 'check']) {
+      const { stdout } = await runCli([command, '--help']);
+      expect(stdout, command).toContain('--config PATH');
+      expect(stdout, command).toContain('state folder');
+      expect(stdout, command).toContain('"spoolDir"');
+    }
+    expect((await runCli(['enroll', '--help'])).stdout).toContain('--spool-dir DIR');
+  });
+
   it('prints the package version', async () => {
     expect((await runCli(['--version'])).stdout.trim()).toBe(pkg.version);
   });

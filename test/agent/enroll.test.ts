@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { startServer, type RecordedRequest, type Reply } from './helpers/http-server.ts';
-import { runCli } from './helpers/run-cli.ts';
+import { isolatedEnv, runCli } from './helpers/run-cli.ts';
 import { cliSandbox } from './helpers/cli-sandbox.ts';
 
 const sb = cliSandbox();
@@ -18,20 +18,13 @@ const enrollServer = (reply?: (req: RecordedRequest) => Reply) =>
   );
 
 describe('edgewatch-agent enroll', () => {
-  it('exchanges the token and writes the device credentials with mode 0600', async () => {
+  it('exchanges the token and writes the device credentials and the state folder with mode 0600', async () => {
     sb.server = await enrollServer();
     const config = join(sb.dir, 'conf', 'agent.json');
-    const { code, stdout, stderr } = await runCli([
-      'enroll',
-      '--url',
-      `${sb.server.url}/`,
-      '--token',
-      'enroll-token-123',
-      '--name',
-      'web-1',
-      '--config',
-      config,
-    ]);
+    const { code, stdout, stderr } = await runCli(
+      ['enroll', '--url', `${sb.server.url}/`, '--token', 'enroll-token-123', '--name', 'web-1', '--config', config],
+      isolatedEnv(sb.dir),
+    );
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('Enrolled as device dev_42');
 
@@ -44,6 +37,8 @@ describe('edgewatch-agent enroll', () => {
       deviceId: 'dev_42',
       deviceToken: 'ewd.secret',
       name: 'web-1',
+      // The default state folder, recorded so that run, status and check agree on it.
+      spoolDir: join(sb.dir, 'state', 'edgewatch'),
     });
   });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ const fakeAgent = (version: number) => `// fake agent v${version}
 const args = process.argv.slice(2);
 const get = (flag) => args[args.indexOf(flag) + 1];
 if (args[0] === 'enroll') {
-  const config = { url: get('--url'), deviceId: 'dev_fake', deviceToken: 't', name: get('--name') };
+  const config = { url: get('--url'), deviceId: 'dev_fake', deviceToken: 't', name: get('--name'), spoolDir: get('--spool-dir') };
   require('node:fs').writeFileSync(get('--config'), JSON.stringify(config), { mode: 0o600 });
 }
 `;
@@ -77,6 +77,8 @@ describe('install.sh with systemd (systemctl, useradd and chown faked)', () => {
       'systemctl is-active --quiet edgewatch-agent',
     ]);
     expect((await stat(config)).mode & 0o777).toBe(0o600);
+    // Relative to the config's folder under --prefix: /var/lib/edgewatch once the prefix is /.
+    expect(JSON.parse(await readFile(config, 'utf8'))).toMatchObject({ spoolDir: '../../var/lib/edgewatch' });
     expect(run.stdout).toContain('systemctl status edgewatch-agent');
     expect(run.stdout).toContain('edgewatch-agent status');
   });
@@ -99,6 +101,19 @@ describe('install.sh with systemd (systemctl, useradd and chown faked)', () => {
     const log = await fake.log();
     expect(log).toContain('systemctl restart edgewatch-agent');
     expect(log).not.toContain('systemctl daemon-reload');
+  });
+
+  it('records the state folder in the config of an older install, and restarts the service', async () => {
+    const config = join(root, 'etc/edgewatch/agent.json');
+    const { spoolDir: _, ...older } = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>;
+    await writeFile(config, JSON.stringify(older), { mode: 0o600 });
+    const run = await install([]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`config: state folder set to ${join(root, 'var/lib/edgewatch')}`);
+    expect(run.stdout).toContain('service: restarted');
+    expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({ ...older, spoolDir: '../../var/lib/edgewatch' });
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    await fake.log();
   });
 
   it('fails, showing the journal, when the service does not stay up', async () => {

@@ -23,7 +23,7 @@ describe('edgewatch-agent check', () => {
     });
     const { code, stdout } = await runCli(['check'], envFor(sb.server.url));
     expect(stdout).toMatch(/^✓ config: .* is valid \(server http:\/\/127\.0\.0\.1:\d+, transport https\)$/m);
-    expect(stdout).toMatch(/^✓ spool: .*spool is writable$/m);
+    expect(stdout).toMatch(/^✓ spool: .*spool is writable \(state folder, from EDGEWATCH_SPOOL_DIR\)$/m);
     expect(stdout).toMatch(/^✓ server: .*\/health answered 200 in \d+ ms$/m);
     expect(stdout).toMatch(/^✓ device: token accepted; remote config "[0-9a-f]+": 1 probes/m);
     expect(stdout).not.toContain('✗');

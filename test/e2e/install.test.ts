@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -47,6 +47,12 @@ const install = (args: string[], env?: Record<string, string>) =>
   runInstallScript(script, ['--prefix', prefix, '--no-systemd', ...args], env);
 const show = (run: ScriptRun) => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 const mode = async (path: string) => (await stat(path)).mode & 0o7777;
+const runInstallStatus = (bundle: string, config: string, env: Record<string, string>) =>
+  new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    execFile(SYSTEM_NODE, [bundle, 'status', '--config', config], { env }, (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+  });
 
 beforeAll(async () => {
   await buildAll();
@@ -105,17 +111,15 @@ describe('install.sh --no-systemd --prefix', () => {
       await readFile(join(ROOT, 'agent/install/edgewatch-agent.service'), 'utf8'),
     );
     const written = JSON.parse(await readFile(config, 'utf8')) as { url: string; deviceId: string; name: string };
-    expect(written).toMatchObject({ url: platform.url, name: 'install-test' });
+    // Relative to the config's folder: the same folder run in place and once the prefix is /.
+    expect(written).toMatchObject({ url: platform.url, name: 'install-test', spoolDir: '../../var/lib/edgewatch' });
+    const state = join(prefix, 'var/lib/edgewatch');
+    expect(run.stdout).toContain(`state    ${state} ("spoolDir" in the config`);
+    expect(run.stdout).toContain(`node ${bundle} run --config ${config}`);
 
-    agent = spawn(SYSTEM_NODE, [bundle, 'run', '--config', config], {
-      env: {
-        PATH: SYSTEM_PATH,
-        HOME: scratch,
-        EDGEWATCH_INTERVAL: '1',
-        STATE_DIRECTORY: join(prefix, 'var/lib/edgewatch'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Exactly the command the summary printed, with no hint about the state folder.
+    const env = { PATH: SYSTEM_PATH, HOME: scratch, EDGEWATCH_INTERVAL: '1' };
+    agent = spawn(SYSTEM_NODE, [bundle, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     agent.stdout!.on('data', (d: Buffer) => (agentLog += d));
     agent.stderr!.on('data', (d: Buffer) => (agentLog += d));
 
@@ -129,6 +133,13 @@ describe('install.sh --no-systemd --prefix', () => {
         const latest = await api<{ values: { metric: string }[] }>(`/v1/devices/${device.id}/latest`);
         return latest.values.some((v) => v.metric === 'cpu_usage_percent') ? true : undefined;
       });
+      const status = await untilAgent('status --config to report the agent', async () => {
+        const r = await runInstallStatus(bundle, config, env);
+        return r.code === 0 ? r.stdout : undefined;
+      });
+      expect(status).toContain(`edgewatch-agent: running (pid ${agent.pid},`);
+      expect(status).toContain(`(disk, ${state})`);
+      await expect(stat(join(scratch, '.local'))).rejects.toThrow(/ENOENT/);
     } finally {
       // Stopped here, pass or fail: the next test compares the prefix before and after a run.
       agent.kill('SIGTERM');
@@ -225,5 +236,26 @@ describe('install.sh --no-systemd --prefix', () => {
     const again = await install(['--uninstall']);
     expect(again.code, show(again)).toBe(0);
     expect(again.stdout).toContain('Nothing to remove');
+  });
+
+  it('--uninstall of an older install also removes the default state folder its agent wrote to', async () => {
+    // Before the config named its state folder, an agent started as the summary said wrote
+    // to ~/.local/state/edgewatch of whoever ran it.
+    const home = join(scratch, 'old-home');
+    const config = join(prefix, 'etc/edgewatch/agent.json');
+    const stale = join(home, '.local/state/edgewatch');
+    await mkdir(join(prefix, 'etc/edgewatch'), { recursive: true });
+    await writeFile(config, JSON.stringify({ url: platform.url, deviceId: 'dev_old', deviceToken: 'ewd.x' }));
+    await mkdir(stale, { recursive: true });
+    await writeFile(join(stale, 'status.json'), JSON.stringify({ deviceId: 'dev_old' }));
+    const other = join(home, '.local/state/other');
+    await mkdir(other);
+
+    const run = await install(['--uninstall'], { HOME: home });
+    expect(run.code, show(run)).toBe(0);
+    expect(run.stdout).toContain(`removed state ${stale}`);
+    await expect(stat(stale)).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(home, '.local/state'))).toEqual(['other']);
+    expect(await readdir(prefix)).toEqual([]);
   });
 });

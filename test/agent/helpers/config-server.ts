@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG, type RemoteAgentConfig } from '../../../schema/wire/agent-config.ts';
 import { ack, startServer, type RecordedRequest, type Reply, type TestServer } from './http-server.ts';
 
-/** A stand-in for the Worker's agent endpoints: config with ETag/304, ingest acks, /health. */
+/**
+ * A stand-in for the Worker's agent endpoints: enrollment (device `dev_test`, token
+ * `ewd.test`), config with ETag/304, ingest acks, /health.
+ */
 export interface ConfigServer extends TestServer {
   /** What `GET /v1/agents/config` serves; replace it to change the config. */
   config: unknown;
@@ -23,6 +26,12 @@ export async function startConfigServer(initial: RemoteAgentConfig = DEFAULT_AGE
   const reply = (req: RecordedRequest): Reply => {
     if (req.path === '/health') return { body: { status: 'ok', time: Date.now() } };
     if (req.path === '/v1/ingest') return ack(req);
+    if (req.path === '/v1/agents/enroll') {
+      return {
+        status: 201,
+        body: { deviceId: 'dev_test', deviceToken: 'ewd.test', orgId: 'org_test', siteId: null, kind: 'host' },
+      };
+    }
     if (req.path === '/v1/agents/config') {
       const self = state.self!;
       if (req.headers.authorization !== 'Bearer ewd.test') {
