@@ -31,6 +31,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'clients',
+          environment: 'node',
+          include: ['test/clients/**/*.test.ts'],
+          typecheck: { enabled: true, include: ['test/clients/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],

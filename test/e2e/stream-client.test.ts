@@ -34,15 +34,15 @@ function open(extra: Partial<StreamClientOptions> = {}) {
     onGap: (g) => void seen.gaps.push(g),
     ...extra,
   });
-  client.subscribe('probe', `org.${platform.seed.orgId}.site.*.device.${device.deviceId}.metric.${METRIC}`);
+  const subscribed = client.subscribe(
+    'probe',
+    `org.${platform.seed.orgId}.site.*.device.${device.deviceId}.metric.${METRIC}`,
+  );
   clients.push(client);
-  return { client, seen };
+  return { client, seen, subscribed };
 }
 
-const live = (c: StreamClient) => until('live', () => (c.state === 'live' ? true : undefined), 15_000);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-// `subscribed` is not surfaced; a short pause lets it land before publishing.
-const settle = () => new Promise((r) => setTimeout(r, 300));
 
 beforeAll(async () => {
   platform = await startLocalPlatform();
@@ -65,7 +65,7 @@ describe('stream client library against the local Worker', () => {
   it('holds the server to its window while a handler is busy, then gets everything in order', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const { client, seen } = open({
+    const { client, seen, subscribed } = open({
       window: 2,
       onData: async (f) => {
         seen.frames += 1;
@@ -73,16 +73,19 @@ describe('stream client library against the local Worker', () => {
         await gate;
       },
     });
-    await live(client);
-    await settle();
-    // Spaced beyond the hub's 20 ms flush interval, so each publish is a frame of its own.
+    // A second, unhindered client: once it has a value, the hub has cut that value's frame, so
+    // the next publish lands in a frame of its own rather than in the same flush interval.
+    const watcher = open();
+    await Promise.all([subscribed, watcher.subscribed]);
     for (let i = 1; i <= 10; i++) {
       await publish(i);
-      await new Promise((r) => setTimeout(r, 40));
+      await until(`frame ${i} cut`, () => (watcher.seen.values.includes(i) ? true : undefined), 15_000);
     }
-    await until('the window delivered', () => (seen.frames >= 2 ? true : undefined), 15_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    expect(watcher.seen.values).toEqual(range(1, 10));
+    expect(watcher.seen.frames).toBe(10);
+    // Every frame has reached the unhindered client; the held client's window is still the two.
     expect(seen.frames).toBe(2);
+    expect(client.stats().outstanding).toBe(0);
     release();
     await until('all ten', () => (seen.values.length >= 10 ? true : undefined), 15_000);
     expect(seen.values).toEqual(range(1, 10));
@@ -91,8 +94,7 @@ describe('stream client library against the local Worker', () => {
 
   it('resumes from a saved position: exactly the missed samples, no gap, no duplicate', async () => {
     const first = open();
-    await live(first.client);
-    await settle();
+    await first.subscribed;
     for (let i = 101; i <= 105; i++) await publish(i);
     await until('five', () => (first.seen.values.length === 5 ? true : undefined), 15_000);
     const position = first.client.position!;
@@ -100,7 +102,7 @@ describe('stream client library against the local Worker', () => {
     for (let i = 106; i <= 110; i++) await publish(i);
 
     const second = open({ resumeFrom: position });
-    await live(second.client);
+    await second.subscribed;
     await until('the missed five', () => (second.seen.values.length >= 5 ? true : undefined), 15_000);
     await publish(111);
     await until('live after replay', () => (second.seen.values.includes(111) ? true : undefined), 15_000);
@@ -109,8 +111,8 @@ describe('stream client library against the local Worker', () => {
   });
 
   it('surfaces a gap when the resume point is from another epoch, then carries on live', async () => {
-    const { client, seen } = open({ resumeFrom: { epoch: 'no-such-epoch', seq: 1 } });
-    await live(client);
+    const { seen, subscribed } = open({ resumeFrom: { epoch: 'no-such-epoch', seq: 1 } });
+    await subscribed;
     await until('the gap', () => seen.gaps[0], 15_000);
     expect(seen.gaps[0]).toMatchObject({ type: 'gap', id: 'probe', reason: 'epoch_changed' });
     await publish(201);

@@ -10,6 +10,10 @@ let alpha: string;
 let boiler: string;
 let foreign: string;
 let site: string;
+const cpuHead = [
+  '# HELP edgewatch_cpu_usage_percent Latest value of the Edgewatch metric cpu_usage_percent, as last reported by each device.',
+  '# TYPE edgewatch_cpu_usage_percent gauge',
+].join('\n');
 
 beforeAll(async () => {
   org = await seedOrg();
@@ -54,11 +58,12 @@ describe('GET /v1/metrics', () => {
     const boilerLabels = `device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}"`;
     expect(await res.text()).toBe(
       [
-        '# TYPE edgewatch_cpu_usage_percent gauge',
-        `edgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10 ${t1}`,
-        `edgewatch_cpu_usage_percent{${boilerLabels}} 55.5 ${t1}`,
+        cpuHead,
+        `edgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10`,
+        `edgewatch_cpu_usage_percent{${boilerLabels}} 55.5`,
+        '# HELP edgewatch_tank_level Latest value of the Edgewatch metric tank_level, as last reported by each device.',
         '# TYPE edgewatch_tank_level gauge',
-        `edgewatch_tank_level{${boilerLabels},exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25 ${t1}`,
+        `edgewatch_tank_level{${boilerLabels},exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25`,
         '',
       ].join('\n'),
     );
@@ -66,16 +71,14 @@ describe('GET /v1/metrics', () => {
 
   it('narrows to one device with ?device=', async () => {
     const text = await (await api(org.apiKey, `/v1/metrics?device=${alpha}`)).text();
-    expect(text).toBe(
-      `# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10 ${t1}\n`,
-    );
+    expect(text).toBe(`${cpuHead}\nedgewatch_cpu_usage_percent{device_id="${alpha}",device="alpha"} 10\n`);
   });
 
   it('narrows to one site with ?site=, and an unknown site exposes nothing', async () => {
     const text = await (await api(org.apiKey, `/v1/metrics?site=${site}`)).text();
     expect(text.split('\n').filter((l) => l.startsWith('edgewatch_'))).toEqual([
-      `edgewatch_cpu_usage_percent{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}"} 55.5 ${t1}`,
-      `edgewatch_tank_level{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}",exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25 ${t1}`,
+      `edgewatch_cpu_usage_percent{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}"} 55.5`,
+      `edgewatch_tank_level{device_id="${boiler}",device="boiler\\\\room \\"A\\"",site_id="${site}",exported_device="pump",note="line1\\nline2",path="C:\\\\data",quote="say \\"hi\\""} 0.25`,
     ]);
     const none = await api(org.apiKey, `/v1/metrics?site=site_nowhere`);
     expect(none.status).toBe(200);
@@ -85,7 +88,41 @@ describe('GET /v1/metrics', () => {
   it("keeps organisations apart: another org's device is a 404 and never exposed", async () => {
     expect((await api(org.apiKey, `/v1/metrics?device=${foreign}`)).status).toBe(404);
     expect(await (await api(other.apiKey, '/v1/metrics')).text()).toBe(
-      `# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="${foreign}",device="theirs"} 99 ${t1}\n`,
+      `${cpuHead}\nedgewatch_cpu_usage_percent{device_id="${foreign}",device="theirs"} 99\n`,
+    );
+  });
+
+  it('types _total families as counters and spells units out in base units, converting values', async () => {
+    const gauge = await enroll(org, 'gauges');
+    const ts = Date.now() - 10_000;
+    const samples = [
+      { metric: 'net_rx_errors_total', ts, value: 7, labels: { interface: 'eth0', le: '0.5' } },
+      { metric: 'diskio_io_time_ms_per_second', ts, value: 250 },
+      { metric: 'probe_tls_cert_days_left', ts, value: 2 },
+      { metric: 'flow_litres_per_h', ts, value: 7200 },
+      { metric: 'process_count', ts, value: 3 },
+      { metric: 'supplyAirTemp', ts, value: 21 },
+    ];
+    expect((await ingest(gauge.deviceToken, batch('g-1', samples))).status).toBe(200);
+    const text = await (await api(org.apiKey, `/v1/metrics?device=${gauge.deviceId}`)).text();
+    const own = `device_id="${gauge.deviceId}",device="gauges"`;
+    expect(text.split('\n').filter((l) => !l.startsWith('# HELP'))).toEqual([
+      '# TYPE edgewatch_diskio_io_time_seconds_per_second gauge',
+      `edgewatch_diskio_io_time_seconds_per_second{${own}} 0.25`,
+      '# TYPE edgewatch_flow_litres_per_second gauge',
+      `edgewatch_flow_litres_per_second{${own}} 2`,
+      '# TYPE edgewatch_net_rx_errors_total counter',
+      `edgewatch_net_rx_errors_total{${own},exported_le="0.5",interface="eth0"} 7`,
+      '# TYPE edgewatch_probe_tls_cert_seconds_left gauge',
+      `edgewatch_probe_tls_cert_seconds_left{${own}} 172800`,
+      '# TYPE edgewatch_process_count untyped',
+      `edgewatch_process_count{${own}} 3`,
+      '# TYPE edgewatch_supply_air_temp gauge',
+      `edgewatch_supply_air_temp{${own}} 21`,
+      '',
+    ]);
+    expect(text).toContain(
+      '# HELP edgewatch_probe_tls_cert_seconds_left Latest value of the Edgewatch metric probe_tls_cert_days_left, converted to base units, as last reported by each device.\n',
     );
   });
 

@@ -12,8 +12,12 @@ export interface Client {
   next(timeoutMs?: number): Promise<Frame>;
   /** Sends a message and returns the next frame. */
   ask(message: unknown): Promise<Frame>;
-  /** Resolves with the frames that arrive within `ms` (none expected, usually). */
-  idle(ms: number): Promise<Frame[]>;
+  /**
+   * Resolves with the frames that arrive before the hub answers a ping sent now (none
+   * expected, usually). The hub handles a connection's messages and publishes in order and
+   * sends a frame it may send at once, so a frame missing here is one it is holding back.
+   */
+  idle(): Promise<Frame[]>;
   closed: Promise<{ code: number; reason: string }>;
 }
 
@@ -67,11 +71,14 @@ export async function connect(
       waiters.push(waiter);
     });
   };
-  const idle = async (ms: number) => {
-    await new Promise((r) => setTimeout(r, ms));
-    return queue.splice(0);
-  };
   const send = (m: unknown) => ws.send(typeof m === 'string' || m instanceof ArrayBuffer ? m : JSON.stringify(m));
+  const idle = async () => {
+    // Not the exact `{"type":"ping"}`, which the platform answers without reaching the hub.
+    send({ type: 'ping', barrier: true });
+    const before: Frame[] = [];
+    for (let f = await next(); f.type !== 'pong'; f = await next()) before.push(f);
+    return before;
+  };
   const credits = options.credits ?? 10_000;
   if (credits > 0) send({ type: 'credit', n: credits });
   return { ws, send, next, ask: (m) => (send(m), next()), idle, closed };

@@ -13,12 +13,12 @@ describe('stream credits', () => {
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     const hub = channelHubFor(env, org.orgId);
     for (let i = 1; i <= 8; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
-    expect(await client.idle(150)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
 
     client.send({ type: 'credit', n: 5 });
     const five = await take(client, 5);
     expect(five.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(await client.idle(150)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
 
     client.send({ type: 'credit', n: 10 });
     expect((await take(client, 3)).map((f) => f.seq)).toEqual([6, 7, 8]);
@@ -35,7 +35,7 @@ describe('stream credits', () => {
     const hub = channelHubFor(env, org.orgId);
     for (let i = 1; i <= 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
     expect((await take(client, 2)).map((f) => f.seq)).toEqual([1, 2]);
-    expect(await client.idle(100)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
   });
 
   it('keeps credits and frames waiting for them when the hub is evicted', async () => {
@@ -126,7 +126,7 @@ describe('slow consumer', () => {
     const samples = (f as unknown as { samples: StreamSample[] }).samples;
     expect(samples).toHaveLength(100);
     expect(samples.every((s) => s.value === 19)).toBe(true);
-    expect(await client.idle(100)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
   });
 
   it('sends queued events, never conflated, before conflated samples', async () => {
@@ -152,6 +152,6 @@ describe('slow consumer', () => {
     expect(first).toMatchObject({ type: 'event', event: { id: 'evt_1' } });
     expect(second).toMatchObject({ type: 'event', event: { id: 'evt_2' } });
     expect(third).toMatchObject({ type: 'data', conflated: true, seq: 21 });
-    expect(await client.idle(100)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ describe('replay-then-live event subscriptions', () => {
     const want = [...history, ...raced, ...after].map((e) => e.id);
     const got: Frame[] = [];
     while (got.length < want.length) got.push(await client.next());
-    expect(await client.idle(200)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
     const ids = got.map((f) => eventOf(f).id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...want].sort());

@@ -17,7 +17,7 @@ describe('stream resume', () => {
     // Mid-stream: three frames delivered, two waiting for credits when the client drops.
     const seen = await take(first, 3);
     first.ws.close(1000);
-    await first.closed;
+    expect(await first.closed).toMatchObject({ code: 1000 });
     await hub.publish([sample(org.orgId, 'dev_a', 'mem_used_bytes', 99)]);
     for (let i = 6; i <= 7; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
 
@@ -37,7 +37,7 @@ describe('stream resume', () => {
     expect(values).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const seqs = [...seen, ...missed, live].map((f) => f.seq as number);
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect(await second.idle(100)).toEqual([]);
+    expect(await second.idle()).toEqual([]);
   });
 
   it('does not repeat through a second subscription what the first already replayed', async () => {
@@ -53,7 +53,7 @@ describe('stream resume', () => {
     expect(await second.next()).toMatchObject({ seq: 1, samples: [{ value: 1 }] });
     await subscribed(second, 'all', `org.${org.orgId}.**`);
     expect(await second.next()).toMatchObject({ seq: 1, samples: [{ value: 2 }] });
-    expect(await second.idle(100)).toEqual([]);
+    expect(await second.idle()).toEqual([]);
   });
 
   it('sends gap when the resume point has left the replay window, then continues live', async () => {

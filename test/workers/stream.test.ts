@@ -236,7 +236,7 @@ describe('stream protocol v1', () => {
     await hub.publish([sample(org.orgId, 'dev_a', 'load1', 2)]);
     // Exactly the one credit granted before the bad messages.
     expect(await client.next()).toMatchObject({ type: 'data', samples: [{ value: 1 }] });
-    expect(await client.idle(100)).toEqual([]);
+    expect(await client.idle()).toEqual([]);
   });
 
   it('refuses a duplicate id and more than 100 subscriptions per connection', async () => {

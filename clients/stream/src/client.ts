@@ -1,9 +1,10 @@
 import { fullJitterBackoff } from './backoff.ts';
 import { creditWindow, type CreditWindow } from './credits.ts';
-import type { ClientFrame, GapFrame, ServerFrame, SubscriptionId } from './protocol.ts';
+import type { ClientFrame, ErrorFrame, GapFrame, ServerFrame, SubscriptionId } from './protocol.ts';
 import type { StateInfo, StreamClient, StreamClientOptions, StreamState } from './options.ts';
 import { CLOSE } from './protocol.ts';
 import { resumeTracker } from './resume.ts';
+import { confirmations } from './confirmations.ts';
 import { globalWebSocket, onOnline, OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.ts';
 
 /** Opens a stream client and starts connecting on the next microtask. */
@@ -29,6 +30,7 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   let lastHeard = 0;
   const counts = { frames: 0, duplicates: 0, connections: 0 };
+  const pending = confirmations();
 
   const setState = (next: StreamState, info: StateInfo = {}) => {
     state = next;
@@ -86,6 +88,7 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
       if (closed) return;
       if (ev.code === CLOSE.unauthorised) {
         closed = true;
+        pending.dropAll(`the server closed the stream (${ev.code})`);
         undoOnline();
         setState('closed', { code: ev.code, reason: ev.reason });
         return;
@@ -105,6 +108,11 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
     };
     if (result && typeof result.then === 'function') result.then(done, done);
     else done();
+  }
+
+  /** A subscription the server refused is dropped, so a reconnect does not send it again. */
+  function refuse(id: SubscriptionId, error: ErrorFrame): void {
+    if (pending.refuse(id, error)) wanted.delete(id);
   }
 
   function surfaceGap(gap: GapFrame): void {
@@ -145,9 +153,12 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
         }
         return consume(my, frame.type === 'data' ? opts.onData?.(frame) : opts.onEvent?.(frame));
       }
+      case 'subscribed':
+        return pending.confirm(frame.id);
       case 'gap':
         return surfaceGap(frame);
       case 'error':
+        if (frame.ref !== undefined) refuse(frame.ref, frame);
         return opts.onError?.(frame);
       default:
         return;
@@ -165,18 +176,23 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
 
   return {
     subscribe(id, subject, sub = {}) {
+      if (closed) return pending.closed(id);
       if (wanted.has(id) && welcomed) send({ type: 'unsubscribe', id });
+      const confirmed = pending.expect(id);
       // Later re-subscriptions resume by seq; replaying `from` again would duplicate.
       wanted.set(id, { id, subject });
       if (welcomed) send({ type: 'subscribe', id, subject, ...sub });
       else if (sub.mode || sub.from) wanted.set(id, { id, subject, ...sub });
+      return confirmed;
     },
     unsubscribe(id) {
+      pending.drop(id, 'unsubscribed before the server confirmed it');
       if (wanted.delete(id) && welcomed) send({ type: 'unsubscribe', id });
     },
     close() {
       if (closed) return;
       closed = true;
+      pending.dropAll('the client was closed before the server confirmed it');
       undoOnline();
       stopTimers();
       gen += 1;

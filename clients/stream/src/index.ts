@@ -7,5 +7,6 @@ export type { StreamClient, StreamClientOptions, StreamState, StateInfo, Welcome
 export { fullJitterBackoff, type Backoff, type BackoffOptions } from './backoff.ts';
 export { creditWindow, type CreditWindow } from './credits.ts';
 export { resumeTracker, type ResumeTracker } from './resume.ts';
+export { SubscriptionError } from './confirmations.ts';
 export type { WebSocketConstructor, WebSocketLike } from './socket.ts';
 export * from './protocol.ts';

@@ -47,12 +47,19 @@ export interface StreamClientOptions {
 }
 
 export interface StreamClient {
-  /** Adds or replaces subscription `id`; sent now if live, and again after every reconnect. */
+  /**
+   * Adds or replaces subscription `id`; sent now if live, and again after every reconnect.
+   * Resolves when the server confirmed it (`subscribed`): frames published from then on
+   * reach `onData`/`onEvent`. Rejects with a `SubscriptionError` when the server refuses it
+   * (its `frame` is the `error`, e.g. `forbidden_subject`; the subscription is dropped), or
+   * when it is unsubscribed, replaced or the client closed first. Ignoring the promise is
+   * safe: a rejection nobody awaits is not reported as unhandled.
+   */
   subscribe(
     id: SubscriptionId,
     subject: string,
     opts?: { mode?: 'live' | 'replay-then-live'; from?: { ts: number } },
-  ): void;
+  ): Promise<void>;
   unsubscribe(id: SubscriptionId): void;
   /** Closes for good; no reconnect follows. */
   close(): void;

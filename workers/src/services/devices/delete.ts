@@ -1,3 +1,5 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { db, schema, type Db } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 
 /**
@@ -13,22 +15,30 @@ interface DeviceRef {
 }
 
 /** rollup_marks has no foreign key, so its rows go explicitly with their series. */
-function deleteMarks(d1: D1Database, orgId: string, where: { deviceId: string } | { seriesId: string }) {
-  return 'deviceId' in where
-    ? d1
-        .prepare(
-          'DELETE FROM rollup_marks WHERE org_id = ?1 AND series_id IN (SELECT id FROM series WHERE device_id = ?2 AND org_id = ?1)',
+function deleteMarks(d: Db, orgId: string, where: { deviceId: string } | { seriesId: string }) {
+  const m = schema.rollupMarks;
+  const s = schema.series;
+  const ofSeries =
+    'deviceId' in where
+      ? inArray(
+          m.seriesId,
+          d
+            .select({ id: s.id })
+            .from(s)
+            .where(and(eq(s.deviceId, where.deviceId), eq(s.orgId, orgId))),
         )
-        .bind(orgId, where.deviceId)
-    : d1.prepare('DELETE FROM rollup_marks WHERE org_id = ? AND series_id = ?').bind(orgId, where.seriesId);
+      : eq(m.seriesId, where.seriesId);
+  return d.delete(m).where(and(eq(m.orgId, orgId), ofSeries));
 }
 
 /** Deletes the device (its series and rollups cascade) and everything its DeviceHub holds, identity included. */
 export async function deleteDevice(env: Env, device: DeviceRef): Promise<void> {
-  await env.DB.batch([
-    deleteMarks(env.DB, device.orgId, { deviceId: device.id }),
-    env.DB.prepare('DELETE FROM agent_configs WHERE org_id = ? AND scope = ?').bind(device.orgId, device.id),
-    env.DB.prepare('DELETE FROM devices WHERE id = ? AND org_id = ?').bind(device.id, device.orgId),
+  const d = db(env.DB);
+  const { agentConfigs, devices } = schema;
+  await d.batch([
+    deleteMarks(d, device.orgId, { deviceId: device.id }),
+    d.delete(agentConfigs).where(and(eq(agentConfigs.orgId, device.orgId), eq(agentConfigs.scope, device.id))),
+    d.delete(devices).where(and(eq(devices.id, device.id), eq(devices.orgId, device.orgId))),
   ]);
   // Without its identity (and with no D1 row to reload it from) the DeviceHub refuses the token.
   await deviceHubFor(env, device.id).wipe(false);
@@ -38,19 +48,26 @@ export async function deleteDevice(env: Env, device: DeviceRef): Promise<void> {
 export async function deleteDeviceData(env: Env, device: DeviceRef): Promise<{ series: number; samples: number }> {
   const hub = deviceHubFor(env, device.id);
   const { samples } = await hub.stats();
-  const [, deleted] = await env.DB.batch<{ id: string }>([
-    deleteMarks(env.DB, device.orgId, { deviceId: device.id }),
-    env.DB.prepare('DELETE FROM series WHERE device_id = ? AND org_id = ? RETURNING id').bind(device.id, device.orgId),
+  const d = db(env.DB);
+  const s = schema.series;
+  const [, deleted] = await d.batch([
+    deleteMarks(d, device.orgId, { deviceId: device.id }),
+    d
+      .delete(s)
+      .where(and(eq(s.deviceId, device.id), eq(s.orgId, device.orgId)))
+      .returning({ id: s.id }),
   ]);
   await hub.wipe(true);
-  return { series: deleted?.results.length ?? 0, samples };
+  return { series: deleted.length, samples };
 }
 
 /** Deletes one series: its D1 row (rollups cascade), its marks, and its raw samples; returns samples deleted. */
 export async function deleteSeries(env: Env, series: { id: string; orgId: string; deviceId: string }): Promise<number> {
-  await env.DB.batch([
-    deleteMarks(env.DB, series.orgId, { seriesId: series.id }),
-    env.DB.prepare('DELETE FROM series WHERE id = ? AND org_id = ?').bind(series.id, series.orgId),
+  const d = db(env.DB);
+  const s = schema.series;
+  await d.batch([
+    deleteMarks(d, series.orgId, { seriesId: series.id }),
+    d.delete(s).where(and(eq(s.id, series.id), eq(s.orgId, series.orgId))),
   ]);
   return deviceHubFor(env, series.deviceId).deleteSeries(series.id);
 }

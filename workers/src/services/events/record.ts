@@ -1,4 +1,5 @@
 import type { StreamEvent } from '../../../../schema/wire/stream.ts';
+import { db, schema } from '../../db.ts';
 import { channelHubFor } from '../../objects/channel-hub/index.ts';
 import { newId } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
@@ -29,12 +30,10 @@ export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
     correlationId: e.correlationId,
     data: e.data,
   };
-  await env.DB.prepare(
-    `INSERT INTO events (id, org_id, type, subject, ts, correlation_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO NOTHING`,
-  )
-    .bind(event.id, e.orgId, event.type, event.subject, event.ts, event.correlationId, JSON.stringify(event.data))
-    .run();
+  await db(env.DB)
+    .insert(schema.events)
+    .values({ ...event, orgId: e.orgId })
+    .onConflictDoNothing({ target: schema.events.id });
   try {
     await channelHubFor(env, e.orgId).publishEvent(event);
   } catch (err) {

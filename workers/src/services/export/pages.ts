@@ -1,4 +1,6 @@
 import type { ExportPosition, HistorySource } from '../../../../schema/wire/history.ts';
+import { sql } from 'drizzle-orm';
+import { db } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { ExportEncoder, RollupRow } from './format.ts';
 import type { ExportSeries } from './query.ts';
@@ -63,16 +65,20 @@ export function rollupPages(
   range: Range,
   encoder: ExportEncoder,
 ): NextPage {
-  const statement = d1.prepare(
-    `SELECT bucket, count, sum, min, max, last FROM ${ROLLUP_TABLE[source]}
-     WHERE series_id = ? AND org_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`,
-  );
+  const t = ROLLUP_TABLE[source];
+  const page = (seriesId: string, from: number) =>
+    db(d1).all<RollupRow>(
+      sql`SELECT ${t.bucket} AS bucket, ${t.count} AS count, ${t.sum} AS sum, ${t.min} AS min, ${t.max} AS max,
+        ${t.last} AS last FROM ${t}
+        WHERE ${t.seriesId} = ${seriesId} AND ${t.orgId} = ${orgId} AND ${t.bucket} >= ${from} AND ${t.bucket} < ${range.to}
+        ORDER BY ${t.bucket} LIMIT ${EXPORT_PAGE_ROWS}`,
+    );
   let index = 0;
   let from = range.from;
   return async () => {
     while (index < series.length) {
       const s = series[index]!;
-      const { results } = await statement.bind(s.id, orgId, from, range.to, EXPORT_PAGE_ROWS).all<RollupRow>();
+      const results = await page(s.id, from);
       const last = results.at(-1);
       if (results.length === EXPORT_PAGE_ROWS && last) {
         from = last.bucket + 1;

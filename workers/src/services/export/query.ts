@@ -1,6 +1,8 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { metricName } from '../../../../schema/wire/ingest.ts';
 import { historySources } from '../../../../schema/wire/history.ts';
+import { db, schema } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { idList } from '../http/query-schemas.ts';
 import { queryTime } from '../history/time-query.ts';
@@ -47,29 +49,23 @@ export interface ExportSeries {
   labels: Record<string, string>;
 }
 
-interface SeriesRow {
-  id: string;
-  device_id: string;
-  metric: string;
-  labels: string;
-}
-
-const toSeries = (r: SeriesRow): ExportSeries => ({
-  id: r.id,
-  deviceId: r.device_id,
-  metric: r.metric,
-  labels: JSON.parse(r.labels) as Record<string, string>,
-});
+const exportColumns = {
+  id: schema.series.id,
+  deviceId: schema.series.deviceId,
+  metric: schema.series.metric,
+  labels: schema.series.labels,
+};
 
 /** The series named by id, in the order given; one outside the org is a 404 like a missing one. */
 export async function namedSeries(d1: D1Database, orgId: string, ids: readonly string[]): Promise<ExportSeries[]> {
-  const { results } = await d1
-    .prepare(
-      'SELECT id, device_id, metric, labels FROM series WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))',
-    )
-    .bind(orgId, JSON.stringify(ids))
-    .all<SeriesRow>();
-  const byId = new Map(results.map((r) => [r.id, toSeries(r)]));
+  const t = schema.series;
+  // One JSON parameter however many ids: D1 allows 100 bound parameters per statement.
+  const results = await db(d1)
+    .select(exportColumns)
+    .from(t)
+    .where(and(eq(t.orgId, orgId), inArray(t.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`)))
+    .all();
+  const byId = new Map(results.map((r) => [r.id, r]));
   return ids.map((id) => {
     const s = byId.get(id);
     if (!s) throw notFound(`series "${id}"`);
@@ -84,13 +80,11 @@ export async function deviceSeries(
   deviceId: string,
   metric: string | undefined,
 ): Promise<ExportSeries[]> {
-  const { results } = await d1
-    .prepare(
-      `SELECT id, device_id, metric, labels FROM series
-       WHERE org_id = ?1 AND device_id = ?2 AND (?3 IS NULL OR metric = ?3)
-       ORDER BY metric, labels, id`,
-    )
-    .bind(orgId, deviceId, metric ?? null)
-    .all<SeriesRow>();
-  return results.map(toSeries);
+  const t = schema.series;
+  return db(d1)
+    .select(exportColumns)
+    .from(t)
+    .where(and(eq(t.orgId, orgId), eq(t.deviceId, deviceId), metric === undefined ? undefined : eq(t.metric, metric)))
+    .orderBy(asc(t.metric), asc(t.labels), asc(t.id))
+    .all();
 }

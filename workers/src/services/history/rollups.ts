@@ -1,4 +1,6 @@
 import { type Aggregation, type Point, type RawStats, SOURCE_RESOLUTION_MS } from '../../../../schema/wire/history.ts';
+import { sql, type SQL } from 'drizzle-orm';
+import { db, schema } from '../../db.ts';
 import type { RollupSource } from './source.ts';
 
 /**
@@ -8,11 +10,13 @@ import type { RollupSource } from './source.ts';
  */
 
 /** The D1 table of each rollup source. */
-export const ROLLUP_TABLE: Record<RollupSource, string> = {
-  '1m': 'rollups_1m',
-  '1h': 'rollups_1h',
-  '1d': 'rollups_1d',
-};
+export const ROLLUP_TABLE = {
+  '1m': schema.rollups1m,
+  '1h': schema.rollups1h,
+  '1d': schema.rollups1d,
+} as const satisfies Record<RollupSource, unknown>;
+/** Any rollup table: the three share their columns. */
+export type RollupTable = (typeof ROLLUP_TABLE)[RollupSource];
 
 /** What every rollup read covers: some series of one org, over [from, to), from one source. */
 export interface RollupRange {
@@ -27,21 +31,30 @@ export interface RollupRange {
  * Combines rollup rows into one step bucket. For `last`, MAX(bucket) is the only aggregate,
  * so SQLite takes the bare `last` from the latest rollup bucket.
  */
-const VALUE_SQL: Record<Aggregation, string> = {
-  mean: 'SUM(sum) / SUM(count) AS value',
-  min: 'MIN(min) AS value',
-  max: 'MAX(max) AS value',
-  sum: 'SUM(sum) AS value',
-  count: 'SUM(count) AS value',
-  last: 'last AS value, MAX(bucket) AS latest',
-};
+function valueSql(t: RollupTable, agg: Aggregation): SQL {
+  switch (agg) {
+    case 'mean':
+      return sql`SUM(${t.sum}) / SUM(${t.count}) AS value`;
+    case 'min':
+      return sql`MIN(${t.min}) AS value`;
+    case 'max':
+      return sql`MAX(${t.max}) AS value`;
+    case 'sum':
+      return sql`SUM(${t.sum}) AS value`;
+    case 'count':
+      return sql`SUM(${t.count}) AS value`;
+    case 'last':
+      return sql`${t.last} AS value, MAX(${t.bucket}) AS latest`;
+  }
+}
 
-/** `WHERE` of every rollup read: ?1 org, ?2 ids (JSON), ?3 first bucket start, ?4 `to`. */
-const RANGE_SQL = `org_id = ?1 AND series_id IN (SELECT value FROM json_each(?2)) AND bucket >= ?3 AND bucket < ?4`;
-
-function rangeParams(r: RollupRange) {
-  const resolution = SOURCE_RESOLUTION_MS[r.source];
-  return [r.orgId, JSON.stringify(r.ids), r.from - (r.from % resolution), r.to] as const;
+/** `FROM … WHERE` of every rollup read: the org, the ids (one JSON parameter), buckets from the first overlapping one. */
+function fromRange(r: RollupRange): SQL {
+  const t = ROLLUP_TABLE[r.source];
+  const first = r.from - (r.from % SOURCE_RESOLUTION_MS[r.source]);
+  return sql`FROM ${t} WHERE ${t.orgId} = ${r.orgId}
+    AND ${t.seriesId} IN (SELECT value FROM json_each(${JSON.stringify(r.ids)}))
+    AND ${t.bucket} >= ${first} AND ${t.bucket} < ${r.to}`;
 }
 
 /** Points per series id, bucketed by `stepMs` (a multiple of the source's resolution). */
@@ -51,14 +64,11 @@ export async function rollupPoints(
   stepMs: number,
   agg: Aggregation,
 ): Promise<Map<string, Point[]>> {
-  const { results } = await d1
-    .prepare(
-      `SELECT series_id, bucket - bucket % ?5 AS step_bucket, ${VALUE_SQL[agg]}
-       FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL}
-       GROUP BY series_id, step_bucket ORDER BY series_id, step_bucket`,
-    )
-    .bind(...rangeParams(range), stepMs)
-    .all<{ series_id: string; step_bucket: number; value: number }>();
+  const t = ROLLUP_TABLE[range.source];
+  const results = await db(d1).all<{ series_id: string; step_bucket: number; value: number }>(
+    sql`SELECT ${t.seriesId} AS series_id, ${t.bucket} - ${t.bucket} % ${stepMs} AS step_bucket, ${valueSql(t, agg)}
+      ${fromRange(range)} GROUP BY series_id, step_bucket ORDER BY series_id, step_bucket`,
+  );
   const bySeries = new Map<string, Point[]>();
   for (const r of results) {
     const points = bySeries.get(r.series_id) ?? [];
@@ -70,25 +80,20 @@ export async function rollupPoints(
 
 /** Stats per series id from rollups: everything raw gives except p95. */
 export async function rollupStats(d1: D1Database, range: RollupRange): Promise<Map<string, RawStats>> {
-  const params = rangeParams(range);
+  const t = ROLLUP_TABLE[range.source];
+  const d = db(d1);
   const [totals, lasts] = await Promise.all([
-    d1
-      .prepare(
-        `SELECT series_id, SUM(count) AS count, SUM(sum) AS sum, MIN(min) AS min, MAX(max) AS max
-         FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} GROUP BY series_id`,
-      )
-      .bind(...params)
-      .all<{ series_id: string; count: number; sum: number; min: number; max: number }>(),
-    d1
-      .prepare(
-        `SELECT series_id, ${VALUE_SQL.last} FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} GROUP BY series_id`,
-      )
-      .bind(...params)
-      .all<{ series_id: string; value: number; latest: number }>(),
+    d.all<{ series_id: string; count: number; sum: number; min: number; max: number }>(
+      sql`SELECT ${t.seriesId} AS series_id, SUM(${t.count}) AS count, SUM(${t.sum}) AS sum, MIN(${t.min}) AS min,
+        MAX(${t.max}) AS max ${fromRange(range)} GROUP BY series_id`,
+    ),
+    d.all<{ series_id: string; value: number; latest: number }>(
+      sql`SELECT ${t.seriesId} AS series_id, ${valueSql(t, 'last')} ${fromRange(range)} GROUP BY series_id`,
+    ),
   ]);
-  const last = new Map(lasts.results.map((r) => [r.series_id, r]));
+  const last = new Map(lasts.map((r) => [r.series_id, r]));
   const stats = new Map<string, RawStats>();
-  for (const r of totals.results) {
+  for (const r of totals) {
     const l = last.get(r.series_id);
     stats.set(r.series_id, {
       seriesId: r.series_id,
@@ -106,9 +111,6 @@ export async function rollupStats(d1: D1Database, range: RollupRange): Promise<M
 
 /** Whether the source holds any row for these series in the range. */
 export async function rollupHasData(d1: D1Database, range: RollupRange): Promise<boolean> {
-  const row = await d1
-    .prepare(`SELECT 1 AS found FROM ${ROLLUP_TABLE[range.source]} WHERE ${RANGE_SQL} LIMIT 1`)
-    .bind(...rangeParams(range))
-    .first();
-  return row !== null;
+  const row = await db(d1).get<{ found: number } | undefined>(sql`SELECT 1 AS found ${fromRange(range)} LIMIT 1`);
+  return row !== undefined && row !== null;
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { HistorySource } from '../../../../schema/wire/history.ts';
 import { db, schema } from '../../db.ts';
 import { notFound } from '../../errors.ts';
@@ -18,18 +18,17 @@ export interface SeriesInfo {
  * is a 404 naming it: the two are indistinguishable.
  */
 export async function orgSeries(d1: D1Database, orgId: string, ids: readonly string[]): Promise<SeriesInfo[]> {
-  const { results } = await d1
-    .prepare(
-      `SELECT id, device_id, metric, labels FROM series
-       WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(orgId, JSON.stringify(ids))
-    .all<{ id: string; device_id: string; metric: string; labels: string }>();
+  const t = schema.series;
+  const results = await db(d1)
+    .select({ id: t.id, deviceId: t.deviceId, metric: t.metric, labels: t.labels })
+    .from(t)
+    .where(and(eq(t.orgId, orgId), inArray(t.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`)))
+    .all();
   const byId = new Map(results.map((r) => [r.id, r]));
   return ids.map((id) => {
     const r = byId.get(id);
     if (!r) throw notFound(`series "${id}"`);
-    return { id, deviceId: r.device_id, metric: r.metric, labels: JSON.parse(r.labels) as Record<string, string> };
+    return r;
   });
 }
 

@@ -97,6 +97,15 @@ export class FakeStreamServer {
       }
       case 'subscribe': {
         const id = msg['id'] as string | number;
+        // Like the hub, a pattern outside the caller's organisation `o` is refused.
+        if (!String(msg['subject']).startsWith('org.o.')) {
+          return reply({
+            type: 'error',
+            code: 'forbidden_subject',
+            message: 'subject must start with "org.o."',
+            ref: id,
+          });
+        }
         c.subscribed.add(id);
         reply({ type: 'subscribed', id, subject: msg['subject'] });
         const resume = c.hello?.resume;

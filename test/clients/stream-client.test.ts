@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStreamClient, type StreamClient, type StreamClientOptions } from '../../clients/stream/src/index.ts';
+import {
+  createStreamClient,
+  SubscriptionError,
+  type StreamClient,
+  type StreamClientOptions,
+} from '../../clients/stream/src/index.ts';
 import type { DataFrame, GapFrame, StreamState } from '../../clients/stream/src/index.ts';
-import { FakeStreamServer } from './helpers/fake-stream-server.ts';
+import { FakeStreamServer } from './fake-stream-server.ts';
 import { until } from '../e2e/wait.ts';
 
 let server: FakeStreamServer;
@@ -37,8 +42,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe('stream client against a protocol v1 server', () => {
   it('grants its window in hello, never has more than that outstanding, and replenishes at half', async () => {
     const seen = open();
-    client!.subscribe('all', 'org.o.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await client!.subscribe('all', 'org.o.**');
     const conn = server.connections[0]!;
     expect(conn.hello?.credits).toBe(8);
     for (let i = 1; i <= 200; i++) server.publish(i);
@@ -63,13 +67,13 @@ describe('stream client against a protocol v1 server', () => {
         await gate;
       },
     });
-    client!.subscribe('all', 'org.o.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await client!.subscribe('all', 'org.o.**');
     for (let i = 1; i <= 20; i++) server.publish(i);
     await until('the window delivered', () => (seen.values.length === 4 ? true : undefined), 5000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(seen.values).toEqual([1, 2, 3, 4]);
+    // The server holds the rest for want of credits: nothing more is on its way.
+    expect(server.connections[0]!).toMatchObject({ sent: 4, granted: 4 });
     expect(server.connections[0]!.queue.length).toBe(16);
+    expect(seen.values).toEqual([1, 2, 3, 4]);
     release();
     await until('the rest delivered', () => (seen.values.length === 20 ? true : undefined), 5000);
     expect(seen.values).toEqual(range(1, 20));
@@ -78,8 +82,7 @@ describe('stream client against a protocol v1 server', () => {
   it('reconnects after 1001 with its last (epoch, seq), re-subscribes, and gets the missed frames once', async () => {
     // A fixed 300 ms backoff, so the publishes below land while the client is away.
     const seen = open({ backoff: { baseMs: 300, maxMs: 300, random: () => 1 } });
-    client!.subscribe('all', 'org.o.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await client!.subscribe('all', 'org.o.**');
     for (let i = 1; i <= 10; i++) server.publish(i);
     await until('10 delivered', () => (seen.values.length === 10 ? true : undefined), 5000);
     server.dropAll(1001);
@@ -97,8 +100,7 @@ describe('stream client against a protocol v1 server', () => {
 
   it('surfaces gap when the resume point fell out of the replay window, then carries on live', async () => {
     const seen = open();
-    client!.subscribe('cpu', 'org.o.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await client!.subscribe('cpu', 'org.o.**');
     server.publish(1);
     await until('1 delivered', () => (seen.values.length === 1 ? true : undefined), 5000);
     server.rejectWith = 1013; // keep it away while the ring (50) moves past seq 1
@@ -114,9 +116,10 @@ describe('stream client against a protocol v1 server', () => {
 
   it('surfaces a gap per subscription when the server comes back with another epoch', async () => {
     const seen = open();
-    client!.subscribe('a', 'org.o.site.*.device.d1.**');
-    client!.subscribe('b', 'org.o.site.*.device.d2.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await Promise.all([
+      client!.subscribe('a', 'org.o.site.*.device.d1.**'),
+      client!.subscribe('b', 'org.o.site.*.device.d2.**'),
+    ]);
     server.publish(1);
     await until('1 delivered', () => (seen.values.length === 1 ? true : undefined), 5000);
     server.epoch = 'e2';
@@ -129,12 +132,57 @@ describe('stream client against a protocol v1 server', () => {
     expect(client!.position).toEqual({ epoch: 'e2', seq: 1 });
   });
 
-  it('stops for good on 4401 and reports closed', async () => {
-    const seen = open({ headers: { authorization: 'Bearer bad' } });
-    await until('closed', () => (client!.state === 'closed' ? true : undefined), 5000);
-    await new Promise((r) => setTimeout(r, 300)); // several backoff periods
+  it('stops for good on 4401 and reports closed with that code', async () => {
+    const closes: (number | undefined)[] = [];
+    const seen = open({
+      headers: { authorization: 'Bearer bad' },
+      onState: (s, info) => {
+        seen.states.push(s);
+        if (s === 'closed') closes.push(info.code);
+      },
+    });
+    const subscription = client!.subscribe('all', 'org.o.**');
+    await expect(subscription).rejects.toThrow(/closed the stream \(4401\)/);
+    expect(closes).toEqual([4401]);
+    // A reconnect would come within the backoff (at most 100 ms): its absence can only be waited out.
+    await new Promise((r) => setTimeout(r, 300));
     expect(server.connections).toHaveLength(1);
     expect(seen.states).toEqual(['connecting', 'closed']);
+  });
+
+  it('resolves subscribe() once the server confirmed it, so a publish right after is delivered', async () => {
+    const seen = open();
+    await client!.subscribe('all', 'org.o.**');
+    server.publish(1);
+    await until('delivered', () => (seen.values.length === 1 ? true : undefined), 5000);
+    expect(seen.values).toEqual([1]);
+  });
+
+  it("rejects subscribe() with the server's refusal and does not send it again after a reconnect", async () => {
+    const errors: string[] = [];
+    open({ backoff: { baseMs: 10, maxMs: 20 }, onError: (e) => void errors.push(e.code) });
+    const refused = client!.subscribe('theirs', 'org.other.**');
+    await expect(refused).rejects.toBeInstanceOf(SubscriptionError);
+    await expect(refused).rejects.toMatchObject({ id: 'theirs', frame: { code: 'forbidden_subject' } });
+    expect(errors).toEqual(['forbidden_subject']);
+    await client!.subscribe('ours', 'org.o.**');
+    server.dropAll(1001);
+    await until(
+      'live again',
+      () => (client!.stats().connections === 2 && client!.state === 'live' ? true : undefined),
+      5000,
+    );
+    await until('re-subscribed', () => server.connections[1]!.subscribed.has('ours') || undefined, 5000);
+    expect(server.connections[1]!.received.filter((m) => m['type'] === 'subscribe').map((m) => m['id'])).toEqual([
+      'ours',
+    ]);
+  });
+
+  it('rejects a subscribe() still waiting when the client closes', async () => {
+    open();
+    const waiting = client!.subscribe('all', 'org.o.**');
+    client!.close();
+    await expect(waiting).rejects.toThrow(/closed before the server confirmed/);
   });
 
   it('backs off with jitter between failed attempts and reconnects on 4008', async () => {
@@ -154,8 +202,7 @@ describe('stream client against a server that cannot resume', () => {
   it('reports a not_resumed gap for each subscription after a reconnect', async () => {
     server.legacy = true;
     const seen = open();
-    client!.subscribe('a', 'org.o.**');
-    await until('live', () => (client!.state === 'live' ? true : undefined), 5000);
+    await client!.subscribe('a', 'org.o.**');
     server.publish(1);
     await until('1 delivered', () => (seen.values.length === 1 ? true : undefined), 5000);
     server.dropAll(1001);
