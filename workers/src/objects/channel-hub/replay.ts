@@ -1,6 +1,6 @@
 import { STREAM_LIMITS, type GapFrame, type StreamEvent, type SubscriptionId } from '../../../../schema/wire/stream.ts';
 import { matches } from '../../services/streams/subject-match.ts';
-import { toEvent, type EventRow } from '../../services/events/query.ts';
+import { eventsSince } from '../../services/events/query.ts';
 import { log } from '../../services/log.ts';
 import { offer, type Conn, type EventReplay } from './conn.ts';
 
@@ -9,14 +9,8 @@ const REPLAYED_TTL_MS = 60_000;
 
 /** The org's events from `fromTs` in log order; null when there are more than the replay bound. */
 async function readEvents(db: D1Database, orgId: string, fromTs: number): Promise<StreamEvent[] | null> {
-  const { results } = await db
-    .prepare(
-      'SELECT id, type, subject, ts, correlation_id, data FROM events WHERE org_id = ? AND ts >= ? ORDER BY ts, id LIMIT ?',
-    )
-    .bind(orgId, fromTs, STREAM_LIMITS.maxReplayEvents + 1)
-    .all<EventRow>();
-  if (results.length > STREAM_LIMITS.maxReplayEvents) return null;
-  return results.map(toEvent);
+  const results = await eventsSince(db, orgId, fromTs, STREAM_LIMITS.maxReplayEvents + 1);
+  return results.length > STREAM_LIMITS.maxReplayEvents ? null : results;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { and, asc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { StreamEvent } from '../../../../schema/wire/stream.ts';
+import { db, schema } from '../../db.ts';
 import { badRequest } from '../../errors.ts';
 import { type CompiledPattern, matches } from '../streams/subject-match.ts';
 
@@ -65,57 +67,54 @@ export function decodeCursor(cursor: string): Position {
  * The SQL narrowing of a pattern: equality for a pattern without wildcards, else `LIKE` on the
  * levels before the first one. LIKE ignores ASCII case, which only widens the candidates.
  */
-export function subjectFilter(p: CompiledPattern): { sql: string; arg: string } {
+export function subjectFilter(p: CompiledPattern): SQL {
+  const subject = schema.events.subject;
   const wild = p.levels.indexOf('*');
-  if (wild === -1 && !p.rest) return { sql: 'subject = ?', arg: p.levels.join('.') };
+  if (wild === -1 && !p.rest) return eq(subject, p.levels.join('.'));
   const literal = wild === -1 ? p.levels : p.levels.slice(0, wild);
   const prefix = `${literal.join('.')}.`.replace(/[\\%_]/g, '\\$&');
-  return { sql: "subject LIKE ? ESCAPE '\\'", arg: `${prefix}%` };
+  return sql`${subject} LIKE ${`${prefix}%`} ESCAPE '\\'`;
 }
 
-/** An `events` row as D1 returns it. */
-export interface EventRow {
-  id: string;
-  type: string;
-  subject: string;
-  ts: number;
-  correlation_id: string | null;
-  data: string;
-}
+const e = schema.events;
+/** The columns of an event, as the query builder returns them. */
+const EVENT_COLUMNS = {
+  id: e.id,
+  type: e.type,
+  subject: e.subject,
+  ts: e.ts,
+  correlationId: e.correlationId,
+  data: e.data,
+};
 
 /** One page of events, full unless the log ends or the scan budget runs out. */
 export async function queryEvents(d1: D1Database, q: EventQuery): Promise<EventPage> {
-  const subject = subjectFilter(q.pattern);
-  const where = ['org_id = ?', subject.sql];
-  const args: (string | number)[] = [q.orgId, subject.arg];
-  const filters: [string, string | number | undefined][] = [
-    ['ts >= ?', q.from],
-    ['ts < ?', q.to],
-    ['correlation_id = ?', q.correlationId],
-    ['type = ?', q.type],
-  ];
-  for (const [clause, value] of filters) {
-    if (value === undefined) continue;
-    where.push(clause);
-    args.push(value);
-  }
-  const sql = `SELECT id, type, subject, ts, correlation_id, data FROM events
-    WHERE ${where.join(' AND ')} AND (ts, id) > (?, ?) ORDER BY ts, id LIMIT ?`;
+  const filters = and(
+    eq(e.orgId, q.orgId),
+    subjectFilter(q.pattern),
+    q.from === undefined ? undefined : gte(e.ts, q.from),
+    q.to === undefined ? undefined : lt(e.ts, q.to),
+    q.correlationId === undefined ? undefined : eq(e.correlationId, q.correlationId),
+    q.type === undefined ? undefined : eq(e.type, q.type),
+  );
+  const orm = db(d1);
 
   const events: StreamEvent[] = [];
   let position: Position = q.after ?? { ts: -1, id: '' };
   let scanned = 0;
   while (scanned < SCAN_BUDGET) {
-    const { results } = await d1
-      .prepare(sql)
-      .bind(...args, position.ts, position.id, CHUNK)
-      .all<EventRow>();
+    const results = await orm
+      .select(EVENT_COLUMNS)
+      .from(e)
+      .where(and(filters, gt(sql`(${e.ts}, ${e.id})`, sql`(${position.ts}, ${position.id})`)))
+      .orderBy(asc(e.ts), asc(e.id))
+      .limit(CHUNK);
     for (const row of results) {
       scanned++;
       if (matches(q.pattern, row.subject)) {
         // One match past the page proves there is more, so the last page ends with a null cursor.
         if (events.length === q.limit) return { events, nextCursor: encodeCursor(events[q.limit - 1]!) };
-        events.push(toEvent(row));
+        events.push(row);
       }
       position = { ts: row.ts, id: row.id };
     }
@@ -124,14 +123,20 @@ export async function queryEvents(d1: D1Database, q: EventQuery): Promise<EventP
   return { events, nextCursor: encodeCursor(position) };
 }
 
-/** The wire shape of an `events` row. */
-export function toEvent(row: EventRow): StreamEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    subject: row.subject,
-    ts: row.ts,
-    correlationId: row.correlation_id,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-  };
+/**
+ * The org's events from `fromTs` in log order, at most `limit` of them (the stream's replay
+ * reads one more than its bound to tell that there are too many).
+ */
+export async function eventsSince(
+  d1: D1Database,
+  orgId: string,
+  fromTs: number,
+  limit: number,
+): Promise<StreamEvent[]> {
+  return db(d1)
+    .select(EVENT_COLUMNS)
+    .from(e)
+    .where(and(eq(e.orgId, orgId), gte(e.ts, fromTs)))
+    .orderBy(asc(e.ts), asc(e.id))
+    .limit(limit);
 }

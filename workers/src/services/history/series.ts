@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { HistorySource } from '../../../../schema/wire/history.ts';
 import { db, schema } from '../../db.ts';
 import { notFound } from '../../errors.ts';
@@ -70,40 +70,21 @@ export interface SeriesListItem {
 
 /** One page of the org's series in (metric, id) order; one row more than `limit` tells that more follow. */
 export async function searchSeries(d1: D1Database, orgId: string, f: SeriesFilter): Promise<SeriesListItem[]> {
-  const where = ['org_id = ?'];
-  const params: (string | number)[] = [orgId];
+  const t = schema.series;
+  const conditions: (SQL | undefined)[] = [eq(t.orgId, orgId)];
   if (f.metric?.prefix) {
     // A range on the (org_id, metric) index; metric names are ASCII, so U+FFFF sorts after them all.
-    where.push('metric >= ? AND metric < ?');
-    params.push(f.metric.name, `${f.metric.name}\uffff`);
+    conditions.push(gte(t.metric, f.metric.name), lt(t.metric, `${f.metric.name}\uffff`));
   } else if (f.metric) {
-    where.push('metric = ?');
-    params.push(f.metric.name);
+    conditions.push(eq(t.metric, f.metric.name));
   }
-  if (f.deviceId !== undefined) {
-    where.push('device_id = ?');
-    params.push(f.deviceId);
-  }
-  for (const [name, value] of Object.entries(f.labels)) {
-    where.push('labels ->> ? = ?');
-    params.push(`$.${name}`, value);
-  }
-  if (f.after) {
-    where.push('(metric, id) > (?, ?)');
-    params.push(f.after.metric, f.after.id);
-  }
-  const { results } = await d1
-    .prepare(
-      `SELECT id, device_id, metric, labels, created_at FROM series WHERE ${where.join(' AND ')}
-       ORDER BY metric, id LIMIT ?`,
-    )
-    .bind(...params, f.limit + 1)
-    .all<{ id: string; device_id: string; metric: string; labels: string; created_at: number }>();
-  return results.map((r) => ({
-    id: r.id,
-    deviceId: r.device_id,
-    metric: r.metric,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    createdAt: r.created_at,
-  }));
+  if (f.deviceId !== undefined) conditions.push(eq(t.deviceId, f.deviceId));
+  for (const [name, value] of Object.entries(f.labels)) conditions.push(sql`${t.labels} ->> ${`$.${name}`} = ${value}`);
+  if (f.after) conditions.push(gt(sql`(${t.metric}, ${t.id})`, sql`(${f.after.metric}, ${f.after.id})`));
+  return db(d1)
+    .select({ id: t.id, deviceId: t.deviceId, metric: t.metric, labels: t.labels, createdAt: t.createdAt })
+    .from(t)
+    .where(and(...conditions))
+    .orderBy(asc(t.metric), asc(t.id))
+    .limit(f.limit + 1);
 }

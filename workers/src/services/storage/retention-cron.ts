@@ -1,3 +1,7 @@
+import { sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { bare, schema, statement } from '../../db.ts';
+
 /**
  * Deletes rollups past their org's retention, level by level, in bounded chunks.
  *
@@ -14,16 +18,17 @@ const ROLLUP_SWEEP_CHUNK = 5_000;
 const MAX_CHUNKS = 10;
 
 interface Level {
-  table: 'rollups_1m' | 'rollups_1h' | 'rollups_1d';
-  days: 'rollup_1m_retention_days' | 'rollup_1h_retention_days' | 'rollup_1d_retention_days';
+  table: typeof schema.rollups1m | typeof schema.rollups1h | typeof schema.rollups1d;
+  days: SQLiteColumn;
   align: number;
 }
 
+const o = schema.organisations;
 const LEVELS: Level[] = [
-  { table: 'rollups_1m', days: 'rollup_1m_retention_days', align: HOUR_MS },
-  { table: 'rollups_1h', days: 'rollup_1h_retention_days', align: DAY_MS },
+  { table: schema.rollups1m, days: o.rollup1mRetentionDays, align: HOUR_MS },
+  { table: schema.rollups1h, days: o.rollup1hRetentionDays, align: DAY_MS },
   // rollup_1d_retention_days is NULL for orgs that keep days forever; the comparison is then NULL.
-  { table: 'rollups_1d', days: 'rollup_1d_retention_days', align: DAY_MS },
+  { table: schema.rollups1d, days: o.rollup1dRetentionDays, align: DAY_MS },
 ];
 
 /** Sweeps every level of every org until nothing is left to delete or `deadline` passes. */
@@ -39,14 +44,14 @@ export async function sweepRollups(d1: D1Database, now: number, deadline: number
 async function sweepChunk(d1: D1Database, level: Level, now: number): Promise<number> {
   // CROSS JOIN keeps organisations as the outer loop, so each org costs one probe of the
   // (org_id, bucket) index, and one statement serves every org.
-  const result = await d1
-    .prepare(
-      `DELETE FROM ${level.table} WHERE rowid IN (
-        SELECT r.rowid FROM organisations o CROSS JOIN ${level.table} r
-        WHERE r.org_id = o.id AND r.bucket < ?1 - o.${level.days} * ${DAY_MS}
-        LIMIT ?2)`,
-    )
-    .bind(now - (now % level.align), ROLLUP_SWEEP_CHUNK)
-    .run();
+  const { table: t, days } = level;
+  const cutoff = now - (now % level.align);
+  const result = await statement(
+    d1,
+    sql`DELETE FROM ${t} WHERE rowid IN (
+        SELECT r.rowid FROM ${o} o CROSS JOIN ${t} r
+        WHERE r.${bare(t.orgId)} = o.${bare(o.id)} AND r.${bare(t.bucket)} < ${cutoff} - o.${bare(days)} * ${DAY_MS}
+        LIMIT ${ROLLUP_SWEEP_CHUNK})`,
+  ).run();
   return result.meta.changes;
 }

@@ -1,3 +1,7 @@
+import { eq, type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { bare, db, schema, statement } from '../../db.ts';
+
 /**
  * Rolls 1-minute rollups into hours and hours into UTC days, for the buckets marked in
  * `rollup_marks` (hours by the DeviceHub flush, days by the hourly pass here).
@@ -16,28 +20,30 @@ const MARKS_PER_ROUND = 500;
 /** Rounds per level per cron run, so a backlog is worked off over several runs. */
 const MAX_ROUNDS = 20;
 
+type RollupTable = typeof schema.rollups1m | typeof schema.rollups1h | typeof schema.rollups1d;
+
 interface Level {
   mark: '1h' | '1d';
-  source: 'rollups_1m' | 'rollups_1h';
-  target: 'rollups_1h' | 'rollups_1d';
+  source: RollupTable;
+  target: RollupTable;
   size: number;
-  /** Retention column of the source level: a bucket older than it may have lost source rows. */
-  sourceRetention: 'rollup_1m_retention_days' | 'rollup_1h_retention_days';
+  /** Retention of the source level: a bucket older than it may have lost source rows. */
+  sourceRetention: SQLiteColumn;
 }
 
 const HOURS: Level = {
   mark: '1h',
-  source: 'rollups_1m',
-  target: 'rollups_1h',
+  source: schema.rollups1m,
+  target: schema.rollups1h,
   size: HOUR_MS,
-  sourceRetention: 'rollup_1m_retention_days',
+  sourceRetention: schema.organisations.rollup1mRetentionDays,
 };
 const DAYS: Level = {
   mark: '1d',
-  source: 'rollups_1h',
-  target: 'rollups_1d',
+  source: schema.rollups1h,
+  target: schema.rollups1d,
   size: DAY_MS,
-  sourceRetention: 'rollup_1h_retention_days',
+  sourceRetention: schema.organisations.rollup1hRetentionDays,
 };
 
 /** Rolls up marked hours, then marked days, until no marks are left or `deadline` passes. */
@@ -51,67 +57,51 @@ export async function rollUp(d1: D1Database, now: number, deadline: number): Pro
 
 /** Processes one chunk of marks of `level`; returns how many it took. */
 async function rollUpRound(d1: D1Database, level: Level, now: number): Promise<number> {
-  const { results } = await d1
-    .prepare('SELECT series_id, bucket, org_id FROM rollup_marks WHERE level = ? LIMIT ?')
-    .bind(level.mark, MARKS_PER_ROUND)
-    .all<{ series_id: string; bucket: number; org_id: string }>();
+  const orm = db(d1);
+  const m = schema.rollupMarks;
+  const results = await orm
+    .select({ seriesId: m.seriesId, bucket: m.bucket, orgId: m.orgId })
+    .from(m)
+    .where(eq(m.level, level.mark))
+    .limit(MARKS_PER_ROUND);
   if (results.length === 0) return 0;
-  const marks = JSON.stringify(results.map((m) => [m.series_id, m.bucket, m.org_id]));
+  const marks = JSON.stringify(results.map((r) => [r.seriesId, r.bucket, r.orgId]));
   // The source level's retention deletes whole target buckets (see retention-cron), so a mark
   // at or after this cutoff has all its source rows. An older mark (data that arrived after its
   // source level expired) is dropped: recomputing it would overwrite a complete row with a part.
   const cutoff = now - (now % level.size);
-  const live = `WITH marks AS (
+  const { source: src, target: dst, size } = level;
+  const o = schema.organisations;
+  const live = sql`WITH marks AS (
       SELECT m.value ->> 0 AS series_id, m.value ->> 1 AS bucket, m.value ->> 2 AS org_id
-      FROM json_each(?1) m JOIN organisations o ON o.id = m.value ->> 2
-      WHERE m.value ->> 1 >= ?2 - o.${level.sourceRetention} * ${DAY_MS})`;
-  const statements = [
-    d1
-      .prepare(
-        `${live}
-        INSERT INTO ${level.target} (series_id, bucket, org_id, count, sum, min, max, last)
-        SELECT m.series_id, m.bucket, m.org_id, SUM(r.count), SUM(r.sum), MIN(r.min), MAX(r.max),
-          (SELECT l.last FROM ${level.source} l
-           WHERE l.series_id = m.series_id AND l.bucket >= m.bucket AND l.bucket < m.bucket + ${level.size}
-           ORDER BY l.bucket DESC LIMIT 1)
-        FROM marks m JOIN ${level.source} r
-          ON r.series_id = m.series_id AND r.bucket >= m.bucket AND r.bucket < m.bucket + ${level.size}
+      FROM json_each(${marks}) m JOIN ${o} o ON o.${bare(o.id)} = m.value ->> 2
+      WHERE m.value ->> 1 >= ${cutoff} - o.${bare(level.sourceRetention)} * ${DAY_MS})`;
+  const inBucket = (alias: string) =>
+    sql`${sql.raw(alias)}.${bare(src.seriesId)} = m.series_id AND ${sql.raw(alias)}.${bare(src.bucket)} >= m.bucket AND ${sql.raw(alias)}.${bare(src.bucket)} < m.bucket + ${size}`;
+  const statements: SQL[] = [
+    sql`${live}
+        INSERT INTO ${dst} (${bare(dst.seriesId)}, ${bare(dst.bucket)}, ${bare(dst.orgId)}, ${bare(dst.count)}, ${bare(dst.sum)}, ${bare(dst.min)}, ${bare(dst.max)}, ${bare(dst.last)})
+        SELECT m.series_id, m.bucket, m.org_id, SUM(r.${bare(src.count)}), SUM(r.${bare(src.sum)}), MIN(r.${bare(src.min)}), MAX(r.${bare(src.max)}),
+          (SELECT l.${bare(src.last)} FROM ${src} l WHERE ${inBucket('l')} ORDER BY l.${bare(src.bucket)} DESC LIMIT 1)
+        FROM marks m JOIN ${src} r ON ${inBucket('r')}
         WHERE true GROUP BY m.series_id, m.bucket
-        ON CONFLICT (series_id, bucket) DO UPDATE SET
-          count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last`,
-      )
-      .bind(marks, cutoff),
+        ON CONFLICT (${bare(dst.seriesId)}, ${bare(dst.bucket)}) DO UPDATE SET
+          ${bare(dst.count)} = excluded.${bare(dst.count)}, ${bare(dst.sum)} = excluded.${bare(dst.sum)},
+          ${bare(dst.min)} = excluded.${bare(dst.min)}, ${bare(dst.max)} = excluded.${bare(dst.max)},
+          ${bare(dst.last)} = excluded.${bare(dst.last)}`,
     // A bucket whose source rows are all gone (its data was deleted) loses its rolled-up row too.
-    d1
-      .prepare(
-        `${live}
-        DELETE FROM ${level.target} WHERE (series_id, bucket) IN (
-          SELECT m.series_id, m.bucket FROM marks m WHERE NOT EXISTS (
-            SELECT 1 FROM ${level.source} r
-            WHERE r.series_id = m.series_id AND r.bucket >= m.bucket AND r.bucket < m.bucket + ${level.size}))`,
-      )
-      .bind(marks, cutoff),
+    sql`${live}
+        DELETE FROM ${dst} WHERE (${bare(dst.seriesId)}, ${bare(dst.bucket)}) IN (
+          SELECT m.series_id, m.bucket FROM marks m WHERE NOT EXISTS (SELECT 1 FROM ${src} r WHERE ${inBucket('r')}))`,
   ];
   if (level === HOURS) {
-    statements.push(
-      d1
-        .prepare(
-          `${live}
-          INSERT INTO rollup_marks (level, series_id, bucket, org_id)
-          SELECT '1d', series_id, bucket - bucket % ${DAY_MS}, org_id FROM marks WHERE true
-          ON CONFLICT DO NOTHING`,
-        )
-        .bind(marks, cutoff),
-    );
+    statements.push(sql`${live}
+        INSERT INTO ${m} (${bare(m.level)}, ${bare(m.seriesId)}, ${bare(m.bucket)}, ${bare(m.orgId)})
+        SELECT '1d', series_id, bucket - bucket % ${DAY_MS}, org_id FROM marks WHERE true
+        ON CONFLICT DO NOTHING`);
   }
-  statements.push(
-    d1
-      .prepare(
-        `DELETE FROM rollup_marks WHERE level = ?1 AND (series_id, bucket) IN
-          (SELECT value ->> 0, value ->> 1 FROM json_each(?2))`,
-      )
-      .bind(level.mark, marks),
-  );
-  await d1.batch(statements);
+  statements.push(sql`DELETE FROM ${m} WHERE ${bare(m.level)} = ${level.mark} AND (${bare(m.seriesId)}, ${bare(m.bucket)}) IN
+        (SELECT value ->> 0, value ->> 1 FROM json_each(${marks}))`);
+  await d1.batch(statements.map((q) => statement(d1, q)));
   return results.length;
 }
