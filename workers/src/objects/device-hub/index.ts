@@ -1,6 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { IngestAck, IngestBatch } from '../../../../schema/wire/ingest.ts';
-import type { StreamSample } from '../../../../schema/wire/stream.ts';
+import type { IngestBatch } from '../../../../schema/wire/ingest.ts';
 import type {
   Aggregation,
   ExportPosition,
@@ -9,32 +8,23 @@ import type {
   SeriesPoints,
 } from '../../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
-import { log } from '../../services/log.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
-import { batchConflict, seriesLimit, toRefusal, type IngestRefusal } from '../../services/ingest/refusals.ts';
-import { sampleSubject } from '../../services/streams/subjects.ts';
+import { seriesLimit, toRefusal } from '../../services/ingest/refusals.ts';
 import { settings } from '../../settings.ts';
-import { channelHubFor } from '../channel-hub/index.ts';
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
-import { batchHash, batchSeen, recordBatch, type BatchSeen } from './batches.ts';
-import { createEventTables, deliverEvents, detectBatchEvents } from './events.ts';
+import { batchHash, batchSeen } from './batches.ts';
+import { createEventTables, deliverEvents } from './events.ts';
 import { deleteSeriesData, exportPage } from './export.ts';
 import { remainingDirty } from './flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
+import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
 import { aggregateRaw, rawStats } from './query.ts';
 import { SeriesResolver } from './series.ts';
-import { appendSamples, createTables, getSeen, latestValues, rawHistory, setSeen, type SeriesRow } from './store.ts';
+import { createTables, getSeen, latestValues, rawHistory } from './store.ts';
 
 export type { DeviceIdentity } from './identity.ts';
-
-export type IngestResult =
-  | { status: 'ok'; ack: IngestAck }
-  | { status: 'unauthorized' }
-  /** Over the device's ingest rate: nothing stored; send it again after `retryAfterSeconds`. */
-  | { status: 'rate_limited'; retryAfterSeconds: number; perMinute: number }
-  /** Refused for good (a reused batch id, the series limit): nothing stored; see `refusalError`. */
-  | { status: 'refused'; refusal: IngestRefusal };
+export type { IngestResult } from './ingest.ts';
 
 export function deviceHubFor(env: Env, deviceId: string) {
   return env.DEVICE_HUB.get(env.DEVICE_HUB.idFromName(deviceId));
@@ -94,10 +84,12 @@ export class DeviceHub extends DurableObject<Env> {
     if (!resolved.ok) return { status: 'refused', refusal: toRefusal(seriesLimit(maxSeries, resolved.overLimitAt)) };
 
     const now = Date.now();
-    const stored = this.ctx.storage.transactionSync(() => this.store(batch, hash, resolved.rows, now));
+    const stored = this.ctx.storage.transactionSync(() =>
+      storeBatch(this.sql, batch, hash, resolved.rows, now, this.windowMs()),
+    );
     if (stored.seen !== 'new') return seenAnswer(batch.batchId, stored.seen);
     await this.scheduleFlush(now);
-    this.publish(identity, batch, resolved.rows);
+    publishBatch(this.env, this.ctx, identity, batch, resolved.rows);
     // Only a batch that changed the device's state waits on D1 here; the alarm retries failures.
     if (stored.eventsQueued) await deliverEvents(this.env, this.sql, identity);
     return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
@@ -228,31 +220,6 @@ export class DeviceHub extends DurableObject<Env> {
     return { status: 'rate_limited', retryAfterSeconds: token.retryAfterSeconds, perMinute: limit.perMinute };
   }
 
-  /** The batch's writes; run inside one transaction. */
-  private store(
-    batch: IngestBatch,
-    hash: string,
-    rows: SeriesRow[],
-    now: number,
-  ): { seen: BatchSeen; eventsQueued: boolean } {
-    // Checked again: another request may have stored this id while we awaited D1.
-    const seen = batchSeen(this.sql, batch.batchId, hash);
-    if (seen !== 'new') return { seen, eventsQueued: false };
-    recordBatch(this.sql, batch.batchId, hash, batch.samples.length, now);
-    appendSamples(
-      this.sql,
-      batch.samples.map((s, i) => ({ sid: rows[i]!.sid, ts: s.ts, value: s.value })),
-    );
-    const last = getSeen(this.sql);
-    const eventsQueued = detectBatchEvents(this.sql, batch, now, last?.lastSeenAt ?? null, this.windowMs());
-    setSeen(this.sql, {
-      lastSeenAt: now,
-      agentVersion: batch.agent?.version ?? last?.agentVersion ?? null,
-      flushedSeenAt: last?.flushedSeenAt ?? null,
-    });
-    return { seen, eventsQueued };
-  }
-
   /** Flush soon when D1 may still show the device offline, otherwise on the regular cadence. */
   private async scheduleFlush(now: number): Promise<void> {
     const flushed = getSeen(this.sql)?.flushedSeenAt ?? null;
@@ -270,28 +237,4 @@ export class DeviceHub extends DurableObject<Env> {
   private windowMs(): number {
     return settings(this.env).ONLINE_WINDOW_SECONDS * 1000;
   }
-
-  private publish(identity: DeviceIdentity, batch: IngestBatch, rows: SeriesRow[]): void {
-    const samples: StreamSample[] = batch.samples.map((s, i) => ({
-      subject: sampleSubject(identity.orgId, identity.siteId, identity.deviceId, s.metric),
-      seriesId: rows[i]!.seriesId,
-      deviceId: identity.deviceId,
-      metric: s.metric,
-      labels: s.labels ?? {},
-      ts: s.ts,
-      value: s.value,
-    }));
-    // Live delivery is best effort; the batch is already durable and the reply must not wait on viewers.
-    this.ctx.waitUntil(
-      channelHubFor(this.env, identity.orgId)
-        .publish(samples)
-        .catch((err: unknown) => log.warn('publish failed', { deviceId: identity.deviceId, error: String(err) })),
-    );
-  }
-}
-
-/** The answer for a batch id stored before: the same samples again, or other ones under its id. */
-function seenAnswer(batchId: string, seen: Exclude<BatchSeen, 'new'>): IngestResult {
-  if (seen === 'conflict') return { status: 'refused', refusal: toRefusal(batchConflict(batchId)) };
-  return { status: 'ok', ack: { batchId, accepted: 0, duplicate: true } };
 }
