@@ -26,6 +26,9 @@ import { createTables, getSeen, latestValues, rawHistory } from './store.ts';
 export type { DeviceIdentity } from './identity.ts';
 export type { IngestResult } from './ingest.ts';
 
+/** Delay before the alarm reports figures that a delete changed. */
+const REPORT_SOON_MS = 500;
+
 export function deviceHubFor(env: Env, deviceId: string) {
   return env.DEVICE_HUB.get(env.DEVICE_HUB.idFromName(deviceId));
 }
@@ -154,6 +157,8 @@ export class DeviceHub extends DurableObject<Env> {
   async deleteSeries(seriesId: string): Promise<number> {
     const deleted = deleteSeriesData(this.sql, seriesId);
     this.series.forget(seriesId);
+    // The device row's series count and storage figures follow soon, from the alarm.
+    await this.armAlarm(Date.now() + REPORT_SOON_MS);
     return deleted;
   }
 
@@ -169,7 +174,10 @@ export class DeviceHub extends DurableObject<Env> {
     this.identityCache = undefined;
     createTables(this.sql);
     createEventTables(this.sql);
-    if (keepIdentity && identity) await this.setIdentity(identity);
+    if (keepIdentity && identity) {
+      await this.setIdentity(identity);
+      await this.armAlarm(Date.now() + REPORT_SOON_MS);
+    }
   }
 
   /** What this object holds, for operators (and the delete route's count of samples). */
