@@ -34,48 +34,43 @@ async function expectRefused(client: MqttTestClient, code: string, field: string
   }
 }
 
+/** Publishes `payload` on a connection subscribed to its errors, expects the refusal, and that nothing was stored. */
+async function expectRefusedWhole(client: MqttTestClient, payload: unknown, code: string, field: string) {
+  const before = await stats();
+  publish(client, device.deviceId, payload);
+  await expectRefused(client, code, field);
+  expect(await stats()).toEqual(before);
+}
+
+async function connected(version: 4 | 5): Promise<MqttTestClient> {
+  const client = await connectDevice(version, device);
+  await subscribeErrors(client);
+  return client;
+}
+
 for (const version of [4, 5] as const) {
   const ts = now - 10_000 * version;
 
   describe(`MQTT ${version === 5 ? '5' : '3.1.1'} refusals`, () => {
     it('refuses a __proto__ label, naming it, and stores nothing', async () => {
-      const client = await connectDevice(version, device);
-      await subscribeErrors(client);
-      const before = await stats();
-      publish(
-        client,
-        device.deviceId,
-        `{"batchId":"mq${version}-proto","samples":[{"metric":"temp","ts":${ts},"value":1,"labels":{"__proto__":"evil"}}]}`,
-      );
-      await expectRefused(client, 'invalid_input', 'samples.0.labels.__proto__');
-      expect(await stats()).toEqual(before);
+      const raw = `{"batchId":"mq${version}-proto","samples":[{"metric":"temp","ts":${ts},"value":1,"labels":{"__proto__":"evil"}}]}`;
+      await expectRefusedWhole(await connected(version), raw, 'invalid_input', 'samples.0.labels.__proto__');
     });
 
     it('never acknowledges a reused batch id with other samples as stored', async () => {
-      const client = await connectDevice(version, device);
-      await subscribeErrors(client);
+      const client = await connected(version);
       publish(client, device.deviceId, batch(`mq${version}-reuse`, [{ metric: 'load', ts, value: 1 }]));
       expect(((await client.next('puback')) as IPubackPacket).reasonCode ?? 0).toBe(0);
-      const before = await stats();
-      publish(client, device.deviceId, batch(`mq${version}-reuse`, [{ metric: 'load', ts: ts + 1, value: 2 }]));
-      await expectRefused(client, 'batch_conflict', 'batchId');
-      expect(await stats()).toEqual(before);
+      const reused = batch(`mq${version}-reuse`, [{ metric: 'load', ts: ts + 1, value: 2 }]);
+      await expectRefusedWhole(client, reused, 'batch_conflict', 'batchId');
     });
 
     it('refuses two samples of one series at one ts, naming the second', async () => {
-      const client = await connectDevice(version, device);
-      await subscribeErrors(client);
-      const before = await stats();
-      publish(
-        client,
-        device.deviceId,
-        batch(`mq${version}-twice`, [
-          { metric: 'load', ts: ts + 5, value: 1 },
-          { metric: 'load', ts: ts + 5, value: 2 },
-        ]),
-      );
-      await expectRefused(client, 'duplicate_sample', 'samples.1');
-      expect(await stats()).toEqual(before);
+      const twice = batch(`mq${version}-twice`, [
+        { metric: 'load', ts: ts + 5, value: 1 },
+        { metric: 'load', ts: ts + 5, value: 2 },
+      ]);
+      await expectRefusedWhole(await connected(version), twice, 'duplicate_sample', 'samples.1');
     });
   });
 }
