@@ -84,6 +84,9 @@ export interface IngestAck {
   batchId: string;
   /** Samples stored by this request; 0 for a duplicate. */
   accepted: number;
-  /** True when the batch id had already been stored: nothing was written again. */
+  /**
+   * True when this batch id had already been stored with the same samples: nothing was written
+   * again. The same id with other samples is refused instead (`batch_conflict`).
+   */
   duplicate: boolean;
 }
