@@ -38,6 +38,8 @@ export const devices = sqliteTable(
     rawBytes: integer('raw_bytes').notNull().default(0),
     /** Raw samples held by the device's Durable Object, reported by its alarm. */
     rawSamples: integer('raw_samples').notNull().default(0),
+    /** Series the device has registered, reported by its alarm; SERIES_PER_DEVICE caps them. */
+    seriesCount: integer('series_count').notNull().default(0),
   },
   (t) => [uniqueIndex('devices_token_hash_uq').on(t.tokenHash), index('devices_org_idx').on(t.orgId, t.name)],
 );

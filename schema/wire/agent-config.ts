@@ -62,11 +62,34 @@ export const processWatch = z.strictObject({
 });
 export type ProcessWatch = z.infer<typeof processWatch>;
 
+/**
+ * Names become label values: two entries of one name would report one series twice at one
+ * timestamp, and the Worker refuses such an ingest batch whole (`duplicate_sample`).
+ */
+function uniqueNames<T extends { name: string }>(list: z.ZodMiniType<T[]>) {
+  return list.check(
+    z.superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, item] of items.entries()) {
+        if (seen.has(item.name)) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `name "${item.name}" is used twice`,
+            input: item,
+            path: [i, 'name'],
+          });
+        }
+        seen.add(item.name);
+      }
+    }),
+  );
+}
+
 export const remoteAgentConfig = z.strictObject({
   intervals: z.partialRecord(z.enum(COLLECTOR_NAMES), seconds),
   disabled: z.array(z.enum(COLLECTOR_NAMES)).check(z.maxLength(COLLECTOR_NAMES.length)),
-  probes: z.array(probe).check(z.maxLength(50)),
-  processes: z.array(processWatch).check(z.maxLength(50)),
+  probes: uniqueNames(z.array(probe).check(z.maxLength(50))),
+  processes: uniqueNames(z.array(processWatch).check(z.maxLength(50))),
   ntp: z.strictObject({
     server: z.string().check(z.minLength(1), z.maxLength(253)),
     port: z.int().check(z.gte(1), z.lte(65_535)),

@@ -8,12 +8,36 @@ export const metricName = z
   .string()
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,127}$/, 'metric must match [a-zA-Z_][a-zA-Z0-9_]* (e.g. cpu_usage_percent)');
 
-export const labelSet = z
-  .record(
-    z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'),
-    z.string().max(256),
-  )
-  .refine((l) => Object.keys(l).length <= 16, 'at most 16 labels per sample');
+/** Prometheus label names; names starting with `__` are reserved, as in Prometheus. */
+const LABEL_NAME = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+const LABEL_NAME_RULE = 'label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __';
+const MAX_LABELS = 16;
+
+/**
+ * A sample's labels. The names are checked on the raw object's own keys before zod's record
+ * parsing, which silently drops a `__proto__` key (the sample would land in the unlabelled
+ * series); a bad name is an issue at `labels.<name>`.
+ */
+export const labelSet = z.preprocess(
+  (raw, ctx) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+    const names = Object.keys(raw);
+    const bad = names.find((name) => !LABEL_NAME.test(name));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [bad],
+        message: `${LABEL_NAME_RULE}, got ${JSON.stringify(bad.slice(0, 80))}`,
+        input: raw,
+      });
+    } else if (names.length > MAX_LABELS) {
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels per sample`, input: raw });
+    }
+    return raw;
+  },
+  // The same rule again, so the JSON Schema derived from this one shows it.
+  z.record(z.string().regex(LABEL_NAME, LABEL_NAME_RULE), z.string().max(256)).meta({ maxProperties: MAX_LABELS }),
+);
 
 /** Epoch milliseconds. The Worker also refuses samples too far in the future. */
 export const timestampMs = z
@@ -60,6 +84,9 @@ export interface IngestAck {
   batchId: string;
   /** Samples stored by this request; 0 for a duplicate. */
   accepted: number;
-  /** True when the batch id had already been stored: nothing was written again. */
+  /**
+   * True when this batch id had already been stored with the same samples: nothing was written
+   * again. The same id with other samples is refused instead (`batch_conflict`).
+   */
   duplicate: boolean;
 }

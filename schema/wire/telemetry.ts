@@ -25,4 +25,9 @@ export interface DeviceView {
   lastSeenAt: number | null;
   status: DeviceStatus;
   createdAt: number;
+  /**
+   * Series the device has registered (as of its last flush, within about 15 s) and how many
+   * it may register (SERIES_PER_DEVICE); a batch that would pass the limit is refused whole.
+   */
+  series: { count: number; limit: number };
 }

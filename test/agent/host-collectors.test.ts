@@ -67,6 +67,8 @@ describe('temperature collector', () => {
         'hwmon1/name': 'nvme\n',
         'hwmon1/temp1_input': '-273000\n',
         'hwmon1/temp3_input': '38850\n',
+        'hwmon2/name': 'nvme\n',
+        'hwmon2/temp3_input': '40000\n',
       };
       for (const [path, text] of Object.entries(files)) {
         await mkdir(join(root, path, '..'), { recursive: true });
@@ -77,6 +79,8 @@ describe('temperature collector', () => {
         [{ chip: 'coretemp', sensor: 'Package id 0' }, 45],
         [{ chip: 'coretemp', sensor: 'temp2' }, 41.5],
         [{ chip: 'nvme', sensor: 'temp3' }, 38.85],
+        // A second chip of one driver (a second NVMe drive) is told apart, so no series repeats.
+        [{ chip: 'nvme hwmon2', sensor: 'temp3' }, 40],
       ]);
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -5,7 +5,13 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Transport } from '../../agent/src/transports/types.ts';
 import { createMqttTransport, type MqttTransportOptions } from '../../agent/src/transports/mqtt.ts';
-import { ackFrom, connackResult, mqttUrl, pubackFailure } from '../../agent/src/transports/mqtt-results.ts';
+import {
+  ackFrom,
+  connackResult,
+  errorMessageResult,
+  mqttUrl,
+  pubackFailure,
+} from '../../agent/src/transports/mqtt-results.ts';
 import { mqttTopics } from '../../schema/wire/mqtt.ts';
 import { closedPort, until } from './helpers/http-server.ts';
 import { polite, startBroker, type ScriptedBroker, type Script } from './mqtt-broker.ts';
@@ -64,6 +70,13 @@ describe('MQTT reason codes', () => {
     const props = { userProperties: { code: 'batch_too_large', field: 'samples' }, reasonString: 'too many' };
     expect(pubackFailure(0x99, props)).toMatchObject({ kind: 'permanent', status: 413, code: 'batch_too_large' });
     expect(pubackFailure(0x80)).toMatchObject({ kind: 'retryable' });
+  });
+
+  it('treats a reused batch id and the series limit as permanent, with their HTTPS statuses', () => {
+    const refused = (code: string) => pubackFailure(0x99, { userProperties: { code } });
+    expect(refused('batch_conflict')).toMatchObject({ kind: 'permanent', status: 409, code: 'batch_conflict' });
+    expect(refused('series_limit')).toMatchObject({ kind: 'permanent', status: 422, code: 'series_limit' });
+    expect(errorMessageResult({ code: 'batch_conflict', message: 'reused' })).toMatchObject({ status: 409 });
   });
 
   it('uses the Worker’s ack when the PUBACK carries one', () => {

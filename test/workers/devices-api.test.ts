@@ -271,3 +271,23 @@ describe('DELETE /v1/devices/:id', () => {
     expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}`)).status).toBe(200);
   });
 });
+
+describe('GET /v1/devices/:id series', () => {
+  it('shows the series count against the limit, and the count follows a delete of the data', async () => {
+    const org = await seedOrg();
+    const dev = await enroll(org, 'counted');
+    const series = async () => (await json<DeviceView>(await api(org.apiKey, `/v1/devices/${dev.deviceId}`))).series;
+    expect(await series()).toEqual({ count: 0, limit: 10_000 });
+    const ts = Date.now() - 60_000;
+    const samples = [
+      { metric: 'disk_used_bytes', ts, value: 1, labels: { mount: '/' } },
+      { metric: 'disk_used_bytes', ts, value: 2, labels: { mount: '/var' } },
+    ];
+    expect((await ingest(dev.deviceToken, batch('counted-1', samples))).status).toBe(200);
+    expect(await runDurableObjectAlarm(deviceHubFor(env, dev.deviceId))).toBe(true);
+    expect(await series()).toEqual({ count: 2, limit: 10_000 });
+    expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}/data`, { method: 'DELETE' })).status).toBe(200);
+    expect(await runDurableObjectAlarm(deviceHubFor(env, dev.deviceId))).toBe(true);
+    expect(await series()).toEqual({ count: 0, limit: 10_000 });
+  });
+});

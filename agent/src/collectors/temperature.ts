@@ -32,8 +32,9 @@ export function createTemperatureCollector(options: TemperatureCollectorOptions 
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw err;
       }
+      chips.sort(byNumber);
       const perChip = await Promise.all(chips.map((dir) => readChip(join(root, dir), dir, ts)));
-      return perChip.flat();
+      return distinctChips(perChip, chips);
     },
   };
 }
@@ -71,6 +72,23 @@ async function readText(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Two chips of one driver (two NVMe drives are both `nvme`) would report one series twice at
+ * one timestamp, and the Worker refuses such a batch whole (`duplicate_sample`): the second
+ * and later get their hwmon directory in `chip`, as sensors sharing a label get their input.
+ */
+function distinctChips(perChip: Sample[][], dirs: string[]): Sample[] {
+  const seen = new Map<string, number>();
+  return perChip.flatMap((samples, i) => {
+    const chip = samples[0]?.labels?.chip;
+    if (chip === undefined) return samples;
+    const n = (seen.get(chip) ?? 0) + 1;
+    seen.set(chip, n);
+    if (n === 1) return samples;
+    return samples.map((x) => ({ ...x, labels: { ...x.labels, chip: `${chip} ${dirs[i]}` } }));
+  });
 }
 
 function byNumber(a: string, b: string): number {

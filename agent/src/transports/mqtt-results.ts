@@ -106,5 +106,12 @@ const permanent = (status: number, code: string, reason: string): Permanent => (
   code,
   reason,
 });
-const statusOf = (code: string | undefined) => (code === 'batch_too_large' || code === 'payload_too_large' ? 413 : 400);
+/** The HTTPS status the same refusal gets, so logs and `status` read alike on both transports. */
+const REFUSAL_STATUS: Record<string, number> = {
+  batch_too_large: 413,
+  payload_too_large: 413,
+  batch_conflict: 409,
+  series_limit: 422,
+};
+const statusOf = (code: string | undefined) => (code && REFUSAL_STATUS[code]) || 400;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

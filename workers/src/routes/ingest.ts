@@ -6,7 +6,8 @@ import { requireDevice } from '../middleware/device-auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { parseJson, readBody } from '../services/http/body.ts';
-import { validateBatch } from '../services/ingest/batch.ts';
+import { duplicateSample, validateBatch } from '../services/ingest/batch.ts';
+import { batchConflict, refusalError, seriesLimit } from '../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
 import { settings } from '../settings.ts';
 
@@ -41,6 +42,21 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       200: {
         description: 'Stored (or already stored: `duplicate`)',
         example: { batchId: 'host-1-000042', accepted: 2, duplicate: false },
+      },
+      400: {
+        description:
+          'Invalid input (`field` names it), including a label name outside [a-zA-Z_][a-zA-Z0-9_]* or starting with `__`; or `duplicate_sample`: two samples of one series (metric and labels) at one `ts`, naming the second. Nothing is stored.',
+        example: duplicateSample(1, 0).body(),
+      },
+      409: {
+        description:
+          '`batch_conflict`: this batch id was stored before with other samples. Nothing is stored; send changed samples under a new `batchId`. (The same id with the same samples is a `duplicate` 200.)',
+        example: batchConflict('host-1-000042').body(),
+      },
+      422: {
+        description:
+          "`series_limit`: the batch would register series beyond the device's limit (SERIES_PER_DEVICE, 10,000 by default); `field` names the first sample over it. Nothing is stored. Not retryable as is: raise the limit or delete series.",
+        example: seriesLimit(10_000, 0).body(),
       },
       413: {
         description: 'More samples than INGEST_MAX_SAMPLES, or a body over INGEST_MAX_BYTES',
@@ -77,6 +93,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
     if (result.status === 'rate_limited') throw ingestRateLimited(result.perMinute, result.retryAfterSeconds);
+    if (result.status === 'refused') throw refusalError(result.refusal);
     return c.json(result.ack, 200);
   },
 );

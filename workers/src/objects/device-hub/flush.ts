@@ -1,3 +1,7 @@
+import { sql, type Column, type SQL } from 'drizzle-orm';
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
+import { schema } from '../../db.ts';
+
 /**
  * Moves what a DeviceHub has accumulated into D1: 1-minute rollups and the device's
  * last-seen time. Rollups are recomputed from raw samples and written as absolute values,
@@ -54,36 +58,29 @@ export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
  * respect D1's statement limits. The caller runs them in one batch (one transaction), so an
  * hour is never left holding new minutes without its mark.
  */
-export function rollupStatements(d1: D1Database, orgId: string, rows: RollupRow[]): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  for (const chunk of chunks(rows.map((r) => [r.seriesId, r.minute, r.count, r.sum, r.min, r.max, r.last]))) {
-    statements.push(
-      d1
-        .prepare(
-          `INSERT INTO rollups_1m (series_id, bucket, org_id, count, sum, min, max, last)
-           SELECT value ->> 0, value ->> 1, ?1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-           FROM json_each(?2) WHERE true
-           ON CONFLICT (series_id, bucket) DO UPDATE SET
-             count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last`,
-        )
-        .bind(orgId, JSON.stringify(chunk)),
-    );
+export function rollupStatements(orgId: string, rows: RollupRow[]): SQL[] {
+  const r = schema.rollups1m;
+  const m = schema.rollupMarks;
+  const statements: SQL[] = [];
+  for (const chunk of chunks(rows.map((x) => [x.seriesId, x.minute, x.count, x.sum, x.min, x.max, x.last]))) {
+    statements.push(sql`INSERT INTO ${r} (${col(r.seriesId)}, ${col(r.bucket)}, ${col(r.orgId)}, ${col(r.count)},
+        ${col(r.sum)}, ${col(r.min)}, ${col(r.max)}, ${col(r.last)})
+      SELECT value ->> 0, value ->> 1, ${orgId}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+      FROM json_each(${JSON.stringify(chunk)}) WHERE true
+      ON CONFLICT (${col(r.seriesId)}, ${col(r.bucket)}) DO UPDATE SET
+        ${col(r.count)} = excluded.${col(r.count)}, ${col(r.sum)} = excluded.${col(r.sum)},
+        ${col(r.min)} = excluded.${col(r.min)}, ${col(r.max)} = excluded.${col(r.max)},
+        ${col(r.last)} = excluded.${col(r.last)}`);
   }
   const hours = new Map<string, [string, number]>();
-  for (const r of rows) {
-    const hour = r.minute - (r.minute % HOUR_MS);
-    hours.set(`${r.seriesId}|${hour}`, [r.seriesId, hour]);
+  for (const x of rows) {
+    const hour = x.minute - (x.minute % HOUR_MS);
+    hours.set(`${x.seriesId}|${hour}`, [x.seriesId, hour]);
   }
   for (const chunk of chunks([...hours.values()])) {
-    statements.push(
-      d1
-        .prepare(
-          `INSERT INTO rollup_marks (level, series_id, bucket, org_id)
-           SELECT '1h', value ->> 0, value ->> 1, ?1 FROM json_each(?2) WHERE true
-           ON CONFLICT DO NOTHING`,
-        )
-        .bind(orgId, JSON.stringify(chunk)),
-    );
+    statements.push(sql`INSERT INTO ${m} (${col(m.level)}, ${col(m.seriesId)}, ${col(m.bucket)}, ${col(m.orgId)})
+      SELECT '1h', value ->> 0, value ->> 1, ${orgId} FROM json_each(${JSON.stringify(chunk)}) WHERE true
+      ON CONFLICT DO NOTHING`);
   }
   return statements;
 }
@@ -109,14 +106,23 @@ export function remainingDirty(sql: SqlStorage): number {
 
 /** The device's last-seen time and agent version; MAX keeps an older flush from moving it back. */
 export function lastSeenStatement(
-  d1: D1Database,
   device: { deviceId: string; orgId: string },
   lastSeenAt: number,
   agentVersion: string | null,
-): D1PreparedStatement {
-  return d1
-    .prepare(
-      'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?), agent_version = COALESCE(?, agent_version) WHERE id = ? AND org_id = ?',
-    )
-    .bind(lastSeenAt, agentVersion, device.deviceId, device.orgId);
+): SQL {
+  const d = schema.devices;
+  return sql`UPDATE ${d} SET ${col(d.lastSeenAt)} = MAX(COALESCE(${col(d.lastSeenAt)}, 0), ${lastSeenAt}),
+      ${col(d.agentVersion)} = COALESCE(${agentVersion}, ${col(d.agentVersion)})
+    WHERE ${col(d.id)} = ${device.deviceId} AND ${col(d.orgId)} = ${device.orgId}`;
+}
+
+/** A column's bare name, for statements where SQLite refuses a table-qualified one (INSERT lists, SET). */
+export const col = (column: Column) => sql.identifier(column.name);
+
+const dialect = new SQLiteAsyncDialect();
+
+/** A drizzle `sql` statement as a D1 statement, for `D1Database#batch` (one transaction). */
+export function d1Statement(d1: D1Database, query: SQL): D1PreparedStatement {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return d1.prepare(text).bind(...params);
 }

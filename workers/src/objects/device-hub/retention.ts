@@ -1,3 +1,6 @@
+import { eq, sql } from 'drizzle-orm';
+import { db, schema } from '../../db.ts';
+import { col } from './flush.ts';
 import { getMeta, setMeta } from './store.ts';
 
 /**
@@ -34,6 +37,8 @@ interface SampleCount {
 export interface RawFigures {
   bytes: number;
   samples: number;
+  /** Series the device has registered (its series limit counts these). */
+  series: number;
 }
 
 export interface RawUpkeep {
@@ -47,9 +52,14 @@ export interface RawUpkeep {
 export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, now: number): Promise<RawUpkeep> {
   const rawDays = await rawRetentionDays(d1, sql, orgId, now);
   const swept = rawDays === null ? 0 : sweepSamples(sql, rawCutoff(now, rawDays));
-  const figures = { bytes: sql.databaseSize, samples: countSamples(sql, now, swept) };
+  const figures: RawFigures = {
+    bytes: sql.databaseSize,
+    samples: countSamples(sql, now, swept),
+    series: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM series').one().n,
+  };
   const reported = getMeta<RawFigures>(sql, 'rawReported');
-  const changed = reported?.bytes !== figures.bytes || reported.samples !== figures.samples;
+  const changed =
+    reported?.bytes !== figures.bytes || reported.samples !== figures.samples || reported.series !== figures.series;
   const holdsSamples = sql.exec('SELECT 1 FROM samples LIMIT 1').toArray().length > 0;
   return {
     report: changed ? figures : null,
@@ -63,10 +73,11 @@ export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, 
 }
 
 /** The D1 statement that records the figures on the device row; run it with the flush batch. */
-export function rawReportStatement(d1: D1Database, deviceId: string, orgId: string, figures: RawFigures) {
-  return d1
-    .prepare('UPDATE devices SET raw_bytes = ?, raw_samples = ? WHERE id = ? AND org_id = ?')
-    .bind(figures.bytes, figures.samples, deviceId, orgId);
+export function rawReportStatement(deviceId: string, orgId: string, figures: RawFigures) {
+  const d = schema.devices;
+  return sql`UPDATE ${d} SET ${col(d.rawBytes)} = ${figures.bytes}, ${col(d.rawSamples)} = ${figures.samples},
+      ${col(d.seriesCount)} = ${figures.series}
+    WHERE ${col(d.id)} = ${deviceId} AND ${col(d.orgId)} = ${orgId}`;
 }
 
 /** Remembers figures D1 now has, so unchanged ones are not written again. */
@@ -83,10 +94,8 @@ function rawCutoff(now: number, rawDays: number): number {
 async function rawRetentionDays(d1: D1Database, sql: SqlStorage, orgId: string, now: number): Promise<number | null> {
   const cached = getMeta<RetentionMeta>(sql, 'retention');
   if (cached && now - cached.checkedAt < RETENTION_LOOKUP_MS) return cached.rawDays;
-  const row = await d1
-    .prepare('SELECT raw_retention_days AS days FROM organisations WHERE id = ?')
-    .bind(orgId)
-    .first<{ days: number }>();
+  const o = schema.organisations;
+  const row = await db(d1).select({ days: o.rawRetentionDays }).from(o).where(eq(o.id, orgId)).get();
   const rawDays = row?.days ?? null;
   setMeta(sql, 'retention', { rawDays, checkedAt: now } satisfies RetentionMeta);
   return rawDays;

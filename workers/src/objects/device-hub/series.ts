@@ -1,6 +1,14 @@
+import { sql } from 'drizzle-orm';
 import type { Sample } from '../../../../schema/wire/ingest.ts';
+import { db, schema } from '../../db.ts';
 import { seriesId, seriesKey } from '../../services/ingest/series-key.ts';
+import { col } from './flush.ts';
 import { findSeries, insertSeries, type SeriesRow } from './store.ts';
+
+/** The batch's series, or the index of its first sample whose series would pass the device's limit. */
+export type Resolved = { ok: true; rows: SeriesRow[] } | { ok: false; overLimitAt: number };
+
+type NewSeries = { key: string; seriesId: string; metric: string; labels: Record<string, string> };
 
 /**
  * Maps a batch's samples to the DeviceHub's local series rows. A series seen for the first
@@ -11,33 +19,46 @@ export class SeriesResolver {
   private readonly sql: SqlStorage;
   private readonly d1: D1Database;
   private readonly cache = new Map<string, SeriesRow>();
+  /** New series of batches still registering in D1: counted against the limit, so two concurrent batches cannot both pass it. */
+  private registering = 0;
 
   constructor(sql: SqlStorage, d1: D1Database) {
     this.sql = sql;
     this.d1 = d1;
   }
 
-  async resolve(device: { deviceId: string; orgId: string }, samples: readonly Sample[]): Promise<SeriesRow[]> {
+  /**
+   * Resolves every sample's series, registering new ones, unless the batch would bring the
+   * device past `limit` series: then nothing is registered. While other batches register,
+   * their new series count as taken, which may refuse a batch that shares them near the limit.
+   */
+  async resolve(
+    device: { deviceId: string; orgId: string },
+    samples: readonly Sample[],
+    limit: number,
+  ): Promise<Resolved> {
     const keys = samples.map((s) => seriesKey(s.metric, s.labels));
-    const fresh = new Map<string, { key: string; seriesId: string; metric: string; labels: Record<string, string> }>();
+    const fresh = new Map<string, NewSeries>();
+    const firstAt = new Map<string, number>();
     for (const [i, key] of keys.entries()) {
       if (this.known(key) || fresh.has(key)) continue;
       const s = samples[i]!;
-      fresh.set(key, { key, seriesId: await seriesId(device.deviceId, key), metric: s.metric, labels: s.labels ?? {} });
+      fresh.set(key, { key, seriesId: '', metric: s.metric, labels: s.labels ?? {} });
+      firstAt.set(key, i);
     }
     if (fresh.size > 0) {
-      const list = [...fresh.values()];
-      await this.d1
-        .prepare(
-          `INSERT INTO series (id, org_id, device_id, metric, labels, created_at)
-           SELECT value ->> 'seriesId', ?1, ?2, value ->> 'metric', value -> 'labels', ?3 FROM json_each(?4) WHERE true
-           ON CONFLICT (id) DO NOTHING`,
-        )
-        .bind(device.orgId, device.deviceId, Date.now(), JSON.stringify(list))
-        .run();
-      for (const s of list) this.cache.set(s.key, insertSeries(this.sql, s));
+      const room = limit - this.count() - this.registering;
+      if (fresh.size > room) return { ok: false, overLimitAt: firstAt.get([...fresh.keys()][Math.max(0, room)]!)! };
+      this.registering += fresh.size;
+      try {
+        for (const s of fresh.values()) s.seriesId = await seriesId(device.deviceId, s.key);
+        await this.register(device, [...fresh.values()]);
+      } finally {
+        this.registering -= fresh.size;
+      }
+      for (const s of fresh.values()) this.cache.set(s.key, insertSeries(this.sql, s));
     }
-    return keys.map((k) => this.cache.get(k)!);
+    return { ok: true, rows: keys.map((k) => this.cache.get(k)!) };
   }
 
   /** Drops one series from the cache (it was deleted). */
@@ -47,6 +68,19 @@ export class SeriesResolver {
 
   clear(): void {
     this.cache.clear();
+  }
+
+  private async register(device: { deviceId: string; orgId: string }, list: NewSeries[]): Promise<void> {
+    const t = schema.series;
+    await db(this.d1).run(sql`INSERT INTO ${t} (${col(t.id)}, ${col(t.orgId)}, ${col(t.deviceId)}, ${col(t.metric)},
+        ${col(t.labels)}, ${col(t.createdAt)})
+      SELECT value ->> 'seriesId', ${device.orgId}, ${device.deviceId}, value ->> 'metric', value -> 'labels', ${Date.now()}
+      FROM json_each(${JSON.stringify(list)}) WHERE true
+      ON CONFLICT (${col(t.id)}) DO NOTHING`);
+  }
+
+  private count(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM series').one().n;
   }
 
   private known(key: string): boolean {

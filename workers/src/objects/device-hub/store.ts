@@ -1,4 +1,5 @@
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
+import { migrateBatches } from './batches.ts';
 
 /**
  * The DeviceHub's own SQLite: raw samples, the series it has seen with their latest values,
@@ -23,7 +24,9 @@ export function createTables(sql: SqlStorage): void {
       value REAL NOT NULL,
       PRIMARY KEY (sid, ts)
     ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS batches (
+      id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL, hash TEXT
+    );
     CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at);
     CREATE TABLE IF NOT EXISTS dirty_minutes (
       sid INTEGER NOT NULL,
@@ -32,6 +35,7 @@ export function createTables(sql: SqlStorage): void {
       PRIMARY KEY (sid, minute)
     ) WITHOUT ROWID;
   `);
+  migrateBatches(sql);
 }
 
 export interface SeriesRow {
@@ -74,10 +78,6 @@ export function insertSeries(
     )
     .one();
   return { sid: row.sid, seriesId: s.seriesId };
-}
-
-export function hasBatch(sql: SqlStorage, batchId: string): boolean {
-  return sql.exec('SELECT 1 FROM batches WHERE id = ?', batchId).toArray().length > 0;
 }
 
 /**
@@ -143,3 +143,14 @@ export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: 
     )
     .toArray();
 }
+
+/** When the device last sent a batch, and what of it D1 has seen. */
+export interface SeenState {
+  lastSeenAt: number;
+  agentVersion: string | null;
+  /** last_seen written to D1 by the latest flush. */
+  flushedSeenAt: number | null;
+}
+
+export const getSeen = (sql: SqlStorage) => getMeta<SeenState>(sql, 'seen');
+export const setSeen = (sql: SqlStorage, seen: SeenState) => setMeta(sql, 'seen', seen);

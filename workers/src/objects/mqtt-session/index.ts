@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { MQTT5_REASON, type MqttConfigMessage } from '../../../../schema/wire/mqtt.ts';
+import { ApiError } from '../../errors.ts';
 import { concatBytes, encodePacket, messageBytes, splitPackets } from './codec.ts';
 import { handlePacket } from './dispatch.ts';
 import { finishSession, sessionEvent } from './events.ts';
@@ -31,8 +32,7 @@ export class MqttSession extends DurableObject<Env> {
   /** Accepts the upgrade forwarded by `GET /mqtt`. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      const error = { code: 'upgrade_required', message: 'expected a WebSocket upgrade' };
-      return Response.json({ error }, { status: 426 });
+      return new ApiError(426, 'upgrade_required', 'expected a WebSocket upgrade').response();
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);

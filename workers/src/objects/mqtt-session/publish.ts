@@ -5,6 +5,7 @@ import { ApiError } from '../../errors.ts';
 import { parseJson, readBody } from '../../services/http/body.ts';
 import { validateBatch } from '../../services/ingest/batch.ts';
 import { log } from '../../services/log.ts';
+import { refusalError } from '../../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../../services/ingest/token-bucket.ts';
 import { deviceHubFor } from '../device-hub/index.ts';
 import type { MqttVersion } from './codec.ts';
@@ -14,7 +15,7 @@ import { settings } from '../../settings.ts';
 /** What became of one PUBLISH. */
 export type PublishOutcome =
   | { kind: 'stored'; ack: IngestAck }
-  /** The payload is not a valid batch: resending it cannot help. */
+  /** The payload is not a valid batch, or its batch id or series were refused: resending it cannot help. */
   | { kind: 'invalid'; error: MqttErrorMessage }
   /** A topic this session may not publish to. */
   | { kind: 'forbidden'; error: MqttErrorMessage }
@@ -70,6 +71,8 @@ export async function ingestPublish(
     if (result.status === 'rate_limited') {
       return { kind: 'limited', reason: ingestLimitMessage(result.perMinute, result.retryAfterSeconds) };
     }
+    // A reused batch id or the series limit is refused for good, like an invalid batch: never a positive "stored".
+    if (result.status === 'refused') throw refusalError(result.refusal);
     return result.status === 'ok' ? { kind: 'stored', ack: result.ack } : { kind: 'unauthorized' };
   } catch (err) {
     if (err instanceof ApiError) {

@@ -27,6 +27,7 @@ export function deviceView(row: DeviceRow, env: Env, now: number): DeviceView {
     lastSeenAt: row.lastSeenAt,
     status: deviceStatus(row.lastSeenAt, now, onlineWindowSeconds(env)),
     createdAt: row.createdAt,
+    series: { count: row.seriesCount, limit: settings(env).SERIES_PER_DEVICE },
   };
 }
 

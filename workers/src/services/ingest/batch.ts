@@ -2,6 +2,7 @@ import { ingestBatchSchema, type IngestBatch } from '../../../../schema/wire/ing
 import { ApiError, badRequest } from '../../errors.ts';
 import { parse } from '../http/validate.ts';
 import { settings } from '../../settings.ts';
+import { seriesKey } from './series-key.ts';
 
 /** Samples may run ahead of the Worker's clock by at most this (agents' clocks drift). */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
@@ -28,5 +29,30 @@ export function validateBatch(raw: unknown, env: Env): IngestBatch {
     const field = `samples.${ahead}.ts`;
     throw badRequest('invalid_input', `${field} is more than 10 minutes in the future`, field);
   }
+  const repeated = repeatedSample(batch);
+  if (repeated) throw repeated;
   return batch;
+}
+
+/**
+ * The refusal of a batch holding two samples of one series at one timestamp: only one of them
+ * could be stored, so acknowledging both would overstate what was kept. Names the second one.
+ */
+export function duplicateSample(index: number, first: number): ApiError {
+  return badRequest(
+    'duplicate_sample',
+    `samples.${index} repeats the metric, labels and ts of samples.${first}; send one value per series and timestamp`,
+    `samples.${index}`,
+  );
+}
+
+function repeatedSample(batch: IngestBatch): ApiError | undefined {
+  const seen = new Map<string, number>();
+  for (const [i, s] of batch.samples.entries()) {
+    const key = `${s.ts} ${seriesKey(s.metric, s.labels)}`;
+    const first = seen.get(key);
+    if (first !== undefined) return duplicateSample(i, first);
+    seen.set(key, i);
+  }
+  return undefined;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `devices` ADD `series_count` integer DEFAULT 0 NOT NULL;
