@@ -23,7 +23,7 @@ export interface ParameterObject {
   required: boolean;
   description?: string;
   schema: JsonSchema;
-  example?: string;
+  example?: string | number;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface ParameterObject {
 export function parametersOf(
   location: 'path' | 'query',
   schema: z.core.$ZodType | undefined,
-  examples: Record<string, string> = {},
+  examples: Record<string, string | number> = {},
   pathNames: readonly string[] = [],
 ): ParameterObject[] {
   const json = schema ? toJsonSchema(schema) : {};

@@ -7,7 +7,6 @@ import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newDeviceToken } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
 
 /** `POST /v1/agents/enroll`: trades an enrollment token for a device id and its secret token. */
 export const agentRoutes = new Hono<AppEnv>().post(
@@ -44,7 +43,7 @@ export const agentRoutes = new Hono<AppEnv>().post(
     },
   }),
   async (c) => {
-    const body = await jsonBody(c, enrollRequest);
+    const body = c.req.valid('json');
     const now = Date.now();
     // Claim one use atomically, so a single-use token can't enroll two devices in a race.
     const claimed = await c.env.DB.prepare(

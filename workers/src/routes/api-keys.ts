@@ -5,11 +5,10 @@ import { apiKeyScopes } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
+import { idParams } from '../services/http/query-schemas.ts';
 
 export const createApiKeyBody = z.strictObject({
   name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),
@@ -62,9 +61,8 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const body = await jsonBody(c, createApiKeyBody);
+      const body = c.req.valid('json');
       const { caller } = c.var;
       // A key may carry only scopes its creator has, so a key can't widen access.
       const extra = body.scopes.filter((s) => !caller.scopes.includes(s));
@@ -98,7 +96,6 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       example: {},
       responses: { 200: { description: 'Newest first', example: { keys: [keyExample] } } },
     }),
-    requireAuth('admin'),
     async (c) => {
       const rows = await db(c.env.DB)
         .select()
@@ -117,6 +114,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       tag: TAG,
       auth: 'caller',
       scope: 'admin',
+      params: idParams('API key'),
       example: { params: { id: KEY_ID } },
       responses: {
         200: { description: 'The revoked key', example: { ...keyExample, revokedAt: 1795000600000 } },
@@ -126,9 +124,8 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const revoked = await db(c.env.DB)
         .update(schema.apiKeys)
         .set({ revokedAt: Date.now() })

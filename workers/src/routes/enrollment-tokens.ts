@@ -5,15 +5,14 @@ import { deviceKinds } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newEnrollmentToken } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
+import { idParams, idString } from '../services/http/query-schemas.ts';
 
 export const createEnrollmentTokenBody = z.strictObject({
   kind: z.enum(deviceKinds).default('host'),
-  siteId: z.string().max(64).nullable().default(null),
+  siteId: idString('siteId').nullable().default(null),
   /** Hours until it expires: 1 hour to a year. */
   expiresInHours: z.number().int().min(1).max(8760).default(24),
   /** How many devices may enroll with it; null for any number until it expires. */
@@ -68,9 +67,8 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const body = await jsonBody(c, createEnrollmentTokenBody);
+      const body = c.req.valid('json');
       const { orgId } = c.var.caller;
       if (body.siteId) {
         const site = await db(c.env.DB)
@@ -109,7 +107,6 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       example: {},
       responses: { 200: { description: 'Newest first', example: { tokens: [tokenExample] } } },
     }),
-    requireAuth('admin'),
     async (c) => {
       const rows = await db(c.env.DB)
         .select()
@@ -129,15 +126,15 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       tag: TAG,
       auth: 'caller',
       scope: 'admin',
+      params: idParams('enrollment token'),
       example: { params: { id: TOKEN_ID } },
       responses: {
         200: { description: 'The revoked token', example: { ...tokenExample, revokedAt: 1795000600000 } },
         404: { description: 'No such active token in your org', example: notFoundExample },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const revoked = await db(c.env.DB)
         .update(schema.enrollmentTokens)
         .set({ revokedAt: Date.now() })

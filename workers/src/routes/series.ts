@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { decodeCursor, encodeCursor } from '../services/http/cursor.ts';
 import {
@@ -12,12 +11,13 @@ import {
   exampleHistorySeries,
   exampleStats,
 } from '../services/history/examples.ts';
-import { metricFilter, seriesHistoryQuery, seriesIdParams, seriesStatsQuery } from '../services/history/query.ts';
+import { metricFilter, seriesHistoryQuery, seriesStatsQuery } from '../services/history/query.ts';
 import { readHistory } from '../services/history/read.ts';
 import { searchSeries } from '../services/history/series.ts';
 import { readStats } from '../services/history/stats.ts';
-import { cursorParam, pageLimit } from '../services/http/query-schemas.ts';
-import { queryParams } from '../services/http/validate.ts';
+import { cursorParam, idParams, idString, pageLimit } from '../services/http/query-schemas.ts';
+
+const seriesIdParams = idParams('series');
 
 const labelFilter = z.string().transform((s, ctx) => {
   const labels: Record<string, string> = {};
@@ -35,7 +35,7 @@ const labelFilter = z.string().transform((s, ctx) => {
 /** `GET /v1/series`. */
 export const seriesSearchQuery = z.strictObject({
   metric: metricFilter.optional(),
-  device: z.string().min(1).max(100).optional(),
+  device: idString('device').optional(),
   label: labelFilter.optional(),
   cursor: cursorParam.optional(),
   limit: pageLimit(100, 1000),
@@ -92,9 +92,8 @@ export const seriesRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    requireAuth('read'),
     async (c) => {
-      const q = queryParams(c, seriesSearchQuery);
+      const q = c.req.valid('query');
       const rows = await searchSeries(c.env.DB, c.var.caller.orgId, {
         metric: q.metric,
         deviceId: q.device,
@@ -139,10 +138,9 @@ export const seriesRoutes = new Hono<AppEnv>()
         404: notFoundSeries,
       },
     }),
-    requireAuth('read'),
     async (c) => {
-      const q = queryParams(c, seriesHistoryQuery);
-      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.param('id')], q);
+      const q = c.req.valid('query');
+      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.valid('param').id], q);
       return c.json({ ...series[0], ...rest });
     },
   )
@@ -168,7 +166,6 @@ export const seriesRoutes = new Hono<AppEnv>()
         404: notFoundSeries,
       },
     }),
-    requireAuth('read'),
     async (c) =>
-      c.json(await readStats(c.env, c.var.caller.orgId, [c.req.param('id')], queryParams(c, seriesStatsQuery))),
+      c.json(await readStats(c.env, c.var.caller.orgId, [c.req.valid('param').id], c.req.valid('query'))),
   );

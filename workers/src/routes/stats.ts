@@ -1,11 +1,9 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { EXAMPLE_SERIES, EXAMPLE_SERIES_2, errorExample, exampleStats } from '../services/history/examples.ts';
 import { statsQuery } from '../services/history/query.ts';
 import { readStats } from '../services/history/stats.ts';
-import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/stats`: range statistics of up to 100 series. */
 export const statsRoutes = new Hono<AppEnv>().get(
@@ -56,9 +54,8 @@ export const statsRoutes = new Hono<AppEnv>().get(
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const { series, ...range } = queryParams(c, statsQuery);
+    const { series, ...range } = c.req.valid('query');
     return c.json(await readStats(c.env, c.var.caller.orgId, series, range));
   },
 );
