@@ -68,8 +68,10 @@ async function resolveCaller(
   authorization: string | undefined,
   sessionCookie: string | undefined,
 ): Promise<Resolved> {
-  if (authorization !== undefined && authorization.trim() !== '') {
-    const bearer = authorization.match(/^Bearer\s+(\S+)$/i)?.[1];
+  // `Authorization: Bearer` with nothing after it presents no credential, like no header at all.
+  const presented = authorization?.replace(/^Bearer\b/i, '').trim();
+  if (presented) {
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const found = bearer && isApiKey(bearer) ? await fromApiKey(d1, bearer) : null;
     return found ?? { failure: 'invalid_api_key' };
   }
