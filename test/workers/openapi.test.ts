@@ -58,7 +58,7 @@ describe('GET /v1/openapi.json', () => {
     expect(op.operationId).toBe('createApiKey');
     expect(op.security).toEqual([{ apiKey: [] }, { session: [] }]);
     expect(op['x-required-scope']).toBe('admin');
-    expect(Object.keys(op.responses)).toEqual(['201', '400', '401', '403', '429']);
+    expect(Object.keys(op.responses)).toEqual(['201', '400', '401', '403', '413', '415', '429']);
     expect(op.responses['429']!.headers).toHaveProperty('Retry-After');
     expect(op.requestBody!.content['application/json']!.example).toEqual({ name: 'grafana', scopes: ['read'] });
   });
@@ -71,7 +71,7 @@ describe('GET /v1/openapi.json', () => {
       in: 'query',
       required: false,
       schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-      example: '100',
+      example: 100,
     });
   });
 
@@ -80,5 +80,12 @@ describe('GET /v1/openapi.json', () => {
       Object.values(ops).map((op) => op.operationId),
     );
     expect(ids.length).toBe(new Set(ids).size);
+  });
+});
+
+describe('docs/openapi.json', () => {
+  it('is the served document, so `npm run lint:openapi` lints what clients get', async () => {
+    const served = await (await SELF.fetch('http://test/v1/openapi.json')).json();
+    await expect(`${JSON.stringify(served, null, 2)}\n`).toMatchFileSnapshot('../../docs/openapi.json');
   });
 });

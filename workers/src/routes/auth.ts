@@ -101,6 +101,7 @@ export const authRoutes = new Hono<AppEnv>()
       summary: 'Sign out: ends the session and clears its cookie',
       tag: TAG,
       auth: 'none',
+      query: z.strictObject({}),
       example: {},
       responses: { 200: { description: 'Signed out (also when there was no session)', example: { ok: true } } },
     }),

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { timestampMs } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
-import { ApiError, badRequest } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events/record.ts';
 import { decodeCursor, queryEvents } from '../services/events/query.ts';
@@ -50,7 +50,6 @@ export const customEvent = z.strictObject({
   data: z.record(z.string(), z.unknown()).optional(),
   ts: timestampMs.optional(),
 });
-
 
 const ORG_ID = 'org_01JD5V7K';
 const foreign = validatePattern('org.org_other.**', ORG_ID);

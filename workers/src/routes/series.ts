@@ -166,6 +166,5 @@ export const seriesRoutes = new Hono<AppEnv>()
         404: notFoundSeries,
       },
     }),
-    async (c) =>
-      c.json(await readStats(c.env, c.var.caller.orgId, [c.req.valid('param').id], c.req.valid('query'))),
+    async (c) => c.json(await readStats(c.env, c.var.caller.orgId, [c.req.valid('param').id], c.req.valid('query'))),
   );
