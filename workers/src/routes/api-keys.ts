@@ -11,7 +11,12 @@ import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
 import { idParams } from '../services/http/query-schemas.ts';
 
 export const createApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),
+  name: z
+    .string()
+    .regex(/\S/, 'name is required, e.g. "grafana"')
+    .trim()
+    .min(1, 'name is required, e.g. "grafana"')
+    .max(100),
   scopes: z
     .array(z.enum(apiKeyScopes))
     .min(1, 'scopes must name at least one of read, write, admin')

@@ -19,18 +19,25 @@ import { cursorParam, idParams, idString, pageLimit } from '../services/http/que
 
 const seriesIdParams = idParams('series');
 
-const labelFilter = z.string().transform((s, ctx) => {
-  const labels: Record<string, string> = {};
-  for (const pair of s.split(',')) {
-    const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(pair);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=value (e.g. label=mount=/,fs=ext4)` });
-      return z.NEVER;
+const LABEL_PAIR = '[a-zA-Z_][a-zA-Z0-9_]*=[^,]*';
+const labelFilter = z
+  .string()
+  .regex(
+    new RegExp(`^${LABEL_PAIR}(,${LABEL_PAIR})*$`),
+    'give name=value pairs, comma-separated (e.g. mount=/,fs=ext4)',
+  )
+  .transform((s, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const pair of s.split(',')) {
+      const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(pair);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=value (e.g. label=mount=/,fs=ext4)` });
+        return z.NEVER;
+      }
+      labels[m[1]!] = m[2]!;
     }
-    labels[m[1]!] = m[2]!;
-  }
-  return labels;
-});
+    return labels;
+  });
 
 /** `GET /v1/series`. */
 export const seriesSearchQuery = z.strictObject({

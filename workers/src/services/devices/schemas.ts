@@ -22,7 +22,7 @@ export const deviceParams = idParams('device');
 
 /** Body of `PATCH /v1/devices/:id`: only the fields given change. */
 export const devicePatch = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().regex(/\S/, 'name must not be blank').trim().min(1).max(200).optional(),
   siteId: idString('siteId').nullable().optional(),
   tags: z
     .array(z.string().min(1).max(64))
