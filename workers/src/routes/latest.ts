@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { firstMissingDevice } from '../services/devices/summary.ts';
 import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES, errorExample } from '../services/history/examples.ts';
 import { metricFilter } from '../services/history/query.ts';
 import { idList } from '../services/http/query-schemas.ts';
@@ -60,13 +61,7 @@ export const latestRoutes = new Hono<AppEnv>().get(
   }),
   async (c) => {
     const q = c.req.valid('query');
-    const { results } = await c.env.DB.prepare(
-      'SELECT id FROM devices WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))',
-    )
-      .bind(c.var.caller.orgId, JSON.stringify(q.devices))
-      .all<{ id: string }>();
-    const known = new Set(results.map((r) => r.id));
-    const missing = q.devices.find((id) => !known.has(id));
+    const missing = await firstMissingDevice(c.env.DB, c.var.caller.orgId, q.devices);
     if (missing !== undefined) throw notFound(`device "${missing}"`);
     const { metric } = q;
     const wanted = (name: string) =>
