@@ -116,6 +116,10 @@ export const eventRoutes = new Hono<AppEnv>()
       example: { body: { type: 'custom.deploy', data: { version: '2.4.1' } } },
       responses: {
         201: { description: 'The stored event', example: eventExample },
+        403: {
+          description: 'The subject names another org, or the credential lacks the write scope',
+          example: forbiddenSubjectExample,
+        },
         413: {
           description: '`data` is too large',
           example: {
