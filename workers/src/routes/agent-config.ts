@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
 import type { AppEnv } from '../app-env.ts';
+import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
 import { notifyConfigChanged } from '../services/agents/config-push.ts';
@@ -16,6 +17,7 @@ const patchExample = {
   probes: [{ type: 'http', name: 'api', url: 'https://api.example.com/health', timeoutMs: 5000 }],
   processes: [{ name: 'postgres', match: 'postgres' }],
 };
+const deviceNotFound = notFound(`device "${DEVICE_ID}"`).body();
 const effectiveExample = { ...DEFAULT_AGENT_CONFIG, ...patchExample };
 
 /** `GET /v1/agents/config`: the calling device's effective config, with an ETag for cheap polling. */
@@ -106,7 +108,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         },
         404: {
           description: 'No such device in your org',
-          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+          example: deviceNotFound,
         },
       },
     }),
@@ -138,7 +140,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         },
         404: {
           description: 'No such device in your org',
-          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+          example: deviceNotFound,
         },
       },
     }),

@@ -10,6 +10,11 @@ import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newDeviceToken } from '../services/credentials/tokens.ts';
 
 /** `POST /v1/agents/enroll`: trades an enrollment token for a device id and its secret token. */
+const invalidEnrollmentToken = () =>
+  new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
+    field: 'token',
+  });
+
 export const agentRoutes = new Hono<AppEnv>().post(
   '/enroll',
   doc({
@@ -33,13 +38,7 @@ export const agentRoutes = new Hono<AppEnv>().post(
       },
       401: {
         description: 'The enrollment token is unknown, expired, revoked or used up',
-        example: {
-          error: {
-            code: 'invalid_enrollment_token',
-            message: 'enrollment token is unknown, expired, revoked or used up',
-            field: 'token',
-          },
-        },
+        example: invalidEnrollmentToken().body(),
       },
     },
   }),
@@ -48,9 +47,7 @@ export const agentRoutes = new Hono<AppEnv>().post(
     const now = Date.now();
     const claimed = await claimEnrollmentToken(c.env.DB, await sha256Hex(body.token), now);
     if (!claimed) {
-      throw new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
-        field: 'token',
-      });
+      throw invalidEnrollmentToken();
     }
 
     const deviceId = newId('dev');

@@ -125,7 +125,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         200: { description: 'The revoked key', example: { ...keyExample, revokedAt: 1795000600000 } },
         404: {
           description: 'No such active key in your org',
-          example: { error: { code: 'not_found', message: `API key "${KEY_ID}" not found` } },
+          example: notFound(`API key "${KEY_ID}"`).body(),
         },
       },
     }),

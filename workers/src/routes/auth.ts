@@ -20,6 +20,7 @@ export const loginBody = z.strictObject({
 const DUMMY_HASH = 'pbkdf2$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 const TAG = 'Sessions';
+const invalidCredentials = () => new ApiError(401, 'invalid_credentials', 'email or password is wrong');
 const USER_ID = 'usr_01JD5V7M';
 const ORG_ID = 'org_01JD5V7K';
 
@@ -42,16 +43,15 @@ export const authRoutes = new Hono<AppEnv>()
         },
         401: {
           description: 'Wrong email or password (the same answer for both)',
-          example: { error: { code: 'invalid_credentials', message: 'email or password is wrong' } },
+          example: invalidCredentials().body(),
         },
         429: {
           description: 'Too many attempts for this email from this address; retry after `Retry-After`',
-          example: {
-            error: {
-              code: 'rate_limited',
-              message: `rate limit of ${RATE_LIMITS.login.limit} ${RATE_LIMITS.login.what} per ${RATE_LIMITS.login.period} s exceeded; retry in 42 s`,
-            },
-          },
+          example: new ApiError(
+            429,
+            'rate_limited',
+            `rate limit of ${RATE_LIMITS.login.limit} ${RATE_LIMITS.login.what} per ${RATE_LIMITS.login.period} s exceeded; retry in 42 s`,
+          ).body(),
         },
       },
     }),
@@ -67,7 +67,7 @@ export const authRoutes = new Hono<AppEnv>()
         user && ok
           ? await d.select().from(schema.memberships).where(eq(schema.memberships.userId, user.id)).get()
           : undefined;
-      if (!user || !membership) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+      if (!user || !membership) throw invalidCredentials();
 
       const token = newSessionToken();
       const now = Date.now();

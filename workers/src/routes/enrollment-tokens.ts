@@ -43,7 +43,7 @@ const tokenExample = {
   createdAt: 1795000000000,
   revokedAt: null,
 };
-const notFoundExample = { error: { code: 'not_found', message: `enrollment token "${TOKEN_ID}" not found` } };
+const notFoundExample = notFound(`enrollment token "${TOKEN_ID}"`).body();
 
 /** Enrollment tokens: create (shown once, stored hashed), list, revoke. Admin only. */
 export const enrollmentTokenRoutes = new Hono<AppEnv>()
@@ -63,7 +63,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         201: { description: 'The token, shown this once', example: { ...tokenExample, token: 'ewe_3kq9ZcV1xYb7' } },
         404: {
           description: 'The site is not in your org',
-          example: { error: { code: 'not_found', message: 'site "site_01JD" not found' } },
+          example: notFound('site "site_01JD5X9K"').body(),
         },
       },
     }),

@@ -51,6 +51,11 @@ export const customEvent = z.strictObject({
   ts: timestampMs.optional(),
 });
 
+const dataTooLarge = (size: number) =>
+  new ApiError(413, 'payload_too_large', `data is ${size} bytes serialized; at most ${CUSTOM_EVENT_MAX_DATA_BYTES}`, {
+    field: 'data',
+  });
+
 const ORG_ID = 'org_01JD5V7K';
 const foreign = validatePattern('org.org_other.**', ORG_ID);
 /** The refusal of a pattern outside the caller's org, as the routes answer it. */
@@ -122,9 +127,7 @@ export const eventRoutes = new Hono<AppEnv>()
         },
         413: {
           description: '`data` is too large',
-          example: {
-            error: { code: 'payload_too_large', message: 'data is 9000 bytes serialized; at most 8192', field: 'data' },
-          },
+          example: dataTooLarge(9000).body(),
         },
       },
     }),
@@ -136,14 +139,7 @@ export const eventRoutes = new Hono<AppEnv>()
       const data = body.data ?? {};
       const size = new TextEncoder().encode(JSON.stringify(data)).byteLength;
       if (size > CUSTOM_EVENT_MAX_DATA_BYTES) {
-        throw new ApiError(
-          413,
-          'payload_too_large',
-          `data is ${size} bytes serialized; at most ${CUSTOM_EVENT_MAX_DATA_BYTES}`,
-          {
-            field: 'data',
-          },
-        );
+        throw dataTooLarge(size);
       }
       const event = await recordEvent(c.env, {
         orgId,

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { errorBody } from '../errors.ts';
 import { notFound } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { firstMissingDevice } from '../services/devices/summary.ts';
-import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES, errorExample } from '../services/history/examples.ts';
+import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES } from '../services/history/examples.ts';
 import { metricFilter } from '../services/history/query.ts';
 import { idList } from '../services/http/query-schemas.ts';
 
@@ -51,11 +52,11 @@ export const latestRoutes = new Hono<AppEnv>().get(
       },
       400: {
         description: 'A bad parameter, named in `field`',
-        example: errorExample('invalid_input', 'devices: at most 100 device ids per request', 'devices'),
+        example: errorBody('invalid_input', 'devices: at most 100 device ids per request', 'devices'),
       },
       404: {
         description: "A device id not in the caller's organisation",
-        example: errorExample('not_found', `device "${EXAMPLE_DEVICE_2}" not found`),
+        example: notFound(`device "${EXAMPLE_DEVICE_2}"`).body(),
       },
     },
   }),

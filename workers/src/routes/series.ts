@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { errorBody, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { decodeCursor, encodeCursor } from '../services/http/cursor.ts';
 import {
   EXAMPLE_DEVICE,
   EXAMPLE_SERIES,
-  errorExample,
   exampleHistory,
   exampleHistorySeries,
   exampleStats,
@@ -56,7 +56,7 @@ const isPosition = (v: unknown): v is { metric: string; id: string } =>
 
 const notFoundSeries = {
   description: "No such series in the caller's organisation",
-  example: errorExample('not_found', `series "${EXAMPLE_SERIES}" not found`),
+  example: notFound(`series "${EXAMPLE_SERIES}"`).body(),
 };
 
 /** `GET /v1/series` searches the registry; `/:id/history` and `/:id/stats` read one series. */
@@ -91,9 +91,9 @@ export const seriesRoutes = new Hono<AppEnv>()
         },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample(
+          example: errorBody(
             'invalid_input',
-            'label: "mount" is not name=value (e.g. label=mount=/,fs=ext4)',
+            'label: give name=value pairs, comma-separated (e.g. mount=/,fs=ext4)',
             'label',
           ),
         },
@@ -136,7 +136,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         200: { description: 'The series and its points', example: { ...exampleHistorySeries, ...exampleHistory } },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample(
+          example: errorBody(
             'invalid_input',
             'step: "7q" is not a step of at least 1s: give milliseconds (30000) or a duration (10s, 5m, 1h, 1d)',
             'step',
@@ -168,7 +168,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         200: { description: 'Stats of the series', example: exampleStats },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample('invalid_input', 'from: from must be before to', 'from'),
+          example: errorBody('invalid_input', 'from: from must be before to', 'from'),
         },
         404: notFoundSeries,
       },

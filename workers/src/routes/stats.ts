@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { errorBody, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { EXAMPLE_SERIES, EXAMPLE_SERIES_2, errorExample, exampleStats } from '../services/history/examples.ts';
+import { EXAMPLE_SERIES, EXAMPLE_SERIES_2, exampleStats } from '../services/history/examples.ts';
 import { statsQuery } from '../services/history/query.ts';
 import { readStats } from '../services/history/stats.ts';
 
@@ -46,11 +47,15 @@ export const statsRoutes = new Hono<AppEnv>().get(
       },
       400: {
         description: 'A bad parameter, named in `field`',
-        example: errorExample('invalid_input', 'series: give at least one series id', 'series'),
+        example: errorBody(
+          'invalid_input',
+          'series: give comma-separated series ids (e.g. s_a,s_b), none empty',
+          'series',
+        ),
       },
       404: {
         description: "A series id not in the caller's organisation",
-        example: errorExample('not_found', `series "${EXAMPLE_SERIES_2}" not found`),
+        example: notFound(`series "${EXAMPLE_SERIES_2}"`).body(),
       },
     },
   }),

@@ -19,6 +19,11 @@ export const sseQuery = z.strictObject({
   subject: subjectPattern,
 });
 
+const upgradeRequired = () =>
+  new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
+    headers: { Upgrade: 'websocket' },
+  });
+
 const SUBJECT_EXAMPLE = 'org.org_01JD5V7K.site.*.device.*.metric.cpu_usage_percent';
 
 streamRoutes.get(
@@ -76,20 +81,13 @@ streamRoutes.get(
       101: { description: 'Switching protocols: the stream is open' },
       426: {
         description: 'Not a WebSocket handshake',
-        example: {
-          error: {
-            code: 'upgrade_required',
-            message: 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"',
-          },
-        },
+        example: upgradeRequired().body(),
       },
     },
   }),
   async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      throw new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
-        headers: { Upgrade: 'websocket' },
-      });
+      throw upgradeRequired();
     }
     const caller = c.var.caller;
     // Browsers attach cookies to cross-site WebSocket handshakes and CORS does not apply,
