@@ -141,7 +141,7 @@ describe('every caller operation', () => {
     async (_n, o) => {
       const res = await call(o, a);
       expect(res.status).toBe(401);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
     },
   );
 

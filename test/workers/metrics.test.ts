@@ -129,7 +129,7 @@ describe('GET /v1/metrics', () => {
   it('answers 401 without an API key, 403 without read, and 400 for an unknown parameter', async () => {
     const res = await api('', '/v1/metrics');
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
     expect((await api((await seedOrg(['write'])).apiKey, '/v1/metrics')).status).toBe(403);
     expect((await api(org.apiKey, '/v1/metrics?format=json')).status).toBe(400);
   });

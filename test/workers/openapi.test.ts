@@ -58,7 +58,7 @@ describe('GET /v1/openapi.json', () => {
     expect(op.operationId).toBe('createApiKey');
     expect(op.security).toEqual([{ apiKey: [] }, { session: [] }]);
     expect(op['x-required-scope']).toBe('admin');
-    expect(Object.keys(op.responses)).toEqual(['201', '400', '401', '403', '429']);
+    expect(Object.keys(op.responses)).toEqual(['201', '400', '401', '403', '413', '415', '429']);
     expect(op.responses['429']!.headers).toHaveProperty('Retry-After');
     expect(op.requestBody!.content['application/json']!.example).toEqual({ name: 'grafana', scopes: ['read'] });
   });
@@ -71,7 +71,7 @@ describe('GET /v1/openapi.json', () => {
       in: 'query',
       required: false,
       schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-      example: '100',
+      example: 100,
     });
   });
 
@@ -82,3 +82,59 @@ describe('GET /v1/openapi.json', () => {
     expect(ids.length).toBe(new Set(ids).size);
   });
 });
+
+describe('docs/openapi.json', () => {
+  it('is the served document, so `npm run lint:openapi` lints what clients get', async () => {
+    const served = await (await SELF.fetch('http://test/v1/openapi.json')).json();
+    await expect(`${JSON.stringify(served, null, 2)}\n`).toMatchFileSnapshot('../../docs/openapi.json');
+  });
+});
+
+describe('examples of /v1/openapi.json', () => {
+  it('validate against the schema they illustrate: parameters, request bodies and every response', async () => {
+    const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+    const { default: addFormats } = await import('ajv-formats');
+    const doc = (await fetchDocument()) as unknown as {
+      paths: Record<string, Record<string, FullOperation>>;
+      components: Record<string, unknown>;
+    };
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    const problems: string[] = [];
+    const check = (where: string, schema: unknown, example: unknown) => {
+      const resolved = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'));
+      const validate = ajv.compile(resolved);
+      if (!validate(example)) problems.push(`${where}: ${ajv.errorsText(validate.errors)}`);
+    };
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const at = `${method.toUpperCase()} ${path}`;
+        for (const p of op.parameters ?? []) if (p.example !== undefined) check(`${at} ${p.name}`, p.schema, p.example);
+        const media: [string, Media][] = [
+          ...Object.entries(op.requestBody?.content ?? {}).map(([t, m]) => [`${at} body ${t}`, m] as [string, Media]),
+          ...Object.entries(op.responses).flatMap(([status, r]) =>
+            Object.entries(r.content ?? {}).map(([t, m]) => [`${at} ${status} ${t}`, m] as [string, Media]),
+          ),
+        ];
+        for (const [where, m] of media) {
+          if (!m.schema) continue;
+          if (m.example !== undefined) check(where, m.schema, m.example);
+          for (const [name, e] of Object.entries(m.examples ?? {})) check(`${where} ${name}`, m.schema, e.value);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+interface Media {
+  schema?: unknown;
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
+interface FullOperation {
+  parameters?: { name: string; schema: unknown; example?: unknown }[];
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
+}

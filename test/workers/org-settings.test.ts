@@ -33,7 +33,7 @@ describe('GET /v1/org/settings', () => {
   it('refuses a request without credentials', async () => {
     const res = await SELF.fetch('http://test/v1/org/settings');
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
   });
 });
 

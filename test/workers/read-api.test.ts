@@ -59,7 +59,7 @@ describe('GET /v1/devices', () => {
   it('refuses a request without credentials', async () => {
     const res = await api('', '/v1/devices');
     expect(res.status).toBe(401);
-    expect(await json<{ error: { code: string } }>(res)).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(await json<{ error: { code: string } }>(res)).toMatchObject({ error: { code: 'unauthenticated' } });
   });
 
   it('refuses an unknown API key', async () => {

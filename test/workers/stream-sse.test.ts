@@ -108,7 +108,7 @@ describe('GET /v1/stream/sse', () => {
     const res = await SELF.fetch('http://x/v1/stream/sse?subject=org.*.**', {
       headers: { Authorization: `Bearer ${org.apiKey}` },
     });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { code: 'forbidden_subject' } });
     expect((await SELF.fetch(`http://x/v1/stream/sse?subject=org.${org.orgId}.**`)).status).toBe(401);
   });

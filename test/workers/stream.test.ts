@@ -34,7 +34,7 @@ describe('GET /v1/stream', () => {
     const res = await upgrade({});
     expect(res.status).toBe(401);
     expect(res.webSocket).toBeNull();
-    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
   });
 
   it('refuses a key without the read scope with 403', async () => {

@@ -1,15 +1,19 @@
 import { RATE_LIMITS } from '../middleware/rate-limit/index.ts';
-import { errorBody } from '../errors.ts';
+import { ApiError, forbidden, unauthorized } from '../errors.ts';
+import { authFailure } from '../middleware/auth/index.ts';
+import { unsupportedMediaType } from '../services/http/body.ts';
 import type { OperationDoc } from './doc.ts';
 
 /** `{ error: { code, message, field? } }`, the body of every 4xx and 5xx. */
 export const ERROR_SCHEMA = {
   type: 'object',
   required: ['error'],
+  additionalProperties: false,
   properties: {
     error: {
       type: 'object',
       required: ['code', 'message'],
+      additionalProperties: false,
       properties: {
         code: { type: 'string', description: 'Machine-readable, e.g. invalid_input, not_found, rate_limited' },
         message: { type: 'string', description: 'For people; says what to change' },
@@ -46,36 +50,84 @@ export const SECURITY: Record<OperationDoc['auth'], Record<string, never[]>[]> =
   none: [],
 };
 
-const error = errorBody;
+/** One line per tag of the document, in the order a reader meets them. */
+export const TAG_DESCRIPTIONS: Record<string, string> = {
+  Health: 'Liveness and readiness probes, without authentication.',
+  Ingest: 'Devices send samples: HTTPS batches or MQTT over WebSocket.',
+  Agents: 'Enrolling agents and installing them.',
+  'Agent configuration': 'Remote configuration of agents: org defaults and per-device overrides.',
+  'Enrollment tokens': 'Tokens that let a new agent enroll into the organisation.',
+  'API keys': 'Scoped keys for programs calling this API.',
+  Sessions: 'Dashboard sign-in with a session cookie.',
+  Devices: 'The devices of the organisation: list, inspect, rename, revoke, delete.',
+  Telemetry: 'Series, their history, statistics and latest values, and the Prometheus exposition.',
+  Export: 'Bulk export of stored samples as NDJSON or CSV.',
+  Events: 'The organisation event log: device and system events, and custom ones.',
+  'Live stream': 'Live samples and events over WebSocket or Server-Sent Events.',
+  Organisation: 'Settings of the organisation, such as retention.',
+  Meta: 'This document.',
+};
 
-/** The statuses every operation of a kind can answer, added where the route does not document them. */
-export function implicitResponses(op: OperationDoc): Record<number, { description: string; example: unknown }> {
-  const out: Record<number, { description: string; example: unknown }> = {};
+type Implicit = Record<number, { description: string; examples: Record<string, unknown> }>;
+
+/**
+ * The statuses every operation of a kind can answer, added where the route does not document
+ * them. Each example is built by the factory that builds the real answer.
+ */
+export function implicitResponses(op: OperationDoc): Implicit {
+  const out: Implicit = {};
   if (op.query || op.body || op.params) {
     out[400] = {
       description: 'Invalid input; `field` names it',
-      example: error('invalid_input', 'limit: Too big: expected number to be <=1000', 'limit'),
+      examples: {
+        invalid_input: new ApiError(400, 'invalid_input', 'limit: Too big: expected number to be <=1000', {
+          field: 'limit',
+        }).body(),
+      },
     };
   }
-  if (op.auth !== 'none') {
-    out[401] = {
-      description: 'Missing or invalid credentials',
-      example: error('unauthorized', 'send an API key as "Authorization: Bearer ewk_…" or sign in'),
+  if (op.body) {
+    out[413] = {
+      description: 'The body is larger than this operation accepts (after gzip decoding)',
+      examples: {
+        payload_too_large: new ApiError(413, 'payload_too_large', 'request body exceeds 262144 bytes').body(),
+      },
+    };
+    out[415] = {
+      description: 'The body is not declared as JSON: `Content-Type: application/json` is required',
+      examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },
     };
   }
   if (op.auth === 'caller') {
-    if (op.scope) {
-      out[403] = {
-        description: `The credential lacks the "${op.scope}" scope`,
-        example: error('forbidden', `this credential lacks the "${op.scope}" scope`),
-      };
-    }
+    out[401] = {
+      description:
+        '`unauthenticated`: no credential was sent; `invalid_api_key`: the API key is unknown or revoked; `invalid_session`: the session cookie is unknown or expired',
+      examples: {
+        unauthenticated: authFailure('unauthenticated').body(),
+        invalid_api_key: authFailure('invalid_api_key').body(),
+        invalid_session: authFailure('invalid_session').body(),
+      },
+    };
+    const scope = op.scope ?? 'read';
+    out[403] = {
+      description: `The credential lacks the "${scope}" scope`,
+      examples: { forbidden: forbidden(`this credential lacks the "${scope}" scope`).body() },
+    };
     out[429] = {
       description: 'Over the rate limit of this API key or session; `Retry-After` says when to retry',
-      example: error(
-        'rate_limited',
-        `rate limit of ${RATE_LIMITS.api.limit} ${RATE_LIMITS.api.what} per ${RATE_LIMITS.api.period} s exceeded; retry in 12 s`,
-      ),
+      examples: {
+        rate_limited: new ApiError(
+          429,
+          'rate_limited',
+          `rate limit of ${RATE_LIMITS.api.limit} ${RATE_LIMITS.api.what} per ${RATE_LIMITS.api.period} s exceeded; retry in 12 s`,
+        ).body(),
+      },
+    };
+  }
+  if (op.auth === 'device') {
+    out[401] = {
+      description: 'The device token is missing, malformed, unknown or revoked',
+      examples: { unauthorized: unauthorized('device token is unknown or revoked').body() },
     };
   }
   return out;

@@ -1,26 +1,39 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+// zod/mini's functions accept classic and mini schemas alike; wire schemas shared with the agent are mini.
 import type * as z from 'zod/mini';
 import type { ApiKeyScope } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
+import { authenticateCaller } from '../middleware/auth/index.ts';
+import { requireDevice } from '../middleware/device-auth/index.ts';
+import { readJsonBody } from '../services/http/body.ts';
+import { parse } from '../services/http/validate.ts';
 
 /** How an operation authenticates. `caller` is an API key or a dashboard session. */
 export type OperationAuth = 'caller' | 'device' | 'none';
 
+type Schema = z.core.$ZodType;
+
 export interface ResponseDoc {
-  description: string;
-  /** JSON body schema (zod); omit for non-JSON bodies and give `contentType`. */
-  schema?: z.core.$ZodType;
+  description?: string;
+  /** Body schema (zod) of a JSON answer; omit for non-JSON bodies and give `contentType`. */
+  schema?: Schema;
   /** Defaults to application/json. */
   contentType?: string;
-  /** An example body for this status. */
+  /** Further content types the same status can answer with, each with its example. */
+  alternatives?: { contentType: string; example: unknown; schema?: Record<string, unknown> }[];
+  /** An example body for this status; it must validate against `schema`. */
   example?: unknown;
 }
 
 /**
- * Everything the OpenAPI document says about one route. The schemas are the very ones the
- * handler validates with, so the document cannot drift from what the code accepts.
+ * Everything the OpenAPI document says about one route, and what {@link doc} enforces: the
+ * credential, then path parameters, query and JSON body, each parsed with the schema given here.
  */
-export interface OperationDoc {
+export interface OperationDoc<
+  P extends Schema | undefined = Schema | undefined,
+  Q extends Schema | undefined = Schema | undefined,
+  B extends Schema | undefined = Schema | undefined,
+> {
   /** Unique, camelCase, e.g. `listDevices`. */
   operationId: string;
   summary: string;
@@ -28,14 +41,22 @@ export interface OperationDoc {
   /** One tag per area, e.g. `Devices`, `Telemetry`, `Export`. */
   tag: string;
   auth: OperationAuth;
-  /** Scope an API key needs (when `auth` is `caller`). */
+  /** Scope the caller needs (when `auth` is `caller`); checked after authentication, before input. */
   scope?: ApiKeyScope;
   /** Path parameters, as an object schema keyed by the `:name`s of the path. */
-  params?: z.core.$ZodType;
-  query?: z.core.$ZodType;
-  body?: z.core.$ZodType;
+  params?: P;
+  query?: Q;
+  /** JSON body: `Content-Type: application/json` is required (415 otherwise). */
+  body?: B;
+  /** Largest body accepted, after gzip decoding (413 beyond it); 256 KiB unless given. */
+  bodyMaxBytes?: number | ((env: Env) => number);
+  /**
+   * Parses the raw JSON body where the parse depends on settings (ingest's configured sample
+   * cap). It must apply `body`'s schema, so the document and the check stay one.
+   */
+  parseBody?: (raw: unknown, env: Env) => B extends Schema ? z.output<B> : never;
   /** Request example: every operation has one. Values are what a caller would send. */
-  example: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown };
+  example: { params?: Record<string, string>; query?: Record<string, string | number>; body?: unknown };
   /** Success and the documented error statuses. Every 4xx body is the shared error shape. */
   responses: Record<number, ResponseDoc>;
 }
@@ -43,18 +64,47 @@ export interface OperationDoc {
 /** Property under which {@link doc} hangs its metadata on the middleware function. */
 export const OPERATION_DOC = Symbol.for('edgewatch.operationDoc');
 
-export type DocumentedHandler = MiddlewareHandler<AppEnv> & { [OPERATION_DOC]: OperationDoc };
+const DEFAULT_BODY_MAX_BYTES = 256 * 1024;
+
+type Out<S, K extends string> = S extends Schema ? { [k in K]: z.output<S> } : object;
+type Validated<P, Q, B> = [P, Q, B] extends [undefined, undefined, undefined]
+  ? object
+  : { out: Out<P, 'param'> & Out<Q, 'query'> & Out<B, 'json'> };
+
+export type DocumentedHandler<I extends object = object> = MiddlewareHandler<AppEnv, string, I> & {
+  [OPERATION_DOC]: OperationDoc;
+};
 
 /**
- * Documents a route: put it first in the handler chain,
- * `.get('/', doc({...}), requireAuth('read'), handler)`. It does nothing at request time;
- * the OpenAPI generator walks `app.routes` and reads the metadata back.
+ * Documents a route and enforces what it documents. Put it first in the chain,
+ * `.get('/:id', doc({...}), (c) => c.req.valid('param').id)`: it authenticates (`auth`,
+ * `scope`: 401/403 before any 400), then parses `params`, `query` and `body` with their
+ * schemas and hands the parsed values to the handler through `c.req.valid('param' | 'query' | 'json')`.
+ * The OpenAPI generator walks `app.routes` and reads the same metadata back.
  */
-export function doc(operation: OperationDoc): DocumentedHandler {
-  const handler: MiddlewareHandler<AppEnv> = async (_c, next) => {
+export function doc<
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+  B extends Schema | undefined = undefined,
+>(operation: OperationDoc<P, Q, B>): DocumentedHandler<Validated<P, Q, B>> {
+  const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await authenticate(c, operation);
+    if (operation.params) c.req.addValidatedData('param', parse(operation.params, c.req.param()) as object);
+    if (operation.query) c.req.addValidatedData('query', parse(operation.query, c.req.query()) as object);
+    if (operation.body) {
+      const max = operation.bodyMaxBytes ?? DEFAULT_BODY_MAX_BYTES;
+      const raw = await readJsonBody(c.req.raw, typeof max === 'function' ? max(c.env) : max);
+      const body = operation.parseBody ? operation.parseBody(raw, c.env) : parse(operation.body, raw);
+      c.req.addValidatedData('json', body as object);
+    }
     await next();
   };
-  return Object.assign(handler, { [OPERATION_DOC]: operation });
+  return Object.assign(handler, { [OPERATION_DOC]: operation as OperationDoc });
+}
+
+async function authenticate(c: Context<AppEnv>, op: OperationDoc<Schema | undefined>): Promise<void> {
+  if (op.auth === 'caller') await authenticateCaller(c, op.scope ?? 'read');
+  else if (op.auth === 'device') await requireDevice()(c, async () => {});
 }
 
 export function operationOf(handler: unknown): OperationDoc | undefined {

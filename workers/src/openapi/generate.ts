@@ -1,5 +1,5 @@
 import pkg from '../../../package.json' with { type: 'json' };
-import { ERROR_SCHEMA, implicitResponses, SECURITY, SECURITY_SCHEMES } from './components.ts';
+import { ERROR_SCHEMA, implicitResponses, SECURITY, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './components.ts';
 import { operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
 import { type JsonSchema, parametersOf, toJsonSchema } from './json-schema.ts';
 
@@ -59,9 +59,10 @@ export function generateOpenApi(routes: readonly RouteEntry[]): Record<string, u
       version: pkg.version,
       description:
         'Telemetry ingest, reads, live streams and administration. Errors are `{ "error": { "code", "message", "field"? } }`; every response carries `X-Request-Id`.',
+      license: { name: pkg.license, identifier: pkg.license },
     },
     servers: [{ url: '/' }],
-    tags: tags.map((name) => ({ name })),
+    tags: tags.map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name })),
     paths,
     components: { schemas: { Error: ERROR_SCHEMA }, securitySchemes: SECURITY_SCHEMES },
   };
@@ -78,21 +79,26 @@ function operation(op: OperationDoc, pathNames: string[], revalidated: boolean):
     ...parametersOf('path', op.params, op.example.params, pathNames),
     ...parametersOf('query', op.query, op.example.query),
   ];
+  const implicit = implicitResponses(op);
+  const statuses = new Set([...Object.keys(implicit), ...Object.keys(op.responses)].map(Number));
+  if (revalidated) statuses.add(304);
   const responses: Record<string, unknown> = {};
-  const documented: Record<number, ResponseDoc> = { ...implicitResponses(op), ...op.responses };
-  if (revalidated) documented[304] ??= { description: 'Not modified: `If-None-Match` matched the current ETag' };
-  for (const status of Object.keys(documented)
-    .map(Number)
-    .sort((a, b) => a - b)) {
-    responses[String(status)] = response(status, documented[status]!);
+  for (const status of [...statuses].sort((a, b) => a - b)) {
+    const own = op.responses[status];
+    const general = implicit[status];
+    const examples: Record<string, unknown> = { ...general?.examples };
+    if (own?.example !== undefined) examples[exampleName(own.example, status)] = own.example;
+    const description =
+      own?.description ?? general?.description ?? 'Not modified: `If-None-Match` matched the current ETag';
+    responses[String(status)] = response(status, { ...own, description }, examples);
   }
   return {
     operationId: op.operationId,
     summary: op.summary,
-    ...(op.description ? { description: op.description } : {}),
+    description: op.description ?? op.summary,
     tags: [op.tag],
     security: SECURITY[op.auth],
-    ...(op.scope ? { 'x-required-scope': op.scope } : {}),
+    ...(op.auth === 'caller' ? { 'x-required-scope': op.scope ?? 'read' } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? {
@@ -111,26 +117,36 @@ function operation(op: OperationDoc, pathNames: string[], revalidated: boolean):
   };
 }
 
-function response(status: number, r: ResponseDoc): Record<string, unknown> {
+/** An error example is named by its code; any other by its status. */
+function exampleName(example: unknown, status: number): string {
+  const code = (example as { error?: { code?: unknown } } | null)?.error?.code;
+  return typeof code === 'string' ? code : `status${status}`;
+}
+
+function response(status: number, r: ResponseDoc, examples: Record<string, unknown>): Record<string, unknown> {
+  if (status === 101 || status === 204 || status === 304) return { description: r.description };
   const isError = status >= 400;
   const schema: JsonSchema | undefined = r.schema
-    ? toJsonSchema(r.schema)
+    ? toJsonSchema(r.schema, 'output')
     : isError
       ? { $ref: '#/components/schemas/Error' }
       : undefined;
-  const hasContent = schema !== undefined || r.example !== undefined;
+  const values = Object.entries(examples);
+  const media: Record<string, unknown> = {
+    ...(schema ? { schema } : {}),
+    ...(values.length === 1
+      ? { example: values[0]![1] }
+      : values.length > 1
+        ? { examples: Object.fromEntries(values.map(([name, value]) => [name, { value }])) }
+        : {}),
+  };
+  const content: Record<string, unknown> = { [r.contentType ?? 'application/json']: media };
+  for (const alt of r.alternatives ?? []) {
+    content[alt.contentType] = { ...(alt.schema ? { schema: alt.schema } : {}), example: alt.example };
+  }
   return {
     description: r.description,
     ...(status === 429 ? { headers: RETRY_AFTER } : {}),
-    ...(hasContent
-      ? {
-          content: {
-            [r.contentType ?? 'application/json']: {
-              ...(schema ? { schema } : {}),
-              ...(r.example !== undefined ? { example: r.example } : {}),
-            },
-          },
-        }
-      : {}),
+    content,
   };
 }

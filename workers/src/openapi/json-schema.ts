@@ -8,9 +8,9 @@ export type JsonSchema = { [key: string]: unknown };
  * coercions show their input type). Checks zod cannot express (refinements, transforms) are left
  * out rather than failing, and `$schema` is dropped because the document fixes the dialect.
  */
-export function toJsonSchema(schema: z.core.$ZodType): JsonSchema {
+export function toJsonSchema(schema: z.core.$ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    io: 'input',
+    io,
     unrepresentable: 'any',
     target: 'draft-2020-12',
   }) as JsonSchema;
@@ -23,7 +23,7 @@ export interface ParameterObject {
   required: boolean;
   description?: string;
   schema: JsonSchema;
-  example?: string;
+  example?: string | number;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface ParameterObject {
 export function parametersOf(
   location: 'path' | 'query',
   schema: z.core.$ZodType | undefined,
-  examples: Record<string, string> = {},
+  examples: Record<string, string | number> = {},
   pathNames: readonly string[] = [],
 ): ParameterObject[] {
   const json = schema ? toJsonSchema(schema) : {};
@@ -48,7 +48,13 @@ export function parametersOf(
       required: location === 'path' || required.has(name),
       ...(typeof description === 'string' ? { description } : {}),
       schema: propertySchema,
-      ...(examples[name] !== undefined ? { example: examples[name] } : {}),
+      ...(examples[name] !== undefined ? { example: typed(examples[name], propertySchema) } : {}),
     };
   });
+}
+
+/** A query example as the parameter's schema types it: `limit: '100'` is documented as 100. */
+function typed(example: string | number, schema: JsonSchema): string | number {
+  const numeric = schema.type === 'integer' || schema.type === 'number';
+  return numeric && typeof example === 'string' && example.trim() !== '' ? Number(example) : example;
 }

@@ -1,14 +1,13 @@
 import { Hono } from 'hono';
 import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
-import { requireDevice } from '../middleware/device-auth/index.ts';
+import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
 import { notifyConfigChanged } from '../services/agents/config-push.ts';
 import { recordEvent } from '../services/events/record.ts';
 import { deviceEventSubject, orgEventSubject } from '../services/streams/subjects.ts';
-import { jsonBody } from '../services/http/validate.ts';
+import { deviceParams } from '../services/devices/schemas.ts';
 import { orgDevice } from './devices.ts';
 
 const TAG = 'Agent configuration';
@@ -18,6 +17,7 @@ const patchExample = {
   probes: [{ type: 'http', name: 'api', url: 'https://api.example.com/health', timeoutMs: 5000 }],
   processes: [{ name: 'postgres', match: 'postgres' }],
 };
+const deviceNotFound = notFound(`device "${DEVICE_ID}"`).body();
 const effectiveExample = { ...DEFAULT_AGENT_CONFIG, ...patchExample };
 
 /** `GET /v1/agents/config`: the calling device's effective config, with an ETag for cheap polling. */
@@ -33,7 +33,6 @@ export const agentConfigPollRoutes = new Hono<AppEnv>().get(
     example: {},
     responses: { 200: { description: 'The effective config', example: { config: effectiveExample } } },
   }),
-  requireDevice(),
   async (c) => {
     const { orgId, deviceId } = c.var.device;
     const { config, etag } = await effectiveConfig(c.env, orgId, deviceId);
@@ -57,7 +56,6 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
       example: {},
       responses: { 200: { description: "The org's stored sections", example: { scope: 'org', config: patchExample } } },
     }),
-    requireAuth('read'),
     async (c) => {
       return c.json({ scope: 'org', config: await configLayer(c.env, c.var.caller.orgId, ORG_SCOPE) });
     },
@@ -75,9 +73,8 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
       example: { body: patchExample },
       responses: { 200: { description: 'The stored sections', example: { scope: 'org', config: patchExample } } },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const patch = await jsonBody(c, remoteAgentConfigPatch);
+      const patch = c.req.valid('json');
       const { orgId, userId } = c.var.caller;
       await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId);
       await recordEvent(c.env, {
@@ -102,6 +99,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
       tag: TAG,
       auth: 'caller',
       scope: 'read',
+      params: deviceParams,
       example: { params: { id: DEVICE_ID } },
       responses: {
         200: {
@@ -110,13 +108,12 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         },
         404: {
           description: 'No such device in your org',
-          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+          example: deviceNotFound,
         },
       },
     }),
-    requireAuth('read'),
     async (c) => {
-      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
       const [overrides, effective] = await Promise.all([
         configLayer(c.env, device.orgId, device.id),
         effectiveConfig(c.env, device.orgId, device.id),
@@ -134,6 +131,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
       auth: 'caller',
       scope: 'admin',
       body: remoteAgentConfigPatch,
+      params: deviceParams,
       example: { params: { id: DEVICE_ID }, body: patchExample },
       responses: {
         200: {
@@ -142,14 +140,13 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         },
         404: {
           description: 'No such device in your org',
-          example: { error: { code: 'not_found', message: `device "${DEVICE_ID}" not found` } },
+          example: deviceNotFound,
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
-      const patch = await jsonBody(c, remoteAgentConfigPatch);
+      const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
+      const patch = c.req.valid('json');
       await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId);
       await recordEvent(c.env, {
         orgId: device.orgId,

@@ -5,11 +5,16 @@ import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { claimEnrollmentToken } from '../services/credentials/enrollment.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newDeviceToken } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
 
 /** `POST /v1/agents/enroll`: trades an enrollment token for a device id and its secret token. */
+const invalidEnrollmentToken = () =>
+  new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
+    field: 'token',
+  });
+
 export const agentRoutes = new Hono<AppEnv>().post(
   '/enroll',
   doc({
@@ -33,31 +38,16 @@ export const agentRoutes = new Hono<AppEnv>().post(
       },
       401: {
         description: 'The enrollment token is unknown, expired, revoked or used up',
-        example: {
-          error: {
-            code: 'invalid_enrollment_token',
-            message: 'enrollment token is unknown, expired, revoked or used up',
-            field: 'token',
-          },
-        },
+        example: invalidEnrollmentToken().body(),
       },
     },
   }),
   async (c) => {
-    const body = await jsonBody(c, enrollRequest);
+    const body = c.req.valid('json');
     const now = Date.now();
-    // Claim one use atomically, so a single-use token can't enroll two devices in a race.
-    const claimed = await c.env.DB.prepare(
-      `UPDATE enrollment_tokens SET uses = uses + 1
-     WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)
-     RETURNING org_id, site_id, kind`,
-    )
-      .bind(await sha256Hex(body.token), now)
-      .first<{ org_id: string; site_id: string | null; kind: 'host' | 'gateway' }>();
+    const claimed = await claimEnrollmentToken(c.env.DB, await sha256Hex(body.token), now);
     if (!claimed) {
-      throw new ApiError(401, 'invalid_enrollment_token', 'enrollment token is unknown, expired, revoked or used up', {
-        field: 'token',
-      });
+      throw invalidEnrollmentToken();
     }
 
     const deviceId = newId('dev');
@@ -68,8 +58,8 @@ export const agentRoutes = new Hono<AppEnv>().post(
       .insert(schema.devices)
       .values({
         id: deviceId,
-        orgId: claimed.org_id,
-        siteId: claimed.site_id,
+        orgId: claimed.orgId,
+        siteId: claimed.siteId,
         name: body.name,
         kind,
         tokenHash,
@@ -79,12 +69,12 @@ export const agentRoutes = new Hono<AppEnv>().post(
       });
     await deviceHubFor(c.env, deviceId).setIdentity({
       deviceId,
-      orgId: claimed.org_id,
-      siteId: claimed.site_id,
+      orgId: claimed.orgId,
+      siteId: claimed.siteId,
       tokenHash,
       revoked: false,
     });
-    const res: EnrollResponse = { deviceId, deviceToken, orgId: claimed.org_id, siteId: claimed.site_id, kind };
+    const res: EnrollResponse = { deviceId, deviceToken, orgId: claimed.orgId, siteId: claimed.siteId, kind };
     return c.json(res, 201);
   },
 );

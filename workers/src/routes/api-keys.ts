@@ -5,14 +5,18 @@ import { apiKeyScopes } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
+import { idParams } from '../services/http/query-schemas.ts';
 
 export const createApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1, 'name is required, e.g. "grafana"').max(100),
+  name: z
+    .string()
+    .regex(/\S/, 'name is required, e.g. "grafana"')
+    .trim()
+    .min(1, 'name is required, e.g. "grafana"')
+    .max(100),
   scopes: z
     .array(z.enum(apiKeyScopes))
     .min(1, 'scopes must name at least one of read, write, admin')
@@ -62,9 +66,8 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const body = await jsonBody(c, createApiKeyBody);
+      const body = c.req.valid('json');
       const { caller } = c.var;
       // A key may carry only scopes its creator has, so a key can't widen access.
       const extra = body.scopes.filter((s) => !caller.scopes.includes(s));
@@ -98,7 +101,6 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       example: {},
       responses: { 200: { description: 'Newest first', example: { keys: [keyExample] } } },
     }),
-    requireAuth('admin'),
     async (c) => {
       const rows = await db(c.env.DB)
         .select()
@@ -117,18 +119,18 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       tag: TAG,
       auth: 'caller',
       scope: 'admin',
+      params: idParams('API key'),
       example: { params: { id: KEY_ID } },
       responses: {
         200: { description: 'The revoked key', example: { ...keyExample, revokedAt: 1795000600000 } },
         404: {
           description: 'No such active key in your org',
-          example: { error: { code: 'not_found', message: `API key "${KEY_ID}" not found` } },
+          example: notFound(`API key "${KEY_ID}"`).body(),
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const revoked = await db(c.env.DB)
         .update(schema.apiKeys)
         .set({ revokedAt: Date.now() })

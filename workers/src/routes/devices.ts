@@ -3,12 +3,9 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
 import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
-import { deviceListQuery, devicePatch } from '../services/devices/schemas.ts';
-import { jsonBody, queryParams } from '../services/http/validate.ts';
 import { deviceDocs } from './devices-docs.ts';
 
 /** Loads a device of the caller's org, or 404: another org's device is indistinguishable from none. */
@@ -43,16 +40,16 @@ async function assertOrgSite(env: Env, orgId: string, siteId: string): Promise<v
 }
 
 export const deviceRoutes = new Hono<AppEnv>()
-  .get('/', deviceDocs.list, requireAuth('read'), async (c) => {
-    return c.json(await listDevices(c.env, c.var.caller.orgId, queryParams(c, deviceListQuery)));
+  .get('/', deviceDocs.list, async (c) => {
+    return c.json(await listDevices(c.env, c.var.caller.orgId, c.req.valid('query')));
   })
-  .get('/:id', deviceDocs.get, requireAuth('read'), async (c) => {
-    return c.json(deviceView(await orgDevice(c.env, c.var.caller.orgId, c.req.param('id')), c.env, Date.now()));
+  .get('/:id', deviceDocs.get, async (c) => {
+    return c.json(deviceView(await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id), c.env, Date.now()));
   })
-  .patch('/:id', deviceDocs.patch, requireAuth('write'), async (c) => {
+  .patch('/:id', deviceDocs.patch, async (c) => {
     const { orgId } = c.var.caller;
-    const device = await orgDevice(c.env, orgId, c.req.param('id'));
-    const patch = await jsonBody(c, devicePatch);
+    const device = await orgDevice(c.env, orgId, c.req.valid('param').id);
+    const patch = c.req.valid('json');
     if (typeof patch.siteId === 'string') await assertOrgSite(c.env, orgId, patch.siteId);
     const updated: DeviceRow = { ...device, ...patch };
     await db(c.env.DB)
@@ -62,20 +59,20 @@ export const deviceRoutes = new Hono<AppEnv>()
     if (updated.siteId !== device.siteId) await syncIdentity(c.env, updated);
     return c.json(deviceView(updated, c.env, Date.now()));
   })
-  .delete('/:id', deviceDocs.delete, requireAuth('admin'), async (c) => {
-    await deleteDevice(c.env, await orgDevice(c.env, c.var.caller.orgId, c.req.param('id')));
+  .delete('/:id', deviceDocs.delete, async (c) => {
+    await deleteDevice(c.env, await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id));
     return c.body(null, 204);
   })
-  .delete('/:id/data', deviceDocs.deleteData, requireAuth('admin'), async (c) => {
-    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+  .delete('/:id/data', deviceDocs.deleteData, async (c) => {
+    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
     return c.json({ deviceId: device.id, deleted: await deleteDeviceData(c.env, device) });
   })
-  .get('/:id/latest', deviceDocs.latest, requireAuth('read'), async (c) => {
-    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+  .get('/:id/latest', deviceDocs.latest, async (c) => {
+    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
     return c.json({ deviceId: device.id, values: await deviceHubFor(c.env, device.id).latest() });
   })
-  .post('/:id/revoke', deviceDocs.revoke, requireAuth('admin'), async (c) => {
-    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.param('id'));
+  .post('/:id/revoke', deviceDocs.revoke, async (c) => {
+    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
     const now = Date.now();
     await db(c.env.DB)
       .update(schema.devices)

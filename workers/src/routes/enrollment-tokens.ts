@@ -5,15 +5,14 @@ import { deviceKinds } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newEnrollmentToken } from '../services/credentials/tokens.ts';
-import { jsonBody } from '../services/http/validate.ts';
+import { idParams, idString } from '../services/http/query-schemas.ts';
 
 export const createEnrollmentTokenBody = z.strictObject({
   kind: z.enum(deviceKinds).default('host'),
-  siteId: z.string().max(64).nullable().default(null),
+  siteId: idString('siteId').nullable().default(null),
   /** Hours until it expires: 1 hour to a year. */
   expiresInHours: z.number().int().min(1).max(8760).default(24),
   /** How many devices may enroll with it; null for any number until it expires. */
@@ -44,7 +43,7 @@ const tokenExample = {
   createdAt: 1795000000000,
   revokedAt: null,
 };
-const notFoundExample = { error: { code: 'not_found', message: `enrollment token "${TOKEN_ID}" not found` } };
+const notFoundExample = notFound(`enrollment token "${TOKEN_ID}"`).body();
 
 /** Enrollment tokens: create (shown once, stored hashed), list, revoke. Admin only. */
 export const enrollmentTokenRoutes = new Hono<AppEnv>()
@@ -64,13 +63,12 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         201: { description: 'The token, shown this once', example: { ...tokenExample, token: 'ewe_3kq9ZcV1xYb7' } },
         404: {
           description: 'The site is not in your org',
-          example: { error: { code: 'not_found', message: 'site "site_01JD" not found' } },
+          example: notFound('site "site_01JD5X9K"').body(),
         },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const body = await jsonBody(c, createEnrollmentTokenBody);
+      const body = c.req.valid('json');
       const { orgId } = c.var.caller;
       if (body.siteId) {
         const site = await db(c.env.DB)
@@ -109,7 +107,6 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       example: {},
       responses: { 200: { description: 'Newest first', example: { tokens: [tokenExample] } } },
     }),
-    requireAuth('admin'),
     async (c) => {
       const rows = await db(c.env.DB)
         .select()
@@ -129,15 +126,15 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       tag: TAG,
       auth: 'caller',
       scope: 'admin',
+      params: idParams('enrollment token'),
       example: { params: { id: TOKEN_ID } },
       responses: {
         200: { description: 'The revoked token', example: { ...tokenExample, revokedAt: 1795000600000 } },
         404: { description: 'No such active token in your org', example: notFoundExample },
       },
     }),
-    requireAuth('admin'),
     async (c) => {
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const revoked = await db(c.env.DB)
         .update(schema.enrollmentTokens)
         .set({ revokedAt: Date.now() })

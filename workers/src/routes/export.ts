@@ -1,12 +1,10 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { exportEncoder } from '../services/export/format.ts';
 import { rawPages, rollupPages } from '../services/export/pages.ts';
 import { deviceSeries, exportQuery, namedSeries } from '../services/export/query.ts';
 import { exportStream } from '../services/export/stream.ts';
-import { queryParams } from '../services/http/validate.ts';
 import { orgDevice } from './devices.ts';
 
 const CONTENT_TYPES = { ndjson: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;
@@ -16,6 +14,12 @@ const fileStamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d+
 
 const exampleSeries = 's_3f1c9a0b7d2e4f6a8b1c3d5e';
 const exampleDevice = 'dev_k3v9q2m8x1c7r4t6w0z5y8b2';
+/** A one-row export, encoded by the encoder the route uses, so the example cannot drift from the format. */
+function exampleOf(format: 'ndjson' | 'csv'): string {
+  const encoder = exportEncoder(format, false);
+  const series = { id: exampleSeries, deviceId: exampleDevice, metric: 'cpu_usage_percent', labels: { cpu: '0' } };
+  return encoder.header + encoder.raw(series, 1_795_219_200_000, 12.5);
+}
 
 /** `GET /v1/export`: raw samples or rollups of many series, streamed as NDJSON or CSV. */
 export const exportRoutes = new Hono<AppEnv>().get(
@@ -32,17 +36,23 @@ export const exportRoutes = new Hono<AppEnv>().get(
     example: { query: { device: exampleDevice, metric: 'cpu_usage_percent', from: '2026-11-21T00:00:00Z' } },
     responses: {
       200: {
-        description: 'One row per line (NDJSON), or a header line and one row per line (CSV)',
+        description:
+          'One row per line: `application/x-ndjson` for `format=ndjson` (default), `text/csv` (a header line, then rows) for `format=csv`',
         contentType: 'application/x-ndjson',
-        example: `{"seriesId":"${exampleSeries}","deviceId":"${exampleDevice}","metric":"cpu_usage_percent","labels":{"cpu":"0"},"ts":1795219200000,"value":12.5}\n`,
+        example: exampleOf('ndjson'),
+        alternatives: [
+          {
+            contentType: 'text/csv',
+            example: exampleOf('csv'),
+          },
+        ],
       },
       400: { description: 'A bad query parameter, named in `field`' },
       404: { description: 'A series or device that is not in your organisation' },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const q = queryParams(c, exportQuery);
+    const q = c.req.valid('query');
     const { orgId } = c.var.caller;
     // Everything that can refuse the request runs here, before the 200 is sent.
     const { target } = q;

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { db, schema } from '../db.ts';
 import { channelHubFor } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { log } from '../services/log.ts';
@@ -22,6 +24,17 @@ async function timed(name: string, probe: () => Promise<unknown>): Promise<Check
   }
 }
 
+const check = z.strictObject({ ok: z.boolean(), ms: z.number().int().min(0) });
+const checks = z.strictObject({ d1: check, durableObject: check, queue: check });
+const deepHealthy = z.strictObject({ status: z.literal('ok'), checks });
+const deepDegraded = z.strictObject({
+  status: z.literal('degraded'),
+  failing: z.array(z.enum(['d1', 'durableObject', 'queue'])).min(1),
+  checks,
+});
+/** No parameters: an unknown one is a 400, as on every route. */
+const noQuery = z.strictObject({});
+
 const deepExample = {
   status: 'ok',
   checks: { d1: { ok: true, ms: 2 }, durableObject: { ok: true, ms: 4 }, queue: { ok: true, ms: 1 } },
@@ -36,8 +49,15 @@ export const healthRoutes = new Hono<AppEnv>()
       summary: 'Liveness: the Worker answers',
       tag: 'Health',
       auth: 'none',
+      query: noQuery,
       example: {},
-      responses: { 200: { description: 'The Worker is up', example: { status: 'ok', time: 1795000000000 } } },
+      responses: {
+        200: {
+          description: 'The Worker is up',
+          schema: z.strictObject({ status: z.literal('ok'), time: z.number().int() }),
+          example: { status: 'ok', time: 1795000000000 },
+        },
+      },
     }),
     (c) => c.json({ status: 'ok', time: Date.now() }),
   )
@@ -50,11 +70,13 @@ export const healthRoutes = new Hono<AppEnv>()
         'Runs `SELECT 1` on D1, a round trip to a ChannelHub object, and sends a `health.ping` to ALERTS_QUEUE. 503 names the failing check.',
       tag: 'Health',
       auth: 'none',
+      query: noQuery,
       example: {},
       responses: {
-        200: { description: 'Every dependency answered', example: deepExample },
+        200: { description: 'Every dependency answered', schema: deepHealthy, example: deepExample },
         503: {
           description: 'A dependency failed; `failing` names it and its check has `ok: false`',
+          schema: deepDegraded,
           example: {
             status: 'degraded',
             failing: ['queue'],
@@ -65,7 +87,7 @@ export const healthRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const [d1, durableObject, queue] = await Promise.all([
-        timed('d1', () => c.env.DB.prepare('SELECT 1').first()),
+        timed('d1', () => db(c.env.DB).select({ id: schema.organisations.id }).from(schema.organisations).limit(1)),
         // A hub no org uses: the probe wakes no customer's object.
         timed('durableObject', () => channelHubFor(c.env, 'health').stats()),
         timed('queue', () => c.env.ALERTS_QUEUE.send({ type: 'health.ping', at: Date.now() } satisfies HealthPing)),

@@ -1,18 +1,16 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
+import { errorBody, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import {
   EXAMPLE_DEVICE_2,
   EXAMPLE_SERIES,
   EXAMPLE_SERIES_2,
-  errorExample,
   exampleHistory,
   exampleHistorySeries,
 } from '../services/history/examples.ts';
 import { historyQuery } from '../services/history/query.ts';
 import { readHistory } from '../services/history/read.ts';
-import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/history`: up to 100 series, across devices, in one request. */
 export const historyRoutes = new Hono<AppEnv>().get(
@@ -58,7 +56,7 @@ export const historyRoutes = new Hono<AppEnv>().get(
       },
       400: {
         description: 'A bad parameter, named in `field`',
-        example: errorExample(
+        example: errorBody(
           'invalid_input',
           'step: 100 series × 1440 buckets of 60000 ms is more than 100000 points; use a larger step or a shorter range',
           'step',
@@ -66,13 +64,12 @@ export const historyRoutes = new Hono<AppEnv>().get(
       },
       404: {
         description: "A series id not in the caller's organisation",
-        example: errorExample('not_found', `series "${EXAMPLE_SERIES_2}" not found`),
+        example: notFound(`series "${EXAMPLE_SERIES_2}"`).body(),
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const { series, ...q } = queryParams(c, historyQuery);
+    const { series, ...q } = c.req.valid('query');
     return c.json(await readHistory(c.env, c.var.caller.orgId, series, q));
   },
 );

@@ -2,10 +2,9 @@ import { Hono } from 'hono';
 import { ingestBatchSchema } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, unauthorized } from '../errors.ts';
-import { requireDevice } from '../middleware/device-auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { parseJson, readBody } from '../services/http/body.ts';
+import { unsupportedMediaType } from '../services/http/body.ts';
 import { duplicateSample, validateBatch } from '../services/ingest/batch.ts';
 import { batchConflict, refusalError, seriesLimit } from '../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
@@ -25,10 +24,12 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     operationId: 'ingestBatch',
     summary: "Send a batch of a device's samples",
     description:
-      'Atomic: an invalid sample stores nothing. A batch id already stored is acknowledged as a duplicate and stored nothing again. The body may be gzip-encoded (`Content-Encoding: gzip`). The reply is sent once the batch is durable.',
+      'Atomic: an invalid sample stores nothing. A batch id already stored with the same samples is acknowledged as a duplicate and stored nothing again; with other samples it is a 409. Two samples of one series at one `ts` refuse the batch, so `accepted` is the number of points stored. `Content-Type: application/json` is required (a missing or other type is a 415). The body may be gzip-encoded (`Content-Encoding: gzip`); it is limited to INGEST_MAX_BYTES after decoding and INGEST_MAX_SAMPLES samples (5000 by default). Sample times (`ts`, epoch ms) must lie between 2000-01-01 and 10 minutes past the server clock. The reply is sent once the batch is durable.',
     tag: 'Ingest',
     auth: 'device',
     body: ingestBatchSchema(),
+    bodyMaxBytes: (env) => settings(env).INGEST_MAX_BYTES,
+    parseBody: validateBatch,
     example: {
       body: {
         batchId: 'host-1-000042',
@@ -60,19 +61,13 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       },
       413: {
         description: 'More samples than INGEST_MAX_SAMPLES, or a body over INGEST_MAX_BYTES',
-        example: {
-          error: {
-            code: 'batch_too_large',
-            message: 'samples holds 5001 entries; the maximum is 5000',
-            field: 'samples',
-          },
-        },
+        example: new ApiError(413, 'batch_too_large', 'samples holds 5001 entries; the maximum is 5000', {
+          field: 'samples',
+        }).body(),
       },
       415: {
         description: 'The body is not JSON',
-        example: {
-          error: { code: 'unsupported_media_type', message: 'Content-Type must be application/json, got "text/plain"' },
-        },
+        example: unsupportedMediaType('text/plain').body(),
       },
       429: {
         description:
@@ -81,15 +76,9 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       },
     },
   }),
-  requireDevice(),
   async (c) => {
     const { deviceId, tokenHash } = c.var.device;
-    const type = c.req.header('content-type');
-    if (type && !/^application\/json\b/i.test(type)) {
-      throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
-    }
-    const raw = parseJson(await readBody(c.req.raw, settings(c.env).INGEST_MAX_BYTES));
-    const batch = validateBatch(raw, c.env);
+    const batch = c.req.valid('json');
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
     if (result.status === 'rate_limited') throw ingestRateLimited(result.perMinute, result.retryAfterSeconds);

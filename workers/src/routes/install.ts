@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
@@ -15,6 +16,15 @@ export const AGENT_ASSETS = {
   unit: '/agent/edgewatch-agent.service',
 } as const;
 
+const invalidHost = (origin: string) =>
+  new ApiError(400, 'invalid_host', `cannot build an install script for the origin ${JSON.stringify(origin)}`);
+const agentNotBuilt = (path: string) =>
+  new ApiError(
+    503,
+    'agent_not_built',
+    `this deployment has no ${path}: build the agent into the assets with node scripts/build.ts all, then deploy`,
+  );
+
 /**
  * `GET /install.sh`: the installer, with this server's origin as its default `--url` and the
  * sha256 of the bundle at `/agent/edgewatch-agent.js` built in. A route rather than an asset
@@ -30,6 +40,7 @@ export const installRoutes = new Hono<AppEnv>().get(
       "Run as `curl -fsSL <origin>/install.sh | sh -s -- --token <enrollment token>`. Defaults to this server and checks the bundle's sha256.",
     tag: 'Agents',
     auth: 'none',
+    query: z.strictObject({}),
     example: {},
     responses: {
       200: {
@@ -37,31 +48,25 @@ export const installRoutes = new Hono<AppEnv>().get(
         contentType: 'text/x-shellscript',
         example: '#!/bin/sh\n# Edgewatch agent installer\nset -eu\n…',
       },
+      400: {
+        description: 'The request came to an origin a script cannot name (not a plain scheme, host and port)',
+        example: invalidHost('http://a b').body(),
+      },
       503: {
         description: 'This deployment was built without the agent',
-        example: {
-          error: { code: 'agent_not_built', message: 'this deployment has no /agent/install.sh.in: build the agent…' },
-        },
+        example: agentNotBuilt(AGENT_ASSETS.template).body(),
       },
     },
   }),
   async (c) => {
     const origin = new URL(c.req.url).origin;
     if (!isPlainOrigin(origin)) {
-      throw new ApiError(
-        400,
-        'invalid_host',
-        `cannot build an install script for the origin ${JSON.stringify(origin)}`,
-      );
+      throw invalidHost(origin);
     }
     const read = async (path: string) => {
       const res = await c.env.ASSETS.fetch(new URL(path, c.req.url));
       if (!res.ok) {
-        throw new ApiError(
-          503,
-          'agent_not_built',
-          `this deployment has no ${path}: build the agent into the assets with node scripts/build.ts all, then deploy`,
-        );
+        throw agentNotBuilt(path);
       }
       return res.text();
     };

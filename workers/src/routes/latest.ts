@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { errorBody } from '../errors.ts';
 import { notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES, errorExample } from '../services/history/examples.ts';
+import { firstMissingDevice } from '../services/devices/summary.ts';
+import { EXAMPLE_DEVICE, EXAMPLE_DEVICE_2, EXAMPLE_SERIES } from '../services/history/examples.ts';
 import { metricFilter } from '../services/history/query.ts';
 import { idList } from '../services/http/query-schemas.ts';
-import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/latest`. */
 export const latestQuery = z.strictObject({
@@ -52,24 +52,17 @@ export const latestRoutes = new Hono<AppEnv>().get(
       },
       400: {
         description: 'A bad parameter, named in `field`',
-        example: errorExample('invalid_input', 'devices: at most 100 device ids per request', 'devices'),
+        example: errorBody('invalid_input', 'devices: at most 100 device ids per request', 'devices'),
       },
       404: {
         description: "A device id not in the caller's organisation",
-        example: errorExample('not_found', `device "${EXAMPLE_DEVICE_2}" not found`),
+        example: notFound(`device "${EXAMPLE_DEVICE_2}"`).body(),
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const q = queryParams(c, latestQuery);
-    const { results } = await c.env.DB.prepare(
-      'SELECT id FROM devices WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))',
-    )
-      .bind(c.var.caller.orgId, JSON.stringify(q.devices))
-      .all<{ id: string }>();
-    const known = new Set(results.map((r) => r.id));
-    const missing = q.devices.find((id) => !known.has(id));
+    const q = c.req.valid('query');
+    const missing = await firstMissingDevice(c.env.DB, c.var.caller.orgId, q.devices);
     if (missing !== undefined) throw notFound(`device "${missing}"`);
     const { metric } = q;
     const wanted = (name: string) =>

@@ -3,12 +3,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { idString } from '../services/http/query-schemas.ts';
 import { mapLimit } from '../services/map-limit.ts';
 import { exposition } from '../services/prometheus.ts';
-import { queryParams } from '../services/http/validate.ts';
 import { orgDevice } from './devices.ts';
 
 /** DeviceHubs asked at once while gathering latest values. */
@@ -16,8 +15,8 @@ const FAN_OUT = 16;
 
 /** Query of `GET /v1/metrics`. */
 export const metricsQuery = z.strictObject({
-  device: z.string().min(1).max(100).optional(),
-  site: z.string().min(1).max(100).optional(),
+  device: idString('device').optional(),
+  site: idString('site').optional(),
 });
 
 /** `GET /v1/metrics`: latest values of the org's devices for a Prometheus scrape. */
@@ -44,9 +43,8 @@ export const metricsRoutes = new Hono<AppEnv>().get(
       404: { description: 'A `device` that is not in your organisation' },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const { device, site } = queryParams(c, metricsQuery);
+    const { device, site } = c.req.valid('query');
     const { orgId } = c.var.caller;
     if (device !== undefined) await orgDevice(c.env, orgId, device);
     const d = schema.devices;

@@ -8,6 +8,13 @@ import { doc } from '../openapi/doc.ts';
  * `GET /mqtt`: MQTT 3.1.1 and 5 over WebSocket (docs/mqtt.md). Each connection gets a fresh
  * MqttSession object; credentials come later, in the MQTT CONNECT, so nothing is checked here.
  */
+const upgradeRequired = () =>
+  new ApiError(426, 'upgrade_required', 'GET /mqtt is MQTT over WebSocket: send "Upgrade: websocket"', {
+    headers: { Upgrade: 'websocket' },
+  });
+const unsupportedSubprotocol = () =>
+  new ApiError(400, 'unsupported_subprotocol', `offer the WebSocket subprotocol "${MQTT_SUBPROTOCOL}"`);
+
 export const mqttRoutes = new Hono<AppEnv>().get(
   '/',
   doc({
@@ -21,30 +28,24 @@ export const mqttRoutes = new Hono<AppEnv>().get(
       101: { description: 'Switching protocols: send CONNECT next' },
       400: {
         description: 'The subprotocols offered do not include mqtt',
-        example: {
-          error: { code: 'unsupported_subprotocol', message: `offer the WebSocket subprotocol "${MQTT_SUBPROTOCOL}"` },
-        },
+        example: unsupportedSubprotocol().body(),
       },
       426: {
         description: 'Not a WebSocket handshake',
-        example: {
-          error: { code: 'upgrade_required', message: 'GET /mqtt is MQTT over WebSocket: send "Upgrade: websocket"' },
-        },
+        example: upgradeRequired().body(),
       },
     },
   }),
   async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      throw new ApiError(426, 'upgrade_required', 'GET /mqtt is MQTT over WebSocket: send "Upgrade: websocket"', {
-        headers: { Upgrade: 'websocket' },
-      });
+      throw upgradeRequired();
     }
     const offered = (c.req.header('sec-websocket-protocol') ?? '')
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean);
     if (offered.length > 0 && !offered.includes(MQTT_SUBPROTOCOL)) {
-      throw new ApiError(400, 'unsupported_subprotocol', `offer the WebSocket subprotocol "${MQTT_SUBPROTOCOL}"`);
+      throw unsupportedSubprotocol();
     }
     const session = c.env.MQTT_SESSION.get(c.env.MQTT_SESSION.newUniqueId());
     // A new request, so nothing a client sent reaches the object but the upgrade itself.

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { doc } from '../openapi/doc.ts';
 
@@ -16,6 +17,7 @@ export function openApiRoutes(document: () => Record<string, unknown>) {
         'Generated from the schemas the handlers validate with. No authentication; revalidate with `If-None-Match`.',
       tag: 'Meta',
       auth: 'none',
+      query: z.strictObject({}),
       example: {},
       responses: {
         200: {

@@ -1,15 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { deleteSeries } from '../services/devices/delete.ts';
+import { idParams } from '../services/http/query-schemas.ts';
 
 /** Path parameters of `DELETE /v1/series/:id`. */
-export const seriesParams = z.strictObject({ id: z.string().min(1).max(100) });
+export const seriesParams = idParams('series');
 
 /** `DELETE /v1/series/:id`: one series' raw samples, rollups and registry row. */
 export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
@@ -32,9 +31,8 @@ export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
       404: { description: 'No such series in your organisation' },
     },
   }),
-  requireAuth('admin'),
   async (c) => {
-    const id = c.req.param('id');
+    const { id } = c.req.valid('param');
     const row = await db(c.env.DB)
       .select({ id: schema.series.id, orgId: schema.series.orgId, deviceId: schema.series.deviceId })
       .from(schema.series)

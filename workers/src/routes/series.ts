@@ -1,41 +1,48 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
+import { errorBody, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { decodeCursor, encodeCursor } from '../services/http/cursor.ts';
 import {
   EXAMPLE_DEVICE,
   EXAMPLE_SERIES,
-  errorExample,
   exampleHistory,
   exampleHistorySeries,
   exampleStats,
 } from '../services/history/examples.ts';
-import { metricFilter, seriesHistoryQuery, seriesIdParams, seriesStatsQuery } from '../services/history/query.ts';
+import { metricFilter, seriesHistoryQuery, seriesStatsQuery } from '../services/history/query.ts';
 import { readHistory } from '../services/history/read.ts';
 import { searchSeries } from '../services/history/series.ts';
 import { readStats } from '../services/history/stats.ts';
-import { cursorParam, pageLimit } from '../services/http/query-schemas.ts';
-import { queryParams } from '../services/http/validate.ts';
+import { cursorParam, idParams, idString, pageLimit } from '../services/http/query-schemas.ts';
 
-const labelFilter = z.string().transform((s, ctx) => {
-  const labels: Record<string, string> = {};
-  for (const pair of s.split(',')) {
-    const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(pair);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=value (e.g. label=mount=/,fs=ext4)` });
-      return z.NEVER;
+const seriesIdParams = idParams('series');
+
+const LABEL_PAIR = '[a-zA-Z_][a-zA-Z0-9_]*=[^,]*';
+const labelFilter = z
+  .string()
+  .regex(
+    new RegExp(`^${LABEL_PAIR}(,${LABEL_PAIR})*$`),
+    'give name=value pairs, comma-separated (e.g. mount=/,fs=ext4)',
+  )
+  .transform((s, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const pair of s.split(',')) {
+      const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(pair);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=value (e.g. label=mount=/,fs=ext4)` });
+        return z.NEVER;
+      }
+      labels[m[1]!] = m[2]!;
     }
-    labels[m[1]!] = m[2]!;
-  }
-  return labels;
-});
+    return labels;
+  });
 
 /** `GET /v1/series`. */
 export const seriesSearchQuery = z.strictObject({
   metric: metricFilter.optional(),
-  device: z.string().min(1).max(100).optional(),
+  device: idString('device').optional(),
   label: labelFilter.optional(),
   cursor: cursorParam.optional(),
   limit: pageLimit(100, 1000),
@@ -49,7 +56,7 @@ const isPosition = (v: unknown): v is { metric: string; id: string } =>
 
 const notFoundSeries = {
   description: "No such series in the caller's organisation",
-  example: errorExample('not_found', `series "${EXAMPLE_SERIES}" not found`),
+  example: notFound(`series "${EXAMPLE_SERIES}"`).body(),
 };
 
 /** `GET /v1/series` searches the registry; `/:id/history` and `/:id/stats` read one series. */
@@ -84,17 +91,16 @@ export const seriesRoutes = new Hono<AppEnv>()
         },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample(
+          example: errorBody(
             'invalid_input',
-            'label: "mount" is not name=value (e.g. label=mount=/,fs=ext4)',
+            'label: give name=value pairs, comma-separated (e.g. mount=/,fs=ext4)',
             'label',
           ),
         },
       },
     }),
-    requireAuth('read'),
     async (c) => {
-      const q = queryParams(c, seriesSearchQuery);
+      const q = c.req.valid('query');
       const rows = await searchSeries(c.env.DB, c.var.caller.orgId, {
         metric: q.metric,
         deviceId: q.device,
@@ -130,7 +136,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         200: { description: 'The series and its points', example: { ...exampleHistorySeries, ...exampleHistory } },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample(
+          example: errorBody(
             'invalid_input',
             'step: "7q" is not a step of at least 1s: give milliseconds (30000) or a duration (10s, 5m, 1h, 1d)',
             'step',
@@ -139,10 +145,9 @@ export const seriesRoutes = new Hono<AppEnv>()
         404: notFoundSeries,
       },
     }),
-    requireAuth('read'),
     async (c) => {
-      const q = queryParams(c, seriesHistoryQuery);
-      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.param('id')], q);
+      const q = c.req.valid('query');
+      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.valid('param').id], q);
       return c.json({ ...series[0], ...rest });
     },
   )
@@ -163,12 +168,10 @@ export const seriesRoutes = new Hono<AppEnv>()
         200: { description: 'Stats of the series', example: exampleStats },
         400: {
           description: 'A bad parameter, named in `field`',
-          example: errorExample('invalid_input', 'from: from must be before to', 'from'),
+          example: errorBody('invalid_input', 'from: from must be before to', 'from'),
         },
         404: notFoundSeries,
       },
     }),
-    requireAuth('read'),
-    async (c) =>
-      c.json(await readStats(c.env, c.var.caller.orgId, [c.req.param('id')], queryParams(c, seriesStatsQuery))),
+    async (c) => c.json(await readStats(c.env, c.var.caller.orgId, [c.req.valid('param').id], c.req.valid('query'))),
   );

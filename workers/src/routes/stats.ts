@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
+import { errorBody, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { EXAMPLE_SERIES, EXAMPLE_SERIES_2, errorExample, exampleStats } from '../services/history/examples.ts';
+import { EXAMPLE_SERIES, EXAMPLE_SERIES_2, exampleStats } from '../services/history/examples.ts';
 import { statsQuery } from '../services/history/query.ts';
 import { readStats } from '../services/history/stats.ts';
-import { queryParams } from '../services/http/validate.ts';
 
 /** `GET /v1/stats`: range statistics of up to 100 series. */
 export const statsRoutes = new Hono<AppEnv>().get(
@@ -48,17 +47,20 @@ export const statsRoutes = new Hono<AppEnv>().get(
       },
       400: {
         description: 'A bad parameter, named in `field`',
-        example: errorExample('invalid_input', 'series: give at least one series id', 'series'),
+        example: errorBody(
+          'invalid_input',
+          'series: give comma-separated series ids (e.g. s_a,s_b), none empty',
+          'series',
+        ),
       },
       404: {
         description: "A series id not in the caller's organisation",
-        example: errorExample('not_found', `series "${EXAMPLE_SERIES_2}" not found`),
+        example: notFound(`series "${EXAMPLE_SERIES_2}"`).body(),
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const { series, ...range } = queryParams(c, statsQuery);
+    const { series, ...range } = c.req.valid('query');
     return c.json(await readStats(c.env, c.var.caller.orgId, series, range));
   },
 );

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { forbiddenSubjectExample } from './events.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, forbidden } from '../errors.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { queryParams } from '../services/http/validate.ts';
+import { callerPattern, subjectPattern } from '../services/streams/subject-match.ts';
 
 /**
  * `GET /v1/stream`: the live WebSocket stream, and `GET /v1/stream/sse?subject=`: the same
@@ -16,8 +16,13 @@ export const streamRoutes = new Hono<AppEnv>();
 
 /** `subject` of the SSE stream: one pattern, as in a WebSocket `sub` frame. */
 export const sseQuery = z.strictObject({
-  subject: z.string().min(1).max(512).describe('A subject pattern inside your org, e.g. org.<org>.**'),
+  subject: subjectPattern,
 });
+
+const upgradeRequired = () =>
+  new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
+    headers: { Upgrade: 'websocket' },
+  });
 
 const SUBJECT_EXAMPLE = 'org.org_01JD5V7K.site.*.device.*.metric.cpu_usage_percent';
 
@@ -39,12 +44,17 @@ streamRoutes.get(
         contentType: 'text/event-stream',
         example: 'id: 42\nevent: data\ndata: {"type":"data","seq":42,"samples":[…]}\n\n',
       },
+      403: {
+        description: 'The subject names another org, or the credential lacks the read scope',
+        example: forbiddenSubjectExample,
+      },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    const { subject } = queryParams(c, sseQuery);
+    const { subject } = c.req.valid('query');
     const caller = c.var.caller;
+    // Refused here with the same status as /v1/events; the hub's own check stays as a backstop.
+    callerPattern(subject, caller.orgId);
     const url = new URL('https://channel-hub.internal/sse');
     url.searchParams.set('subject', subject);
     // Built fresh: only the org (from the credential) and the resume point reach the hub.
@@ -71,21 +81,13 @@ streamRoutes.get(
       101: { description: 'Switching protocols: the stream is open' },
       426: {
         description: 'Not a WebSocket handshake',
-        example: {
-          error: {
-            code: 'upgrade_required',
-            message: 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"',
-          },
-        },
+        example: upgradeRequired().body(),
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      throw new ApiError(426, 'upgrade_required', 'GET /v1/stream is a WebSocket endpoint: send "Upgrade: websocket"', {
-        headers: { Upgrade: 'websocket' },
-      });
+      throw upgradeRequired();
     }
     const caller = c.var.caller;
     // Browsers attach cookies to cross-site WebSocket handshakes and CORS does not apply,

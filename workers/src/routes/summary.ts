@@ -2,11 +2,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DeviceStatus } from '../../../schema/wire/telemetry.ts';
 import type { AppEnv } from '../app-env.ts';
-import { requireAuth } from '../middleware/auth/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { deviceStatus } from '../services/devices/status.ts';
+import { orgCounts } from '../services/devices/summary.ts';
 import { HOUR_MS } from '../services/history/step.ts';
-import { queryParams } from '../services/http/validate.ts';
 import { settings } from '../settings.ts';
 
 /** `GET /v1/summary` takes no parameters. */
@@ -41,40 +40,22 @@ export const summaryRoutes = new Hono<AppEnv>().get(
       },
     },
   }),
-  requireAuth('read'),
   async (c) => {
-    queryParams(c, summaryQuery);
     const { orgId } = c.var.caller;
     const now = Date.now();
-    const d1 = c.env.DB;
-    const count = (table: string) => d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE org_id = ?`).bind(orgId);
-    const [devices, series, lastHour, r1m, r1h, r1d] = await d1.batch<Record<string, number | null>>([
-      d1
-        .prepare(
-          'SELECT last_seen_at AS lastSeenAt, raw_bytes AS rawBytes, raw_samples AS rawSamples FROM devices WHERE org_id = ?',
-        )
-        .bind(orgId),
-      count('series'),
-      d1
-        .prepare('SELECT COALESCE(SUM(count), 0) AS n FROM rollups_1m WHERE org_id = ? AND bucket >= ?')
-        .bind(orgId, now - HOUR_MS),
-      count('rollups_1m'),
-      count('rollups_1h'),
-      count('rollups_1d'),
-    ]);
-    const rows = (devices?.results ?? []) as { lastSeenAt: number | null; rawBytes: number; rawSamples: number }[];
+    const counts = await orgCounts(c.env.DB, orgId, now - HOUR_MS);
+    const rows = counts.devices;
     const status: Record<DeviceStatus, number> = { online: 0, stale: 0, offline: 0 };
     const windowSeconds = settings(c.env).ONLINE_WINDOW_SECONDS;
     for (const r of rows) status[deviceStatus(r.lastSeenAt, now, windowSeconds)]++;
-    const n = (r: D1Result<Record<string, number | null>> | undefined) => Number(r?.results[0]?.n ?? 0);
     return c.json({
       devices: { total: rows.length, ...status },
-      series: n(series),
-      samplesLastHour: n(lastHour),
+      series: counts.series,
+      samplesLastHour: counts.samplesSince,
       storage: {
         rawBytes: rows.reduce((s, r) => s + r.rawBytes, 0),
         rawSamples: rows.reduce((s, r) => s + r.rawSamples, 0),
-        rollupRows: { '1m': n(r1m), '1h': n(r1h), '1d': n(r1d) },
+        rollupRows: counts.rollupRows,
       },
     });
   },

@@ -1,10 +1,10 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyScope, Role } from '../../../../schema/index.ts';
 import type { AppEnv, Caller } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
-import { forbidden, unauthorized } from '../../errors.ts';
+import { ApiError, forbidden } from '../../errors.ts';
 import { sha256Hex } from '../../services/credentials/crypto.ts';
 import { isApiKey, SESSION_COOKIE } from '../../services/credentials/tokens.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../rate-limit/index.ts';
@@ -19,38 +19,65 @@ const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
   viewer: ['read'],
 };
 
+/** Why a caller was refused with 401: nothing presented, or a credential that is not (or no longer) valid. */
+export type AuthFailure = 'unauthenticated' | 'invalid_api_key' | 'invalid_session';
+
+const FAILURE_MESSAGES: Record<AuthFailure, string> = {
+  unauthenticated: 'send an API key as "Authorization: Bearer ewk_…" or sign in',
+  invalid_api_key: 'the API key is unknown or revoked',
+  invalid_session: 'the session is unknown or expired: sign in again',
+};
+
+/** The 401 for each way authentication fails; also the source of the OpenAPI examples. */
+export function authFailure(code: AuthFailure): ApiError {
+  return new ApiError(401, code, FAILURE_MESSAGES[code]);
+}
+
 /**
  * Resolves the caller from `Authorization: Bearer <api key>` or the session cookie, counts the
- * request against the credential's rate limit, and refuses callers without `scope`. Every
- * handler behind it reads `c.var.caller.orgId`.
+ * request against the credential's rate limit, refuses callers without `scope`, and sets
+ * `c.var.caller`. A bearer credential wins over a cookie.
  */
+export async function authenticateCaller(c: Context<AppEnv>, scope: ApiKeyScope): Promise<Caller> {
+  const resolved = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+  if ('failure' in resolved) throw authFailure(resolved.failure);
+  const { caller, keyLastUsedAt } = resolved;
+  // The key's row is already in hand: write only when the recorded use is a minute old.
+  const now = Date.now();
+  if (caller.via === 'api-key' && (keyLastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, now));
+  }
+  await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
+  if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
+  c.set('caller', caller);
+  return caller;
+}
+
+/** {@link authenticateCaller} as middleware, for routes outside `doc()`. */
 export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
-    const resolved = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
-    if (!resolved) throw unauthorized('send an API key as "Authorization: Bearer ewk_…" or sign in');
-    const { caller, keyLastUsedAt } = resolved;
-    // The key's row is already in hand: write only when the recorded use is a minute old.
-    const now = Date.now();
-    if (caller.via === 'api-key' && (keyLastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
-      c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, now));
-    }
-    await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
-    if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
-    c.set('caller', caller);
+    await authenticateCaller(c, scope);
     await next();
   };
 }
 
-/** The caller, and for an API key when its use was last recorded. */
+type Resolved = { caller: Caller; keyLastUsedAt?: number | null } | { failure: AuthFailure };
+
 async function resolveCaller(
   d1: D1Database,
   authorization: string | undefined,
   sessionCookie: string | undefined,
-): Promise<{ caller: Caller; keyLastUsedAt?: number | null } | null> {
-  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (bearer) return isApiKey(bearer) ? fromApiKey(d1, bearer) : null;
-  const caller = sessionCookie ? await fromSession(d1, sessionCookie) : null;
-  return caller ? { caller } : null;
+): Promise<Resolved> {
+  // `Authorization: Bearer` with nothing after it presents no credential, like no header at all.
+  const presented = authorization?.replace(/^Bearer\b/i, '').trim();
+  if (presented) {
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const found = bearer && isApiKey(bearer) ? await fromApiKey(d1, bearer) : null;
+    return found ?? { failure: 'invalid_api_key' };
+  }
+  if (sessionCookie === undefined) return { failure: 'unauthenticated' };
+  const caller = sessionCookie !== '' ? await fromSession(d1, sessionCookie) : null;
+  return caller ? { caller } : { failure: 'invalid_session' };
 }
 
 async function fromApiKey(
@@ -71,10 +98,11 @@ async function fromApiKey(
 
 /** Records that a key was used, unless that was already recorded within the last minute. */
 async function touchApiKey(d1: D1Database, keyId: string, now: number): Promise<void> {
-  await d1
-    .prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
-    .bind(now, keyId, now - LAST_USED_RESOLUTION_MS)
-    .run();
+  const k = schema.apiKeys;
+  await db(d1)
+    .update(k)
+    .set({ lastUsedAt: now })
+    .where(and(eq(k.id, keyId), or(isNull(k.lastUsedAt), lt(k.lastUsedAt, now - LAST_USED_RESOLUTION_MS))));
 }
 
 async function fromSession(d1: D1Database, token: string): Promise<Caller | null> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deviceKinds } from '../../../../schema/tables/devices.ts';
 import type { DeviceStatus } from '../../../../schema/wire/telemetry.ts';
-import { cursorParam, pageLimit } from '../http/query-schemas.ts';
+import { cursorParam, idParams, idString, pageLimit } from '../http/query-schemas.ts';
 
 /** Request schemas of the devices API, shared by the handlers and their OpenAPI docs. */
 
@@ -9,7 +9,7 @@ export const deviceStatuses = ['online', 'stale', 'offline'] as const satisfies 
 
 /** Query of `GET /v1/devices`. */
 export const deviceListQuery = z.strictObject({
-  site: z.string().min(1).max(100).optional(),
+  site: idString('site').optional(),
   tag: z.string().min(1).max(100).optional(),
   kind: z.enum(deviceKinds).optional(),
   status: z.enum(deviceStatuses).optional(),
@@ -18,12 +18,12 @@ export const deviceListQuery = z.strictObject({
 });
 
 /** Path parameters of `/v1/devices/:id…`. */
-export const deviceParams = z.strictObject({ id: z.string().min(1).max(100) });
+export const deviceParams = idParams('device');
 
 /** Body of `PATCH /v1/devices/:id`: only the fields given change. */
 export const devicePatch = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  siteId: z.string().min(1).max(100).nullable().optional(),
+  name: z.string().regex(/\S/, 'name must not be blank').trim().min(1).max(200).optional(),
+  siteId: idString('siteId').nullable().optional(),
   tags: z
     .array(z.string().min(1).max(64))
     .max(32)

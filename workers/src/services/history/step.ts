@@ -15,18 +15,22 @@ export const AUTO_MAX_POINTS = 1_000;
 const UNIT_MS = { s: 1_000, m: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
 
 /** `step=`: integer milliseconds (`30000`) or a duration (`10s`, `5m`, `1h`, `1d`), at least 1 s. */
-export const stepParam = z.string().transform((s, ctx) => {
-  const m = /^(\d{1,15})([smhd])?$/.exec(s);
-  const ms = m ? Number(m[1]) * (m[2] ? UNIT_MS[m[2] as keyof typeof UNIT_MS] : 1) : NaN;
-  if (!Number.isSafeInteger(ms) || ms < MIN_STEP_MS) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${s}" is not a step of at least 1s: give milliseconds (30000) or a duration (10s, 5m, 1h, 1d)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const stepParam = z
+  .string()
+  // The same rule as below as a pattern, so the OpenAPI document states it: >= 1000 ms, or a count of a unit.
+  .regex(/^([1-9]\d{3,14}|[1-9]\d{0,7}[smhd])$/, 'give milliseconds (at least 1000) or a duration (10s, 5m, 1h, 1d)')
+  .transform((s, ctx) => {
+    const m = /^(\d{1,15})([smhd])?$/.exec(s);
+    const ms = m ? Number(m[1]) * (m[2] ? UNIT_MS[m[2] as keyof typeof UNIT_MS] : 1) : NaN;
+    if (!Number.isSafeInteger(ms) || ms < MIN_STEP_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${s}" is not a step of at least 1s: give milliseconds (30000) or a duration (10s, 5m, 1h, 1d)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** Buckets of `stepMs` (aligned to the epoch) that [from, to) touches. */
 export function bucketCount(from: number, to: number, stepMs: number): number {

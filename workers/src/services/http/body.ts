@@ -56,3 +56,20 @@ export function parseJson(text: string): unknown {
     throw badRequest('invalid_json', 'request body must be valid JSON');
   }
 }
+
+/** The refusal of a body that is not declared as JSON; also the source of its OpenAPI example. */
+export function unsupportedMediaType(type: string | null): ApiError {
+  const got = type === null ? 'none was sent' : `got "${type}"`;
+  return new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json; ${got}`);
+}
+
+/**
+ * Reads a JSON request body: `Content-Type: application/json` is required (a missing one is
+ * refused too, so a form or `text/plain` post cannot pass as JSON), then the bounded, gunzipped
+ * body is parsed. 415, 413 or 400 `invalid_json` otherwise.
+ */
+export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
+  const type = req.headers.get('content-type');
+  if (type === null || !/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType(type);
+  return parseJson(await readBody(req, maxBytes));
+}

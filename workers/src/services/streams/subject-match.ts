@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { STREAM_LIMITS } from '../../../../schema/wire/stream.ts';
+import { ApiError } from '../../errors.ts';
 
 /**
  * Subject patterns for stream subscriptions (docs/stream-protocol.md).
@@ -86,4 +88,46 @@ export function matches(pattern: string | CompiledPattern, subject: string): boo
     for (let i = p.levels.length; i < parts.length; i++) if (parts[i] === '') return false;
   }
   return true;
+}
+
+const NAMED_LEVEL = '[A-Za-z0-9_:-]+';
+const PATTERN_LEVEL = `(\\*|${NAMED_LEVEL})`;
+const MORE_LEVELS = STREAM_LIMITS.maxPatternLevels - 2;
+
+/** The syntax {@link validatePattern} accepts, as a JSON Schema pattern: `**` only as the last level. */
+export const SUBJECT_PATTERN_SYNTAX = `^(${PATTERN_LEVEL}(\\.${PATTERN_LEVEL}){0,${MORE_LEVELS}}(\\.(${PATTERN_LEVEL}|\\*\\*))?|\\*\\*)$`;
+
+/** A subject pattern in a request (SSE `subject`, event query): syntax and length; the org is checked later. */
+export const subjectPattern = z
+  .string()
+  .max(STREAM_LIMITS.maxPatternLength)
+  .regex(new RegExp(SUBJECT_PATTERN_SYNTAX), 'subject: levels of [A-Za-z0-9_:-], "*", or a last "**"')
+  .describe(
+    'A subject pattern inside your org: `org.<your org id>.` then levels; `*` is one level, a last `**` the rest. Another org is a 403 `forbidden_subject`.',
+  );
+
+/** One concrete subject (no wildcards), e.g. where an event is published. */
+export const concreteSubject = z
+  .string()
+  .max(STREAM_LIMITS.maxPatternLength)
+  .regex(
+    new RegExp(`^${NAMED_LEVEL}(\\.${NAMED_LEVEL}){0,${STREAM_LIMITS.maxPatternLevels - 1}}$`),
+    'subject: levels of [A-Za-z0-9_:-], without wildcards',
+  );
+
+/**
+ * The one refusal of a caller's pattern, on every route: 403 `forbidden_subject` outside the
+ * caller's org (the same code the WebSocket `sub` answers), else 400 `invalid_subject`.
+ */
+export function subjectRefusal(check: Extract<PatternCheck, { ok: false }>): ApiError {
+  return new ApiError(check.code === 'forbidden_subject' ? 403 : 400, check.code, `subject: ${check.message}`, {
+    field: 'subject',
+  });
+}
+
+/** A pattern inside the caller's org, or the {@link subjectRefusal}. */
+export function callerPattern(subject: string, orgId: string): CompiledPattern {
+  const check = validatePattern(subject, orgId);
+  if (check.ok) return check.pattern;
+  throw subjectRefusal(check);
 }
