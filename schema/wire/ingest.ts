@@ -8,8 +8,11 @@ export const metricName = z
   .string()
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,127}$/, 'metric must match [a-zA-Z_][a-zA-Z0-9_]* (e.g. cpu_usage_percent)');
 
-/** Prometheus label names; names starting with `__` are reserved, as in Prometheus. */
-const LABEL_NAME = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+/**
+ * Prometheus label names; names starting with `__` are reserved, as in Prometheus. Written
+ * without a lookahead so the pattern in the OpenAPI document suits every JSON Schema tool.
+ */
+const LABEL_NAME = /^(?:[a-zA-Z][a-zA-Z0-9_]{0,63}|_[a-zA-Z0-9][a-zA-Z0-9_]{0,62}|_)$/;
 const LABEL_NAME_RULE = 'label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __';
 const MAX_LABELS = 16;
 

@@ -60,6 +60,8 @@ const STATED_RULES = [
   // Cursors are opaque: only one a previous page handed out is a cursor.
   /not a cursor from a previous page/,
   /siteId: no site .* in this organisation/,
+  // Ingest: one value per series and timestamp (stated in the route's description and 400).
+  /repeats the metric, labels and ts of samples/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {

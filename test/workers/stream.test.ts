@@ -73,6 +73,10 @@ describe('GET /v1/stream', () => {
     const cookie = `ew_session=${token}`;
     const foreign = await upgrade({ Cookie: cookie, Origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('cross_origin_request');
+    // Same host, other scheme: another origin (a page served over plain HTTP on a TLS host).
+    const otherScheme = await upgrade({ Cookie: cookie, Origin: 'https://x' });
+    expect(otherScheme.status).toBe(403);
     const same = await upgrade({ Cookie: cookie, Origin: 'http://x' });
     expect(same.status).toBe(101);
     same.webSocket!.accept();

@@ -1,6 +1,7 @@
 import { RATE_LIMITS } from '../middleware/rate-limit/index.ts';
 import { ApiError, forbidden, unauthorized } from '../errors.ts';
 import { authFailure } from '../middleware/auth/index.ts';
+import { originGuarded, refusal } from '../middleware/csrf/index.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
 import type { OperationDoc } from './doc.ts';
 
@@ -74,7 +75,7 @@ type Implicit = Record<number, { description: string; examples: Record<string, u
  * The statuses every operation of a kind can answer, added where the route does not document
  * them. Each example is built by the factory that builds the real answer.
  */
-export function implicitResponses(op: OperationDoc): Implicit {
+export function implicitResponses(op: OperationDoc, method: string, path: string): Implicit {
   const out: Implicit = {};
   if (op.query || op.body || op.params) {
     out[400] = {
@@ -123,6 +124,23 @@ export function implicitResponses(op: OperationDoc): Implicit {
         ).body(),
       },
     };
+  }
+  // Session-authenticated writes (and sign-in and sign-out) pass middleware/csrf first.
+  if ((op.auth === 'caller' && originGuarded(method, path)) || (op.auth === 'none' && originGuarded('GET', path))) {
+    const crossOrigin = refusal(
+      'Origin "https://evil.example" is not this platform\'s origin "https://edgewatch.example"',
+    ).body();
+    const own = out[403];
+    out[403] = {
+      description: `${own ? `${own.description}; or ` : ''}\`cross_origin_request\`: signed in by the session cookie, the request did not come from the platform's own origin (see Cookies and CSRF in docs/api.md)`,
+      examples: { ...own?.examples, cross_origin_request: crossOrigin },
+    };
+    if (op.auth === 'caller') {
+      out[415] ??= {
+        description: 'A write signed in by the session cookie carries a body that is not `application/json`',
+        examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },
+      };
+    }
   }
   if (op.auth === 'device') {
     out[401] = {

@@ -50,7 +50,7 @@ export function generateOpenApi(routes: readonly RouteEntry[]): Record<string, u
     const { path: oaPath, names } = openApiPath(path);
     if (!tags.includes(op.tag)) tags.push(op.tag);
     const revalidated = method === 'get' && path.startsWith('/v1/') && answersJson(op);
-    (paths[oaPath] ??= {})[method] = operation(op, names, revalidated);
+    (paths[oaPath] ??= {})[method] = operation(op, method, path, names, revalidated);
   }
   return {
     openapi: '3.1.0',
@@ -74,12 +74,18 @@ function answersJson(op: OperationDoc): boolean {
   return ok !== undefined && (ok.contentType ?? 'application/json').startsWith('application/json');
 }
 
-function operation(op: OperationDoc, pathNames: string[], revalidated: boolean): Operation {
+function operation(
+  op: OperationDoc,
+  method: string,
+  path: string,
+  pathNames: string[],
+  revalidated: boolean,
+): Operation {
   const parameters = [
     ...parametersOf('path', op.params, op.example.params, pathNames),
     ...parametersOf('query', op.query, op.example.query),
   ];
-  const implicit = implicitResponses(op);
+  const implicit = implicitResponses(op, method, path);
   const statuses = new Set([...Object.keys(implicit), ...Object.keys(op.responses)].map(Number));
   if (revalidated) statuses.add(304);
   const responses: Record<string, unknown> = {};

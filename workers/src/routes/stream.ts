@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { forbiddenSubjectExample } from './events.ts';
 import type { AppEnv } from '../app-env.ts';
-import { ApiError, forbidden } from '../errors.ts';
+import { ApiError } from '../errors.ts';
+import { assertSameOrigin } from '../middleware/csrf/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { callerPattern, subjectPattern } from '../services/streams/subject-match.ts';
@@ -91,11 +92,8 @@ streamRoutes.get(
     }
     const caller = c.var.caller;
     // Browsers attach cookies to cross-site WebSocket handshakes and CORS does not apply,
-    // so a session may only stream to pages of this origin.
-    const origin = c.req.header('origin');
-    if (caller.via === 'session' && origin !== undefined && !sameHost(origin, c.req.url)) {
-      throw forbidden('a session may only open the stream from this origin');
-    }
+    // so a session may only stream to pages of this origin (the CSRF rule, on a read).
+    if (caller.via === 'session') assertSameOrigin(c, { requireEvidence: false });
     // A new request, so nothing a client sent (least of all the org header) reaches the hub.
     const upgrade = new Request('https://channel-hub.internal/connect', {
       headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
@@ -105,11 +103,3 @@ streamRoutes.get(
     return new Response(res.body, { status: res.status, headers: res.headers, webSocket: res.webSocket });
   },
 );
-
-function sameHost(origin: string, url: string): boolean {
-  try {
-    return new URL(origin).host === new URL(url).host;
-  } catch {
-    return false;
-  }
-}

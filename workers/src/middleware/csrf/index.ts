@@ -45,7 +45,7 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
  * `requireEvidence`: refuse a request that sends neither header. Current browsers send `Origin`
  * on every POST and `Sec-Fetch-Site` on every request, so only non-browser clients omit both.
  */
-function assertSameOrigin(c: Context, { requireEvidence }: { requireEvidence: boolean }): void {
+export function assertSameOrigin(c: Context, { requireEvidence }: { requireEvidence: boolean }): void {
   const expected = new URL(c.req.url).origin;
   const origin = c.req.header('origin');
   if (origin !== undefined) {
@@ -62,7 +62,13 @@ function assertSameOrigin(c: Context, { requireEvidence }: { requireEvidence: bo
   }
 }
 
-function refusal(why: string): ApiError {
+/** Whether the CSRF rules can refuse a request of this method and path, signed in by cookie. */
+export function originGuarded(method: string, path: string): boolean {
+  return SESSION_PATHS.has(path) || !SAFE_METHODS.has(method.toUpperCase());
+}
+
+/** The 403 of a write that did not come from the platform's own pages; `why` says what was seen. */
+export function refusal(why: string): ApiError {
   return new ApiError(
     403,
     'cross_origin_request',

@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors.ts';
+import { ApiError } from '../../errors.ts';
 import { STREAM_LIMITS, type GapFrame } from '../../../../schema/wire/stream.ts';
 import { validatePattern } from '../../services/streams/subject-match.ts';
 import { newConn, replayRing, type Conn } from './conn.ts';
@@ -30,7 +30,9 @@ export function openSse(
 ): Response {
   const check = validatePattern(subject, orgId);
   if (!check.ok) {
-    return badRequest(check.code, check.message, 'subject').response();
+    // The route checks first; this backstop answers as it does: 403 outside the org, else 400.
+    const status = check.code === 'forbidden_subject' ? 403 : 400;
+    return new ApiError(status, check.code, check.message, { field: 'subject' }).response();
   }
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
