@@ -12,6 +12,7 @@ const deviceExample = {
   agentVersion: '0.1.0',
   lastSeenAt: 1795345200000,
   status: 'online',
+  series: { count: 42, limit: 10000 },
   createdAt: 1794990000000,
 };
 const params = { id: deviceExample.id };

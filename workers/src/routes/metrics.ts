@@ -26,7 +26,7 @@ export const metricsRoutes = new Hono<AppEnv>().get(
     operationId: 'getPrometheusMetrics',
     summary: 'Latest values in the Prometheus text format',
     description:
-      'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one gauge sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels; the sample carries its own timestamp. A scrape asks the Durable Object of every device, so a large fleet is best scraped per `site` (one Prometheus target per site).',
+      'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels. Families have `# HELP`; a `_total` metric is a `counter`, others are gauges (`untyped` for names ending `_count`, `_sum`, `_bucket`). Names are mapped to Prometheus conventions so `promtool check metrics` passes: abbreviated or non-base units are spelled out in base units with the value converted (`_ms` → `_seconds` ÷1000, `_days` → `_seconds` ×86400), camelCase becomes snake_case. Samples carry no timestamp: Prometheus stamps the scrape, and an old timestamp would make it drop the series. A scrape asks the Durable Object of every device, so a large fleet is best scraped per `site` (one Prometheus target per site).',
     tag: 'Telemetry',
     auth: 'caller',
     scope: 'read',
@@ -37,7 +37,7 @@ export const metricsRoutes = new Hono<AppEnv>().get(
         description: 'Prometheus exposition, format 0.0.4',
         contentType: 'text/plain; version=0.0.4',
         example:
-          '# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="dev_k3v9q2m8x1c7r4t6w0z5y8b2",device="web-1",site_id="site_p4n7d2k9s1m6x3q8v0c5r2w7"} 12.5 1795345200000\n',
+          '# HELP edgewatch_cpu_usage_percent Latest value of the Edgewatch metric cpu_usage_percent, as last reported by each device.\n# TYPE edgewatch_cpu_usage_percent gauge\nedgewatch_cpu_usage_percent{device_id="dev_k3v9q2m8x1c7r4t6w0z5y8b2",device="web-1",site_id="site_p4n7d2k9s1m6x3q8v0c5r2w7"} 12.5\n',
       },
       400: { description: 'A bad query parameter, named in `field`' },
       404: { description: 'A `device` that is not in your organisation' },
