@@ -3,6 +3,7 @@ import { ApiError, forbidden, unauthorized } from '../errors.ts';
 import { authFailure } from '../middleware/auth/index.ts';
 import { originGuarded, refusal } from '../middleware/csrf/index.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
+import { refusalMessage, roleFor, scopeFor } from '../services/access/permissions.ts';
 import type { OperationDoc } from './doc.ts';
 
 /** `{ error: { code, message, field? } }`, the body of every 4xx and 5xx. */
@@ -109,10 +110,11 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
         invalid_session: authFailure('invalid_session').body(),
       },
     };
-    const scope = op.scope ?? 'read';
+    const permission = op.permission ?? 'org.read';
+    const scope = scopeFor(permission);
     out[403] = {
-      description: `The credential lacks the "${scope}" scope`,
-      examples: { forbidden: forbidden(`this credential lacks the "${scope}" scope`).body() },
+      description: `\`forbidden\`: the caller's role is below "${roleFor(permission)}"${scope ? ` (an API key: lacks the "${scope}" scope)` : ' (no API key may do this)'}`,
+      examples: { forbidden: forbidden(refusalMessage(permission)).body() },
     };
     out[429] = {
       description: 'Over the rate limit of this API key or session; `Retry-After` says when to retry',

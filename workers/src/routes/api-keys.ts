@@ -56,7 +56,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       description: 'The key is shown once and stored as a SHA-256. A key can be given only scopes its creator has.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       body: createApiKeyBody,
       example: { body: { name: 'grafana', scopes: ['read'] } },
       responses: {
@@ -97,7 +97,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       description: '`lastUsedAt` is when the key last authenticated, to the minute.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       example: {},
       responses: { 200: { description: 'Newest first', example: { keys: [keyExample] } } },
     }),
@@ -118,7 +118,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       summary: 'Revoke an API key',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       params: idParams('API key'),
       example: { params: { id: KEY_ID } },
       responses: {

@@ -127,7 +127,7 @@ export const authRoutes = new Hono<AppEnv>()
       summary: 'Who the credential is: org, scopes, user',
       tag: TAG,
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       example: {},
       responses: {
         200: {

@@ -56,7 +56,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         'The token is shown once and stored hashed. `maxUses` defaults to 1; `null` allows any number until it expires.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       body: createEnrollmentTokenBody,
       example: { body: { kind: 'host', expiresInHours: 24, maxUses: 10 } },
       responses: {
@@ -103,7 +103,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       summary: "List the org's enrollment tokens (never their secrets)",
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       example: {},
       responses: { 200: { description: 'Newest first', example: { tokens: [tokenExample] } } },
     }),
@@ -125,7 +125,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       description: 'Devices already enrolled with it keep working.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       params: idParams('enrollment token'),
       example: { params: { id: TOKEN_ID } },
       responses: {

@@ -80,7 +80,7 @@ export const eventRoutes = new Hono<AppEnv>()
         'In (ts, id) order within `[from, to)`, filtered by subject pattern (wildcards `*` and `**`), type or correlation id. Page with the returned `nextCursor`.',
       tag: 'Events',
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       query: listEventsQuery,
       example: { query: { subject: `org.${ORG_ID}.device.*.event.**`, from: '2026-11-22T00:00:00Z', limit: '100' } },
       responses: {
@@ -115,7 +115,7 @@ export const eventRoutes = new Hono<AppEnv>()
       description: `Stored, then published on its subject to the live stream. \`data\` is at most ${CUSTOM_EVENT_MAX_DATA_BYTES} bytes serialized.`,
       tag: 'Events',
       auth: 'caller',
-      scope: 'write',
+      permission: 'events.write',
       body: customEvent,
       bodyMaxBytes: BODY_MAX_BYTES,
       example: { body: { type: 'custom.deploy', data: { version: '2.4.1' } } },

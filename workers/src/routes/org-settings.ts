@@ -87,7 +87,7 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         'Retention in days: raw samples (swept by each device within the hour), then 1-minute, 1-hour and 1-day rollups (swept every 5 minutes). `rollup1dDays: null` keeps daily rollups forever.',
       tag: TAG,
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       example: {},
       responses: { 200: { description: 'Current settings', example: settingsExample } },
     }),
@@ -102,7 +102,7 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         'Fields left out keep their value. Each level must be kept at least as long as the finer one: rawDays ≤ rollup1mDays ≤ rollup1hDays ≤ rollup1dDays (or null, forever). Shorter windows delete older data in the following sweeps.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'org.manage',
       body: updateOrgSettingsBody,
       example: { body: { retention: { rawDays: 14, rollup1dDays: 3650 } } },
       responses: {

