@@ -149,7 +149,8 @@ describe('rollups 1m → 1h → 1d', () => {
       }),
       { numRuns: 15 },
     );
-  });
+    // Fifteen ingest → flush → cron rounds in workerd: room for a loaded two-core machine.
+  }, 30_000);
 
   it('fold late data for an already rolled-up hour into the hour and the day on the next cron', async () => {
     const device = await enroll(org, 'late');

@@ -28,17 +28,7 @@ const ROWS_PER_STATEMENT = 400;
 /** Aggregates up to `limit` dirty minutes from raw samples. */
 export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
   return sql
-    .exec<{
-      sid: number;
-      series_id: string;
-      minute: number;
-      gen: number;
-      count: number;
-      sum: number;
-      min: number;
-      max: number;
-      last: number;
-    }>(
+    .exec<Omit<RollupRow, 'seriesId'> & { series_id: string }>(
       `SELECT d.sid, r.series_id, d.minute, d.gen,
               COUNT(*) AS count, SUM(s.value) AS sum, MIN(s.value) AS min, MAX(s.value) AS max,
               (SELECT value FROM samples l WHERE l.sid = d.sid AND l.ts >= d.minute AND l.ts < d.minute + 60000

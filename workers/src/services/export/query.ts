@@ -1,11 +1,11 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { metricName } from '../../../../schema/wire/ingest.ts';
 import { historySources } from '../../../../schema/wire/history.ts';
 import { db, schema } from '../../db.ts';
-import { notFound } from '../../errors.ts';
 import { idList } from '../http/query-schemas.ts';
 import { queryTime } from '../history/time-query.ts';
+import { inIdOrder, inJsonList } from '../history/series.ts';
 
 export const exportFormats = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -59,18 +59,12 @@ const exportColumns = {
 /** The series named by id, in the order given; one outside the org is a 404 like a missing one. */
 export async function namedSeries(d1: D1Database, orgId: string, ids: readonly string[]): Promise<ExportSeries[]> {
   const t = schema.series;
-  // One JSON parameter however many ids: D1 allows 100 bound parameters per statement.
   const results = await db(d1)
     .select(exportColumns)
     .from(t)
-    .where(and(eq(t.orgId, orgId), inArray(t.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`)))
+    .where(and(eq(t.orgId, orgId), inJsonList(t.id, ids)))
     .all();
-  const byId = new Map(results.map((r) => [r.id, r]));
-  return ids.map((id) => {
-    const s = byId.get(id);
-    if (!s) throw notFound(`series "${id}"`);
-    return s;
-  });
+  return inIdOrder(ids, results);
 }
 
 /** A device's series (optionally of one metric) in (metric, labels, id) order. */

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { HistorySource } from '../../../../schema/wire/history.ts';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { db, schema } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import type { Retention } from './source.ts';
@@ -22,9 +23,18 @@ export async function orgSeries(d1: D1Database, orgId: string, ids: readonly str
   const results = await db(d1)
     .select({ id: t.id, deviceId: t.deviceId, metric: t.metric, labels: t.labels })
     .from(t)
-    .where(and(eq(t.orgId, orgId), inArray(t.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`)))
+    .where(and(eq(t.orgId, orgId), inJsonList(t.id, ids)))
     .all();
-  const byId = new Map(results.map((r) => [r.id, r]));
+  return inIdOrder(ids, results);
+}
+
+/** `column IN (ids)` with one JSON parameter however many ids: D1 binds at most 100 parameters. */
+export const inJsonList = (column: SQLiteColumn, ids: readonly string[]) =>
+  inArray(column, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`);
+
+/** The series rows in the order of `ids`; a missing id (or another org's) is a 404 naming it. */
+export function inIdOrder<T extends { id: string }>(ids: readonly string[], rows: readonly T[]): T[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => {
     const r = byId.get(id);
     if (!r) throw notFound(`series "${id}"`);
