@@ -6,5 +6,14 @@ import { z } from 'zod';
  */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
-/** The body field of an email address; normalise the parsed value with {@link normaliseEmail}. */
-export const emailField = () => z.email('email must be an address like ada@example.com').max(320);
+/**
+ * The body field of an email address: surrounding spaces are dropped before it is checked.
+ * Lower-case the parsed value with {@link normaliseEmail} before storing or looking it up.
+ */
+export const emailField = () =>
+  z
+    .string()
+    .trim()
+    .max(320, 'email must be at most 320 characters')
+    // `.email()` after `.trim()` checks the trimmed value; `z.email()` would check it before trimming.
+    .email('email must be an address like ada@example.com');
