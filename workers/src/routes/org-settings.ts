@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 
 const days = (what: string, max: number) =>
   z
@@ -124,15 +125,24 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         rollup1dDays: update.rollup1dDays === undefined ? current.rollup1dDays : update.rollup1dDays,
       };
       checkOrder(merged, update);
-      await db(c.env.DB)
-        .update(schema.organisations)
-        .set({
-          rawRetentionDays: merged.rawDays,
-          rollup1mRetentionDays: merged.rollup1mDays,
-          rollup1hRetentionDays: merged.rollup1hDays,
-          rollup1dRetentionDays: merged.rollup1dDays,
-        })
-        .where(eq(schema.organisations.id, orgId));
+      const d = db(c.env.DB);
+      await d.batch([
+        d
+          .update(schema.organisations)
+          .set({
+            rawRetentionDays: merged.rawDays,
+            rollup1mRetentionDays: merged.rollup1mDays,
+            rollup1hRetentionDays: merged.rollup1hDays,
+            rollup1dRetentionDays: merged.rollup1dDays,
+          })
+          .where(eq(schema.organisations.id, orgId)),
+        auditInsert(c, {
+          targetType: 'organisation',
+          targetId: orgId,
+          before: { retention: current },
+          after: { retention: merged },
+        }),
+      ]);
       return c.json({ retention: merged });
     },
   );
