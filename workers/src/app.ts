@@ -29,6 +29,8 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { seriesDeleteRoutes } from './routes/series-delete.ts';
 import { orgSettingsRoutes } from './routes/org-settings.ts';
 import { openApiRoutes } from './routes/openapi.ts';
+import { memberRoutes } from './routes/members.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 import { log } from './services/log.ts';
 import { settings } from './settings.ts';
 
@@ -80,6 +82,8 @@ app.route('/v1/summary', summaryRoutes);
 app.route('/v1/export', exportRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/v1/org', orgSettingsRoutes);
+app.route('/v1/members', memberRoutes);
+app.route('/v1/invitations', invitationRoutes);
 app.route('/v1/openapi.json', openApiRoutes(openApiDocument));
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);
