@@ -13,7 +13,8 @@ import { invitationNotFound, listInvitations, openInvitation } from '../services
 import { MIN_PASSWORD_LENGTH, weakPassword } from '../services/members/new-user.ts';
 
 const TAG = 'Members';
-const email = z.email('email must be an address like ada@example.com').max(320);
+// Trimmed before the check (the address is stored normalised); the document shows the strict form.
+const email = z.string().trim().email('email must be an address like ada@example.com').max(320);
 export const createInvitationBody = z.strictObject({ email, role: z.enum(roles) });
 export const acceptInvitationBody = z.strictObject({
   password: z.string().min(1, 'password is required').max(1024),
