@@ -228,6 +228,13 @@ describe('DELETE /v1/invitations/:id', () => {
     await expectError(await send(admin, `/v1/invitations/${inv.id}`, 'DELETE'), 404, 'not_found');
   });
 
+  it("refuses an admin revoking an owner's invitation (403): withdrawing a role needs that role", async () => {
+    const inv = await invite(owner, 'future-owner@example.com', 'owner');
+    await expectError(await send(admin, `/v1/invitations/${inv.id}`, 'DELETE'), 403, 'forbidden');
+    expect(await statusOf(owner, inv.id)).toBe('pending');
+    expect((await send(owner, `/v1/invitations/${inv.id}`, 'DELETE')).status).toBe(204);
+  });
+
   it("answers 404 for another organisation's invitation and leaves it working", async () => {
     const elsewhere = await seedOrg();
     const otherAdmin = await person(elsewhere.orgId, 'admin');

@@ -19,8 +19,7 @@ export function batchGuard(d: Db, orgId: string, exists: SQL) {
 }
 
 /** Whether a failed batch was failed by a {@link batchGuard}. */
-export const failedGuard = (err: unknown) =>
-  String((err as Error | undefined)?.message ?? err).includes(GUARD_FAILED);
+export const failedGuard = (err: unknown) => String((err as Error | undefined)?.message ?? err).includes(GUARD_FAILED);
 
 /** A {@link batchGuard} placed right after an update or delete: fails the batch if it changed no row. */
 export const changedGuard = (d: Db, orgId: string) => batchGuard(d, orgId, sql`SELECT 1 WHERE changes() > 0`);
