@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
-import { login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
+import { api, login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 
 const ORIGIN = 'http://test';
 const PASSWORD = 'correct horse';
@@ -121,6 +121,17 @@ describe('POST /v1/invitations', () => {
       .first<{ n: number }>())!;
     expect(n).toBe(0);
     expect((await invite(owner, 'co-owner@example.com', 'owner')).role).toBe('owner');
+  });
+
+  it('lets an admin API key invite up to admin, never an owner', async () => {
+    const byKey = (role: string) =>
+      api(org.apiKey, '/v1/invitations', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `${role}-by-key@example.com`, role }),
+      });
+    expect((await byKey('admin')).status).toBe(201);
+    await expectError(await byKey('owner'), 403, 'forbidden');
   });
 
   it('refuses inviting someone who is already a member (409 already_member)', async () => {
