@@ -33,6 +33,8 @@ import { orgRoutes } from './routes/org.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { openApiRoutes } from './routes/openapi.ts';
+import { memberRoutes } from './routes/members.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 import { log } from './services/log.ts';
 import { settings } from './settings.ts';
 
@@ -88,6 +90,8 @@ app.route('/v1/export', exportRoutes);
 app.route('/v1/metrics', metricsRoutes);
 app.route('/v1/org', orgSettingsRoutes);
 app.route('/v1/org', orgRoutes);
+app.route('/v1/members', memberRoutes);
+app.route('/v1/invitations', invitationRoutes);
 app.route('/v1/openapi.json', openApiRoutes(openApiDocument));
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);
