@@ -10,7 +10,7 @@ import { acceptInvitation, alreadyMember, wrongPassword } from '../services/memb
 import { INVITATION_ID, INVITATION_TOKEN, invitationExample, ORG_ID, USER_ID } from '../services/members/examples.ts';
 import { createInvitation, revokeInvitation } from '../services/members/invite.ts';
 import { invitationNotFound, listInvitations, openInvitation } from '../services/members/invitations.ts';
-import { MIN_PASSWORD_LENGTH, weakPassword } from '../services/members/new-user.ts';
+import { PASSWORD_MIN_LENGTH, weakPassword } from '../services/accounts/password-policy.ts';
 
 const TAG = 'Members';
 // Trimmed before the check (the address is stored normalised); the document shows the strict form.
@@ -177,7 +177,7 @@ export const invitationRoutes = new Hono<AppEnv>()
     doc({
       operationId: 'acceptInvitation',
       summary: 'Accept an invitation: joins the organisation and signs in',
-      description: `An existing user (by the invitation's email) gives their current password; anyone else becomes a new user with this password (at least ${MIN_PASSWORD_LENGTH} characters, not a common one). Sets the ew_session cookie in the invitation's organisation. The link works once. Attempts count against the sign-in rate limit of the invitation's email.`,
+      description: `An existing user (by the invitation's email) gives their current password; anyone else becomes a new user with this password (at least ${PASSWORD_MIN_LENGTH} characters, not a common one). Sets the ew_session cookie in the invitation's organisation. The link works once. Attempts count against the sign-in rate limit of the invitation's email.`,
       tag: TAG,
       auth: 'none',
       params: tokenParams,
@@ -198,7 +198,7 @@ export const invitationRoutes = new Hono<AppEnv>()
         },
         400: {
           description: "`weak_password`: a new user's password is too short or too common; or invalid input",
-          example: weakPassword(`must be at least ${MIN_PASSWORD_LENGTH} characters`).body(),
+          example: weakPassword(`must be at least ${PASSWORD_MIN_LENGTH} characters`).body(),
         },
         401: { description: "An existing user's password is wrong", example: wrongPassword().body() },
         404: gone404,

@@ -11,7 +11,7 @@ import { recordUserEvent } from '../events/record.ts';
 import { changedGuard, failedGuard } from './guard.ts';
 import { invitationNotFound, openInvitation } from './invitations.ts';
 import { newUserFields } from './new-user.ts';
-import { newSession, setSessionCookie } from './session.ts';
+import { newSession, setSessionCookie } from '../credentials/sessions.ts';
 
 /** 401 for an existing user's wrong password. */
 export const wrongPassword = () =>
@@ -66,7 +66,7 @@ export async function acceptInvitation(
   }
   const now = Date.now();
   const i = schema.invitations;
-  const session = await newSession(c, d, inv.orgId, user.id);
+  const session = await newSession(c, inv.orgId, user.id);
   try {
     await d.batch([
       d
@@ -93,7 +93,7 @@ export async function acceptInvitation(
     }
     throw err;
   }
-  setSessionCookie(c, session.token);
+  setSessionCookie(c, session);
   await recordUserEvent(c.env, 'user.login', inv.orgId, user.id, c.var.requestId);
   return { user, orgId: inv.orgId, role: inv.role };
 }

@@ -14,7 +14,7 @@ import { alreadyMember } from './accept.ts';
 import { changedGuard, failedGuard } from './guard.ts';
 import { newInvitationToken, invitationUrl } from './invitation-token.ts';
 import { isMemberByEmail } from './members.ts';
-import { normaliseEmail } from './new-user.ts';
+import { normaliseEmail } from '../accounts/email.ts';
 import { assertMayGrant } from './roles.ts';
 
 type Ctx = Context<AppEnv>;
