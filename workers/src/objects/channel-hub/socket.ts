@@ -27,6 +27,13 @@ export function socketConn(ws: WebSocket, session: Session, epoch: string, count
         // Already closing.
       }
     },
+    revoke: (reason) => {
+      try {
+        ws.close(STREAM_CLOSE.unauthorised, reason);
+      } catch {
+        // Already closing.
+      }
+    },
   });
 }
 
