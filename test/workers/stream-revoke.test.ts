@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelHubFor, STREAM_ORG_HEADER } from '../../workers/src/objects/channel-hub/index.ts';
-import { closeStreams } from '../../workers/src/services/streams/close.ts';
+import { closeStreams, closeStreamsIn } from '../../workers/src/services/streams/close.ts';
 import { STREAM_PRINCIPAL_HEADER, type StreamPrincipal } from '../../workers/src/services/streams/principal.ts';
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
@@ -140,6 +140,24 @@ describe('withdrawn access closes live streams', () => {
     const n = await channelHubFor(env, a.orgId).closeStreams({ credentialIds: [await keyId(b.orgId, b.apiKey)] });
     expect(n).toBe(0);
     expect(await stillOpen(inB)).toBe(true);
+  });
+
+  it("closes a session's streams in every org it streamed from, across a switch of org (closeStreamsIn)", async () => {
+    const a = await seedOrg();
+    const b = await seedOrg();
+    const ada = await signIn(a, 'ada-switch@example.com');
+    await env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)')
+      .bind(b.orgId, ada.userId, 'viewer', Date.now())
+      .run();
+    const origin = { Origin: 'http://x' };
+    const inA = await connect('', { Authorization: '', Cookie: ada.cookie, ...origin });
+    // What switch-org does to the session: its next request acts in org b.
+    await env.DB.prepare('UPDATE sessions SET org_id = ? WHERE id = ?').bind(b.orgId, ada.sessionId).run();
+    const inB = await connect('', { Authorization: '', Cookie: ada.cookie, ...origin });
+    expect((await channelHubFor(env, b.orgId).stats()).connections).toBe(1);
+    await closeStreamsIn(env, [a.orgId, b.orgId], { credentialIds: [ada.sessionId] });
+    expect((await closedWithin(inA, 1000)).code).toBe(4401);
+    expect((await closedWithin(inB, 1000)).code).toBe(4401);
   });
 
   describe('a connect authenticated before the withdrawal, reaching the hub after it', () => {

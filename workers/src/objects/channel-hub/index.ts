@@ -8,8 +8,8 @@ import { handleMessage, type HubView } from './messages.ts';
 import { frame, parseClientFrame } from './protocol.ts';
 import { FrameBatcher } from './batcher.ts';
 import { Ring } from './ring.ts';
-import { countProtocolError, loadSession, newSession, saveSession } from './session.ts';
-import { needsSave, restoreConn, saveConn, socketConn, type HubCounters } from './socket.ts';
+import { countProtocolError, newSession, saveSession } from './session.ts';
+import { needsSave, restoreConn, revokeSocket, saveConn, socketConn, type HubCounters } from './socket.ts';
 import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
 import { settings } from '../../settings.ts';
 import { authFailure } from '../../middleware/auth/index.ts';
@@ -21,32 +21,12 @@ import {
   tagsOf,
 } from '../../services/streams/principal.ts';
 import { Withdrawals } from './withdrawals.ts';
+import type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
 
 /** Header the Worker sets on the hub's upgrade request; built fresh there, never copied from a client. */
 export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
 
-/** What `ChannelHub.stats` reports; queue figures are bytes of queued JSON. */
-export interface ChannelHubStats {
-  connections: number;
-  sseConnections: number;
-  queuedBytes: number;
-  /** High-water mark of any single connection's queue since the hub started. */
-  maxQueuedBytes: number;
-  ringFrames: number;
-  conflatedSamples: number;
-  slowConsumerCloses: number;
-  seq: number;
-  epoch: string;
-}
-
-/** Test-only knobs (the hub is reachable only through its binding, never from clients). */
-export interface ChannelHubTuning {
-  flushMs?: number;
-  ringMaxFrames?: number;
-  ringMaxAgeMs?: number;
-  ringMaxBytes?: number;
-  sseHeartbeatMs?: number;
-}
+export type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
 
 /**
  * The hub's name. Subjects are sharded by org today; a hot org could later be split by
@@ -182,20 +162,7 @@ export class ChannelHub extends DurableObject<Env> {
     this.#withdrawals.record(who, Date.now());
     let ended = 0;
     const sockets = new Set(tagsOf(who).flatMap((tag) => this.ctx.getWebSockets(tag)));
-    for (const ws of sockets) {
-      let conn = this.#conns.get(ws);
-      if (!conn) {
-        // Hibernated: rebuild without refilling from the ring, only to mark it closed for fan-out.
-        const session = loadSession(ws);
-        if (!session) continue;
-        conn = socketConn(ws, session, this.#epoch, this.#counters);
-        this.#conns.set(ws, conn);
-      }
-      if (conn.closed) continue;
-      conn.closed = true;
-      conn.revoke(reason);
-      ended += 1;
-    }
+    for (const ws of sockets) if (revokeSocket(ws, this.#conns, this.#epoch, this.#counters, reason)) ended += 1;
     for (const conn of [...this.#sse]) {
       if (!isOneOf(conn.session.principal, who)) continue;
       conn.revoke(reason);
