@@ -86,11 +86,13 @@ describe('withdrawn access closes live streams', () => {
     const revoked = await connect(org.apiKey);
     const bystander = await connect(second);
     const id = await keyId(org.orgId, org.apiKey);
+    const revokedAt = Date.now();
     expect((await api(second, `/v1/api-keys/${id}`, { method: 'DELETE' })).status).toBe(200);
     // The revoke route may already call closeStreams itself; a second call finds nothing left to close.
     await closeStreams(env, org.orgId, { credentialIds: [id] });
     const close = await closedWithin(revoked, 1000);
     expect(close).toEqual({ code: 4401, reason: expect.stringMatching(/access withdrawn/) });
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
     const again = await upgrade({ Authorization: `Bearer ${org.apiKey}` });
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
@@ -170,9 +172,14 @@ describe('withdrawn access closes live streams', () => {
 
     it('is refused with 401 for a withdrawn credential', async () => {
       const org = await seedOrg();
-      const p: StreamPrincipal = { via: 'api-key', credentialId: 'key_withdrawn', userId: null, authAt: Date.now() };
+      const p: StreamPrincipal = {
+        via: 'api-key',
+        credentialId: 'key_withdrawn',
+        userId: null,
+        authAt: Date.now() - 1,
+      };
       await closeStreams(env, org.orgId, { credentialIds: ['key_withdrawn'] });
-      const res = await hubConnect(org.orgId, { ...p, authAt: Date.now() + 60_000 });
+      const res = await hubConnect(org.orgId, p);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
     });

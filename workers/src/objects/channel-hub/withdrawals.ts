@@ -23,14 +23,15 @@ export class Withdrawals {
   }
 
   /**
-   * True when `p` must not connect: its credential was withdrawn (an ended session or a revoked
-   * key never comes back), or its user's access changed after the request was authenticated
-   * (a user whose role was lowered may reconnect with a request authenticated afterwards).
+   * True when `p` must not connect: its credential or its user was withdrawn at or after the
+   * time the Worker authenticated the request. A request authenticated later passed the
+   * Worker's checks against the changed state (a user whose role was lowered is let back in).
    */
   refuses(p: StreamPrincipal, now: number): boolean {
     prune(this.#credentials, now);
     prune(this.#users, now);
-    if (this.#credentials.has(p.credentialId)) return true;
+    const credentialAt = this.#credentials.get(p.credentialId);
+    if (credentialAt !== undefined && p.authAt <= credentialAt) return true;
     const userAt = p.userId === null ? undefined : this.#users.get(p.userId);
     return userAt !== undefined && p.authAt <= userAt;
   }

@@ -18,7 +18,8 @@ export interface StreamPrincipal {
 /** Header the Worker sets on the hub's internal request; built fresh there, never copied from a client. */
 export const STREAM_PRINCIPAL_HEADER = 'X-Edgewatch-Stream-Principal';
 
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
+// Printable ASCII without spaces: every id the platform issues, and safe inside a socket tag (≤ 256).
+const ID = /^[\x21-\x7e]{1,200}$/;
 
 /** The principal of an authenticated caller, as the header value the hub reads. */
 export function principalHeader(caller: Caller, authAt: number): string {
