@@ -1,12 +1,15 @@
-import { env, SELF } from 'cloudflare:test';
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelHubFor, STREAM_ORG_HEADER } from '../../workers/src/objects/channel-hub/index.ts';
+import { loadSession } from '../../workers/src/objects/channel-hub/session.ts';
+import { revokeSocket } from '../../workers/src/objects/channel-hub/socket.ts';
 import { closeStreams, closeStreamsIn } from '../../workers/src/services/streams/close.ts';
 import { STREAM_PRINCIPAL_HEADER, type StreamPrincipal } from '../../workers/src/services/streams/principal.ts';
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
 import { api, login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 import { connect, upgrade, type Client } from './stream-client.ts';
+import { subscribed } from './stream-test-helpers.ts';
 
 const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
 afterEach(async () => {
@@ -160,6 +163,29 @@ describe('withdrawn access closes live streams', () => {
     await closeStreamsIn(env, [a.orgId, b.orgId], { credentialIds: [ada.sessionId] });
     expect((await closedWithin(inA, 1000)).code).toBe(4401);
     expect((await closedWithin(inB, 1000)).code).toBe(4401);
+  });
+
+  it('finds a connection from what survives hibernation: its tags and attachment name the principal', async () => {
+    const org = await seedOrg();
+    const id = await keyId(org.orgId, org.apiKey);
+    const client = await connect(org.apiKey);
+    await subscribed(client, 'all', `org.${org.orgId}.**`);
+    await runInDurableObject(channelHubFor(env, org.orgId), (_hub, state) => {
+      const [ws, ...rest] = state.getWebSockets(`cred:${id}`);
+      expect(rest).toEqual([]);
+      expect(loadSession(ws!)?.principal).toMatchObject({ via: 'api-key', credentialId: id, userId: null });
+      // An empty connection map is the hub's memory after hibernation.
+      expect(
+        revokeSocket(
+          ws!,
+          new WeakMap(),
+          'epoch',
+          { maxQueuedBytes: 0, conflatedSamples: 0, slowConsumerCloses: 0 },
+          'access withdrawn: test',
+        ),
+      ).toBe(true);
+    });
+    expect(await closedWithin(client, 1000)).toEqual({ code: 4401, reason: 'access withdrawn: test' });
   });
 
   describe('a connect authenticated before the withdrawal, reaching the hub after it', () => {
