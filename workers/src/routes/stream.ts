@@ -6,6 +6,7 @@ import { ApiError } from '../errors.ts';
 import { assertSameOrigin } from '../middleware/csrf/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { principalHeader, STREAM_PRINCIPAL_HEADER } from '../services/streams/principal.ts';
 import { callerPattern, subjectPattern } from '../services/streams/subject-match.ts';
 
 /**
@@ -58,8 +59,11 @@ streamRoutes.get(
     callerPattern(subject, caller.orgId);
     const url = new URL('https://channel-hub.internal/sse');
     url.searchParams.set('subject', subject);
-    // Built fresh: only the org (from the credential) and the resume point reach the hub.
-    const headers = new Headers({ [STREAM_ORG_HEADER]: caller.orgId });
+    // Built fresh: only the org and principal (from the credential) and the resume point reach the hub.
+    const headers = new Headers({
+      [STREAM_ORG_HEADER]: caller.orgId,
+      [STREAM_PRINCIPAL_HEADER]: principalHeader(caller, Date.now()),
+    });
     const last = c.req.header('last-event-id');
     if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
     const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
@@ -96,7 +100,12 @@ streamRoutes.get(
     if (caller.via === 'session') assertSameOrigin(c, { requireEvidence: false });
     // A new request, so nothing a client sent (least of all the org header) reaches the hub.
     const upgrade = new Request('https://channel-hub.internal/connect', {
-      headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
+      headers: {
+        Upgrade: 'websocket',
+        [STREAM_ORG_HEADER]: caller.orgId,
+        // Who connects, so withdrawing their access can close this stream (closeStreams).
+        [STREAM_PRINCIPAL_HEADER]: principalHeader(caller, Date.now()),
+      },
     });
     const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
     // A stub's response has immutable headers; copy it so app-wide middleware can add its own.

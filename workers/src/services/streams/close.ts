@@ -17,3 +17,12 @@ export async function closeStreams(env: Env, orgId: string, who: StreamPrincipal
   if (!who.credentialIds?.length && !who.userIds?.length) return;
   await channelHubFor(env, orgId).closeStreams(who);
 }
+
+/**
+ * {@link closeStreams} in each of these orgs. A session carries one current org, but streams
+ * it opened before `switch-org` live in the hubs of the orgs it was in then: ending a session
+ * (sign-out everywhere, a password change) should name every org of its user.
+ */
+export async function closeStreamsIn(env: Env, orgIds: readonly string[], who: StreamPrincipals): Promise<void> {
+  await Promise.all([...new Set(orgIds)].map((orgId) => closeStreams(env, orgId, who)));
+}
