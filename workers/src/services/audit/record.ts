@@ -1,8 +1,12 @@
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Context } from 'hono';
 import type { AuditOutcome, Role } from '../../../../schema/index.ts';
 import type { AppEnv } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
 import { newId } from '../credentials/crypto.ts';
+
+/** A statement a service runs in its own D1 batch for the caller, such as an audit insert. */
+export type Alongside = readonly BatchItem<'sqlite'>[];
 
 /** What one audited request changed. */
 export interface AuditEntry {
@@ -15,8 +19,13 @@ export interface AuditEntry {
   outcome?: AuditOutcome;
   /** Defaults to the operation id `doc()` recorded for the request. */
   action?: string;
-  /** For requests with no caller yet (sign-up, accepting an invitation): who acted. */
-  actor?: { type: 'user'; id: string; role: Role | null; orgId: string };
+  /**
+   * For requests with no caller yet (sign-up, accepting an invitation, a refused request): who
+   * acted. An API key's `scopes` are recorded with it.
+   */
+  actor?:
+    | { type: 'user'; id: string; role: Role | null; orgId: string }
+    | { type: 'api_key'; id: string; role: null; orgId: string; scopes: readonly string[] };
 }
 
 /**
@@ -36,7 +45,7 @@ export function auditInsert(c: Context<AppEnv>, entry: AuditEntry) {
       actorType: actor.type,
       actorId: actor.id,
       actorRole: actor.role,
-      actorScopes: actor.type === 'api_key' ? [...(caller?.scopes ?? [])] : null,
+      actorScopes: actor.type === 'api_key' ? [...actor.scopes] : null,
       action: entry.action ?? c.get('operationId') ?? 'unknown',
       targetType: entry.targetType,
       targetId: entry.targetId,
@@ -51,6 +60,6 @@ export function auditInsert(c: Context<AppEnv>, entry: AuditEntry) {
 function actorOf(caller: AppEnv['Variables']['caller'] | undefined) {
   if (!caller) throw new Error('auditInsert needs a caller or an explicit actor');
   return caller.via === 'api-key'
-    ? { type: 'api_key' as const, id: caller.credentialId, role: null, orgId: caller.orgId }
+    ? { type: 'api_key' as const, id: caller.credentialId, role: null, orgId: caller.orgId, scopes: caller.scopes }
     : { type: 'user' as const, id: caller.userId ?? caller.credentialId, role: caller.role, orgId: caller.orgId };
 }

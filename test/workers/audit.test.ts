@@ -1,0 +1,451 @@
+import { env, SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sweepAudit } from '../../workers/src/services/audit/retention.ts';
+import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
+import { api, batch, enroll, ingest, login, seedOrg, seedUser, type TestOrg } from './helpers.ts';
+
+const DAY = 86_400_000;
+
+interface AuditRow {
+  id: string;
+  org_id: string;
+  ts: number;
+  actor_type: string;
+  actor_id: string;
+  actor_role: string | null;
+  actor_scopes: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  outcome: string;
+  client_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  changes: string | null;
+}
+
+let org: TestOrg;
+let adminId: string;
+let cookie: string;
+let keyId: string;
+
+/** Signs a seeded user in and returns the session cookie header value. */
+async function signIn(email: string, password: string): Promise<string> {
+  const res = await login({ email, password });
+  expect(res.status).toBe(200);
+  return /ew_session=[^;]+/.exec(res.headers.get('set-cookie')!)![0];
+}
+
+/** A request as a signed-in user of the dashboard (cookie, same origin). */
+function asUser(userCookie: string, path: string, init: RequestInit = {}) {
+  return SELF.fetch(`http://test${path}`, {
+    ...init,
+    headers: {
+      cookie: userCookie,
+      origin: 'http://test',
+      'user-agent': 'audit-test/1.0',
+      'cf-connecting-ip': '203.0.113.9',
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
+}
+
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** The audit rows written for one request, found by its X-Request-Id. */
+async function rowsOf(res: Response): Promise<AuditRow[]> {
+  const requestId = res.headers.get('x-request-id');
+  expect(requestId).toBeTruthy();
+  const { results } = await env.DB.prepare('SELECT * FROM audit_log WHERE request_id = ?')
+    .bind(requestId)
+    .all<AuditRow>();
+  return results;
+}
+
+beforeAll(async () => {
+  org = await seedOrg();
+  adminId = await seedUser(org.orgId, 'audit-admin@example.com', 'correct horse battery', 'admin');
+  cookie = await signIn('audit-admin@example.com', 'correct horse battery');
+  const key = await env.DB.prepare('SELECT id FROM api_keys WHERE key_hash = ?')
+    .bind(await sha256Hex(org.apiKey))
+    .first<{ id: string }>();
+  keyId = key!.id;
+});
+
+async function newDevice(name: string): Promise<string> {
+  const { deviceId, deviceToken } = await enroll(org, name);
+  const res = await ingest(deviceToken, batch(newId('b'), [{ metric: 'temp_c', ts: Date.now() - 60_000, value: 21 }]));
+  expect(res.status).toBe(200);
+  return deviceId;
+}
+
+describe('audit rows of the write routes', () => {
+  type Case = {
+    name: string;
+    via: 'user' | 'key';
+    action: string;
+    targetType: string;
+    /** Runs the request; returns it and the expected target id. */
+    run: (
+      send: (path: string, init?: RequestInit) => Promise<Response>,
+    ) => Promise<{ res: Response; targetId: string }>;
+    status: number;
+    changes?: (c: { before?: Record<string, unknown>; after?: Record<string, unknown> } | null) => void;
+  };
+
+  const cases: Case[] = [
+    {
+      name: 'renaming a device',
+      via: 'user',
+      action: 'updateDevice',
+      targetType: 'device',
+      status: 200,
+      run: async (send) => {
+        const id = await newDevice('before-name');
+        return { res: await send(`/v1/devices/${id}`, json('PATCH', { name: 'after-name' })), targetId: id };
+      },
+      changes: (c) => expect(c).toEqual({ before: { name: 'before-name' }, after: { name: 'after-name' } }),
+    },
+    {
+      name: 'revoking a device',
+      via: 'key',
+      action: 'revokeDevice',
+      targetType: 'device',
+      status: 200,
+      run: async (send) => {
+        const id = await newDevice('to-revoke');
+        return { res: await send(`/v1/devices/${id}/revoke`, { method: 'POST' }), targetId: id };
+      },
+      changes: (c) => expect(c?.before).toEqual({ revokedAt: null }),
+    },
+    {
+      name: 'deleting a device',
+      via: 'user',
+      action: 'deleteDevice',
+      targetType: 'device',
+      status: 204,
+      run: async (send) => {
+        const id = await newDevice('to-delete');
+        return { res: await send(`/v1/devices/${id}`, { method: 'DELETE' }), targetId: id };
+      },
+      changes: (c) => expect(c?.before).toMatchObject({ name: 'to-delete' }),
+    },
+    {
+      name: "deleting a device's data",
+      via: 'key',
+      action: 'deleteDeviceData',
+      targetType: 'device',
+      status: 200,
+      run: async (send) => {
+        const id = await newDevice('data-delete');
+        return { res: await send(`/v1/devices/${id}/data`, { method: 'DELETE' }), targetId: id };
+      },
+      changes: (c) => expect(c?.before).toEqual({ samples: 1 }),
+    },
+    {
+      name: 'deleting a series',
+      via: 'user',
+      action: 'deleteSeries',
+      targetType: 'series',
+      status: 200,
+      run: async (send) => {
+        const deviceId = await newDevice('series-delete');
+        const s = await env.DB.prepare('SELECT id FROM series WHERE device_id = ?')
+          .bind(deviceId)
+          .first<{ id: string }>();
+        return { res: await send(`/v1/series/${s!.id}`, { method: 'DELETE' }), targetId: s!.id };
+      },
+    },
+    {
+      name: "setting the org's agent config",
+      via: 'user',
+      action: 'putOrgAgentConfig',
+      targetType: 'organisation',
+      status: 200,
+      run: async (send) => ({
+        res: await send('/v1/agent-config', json('PUT', { intervals: { probes: 15 } })),
+        targetId: org.orgId,
+      }),
+      changes: (c) => expect(c?.after).toEqual({ intervals: { probes: 15 } }),
+    },
+    {
+      name: "setting a device's agent config",
+      via: 'key',
+      action: 'putDeviceAgentConfig',
+      targetType: 'device',
+      status: 200,
+      run: async (send) => {
+        const id = await newDevice('config');
+        return {
+          res: await send(`/v1/devices/${id}/agent-config`, json('PUT', { intervals: { probes: 30 } })),
+          targetId: id,
+        };
+      },
+      changes: (c) => expect(c).toEqual({ before: {}, after: { intervals: { probes: 30 } } }),
+    },
+    {
+      name: 'recording a custom event',
+      via: 'user',
+      action: 'createEvent',
+      targetType: 'event',
+      status: 201,
+      run: async (send) => {
+        const res = await send('/v1/events', json('POST', { type: 'custom.deploy', data: { version: '1' } }));
+        return { res, targetId: ((await res.clone().json()) as { id: string }).id };
+      },
+      changes: (c) => expect(c?.after).toMatchObject({ type: 'custom.deploy' }),
+    },
+  ];
+
+  it.each(cases)('$name writes exactly one row naming the actor and the target', async (tc) => {
+    const send = (path: string, init?: RequestInit) =>
+      tc.via === 'user' ? asUser(cookie, path, init) : api(org.apiKey, path, init);
+    const { res, targetId } = await tc.run(send);
+    expect(res.status, await res.clone().text()).toBe(tc.status);
+    const rows = await rowsOf(res);
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row).toMatchObject({
+      org_id: org.orgId,
+      action: tc.action,
+      target_type: tc.targetType,
+      target_id: targetId,
+      outcome: 'success',
+    });
+    if (tc.via === 'user') {
+      expect(row).toMatchObject({ actor_type: 'user', actor_id: adminId, actor_role: 'admin', actor_scopes: null });
+      expect(row).toMatchObject({ client_address: '203.0.113.9', user_agent: 'audit-test/1.0' });
+    } else {
+      expect(row).toMatchObject({ actor_type: 'api_key', actor_id: keyId, actor_role: null });
+      expect(JSON.parse(row.actor_scopes!)).toEqual(['read', 'write', 'admin']);
+    }
+    tc.changes?.(row.changes === null ? null : JSON.parse(row.changes));
+  });
+
+  it('records API key creation and revocation without the key, its hash or its prefix', async () => {
+    const created = await asUser(cookie, '/v1/api-keys', json('POST', { name: 'ci', scopes: ['read'] }));
+    expect(created.status).toBe(201);
+    const key = (await created.clone().json()) as { id: string; key: string; prefix: string };
+    const revoked = await asUser(cookie, `/v1/api-keys/${key.id}`, { method: 'DELETE' });
+    expect(revoked.status).toBe(200);
+    const rows = [...(await rowsOf(created)), ...(await rowsOf(revoked))];
+    expect(rows.map((r) => [r.action, r.target_type, r.target_id])).toEqual([
+      ['createApiKey', 'api_key', key.id],
+      ['revokeApiKey', 'api_key', key.id],
+    ]);
+    expect(JSON.parse(rows[0]!.changes!)).toEqual({ after: { name: 'ci', scopes: ['read'] } });
+    const text = JSON.stringify(rows);
+    for (const secret of [key.key, key.prefix, await sha256Hex(key.key)]) expect(text).not.toContain(secret);
+  });
+
+  it('records enrollment token creation and revocation without the token or its hash', async () => {
+    const created = await api(org.apiKey, '/v1/enrollment-tokens', json('POST', { maxUses: 3 }));
+    expect(created.status).toBe(201);
+    const token = (await created.clone().json()) as { id: string; token: string };
+    const revoked = await api(org.apiKey, `/v1/enrollment-tokens/${token.id}`, { method: 'DELETE' });
+    expect(revoked.status).toBe(200);
+    const rows = [...(await rowsOf(created)), ...(await rowsOf(revoked))];
+    expect(rows.map((r) => [r.action, r.target_type, r.target_id, r.actor_type])).toEqual([
+      ['createEnrollmentToken', 'enrollment_token', token.id, 'api_key'],
+      ['revokeEnrollmentToken', 'enrollment_token', token.id, 'api_key'],
+    ]);
+    const text = JSON.stringify(rows);
+    for (const secret of [token.token, await sha256Hex(token.token)]) expect(text).not.toContain(secret);
+  });
+
+  it('writes no row when the write fails (a missing key is a 404)', async () => {
+    const res = await api(org.apiKey, '/v1/api-keys/key_missing', { method: 'DELETE' });
+    expect(res.status).toBe(404);
+    expect(await rowsOf(res)).toHaveLength(0);
+  });
+});
+
+describe('refused requests', () => {
+  it('a write refused for want of a role writes one denied row with no changes', async () => {
+    const viewerId = await seedUser(org.orgId, 'audit-viewer@example.com', 'correct horse battery', 'viewer');
+    const viewer = await signIn('audit-viewer@example.com', 'correct horse battery');
+    const deviceId = await newDevice('viewer-target');
+    const res = await asUser(viewer, `/v1/devices/${deviceId}`, { method: 'DELETE' });
+    expect(res.status).toBe(403);
+    const rows = await rowsOf(res);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      org_id: org.orgId,
+      actor_type: 'user',
+      actor_id: viewerId,
+      actor_role: 'viewer',
+      action: 'deleteDevice',
+      target_type: '/v1/devices/:id',
+      target_id: deviceId,
+      outcome: 'denied',
+      changes: null,
+    });
+    expect((await asUser(viewer, `/v1/devices/${deviceId}`)).status).toBe(200);
+  });
+
+  it('a write refused for want of a scope records the key and its scopes', async () => {
+    const readOnly = await seedOrg(['read']);
+    const res = await api(readOnly.apiKey, '/v1/events', json('POST', { type: 'custom.x' }));
+    expect(res.status).toBe(403);
+    const [row, ...more] = await rowsOf(res);
+    expect(more).toHaveLength(0);
+    expect(row).toMatchObject({
+      org_id: readOnly.orgId,
+      actor_type: 'api_key',
+      action: 'createEvent',
+      outcome: 'denied',
+    });
+    expect(JSON.parse(row!.actor_scopes!)).toEqual(['read']);
+  });
+
+  it('a refused read writes nothing', async () => {
+    const writeOnly = await seedOrg(['write']);
+    const res = await api(writeOnly.apiKey, '/v1/audit');
+    expect(res.status).toBe(403);
+    expect(await rowsOf(res)).toHaveLength(0);
+  });
+});
+
+/** Inserts audit rows straight in D1, one per `ts`, for the reading tests. */
+async function seedAudit(
+  orgId: string,
+  rows: { ts: number; actor?: string; action?: string; target?: [string, string] }[],
+) {
+  await env.DB.batch(
+    rows.map((r) =>
+      env.DB.prepare(
+        `INSERT INTO audit_log (id, org_id, ts, actor_type, actor_id, actor_role, action, target_type, target_id, outcome)
+         VALUES (?, ?, ?, 'user', ?, 'admin', ?, ?, ?, 'success')`,
+      ).bind(
+        newId('aud'),
+        orgId,
+        r.ts,
+        r.actor ?? 'usr_a',
+        r.action ?? 'updateDevice',
+        ...(r.target ?? ['device', 'dev_a']),
+      ),
+    ),
+  );
+}
+
+interface Page {
+  entries: { id: string; ts: number; actor: { id: string }; action: string; target: { type: string; id: string } }[];
+  nextCursor: string | null;
+}
+
+describe('GET /v1/audit', () => {
+  const T0 = Date.UTC(2026, 10, 1);
+  let reader: TestOrg;
+
+  beforeAll(async () => {
+    reader = await seedOrg();
+    await seedAudit(
+      reader.orgId,
+      Array.from({ length: 25 }, (_, i) => ({
+        ts: T0 + i * 1000,
+        actor: i % 2 ? 'usr_odd' : 'usr_even',
+        action: i % 5 === 0 ? 'revokeApiKey' : 'updateDevice',
+        target: i % 5 === 0 ? ['api_key', `key_${i}`] : ['device', 'dev_a'],
+      })),
+    );
+  });
+
+  const read = async (query: string) => {
+    const res = await api(reader.apiKey, `/v1/audit${query}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as Page;
+  };
+
+  it('pages newest first through every row once, ending with a null cursor', async () => {
+    const seen: number[] = [];
+    let cursor: string | null = '';
+    let pages = 0;
+    while (cursor !== null) {
+      const page: Page = await read(`?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.entries.map((e) => e.ts));
+      cursor = page.nextCursor;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => T0 + (24 - i) * 1000));
+  });
+
+  it('filters by actor, action, target and a [from, to) range', async () => {
+    expect((await read('?actor=usr_odd')).entries).toHaveLength(12);
+    expect((await read('?action=revokeApiKey')).entries.map((e) => e.target.id)).toEqual([
+      'key_20',
+      'key_15',
+      'key_10',
+      'key_5',
+      'key_0',
+    ]);
+    expect((await read('?targetType=api_key&targetId=key_10')).entries).toHaveLength(1);
+    const range = await read(`?from=${T0 + 3000}&to=${new Date(T0 + 6000).toISOString()}`);
+    expect(range.entries.map((e) => e.ts)).toEqual([T0 + 5000, T0 + 4000, T0 + 3000]);
+  });
+
+  it('answers a bad cursor with a 400 naming cursor', async () => {
+    const res = await api(reader.apiKey, '/v1/audit?cursor=bm90LWEtY3Vyc29y');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe('cursor');
+  });
+
+  it("never shows another org's rows, whatever the filters", async () => {
+    const other = await seedOrg();
+    await seedAudit(other.orgId, [{ ts: T0, actor: 'usr_odd', target: ['api_key', 'key_10'] }]);
+    const mine = await read('?actor=usr_odd&limit=1000');
+    expect(mine.entries).toHaveLength(12);
+    const theirs = await api(other.apiKey, '/v1/audit?limit=1000');
+    const page = (await theirs.json()) as Page;
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]!.actor.id).toBe('usr_odd');
+  });
+
+  it('shows a row the API wrote with its actor, target and changes', async () => {
+    const res = await api(reader.apiKey, '/v1/events', json('POST', { type: 'custom.shown' }));
+    const event = (await res.json()) as { id: string };
+    const page = await read(`?targetType=event&targetId=${event.id}`);
+    expect(page.entries).toEqual([
+      expect.objectContaining({
+        action: 'createEvent',
+        target: { type: 'event', id: event.id },
+        outcome: 'success',
+        requestId: res.headers.get('x-request-id'),
+        actor: expect.objectContaining({ type: 'api_key', role: null, scopes: ['read', 'write', 'admin'] }),
+        changes: { after: { type: 'custom.shown', subject: expect.any(String) } },
+      }),
+    ]);
+  });
+});
+
+describe('audit retention', () => {
+  it("deletes rows older than the org's audit_retention_days, and only those", async () => {
+    const now = Date.now();
+    const short = await seedOrg();
+    const long = await seedOrg();
+    await env.DB.prepare('UPDATE organisations SET audit_retention_days = 7 WHERE id = ?').bind(short.orgId).run();
+    const ages = [1, 6, 8, 30, 400];
+    for (const o of [short, long])
+      await seedAudit(
+        o.orgId,
+        ages.map((d) => ({ ts: now - d * DAY })),
+      );
+    await sweepAudit(env.DB, now, Date.now() + 10_000);
+    const left = async (orgId: string) =>
+      (
+        await env.DB.prepare('SELECT ts FROM audit_log WHERE org_id = ? ORDER BY ts DESC')
+          .bind(orgId)
+          .all<{ ts: number }>()
+      ).results.map((r) => Math.round((now - r.ts) / DAY));
+    expect(await left(short.orgId)).toEqual([1, 6]);
+    // The default is 365 days.
+    expect(await left(long.orgId)).toEqual([1, 6, 8, 30]);
+    // Running again deletes nothing more.
+    await sweepAudit(env.DB, now, Date.now() + 10_000);
+    expect(await left(short.orgId)).toEqual([1, 6]);
+  });
+});
