@@ -238,6 +238,11 @@ describe('audit rows of the write routes', () => {
       ['revokeApiKey', 'api_key', key.id],
     ]);
     expect(JSON.parse(rows[0]!.changes!)).toEqual({ after: { name: 'ci', scopes: ['read'] } });
+    expect(JSON.parse(rows[1]!.changes!)).toEqual({
+      before: { name: 'ci', revokedAt: null },
+      after: { revokedAt: expect.any(Number) },
+    });
+    expect(rows[1]).toMatchObject({ actor_type: 'user', actor_id: adminId, actor_role: 'admin', actor_scopes: null });
     const text = JSON.stringify(rows);
     for (const secret of [key.key, key.prefix, await sha256Hex(key.key)]) expect(text).not.toContain(secret);
   });
@@ -253,8 +258,20 @@ describe('audit rows of the write routes', () => {
       ['createEnrollmentToken', 'enrollment_token', token.id, 'api_key'],
       ['revokeEnrollmentToken', 'enrollment_token', token.id, 'api_key'],
     ]);
+    expect(JSON.parse(rows[1]!.actor_scopes!)).toEqual(['read', 'write', 'admin']);
     const text = JSON.stringify(rows);
     for (const secret of [token.token, await sha256Hex(token.token)]) expect(text).not.toContain(secret);
+  });
+
+  it('two concurrent revokes of one key write one row between them', async () => {
+    const created = await api(org.apiKey, '/v1/api-keys', json('POST', { name: 'twice', scopes: ['read'] }));
+    const { id } = (await created.json()) as { id: string };
+    const both = await Promise.all([1, 2].map(() => api(org.apiKey, `/v1/api-keys/${id}`, { method: 'DELETE' })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 404]);
+    const { results } = await env.DB.prepare("SELECT id FROM audit_log WHERE action = 'revokeApiKey' AND target_id = ?")
+      .bind(id)
+      .all();
+    expect(results).toHaveLength(1);
   });
 
   it('writes no row when the write fails (a missing key is a 404)', async () => {

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, exists, isNull, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { apiKeyScopes } from '../../../schema/index.ts';
@@ -6,7 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { auditInsert } from '../services/audit/record.ts';
+import { auditInsert, auditInsertIf } from '../services/audit/record.ts';
 import { closeStreams } from '../services/streams/close.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
@@ -145,16 +145,25 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       const key = await d.select({ id: k.id, name: k.name }).from(k).where(active).get();
       if (!key) throw notFound(`API key "${id}"`);
       const now = Date.now();
-      const [[revoked]] = await d.batch([
+      // The row is written only if the revoke changes something: a concurrent revoke of the same key writes one row, not two.
+      const [, [revoked]] = await d.batch([
+        auditInsertIf(
+          c,
+          {
+            targetType: 'api_key',
+            targetId: id,
+            before: { name: key.name, revokedAt: null },
+            after: { revokedAt: now },
+          },
+          exists(
+            d
+              .select({ one: sql`1` })
+              .from(k)
+              .where(active),
+          ),
+        ),
         d.update(k).set({ revokedAt: now }).where(active).returning(),
-        auditInsert(c, {
-          targetType: 'api_key',
-          targetId: id,
-          before: { name: key.name, revokedAt: null },
-          after: { revokedAt: now },
-        }),
       ]);
-      // Only a concurrent revoke of the same key between the read and the batch gets here.
       if (!revoked) throw notFound(`API key "${id}"`);
       await closeStreams(c.env, orgId, { credentialIds: [id] });
       return c.json(view(revoked));

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, exists, isNull, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { deviceKinds } from '../../../schema/index.ts';
@@ -6,7 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { auditInsert } from '../services/audit/record.ts';
+import { auditInsert, auditInsertIf } from '../services/audit/record.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newEnrollmentToken } from '../services/credentials/tokens.ts';
 import { idParams, idString } from '../services/http/query-schemas.ts';
@@ -151,14 +151,19 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       const token = await d.select({ id: t.id }).from(t).where(active).get();
       if (!token) throw notFound(`enrollment token "${id}"`);
       const now = Date.now();
-      const [[revoked]] = await d.batch([
+      // Written only if the revoke changes something, so a concurrent revoke leaves one row.
+      const [, [revoked]] = await d.batch([
+        auditInsertIf(
+          c,
+          { targetType: 'enrollment_token', targetId: id, before: { revokedAt: null }, after: { revokedAt: now } },
+          exists(
+            d
+              .select({ one: sql`1` })
+              .from(t)
+              .where(active),
+          ),
+        ),
         d.update(t).set({ revokedAt: now }).where(active).returning(),
-        auditInsert(c, {
-          targetType: 'enrollment_token',
-          targetId: id,
-          before: { revokedAt: null },
-          after: { revokedAt: now },
-        }),
       ]);
       if (!revoked) throw notFound(`enrollment token "${id}"`);
       return c.json(view(revoked));
