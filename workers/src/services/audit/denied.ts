@@ -29,11 +29,13 @@ export function isDeniedWrite(c: Context<AppEnv>, err: unknown): boolean {
  */
 export async function recordDenied(c: Context<AppEnv>): Promise<void> {
   try {
-    const actor = await refusedActor(c);
-    if (!actor) return;
+    // Should the auth middleware come to set the caller before its check, that is used as is.
+    const known = c.get('caller') as AppEnv['Variables']['caller'] | undefined;
+    const actor = known ? undefined : await refusedActor(c);
+    if (!known && !actor) return;
     const firstParam = Object.values(c.req.param() as Record<string, string>)[0];
     const targetId = firstParam === undefined ? null : firstParam.slice(0, 100);
-    await auditInsert(c, { targetType: routePath(c), targetId, outcome: 'denied', actor }).run();
+    await auditInsert(c, { targetType: routePath(c), targetId, outcome: 'denied', ...(actor ? { actor } : {}) }).run();
   } catch (err) {
     log.error('denied audit row not written', { requestId: c.get('requestId'), error: String(err) });
   }
