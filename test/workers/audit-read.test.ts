@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sweepAudit } from '../../workers/src/services/audit/retention.ts';
 import { newId } from '../../workers/src/services/credentials/crypto.ts';
+import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, seedOrg, type TestOrg } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -136,7 +137,8 @@ describe('audit retention', () => {
         o.orgId,
         ages.map((d) => ({ ts: now - d * DAY })),
       );
-    await sweepAudit(env.DB, now, Date.now() + 10_000);
+    // The cron runs the sweep.
+    await runCron(env, now);
     const left = async (orgId: string) =>
       (
         await env.DB.prepare('SELECT ts FROM audit_log WHERE org_id = ? ORDER BY ts DESC')
