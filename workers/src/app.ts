@@ -11,6 +11,7 @@ import { agentConfigPollRoutes, deviceAgentConfigRoutes, orgAgentConfigRoutes } 
 import { agentRoutes } from './routes/agents.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { accountRoutes } from './routes/account.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -92,6 +93,7 @@ app.route('/v1/org', orgSettingsRoutes);
 app.route('/v1/org', orgRoutes);
 app.route('/v1/members', memberRoutes);
 app.route('/v1/invitations', invitationRoutes);
+app.route('/v1/audit', auditRoutes);
 app.route('/v1/openapi.json', openApiRoutes(openApiDocument));
 app.route('/v1/stream', streamRoutes);
 app.route('/mqtt', mqttRoutes);

@@ -60,13 +60,15 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   'Agent configuration': 'Remote configuration of agents: org defaults and per-device overrides.',
   'Enrollment tokens': 'Tokens that let a new agent enroll into the organisation.',
   'API keys': 'Scoped keys for programs calling this API.',
-  Sessions: 'Dashboard sign-in with a session cookie.',
+  Sessions: 'Sign-up, sign-in with a session cookie, the signed-in user, their organisations and sessions.',
+  Members: "The organisation's members and their roles, invitations, and handing over ownership.",
+  Audit: 'Who changed what: one row per state-changing request, and refused writes.',
   Devices: 'The devices of the organisation: list, inspect, rename, revoke, delete.',
   Telemetry: 'Series, their history, statistics and latest values, and the Prometheus exposition.',
   Export: 'Bulk export of stored samples as NDJSON or CSV.',
   Events: 'The organisation event log: device and system events, and custom ones.',
   'Live stream': 'Live samples and events over WebSocket or Server-Sent Events.',
-  Organisation: 'Settings of the organisation, such as retention.',
+  Organisation: 'The organisation: its name, settings such as retention, and deleting it.',
   Meta: 'This document.',
 };
 

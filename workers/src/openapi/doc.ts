@@ -6,6 +6,7 @@ import { authenticateCaller } from '../middleware/auth/index.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
 import { readJsonBody } from '../services/http/body.ts';
 import { parse } from '../services/http/validate.ts';
+import { isDeniedWrite, recordDenied } from '../services/audit/denied.ts';
 import type { Permission } from '../services/access/permissions.ts';
 
 /** How an operation authenticates. `caller` is an API key or a dashboard session. */
@@ -110,7 +111,13 @@ export function doc<
 async function authenticate(c: Context<AppEnv>, op: OperationDoc<Schema | undefined>): Promise<void> {
   if (op.auth === 'caller') {
     if (!op.permission) throw new Error(`operation ${op.operationId} declares no permission`);
-    await authenticateCaller(c, op.permission);
+    try {
+      await authenticateCaller(c, op.permission);
+    } catch (err) {
+      // A refused write is recorded (outcome `denied`); a refused read is not.
+      if (isDeniedWrite(c, err)) await recordDenied(c);
+      throw err;
+    }
   } else if (op.auth === 'device') await requireDevice()(c, async () => {});
 }
 

@@ -3,6 +3,7 @@ import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wi
 import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
 import { notifyConfigChanged } from '../services/agents/config-push.ts';
 import { recordEvent } from '../services/events/record.ts';
@@ -76,7 +77,10 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
     async (c) => {
       const patch = c.req.valid('json');
       const { orgId, userId } = c.var.caller;
-      await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId);
+      const before = await configLayer(c.env, orgId, ORG_SCOPE);
+      await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId, [
+        auditInsert(c, { targetType: 'organisation', targetId: orgId, before, after: patch }),
+      ]);
       await recordEvent(c.env, {
         orgId,
         type: 'config.changed',
@@ -147,7 +151,10 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
     async (c) => {
       const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
       const patch = c.req.valid('json');
-      await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId);
+      const before = await configLayer(c.env, device.orgId, device.id);
+      await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId, [
+        auditInsert(c, { targetType: 'device', targetId: device.id, before, after: patch }),
+      ]);
       await recordEvent(c.env, {
         orgId: device.orgId,
         type: 'config.changed',

@@ -59,8 +59,9 @@ export async function authenticateCaller(c: Context<AppEnv>, permission: Permiss
   await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
   const principal: Principal =
     caller.role !== null ? { via: 'session', role: caller.role } : { via: 'api-key', scopes: caller.scopes };
-  if (!holds(principal, permission)) throw forbidden(refusalMessage(permission));
+  // Set before the check: a refused write is audited as `denied` with this caller.
   c.set('caller', caller);
+  if (!holds(principal, permission)) throw forbidden(refusalMessage(permission));
   return caller;
 }
 
