@@ -105,7 +105,9 @@ describe('PATCH /v1/org', () => {
       error: { code: 'forbidden', message: expect.stringContaining('"admin"') },
     });
     expect(await orgName(org.orgId)).not.toBe('Nope');
-    expect(await auditRows(org.orgId, 'updateOrg')).toHaveLength(0);
+    // A refused write is recorded, as refused, and nothing else (docs/security.md).
+    const rows = await auditRows(org.orgId, 'updateOrg');
+    expect(rows.map((r) => r.outcome)).toEqual(['denied']);
   });
 });
 

@@ -4,7 +4,7 @@ import { authFailure } from '../middleware/auth/index.ts';
 import { originGuarded, refusal } from '../middleware/csrf/index.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
 import { refusalMessage, roleFor, scopeFor } from '../services/access/permissions.ts';
-import type { OperationDoc } from './doc.ts';
+import { byCaller, type OperationDoc } from './doc.ts';
 
 /** `{ error: { code, message, field? } }`, the body of every 4xx and 5xx. */
 export const ERROR_SCHEMA = {
@@ -48,6 +48,7 @@ export const SECURITY_SCHEMES = {
 
 export const SECURITY: Record<OperationDoc['auth'], Record<string, never[]>[]> = {
   caller: [{ apiKey: [] }, { session: [] }],
+  session: [{ session: [] }],
   device: [{ deviceToken: [] }],
   none: [],
 };
@@ -102,7 +103,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
       examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },
     };
   }
-  if (op.auth === 'caller') {
+  if (byCaller(op)) {
     out[401] = {
       description:
         '`unauthenticated`: no credential was sent; `invalid_api_key`: the API key is unknown or revoked; `invalid_session`: the session cookie is unknown or expired',
@@ -130,7 +131,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
     };
   }
   // Session-authenticated writes (and sign-in and sign-out) pass middleware/csrf first.
-  if ((op.auth === 'caller' && originGuarded(method, path)) || (op.auth === 'none' && originGuarded('GET', path))) {
+  if ((byCaller(op) && originGuarded(method, path)) || (op.auth === 'none' && originGuarded('GET', path))) {
     const crossOrigin = refusal(
       'Origin "https://evil.example" is not this platform\'s origin "https://edgewatch.example"',
     ).body();
@@ -139,7 +140,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
       description: `${own ? `${own.description}; or ` : ''}\`cross_origin_request\`: signed in by the session cookie, the request did not come from the platform's own origin (see Cookies and CSRF in docs/api.md)`,
       examples: { ...own?.examples, cross_origin_request: crossOrigin },
     };
-    if (op.auth === 'caller') {
+    if (byCaller(op)) {
       out[415] ??= {
         description: 'A write signed in by the session cookie carries a body that is not `application/json`',
         examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },

@@ -2,15 +2,21 @@ import type { Context, MiddlewareHandler } from 'hono';
 // zod/mini's functions accept classic and mini schemas alike; wire schemas shared with the agent are mini.
 import type * as z from 'zod/mini';
 import type { AppEnv } from '../app-env.ts';
-import { authenticateCaller } from '../middleware/auth/index.ts';
+import { authenticateCaller, sessionOnly } from '../middleware/auth/index.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
 import { readJsonBody } from '../services/http/body.ts';
 import { parse } from '../services/http/validate.ts';
 import { isDeniedWrite, recordDenied } from '../services/audit/denied.ts';
 import type { Permission } from '../services/access/permissions.ts';
 
-/** How an operation authenticates. `caller` is an API key or a dashboard session. */
-export type OperationAuth = 'caller' | 'device' | 'none';
+/**
+ * How an operation authenticates. `caller` is an API key or a dashboard session; `session` only
+ * a signed-in user (an API key has no user: it gets 403).
+ */
+export type OperationAuth = 'caller' | 'session' | 'device' | 'none';
+
+/** Whether an operation is called by a user or a key, and so declares a permission. */
+export const byCaller = (op: { auth: OperationAuth }) => op.auth === 'caller' || op.auth === 'session';
 
 type Schema = z.core.$ZodType;
 
@@ -109,10 +115,11 @@ export function doc<
 }
 
 async function authenticate(c: Context<AppEnv>, op: OperationDoc<Schema | undefined>): Promise<void> {
-  if (op.auth === 'caller') {
+  if (byCaller(op)) {
     if (!op.permission) throw new Error(`operation ${op.operationId} declares no permission`);
     try {
-      await authenticateCaller(c, op.permission);
+      const caller = await authenticateCaller(c, op.permission);
+      if (op.auth === 'session' && caller.via !== 'session') throw sessionOnly();
     } catch (err) {
       // A refused write is recorded (outcome `denied`); a refused read is not.
       if (isDeniedWrite(c, err)) await recordDenied(c);

@@ -1,7 +1,7 @@
 import pkg from '../../../package.json' with { type: 'json' };
 import { ERROR_SCHEMA, implicitResponses, SECURITY, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './components.ts';
 import { type Permission, roleFor, scopeFor } from '../services/access/permissions.ts';
-import { operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
+import { byCaller, operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
 import { type JsonSchema, parametersOf, toJsonSchema } from './json-schema.ts';
 
 /** What Hono lists in `app.routes`. */
@@ -105,7 +105,7 @@ function operation(
     description: op.description ?? op.summary,
     tags: [op.tag],
     security: SECURITY[op.auth],
-    ...(op.auth === 'caller' ? permissionExtensions(op.permission ?? 'org.read') : {}),
+    ...(byCaller(op) ? permissionExtensions(op.permission ?? 'org.read') : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? {

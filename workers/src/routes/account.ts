@@ -1,9 +1,10 @@
+import { sessionOnly } from '../middleware/auth/index.ts';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
-import { ApiError, forbidden } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { closeStreams } from '../services/streams/close.ts';
 
@@ -14,9 +15,6 @@ const OTHER_ORG_ID = 'org_01JD5V9Q';
 
 /** 403 when a user asks to act in an organisation they do not belong to (or that is deleted). */
 export const notAMember = () => new ApiError(403, 'not_a_member', 'you are not a member of that organisation');
-/** 403 when an API key calls a route that only a signed-in session may use. */
-export const sessionOnly = () =>
-  forbidden('only a signed-in session can do this: an API key belongs to one organisation and has no user');
 
 /** The live organisations a user belongs to, with the role in each, oldest membership first. */
 async function orgsOf(d1: D1Database, userId: string) {
@@ -99,7 +97,7 @@ export const accountRoutes = new Hono<AppEnv>()
       description:
         'Sessions only (an API key gets 403). The session keeps its cookie and expiry; its open streams in the previous organisation are closed.',
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       body: z.strictObject({ orgId: z.string().min(1, 'orgId is required').max(64) }),
       example: { body: { orgId: OTHER_ORG_ID } },

@@ -54,7 +54,7 @@ export const memberRoutes = new Hono<AppEnv>()
       description:
         "Ends the caller's membership and their sessions in this organisation (this one included); their open streams close with 4401. Any role may leave, except the last owner. Only a signed-in user may: an API key is not a member.",
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       example: {},
       responses: {

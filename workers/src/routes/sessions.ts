@@ -11,7 +11,7 @@ import { auditInsert } from '../services/audit/record.ts';
 import { hashPassword, verifyPassword } from '../services/credentials/crypto.ts';
 import { clearSessionCookie, sessionLimits, sessionLive } from '../services/credentials/sessions.ts';
 import { closeStreams } from '../services/streams/close.ts';
-import { sessionOnly } from './account.ts';
+import { sessionOnly } from '../middleware/auth/index.ts';
 
 const TAG = 'Sessions';
 const SESSION_ID = 'ses_4k2m9q7x1c8v3b6n';
@@ -45,7 +45,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       description:
         'Every live session of the user, in any organisation. `current` marks the one making the request. `userAgent` and `clientAddress` are what signed in. Sessions only (an API key gets 403).',
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       example: {},
       responses: {
@@ -98,7 +98,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       operationId: 'deleteSession',
       summary: 'End one of your sessions (sign out that browser)',
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       params: z.strictObject({ id: z.string().min(1).max(64) }),
       example: { params: { id: SESSION_ID } },
@@ -129,7 +129,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       operationId: 'deleteAllSessions',
       summary: 'Sign out everywhere: ends all your sessions, this one included',
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       example: {},
       responses: { 204: { description: 'Every session ended and its streams closed; the cookie is cleared' } },
@@ -154,7 +154,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       description:
         'Needs the current password. The new one follows the sign-up rules (at least 10 characters, not a common password). This session stays signed in; every other one ends. Counted against the sign-in rate limit.',
       tag: TAG,
-      auth: 'caller',
+      auth: 'session',
       permission: 'org.read',
       body: z.strictObject({
         currentPassword: z.string().min(1, 'currentPassword is required').max(PASSWORD_MAX_LENGTH),

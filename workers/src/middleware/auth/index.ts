@@ -167,3 +167,7 @@ async function fromSession(d1: D1Database, token: string, idleMs: number, now: n
     lastUsedAt: row.session.lastUsedAt,
   };
 }
+
+/** 403 when an API key calls an operation only a signed-in user may call. */
+export const sessionOnly = () =>
+  forbidden('only a signed-in session can do this: an API key belongs to one organisation and has no user');
