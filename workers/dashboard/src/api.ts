@@ -22,16 +22,29 @@ export class NetworkError extends Error {
   }
 }
 
+export type Role = 'viewer' | 'member' | 'admin' | 'owner';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+/** `GET /v1/auth/me`: who is signed in, in which organisation, and every organisation they belong to. */
 export interface Me {
+  user?: User | null;
   orgId: string;
   orgName: string | null;
+  /** Null for an API key; absent from servers older than issue 10. */
+  role?: Role | null;
   via: string;
   scopes: string[];
   userId: string | null;
+  orgs?: { id: string; name: string; role: Role }[];
 }
 
 export interface LoginResult {
-  user: { id: string; email: string; name: string | null };
+  user: User;
   orgId: string;
   role: string;
 }
@@ -47,7 +60,12 @@ export interface History {
 }
 
 /** `signal` cancels the request when the view that asked for it goes away (e.g. on sign-out). */
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function call<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -64,6 +82,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, sig
     signal?.throwIfAborted();
     throw new NetworkError(err);
   }
+  // 204 (and 202 without a body) parse to null, which callers of those routes ignore.
   const json: unknown = await res.json().catch(() => null);
   signal?.throwIfAborted();
   if (!res.ok) {
@@ -80,6 +99,8 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, sig
 
 /** True when the error means the session is gone and the user must sign in again. */
 export const isUnauthenticated = (err: unknown): boolean => err instanceof ApiError && err.status === 401;
+
+export { call };
 
 export const api = {
   me: () => call<Me>('GET', '/v1/auth/me'),
