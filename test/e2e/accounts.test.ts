@@ -18,6 +18,7 @@ import { launchBrowser } from './browser.ts';
 const OWNER = { email: 'Owner@Example.test ', password: 'a-long-owner-passphrase-42', org: 'Acme Plant 3' };
 const VIEWER = { email: 'viewer@example.test', password: 'viewer-passphrase-for-tests', name: 'Vera Viewer' };
 const HOST_NAME = 'press-line-01';
+const SCREENSHOT = '/tmp/edgewatch-accounts-viewer.png';
 
 let dir: string;
 let worker: LocalWorker;
@@ -149,7 +150,8 @@ describe('sign up, invite a viewer, the viewer reads but cannot write', () => {
     await page.getByTestId('member-row').first().waitFor();
     await page.getByTestId('invite-email-input').fill(VIEWER.email);
     await page.getByTestId('invite-role-select').selectOption('viewer');
-    await page.getByTestId('invite-submit').click();
+    // Keyboard only: Enter in the email field submits the form.
+    await page.getByTestId('invite-email-input').press('Enter');
 
     const link = page.getByTestId('invite-url');
     await link.waitFor();
@@ -195,6 +197,7 @@ describe('sign up, invite a viewer, the viewer reads but cannot write', () => {
     expect(await page.getByTestId('member-transfer').count()).toBe(0);
     // A viewer may still leave.
     expect(await page.getByTestId('member-leave').count()).toBe(1);
+    await page.screenshot({ path: SCREENSHOT });
   });
 
   it('refuses writes the viewer forces from the page with 403 forbidden, naming the role needed', async () => {
