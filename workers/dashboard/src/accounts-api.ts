@@ -93,6 +93,8 @@ export const accountsApi = {
     call<{ members: Member[] }>('GET', '/v1/members', undefined, signal).then((r) => r.members),
   setRole: (userId: string, role: Role) => call<Member>('PATCH', `/v1/members/${seg(userId)}`, { role }),
   removeMember: (userId: string) => call<null>('DELETE', `/v1/members/${seg(userId)}`),
+  /** Any role may leave; the caller's sessions in this organisation end with it. */
+  leave: () => call<null>('DELETE', '/v1/members/me'),
   transferOwnership: (userId: string) => call<unknown>('POST', `/v1/members/${seg(userId)}/transfer-ownership`),
 
   invitations: (signal?: AbortSignal) =>

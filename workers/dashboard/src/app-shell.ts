@@ -62,6 +62,11 @@ export function appShell(me: Me, onSignedOut: (notice?: string) => void, reload:
     onSignedOut('Your session has ended. Sign in again.');
   };
 
+  const signedOut = (notice?: string) => {
+    shell.destroy();
+    onSignedOut(notice);
+  };
+
   function show(route: Route): void {
     page?.destroy();
     aborter.abort();
@@ -71,9 +76,9 @@ export function appShell(me: Me, onSignedOut: (notice?: string) => void, reload:
       if (n.page === route.page) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    const ctx: PageContext = { onUnauthenticated: sessionEnded, signal: aborter.signal };
+    const ctx: PageContext = { onUnauthenticated: sessionEnded, signedOut, signal: aborter.signal };
     if (route.page === 'members') page = membersPage(access, ctx, reload);
-    else if (route.page === 'sessions') page = sessionsPage(ctx, onSignedOut);
+    else if (route.page === 'sessions') page = sessionsPage(ctx);
     else if (route.page === 'audit') page = auditPage(ctx);
     else page = dashboardView(me, () => sessionEnded());
     shown = route.page;

@@ -1,5 +1,5 @@
 import { accountsApi, type Member } from './accounts-api.ts';
-import { api, ApiError, isUnauthenticated, type Role } from './api.ts';
+import { ApiError, isUnauthenticated, type Role } from './api.ts';
 import type { Access } from './app-shell.ts';
 import { h } from './dom.ts';
 import { invitationsPanel } from './invitations-panel.ts';
@@ -126,30 +126,19 @@ export function membersPage(access: Access, ctx: PageContext, reloadApp: () => v
       out.push(
         confirmButton('Leave', 'Really leave?', { 'data-testid': 'member-leave' }, async () => {
           try {
-            await accountsApi.removeMember(m.userId);
+            await accountsApi.leave();
           } catch (err) {
-            const last = err instanceof ApiError && err.code === 'last_owner';
-            return last
-              ? message.error('You are the last owner: make someone else owner before leaving.')
-              : fail(err, 'Could not leave');
+            if (err instanceof ApiError && err.code === 'last_owner')
+              return message.error('You are the last owner: make someone else owner before leaving.');
+            return fail(err, 'Could not leave');
           }
-          await leaveOrg();
+          // Leaving ends this session; the user signs in again to reach their other organisations.
+          const org = access.me.orgName ?? 'the organisation';
+          ctx.signedOut(`You left ${org}.`);
         }),
       );
     }
     return out;
-  }
-
-  /** After leaving: into another of the user's organisations, or signed out when there is none. */
-  async function leaveOrg(): Promise<void> {
-    const other = access.me.orgs?.find((o) => o.id !== access.me.orgId);
-    try {
-      if (other) await accountsApi.switchOrg(other.id);
-      else await api.logout();
-    } catch {
-      // Either way the next /me decides what to show.
-    }
-    reloadApp();
   }
 
   const members = h(

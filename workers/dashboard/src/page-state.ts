@@ -11,6 +11,8 @@ export interface Page {
 export interface PageContext {
   /** The session is gone (a 401): the app returns to the sign-in form. */
   onUnauthenticated(): void;
+  /** The session was ended on purpose (signed out, left the organisation): the sign-in form, with `notice`. */
+  signedOut(notice?: string): void;
   /** Aborted when the page goes away. */
   signal: AbortSignal;
 }

@@ -17,7 +17,7 @@ import { passwordForm } from './password-form.ts';
  * `#/sessions`: the user's signed-in sessions (browser, address, last used) with "end" on each,
  * "sign out everywhere", and the change-password form (which ends the other sessions).
  */
-export function sessionsPage(ctx: PageContext, onSignedOut: (notice?: string) => void): Page {
+export function sessionsPage(ctx: PageContext): Page {
   const status = new ListStatus('sessions-status');
   const message = formMessage('sessions-message');
   const body = h('tbody');
@@ -84,7 +84,7 @@ export function sessionsPage(ctx: PageContext, onSignedOut: (notice?: string) =>
           async () => {
             try {
               await accountsApi.endSession(s.id);
-              if (s.current) return onSignedOut('You signed out.');
+              if (s.current) return ctx.signedOut('You signed out.');
               message.ok('The session was ended.');
               await load();
             } catch (err) {
@@ -105,7 +105,7 @@ export function sessionsPage(ctx: PageContext, onSignedOut: (notice?: string) =>
     busy(everywhere, async () => {
       try {
         await accountsApi.endAllSessions();
-        onSignedOut('You signed out everywhere: every session of your account has ended.');
+        ctx.signedOut('You signed out everywhere: every session of your account has ended.');
       } catch (err) {
         fail(err, 'Could not sign out everywhere');
       }
