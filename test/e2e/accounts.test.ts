@@ -226,9 +226,19 @@ describe('sign up, invite a viewer, the viewer reads but cannot write', () => {
 
     await page.getByTestId('nav-audit').click();
     await page.getByTestId('audit-row').first().waitFor();
-    expect(await page.getByTestId('audit-row').count()).toBeGreaterThan(0);
-    // The device rename was refused, so nothing renamed the device.
+    // The viewer's forced writes changed nothing; each left a `denied` row (docs/security.md).
+    const viewerId = await viewer.page.evaluate<string>(
+      `fetch('/v1/auth/me').then((r) => r.json()).then((me) => me.userId)`,
+    );
+    const denied = page.locator(`[data-testid="audit-row"][data-actor="${viewerId}"][data-outcome="denied"]`);
+    await expect.poll(() => denied.count()).toBe(2);
+    expect(await denied.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')).sort())).toEqual([
+      'createInvitation',
+      'updateDevice',
+    ]);
     expect(await page.getByTestId('audit-row').filter({ hasText: 'renamed' }).count()).toBe(0);
+    const invited = page.locator('[data-testid="audit-row"][data-action="createInvitation"][data-outcome="success"]');
+    expect(await invited.count()).toBe(1);
   });
 
   it('logs no console errors and breaks no content security policy rule in either browser', async () => {

@@ -110,7 +110,7 @@ export function auditPage(ctx: PageContext): Page {
   function row(e: AuditEntry): HTMLTableRowElement {
     return h(
       'tr',
-      { 'data-testid': 'audit-row', 'data-action': e.action },
+      { 'data-testid': 'audit-row', 'data-action': e.action, 'data-outcome': e.outcome, 'data-actor': e.actor.id },
       h('td', { class: 'nowrap' }, new Date(e.ts).toLocaleString()),
       h('td', {}, actorText(e.actor)),
       h('td', {}, e.action),
