@@ -59,8 +59,12 @@ export interface History {
   points: HistoryPoint[];
 }
 
-/** `signal` cancels the request when the view that asked for it goes away (e.g. on sign-out). */
-async function call<T>(
+/**
+ * One JSON request to the API with the session cookie; a non-2xx answer throws {@link ApiError}
+ * and no answer {@link NetworkError}. A 204 resolves to null. `signal` cancels the request when
+ * the view that asked for it goes away (e.g. on sign-out).
+ */
+export async function call<T>(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
@@ -99,8 +103,6 @@ async function call<T>(
 
 /** True when the error means the session is gone and the user must sign in again. */
 export const isUnauthenticated = (err: unknown): boolean => err instanceof ApiError && err.status === 401;
-
-export { call };
 
 export const api = {
   me: () => call<Me>('GET', '/v1/auth/me'),
