@@ -90,9 +90,8 @@ describe('withdrawn access closes live streams', () => {
     const bystander = await connect(second);
     const id = await keyId(org.orgId, org.apiKey);
     const revokedAt = Date.now();
+    // The revoke route itself closes the key's streams.
     expect((await api(second, `/v1/api-keys/${id}`, { method: 'DELETE' })).status).toBe(200);
-    // The revoke route may already call closeStreams itself; a second call finds nothing left to close.
-    await closeStreams(env, org.orgId, { credentialIds: [id] });
     const close = await closedWithin(revoked, 1000);
     expect(close).toEqual({ code: 4401, reason: expect.stringMatching(/access withdrawn/) });
     expect(Date.now() - revokedAt).toBeLessThan(1000);
@@ -100,6 +99,17 @@ describe('withdrawn access closes live streams', () => {
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
     expect(await stillOpen(bystander)).toBe(true);
+  });
+
+  it("closes a removed member's WebSocket and SSE stream with 4401 through DELETE /v1/members/:userId", async () => {
+    const org = await seedOrg();
+    await seedUser(org.orgId, 'owner-removed@example.com', 'correct horse battery', 'owner');
+    const ada = await signIn(org, 'ada-removed@example.com');
+    const socket = await connect('', { Authorization: '', Cookie: ada.cookie, Origin: 'http://x' });
+    const sse = await openSse(org.orgId, { Cookie: ada.cookie });
+    expect((await api(org.apiKey, `/v1/members/${ada.userId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await closedWithin(socket, 1000)).code).toBe(4401);
+    expect(await sse.ended).toMatch(/"code":"unauthorised"/);
   });
 
   it("ends a session's SSE stream with a last unauthorised frame when closeStreams names the session", async () => {
