@@ -31,6 +31,13 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'docs',
+          environment: 'node',
+          include: ['test/docs/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'clients',
           environment: 'node',
           include: ['test/clients/**/*.test.ts'],

@@ -4,3 +4,4 @@ export * from './tables/devices.ts';
 export * from './tables/telemetry.ts';
 export * from './tables/events.ts';
 export * from './tables/agent-configs.ts';
+export * from './tables/audit.ts';

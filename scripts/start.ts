@@ -32,7 +32,8 @@ const step = (msg: string) => console.log(`edgewatch: ${msg}`);
 /** Fails before anything starts when a [vars] value in wrangler.toml is unusable, naming it. */
 function checkSettings() {
   try {
-    parseSettings(unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }).vars);
+    const vars = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }).vars;
+    parseSettings({ ...vars, ...(process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : {}) });
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     console.error(`edgewatch: wrangler.toml [vars]: ${err.message}`);
@@ -64,7 +65,9 @@ async function main() {
 
   const port = await freePort(Number(process.env.EDGEWATCH_PORT) || 8787);
   step(`starting the Worker on workerd, port ${port} (log: .edgewatch/worker.log)`);
-  const worker = await startWorker({ port, persistTo: PERSIST, logFile: join(STATE, 'worker.log') });
+  // Sign-up is closed locally (the seeded admin signs in); `SIGNUP=open npm start` opens it.
+  const vars = process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : undefined;
+  const worker = await startWorker({ port, persistTo: PERSIST, logFile: join(STATE, 'worker.log'), vars });
   const url = `http://localhost:${port}`;
   await writeSecretJson(LOCAL_FILE, { url, apiKey: seed.apiKey, email: seed.email, password: seed.password });
 

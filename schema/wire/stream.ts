@@ -53,7 +53,7 @@ export const STREAM_CLOSE = {
   /** The connection's queue passed `hardQueueBytes`: reconnect and resume. */
   slowConsumer: 4008,
   protocolError: 4400,
-  /** Reserved: the credential behind the connection was revoked or expired. */
+  /** The access behind the connection was withdrawn (key revoked, session ended, member removed, role lowered). */
   unauthorised: 4401,
 } as const;
 
@@ -71,6 +71,8 @@ export type StreamErrorCode =
   | 'duplicate_id'
   | 'unknown_subscription'
   | 'limit_exceeded'
+  /** The last frame of an SSE stream whose access was withdrawn (a WebSocket closes with 4401 instead). */
+  | 'unauthorised'
   | 'internal';
 
 /** A client-chosen subscription id, echoed back unchanged. */

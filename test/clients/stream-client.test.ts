@@ -132,13 +132,16 @@ describe('stream client against a protocol v1 server', () => {
     expect(client!.position).toEqual({ epoch: 'e2', seq: 1 });
   });
 
-  it('stops for good on 4401 and reports closed with that code', async () => {
+  it('stops for good on 4401 and reports closed with that code, as unauthorised', async () => {
     const closes: (number | undefined)[] = [];
     const seen = open({
       headers: { authorization: 'Bearer bad' },
       onState: (s, info) => {
         seen.states.push(s);
-        if (s === 'closed') closes.push(info.code);
+        if (s === 'closed') {
+          closes.push(info.code);
+          expect(info.unauthorised).toBe(true);
+        }
       },
     });
     const subscription = client!.subscribe('all', 'org.o.**');

@@ -43,6 +43,32 @@ describe('POST /v1/auth/login', () => {
     }
   });
 
+  it('finds the account whatever the case and surrounding spaces of the address', async () => {
+    const org = await seedOrg();
+    await seedUser(org.orgId, 'cara@example.com', 'correct horse');
+    const res = await login({ email: '  Cara@Example.COM ', password: 'correct horse' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ orgId: org.orgId, user: { email: 'cara@example.com' } });
+  });
+
+  it('starts the session in an organisation that still exists, skipping a deleted one', async () => {
+    const deleted = await seedOrg();
+    const live = await seedOrg();
+    const userId = await seedUser(deleted.orgId, 'dora@example.com', 'correct horse', 'owner');
+    await env.DB.batch([
+      env.DB.prepare('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)').bind(
+        live.orgId,
+        userId,
+        'viewer',
+        Date.now() + 1,
+      ),
+      env.DB.prepare('UPDATE organisations SET deleted_at = ? WHERE id = ?').bind(Date.now(), deleted.orgId),
+    ]);
+    const res = await login({ email: 'dora@example.com', password: 'correct horse' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ orgId: live.orgId, role: 'viewer' });
+  });
+
   it('validates the body, naming the field', async () => {
     const res = await login({ email: 'not-an-email', password: 'x' });
     expect(res.status).toBe(400);

@@ -2,6 +2,7 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../workers/src/app.ts';
 import { openApiPath } from '../../workers/src/openapi/generate.ts';
+import { PERMISSIONS } from '../../workers/src/services/access/permissions.ts';
 
 interface Operation {
   operationId: string;
@@ -73,6 +74,20 @@ describe('GET /v1/openapi.json', () => {
       schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
       example: 100,
     });
+  });
+
+  it('declares a permission of the one table on every operation a caller may call', async () => {
+    const doc = await fetchDocument();
+    const missing = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security.some((s) => 'apiKey' in s))
+        .filter(([, op]) => {
+          const permission = (op as { 'x-permission'?: string })['x-permission'];
+          return !(permission && permission in PERMISSIONS);
+        })
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('has unique operation ids', async () => {

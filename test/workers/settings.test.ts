@@ -11,6 +11,10 @@ describe('settings', () => {
       SERIES_PER_DEVICE: 10_000,
       ONLINE_WINDOW_SECONDS: 60,
       STREAM_FLUSH_MS: 20,
+      SIGNUP: 'closed',
+      SESSION_IDLE_MINUTES: 10_080,
+      SESSION_MAX_DAYS: 30,
+      INVITATION_TTL_DAYS: 7,
     });
   });
 
@@ -25,6 +29,7 @@ describe('settings', () => {
     ['INGEST_MAX_BYTES', '12'],
     ['INGEST_MAX_SAMPLES', '1.5'],
     ['SERIES_PER_DEVICE', '-1'],
+    ['SIGNUP', 'maybe'],
   ])('refuses %s=%s, naming it and showing an example', (name, value) => {
     let err: unknown;
     try {

@@ -1,10 +1,13 @@
-import type { ApiKeyScope } from '../../schema/index.ts';
+import type { ApiKeyScope, Role } from '../../schema/index.ts';
 
 /** Who is calling: resolved by the auth middleware, always tied to one organisation. */
 export interface Caller {
   orgId: string;
   via: 'api-key' | 'session';
+  /** A key's scopes; for a session, the scopes that stand for its role. */
   scopes: readonly ApiKeyScope[];
+  /** The signed-in user's role in `orgId`; null for an API key. */
+  role: Role | null;
   userId: string | null;
   /** API key id or session id, for audit and logs. */
   credentialId: string;
@@ -23,6 +26,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** The operation id of the documented route handling the request (set by `doc()`). */
+    operationId: string;
     caller: Caller;
     device: AuthenticatedDevice;
   };

@@ -33,6 +33,17 @@ const SETTINGS = {
   ONLINE_WINDOW_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
   /** Live samples published within this many ms go out as one data frame per subscriber. */
   STREAM_FLUSH_MS: { schema: count(20, 0, 10_000), example: '20' },
+  /** Who may create an organisation: anyone, only someone holding an invitation, or nobody. */
+  SIGNUP: {
+    schema: z.prefault(z.enum(['open', 'invite', 'closed'], 'must be open, invite or closed'), 'closed'),
+    example: 'invite',
+  },
+  /** A session ends after this many minutes without a request. */
+  SESSION_IDLE_MINUTES: { schema: count(7 * 24 * 60, 5, 366 * 24 * 60), example: '10080' },
+  /** A session ends this many days after sign-in, however active. */
+  SESSION_MAX_DAYS: { schema: count(30, 1, 366), example: '30' },
+  /** An invitation link works for this many days. */
+  INVITATION_TTL_DAYS: { schema: count(7, 1, 90), example: '7' },
 } as const;
 
 type Name = keyof typeof SETTINGS;

@@ -90,7 +90,7 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
         closed = true;
         pending.dropAll(`the server closed the stream (${ev.code})`);
         undoOnline();
-        setState('closed', { code: ev.code, reason: ev.reason });
+        setState('closed', { code: ev.code, reason: ev.reason, unauthorised: true });
         return;
       }
       const delay = retry.next();

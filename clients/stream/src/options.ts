@@ -10,6 +10,8 @@ export interface StateInfo {
   retryInMs?: number;
   code?: number;
   reason?: string;
+  /** The server closed with 4401: the access behind the stream was withdrawn, so it stays closed. */
+  unauthorised?: true;
 }
 
 export interface WelcomeInfo {

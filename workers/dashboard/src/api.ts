@@ -22,16 +22,29 @@ export class NetworkError extends Error {
   }
 }
 
+export type Role = 'viewer' | 'member' | 'admin' | 'owner';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+/** `GET /v1/auth/me`: who is signed in, in which organisation, and every organisation they belong to. */
 export interface Me {
+  user?: User | null;
   orgId: string;
   orgName: string | null;
+  /** Null for an API key; absent from servers older than issue 10. */
+  role?: Role | null;
   via: string;
   scopes: string[];
   userId: string | null;
+  orgs?: { id: string; name: string; role: Role }[];
 }
 
 export interface LoginResult {
-  user: { id: string; email: string; name: string | null };
+  user: User;
   orgId: string;
   role: string;
 }
@@ -46,8 +59,17 @@ export interface History {
   points: HistoryPoint[];
 }
 
-/** `signal` cancels the request when the view that asked for it goes away (e.g. on sign-out). */
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+/**
+ * One JSON request to the API with the session cookie; a non-2xx answer throws {@link ApiError}
+ * and no answer {@link NetworkError}. A 204 resolves to null. `signal` cancels the request when
+ * the view that asked for it goes away (e.g. on sign-out).
+ */
+export async function call<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -64,6 +86,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, sig
     signal?.throwIfAborted();
     throw new NetworkError(err);
   }
+  // 204 (and 202 without a body) parse to null, which callers of those routes ignore.
   const json: unknown = await res.json().catch(() => null);
   signal?.throwIfAborted();
   if (!res.ok) {

@@ -22,8 +22,9 @@ export function defaultSelection(devices: DeviceView[], wanted: string | null): 
 const hashDevice = () => new URLSearchParams(location.hash.slice(1)).get('device');
 
 /**
- * The signed-in page: header, fleet table (refreshed every 10 s) and the selected device's
- * live panel. `onSignedOut` runs after sign-out or when the session turns out to be gone.
+ * The devices page: fleet table (refreshed every 10 s) and the selected device's live panel.
+ * The header around it is the app shell's. `onSignedOut` runs when the session turns out to
+ * be gone.
  */
 export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): DashboardView {
   let destroyed = false;
@@ -49,7 +50,6 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
   const panel = new DevicePanel({ stream, orgId: me.orgId, signal: aborter.signal, onUnauthenticated: sessionEnded });
   const list = new DeviceList((device) => select(device));
   const status = h('p', { class: 'list-status', role: 'status', 'data-testid': 'list-status' }, 'Loading devices…');
-  const signOut = h('button', { type: 'button', class: 'secondary', 'data-testid': 'sign-out' }, 'Sign out');
 
   function select(device: DeviceView | null): void {
     list.select(device?.id ?? null);
@@ -75,17 +75,6 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
     }
   }
 
-  signOut.addEventListener('click', async () => {
-    signOut.disabled = true;
-    view.destroy();
-    try {
-      await api.logout();
-    } catch {
-      // The cookie may already be gone; signing out locally is still right.
-    }
-    onSignedOut();
-  });
-
   const onHashChange = () => {
     const device = list.devices.find((d) => d.id === hashDevice());
     if (device) select(device);
@@ -93,27 +82,15 @@ export function dashboardView(me: Me, onSignedOut: (notice?: string) => void): D
   window.addEventListener('hashchange', onHashChange);
 
   const el = h(
-    'div',
-    { class: 'app' },
+    'main',
+    { class: 'layout' },
     h(
-      'header',
-      { class: 'topbar' },
-      h('span', { class: 'brand' }, 'Edgewatch'),
-      h('span', { class: 'org', 'data-testid': 'org-name' }, me.orgName ?? me.orgId),
-      h('span', { class: 'spacer' }),
-      signOut,
+      'section',
+      { class: 'panel fleet' },
+      h('header', { class: 'panel-head' }, h('h2', {}, 'Devices'), status),
+      list.el,
     ),
-    h(
-      'main',
-      { class: 'layout' },
-      h(
-        'section',
-        { class: 'panel fleet' },
-        h('header', { class: 'panel-head' }, h('h2', {}, 'Devices'), status),
-        list.el,
-      ),
-      panel.el,
-    ),
+    panel.el,
   );
 
   timers.push(setInterval(() => void refresh(), REFRESH_MS));

@@ -48,6 +48,13 @@ export function loginView(onSignedIn: () => void, notice?: string): HTMLElement 
     password,
     error,
     submit,
+    // Whether sign-up is open is the server's setting; the sign-up page explains a refusal.
+    h(
+      'p',
+      { class: 'hint' },
+      'New to Edgewatch? ',
+      h('a', { href: '#/signup', 'data-testid': 'signup-link' }, 'Create an organisation'),
+    ),
   );
 
   const showError = (message: string) => {

@@ -3,7 +3,8 @@ import { ApiError, forbidden, unauthorized } from '../errors.ts';
 import { authFailure } from '../middleware/auth/index.ts';
 import { originGuarded, refusal } from '../middleware/csrf/index.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
-import type { OperationDoc } from './doc.ts';
+import { refusalMessage, roleFor, scopeFor } from '../services/access/permissions.ts';
+import { byCaller, type OperationDoc } from './doc.ts';
 
 /** `{ error: { code, message, field? } }`, the body of every 4xx and 5xx. */
 export const ERROR_SCHEMA = {
@@ -47,6 +48,7 @@ export const SECURITY_SCHEMES = {
 
 export const SECURITY: Record<OperationDoc['auth'], Record<string, never[]>[]> = {
   caller: [{ apiKey: [] }, { session: [] }],
+  session: [{ session: [] }],
   device: [{ deviceToken: [] }],
   none: [],
 };
@@ -59,13 +61,15 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   'Agent configuration': 'Remote configuration of agents: org defaults and per-device overrides.',
   'Enrollment tokens': 'Tokens that let a new agent enroll into the organisation.',
   'API keys': 'Scoped keys for programs calling this API.',
-  Sessions: 'Dashboard sign-in with a session cookie.',
+  Sessions: 'Sign-up, sign-in with a session cookie, the signed-in user, their organisations and sessions.',
+  Members: "The organisation's members and their roles, invitations, and handing over ownership.",
+  Audit: 'Who changed what: one row per state-changing request, and refused writes.',
   Devices: 'The devices of the organisation: list, inspect, rename, revoke, delete.',
   Telemetry: 'Series, their history, statistics and latest values, and the Prometheus exposition.',
   Export: 'Bulk export of stored samples as NDJSON or CSV.',
   Events: 'The organisation event log: device and system events, and custom ones.',
   'Live stream': 'Live samples and events over WebSocket or Server-Sent Events.',
-  Organisation: 'Settings of the organisation, such as retention.',
+  Organisation: 'The organisation: its name, settings such as retention, and deleting it.',
   Meta: 'This document.',
 };
 
@@ -99,7 +103,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
       examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },
     };
   }
-  if (op.auth === 'caller') {
+  if (byCaller(op)) {
     out[401] = {
       description:
         '`unauthenticated`: no credential was sent; `invalid_api_key`: the API key is unknown or revoked; `invalid_session`: the session cookie is unknown or expired',
@@ -109,10 +113,11 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
         invalid_session: authFailure('invalid_session').body(),
       },
     };
-    const scope = op.scope ?? 'read';
+    const permission = op.permission ?? 'org.read';
+    const scope = scopeFor(permission);
     out[403] = {
-      description: `The credential lacks the "${scope}" scope`,
-      examples: { forbidden: forbidden(`this credential lacks the "${scope}" scope`).body() },
+      description: `\`forbidden\`: the caller's role is below "${roleFor(permission)}"${scope ? ` (an API key: lacks the "${scope}" scope)` : ' (no API key may do this)'}`,
+      examples: { forbidden: forbidden(refusalMessage(permission)).body() },
     };
     out[429] = {
       description: 'Over the rate limit of this API key or session; `Retry-After` says when to retry',
@@ -126,7 +131,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
     };
   }
   // Session-authenticated writes (and sign-in and sign-out) pass middleware/csrf first.
-  if ((op.auth === 'caller' && originGuarded(method, path)) || (op.auth === 'none' && originGuarded('GET', path))) {
+  if ((byCaller(op) && originGuarded(method, path)) || (op.auth === 'none' && originGuarded('GET', path))) {
     const crossOrigin = refusal(
       'Origin "https://evil.example" is not this platform\'s origin "https://edgewatch.example"',
     ).body();
@@ -135,7 +140,7 @@ export function implicitResponses(op: OperationDoc, method: string, path: string
       description: `${own ? `${own.description}; or ` : ''}\`cross_origin_request\`: signed in by the session cookie, the request did not come from the platform's own origin (see Cookies and CSRF in docs/api.md)`,
       examples: { ...own?.examples, cross_origin_request: crossOrigin },
     };
-    if (op.auth === 'caller') {
+    if (byCaller(op)) {
       out[415] ??= {
         description: 'A write signed in by the session cookie carries a body that is not `application/json`',
         examples: { unsupported_media_type: unsupportedMediaType('text/plain').body() },

@@ -1,15 +1,22 @@
 import type { Context, MiddlewareHandler } from 'hono';
 // zod/mini's functions accept classic and mini schemas alike; wire schemas shared with the agent are mini.
 import type * as z from 'zod/mini';
-import type { ApiKeyScope } from '../../../schema/index.ts';
 import type { AppEnv } from '../app-env.ts';
-import { authenticateCaller } from '../middleware/auth/index.ts';
+import { authenticateCaller, sessionOnly } from '../middleware/auth/index.ts';
 import { requireDevice } from '../middleware/device-auth/index.ts';
 import { readJsonBody } from '../services/http/body.ts';
 import { parse } from '../services/http/validate.ts';
+import { isDeniedWrite, recordDenied } from '../services/audit/denied.ts';
+import type { Permission } from '../services/access/permissions.ts';
 
-/** How an operation authenticates. `caller` is an API key or a dashboard session. */
-export type OperationAuth = 'caller' | 'device' | 'none';
+/**
+ * How an operation authenticates. `caller` is an API key or a dashboard session; `session` only
+ * a signed-in user (an API key has no user: it gets 403).
+ */
+export type OperationAuth = 'caller' | 'session' | 'device' | 'none';
+
+/** Whether an operation is called by a user or a key, and so declares a permission. */
+export const byCaller = (op: { auth: OperationAuth }) => op.auth === 'caller' || op.auth === 'session';
 
 type Schema = z.core.$ZodType;
 
@@ -41,8 +48,12 @@ export interface OperationDoc<
   /** One tag per area, e.g. `Devices`, `Telemetry`, `Export`. */
   tag: string;
   auth: OperationAuth;
-  /** Scope the caller needs (when `auth` is `caller`); checked after authentication, before input. */
-  scope?: ApiKeyScope;
+  /**
+   * What the caller needs (when `auth` is `caller`), from the one permission table
+   * (services/access/permissions.ts); checked after authentication, before any input. Required
+   * for caller operations: the OpenAPI test fails an operation without one.
+   */
+  permission?: Permission;
   /** Path parameters, as an object schema keyed by the `:name`s of the path. */
   params?: P;
   query?: Q;
@@ -88,6 +99,7 @@ export function doc<
   B extends Schema | undefined = undefined,
 >(operation: OperationDoc<P, Q, B>): DocumentedHandler<Validated<P, Q, B>> {
   const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
+    c.set('operationId', operation.operationId);
     await authenticate(c, operation);
     if (operation.params) c.req.addValidatedData('param', parse(operation.params, c.req.param()) as object);
     if (operation.query) c.req.addValidatedData('query', parse(operation.query, c.req.query()) as object);
@@ -103,8 +115,17 @@ export function doc<
 }
 
 async function authenticate(c: Context<AppEnv>, op: OperationDoc<Schema | undefined>): Promise<void> {
-  if (op.auth === 'caller') await authenticateCaller(c, op.scope ?? 'read');
-  else if (op.auth === 'device') await requireDevice()(c, async () => {});
+  if (byCaller(op)) {
+    if (!op.permission) throw new Error(`operation ${op.operationId} declares no permission`);
+    try {
+      const caller = await authenticateCaller(c, op.permission);
+      if (op.auth === 'session' && caller.via !== 'session') throw sessionOnly();
+    } catch (err) {
+      // A refused write is recorded (outcome `denied`); a refused read is not.
+      if (isDeniedWrite(c, err)) await recordDenied(c);
+      throw err;
+    }
+  } else if (op.auth === 'device') await requireDevice()(c, async () => {});
 }
 
 export function operationOf(handler: unknown): OperationDoc | undefined {

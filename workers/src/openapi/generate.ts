@@ -1,6 +1,7 @@
 import pkg from '../../../package.json' with { type: 'json' };
 import { ERROR_SCHEMA, implicitResponses, SECURITY, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './components.ts';
-import { operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
+import { type Permission, roleFor, scopeFor } from '../services/access/permissions.ts';
+import { byCaller, operationOf, type OperationDoc, type ResponseDoc } from './doc.ts';
 import { type JsonSchema, parametersOf, toJsonSchema } from './json-schema.ts';
 
 /** What Hono lists in `app.routes`. */
@@ -104,7 +105,7 @@ function operation(
     description: op.description ?? op.summary,
     tags: [op.tag],
     security: SECURITY[op.auth],
-    ...(op.auth === 'caller' ? { 'x-required-scope': op.scope ?? 'read' } : {}),
+    ...(byCaller(op) ? permissionExtensions(op.permission ?? 'org.read') : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? {
@@ -154,5 +155,15 @@ function response(status: number, r: ResponseDoc, examples: Record<string, unkno
     description: r.description,
     ...(status === 429 ? { headers: RETRY_AFTER } : {}),
     content,
+  };
+}
+
+/** `x-permission`, the least `x-required-role`, and the `x-required-scope` a key needs (absent: no key may). */
+function permissionExtensions(permission: Permission): Record<string, string> {
+  const scope = scopeFor(permission);
+  return {
+    'x-permission': permission,
+    'x-required-role': roleFor(permission),
+    ...(scope ? { 'x-required-scope': scope } : {}),
   };
 }

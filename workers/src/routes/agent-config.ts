@@ -3,6 +3,7 @@ import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wi
 import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
 import { notifyConfigChanged } from '../services/agents/config-push.ts';
 import { recordEvent } from '../services/events/record.ts';
@@ -52,7 +53,7 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
       summary: "The org's default agent config sections",
       tag: TAG,
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       example: {},
       responses: { 200: { description: "The org's stored sections", example: { scope: 'org', config: patchExample } } },
     }),
@@ -68,7 +69,7 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
       description: 'Each section given replaces the built-in default; agents apply it without a restart.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'org.manage',
       body: remoteAgentConfigPatch,
       example: { body: patchExample },
       responses: { 200: { description: 'The stored sections', example: { scope: 'org', config: patchExample } } },
@@ -76,7 +77,10 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
     async (c) => {
       const patch = c.req.valid('json');
       const { orgId, userId } = c.var.caller;
-      await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId);
+      const before = await configLayer(c.env, orgId, ORG_SCOPE);
+      await saveConfigLayer(c.env, orgId, ORG_SCOPE, patch, userId, [
+        auditInsert(c, { targetType: 'organisation', targetId: orgId, before, after: patch }),
+      ]);
       await recordEvent(c.env, {
         orgId,
         type: 'config.changed',
@@ -98,7 +102,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
       summary: "A device's agent config overrides and effective config",
       tag: TAG,
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       params: deviceParams,
       example: { params: { id: DEVICE_ID } },
       responses: {
@@ -129,7 +133,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
       description: 'Each section given replaces the inherited one; the agent applies it without a restart.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'devices.write',
       body: remoteAgentConfigPatch,
       params: deviceParams,
       example: { params: { id: DEVICE_ID }, body: patchExample },
@@ -147,7 +151,10 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
     async (c) => {
       const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
       const patch = c.req.valid('json');
-      await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId);
+      const before = await configLayer(c.env, device.orgId, device.id);
+      await saveConfigLayer(c.env, device.orgId, device.id, patch, c.var.caller.userId, [
+        auditInsert(c, { targetType: 'device', targetId: device.id, before, after: patch }),
+      ]);
       await recordEvent(c.env, {
         orgId: device.orgId,
         type: 'config.changed',

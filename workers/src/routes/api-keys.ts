@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, exists, isNull, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { apiKeyScopes } from '../../../schema/index.ts';
@@ -6,6 +6,8 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert, auditInsertIf } from '../services/audit/record.ts';
+import { closeStreams } from '../services/streams/close.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
 import { idParams } from '../services/http/query-schemas.ts';
@@ -56,7 +58,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       description: 'The key is shown once and stored as a SHA-256. A key can be given only scopes its creator has.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       body: createApiKeyBody,
       example: { body: { name: 'grafana', scopes: ['read'] } },
       responses: {
@@ -85,7 +87,12 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         lastUsedAt: null,
         revokedAt: null,
       };
-      await db(c.env.DB).insert(schema.apiKeys).values(row);
+      const d = db(c.env.DB);
+      await d.batch([
+        d.insert(schema.apiKeys).values(row),
+        // The key, its hash and its visible prefix (part of the secret) stay out of the record.
+        auditInsert(c, { targetType: 'api_key', targetId: row.id, after: { name: row.name, scopes: row.scopes } }),
+      ]);
       return c.json({ ...view(row), key }, 201);
     },
   )
@@ -97,7 +104,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       description: '`lastUsedAt` is when the key last authenticated, to the minute.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       example: {},
       responses: { 200: { description: 'Newest first', example: { keys: [keyExample] } } },
     }),
@@ -118,7 +125,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       summary: 'Revoke an API key',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       params: idParams('API key'),
       example: { params: { id: KEY_ID } },
       responses: {
@@ -131,19 +138,34 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const revoked = await db(c.env.DB)
-        .update(schema.apiKeys)
-        .set({ revokedAt: Date.now() })
-        .where(
-          and(
-            eq(schema.apiKeys.id, id),
-            eq(schema.apiKeys.orgId, c.var.caller.orgId),
-            isNull(schema.apiKeys.revokedAt),
+      const { orgId } = c.var.caller;
+      const k = schema.apiKeys;
+      const active = and(eq(k.id, id), eq(k.orgId, orgId), isNull(k.revokedAt));
+      const d = db(c.env.DB);
+      const key = await d.select({ id: k.id, name: k.name }).from(k).where(active).get();
+      if (!key) throw notFound(`API key "${id}"`);
+      const now = Date.now();
+      // The row is written only if the revoke changes something: a concurrent revoke of the same key writes one row, not two.
+      const [, [revoked]] = await d.batch([
+        auditInsertIf(
+          c,
+          {
+            targetType: 'api_key',
+            targetId: id,
+            before: { name: key.name, revokedAt: null },
+            after: { revokedAt: now },
+          },
+          exists(
+            d
+              .select({ one: sql`1` })
+              .from(k)
+              .where(active),
           ),
-        )
-        .returning()
-        .get();
+        ),
+        d.update(k).set({ revokedAt: now }).where(active).returning(),
+      ]);
       if (!revoked) throw notFound(`API key "${id}"`);
+      await closeStreams(c.env, orgId, { credentialIds: [id] });
       return c.json(view(revoked));
     },
   );

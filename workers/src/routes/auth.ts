@@ -1,18 +1,21 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../middleware/rate-limit/index.ts';
 import { doc } from '../openapi/doc.ts';
-import { newId, sha256Hex, verifyPassword } from '../services/credentials/crypto.ts';
+import { emailField, normaliseEmail } from '../services/accounts/email.ts';
+import { sha256Hex, verifyPassword } from '../services/credentials/crypto.ts';
+import { clearSessionCookie, newSession, setSessionCookie } from '../services/credentials/sessions.ts';
+import { SESSION_COOKIE } from '../services/credentials/tokens.ts';
 import { recordUserEvent } from '../services/events/record.ts';
-import { newSessionToken, SESSION_COOKIE, SESSION_TTL_MS } from '../services/credentials/tokens.ts';
+import { closeStreams } from '../services/streams/close.ts';
 
 export const loginBody = z.strictObject({
-  email: z.email('email must be an address like ada@example.com').max(320),
+  email: emailField(),
   password: z.string().min(1, 'password is required').max(1024),
 });
 
@@ -24,7 +27,10 @@ const invalidCredentials = () => new ApiError(401, 'invalid_credentials', 'email
 const USER_ID = 'usr_01JD5V7M';
 const ORG_ID = 'org_01JD5V7K';
 
-/** Sign in and out with a session cookie (HttpOnly, Secure, SameSite=Lax). */
+/**
+ * Sign in and out with a session cookie (HttpOnly, Secure, SameSite=Lax). A session lasts
+ * `SESSION_MAX_DAYS` from sign-in and ends after `SESSION_IDLE_MINUTES` without a request.
+ */
 export const authRoutes = new Hono<AppEnv>()
   .post(
     '/login',
@@ -57,35 +63,31 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const email = normaliseEmail(body.email);
       // Counted before the password is checked, so guessing costs the attempt either way.
       const client = c.req.header('cf-connecting-ip') ?? 'unknown';
-      await enforceRateLimit(c.env, RATE_LIMITS.login, `${body.email.toLowerCase()}|${client}`);
+      await enforceRateLimit(c.env, RATE_LIMITS.login, `${email}|${client}`);
       const d = db(c.env.DB);
-      const user = await d.select().from(schema.users).where(eq(schema.users.email, body.email.toLowerCase())).get();
+      const user = await d.select().from(schema.users).where(eq(schema.users.email, email)).get();
       const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
+      // The session starts in the user's oldest membership of an organisation that still exists.
+      const m = schema.memberships;
+      const o = schema.organisations;
       const membership =
         user && ok
-          ? await d.select().from(schema.memberships).where(eq(schema.memberships.userId, user.id)).get()
+          ? await d
+              .select({ orgId: m.orgId, role: m.role })
+              .from(m)
+              .innerJoin(o, and(eq(o.id, m.orgId), isNull(o.deletedAt)))
+              .where(eq(m.userId, user.id))
+              .orderBy(asc(m.createdAt), asc(m.orgId))
+              .get()
           : undefined;
       if (!user || !membership) throw invalidCredentials();
 
-      const token = newSessionToken();
-      const now = Date.now();
-      await d.insert(schema.sessions).values({
-        id: newId('ses'),
-        orgId: membership.orgId,
-        userId: user.id,
-        tokenHash: await sha256Hex(token),
-        createdAt: now,
-        expiresAt: now + SESSION_TTL_MS,
-      });
-      setCookie(c, SESSION_COOKIE, token, {
-        httpOnly: true,
-        secure: true,
-        sameSite: 'Lax',
-        path: '/',
-        maxAge: SESSION_TTL_MS / 1000,
-      });
+      const session = await newSession(c, membership.orgId, user.id);
+      await session.insert;
+      setSessionCookie(c, session);
       await recordUserEvent(c.env, 'user.login', membership.orgId, user.id, c.var.requestId);
       return c.json({
         user: { id: user.id, email: user.email, name: user.name },
@@ -111,50 +113,15 @@ export const authRoutes = new Hono<AppEnv>()
         const ended = await db(c.env.DB)
           .delete(schema.sessions)
           .where(eq(schema.sessions.tokenHash, await sha256Hex(token)))
-          .returning({ orgId: schema.sessions.orgId, userId: schema.sessions.userId })
+          .returning({ id: schema.sessions.id, orgId: schema.sessions.orgId, userId: schema.sessions.userId })
           .get();
         // Only a session that existed is logged out; a stale cookie records nothing.
-        if (ended) await recordUserEvent(c.env, 'user.logout', ended.orgId, ended.userId, c.var.requestId);
+        if (ended) {
+          await closeStreams(c.env, ended.orgId, { credentialIds: [ended.id] });
+          await recordUserEvent(c.env, 'user.logout', ended.orgId, ended.userId, c.var.requestId);
+        }
       }
-      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+      clearSessionCookie(c);
       return c.json({ ok: true });
-    },
-  )
-  .get(
-    '/me',
-    doc({
-      operationId: 'getMe',
-      summary: 'Who the credential is: org, scopes, user',
-      tag: TAG,
-      auth: 'caller',
-      scope: 'read',
-      example: {},
-      responses: {
-        200: {
-          description: 'The caller',
-          example: {
-            orgId: ORG_ID,
-            orgName: 'Acme',
-            via: 'session',
-            scopes: ['read', 'write', 'admin'],
-            userId: USER_ID,
-          },
-        },
-      },
-    }),
-    async (c) => {
-      const { caller } = c.var;
-      const org = await db(c.env.DB)
-        .select()
-        .from(schema.organisations)
-        .where(and(eq(schema.organisations.id, caller.orgId)))
-        .get();
-      return c.json({
-        orgId: caller.orgId,
-        orgName: org?.name ?? null,
-        via: caller.via,
-        scopes: caller.scopes,
-        userId: caller.userId,
-      });
     },
   );

@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
+import { auditInsert } from '../services/audit/record.ts';
 import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
 import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
 import { deviceDocs } from './devices-docs.ts';
@@ -52,20 +53,35 @@ export const deviceRoutes = new Hono<AppEnv>()
     const patch = c.req.valid('json');
     if (typeof patch.siteId === 'string') await assertOrgSite(c.env, orgId, patch.siteId);
     const updated: DeviceRow = { ...device, ...patch };
-    await db(c.env.DB)
-      .update(schema.devices)
-      .set({ name: updated.name, siteId: updated.siteId, tags: updated.tags })
-      .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, orgId)));
+    const d = db(c.env.DB);
+    const fields = Object.keys(patch) as (keyof typeof patch)[];
+    await d.batch([
+      d
+        .update(schema.devices)
+        .set({ name: updated.name, siteId: updated.siteId, tags: updated.tags })
+        .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, orgId))),
+      auditInsert(c, {
+        targetType: 'device',
+        targetId: device.id,
+        before: Object.fromEntries(fields.map((f) => [f, device[f]])),
+        after: Object.fromEntries(fields.map((f) => [f, updated[f]])),
+      }),
+    ]);
     if (updated.siteId !== device.siteId) await syncIdentity(c.env, updated);
     return c.json(deviceView(updated, c.env, Date.now()));
   })
   .delete('/:id', deviceDocs.delete, async (c) => {
-    await deleteDevice(c.env, await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id));
+    const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
+    const before = { name: device.name, kind: device.kind, siteId: device.siteId };
+    await deleteDevice(c.env, device, [auditInsert(c, { targetType: 'device', targetId: device.id, before })]);
     return c.body(null, 204);
   })
   .delete('/:id/data', deviceDocs.deleteData, async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
-    return c.json({ deviceId: device.id, deleted: await deleteDeviceData(c.env, device) });
+    const deleted = await deleteDeviceData(c.env, device, (samples) => [
+      auditInsert(c, { targetType: 'device', targetId: device.id, before: { samples } }),
+    ]);
+    return c.json({ deviceId: device.id, deleted });
   })
   .get('/:id/latest', deviceDocs.latest, async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
@@ -74,10 +90,19 @@ export const deviceRoutes = new Hono<AppEnv>()
   .post('/:id/revoke', deviceDocs.revoke, async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);
     const now = Date.now();
-    await db(c.env.DB)
-      .update(schema.devices)
-      .set({ revokedAt: now })
-      .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, device.orgId)));
+    const d = db(c.env.DB);
+    await d.batch([
+      d
+        .update(schema.devices)
+        .set({ revokedAt: now })
+        .where(and(eq(schema.devices.id, device.id), eq(schema.devices.orgId, device.orgId))),
+      auditInsert(c, {
+        targetType: 'device',
+        targetId: device.id,
+        before: { revokedAt: device.revokedAt },
+        after: { revokedAt: now },
+      }),
+    ]);
     await syncIdentity(c.env, { ...device, revokedAt: now });
     return c.json({ id: device.id, revokedAt: now });
   });

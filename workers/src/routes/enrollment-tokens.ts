@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, exists, isNull, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { deviceKinds } from '../../../schema/index.ts';
@@ -6,6 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert, auditInsertIf } from '../services/audit/record.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { newEnrollmentToken } from '../services/credentials/tokens.ts';
 import { idParams, idString } from '../services/http/query-schemas.ts';
@@ -56,7 +57,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         'The token is shown once and stored hashed. `maxUses` defaults to 1; `null` allows any number until it expires.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       body: createEnrollmentTokenBody,
       example: { body: { kind: 'host', expiresInHours: 24, maxUses: 10 } },
       responses: {
@@ -92,7 +93,16 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
         createdAt: now,
         revokedAt: null,
       };
-      await db(c.env.DB).insert(schema.enrollmentTokens).values(row);
+      const d = db(c.env.DB);
+      const { kind, siteId, maxUses, expiresAt } = row;
+      await d.batch([
+        d.insert(schema.enrollmentTokens).values(row),
+        auditInsert(c, {
+          targetType: 'enrollment_token',
+          targetId: row.id,
+          after: { kind, siteId, maxUses, expiresAt },
+        }),
+      ]);
       return c.json({ ...view(row), token }, 201);
     },
   )
@@ -103,7 +113,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       summary: "List the org's enrollment tokens (never their secrets)",
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       example: {},
       responses: { 200: { description: 'Newest first', example: { tokens: [tokenExample] } } },
     }),
@@ -125,7 +135,7 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
       description: 'Devices already enrolled with it keep working.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'credentials.manage',
       params: idParams('enrollment token'),
       example: { params: { id: TOKEN_ID } },
       responses: {
@@ -135,18 +145,26 @@ export const enrollmentTokenRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const revoked = await db(c.env.DB)
-        .update(schema.enrollmentTokens)
-        .set({ revokedAt: Date.now() })
-        .where(
-          and(
-            eq(schema.enrollmentTokens.id, id),
-            eq(schema.enrollmentTokens.orgId, c.var.caller.orgId),
-            isNull(schema.enrollmentTokens.revokedAt),
+      const t = schema.enrollmentTokens;
+      const active = and(eq(t.id, id), eq(t.orgId, c.var.caller.orgId), isNull(t.revokedAt));
+      const d = db(c.env.DB);
+      const token = await d.select({ id: t.id }).from(t).where(active).get();
+      if (!token) throw notFound(`enrollment token "${id}"`);
+      const now = Date.now();
+      // Written only if the revoke changes something, so a concurrent revoke leaves one row.
+      const [, [revoked]] = await d.batch([
+        auditInsertIf(
+          c,
+          { targetType: 'enrollment_token', targetId: id, before: { revokedAt: null }, after: { revokedAt: now } },
+          exists(
+            d
+              .select({ one: sql`1` })
+              .from(t)
+              .where(active),
           ),
-        )
-        .returning()
-        .get();
+        ),
+        d.update(t).set({ revokedAt: now }).where(active).returning(),
+      ]);
       if (!revoked) throw notFound(`enrollment token "${id}"`);
       return c.json(view(revoked));
     },

@@ -4,6 +4,7 @@ import { timestampMs } from '../../../schema/wire/ingest.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 import { RESERVED_EVENT_PREFIXES, recordEvent } from '../services/events/record.ts';
 import { decodeCursor, queryEvents } from '../services/events/query.ts';
 import {
@@ -80,7 +81,7 @@ export const eventRoutes = new Hono<AppEnv>()
         'In (ts, id) order within `[from, to)`, filtered by subject pattern (wildcards `*` and `**`), type or correlation id. Page with the returned `nextCursor`.',
       tag: 'Events',
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       query: listEventsQuery,
       example: { query: { subject: `org.${ORG_ID}.device.*.event.**`, from: '2026-11-22T00:00:00Z', limit: '100' } },
       responses: {
@@ -115,7 +116,7 @@ export const eventRoutes = new Hono<AppEnv>()
       description: `Stored, then published on its subject to the live stream. \`data\` is at most ${CUSTOM_EVENT_MAX_DATA_BYTES} bytes serialized.`,
       tag: 'Events',
       auth: 'caller',
-      scope: 'write',
+      permission: 'events.write',
       body: customEvent,
       bodyMaxBytes: BODY_MAX_BYTES,
       example: { body: { type: 'custom.deploy', data: { version: '2.4.1' } } },
@@ -141,14 +142,19 @@ export const eventRoutes = new Hono<AppEnv>()
       if (size > CUSTOM_EVENT_MAX_DATA_BYTES) {
         throw dataTooLarge(size);
       }
-      const event = await recordEvent(c.env, {
-        orgId,
-        type: body.type,
-        subject,
-        correlationId: c.var.requestId,
-        data,
-        ...(body.ts === undefined ? {} : { ts: body.ts }),
-      });
+      const event = await recordEvent(
+        c.env,
+        {
+          orgId,
+          type: body.type,
+          subject,
+          correlationId: c.var.requestId,
+          data,
+          ...(body.ts === undefined ? {} : { ts: body.ts }),
+        },
+        // `data` is the caller's own payload, up to 8 KiB: the row names the event, the log holds it.
+        (e) => [auditInsert(c, { targetType: 'event', targetId: e.id, after: { type: e.type, subject: e.subject } })],
+      );
       return c.json(event, 201);
     },
   );

@@ -31,7 +31,7 @@ export const exportRoutes = new Hono<AppEnv>().get(
       'Give `series=` (comma-separated ids, rows in that order) or `device=` (its series by metric, then labels), optionally narrowed by `metric=`. Rows are in (series, ts) order; for rollups `ts` is the start of the bucket. The body is streamed: it may be gigabytes, and stops being produced when the client disconnects. Every line, the last included, ends with a newline: a body without one was cut short.',
     tag: 'Export',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: exportQuery,
     example: { query: { device: exampleDevice, metric: 'cpu_usage_percent', from: '2026-11-21T00:00:00Z' } },
     responses: {

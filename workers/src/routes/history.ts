@@ -26,7 +26,7 @@ export const historyRoutes = new Hono<AppEnv>().get(
     ].join('\n\n'),
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: historyQuery,
     example: {
       query: {

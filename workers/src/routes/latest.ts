@@ -26,7 +26,7 @@ export const latestRoutes = new Hono<AppEnv>().get(
       "`metric` filters by exact name or by a prefix ending in `*`. A device id not in the caller's organisation is a 404 naming it.",
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: latestQuery,
     example: { query: { devices: `${EXAMPLE_DEVICE},${EXAMPLE_DEVICE_2}`, metric: 'cpu_*' } },
     responses: {

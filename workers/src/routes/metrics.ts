@@ -29,7 +29,7 @@ export const metricsRoutes = new Hono<AppEnv>().get(
       'Scrape it with `authorization: { credentials: <API key> }` in the Prometheus job. Every series of every device that is not revoked is one sample, `edgewatch_<metric>`, labelled with `device_id`, `device` (its name), `site_id` when set, and the series labels. Families have `# HELP`; a `_total` metric is a `counter`, others are gauges (`untyped` for names ending `_count`, `_sum`, `_bucket`). Names are mapped to Prometheus conventions so `promtool check metrics` passes: abbreviated or non-base units are spelled out in base units with the value converted (`_ms` → `_seconds` ÷1000, `_days` → `_seconds` ×86400), camelCase becomes snake_case. Samples carry no timestamp: Prometheus stamps the scrape, and an old timestamp would make it drop the series. A scrape asks the Durable Object of every device, so a large fleet is best scraped per `site` (one Prometheus target per site).',
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: metricsQuery,
     example: { query: {} },
     responses: {

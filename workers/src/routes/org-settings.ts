@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 
 const days = (what: string, max: number) =>
   z
@@ -87,7 +88,7 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         'Retention in days: raw samples (swept by each device within the hour), then 1-minute, 1-hour and 1-day rollups (swept every 5 minutes). `rollup1dDays: null` keeps daily rollups forever.',
       tag: TAG,
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       example: {},
       responses: { 200: { description: 'Current settings', example: settingsExample } },
     }),
@@ -102,7 +103,7 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         'Fields left out keep their value. Each level must be kept at least as long as the finer one: rawDays ≤ rollup1mDays ≤ rollup1hDays ≤ rollup1dDays (or null, forever). Shorter windows delete older data in the following sweeps.',
       tag: TAG,
       auth: 'caller',
-      scope: 'admin',
+      permission: 'org.manage',
       body: updateOrgSettingsBody,
       example: { body: { retention: { rawDays: 14, rollup1dDays: 3650 } } },
       responses: {
@@ -124,15 +125,24 @@ export const orgSettingsRoutes = new Hono<AppEnv>()
         rollup1dDays: update.rollup1dDays === undefined ? current.rollup1dDays : update.rollup1dDays,
       };
       checkOrder(merged, update);
-      await db(c.env.DB)
-        .update(schema.organisations)
-        .set({
-          rawRetentionDays: merged.rawDays,
-          rollup1mRetentionDays: merged.rollup1mDays,
-          rollup1hRetentionDays: merged.rollup1hDays,
-          rollup1dRetentionDays: merged.rollup1dDays,
-        })
-        .where(eq(schema.organisations.id, orgId));
+      const d = db(c.env.DB);
+      await d.batch([
+        d
+          .update(schema.organisations)
+          .set({
+            rawRetentionDays: merged.rawDays,
+            rollup1mRetentionDays: merged.rollup1mDays,
+            rollup1hRetentionDays: merged.rollup1hDays,
+            rollup1dRetentionDays: merged.rollup1dDays,
+          })
+          .where(eq(schema.organisations.id, orgId)),
+        auditInsert(c, {
+          targetType: 'organisation',
+          targetId: orgId,
+          before: { retention: current },
+          after: { retention: merged },
+        }),
+      ]);
       return c.json({ retention: merged });
     },
   );

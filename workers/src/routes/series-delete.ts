@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { auditInsert } from '../services/audit/record.ts';
 import { deleteSeries } from '../services/devices/delete.ts';
 import { idParams } from '../services/http/query-schemas.ts';
 
@@ -20,7 +21,7 @@ export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
       'Deletes the raw samples, rollups and registry row of the series. The device keeps reporting; a later sample of the same metric and labels starts the series afresh.',
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'admin',
+    permission: 'devices.admin',
     params: seriesParams,
     example: { params: { id: 's_3f1c9a0b7d2e4f6a8b1c3d5e' } },
     responses: {
@@ -39,6 +40,7 @@ export const seriesDeleteRoutes = new Hono<AppEnv>().delete(
       .where(and(eq(schema.series.id, id), eq(schema.series.orgId, c.var.caller.orgId)))
       .get();
     if (!row) throw notFound(`series "${id}"`);
-    return c.json({ seriesId: row.id, deleted: { samples: await deleteSeries(c.env, row) } });
+    const audit = auditInsert(c, { targetType: 'series', targetId: row.id, before: { deviceId: row.deviceId } });
+    return c.json({ seriesId: row.id, deleted: { samples: await deleteSeries(c.env, row, [audit]) } });
   },
 );

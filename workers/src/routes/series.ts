@@ -70,7 +70,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         "Series of the caller's organisation in (metric, id) order. All given filters must match; `label` takes comma-separated name=value pairs, all of which must match. Pass `nextCursor` back as `cursor` for the next page.",
       tag: 'Telemetry',
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       query: seriesSearchQuery,
       example: { query: { metric: 'disk_*', device: EXAMPLE_DEVICE, label: 'mount=/', limit: '100' } },
       responses: {
@@ -125,7 +125,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         'Same query as `GET /v1/history` without `series`. Without `step`, a range of up to 6 h still covered by raw retention gives the raw points as stored (`step` and `agg` null, at most `limit`); otherwise points are buckets of `step` starting at multiples of the step since the epoch. The response names the `source` used.',
       tag: 'Telemetry',
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       params: seriesIdParams,
       query: seriesHistoryQuery,
       example: {
@@ -160,7 +160,7 @@ export const seriesRoutes = new Hono<AppEnv>()
         'From raw samples (with nearest-rank p95) while raw retention covers `from`, else from the finest rollup that does (`p95` null).',
       tag: 'Telemetry',
       auth: 'caller',
-      scope: 'read',
+      permission: 'org.read',
       params: seriesIdParams,
       query: seriesStatsQuery,
       example: { params: { id: EXAMPLE_SERIES }, query: { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' } },

@@ -16,7 +16,7 @@ export const statsRoutes = new Hono<AppEnv>().get(
       'From raw samples (with nearest-rank p95) while raw retention covers `from`, else from the finest rollup whose retention does (`p95` null; whole rollup buckets overlapping the range). A series without data in the range has count 0 and nulls.',
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: statsQuery,
     example: {
       query: {

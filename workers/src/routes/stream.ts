@@ -6,6 +6,7 @@ import { ApiError } from '../errors.ts';
 import { assertSameOrigin } from '../middleware/csrf/index.ts';
 import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { principalHeader, STREAM_PRINCIPAL_HEADER } from '../services/streams/principal.ts';
 import { callerPattern, subjectPattern } from '../services/streams/subject-match.ts';
 
 /**
@@ -36,7 +37,7 @@ streamRoutes.get(
       'The frames of the WebSocket stream for one subject pattern (docs/stream-protocol.md). Resume with `Last-Event-ID`.',
     tag: 'Live stream',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: sseQuery,
     example: { query: { subject: SUBJECT_EXAMPLE } },
     responses: {
@@ -58,8 +59,11 @@ streamRoutes.get(
     callerPattern(subject, caller.orgId);
     const url = new URL('https://channel-hub.internal/sse');
     url.searchParams.set('subject', subject);
-    // Built fresh: only the org (from the credential) and the resume point reach the hub.
-    const headers = new Headers({ [STREAM_ORG_HEADER]: caller.orgId });
+    // Built fresh: only the org and principal (from the credential) and the resume point reach the hub.
+    const headers = new Headers({
+      [STREAM_ORG_HEADER]: caller.orgId,
+      [STREAM_PRINCIPAL_HEADER]: principalHeader(caller, Date.now()),
+    });
     const last = c.req.header('last-event-id');
     if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
     const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
@@ -76,7 +80,7 @@ streamRoutes.get(
       'Send `Upgrade: websocket`; then subscribe by subject pattern, with credits for flow control (docs/stream-protocol.md). A session may only connect from this origin.',
     tag: 'Live stream',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     example: {},
     responses: {
       101: { description: 'Switching protocols: the stream is open' },
@@ -96,7 +100,12 @@ streamRoutes.get(
     if (caller.via === 'session') assertSameOrigin(c, { requireEvidence: false });
     // A new request, so nothing a client sent (least of all the org header) reaches the hub.
     const upgrade = new Request('https://channel-hub.internal/connect', {
-      headers: { Upgrade: 'websocket', [STREAM_ORG_HEADER]: caller.orgId },
+      headers: {
+        Upgrade: 'websocket',
+        [STREAM_ORG_HEADER]: caller.orgId,
+        // Who connects, so withdrawing their access can close this stream (closeStreams).
+        [STREAM_PRINCIPAL_HEADER]: principalHeader(caller, Date.now()),
+      },
     });
     const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
     // A stub's response has immutable headers; copy it so app-wide middleware can add its own.

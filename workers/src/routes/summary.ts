@@ -21,7 +21,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
       "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the 1-minute rollups of buckets starting in the last hour, so it trails ingest by up to one flush (~15 s). `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported.",
     tag: 'Telemetry',
     auth: 'caller',
-    scope: 'read',
+    permission: 'org.read',
     query: summaryQuery,
     example: { query: {} },
     responses: {

@@ -1,23 +1,23 @@
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiKeyScope, Role } from '../../../../schema/index.ts';
 import type { AppEnv, Caller } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
 import { ApiError, forbidden } from '../../errors.ts';
 import { sha256Hex } from '../../services/credentials/crypto.ts';
+import { SESSION_TOUCH_RESOLUTION_MS, sessionLimits, sessionLive } from '../../services/credentials/sessions.ts';
 import { isApiKey, SESSION_COOKIE } from '../../services/credentials/tokens.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../rate-limit/index.ts';
+import {
+  holds,
+  type Permission,
+  type Principal,
+  refusalMessage,
+  scopesOfRole,
+} from '../../services/access/permissions.ts';
 
 /** `last_used_at` is rewritten at most this often per key, so busy keys cost D1 one write a minute. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
-
-const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
-  owner: ['read', 'write', 'admin'],
-  admin: ['read', 'write', 'admin'],
-  member: ['read', 'write'],
-  viewer: ['read'],
-};
 
 /** Why a caller was refused with 401: nothing presented, or a credential that is not (or no longer) valid. */
 export type AuthFailure = 'unauthenticated' | 'invalid_api_key' | 'invalid_session';
@@ -38,35 +38,50 @@ export function authFailure(code: AuthFailure): ApiError {
  * request against the credential's rate limit, refuses callers without `scope`, and sets
  * `c.var.caller`. A bearer credential wins over a cookie.
  */
-export async function authenticateCaller(c: Context<AppEnv>, scope: ApiKeyScope): Promise<Caller> {
-  const resolved = await resolveCaller(c.env.DB, c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
-  if ('failure' in resolved) throw authFailure(resolved.failure);
-  const { caller, keyLastUsedAt } = resolved;
-  // The key's row is already in hand: write only when the recorded use is a minute old.
+export async function authenticateCaller(c: Context<AppEnv>, permission: Permission): Promise<Caller> {
   const now = Date.now();
-  if (caller.via === 'api-key' && (keyLastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
+  const resolved = await resolveCaller(
+    c.env.DB,
+    c.req.header('authorization'),
+    getCookie(c, SESSION_COOKIE),
+    sessionLimits(c.env).idleMs,
+    now,
+  );
+  if ('failure' in resolved) throw authFailure(resolved.failure);
+  const { caller, lastUsedAt } = resolved;
+  // The credential's row is already in hand: write only when the recorded use is a minute old.
+  if (caller.via === 'api-key' && (lastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
     c.executionCtx.waitUntil(touchApiKey(c.env.DB, caller.credentialId, now));
   }
+  if (caller.via === 'session' && (lastUsedAt ?? 0) < now - SESSION_TOUCH_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(touchSession(c.env.DB, caller.credentialId, now));
+  }
   await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
-  if (!caller.scopes.includes(scope)) throw forbidden(`this credential lacks the "${scope}" scope`);
+  const principal: Principal =
+    caller.role !== null ? { via: 'session', role: caller.role } : { via: 'api-key', scopes: caller.scopes };
+  // Set before the check: a refused write is audited as `denied` with this caller.
   c.set('caller', caller);
+  if (!holds(principal, permission)) throw forbidden(refusalMessage(permission));
   return caller;
 }
 
 /** {@link authenticateCaller} as middleware, for routes outside `doc()`. */
-export function requireAuth(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
+export function requireAuth(permission: Permission): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
-    await authenticateCaller(c, scope);
+    await authenticateCaller(c, permission);
     await next();
   };
 }
 
-type Resolved = { caller: Caller; keyLastUsedAt?: number | null } | { failure: AuthFailure };
+type Found = { caller: Caller; lastUsedAt: number | null };
+type Resolved = Found | { failure: AuthFailure };
 
 async function resolveCaller(
   d1: D1Database,
   authorization: string | undefined,
   sessionCookie: string | undefined,
+  idleMs: number,
+  now: number,
 ): Promise<Resolved> {
   // `Authorization: Bearer` with nothing after it presents no credential, like no header at all.
   const presented = authorization?.replace(/^Bearer\b/i, '').trim();
@@ -76,23 +91,32 @@ async function resolveCaller(
     return found ?? { failure: 'invalid_api_key' };
   }
   if (sessionCookie === undefined) return { failure: 'unauthenticated' };
-  const caller = sessionCookie !== '' ? await fromSession(d1, sessionCookie) : null;
-  return caller ? { caller } : { failure: 'invalid_session' };
+  const found = sessionCookie !== '' ? await fromSession(d1, sessionCookie, idleMs, now) : null;
+  return found ?? { failure: 'invalid_session' };
 }
 
-async function fromApiKey(
-  d1: D1Database,
-  key: string,
-): Promise<{ caller: Caller; keyLastUsedAt: number | null } | null> {
-  const row = await db(d1)
-    .select()
-    .from(schema.apiKeys)
-    .where(and(eq(schema.apiKeys.keyHash, await sha256Hex(key)), isNull(schema.apiKeys.revokedAt)))
+async function fromApiKey(d1: D1Database, key: string): Promise<Found | null> {
+  const k = schema.apiKeys;
+  const o = schema.organisations;
+  // A deleted organisation answers as gone: its keys stop working the moment it is marked.
+  const found = await db(d1)
+    .select({ key: k })
+    .from(k)
+    .innerJoin(o, and(eq(o.id, k.orgId), isNull(o.deletedAt)))
+    .where(and(eq(k.keyHash, await sha256Hex(key)), isNull(k.revokedAt)))
     .get();
+  const row = found?.key;
   if (!row) return null;
   return {
-    caller: { orgId: row.orgId, via: 'api-key', scopes: row.scopes, userId: row.createdBy, credentialId: row.id },
-    keyLastUsedAt: row.lastUsedAt,
+    caller: {
+      orgId: row.orgId,
+      via: 'api-key',
+      scopes: row.scopes,
+      role: null,
+      userId: row.createdBy,
+      credentialId: row.id,
+    },
+    lastUsedAt: row.lastUsedAt,
   };
 }
 
@@ -105,22 +129,45 @@ async function touchApiKey(d1: D1Database, keyId: string, now: number): Promise<
     .where(and(eq(k.id, keyId), or(isNull(k.lastUsedAt), lt(k.lastUsedAt, now - LAST_USED_RESOLUTION_MS))));
 }
 
-async function fromSession(d1: D1Database, token: string): Promise<Caller | null> {
+/** Records that a session was used, unless that was already recorded within the last minute. */
+async function touchSession(d1: D1Database, sessionId: string, now: number): Promise<void> {
+  const t = schema.sessions;
+  await db(d1)
+    .update(t)
+    .set({ lastUsedAt: now })
+    .where(and(eq(t.id, sessionId), or(isNull(t.lastUsedAt), lt(t.lastUsedAt, now - SESSION_TOUCH_RESOLUTION_MS))));
+}
+
+/**
+ * The session's caller, with the user's current role in the session's org. Null when the
+ * session is unknown, past its absolute expiry, idle past the limit, the user is no longer a
+ * member, or the org is deleted.
+ */
+async function fromSession(d1: D1Database, token: string, idleMs: number, now: number): Promise<Found | null> {
+  const s = schema.sessions;
+  const m = schema.memberships;
+  const o = schema.organisations;
   const row = await db(d1)
-    .select({ session: schema.sessions, role: schema.memberships.role })
-    .from(schema.sessions)
-    .innerJoin(
-      schema.memberships,
-      and(eq(schema.memberships.orgId, schema.sessions.orgId), eq(schema.memberships.userId, schema.sessions.userId)),
-    )
-    .where(and(eq(schema.sessions.tokenHash, await sha256Hex(token)), gt(schema.sessions.expiresAt, Date.now())))
+    .select({ session: s, role: m.role })
+    .from(s)
+    .innerJoin(m, and(eq(m.orgId, s.orgId), eq(m.userId, s.userId)))
+    .innerJoin(o, and(eq(o.id, s.orgId), isNull(o.deletedAt)))
+    .where(and(eq(s.tokenHash, await sha256Hex(token)), gt(s.expiresAt, now)))
     .get();
-  if (!row) return null;
+  if (!row || !sessionLive(row.session, now, idleMs)) return null;
   return {
-    orgId: row.session.orgId,
-    via: 'session',
-    scopes: ROLE_SCOPES[row.role],
-    userId: row.session.userId,
-    credentialId: row.session.id,
+    caller: {
+      orgId: row.session.orgId,
+      via: 'session',
+      scopes: scopesOfRole(row.role),
+      role: row.role,
+      userId: row.session.userId,
+      credentialId: row.session.id,
+    },
+    lastUsedAt: row.session.lastUsedAt,
   };
 }
+
+/** 403 when an API key calls an operation only a signed-in user may call. */
+export const sessionOnly = () =>
+  forbidden('only a signed-in session can do this: an API key belongs to one organisation and has no user');

@@ -9,7 +9,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BEARER = /^Bearer\s+\S+$/i;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 /** Routes that set or end the session: guarded even without a cookie, against login CSRF. */
-const SESSION_PATHS = new Set(['/v1/auth/login', '/v1/auth/logout']);
+const SESSION_PATHS = new Set(['/v1/auth/login', '/v1/auth/logout', '/v1/auth/signup']);
+/** Accepting an invitation signs in too. */
+const ACCEPT_INVITATION = /^\/v1\/invitations\/[^/]+\/accept$/;
+/** Routes that set or end the session cookie: guarded even without one. */
+const setsSession = (path: string) => SESSION_PATHS.has(path) || ACCEPT_INVITATION.test(path);
 const MAX_ECHO = 200;
 
 /**
@@ -34,7 +38,7 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     if (SAFE_METHODS.has(c.req.method) || BEARER.test(c.req.header('authorization') ?? '')) return next();
     const cookie = Boolean(getCookie(c, SESSION_COOKIE));
     // A script that signs in holds its cookie itself; only a browser's own evidence of a foreign page counts here.
-    if (SESSION_PATHS.has(c.req.path)) assertSameOrigin(c, { requireEvidence: false });
+    if (setsSession(c.req.path)) assertSameOrigin(c, { requireEvidence: false });
     else if (cookie) assertSameOrigin(c, { requireEvidence: true });
     if (cookie && hasBody(c)) assertJson(c);
     return next();
@@ -64,7 +68,7 @@ export function assertSameOrigin(c: Context, { requireEvidence }: { requireEvide
 
 /** Whether the CSRF rules can refuse a request of this method and path, signed in by cookie. */
 export function originGuarded(method: string, path: string): boolean {
-  return SESSION_PATHS.has(path) || !SAFE_METHODS.has(method.toUpperCase());
+  return setsSession(path) || !SAFE_METHODS.has(method.toUpperCase());
 }
 
 /** The 403 of a write that did not come from the platform's own pages; `why` says what was seen. */

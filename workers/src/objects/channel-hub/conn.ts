@@ -29,6 +29,8 @@ export interface Conn {
   control(text: string): void;
   /** Closes with 4008 after the queue passed the hard cap. */
   overflow(): void;
+  /** Ends the connection because its principal's access was withdrawn (WebSocket 4401, SSE end). */
+  revoke(reason: string): void;
 }
 
 /** Builds the connection state around a session; `send` writes one data or event frame. */
@@ -37,7 +39,7 @@ export function newConn(
   epoch: string,
   counters: OutboxCounters,
   send: (f: OutFrame, text: string) => void,
-  io: Pick<Conn, 'control' | 'overflow'>,
+  io: Pick<Conn, 'control' | 'overflow' | 'revoke'>,
 ): Conn {
   const outbox = new Outbox(epoch, send, counters);
   outbox.credits = session.credits;

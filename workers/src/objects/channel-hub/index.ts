@@ -1,4 +1,5 @@
 import { ApiError } from '../../errors.ts';
+import type { StreamPrincipals } from '../../services/streams/close.ts';
 import { DurableObject } from 'cloudflare:workers';
 import { STREAM_CLOSE, type EventFrame, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
 import { log } from '../../services/log.ts';
@@ -8,35 +9,24 @@ import { frame, parseClientFrame } from './protocol.ts';
 import { FrameBatcher } from './batcher.ts';
 import { Ring } from './ring.ts';
 import { countProtocolError, newSession, saveSession } from './session.ts';
-import { needsSave, restoreConn, saveConn, socketConn, type HubCounters } from './socket.ts';
+import { needsSave, restoreConn, revokeSocket, saveConn, socketConn, type HubCounters } from './socket.ts';
 import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
 import { settings } from '../../settings.ts';
+import { authFailure } from '../../middleware/auth/index.ts';
+import {
+  isOneOf,
+  parsePrincipal,
+  principalTags,
+  STREAM_PRINCIPAL_HEADER,
+  tagsOf,
+} from '../../services/streams/principal.ts';
+import { Withdrawals } from './withdrawals.ts';
+import type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
 
 /** Header the Worker sets on the hub's upgrade request; built fresh there, never copied from a client. */
 export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
 
-/** What `ChannelHub.stats` reports; queue figures are bytes of queued JSON. */
-export interface ChannelHubStats {
-  connections: number;
-  sseConnections: number;
-  queuedBytes: number;
-  /** High-water mark of any single connection's queue since the hub started. */
-  maxQueuedBytes: number;
-  ringFrames: number;
-  conflatedSamples: number;
-  slowConsumerCloses: number;
-  seq: number;
-  epoch: string;
-}
-
-/** Test-only knobs (the hub is reachable only through its binding, never from clients). */
-export interface ChannelHubTuning {
-  flushMs?: number;
-  ringMaxFrames?: number;
-  ringMaxAgeMs?: number;
-  ringMaxBytes?: number;
-  sseHeartbeatMs?: number;
-}
+export type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
 
 /**
  * The hub's name. Subjects are sharded by org today; a hot org could later be split by
@@ -78,6 +68,7 @@ export class ChannelHub extends DurableObject<Env> {
   };
   #heartbeatMs = SSE_HEARTBEAT_MS;
   readonly #batcher: FrameBatcher;
+  readonly #withdrawals = new Withdrawals();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -97,26 +88,33 @@ export class ChannelHub extends DurableObject<Env> {
 
   /**
    * Accepts a WebSocket upgrade forwarded by `GET /v1/stream`, or opens an SSE stream for
-   * `GET /v1/stream/sse` (path `/sse?subject=`), for the org named in {@link STREAM_ORG_HEADER}.
+   * `GET /v1/stream/sse` (path `/sse?subject=`), for the org named in {@link STREAM_ORG_HEADER}
+   * and the principal in {@link STREAM_PRINCIPAL_HEADER}.
    */
   override async fetch(request: Request): Promise<Response> {
     const orgId = request.headers.get(STREAM_ORG_HEADER);
+    const principal = parsePrincipal(request.headers.get(STREAM_PRINCIPAL_HEADER));
     const name = this.ctx.id.name;
-    if (!orgId || (name !== undefined && name !== channelHubName(orgId))) {
+    if (!orgId || !principal || (name !== undefined && name !== channelHubName(orgId))) {
       return new ApiError(400, 'bad_request', 'request reached the wrong hub').response();
+    }
+    // Authenticated before a withdrawal that has already closed this principal's streams.
+    if (this.#withdrawals.refuses(principal, Date.now())) {
+      return authFailure(principal.via === 'api-key' ? 'invalid_api_key' : 'invalid_session').response();
     }
     const url = new URL(request.url);
     if (url.pathname === '/sse') {
       const subject = url.searchParams.get('subject') ?? '';
       const last = request.headers.get('last-event-id');
-      return openSse(this.#view(), orgId, subject, last, this.#counters, this.#heartbeatMs, this.#sse);
+      const hub = this.#view();
+      return openSse(hub, orgId, principal, subject, last, this.#counters, this.#heartbeatMs, this.#sse);
     }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new ApiError(426, 'upgrade_required', 'expected a WebSocket upgrade').response();
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
-    const session = newSession(orgId);
+    this.ctx.acceptWebSocket(server, principalTags(principal));
+    const session = newSession(orgId, principal);
     saveSession(server, session);
     this.#conns.set(server, socketConn(server, session, this.#epoch, this.#counters));
     return new Response(null, { status: 101, webSocket: client });
@@ -151,6 +149,26 @@ export class ChannelHub extends DurableObject<Env> {
     for (const conn of this.#allConns()) deliverEvent(conn, f, text, now);
     this.#afterFanOut();
     this.#ring.append({ seq, kind: 'event', event }, now);
+  }
+
+  /**
+   * Ends the streams of these principals after their access was withdrawn: WebSockets close
+   * with 4401, SSE streams get a last `event: error` (`unauthorised`) and end. A connect of
+   * theirs that was authenticated before this call is refused when it arrives. Returns how
+   * many connections were ended.
+   */
+  async closeStreams(who: StreamPrincipals): Promise<number> {
+    const reason = 'access withdrawn: the credential was revoked or the role changed';
+    this.#withdrawals.record(who, Date.now());
+    let ended = 0;
+    const sockets = new Set(tagsOf(who).flatMap((tag) => this.ctx.getWebSockets(tag)));
+    for (const ws of sockets) if (revokeSocket(ws, this.#conns, this.#epoch, this.#counters, reason)) ended += 1;
+    for (const conn of [...this.#sse]) {
+      if (!isOneOf(conn.session.principal, who)) continue;
+      conn.revoke(reason);
+      ended += 1;
+    }
+    return ended;
   }
 
   /** Connection and queue figures; `maxQueuedBytes` never exceeds the hard cap. */

@@ -12,6 +12,7 @@ import {
   validatePattern,
   type CompiledPattern,
 } from '../../services/streams/subject-match.ts';
+import type { StreamPrincipal } from '../../services/streams/principal.ts';
 
 /**
  * One connection's state. It is mirrored into the socket's attachment after every change,
@@ -19,6 +20,8 @@ import {
  */
 export interface Session {
   orgId: string;
+  /** Who opened the connection; null only for sockets accepted before principals were recorded. */
+  principal: StreamPrincipal | null;
   subs: Map<SubscriptionId, CompiledPattern>;
   /** Protocol errors in the current one-minute window, and when that window opened. */
   errors: number;
@@ -37,8 +40,10 @@ export type Resume = { seq: number } | { gap: GapReason; fromSeq: number };
 
 /** The serialised form; kept small and versioned so a deploy can read older sockets' state. */
 interface Attachment {
-  v: 1 | 2;
+  v: 1 | 2 | 3;
   orgId: string;
+  /** Since v3. */
+  principal?: StreamPrincipal | null;
   subs: [SubscriptionId, string][];
   errors: number;
   errorsSince: number;
@@ -48,16 +53,27 @@ interface Attachment {
   behind?: boolean;
 }
 
-/** A fresh session for an org's new connection. */
-export function newSession(orgId: string): Session {
-  return { orgId, subs: new Map(), errors: 0, errorsSince: 0, resume: null, credits: 0, lastSeq: 0, behind: false };
+/** A fresh session for a new connection of `principal` in an org. */
+export function newSession(orgId: string, principal: StreamPrincipal | null): Session {
+  return {
+    orgId,
+    principal,
+    subs: new Map(),
+    errors: 0,
+    errorsSince: 0,
+    resume: null,
+    credits: 0,
+    lastSeq: 0,
+    behind: false,
+  };
 }
 
 /** Writes the session into the socket's attachment (≤ 16 KB, bounded by STREAM_LIMITS). */
 export function saveSession(ws: WebSocket, session: Session): void {
   const attachment: Attachment = {
-    v: 2,
+    v: 3,
     orgId: session.orgId,
+    principal: session.principal,
     subs: [...session.subs].map(([id, p]) => [id, p.source]),
     errors: session.errors,
     errorsSince: session.errorsSince,
@@ -72,9 +88,10 @@ export function saveSession(ws: WebSocket, session: Session): void {
 /** Rebuilds a session after hibernation; null when the socket carries no usable attachment. */
 export function loadSession(ws: WebSocket): Session | null {
   const a = ws.deserializeAttachment() as Attachment | null;
-  if (!a || (a.v !== 1 && a.v !== 2) || typeof a.orgId !== 'string') return null;
+  if (!a || ![1, 2, 3].includes(a.v) || typeof a.orgId !== 'string') return null;
   return {
     orgId: a.orgId,
+    principal: a.principal ?? null,
     subs: new Map(a.subs.map(([id, source]) => [id, compilePattern(source)])),
     errors: a.errors,
     errorsSince: a.errorsSince,

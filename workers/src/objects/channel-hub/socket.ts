@@ -3,7 +3,7 @@ import { newConn, refill, type Conn } from './conn.ts';
 import type { OutboxCounters } from './outbox.ts';
 import { frame } from './protocol.ts';
 import type { Ring } from './ring.ts';
-import { loadSession, saveSession, type Session } from './session.ts';
+import { loadSession, newSession, saveSession, type Session } from './session.ts';
 
 /** Hub-wide counters shared by every connection. */
 export type HubCounters = OutboxCounters & { slowConsumerCloses: number };
@@ -23,6 +23,13 @@ export function socketConn(ws: WebSocket, session: Session, epoch: string, count
       counters.slowConsumerCloses += 1;
       try {
         ws.close(STREAM_CLOSE.slowConsumer, 'slow consumer: queue passed its cap; reconnect and resume');
+      } catch {
+        // Already closing.
+      }
+    },
+    revoke: (reason) => {
+      try {
+        ws.close(STREAM_CLOSE.unauthorised, reason);
       } catch {
         // Already closing.
       }
@@ -62,4 +69,26 @@ export function saveConn(ws: WebSocket, conn: Conn): void {
   } catch {
     // A socket that is already closing takes no attachment.
   }
+}
+
+/**
+ * Closes the socket of a principal whose access was withdrawn with 4401, and marks its
+ * connection closed so fan-out skips it until the runtime reports the close. False when it
+ * was already revoked.
+ */
+export function revokeSocket(
+  ws: WebSocket,
+  conns: WeakMap<WebSocket, Conn>,
+  epoch: string,
+  counters: HubCounters,
+  reason: string,
+): boolean {
+  let conn = conns.get(ws);
+  if (conn?.closed) return false;
+  // A hibernated socket gets state again only to carry the mark; nothing is refilled for it.
+  conn ??= socketConn(ws, loadSession(ws) ?? newSession('', null), epoch, counters);
+  conns.set(ws, conn);
+  conn.closed = true;
+  conn.revoke(reason);
+  return true;
 }

@@ -4,10 +4,15 @@ import { validatePattern } from '../../services/streams/subject-match.ts';
 import { newConn, replayRing, type Conn } from './conn.ts';
 import type { HubView } from './messages.ts';
 import type { HubCounters } from './socket.ts';
+import { errorFrame } from './protocol.ts';
 import { newSession } from './session.ts';
+import type { StreamPrincipal } from '../../services/streams/principal.ts';
 
 /** How often an SSE stream gets a `: ping` comment, unless a test shortens it. */
 export const SSE_HEARTBEAT_MS = 15_000;
+
+/** How long a revoked stream's final frame may wait for a reader before the stream is aborted. */
+const REVOKE_DRAIN_MS = 10_000;
 
 /** The subscription id SSE frames and gaps carry: an SSE stream has exactly one pattern. */
 export const SSE_SUBSCRIPTION_ID = 'sse';
@@ -22,6 +27,7 @@ const encoder = new TextEncoder();
 export function openSse(
   hub: HubView,
   orgId: string,
+  principal: StreamPrincipal,
   subject: string,
   lastEventId: string | null,
   counters: HubCounters,
@@ -38,7 +44,7 @@ export function openSse(
   const writer = writable.getWriter();
   let unread = 0;
   const timer = setInterval(() => write(': ping\n\n'), heartbeatMs);
-  const session = newSession(orgId);
+  const session = newSession(orgId, principal);
   session.subs.set(SSE_SUBSCRIPTION_ID, check.pattern);
   const end = () => {
     conn.closed = true;
@@ -46,6 +52,20 @@ export function openSse(
     clearInterval(timer);
     // Abort, not close: a reader that stopped reading would keep a close pending forever.
     writer.abort().catch(() => undefined);
+  };
+  // Access withdrawn: a last `event: error` says why, then the stream ends (not aborts), so the
+  // reader sees that frame; a reader that stopped reading is aborted after a while.
+  const revoke = (reason: string) => {
+    if (conn.closed) return;
+    write(`event: error\ndata: ${errorFrame('unauthorised', reason)}\n\n`);
+    conn.closed = true;
+    conns.delete(conn);
+    clearInterval(timer);
+    const drain = setTimeout(() => writer.abort().catch(() => undefined), REVOKE_DRAIN_MS);
+    writer.close().then(
+      () => clearTimeout(drain),
+      () => clearTimeout(drain),
+    );
   };
   const write = (text: string) => {
     if (conn.closed) return;
@@ -70,6 +90,7 @@ export function openSse(
     {
       control: (text) => write(`event: ${(JSON.parse(text) as { type: string }).type}\ndata: ${text}\n\n`),
       overflow: () => end(),
+      revoke,
     },
   );
   // SSE has no credits: TCP backpressure and the unread-bytes cap above are the flow control.

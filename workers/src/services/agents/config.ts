@@ -5,6 +5,7 @@ import {
   type RemoteAgentConfigPatch,
 } from '../../../../schema/wire/agent-config.ts';
 import { db, schema } from '../../db.ts';
+import type { Alongside } from '../audit/record.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
 
 /** Scope of the org-wide default in `agent_configs`. */
@@ -26,22 +27,30 @@ export async function effectiveConfig(
   return { config, etag: `"${(await sha256Hex(JSON.stringify(config))).slice(0, 32)}"` };
 }
 
-/** Stores the patch for a scope (the org default or one device), replacing what was there. */
+/**
+ * Stores the patch for a scope (the org default or one device), replacing what was there, in
+ * one D1 batch with `alongside` (the request's audit row).
+ */
 export async function saveConfigLayer(
   env: Env,
   orgId: string,
   scope: string,
   patch: RemoteAgentConfigPatch,
   userId: string | null,
+  alongside: Alongside = [],
 ): Promise<void> {
   const now = Date.now();
-  await db(env.DB)
-    .insert(schema.agentConfigs)
-    .values({ orgId, scope, config: patch, updatedAt: now, updatedBy: userId })
-    .onConflictDoUpdate({
-      target: [schema.agentConfigs.orgId, schema.agentConfigs.scope],
-      set: { config: patch, updatedAt: now, updatedBy: userId },
-    });
+  const d = db(env.DB);
+  await d.batch([
+    d
+      .insert(schema.agentConfigs)
+      .values({ orgId, scope, config: patch, updatedAt: now, updatedBy: userId })
+      .onConflictDoUpdate({
+        target: [schema.agentConfigs.orgId, schema.agentConfigs.scope],
+        set: { config: patch, updatedAt: now, updatedBy: userId },
+      }),
+    ...alongside,
+  ]);
 }
 
 /** The stored layer for a scope, or `{}` when none was saved. */

@@ -24,4 +24,3 @@ export const newEnrollmentToken = () => `ewe_${randomToken(24)}`;
 export const newSessionToken = () => randomToken(32);
 
 export const SESSION_COOKIE = 'ew_session';
-export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;

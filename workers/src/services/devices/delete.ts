@@ -1,12 +1,16 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { db, schema, type Db } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import type { Alongside } from '../audit/record.ts';
 
 /**
  * Deletion of devices and telemetry. D1 goes first, the DeviceHub second: a sample arriving
  * in between lands in the DeviceHub and is then wiped with the rest, and the next one
  * registers its series in D1 afresh. The other order could leave the DeviceHub believing a
  * series is registered after D1 had dropped it, and its rollups would then be refused.
+ *
+ * Each takes `alongside`: statements (the request's audit row) committed in the same D1 batch
+ * as the D1 part of the delete.
  */
 
 interface DeviceRef {
@@ -32,20 +36,25 @@ function deleteMarks(d: Db, orgId: string, where: { deviceId: string } | { serie
 }
 
 /** Deletes the device (its series and rollups cascade) and everything its DeviceHub holds, identity included. */
-export async function deleteDevice(env: Env, device: DeviceRef): Promise<void> {
+export async function deleteDevice(env: Env, device: DeviceRef, alongside: Alongside = []): Promise<void> {
   const d = db(env.DB);
   const { agentConfigs, devices } = schema;
   await d.batch([
     deleteMarks(d, device.orgId, { deviceId: device.id }),
     d.delete(agentConfigs).where(and(eq(agentConfigs.orgId, device.orgId), eq(agentConfigs.scope, device.id))),
     d.delete(devices).where(and(eq(devices.id, device.id), eq(devices.orgId, device.orgId))),
+    ...alongside,
   ]);
   // Without its identity (and with no D1 row to reload it from) the DeviceHub refuses the token.
   await deviceHubFor(env, device.id).wipe(false);
 }
 
 /** Deletes a device's telemetry but keeps the device, which goes on reporting. */
-export async function deleteDeviceData(env: Env, device: DeviceRef): Promise<{ series: number; samples: number }> {
+export async function deleteDeviceData(
+  env: Env,
+  device: DeviceRef,
+  alongside: (samples: number) => Alongside = () => [],
+): Promise<{ series: number; samples: number }> {
   const hub = deviceHubFor(env, device.id);
   const { samples } = await hub.stats();
   const d = db(env.DB);
@@ -56,18 +65,24 @@ export async function deleteDeviceData(env: Env, device: DeviceRef): Promise<{ s
       .delete(s)
       .where(and(eq(s.deviceId, device.id), eq(s.orgId, device.orgId)))
       .returning({ id: s.id }),
+    ...alongside(samples),
   ]);
   await hub.wipe(true);
   return { series: deleted.length, samples };
 }
 
 /** Deletes one series: its D1 row (rollups cascade), its marks, and its raw samples; returns samples deleted. */
-export async function deleteSeries(env: Env, series: { id: string; orgId: string; deviceId: string }): Promise<number> {
+export async function deleteSeries(
+  env: Env,
+  series: { id: string; orgId: string; deviceId: string },
+  alongside: Alongside = [],
+): Promise<number> {
   const d = db(env.DB);
   const s = schema.series;
   await d.batch([
     deleteMarks(d, series.orgId, { seriesId: series.id }),
     d.delete(s).where(and(eq(s.id, series.id), eq(s.orgId, series.orgId))),
+    ...alongside,
   ]);
   return deviceHubFor(env, series.deviceId).deleteSeries(series.id);
 }

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../../../../schema/wire/stream.ts';
 import { db, schema } from '../../db.ts';
+import type { Alongside } from '../audit/record.ts';
 import { channelHubFor } from '../../objects/channel-hub/index.ts';
 import { newId } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
@@ -19,9 +20,14 @@ export interface NewEvent {
 
 /**
  * Appends an event to the log in D1, then publishes it to the org's channel. Persisted first:
- * a subscriber never sees an event that a later query would not return.
+ * a subscriber never sees an event that a later query would not return. `alongside` (the
+ * request's audit row, given the stored event) commits in the same D1 batch as the event.
  */
-export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
+export async function recordEvent(
+  env: Env,
+  e: NewEvent,
+  alongside: (event: StreamEvent) => Alongside = () => [],
+): Promise<StreamEvent> {
   const event: StreamEvent = {
     id: e.id ?? newId('evt'),
     type: e.type,
@@ -30,10 +36,14 @@ export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
     correlationId: e.correlationId,
     data: e.data,
   };
-  await db(env.DB)
-    .insert(schema.events)
-    .values({ ...event, orgId: e.orgId })
-    .onConflictDoNothing({ target: schema.events.id });
+  const d = db(env.DB);
+  await d.batch([
+    d
+      .insert(schema.events)
+      .values({ ...event, orgId: e.orgId })
+      .onConflictDoNothing({ target: schema.events.id }),
+    ...alongside(event),
+  ]);
   try {
     await channelHubFor(env, e.orgId).publishEvent(event);
   } catch (err) {
@@ -44,7 +54,7 @@ export async function recordEvent(env: Env, e: NewEvent): Promise<StreamEvent> {
 }
 
 /** Types only the system records; `POST /v1/events` refuses them. */
-export const RESERVED_EVENT_PREFIXES = ['device.', 'alert.', 'config.', 'agent.', 'user.'] as const;
+export const RESERVED_EVENT_PREFIXES = ['device.', 'alert.', 'config.', 'agent.', 'user.', 'invitation.'] as const;
 
 /**
  * Records a user action (`user.login`, `user.logout`) on the org's event subject. Never throws:

@@ -1,3 +1,5 @@
+import { purgeDeletedOrgs } from '../accounts/org-deletion.ts';
+import { sweepAudit } from '../audit/retention.ts';
 import { sweepRollups } from './retention-cron.ts';
 import { rollUp } from './rollup-cron.ts';
 
@@ -5,8 +7,9 @@ import { rollUp } from './rollup-cron.ts';
 const RUN_BUDGET_MS = 60_000;
 
 /**
- * The cron sweep: rolls 1-minute rollups into hours and days, then deletes rollups past
- * their org's retention. Both parts are bounded per run and idempotent, so an overlapping or
+ * The cron sweep: rolls 1-minute rollups into hours and days, deletes rollups and audit rows
+ * past their org's retention, then works off deleted organisations a bounded number of devices
+ * at a time. Every part is bounded per run and idempotent, so an overlapping or
  * repeated run is harmless and a backlog is worked off over the following runs.
  */
 export async function runCron(env: Env, scheduledTime: number): Promise<void> {
@@ -14,4 +17,6 @@ export async function runCron(env: Env, scheduledTime: number): Promise<void> {
   // Roll-up first: when the budget runs short, fresh data reaching hours and days matters more.
   await rollUp(env.DB, scheduledTime, deadline);
   await sweepRollups(env.DB, scheduledTime, deadline);
+  await sweepAudit(env.DB, scheduledTime, deadline);
+  if (Date.now() < deadline) await purgeDeletedOrgs(env);
 }
