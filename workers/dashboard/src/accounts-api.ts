@@ -1,3 +1,4 @@
+import type { AuditEntryView } from '../../../schema/wire/audit.ts';
 import { call, type LoginResult, type Role, type User } from './api.ts';
 
 /** Client side of issue 10's routes: sign-up, organisations, members, invitations, sessions, audit. */
@@ -50,18 +51,7 @@ export interface SessionInfo {
   clientAddress: string | null;
 }
 
-export interface AuditEntry {
-  id: string;
-  ts: number;
-  actor: { type: string; id: string; role: string | null; scopes: string[] | null };
-  action: string;
-  target: { type: string; id: string | null };
-  outcome: string;
-  clientAddress: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  changes: { before?: Record<string, unknown>; after?: Record<string, unknown> } | null;
-}
+export type AuditEntry = AuditEntryView;
 
 /** Filters of `GET /v1/audit`; empty values are left out of the query. */
 export interface AuditQuery {

@@ -1,6 +1,7 @@
 import { accountsApi, type AuditEntry, type AuditQuery } from './accounts-api.ts';
 import { isUnauthenticated } from './api.ts';
 import { h } from './dom.ts';
+import { gridTable } from './grid.ts';
 import { busy, field, ListStatus, type Page, type PageContext } from './page-state.ts';
 
 const PAGE_SIZE = 50;
@@ -51,15 +52,11 @@ export function auditPage(ctx: PageContext): Page {
 
   const status = new ListStatus('audit-status');
   const body = h('tbody');
-  const table = h(
-    'table',
-    { class: 'grid audit', 'data-testid': 'audit-table', hidden: true },
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['Time', 'Actor', 'Action', 'Target', 'Outcome', 'From', 'Changes'].map((t) => h('th', {}, t))),
-    ),
+  const table = gridTable(
+    'audit-table',
+    ['Time', 'Actor', 'Action', 'Target', 'Outcome', 'From', 'Changes'],
     body,
+    'grid audit',
   );
   const more = h(
     'button',

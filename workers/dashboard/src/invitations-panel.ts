@@ -2,6 +2,7 @@ import { accountsApi, type CreatedInvitation, type Invitation } from './accounts
 import { isUnauthenticated, type Role } from './api.ts';
 import type { Access } from './app-shell.ts';
 import { h } from './dom.ts';
+import { gridTable } from './grid.ts';
 import {
   busy,
   confirmButton,
@@ -41,24 +42,7 @@ export function invitationsPanel(access: Access, ctx: PageContext): Page {
 
   const status = new ListStatus('invitations-status');
   const body = h('tbody');
-  const table = h(
-    'table',
-    { class: 'grid', 'data-testid': 'invitations-table', hidden: true },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Email'),
-        h('th', {}, 'Role'),
-        h('th', {}, 'Status'),
-        h('th', {}, 'Expires'),
-        h('th', {}, ''),
-      ),
-    ),
-    body,
-  );
+  const table = gridTable('invitations-table', ['Email', 'Role', 'Status', 'Expires', ''], body);
 
   async function load(): Promise<void> {
     try {

@@ -1,9 +1,10 @@
 import { accountsApi, type Member } from './accounts-api.ts';
-import { ApiError, isUnauthenticated, type Role } from './api.ts';
+import { ApiError, type Role } from './api.ts';
 import type { Access } from './app-shell.ts';
 import { h } from './dom.ts';
+import { failureReporter, gridTable, listLoader } from './grid.ts';
 import { invitationsPanel } from './invitations-panel.ts';
-import { confirmButton, errorMessage, formMessage, ListStatus, type Page, type PageContext } from './page-state.ts';
+import { confirmButton, formMessage, ListStatus, type Page, type PageContext } from './page-state.ts';
 import { assignableRoles, roleOptions } from './roles.ts';
 
 const day = (ts: number) => new Date(ts).toLocaleDateString();
@@ -19,43 +20,18 @@ export function membersPage(access: Access, ctx: PageContext, reloadApp: () => v
   const status = new ListStatus('members-status');
   const message = formMessage('members-message');
   const body = h('tbody');
-  const table = h(
-    'table',
-    { class: 'grid', 'data-testid': 'members-table' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Name'),
-        h('th', {}, 'Email'),
-        h('th', {}, 'Role'),
-        h('th', {}, 'Joined'),
-        h('th', {}, ''),
-      ),
-    ),
+  const table = gridTable('members-table', ['Name', 'Email', 'Role', 'Joined', ''], body);
+  const fail = failureReporter(ctx, message);
+  const load = listLoader({
+    ctx,
+    status,
+    table,
     body,
-  );
-
-  const fail = (err: unknown, what: string) => {
-    if (isUnauthenticated(err)) return ctx.onUnauthenticated();
-    message.error(`${what}: ${errorMessage(err)}`);
-  };
-
-  async function load(): Promise<void> {
-    try {
-      const members = await accountsApi.members(ctx.signal);
-      body.replaceChildren(...members.map(row));
-      table.hidden = members.length === 0;
-      status.count(members.length, 'No members.');
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      if (isUnauthenticated(err)) return ctx.onUnauthenticated();
-      table.hidden = true;
-      status.error(err, 'members');
-    }
-  }
+    fetch: (signal) => accountsApi.members(signal),
+    row: (m: Member) => row(m),
+    empty: 'No members.',
+    what: 'members',
+  });
 
   function row(m: Member): HTMLTableRowElement {
     const self = m.userId === access.me.userId;

@@ -1,16 +1,8 @@
 import { accountsApi, type SessionInfo } from './accounts-api.ts';
-import { isUnauthenticated } from './api.ts';
 import { h } from './dom.ts';
 import { timeAgo } from './format.ts';
-import {
-  busy,
-  confirmButton,
-  errorMessage,
-  formMessage,
-  ListStatus,
-  type Page,
-  type PageContext,
-} from './page-state.ts';
+import { busy, confirmButton, formMessage, ListStatus, type Page, type PageContext } from './page-state.ts';
+import { failureReporter, gridTable, listLoader } from './grid.ts';
 import { passwordForm } from './password-form.ts';
 
 /**
@@ -21,43 +13,18 @@ export function sessionsPage(ctx: PageContext): Page {
   const status = new ListStatus('sessions-status');
   const message = formMessage('sessions-message');
   const body = h('tbody');
-  const table = h(
-    'table',
-    { class: 'grid', 'data-testid': 'sessions-table', hidden: true },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Browser'),
-        h('th', {}, 'Address'),
-        h('th', {}, 'Signed in'),
-        h('th', {}, 'Last used'),
-        h('th', {}, 'Expires'),
-        h('th', {}, ''),
-      ),
-    ),
+  const table = gridTable('sessions-table', ['Browser', 'Address', 'Signed in', 'Last used', 'Expires', ''], body);
+  const fail = failureReporter(ctx, message);
+  const load = listLoader({
+    ctx,
+    status,
+    table,
     body,
-  );
-
-  const fail = (err: unknown, what: string) => {
-    if (isUnauthenticated(err)) return ctx.onUnauthenticated();
-    message.error(`${what}: ${errorMessage(err)}`);
-  };
-
-  async function load(): Promise<void> {
-    try {
-      const sessions = await accountsApi.sessions(ctx.signal);
-      body.replaceChildren(...sessions.map(row));
-      table.hidden = sessions.length === 0;
-      status.count(sessions.length, 'No sessions.');
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      if (isUnauthenticated(err)) return ctx.onUnauthenticated();
-      status.error(err, 'sessions');
-    }
-  }
+    fetch: (signal) => accountsApi.sessions(signal),
+    row: (s: SessionInfo) => row(s),
+    empty: 'No sessions.',
+    what: 'sessions',
+  });
 
   function row(s: SessionInfo): HTMLTableRowElement {
     const now = Date.now();

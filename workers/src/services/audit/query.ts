@@ -1,3 +1,4 @@
+import type { AuditEntryView } from '../../../../schema/wire/audit.ts';
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
@@ -21,18 +22,6 @@ export interface AuditQuery {
 }
 
 /** One row of the audit log as the API shows it. */
-export interface AuditEntryView {
-  id: string;
-  ts: number;
-  actor: { type: 'user' | 'api_key'; id: string; role: string | null; scopes: string[] | null };
-  action: string;
-  target: { type: string; id: string | null };
-  outcome: string;
-  clientAddress: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  changes: { before?: Record<string, unknown>; after?: Record<string, unknown> } | null;
-}
 
 /** A place in the log's newest-first (ts, id) order: the last entry of a page. */
 type Position = [ts: number, id: string];
