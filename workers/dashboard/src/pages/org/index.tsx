@@ -1,0 +1,4 @@
+/** Placeholder until this page is built: the app core routes to it already. */
+export function OrgPage(_props: object) {
+  return <main class="page" aria-busy="true" />;
+}
