@@ -146,19 +146,26 @@ describe('GET /v1/export (CSV)', () => {
 describe('GET /v1/export cancellation', () => {
   it('stops fetching pages when the client goes away', async () => {
     const hub = deviceHubFor(env, deviceId);
-    const before = (await hub.stats()).exportPagesServed;
-    const res = await api(org.apiKey, `/v1/export?device=${deviceId}&${range}`);
-    const reader = res.body!.getReader();
-    const first = await reader.read();
-    expect(first.value!.byteLength).toBeGreaterThan(0);
-    await reader.cancel();
-    await new Promise((r) => setTimeout(r, 500));
-    const after = (await hub.stats()).exportPagesServed - before;
-    await new Promise((r) => setTimeout(r, 500));
+    // The counter lives in the object's memory: a restart of the object mid-run (a loaded
+    // machine) resets it, and that run proves nothing either way, so it is run again.
+    let served: { after: number; later: number } | undefined;
+    for (let attempt = 0; attempt < 3 && !served; attempt++) {
+      const before = (await hub.stats()).exportPagesServed;
+      const res = await api(org.apiKey, `/v1/export?device=${deviceId}&${range}`);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      expect(first.value!.byteLength).toBeGreaterThan(0);
+      await reader.cancel();
+      await new Promise((r) => setTimeout(r, 500));
+      const after = (await hub.stats()).exportPagesServed - before;
+      await new Promise((r) => setTimeout(r, 500));
+      const later = (await hub.stats()).exportPagesServed - before;
+      if (after >= 0 && later >= 0) served = { after, later };
+    }
     // A full export is 41 pages (40 full, then an empty last one).
-    expect(after).toBeGreaterThanOrEqual(1);
-    expect(after).toBeLessThanOrEqual(4);
-    expect((await hub.stats()).exportPagesServed - before).toBe(after);
+    expect(served!.after).toBeGreaterThanOrEqual(1);
+    expect(served!.after).toBeLessThanOrEqual(4);
+    expect(served!.later).toBe(served!.after);
   });
 });
 

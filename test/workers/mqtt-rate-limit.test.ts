@@ -34,5 +34,6 @@ describe('MQTT ingest rate limit', () => {
     const otherClient = await connectDevice(5, other);
     publish(otherClient, other.deviceId, batch('quiet-1', [{ metric: 'm', ts: base, value: 1 }]));
     expect(((await otherClient.next('puback')) as IPubackPacket).reasonCode).toBe(0);
-  });
+    // Up to twice the burst of QoS 1 publishes over a real socket: room for a loaded machine.
+  }, 30_000);
 });
