@@ -9,6 +9,8 @@ import './fleet.css';
 import { SummaryStrip } from './summary-strip.tsx';
 import { useFleet } from './use-fleet.ts';
 
+const TEXT_KEYS = new Set<SortKey>(['status', 'name', 'site', 'kind', 'agent']);
+
 /** Rows per page: a page of 100 rows re-renders in well under a frame, whatever the fleet's size. */
 const PAGE_SIZE = 100;
 
@@ -19,7 +21,8 @@ export function FleetPage({ me }: { me: Me }) {
   // Filters replace the history entry: "back" leaves the page rather than undoing keystrokes.
   const update = (change: Partial<FleetQuery>) => navigate(`/${queryString({ ...query, page: 0, ...change })}`, true);
   const onSort = (key: SortKey) =>
-    update({ sort: key, desc: query.sort === key ? !query.desc : key !== 'name' && key !== 'site' && key !== 'kind' });
+    // Figures sort highest first on the first click; names and status (online first) ascending.
+    update({ sort: key, desc: query.sort === key ? !query.desc : !TEXT_KEYS.has(key) });
 
   const all = fleet.rows.value;
   const shown = applyQuery(all, query);
