@@ -105,6 +105,8 @@ afterAll(async () => {
 
 describe('fleet overview', () => {
   it('shows the summary strip from /v1/summary', async () => {
+    // The boot message of index.html is gone once the app renders.
+    expect(await page.locator('.boot').count()).toBe(0);
     await expect.poll(() => page.getByTestId('summary-online').locator('dd').textContent()).toBe('1');
     expect(await page.getByTestId('summary-offline').locator('dd').textContent()).toBe('2');
   });

@@ -9,4 +9,7 @@ import { checkSession } from './app/session.ts';
 startRouter();
 startData();
 void checkSession();
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// index.html's "Loading…" is plain HTML that Preact would keep beside the app: clear it first.
+root.replaceChildren();
+render(<App />, root);
