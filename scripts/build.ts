@@ -2,13 +2,13 @@
  * Builds the deployable artefacts with esbuild:
  *   node scripts/build.ts [agent|dashboard|all]   (default: all)
  * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js, one ESM file for Node ≥ 20
- * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, index.html, CSS; the API
+ * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, app.css, index.html; the API
  *            reference docs.js, docs.html, docs.css, served at /docs)
  * Both targets then publish the agent bundle into the dashboard's assets (see publish-agent.ts).
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { publishAgent } from './publish-agent.ts';
@@ -52,15 +52,16 @@ const ASSET_HEADERS = `/*
 `;
 
 /**
- * Builds the dashboard into `workers/dashboard/dist/`: `main.ts` bundled to `app.js`, plus
- * `index.html`, the source CSS and uPlot's stylesheet; and, when the source has `docs/`, the API
+ * Builds the dashboard into `workers/dashboard/dist/`: `main.tsx` bundled to `app.js`, and every
+ * CSS file it imports (app.css, each page's own) bundled to `app.css`; plus `index.html` and
+ * uPlot's stylesheet; and, when the source has `docs/`, the API
  * reference: `docs/main.ts` bundled to `docs.js`, with `docs.html` (which the assets serve at
  * `/docs`) and `docs.css`. Fails clearly if the source is missing.
  */
 export async function buildDashboard(options: { srcdir?: string; outdir?: string } = {}): Promise<string> {
   const src = options.srcdir ?? join(ROOT, 'workers/dashboard/src');
   const outdir = options.outdir ?? join(ROOT, 'workers/dashboard/dist');
-  const required = [join(src, 'main.ts'), join(src, 'index.html')];
+  const required = [join(src, 'main.tsx'), join(src, 'index.html')];
   const missing = required.filter((p) => !existsSync(p)).map((p) => relative(ROOT, p));
   if (missing.length > 0) {
     throw new Error(
@@ -73,7 +74,7 @@ export async function buildDashboard(options: { srcdir?: string; outdir?: string
   const docs = join(src, 'docs');
   const withDocs = existsSync(join(docs, 'main.ts'));
   await build({
-    entryPoints: { app: join(src, 'main.ts'), ...(withDocs ? { docs: join(docs, 'main.ts') } : {}) },
+    entryPoints: { app: join(src, 'main.tsx'), ...(withDocs ? { docs: join(docs, 'main.ts') } : {}) },
     outdir,
     bundle: true,
     platform: 'browser',
@@ -83,8 +84,9 @@ export async function buildDashboard(options: { srcdir?: string; outdir?: string
     sourcemap: true,
     logLevel: 'warning',
   });
-  const css = (await readdir(src)).filter((f) => f.endsWith('.css')).map((f) => join(src, f));
-  for (const file of [join(src, 'index.html'), ...css, join(ROOT, 'node_modules/uplot/dist/uPlot.min.css')]) {
+  // Pages import their CSS from TSX, so esbuild writes one app.css next to app.js: only the
+  // HTML and uPlot's stylesheet are copied.
+  for (const file of [join(src, 'index.html'), join(ROOT, 'node_modules/uplot/dist/uPlot.min.css')]) {
     await copyFile(file, join(outdir, file.split('/').pop()!));
   }
   if (withDocs) {

@@ -81,10 +81,13 @@ describe('agent bundle', () => {
 });
 
 describe('dashboard build', () => {
-  it('bundles main.ts to app.js and copies the HTML, the CSS and uPlot’s stylesheet', async () => {
+  it('bundles main.tsx to app.js, the CSS it imports to app.css, and copies the HTML and uPlot’s stylesheet', async () => {
     const src = join(dir, 'dash-src');
     await mkdir(src, { recursive: true });
-    await writeFile(join(src, 'main.ts'), "import { label } from './label.ts';\ndocument.title = label(2);\n");
+    await writeFile(
+      join(src, 'main.tsx'),
+      "import './app.css';\nimport { label } from './label.ts';\ndocument.title = label(2);\n",
+    );
     await writeFile(join(src, 'label.ts'), 'export const label = (n: number): string => `Edgewatch ${n}`;\n');
     await writeFile(join(src, 'index.html'), '<!doctype html><script type="module" src="app.js"></script>');
     await writeFile(join(src, 'app.css'), 'body { margin: 0 }');
@@ -92,6 +95,7 @@ describe('dashboard build', () => {
     expect((await readdir(out)).sort()).toEqual([
       '_headers',
       'app.css',
+      'app.css.map',
       'app.js',
       'app.js.map',
       'index.html',
@@ -99,11 +103,12 @@ describe('dashboard build', () => {
     ]);
     expect(await readFile(join(out, '_headers'), 'utf8')).toContain("Content-Security-Policy: default-src 'self'");
     expect(await readFile(join(out, 'app.js'), 'utf8')).toContain('Edgewatch');
+    expect(await readFile(join(out, 'app.css'), 'utf8')).toContain('margin');
   });
 
   it('fails with a clear message when the dashboard source is missing', async () => {
     await expect(buildDashboard({ srcdir: join(dir, 'nowhere'), outdir: join(dir, 'x') })).rejects.toThrow(
-      /cannot build the dashboard: .*main\.ts and .*index\.html not found/,
+      /cannot build the dashboard: .*main\.tsx and .*index\.html not found/,
     );
   });
 });

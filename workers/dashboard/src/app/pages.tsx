@@ -1,0 +1,61 @@
+import type { Me } from '../api.ts';
+import { auditPage } from '../audit-page.ts';
+import { membersPage } from '../members-page.ts';
+import type { PageContext } from '../page-state.ts';
+import { AddHostPage } from '../pages/add-host/index.tsx';
+import { DevicePage } from '../pages/device/index.tsx';
+import { EventsPage } from '../pages/events/index.tsx';
+import { FleetPage } from '../pages/fleet/index.tsx';
+import { OrgPage } from '../pages/org/index.tsx';
+import { sessionsPage } from '../sessions-page.ts';
+import type { Access } from './access.ts';
+import { Legacy } from './legacy.tsx';
+import type { Route } from './router.ts';
+
+/** What the signed-in pages get from the app around them. */
+export interface AppContext {
+  me: Me;
+  access: Access;
+  /** The session is gone (a 401): back to sign-in with a notice. */
+  sessionEnded(): void;
+  /** Signed out on purpose (e.g. left the organisation), with `notice`. */
+  signedOut(notice?: string): void;
+  /** Loads the app again (after switching organisation). */
+  reload(): void;
+}
+
+/** The page component for a signed-in route. */
+export function RoutePage({ route, app }: { route: Route; app: AppContext }) {
+  const ctx = (signal: AbortSignal): PageContext => ({
+    onUnauthenticated: app.sessionEnded,
+    signedOut: app.signedOut,
+    signal,
+  });
+  switch (route.page) {
+    case 'fleet':
+      return <FleetPage me={app.me} />;
+    case 'device':
+      return <DevicePage key={route.id} id={route.id} />;
+    case 'events':
+      return <EventsPage />;
+    case 'add-host':
+      return <AddHostPage />;
+    case 'org':
+      return <OrgPage />;
+    case 'members':
+      return <Legacy key="members" make={(signal) => membersPage(app.access, ctx(signal), app.reload)} />;
+    case 'sessions':
+      return <Legacy key="sessions" make={(signal) => sessionsPage(ctx(signal))} />;
+    case 'audit':
+      return <Legacy key="audit" make={(signal) => auditPage(ctx(signal))} />;
+    default:
+      return (
+        <main class="page stack" data-testid="not-found">
+          <h1>Page not found</h1>
+          <p class="hint">
+            Nothing lives at this address. <a href="/">Go to the fleet</a>.
+          </p>
+        </main>
+      );
+  }
+}
