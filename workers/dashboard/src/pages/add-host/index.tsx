@@ -130,7 +130,7 @@ export function AddHostPage(_props: object) {
               testId="install-mqtt"
             />
           </section>
-          <NewDevices known={created.known} />
+          <NewDevices known={created.known} onArrived={() => void reload()} />
         </>
       )}
       <section aria-labelledby="tokens-title" class="card">

@@ -8,8 +8,9 @@ const POLL_MS = 2000;
  * Watches for devices that were not there when the token was made and shows them as they
  * enroll and come online, each linking to its page. Polls `GET /v1/devices`: a device that
  * has just enrolled has no live samples yet, and enrollment itself is not an event on the stream.
+ * `onArrived` is called when another new device appears.
  */
-export function NewDevices({ known }: { known: Set<string> }) {
+export function NewDevices({ known, onArrived }: { known: Set<string>; onArrived?: () => void }) {
   const [fresh, setFresh] = useState<DeviceView[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -19,7 +20,12 @@ export function NewDevices({ known }: { known: Set<string> }) {
       enrollmentApi.devices(ctl.signal).then(
         (all) => {
           setError(null);
-          setFresh(all.filter((d) => !known.has(d.id)));
+          const next = all.filter((d) => !known.has(d.id));
+          // A host enrolling used the token up: the caller refreshes its token list.
+          setFresh((old) => {
+            if (next.length !== old.length) onArrived?.();
+            return next;
+          });
           timer = setTimeout(tick, POLL_MS);
         },
         (err: unknown) => {
