@@ -110,29 +110,29 @@ describe('events page', () => {
 
     const page = await open('/events', /\/v1\/events\?subject=org\.someone-else/);
     const rows = page.getByTestId('event-row');
-    await expect.poll(() => rows.count()).toBe(50);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(50);
     await page.getByTestId('events-more').click();
     // Signing in recorded a user.login event too.
     const total = (await apiCall('GET', '/v1/events?limit=1000')).json.events as unknown[];
-    await expect.poll(() => rows.count()).toBe(total.length);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(total.length);
     expect(total.length).toBeGreaterThanOrEqual(56);
     expect(await page.getByTestId('events-more').count()).toBe(0);
-    await expect.poll(() => page.getByText(XSS).count()).toBe(1);
+    await expect.poll(() => page.getByText(XSS).count(), { timeout: 15_000 }).toBe(1);
 
     await page.getByTestId('events-filter-type').fill('custom.deploy');
     await page.getByTestId('events-apply').click();
-    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(new URL(page.url()).searchParams.get('type')).toBe('custom.deploy');
 
     // A deep link reopens the same view; a correlation id is a filter too.
     await page.goto(`${platform.url}/events?correlationId=deploy-42`);
-    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(await rows.first().getAttribute('data-type')).toBe('custom.deploy');
 
     await page.goto(`${platform.url}/events?type=custom.live`);
     await page.getByTestId('events-empty').waitFor();
     await page.getByTestId('events-live').check();
-    await expect.poll(() => page.getByTestId('events-live-state').textContent()).toBe('live');
+    await expect.poll(() => page.getByTestId('events-live-state').textContent(), { timeout: 15_000 }).toBe('live');
     expect((await apiCall('POST', '/v1/events', { type: 'custom.live' })).status).toBe(201);
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(await rows.first().textContent()).toContain('live');
