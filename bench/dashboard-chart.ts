@@ -14,6 +14,9 @@ export interface ChartFigures {
   /** Frame intervals while the x scale changes every frame (zoom in, then pan). */
   zoomFrames: number[];
   panFrames: number[];
+  /** Time uPlot spent redrawing after each scale change, in the same frames. */
+  zoomWorkMs: number[];
+  panWorkMs: number[];
 }
 
 const POINTS = 100_000;
@@ -56,27 +59,30 @@ const IN_PAGE = `async ({ points, frames }) => {
   await frame(); await frame();
   const firstRenderMs = performance.now() - start;
   const run = async (scaleFor) => {
-    const out = []; let last = await frame();
+    const out = [], work = []; let last = await frame();
     for (let f = 0; f < frames; f++) {
       const [min, max] = scaleFor(f);
+      const t = performance.now();
       chart.setScale('x', { min, max });
+      // uPlot redraws in a microtask queued by setScale, so this resolves after the redraw.
+      await Promise.resolve(); work.push(performance.now() - t);
       const now = await frame(); out.push(now - last); last = now;
     }
-    return out;
+    return [out, work];
   };
   const span = points;
-  const zoomFrames = await run((f) => {
+  const [zoomFrames, zoomWorkMs] = await run((f) => {
     const width = span * Math.pow(0.97, f) ;
     const mid = t0 + span / 2;
     return [mid - width / 2, mid + width / 2];
   });
   const window = span / 4;
-  const panFrames = await run((f) => {
+  const [panFrames, panWorkMs] = await run((f) => {
     const from = t0 + ((f / frames) * (span - window));
     return [from, from + window];
   });
   chart.destroy();
-  return { points, firstRenderMs, zoomFrames, panFrames };
+  return { points, firstRenderMs, zoomFrames, panFrames, zoomWorkMs, panWorkMs };
 }`;
 
 /** Measures uPlot with 100,000 points in Chromium: first render, then zoom and pan frame times. */
