@@ -131,6 +131,7 @@ describe('at 390 px wide, by keyboard', () => {
     const { page } = watched;
     await page.goto(`${platform.url}${resolve(route)}`);
     await settle(page);
+    expect(await page.locator('main').count(), `${route} has a main landmark`).toBeGreaterThan(0);
     expect(await overflowX(page), `${route} scrolls sideways`).toBeLessThanOrEqual(0);
     await page.keyboard.press('Tab');
     const focused = await page.evaluate<{ tag: string; visible: boolean }>(
