@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Cleanup } from '../bench/cleanup.ts';
+import { dashboardBench } from '../bench/dashboard.ts';
 import { exportBench } from '../bench/export.ts';
 import { fanoutBench } from '../bench/fanout.ts';
 import { footprintBench } from '../bench/footprint.ts';
@@ -17,7 +18,15 @@ import { formatTable } from '../bench/table.ts';
 import type { BenchModule, Row } from '../bench/types.ts';
 import { ROOT } from './local/wrangler.ts';
 
-const MODULES: BenchModule[] = [ingestBench, footprintBench, fanoutBench, queryBench, storageBench, exportBench];
+const MODULES: BenchModule[] = [
+  ingestBench,
+  footprintBench,
+  fanoutBench,
+  queryBench,
+  storageBench,
+  exportBench,
+  dashboardBench,
+];
 
 const only = process.argv[2];
 const cleanup = new Cleanup();

@@ -1,0 +1,112 @@
+/**
+ * `npm run screenshots`: builds the dashboard, starts a local Worker with a fresh org, feeds
+ * it a host's last hour and a trickle of live samples, signs in in Chromium and saves every
+ * page to docs/images/dashboard-<page>.png (1280×800, plus the fleet at 390 px), so
+ * docs/dashboard.md shows the app as it is. Stops everything it started.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildAll } from './build.ts';
+import { ROOT } from './local/wrangler.ts';
+import { launchBrowser } from '../test/e2e/browser.ts';
+import { startLocalPlatform } from '../test/e2e/local-platform.ts';
+import { adminCall, enrollHost, hostSamples, ingest } from '../test/e2e/seed-fleet.ts';
+import { openWatched, settle, signInFromPage } from '../test/e2e/watched-page.ts';
+
+const OUT = join(ROOT, 'docs/images');
+
+/** Page name in the file name → route (`:id` is the first host, `:token` a fresh invitation). */
+const SIGNED_IN: Array<[string, string]> = [
+  ['fleet', '/'],
+  ['device', '/devices/:id?range=1h'],
+  ['events', '/events'],
+  ['add-host', '/add-host'],
+  ['org', '/org'],
+  ['members', '/members'],
+  ['sessions', '/sessions'],
+  ['audit', '/audit'],
+];
+const SIGNED_OUT: Array<[string, string]> = [
+  ['sign-in', '/'],
+  ['signup', '/signup'],
+  ['invite', '/invite/:token'],
+];
+
+async function main(): Promise<void> {
+  await buildAll();
+  const platform = await startLocalPlatform();
+  const browser = await launchBrowser().catch(async (err: unknown) => {
+    await platform.stop();
+    throw err;
+  });
+  let live: ReturnType<typeof setInterval> | undefined;
+  try {
+    const hosts: Array<Awaited<ReturnType<typeof enrollHost>>> = [];
+    for (const [i, name] of ['web-01', 'web-02', 'db-01'].entries()) {
+      const host = await enrollHost(platform, name);
+      await adminCall(platform, 'PATCH', `/v1/devices/${host.deviceId}`, { tags: i < 2 ? ['prod', 'web'] : ['prod'] });
+      await ingest(platform, host.deviceToken, `shot-${i}-history`, hostSamples(60));
+      hosts.push(host);
+    }
+    await adminCall(platform, 'POST', '/v1/events', { type: 'custom.deploy', data: { version: '1.4.2' } });
+    let n = 0;
+    // Live values keep arriving while the pages are shot, as from running agents.
+    live = setInterval(() => {
+      n += 1;
+      for (const [i, host] of hosts.entries()) {
+        void ingest(platform, host.deviceToken, `shot-${i}-live-${n}`, hostSamples(0)).catch(() => undefined);
+      }
+    }, 2000);
+
+    await mkdir(OUT, { recursive: true });
+    const admin = await openWatched(browser, { expectedRefusals: [/\/v1\/auth\/me$/] });
+    await admin.page.goto(platform.url);
+    await settle(admin.page);
+    await shoot(admin.page, 'sign-in');
+    await signInFromPage(admin.page, platform.seed.email, platform.seed.password);
+    const invitation = await admin.page.evaluate<{ url: string }>(
+      `fetch('/v1/invitations', { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'colleague@example.test', role: 'member' }) }).then((r) => r.json())`,
+    );
+    const token = invitation.url.split('/invite/')[1]!;
+    const resolve = (route: string) => route.replace(':id', hosts[0]!.deviceId).replace(':token', token);
+
+    for (const [name, route] of SIGNED_IN) {
+      await admin.page.goto(`${platform.url}${resolve(route)}`);
+      await settle(admin.page);
+      // Charts and live values draw just after the data settles.
+      await sleep(1500);
+      await shoot(admin.page, name);
+    }
+    await admin.page.setViewportSize({ width: 390, height: 844 });
+    await admin.page.goto(platform.url);
+    await settle(admin.page);
+    await shoot(admin.page, 'fleet-390');
+    await admin.context.close();
+
+    for (const [name, route] of SIGNED_OUT.slice(1)) {
+      const visitor = await openWatched(browser, { expectedRefusals: [/\/v1\/auth\/me$/] });
+      await visitor.page.goto(`${platform.url}${resolve(route)}`);
+      await settle(visitor.page);
+      await shoot(visitor.page, name);
+      await visitor.context.close();
+    }
+    if (admin.problems.length > 0) console.warn(`screenshots: problems seen:\n${admin.problems.join('\n')}`);
+  } finally {
+    clearInterval(live);
+    await browser.close();
+    await platform.stop();
+  }
+}
+
+async function shoot(page: import('playwright-core').Page, name: string): Promise<void> {
+  const path = join(OUT, `dashboard-${name}.png`);
+  await page.screenshot({ path });
+  console.log(`screenshots: ${path.slice(ROOT.length)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`screenshots: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
