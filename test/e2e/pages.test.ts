@@ -81,6 +81,8 @@ beforeAll(async () => {
      .then((r) => r.status)`,
   );
   expect(status).toBe(200);
+  // What the sign-in form also does: tells the app this browser has a session (app/session.ts).
+  await page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
   await page.close();
 }, 240_000);
 

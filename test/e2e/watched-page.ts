@@ -75,6 +75,8 @@ export async function signInFromPage(page: Page, email: string, password: string
     }).then((r) => r.status)`,
   );
   if (status !== 200) throw new Error(`sign-in answered ${status}`);
+  // What the sign-in form also does: tells the app this browser has a session (app/session.ts).
+  await page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
 }
 
 /**
