@@ -104,7 +104,8 @@ export function TimeChart(props: TimeChartProps) {
   }, [props.data, props.from, props.to]);
 
   let points = 0;
-  for (const col of props.data.slice(1)) for (const v of col as Iterable<number | null | undefined>) if (v !== null && v !== undefined) points++;
+  for (const col of props.data.slice(1))
+    for (const v of col as Iterable<number | null | undefined>) if (v !== null && v !== undefined) points++;
   return (
     <div
       class="time-chart"
