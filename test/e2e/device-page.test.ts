@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { build } from 'esbuild';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -287,6 +288,40 @@ describe('device page', () => {
       expect(historyUrls.every((u) => u.searchParams.get('step') === String(15 * 60_000))).toBe(true);
       expect(new URL(page.url()).searchParams.get('range')).toBe('7d');
       expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('zooms by dragging across a chart, then goes back to live', async () => {
+    const { page, context, problems } = await openDevicePage('?range=1h');
+    try {
+      const over = chart(page, 'cpu').locator('.u-over');
+      await over.waitFor();
+      const box = (await over.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(() => new URL(page.url()).searchParams.get('range')).toMatch(/^\d+-\d+$/);
+      const [from, to] = new URL(page.url()).searchParams.get('range')!.split('-').map(Number);
+      expect(to! - from!).toBeLessThan(HOUR / 2);
+      expect(await page.getByTestId('range-custom').getAttribute('aria-pressed')).toBe('true');
+      await page.getByTestId('back-to-live').click();
+      await expect.poll(() => new URL(page.url()).searchParams.get('range')).toBe('1h');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('has no serious or critical accessibility violation', async () => {
+    const { page, context } = await openDevicePage();
+    try {
+      await expect.poll(() => points(page, 'cpu'), { timeout: 15_000 }).toBeGreaterThan(0);
+      const { violations } = await new AxeBuilder({ page }).analyze();
+      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     } finally {
       await context.close();
     }

@@ -93,7 +93,7 @@ export function ProbesEditor({ items, error, onChange }: ListProps<Probe>) {
           )}
           <button
             type="button"
-            class="secondary"
+            class="device-secondary"
             aria-label={`Remove probe ${p.name || i + 1}`}
             onClick={() => onChange(items.filter((_, j) => j !== i))}
           >
@@ -103,7 +103,7 @@ export function ProbesEditor({ items, error, onChange }: ListProps<Probe>) {
       ))}
       <button
         type="button"
-        class="secondary"
+        class="device-secondary"
         data-testid="add-probe"
         onClick={() => onChange([...items, { type: 'http', name: '', url: 'https://' }])}
       >
@@ -141,7 +141,7 @@ export function ProcessesEditor({ items, error, onChange }: ListProps<ProcessWat
           </label>
           <button
             type="button"
-            class="secondary"
+            class="device-secondary"
             aria-label={`Stop watching ${p.name || i + 1}`}
             onClick={() => onChange(items.filter((_, j) => j !== i))}
           >
@@ -151,7 +151,7 @@ export function ProcessesEditor({ items, error, onChange }: ListProps<ProcessWat
       ))}
       <button
         type="button"
-        class="secondary"
+        class="device-secondary"
         data-testid="add-process"
         onClick={() => onChange([...items, { name: '', match: '' }])}
       >

@@ -94,7 +94,7 @@ export function RangePicker({ range, onChange }: RangePickerProps) {
           <button type="submit" class="primary">
             Show
           </button>
-          <button type="button" class="secondary" onClick={() => setCustom(null)}>
+          <button type="button" class="device-secondary" onClick={() => setCustom(null)}>
             Cancel
           </button>
           {custom.error && (

@@ -126,12 +126,17 @@ export function SettingsForm({ device, onSaved, onDeleted }: SettingsFormProps) 
             >
               Delete for good
             </button>
-            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            <button type="button" class="device-secondary" onClick={() => setConfirming(false)}>
               Cancel
             </button>
           </div>
         ) : (
-          <button type="button" class="secondary" data-testid="delete-device" onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            class="device-secondary"
+            data-testid="delete-device"
+            onClick={() => setConfirming(true)}
+          >
             Delete device…
           </button>
         )}
