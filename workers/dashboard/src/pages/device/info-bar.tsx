@@ -1,0 +1,73 @@
+import type { DeviceView, LatestValue } from '../../../../../schema/wire/telemetry.ts';
+
+/** "3 d 4 h" from seconds. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return `${m} min`;
+}
+
+/** "12 s ago" from an epoch ms. */
+export function formatAgo(ts: number | null, now = Date.now()): string {
+  if (ts === null) return 'never';
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+/** Name, kind, site, tags, agent version, uptime, last seen and status of a device. */
+export function InfoBar({ device, latest, now }: { device: DeviceView; latest: LatestValue[]; now: number }) {
+  const uptime = latest.find((v) => v.metric === 'host_uptime_seconds');
+  // The reading was taken at its ts; count on from there so the figure does not stand still.
+  const uptimeNow = uptime ? uptime.value + (now - uptime.ts) / 1000 : null;
+  return (
+    <header class="device-info card" data-testid="device-info">
+      <div class="device-title">
+        <h1 data-testid="device-name">{device.name}</h1>
+        <span class={`status status-${device.status}`} data-testid="device-status">
+          {device.status}
+        </span>
+      </div>
+      <dl class="device-facts">
+        <div>
+          <dt>Kind</dt>
+          <dd>{device.kind}</dd>
+        </div>
+        <div>
+          <dt>Site</dt>
+          <dd data-testid="device-site">{device.siteId ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Tags</dt>
+          <dd data-testid="device-tags">
+            {device.tags.length === 0
+              ? '—'
+              : device.tags.map((t) => (
+                  <span class="tag" key={t}>
+                    {t}
+                  </span>
+                ))}
+          </dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd>{device.agentVersion ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Uptime</dt>
+          <dd data-testid="device-uptime">{uptimeNow === null ? '—' : formatDuration(uptimeNow)}</dd>
+        </div>
+        <div>
+          <dt>Last seen</dt>
+          <dd data-testid="device-last-seen">{formatAgo(device.lastSeenAt, now)}</dd>
+        </div>
+      </dl>
+    </header>
+  );
+}
