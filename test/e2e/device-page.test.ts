@@ -1,7 +1,4 @@
 import AxeBuilder from '@axe-core/playwright';
-import { build } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,39 +8,9 @@ import { CHART_SPECS } from '../../workers/dashboard/src/pages/device/chart-spec
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 
-const SRC = join(import.meta.dirname, '../../workers/dashboard/src');
-const DIST = join(import.meta.dirname, '../../workers/dashboard/dist');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const HOSTILE = '<img src=x onerror=alert(1)>';
-
-/**
- * Mounts DevicePage at `/devices/:id` with the app's one stream connection behind subscribeLive,
- * the way the app core does, so this file tests the page on its own branch. The page, its API
- * calls and the stream all go to the real local Worker.
- */
-const HARNESS = `
-import { render, h } from 'preact';
-import { provideLive } from './app/live.ts';
-import { openStream } from './stream.ts';
-import { DevicePage } from './pages/device/index.tsx';
-const handlers = new Map();
-let next = 0;
-const stream = openStream({ onSamples: (s) => handlers.forEach((f) => f(s)), onState: () => {} });
-provideLive((pattern, onSamples) => {
-  const id = 'p' + next++;
-  handlers.set(id, onSamples);
-  stream.subscribe(id, pattern);
-  return () => { handlers.delete(id); stream.unsubscribe(id); };
-});
-const id = decodeURIComponent(location.pathname.split('/')[2]);
-render(h(DevicePage, { id }), document.getElementById('app'));
-`;
-const PAGE_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Device</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/uPlot.min.css"><link rel="stylesheet" href="/app.css">
-<link rel="stylesheet" href="/__device/harness.css"><script type="module" src="/__device/harness.js"></script>
-</head><body><div id="app"></div></body></html>`;
 
 let platform: LocalPlatform;
 let browser: Browser;
@@ -86,23 +53,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
 
 beforeAll(async () => {
   await buildDashboard();
-  const out = await build({
-    stdin: { contents: HARNESS, resolveDir: SRC, loader: 'tsx', sourcefile: 'harness.tsx' },
-    bundle: true,
-    format: 'esm',
-    outdir: '/harness',
-    entryNames: 'harness',
-    write: false,
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    logLevel: 'warning',
-  });
-  // Served by the Worker from its assets (written before it starts), so the page, its API calls
-  // and its stream share one real origin.
-  const dir = join(DIST, '__device');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'page.html'), PAGE_HTML);
-  for (const f of out.outputFiles) await writeFile(join(dir, f.path.split('/').pop()!), f.text);
   platform = await startLocalPlatform({ testScheduled: true });
   browser = await launchBrowser();
   const res = await fetch(`${platform.url}/v1/agents/enroll`, {
@@ -165,11 +115,6 @@ interface Opened {
 /** Signs in (cookie), then opens `/devices/<id><query>` in a fresh context, recording what went wrong. */
 async function openDevicePage(query = '', width = 1280): Promise<Opened> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
-  // `/devices/<id>` is the app core's route; here the Worker's copy of the harness page answers it.
-  await context.route(
-    (url) => url.pathname.startsWith('/devices/'),
-    (route) => route.continue({ url: `${platform.url}/__device/page` }),
-  );
   const page = await context.newPage();
   const problems: string[] = [];
   const historyUrls: URL[] = [];
@@ -200,6 +145,8 @@ async function openDevicePage(query = '', width = 1280): Promise<Opened> {
     [platform.seed.email, platform.seed.password],
   );
   expect(status).toBe(200);
+  // What the sign-in form also does: tells the app this browser has a session (app/session.ts).
+  await page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
   await page.goto(`${platform.url}/devices/${host.deviceId}${query}`);
   await page
     .getByTestId('device-page')

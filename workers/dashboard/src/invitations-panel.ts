@@ -1,6 +1,6 @@
 import { accountsApi, type CreatedInvitation, type Invitation } from './accounts-api.ts';
 import { isUnauthenticated, type Role } from './api.ts';
-import type { Access } from './app-shell.ts';
+import type { Access } from './app/access.ts';
 import { h } from './dom.ts';
 import { gridTable } from './grid.ts';
 import {

@@ -1,6 +1,6 @@
 import { accountsApi, type Member } from './accounts-api.ts';
 import { ApiError, type Role } from './api.ts';
-import type { Access } from './app-shell.ts';
+import type { Access } from './app/access.ts';
 import { h } from './dom.ts';
 import { failureReporter, gridTable, listLoader } from './grid.ts';
 import { invitationsPanel } from './invitations-panel.ts';
