@@ -232,7 +232,8 @@ describe('device page', () => {
       await expect
         .poll(() => chart(page, 'cpu').getByTestId('chart-source').textContent(), { timeout: 15_000 })
         .toBe('1m rollup · 15 min');
-      expect(historyUrls.every((u) => u.searchParams.get('step') === String(15 * 60_000))).toBe(true);
+      expect(historyUrls.length).toBeGreaterThan(0);
+      expect(historyUrls.map((u) => u.searchParams.get('step'))).toEqual(historyUrls.map(() => String(15 * 60_000)));
       expect(new URL(page.url()).searchParams.get('range')).toBe('7d');
       expect(problems).toEqual([]);
     } finally {

@@ -1,3 +1,4 @@
+import { RevokeButton } from '../../app/revoke-button.tsx';
 import { useState } from 'preact/hooks';
 import { enrollmentApi, type EnrollmentToken } from './api.ts';
 
@@ -63,16 +64,12 @@ export function TokenList({ tokens, onChanged }: { tokens: EnrollmentToken[]; on
                 </td>
                 <td>
                   {usable(t) && (
-                    <button
-                      type="button"
-                      class="danger"
+                    <RevokeButton
+                      label={t.id}
+                      testId="token-revoke"
                       disabled={busy === t.id}
-                      onClick={() => revoke(t.id)}
-                      aria-label={`Revoke ${t.id}`}
-                      data-testid="token-revoke"
-                    >
-                      Revoke
-                    </button>
+                      onRevoke={() => revoke(t.id)}
+                    />
                   )}
                 </td>
               </tr>

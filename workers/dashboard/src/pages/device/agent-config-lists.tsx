@@ -17,6 +17,30 @@ interface ListProps<T> {
   onChange(items: T[]): void;
 }
 
+/** A labelled input whose API error (by its dotted `path`) shows beside it. */
+function TextField(props: {
+  label: string;
+  value: string;
+  path: string;
+  error: FormError | null;
+  onInput(value: string): void;
+  wide?: boolean;
+  numeric?: boolean;
+}) {
+  return (
+    <label class={props.wide ? 'wide' : undefined}>
+      {props.label}
+      <input
+        value={props.value}
+        inputMode={props.numeric ? 'numeric' : undefined}
+        aria-invalid={fieldMatches(props.error, props.path)}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      <FieldError error={props.error} field={props.path} />
+    </label>
+  );
+}
+
 const replace = <T,>(items: T[], i: number, item: T) => items.map((x, j) => (j === i ? item : x));
 const num = (v: string): number => (v.trim() === '' ? Number.NaN : Number(v));
 
@@ -49,46 +73,39 @@ export function ProbesEditor({ items, error, onChange }: ListProps<Probe>) {
               <option value="tcp">TCP</option>
             </select>
           </label>
-          <label>
-            Name
-            <input
-              value={p.name}
-              aria-invalid={fieldMatches(error, `probes.${i}.name`)}
-              onInput={(e) => onChange(replace(items, i, { ...p, name: e.currentTarget.value }))}
-            />
-            <FieldError error={error} field={`probes.${i}.name`} />
-          </label>
+          <TextField
+            label="Name"
+            value={p.name}
+            path={`probes.${i}.name`}
+            error={error}
+            onInput={(v) => onChange(replace(items, i, { ...p, name: v }))}
+          />
           {p.type === 'http' ? (
-            <label class="wide">
-              URL
-              <input
-                value={p.url}
-                aria-invalid={fieldMatches(error, `probes.${i}.url`)}
-                onInput={(e) => onChange(replace(items, i, { ...p, url: e.currentTarget.value }))}
-              />
-              <FieldError error={error} field={`probes.${i}.url`} />
-            </label>
+            <TextField
+              label="URL"
+              value={p.url}
+              path={`probes.${i}.url`}
+              error={error}
+              onInput={(v) => onChange(replace(items, i, { ...p, url: v }))}
+              wide
+            />
           ) : (
             <>
-              <label>
-                Host
-                <input
-                  value={p.host}
-                  aria-invalid={fieldMatches(error, `probes.${i}.host`)}
-                  onInput={(e) => onChange(replace(items, i, { ...p, host: e.currentTarget.value }))}
-                />
-                <FieldError error={error} field={`probes.${i}.host`} />
-              </label>
-              <label>
-                Port
-                <input
-                  inputMode="numeric"
-                  value={Number.isNaN(p.port) ? '' : String(p.port)}
-                  aria-invalid={fieldMatches(error, `probes.${i}.port`)}
-                  onInput={(e) => onChange(replace(items, i, { ...p, port: num(e.currentTarget.value) }))}
-                />
-                <FieldError error={error} field={`probes.${i}.port`} />
-              </label>
+              <TextField
+                label="Host"
+                value={p.host}
+                path={`probes.${i}.host`}
+                error={error}
+                onInput={(v) => onChange(replace(items, i, { ...p, host: v }))}
+              />
+              <TextField
+                label="Port"
+                value={Number.isNaN(p.port) ? '' : String(p.port)}
+                path={`probes.${i}.port`}
+                error={error}
+                onInput={(v) => onChange(replace(items, i, { ...p, port: num(v) }))}
+                numeric
+              />
             </>
           )}
           <button
@@ -121,24 +138,21 @@ export function ProcessesEditor({ items, error, onChange }: ListProps<ProcessWat
       {items.length === 0 && <p class="muted">No watched processes.</p>}
       {items.map((p, i) => (
         <div class="config-row" key={i} data-testid="process-row">
-          <label>
-            Name
-            <input
-              value={p.name}
-              aria-invalid={fieldMatches(error, `processes.${i}.name`)}
-              onInput={(e) => onChange(replace(items, i, { ...p, name: e.currentTarget.value }))}
-            />
-            <FieldError error={error} field={`processes.${i}.name`} />
-          </label>
-          <label class="wide">
-            Command line contains (or /regex/)
-            <input
-              value={p.match}
-              aria-invalid={fieldMatches(error, `processes.${i}.match`)}
-              onInput={(e) => onChange(replace(items, i, { ...p, match: e.currentTarget.value }))}
-            />
-            <FieldError error={error} field={`processes.${i}.match`} />
-          </label>
+          <TextField
+            label="Name"
+            value={p.name}
+            path={`processes.${i}.name`}
+            error={error}
+            onInput={(v) => onChange(replace(items, i, { ...p, name: v }))}
+          />
+          <TextField
+            label="Command line contains (or /regex/)"
+            value={p.match}
+            path={`processes.${i}.match`}
+            error={error}
+            onInput={(v) => onChange(replace(items, i, { ...p, match: v }))}
+            wide
+          />
           <button
             type="button"
             class="device-secondary"

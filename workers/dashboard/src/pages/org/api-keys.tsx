@@ -1,3 +1,4 @@
+import { RevokeButton } from '../../app/revoke-button.tsx';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../api.ts';
 import { CopyField } from '../add-host/copy-button.tsx';
@@ -144,15 +145,7 @@ export function ApiKeys() {
                   <td>{k.scopes.join(', ')}</td>
                   <td data-testid="key-last-used">{when(k.lastUsedAt)}</td>
                   <td>
-                    <button
-                      type="button"
-                      class="danger"
-                      onClick={() => void revoke(k.id)}
-                      aria-label={`Revoke ${k.name}`}
-                      data-testid="key-revoke"
-                    >
-                      Revoke
-                    </button>
+                    <RevokeButton label={k.name} testId="key-revoke" onRevoke={() => void revoke(k.id)} />
                   </td>
                 </tr>
               ))}
