@@ -5,3 +5,4 @@ export * from './tables/telemetry.ts';
 export * from './tables/events.ts';
 export * from './tables/agent-configs.ts';
 export * from './tables/audit.ts';
+export * from './tables/alerts.ts';

@@ -23,10 +23,16 @@ export const PERMISSIONS = {
   },
   'devices.write': { role: 'member', what: "Rename, tag and move devices; set a device's agent config" },
   'events.write': { role: 'member', what: 'Record custom events' },
+  'alerts.respond': { role: 'member', what: 'Acknowledge incidents; create and end silences' },
   'devices.admin': { role: 'admin', what: "Revoke and delete devices; delete a device's or a series' data" },
   'credentials.manage': { role: 'admin', what: 'Create, list and revoke API keys and enrollment tokens' },
   'members.manage': { role: 'admin', what: 'Invite members, change roles below owner, remove members' },
   'org.manage': { role: 'admin', what: "Rename the organisation; retention; the organisation's agent config" },
+  'alerts.write': { role: 'admin', what: 'Create, change and delete alert rules' },
+  'notifications.manage': {
+    role: 'admin',
+    what: 'Manage webhook channels: create, change, delete, rotate secrets, send tests, read delivery logs, redeliver',
+  },
   'audit.read': { role: 'admin', what: 'Read the audit log' },
   'org.own': { role: 'owner', what: 'Make and unmake owners, transfer ownership, delete the organisation' },
 } as const satisfies Record<string, { role: Role; what: string }>;
