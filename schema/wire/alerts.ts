@@ -128,6 +128,22 @@ export const silenceMatcher = z.strictObject({
 });
 export type SilenceMatcher = z.infer<typeof silenceMatcher>;
 
+/**
+ * A silence as the API answers it. `state` is computed at answer time: `pending` before
+ * `startsAt`, `active` within `[startsAt, endsAt)`, `expired` from `endsAt`.
+ */
+export interface SilenceView {
+  id: string;
+  matchers: SilenceMatcher[];
+  startsAt: number;
+  endsAt: number;
+  comment: string | null;
+  /** The user who created it; null when an API key did (the audit log names the key). */
+  createdBy: string | null;
+  createdAt: number;
+  state: 'pending' | 'active' | 'expired';
+}
+
 export const webhookFilters = z.strictObject({
   /** Only these severities; absent means all. */
   severities: z
