@@ -89,6 +89,8 @@ async function world() {
   }
   const seriesId = `s_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
   const invitationId = newId('inv');
+  const incidentId = newId('inc');
+  const silenceId = newId('sil');
   statements.push(
     env.DB.prepare(
       'INSERT INTO series (id, org_id, device_id, metric, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -104,6 +106,20 @@ async function world() {
       now,
       now + 3_600_000,
     ),
+    env.DB.prepare(
+      `INSERT INTO incidents (id, org_id, rule_name, device_id, tags, series_id, labels, state, severity, peak_severity, summary, started_at, fired_at, updated_at)
+       VALUES (?, ?, 'matrix rule', ?, '[]', ?, '{}', 'firing', 'warning', 'warning', 'matrix_m > 1', ?, ?, ?)`,
+    ).bind(incidentId, org.orgId, device.deviceId, seriesId, now, now, now),
+    env.DB.prepare(
+      'INSERT INTO silences (id, org_id, matchers, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).bind(
+      silenceId,
+      org.orgId,
+      JSON.stringify([{ field: 'device', value: device.deviceId }]),
+      now,
+      now + 3_600_000,
+      now,
+    ),
   );
   await env.DB.batch(statements);
   const firstId = async (table: string) =>
@@ -117,6 +133,8 @@ async function world() {
     ['/v1/members/', users.target!],
     ['/v1/invitations/', invitationId],
     ['/v1/auth/sessions/', await firstId('sessions')],
+    ['/v1/incidents/', incidentId],
+    ['/v1/silences/', silenceId],
   ];
   // Owners act last: their operations (deleting the org, handing it over) end the others' access.
   principals.sort(
