@@ -62,6 +62,8 @@ const STATED_RULES = [
   /siteId: no site .* in this organisation/,
   // Ingest: one value per series and timestamp (stated in the route's description and 400).
   /repeats the metric, labels and ts of samples/,
+  // Webhook URLs: the SSRF guard (scheme, and what the host is or resolves to), stated on the operations.
+  /webhook URL/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {
