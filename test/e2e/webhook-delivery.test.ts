@@ -106,7 +106,7 @@ function call(method: string, path: string, body?: unknown) {
 async function createChannel(path: string): Promise<{ id: string; secret: string }> {
   const res = await call('POST', '/v1/webhooks', { name: path, url: `http://127.0.0.1:${receiver.port}${path}` });
   expect(res.status, await res.clone().text()).toBe(201);
-  return res.json();
+  return (await res.json()) as { id: string; secret: string };
 }
 
 async function sendTest(webhookId: string): Promise<string> {

@@ -375,7 +375,7 @@ describe('the queue handler', () => {
   it('acknowledges every kind of message, and retries only one whose handling threw', async () => {
     const { org, deviceId } = await freshOrg();
     const incidentId = await seedIncident(org.orgId, { deviceId });
-    const batch = createMessageBatch('edgewatch-alerts', [
+    const batch = createMessageBatch<unknown>('edgewatch-alerts', [
       { id: 'n1', timestamp: new Date(), attempts: 1, body: notify(org.orgId, incidentId) },
       {
         id: 'd1',
