@@ -1,17 +1,14 @@
-import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { deliveryStates, webhookKinds } from '../../../schema/tables/alerts.ts';
-import { webhookFilters } from '../../../schema/wire/alerts.ts';
 import type { AppEnv } from '../app-env.ts';
-import { db, schema } from '../db.ts';
 import { doc } from '../openapi/doc.ts';
-import { cursorParam, idParams, pageLimit } from '../services/http/query-schemas.ts';
+import { idParams } from '../services/http/query-schemas.ts';
 import {
   concurrentChange,
   createWebhook,
   deleteWebhook,
   findWebhook,
+  listWebhooks,
   rotateSecret,
   sendTest,
   updateWebhook,
@@ -19,6 +16,12 @@ import {
   webhookNotFound,
 } from '../services/notify/channels.ts';
 import { listDeliveries } from '../services/notify/delivery-log.ts';
+import {
+  createWebhookBody,
+  deliveriesQuery,
+  rotateSecretBody,
+  updateWebhookBody,
+} from '../services/notify/requests.ts';
 import { webhooksNotConfigured, WebhookKeyError } from '../services/notify/secret-box.ts';
 import { urlRefused } from '../services/notify/url-check.ts';
 import {
@@ -34,48 +37,6 @@ import {
 
 const TAG = 'Notifications';
 const PERMISSION = 'notifications.manage';
-
-const name = z
-  .string()
-  .regex(/\S/, 'name is required, e.g. "On-call Slack"')
-  .trim()
-  .min(1, 'name is required, e.g. "On-call Slack"')
-  .max(100);
-const url = z
-  .string()
-  .max(2000)
-  .regex(/^https?:\/\/\S+$/i, 'url: a webhook URL starts with https://, e.g. https://hooks.example.com/edgewatch')
-  .describe(
-    'https (http only for targets ALLOW_PRIVATE_WEBHOOKS allows). Refused (400 `url_not_allowed`) when the host is, or resolves to, a loopback, private, link-local or other non-public address: the SSRF guard, applied again before every attempt.',
-  );
-
-export const createWebhookBody = z.strictObject({
-  name,
-  kind: z.enum(webhookKinds).default('generic').describe('Body format: Standard Webhooks JSON, Slack or Discord'),
-  url,
-  filters: webhookFilters.default({}),
-  enabled: z.boolean().default(true),
-});
-export const updateWebhookBody = z.strictObject({
-  name: name.optional(),
-  url: url.optional(),
-  filters: webhookFilters.optional(),
-  enabled: z.boolean().optional().describe('`true` also clears `disabledReason`'),
-});
-export const rotateSecretBody = z.strictObject({
-  graceSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 86_400)
-    .default(86_400)
-    .describe('How long the previous secret keeps signing beside the new one; 0 ends it now'),
-});
-const deliveriesQuery = z.strictObject({
-  state: z.enum(deliveryStates).optional(),
-  cursor: cursorParam.optional(),
-  limit: pageLimit(50, 200),
-});
 
 const params = idParams('webhook');
 const notFound404 = {
@@ -147,17 +108,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
         },
       },
     }),
-    async (c) => {
-      const W = schema.webhooks;
-      const rows = await db(c.env.DB)
-        .select()
-        .from(W)
-        .where(eq(W.orgId, c.var.caller.orgId))
-        .orderBy(desc(W.createdAt))
-        .all();
-      const now = Date.now();
-      return c.json({ webhooks: rows.map((r) => webhookView(r, now)) });
-    },
+    async (c) => c.json({ webhooks: await listWebhooks(c) }),
   )
   .get(
     '/:id',

@@ -1,4 +1,4 @@
-import { and, eq, exists, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { WebhookKind } from '../../../../schema/tables/alerts.ts';
 import type { WebhookFilters } from '../../../../schema/wire/alerts.ts';
@@ -50,6 +50,18 @@ export async function findWebhook(c: C, id: string): Promise<WebhookRow> {
     .get();
   if (!row) throw webhookNotFound(id);
   return row;
+}
+
+/** The org's channels, newest first. */
+export async function listWebhooks(c: C) {
+  const rows = await db(c.env.DB)
+    .select()
+    .from(W)
+    .where(eq(W.orgId, c.var.caller.orgId))
+    .orderBy(desc(W.createdAt))
+    .all();
+  const now = Date.now();
+  return rows.map((r) => webhookView(r, now));
 }
 
 export interface CreateWebhook {
