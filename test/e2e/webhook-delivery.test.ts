@@ -253,5 +253,6 @@ describe('the SSRF guard on a real platform', () => {
     expect(delivery.attemptLog[0]!.status).toBeNull();
     expect(delivery.attemptLog[0]!.error).toContain(`redirect to http://127.0.0.1:${internal.port}/internal refused`);
     expect(internal.requests).toEqual([]);
+    expect(verified(id, [channel.secret])).toHaveLength(1);
   });
 });
