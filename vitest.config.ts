@@ -33,7 +33,8 @@ export default defineConfig({
           include: ['test/workers/**/*.test.ts'],
           setupFiles: ['test/workers/setup.ts'],
           // mqtt-packet's CommonJS dependency tree fails to load in the Workers runtime unless pre-bundled.
-          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet'] } } },
+          // standardwebhooks (CommonJS too) loads either way; pre-bundled, vite stops warning about its source maps.
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
         },
       },
       {
