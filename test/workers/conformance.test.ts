@@ -48,7 +48,7 @@ interface World {
 let a: World;
 let b: World;
 
-/** An org with one of every object a path can name: device, series, API key, enrollment token. */
+/** An org with one of every object a path can name: device, series, API key, enrollment token, webhook, delivery. */
 async function world(): Promise<World> {
   const org = await seedOrg();
   const device = await enroll(org, 'conformance');
@@ -88,6 +88,16 @@ async function world(): Promise<World> {
       body: JSON.stringify({ matchers: [{ field: 'device', value: device.deviceId }], endsAt: now + 3_600_000 }),
     })
   ).json()) as { id: string };
+  const webhook = (await (
+    await api(org.apiKey, '/v1/webhooks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'conformance', url: 'https://receiver.test/conformance/ok' }),
+    })
+  ).json()) as { id: string };
+  const delivery = (await (await api(org.apiKey, `/v1/webhooks/${webhook.id}/test`, { method: 'POST' })).json()) as {
+    id: string;
+  };
   return {
     org,
     deviceToken: device.deviceToken,
@@ -100,6 +110,8 @@ async function world(): Promise<World> {
       '/v1/invitations/': invited.id,
       '/v1/incidents/': incidentId,
       '/v1/silences/': silence.id,
+      '/v1/webhooks/': webhook.id,
+      '/v1/deliveries/': delivery.id,
     },
   };
 }

@@ -122,6 +122,20 @@ async function world() {
     ),
   );
   await env.DB.batch(statements);
+  const adminKey = principals.find((p) => p.via === 'api-key' && p.scopes.includes('admin'))!.headers;
+  const webhook = (await (
+    await SELF.fetch('http://test/v1/webhooks', {
+      method: 'POST',
+      headers: { ...adminKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'matrix', url: 'https://receiver.test/matrix/ok' }),
+    })
+  ).json()) as { id: string };
+  const deliveryId = newId('dlv');
+  await env.DB.prepare(
+    "INSERT INTO deliveries (id, org_id, webhook_id, event_type, body, state, attempts, created_at) VALUES (?, ?, ?, 'webhook.test', '{}', 'delivered', 1, ?)",
+  )
+    .bind(deliveryId, org.orgId, webhook.id, now)
+    .run();
   const firstId = async (table: string) =>
     (await env.DB.prepare(`SELECT id FROM ${table} WHERE org_id = ? LIMIT 1`).bind(org.orgId).first<{ id: string }>())!
       .id;
@@ -135,6 +149,8 @@ async function world() {
     ['/v1/auth/sessions/', await firstId('sessions')],
     ['/v1/incidents/', incidentId],
     ['/v1/silences/', silenceId],
+    ['/v1/webhooks/', webhook.id],
+    ['/v1/deliveries/', deliveryId],
   ];
   // Owners act last: their operations (deleting the org, handing it over) end the others' access.
   principals.sort(

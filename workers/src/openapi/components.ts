@@ -72,6 +72,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   Organisation: 'The organisation: its name, settings such as retention, and deleting it.',
   Incidents:
     'Incidents raised by alert rules: list, acknowledge; silences that keep matching incidents from notifying.',
+  Notifications:
+    'Webhook channels for alert notifications: signing secrets, test events, the delivery log and redelivery.',
   Meta: 'This document.',
 };
 
