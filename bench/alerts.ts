@@ -77,8 +77,9 @@ const typeOf = (r: Received) => (r.body as { type?: string } | null)?.type;
 
 /** Ingest of a crossing sample → the signed webhook on loopback, then back below to resolve. */
 async function edgewatchLatency(ctx: BenchContext, api: Api, enrollmentToken: string) {
-  let secret: string | undefined;
-  const receiver = await startReceiver(() => secret);
+  // Known only once the channel exists, which needs the receiver's URL first.
+  const signing: { secret?: string } = {};
+  const receiver = await startReceiver(() => signing.secret);
   ctx.defer(receiver.close);
   const hook = await call<{ id: string; secret: string }>(api, 'POST', '/v1/webhooks', {
     name: 'bench',
@@ -86,7 +87,7 @@ async function edgewatchLatency(ctx: BenchContext, api: Api, enrollmentToken: st
     url: receiver.url,
     filters: {},
   });
-  secret = hook.secret;
+  signing.secret = hook.secret;
   const device = await enroll(api.url, enrollmentToken, 'bench-alert');
   await call(api, 'POST', '/v1/alert-rules', {
     name: 'bench value high',
