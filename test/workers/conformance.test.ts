@@ -72,6 +72,13 @@ async function world(): Promise<World> {
     })
   ).json()) as { id: string };
   const tokens = (await (await api(org.apiKey, '/v1/enrollment-tokens')).json()) as { tokens: { id: string }[] };
+  const rule = (await (
+    await api(org.apiKey, '/v1/alert-rules', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'conformance', scope: { kind: 'org' }, condition: { kind: 'offline' } }),
+    })
+  ).json()) as { id: string };
   return {
     org,
     deviceToken: device.deviceToken,
@@ -82,6 +89,7 @@ async function world(): Promise<World> {
       '/v1/enrollment-tokens/': tokens.tokens[0]!.id,
       '/v1/members/': member,
       '/v1/invitations/': invited.id,
+      '/v1/alert-rules/': rule.id,
     },
   };
 }

@@ -62,6 +62,8 @@ const STATED_RULES = [
   /siteId: no site .* in this organisation/,
   // Ingest: one value per series and timestamp (stated in the route's description and 400).
   /repeats the metric, labels and ts of samples/,
+  // Alert rules: checks across a rule's fields and against the org's devices and sites (RULE_CHECKS).
+  /"code":"invalid_rule"/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {

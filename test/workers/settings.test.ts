@@ -15,6 +15,7 @@ describe('settings', () => {
       SESSION_IDLE_MINUTES: 10_080,
       SESSION_MAX_DAYS: 30,
       INVITATION_TTL_DAYS: 7,
+      ALERT_RULES_TTL_SECONDS: 60,
     });
   });
 

@@ -44,6 +44,11 @@ const SETTINGS = {
   SESSION_MAX_DAYS: { schema: count(30, 1, 366), example: '30' },
   /** An invitation link works for this many days. */
   INVITATION_TTL_DAYS: { schema: count(7, 1, 90), example: '7' },
+  /**
+   * Alerts: a DeviceHub reloads its cached alert rules when they are this many seconds old, a
+   * backstop for changes that do not announce themselves (a device's tags or site).
+   */
+  ALERT_RULES_TTL_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
 } as const;
 
 type Name = keyof typeof SETTINGS;

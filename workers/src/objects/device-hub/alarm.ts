@@ -1,3 +1,4 @@
+import type { HubAlerts } from './alerts.ts';
 import { pruneBatches } from './batches.ts';
 import { deliverEvents, detectOffline, hasPendingEvents, offlineCheckAt } from './events.ts';
 import {
@@ -30,16 +31,19 @@ export interface AlarmContext {
   identity: DeviceIdentity;
   /** The online window (ONLINE_WINDOW_SECONDS) in ms. */
   windowMs: number;
+  alerts: HubAlerts;
 }
 
 /** Runs the alarm's steps; returns when the next run is due (Infinity: no need). */
 export async function runAlarm(c: AlarmContext): Promise<number> {
+  // First: absence (offline, no data) is what an alarm is waited on for.
+  const alertsAt = await c.alerts.alarm(c.identity, Date.now());
   await reportOffline(c);
   // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
   const raw = await upkeepRaw(c.env.DB, c.sql, c.identity.orgId, Date.now());
   const flush = await flushToD1(c, raw.report);
   pruneBatches(c.sql, Date.now());
-  return Math.min(nextFlushAt(c, flush), raw.nextAt);
+  return Math.min(nextFlushAt(c, flush), raw.nextAt, alertsAt);
 }
 
 /** A device silent past the window is offline; its event goes out now, not with the next batch. */
