@@ -135,7 +135,7 @@ export class HubAlerts {
       this.deps.transact(() => {
         this.elapse(run);
         this.absence(run);
-        for (const [key, st] of this.loaded()) {
+        for (const key of this.loaded().keys()) {
           const rule = this.rules.rule(key.split('\u0000')[0]!);
           if (rule) run.repeat(key, rule, run.get(key, rule));
         }
@@ -212,7 +212,7 @@ export class HubAlerts {
   }
 
   private elapse(run: AlertRun): void {
-    for (const [key, st] of this.loaded()) {
+    for (const key of this.loaded().keys()) {
       const [ruleId, seriesId] = key.split('\u0000') as [string, string];
       const rule = this.rules.rule(ruleId);
       if (!rule || (rule.condition.kind !== 'threshold' && rule.condition.kind !== 'rate')) continue;

@@ -106,7 +106,7 @@ export function alertEventData(
 }
 
 const fmt = (v: number) => String(Math.round(v * 1000) / 1000);
-const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+const seconds = (ms: number) => `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
 
 /** One line for people, e.g. `Disk almost full: disk_used_percent{mount="/"} is 93.2 (> 90, critical)`. */
 export function summarize(
