@@ -161,6 +161,14 @@ describe('threshold rules in the DeviceHub', () => {
     expect(transitions(incident!.id)).toEqual(['firing', 'escalated', 'deescalated', 'resolved']);
   });
 
+  it('opens one incident when batches of the same series arrive at once', async () => {
+    await createRule(org, threshold());
+    await send(device.deviceToken, 'cpu_usage_percent', [[at(0), 10]]);
+    await Promise.all([1, 2, 3, 4].map((t) => send(device.deviceToken, 'cpu_usage_percent', [[at(t), 90 + t]])));
+    expect((await incidentsOf(device.deviceId)).map((i) => i.state)).toEqual(['firing']);
+    expect(transitions()).toEqual(['firing']);
+  });
+
   it('watches only the series its metric and label matchers select', async () => {
     await createRule(org, {
       name: 'Root disk',

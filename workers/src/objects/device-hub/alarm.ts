@@ -1,3 +1,4 @@
+import { log } from '../../services/log.ts';
 import type { HubAlerts } from './alerts.ts';
 import { pruneBatches } from './batches.ts';
 import { deliverEvents, detectOffline, hasPendingEvents, offlineCheckAt } from './events.ts';
@@ -22,6 +23,8 @@ import { getSeen, setSeen } from './store.ts';
 export const FLUSH_INTERVAL_MS = 15_000;
 /** Dirty minutes handled per alarm run, so one run stays bounded. */
 const FLUSH_MAX_MINUTES = 2_000;
+/** Next run after the alert step failed. */
+const ALERT_RETRY_MS = 30_000;
 /** Next run when a flush took a full chunk: a backfill of old data is rolled up in seconds, not minutes. */
 const BACKLOG_FLUSH_MS = 1_000;
 
@@ -36,8 +39,11 @@ export interface AlarmContext {
 
 /** Runs the alarm's steps; returns when the next run is due (Infinity: no need). */
 export async function runAlarm(c: AlarmContext): Promise<number> {
-  // First: absence (offline, no data) is what an alarm is waited on for.
-  const alertsAt = await c.alerts.alarm(c.identity, Date.now());
+  // First: absence (offline, no data) is what an alarm is waited on for. A fault there must not stop the flush.
+  const alertsAt = await c.alerts.alarm(c.identity, Date.now()).catch((err: unknown) => {
+    log.error('alert alarm step failed', { deviceId: c.identity.deviceId, error: String(err) });
+    return Date.now() + ALERT_RETRY_MS;
+  });
   await reportOffline(c);
   // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
   const raw = await upkeepRaw(c.env.DB, c.sql, c.identity.orgId, Date.now());

@@ -17,6 +17,7 @@ import {
   type HubState,
 } from './alert-store.ts';
 import type { DeviceIdentity } from './identity.ts';
+import { log } from '../../services/log.ts';
 import { getSeen, type SeriesRow } from './store.ts';
 
 const recentArrivals = (sql: SqlStorage) =>
@@ -63,8 +64,33 @@ export class HubAlerts {
     await this.rules.ensure(identity, now);
   }
 
-  /** In the batch's transaction, after its samples are stored. Null when no rule covers the device. */
+  /**
+   * In the batch's transaction, after its samples are stored. Null when no rule covers the device.
+   * A failure is logged, never thrown: a fault in alerting must not refuse a device's data.
+   */
   evaluateBatch(
+    identity: DeviceIdentity,
+    samples: readonly Sample[],
+    rows: readonly SeriesRow[],
+    now: number,
+  ): AlertRun | null {
+    try {
+      return this.evaluate(identity, samples, rows, now);
+    } catch (err) {
+      log.error('alert evaluation failed; the batch is stored unevaluated', {
+        deviceId: identity.deviceId,
+        error: String(err),
+      });
+      return null;
+    }
+  }
+
+  /** Right after the batch's transaction committed, with no await between: memory follows storage. */
+  committed(run: AlertRun | null): void {
+    if (run) this.adopt(run);
+  }
+
+  private evaluate(
     identity: DeviceIdentity,
     samples: readonly Sample[],
     rows: readonly SeriesRow[],
@@ -116,10 +142,9 @@ export class HubAlerts {
     return run;
   }
 
-  /** After the batch's transaction committed: adopts its changes, arms the alarm, sends transitions out. */
+  /** After the batch's transaction and {@link committed}: arms the alarm, sends transitions out. */
   async afterBatch(identity: DeviceIdentity, run: AlertRun | null): Promise<void> {
     if (!run) return;
-    this.adopt(run);
     if (run.due < Infinity) await this.deps.arm(run.due);
     // Like device events, only a batch that changed an alert waits on D1 and the queue; the alarm retries failures.
     if (run.items.length > 0) await this.deliver(identity);

@@ -104,6 +104,8 @@ export class DeviceHub extends DurableObject<Env> {
       const alerts = s.seen === 'new' ? this.alerts.evaluateBatch(identity, batch.samples, resolved.rows, now) : null;
       return { ...s, alerts };
     });
+    // Before any await: the next batch must see the states this one left.
+    this.alerts.committed(stored.alerts);
     if (stored.seen !== 'new') return seenAnswer(batch.batchId, stored.seen);
     await this.scheduleFlush(now);
     publishBatch(this.env, this.ctx, identity, batch, resolved.rows);
