@@ -1,10 +1,11 @@
 import type { Sample } from '../../../../schema/wire/ingest.ts';
-import { absent, arrive, observe, tick, type Point } from '../../services/alerts/engine/evaluate.ts';
-import { offlineAfterMs } from '../../services/alerts/engine/replay.ts';
-import { engineRule, watchesSeries, type ActiveRule } from '../../services/alerts/rules.ts';
+import { arrive, observe, type Point } from '../../services/alerts/engine/evaluate.ts';
+import { engineRule } from '../../services/alerts/rules.ts';
+import { log } from '../../services/log.ts';
 import { retryDelay, deliverAlerts } from './alert-deliver.ts';
 import { AlertRuleCache, type RuleSet } from './alert-rules.ts';
 import { AlertRun } from './alert-run.ts';
+import { checkAbsence, offlineAfter, passTime } from './alert-timers.ts';
 import {
   addToOutbox,
   createAlertTables,
@@ -17,14 +18,7 @@ import {
   type HubState,
 } from './alert-store.ts';
 import type { DeviceIdentity } from './identity.ts';
-import { log } from '../../services/log.ts';
-import { getSeen, type SeriesRow } from './store.ts';
-
-const recentArrivals = (sql: SqlStorage) =>
-  sql
-    .exec<{ received_at: number }>('SELECT received_at FROM batches ORDER BY received_at DESC LIMIT 9')
-    .toArray()
-    .map((r) => r.received_at);
+import type { SeriesRow } from './store.ts';
 
 /** The alarm never comes back sooner than this, whatever is overdue: no busy loop on a clock skew. */
 const MIN_ALARM_GAP_MS = 250;
@@ -124,11 +118,11 @@ export class HubAlerts {
         }
       }
     }
-    const offlineAfter = this.offlineAfter();
+    const afterOf = offlineAfter(this.deps.sql);
     for (const rule of this.rules.ofKind('offline')) {
       const key = stateKey(rule.id, '');
       const before = run.get(key, rule);
-      const absence = { lastSeen: now, afterMs: offlineAfter(rule) };
+      const absence = { lastSeen: now, afterMs: afterOf(rule) };
       run.apply(
         key,
         rule,
@@ -158,8 +152,8 @@ export class HubAlerts {
     if (set && (set.rules.length > 0 || this.loaded().size > 0)) {
       const run = this.run(identity, set, now);
       this.deps.transact(() => {
-        this.elapse(run);
-        this.absence(run);
+        passTime(run, this.loaded(), this.rules);
+        checkAbsence(run, this.deps.sql, this.rules);
         for (const key of this.loaded().keys()) {
           const rule = this.rules.rule(key.split('\u0000')[0]!);
           if (rule) run.repeat(key, rule, run.get(key, rule));
@@ -234,62 +228,6 @@ export class HubAlerts {
     if (run.changes.size === 0) return;
     this.deps.transact(() => this.store(run));
     this.adopt(run);
-  }
-
-  private elapse(run: AlertRun): void {
-    for (const key of this.loaded().keys()) {
-      const [ruleId, seriesId] = key.split('\u0000') as [string, string];
-      const rule = this.rules.rule(ruleId);
-      if (!rule || (rule.condition.kind !== 'threshold' && rule.condition.kind !== 'rate')) continue;
-      const before = run.get(key, rule);
-      const ref = { seriesId, metric: before.incident?.metric ?? rule.metric, labels: before.incident?.labels ?? {} };
-      run.apply(key, rule, ref, before, tick(engineRule(rule, ref.metric), before.engine, run.ctx.now));
-    }
-  }
-
-  private absence(run: AlertRun): void {
-    const now = run.ctx.now;
-    const noData = this.rules.ofKind('no_data');
-    if (noData.length > 0) {
-      const series = this.deps.sql
-        .exec<{ series_id: string; metric: string; labels: string; last_ts: number | null }>(
-          'SELECT series_id, metric, labels, last_ts FROM series',
-        )
-        .toArray();
-      for (const s of series) {
-        const labels = JSON.parse(s.labels) as Record<string, string>;
-        for (const rule of noData) {
-          if (!watchesSeries(rule, s.metric, labels) || rule.condition.kind !== 'no_data') continue;
-          const key = stateKey(rule.id, s.series_id);
-          const before = run.get(key, rule);
-          const absence = { lastSeen: s.last_ts, afterMs: rule.condition.afterMs };
-          const step = absent(engineRule(rule, s.metric), before.engine, now, s.last_ts, absence.afterMs);
-          run.apply(key, rule, { seriesId: s.series_id, metric: s.metric, labels }, before, step, absence);
-        }
-      }
-    }
-    const lastSeen = getSeen(this.deps.sql)?.lastSeenAt ?? null;
-    const offlineAfter = this.offlineAfter();
-    for (const rule of this.rules.ofKind('offline')) {
-      const key = stateKey(rule.id, '');
-      const before = run.get(key, rule);
-      const absence = { lastSeen, afterMs: offlineAfter(rule) };
-      const step = absent(engineRule(rule, null), before.engine, now, lastSeen, absence.afterMs);
-      run.apply(key, rule, { seriesId: '', metric: null, labels: {} }, before, step, absence);
-    }
-  }
-
-  /**
-   * An offline rule's silence: as given, else twice the interval observed over the device's last
-   * batches (read once per run, and only if a rule needs it).
-   */
-  private offlineAfter(): (rule: ActiveRule) => number {
-    let observed: number | undefined;
-    return (rule) => {
-      if (rule.condition.kind === 'offline' && rule.condition.afterMs !== undefined) return rule.condition.afterMs;
-      observed ??= offlineAfterMs(undefined, recentArrivals(this.deps.sql));
-      return observed;
-    };
   }
 
   private run(identity: DeviceIdentity, set: RuleSet, now: number): AlertRun {
