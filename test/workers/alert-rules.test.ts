@@ -187,6 +187,22 @@ describe('checks across fields', () => {
   });
 });
 
+describe('a rule whose device was deleted', () => {
+  it('can still be renamed and disabled, but not pointed at another missing device', async () => {
+    const gone = await enroll(org, 'gone-host');
+    const rule = await createRule(org, cpu({ scope: { kind: 'device', value: gone.deviceId } }));
+    expect((await api(org.apiKey, `/v1/devices/${gone.deviceId}`, { method: 'DELETE' })).status).toBe(204);
+    const renamed = await api(org.apiKey, `/v1/alert-rules/${rule.id}`, json('PATCH', { name: 'old', enabled: false }));
+    expect(await renamed.json()).toMatchObject({ name: 'old', enabled: false, version: 2 });
+    const moved = await api(
+      org.apiKey,
+      `/v1/alert-rules/${rule.id}`,
+      json('PATCH', { scope: { kind: 'device', value: 'dev_missing' } }),
+    );
+    expect(await moved.json()).toMatchObject({ error: { code: 'invalid_rule', field: 'scope.value' } });
+  });
+});
+
 describe('deleting a rule', () => {
   it('resolves its open incidents first (reason rule_deleted), notifies them, and the hub writes nothing more', async () => {
     const queue = watchQueue();

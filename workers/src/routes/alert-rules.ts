@@ -206,7 +206,7 @@ export const alertRulesRoutes = new Hono<AppEnv>()
       const parsed = alertRuleBody.safeParse(merged);
       if (!parsed.success) throw fromZodError(parsed.error);
       const body = parsed.data;
-      await checkRule(d, orgId, body);
+      await checkRule(d, orgId, body, bodyOf(before).scope);
       const columns = columnsOf(body);
       const watchChanged = definitionOf(before) !== definitionOf(columns);
       if (before.enabled && (!body.enabled || watchChanged)) {

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { AlertRuleBody, Comparison, ThresholdLevel } from '../../../../schema/wire/alerts.ts';
+import type { AlertRuleBody, AlertScope, Comparison, ThresholdLevel } from '../../../../schema/wire/alerts.ts';
 import type { Db } from '../../db.ts';
 import { schema } from '../../db.ts';
 import { badRequest } from '../../errors.ts';
@@ -70,11 +70,16 @@ function checkRegex(pattern: string, field: string): void {
   }
 }
 
-/** The whole check: shape, then that a device or site scope names one of the organisation's. */
-export async function checkRule(d: Db, orgId: string, body: AlertRuleBody): Promise<void> {
+/**
+ * The whole check: shape, then that a device or site scope names one of the organisation's
+ * (unless it is the scope the rule already had: a rule whose device was deleted can still be
+ * renamed or disabled).
+ */
+export async function checkRule(d: Db, orgId: string, body: AlertRuleBody, stored?: AlertScope): Promise<void> {
   checkRuleShape(body);
   const { kind, value } = body.scope;
   if (value === undefined || (kind !== 'device' && kind !== 'site')) return;
+  if (stored && stored.kind === kind && stored.value === value) return;
   const table = kind === 'device' ? schema.devices : schema.sites;
   const found = await d
     .select({ id: table.id })
