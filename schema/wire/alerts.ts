@@ -69,7 +69,12 @@ export const alertCondition = z.discriminatedUnion('kind', [
 export type AlertCondition = z.infer<typeof alertCondition>;
 
 export const alertRuleBody = z.strictObject({
-  name: z.string().trim().min(1, 'name is required, e.g. "Disk almost full"').max(200),
+  name: z
+    .string()
+    .regex(/\S/, 'name is required, e.g. "Disk almost full"')
+    .trim()
+    .min(1, 'name is required, e.g. "Disk almost full"')
+    .max(200),
   description: z.string().max(2000).optional(),
   enabled: z.boolean().default(true),
   scope: alertScope,

@@ -98,6 +98,13 @@ async function world(): Promise<World> {
   const delivery = (await (await api(org.apiKey, `/v1/webhooks/${webhook.id}/test`, { method: 'POST' })).json()) as {
     id: string;
   };
+  const rule = (await (
+    await api(org.apiKey, '/v1/alert-rules', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'conformance', scope: { kind: 'org' }, condition: { kind: 'offline' } }),
+    })
+  ).json()) as { id: string };
   return {
     org,
     deviceToken: device.deviceToken,
@@ -112,6 +119,7 @@ async function world(): Promise<World> {
       '/v1/silences/': silence.id,
       '/v1/webhooks/': webhook.id,
       '/v1/deliveries/': delivery.id,
+      '/v1/alert-rules/': rule.id,
     },
   };
 }

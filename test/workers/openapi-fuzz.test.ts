@@ -69,6 +69,8 @@ const STATED_RULES = [
   /matchers\.\d+\.value: no (rule|device|site) .* in this organisation/,
   // Webhook URLs: the SSRF guard (scheme, and what the host is or resolves to), stated on the operations.
   /webhook URL/,
+  // Alert rules: checks across a rule's fields and against the org's devices and sites (RULE_CHECKS).
+  /"code":"invalid_rule"/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {

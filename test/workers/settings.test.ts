@@ -20,6 +20,7 @@ describe('settings', () => {
       WEBHOOK_TIMEOUT_MS: 10_000,
       WEBHOOK_DNS_RESOLVER: 'https://cloudflare-dns.com/dns-query',
       PUBLIC_URL: undefined,
+      ALERT_RULES_TTL_SECONDS: 60,
     });
   });
 

@@ -103,6 +103,11 @@ const SETTINGS = {
   },
   /** The dashboard's origin, for links in notifications; empty leaves them out. */
   PUBLIC_URL: { schema: z.optional(httpUrlString), example: 'https://edgewatch.example.com' },
+  /**
+   * Alerts: a DeviceHub reloads its cached alert rules when they are this many seconds old, a
+   * backstop for changes that do not announce themselves (a device's tags or site).
+   */
+  ALERT_RULES_TTL_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
 } as const;
 
 type Name = keyof typeof SETTINGS;
