@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { enroll, ingest, startPlatform, type Device } from './edgewatch.ts';
 import { DEVICES_PER_SENDER, SENDERS, rate, warmThenMeasure, type Run } from './ingest.ts';
 import { percentile, type SendFn } from './load.ts';
@@ -9,6 +10,11 @@ import { startReceiver, type Received } from './webhook-receiver.ts';
 const RULES_PER_DEVICE = 50;
 /** Threshold crossings timed per system; overridable for quick trial runs. */
 const CYCLES = Number(process.env.BENCH_ALERT_CYCLES ?? 20);
+/**
+ * A random pause before each crossing, so crossings fall anywhere in Prometheus' 1 s scrape and
+ * evaluation cycle instead of in step with it (and the same for both systems).
+ */
+const offsetMs = () => Math.random() * 1000;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 interface Api {
@@ -100,6 +106,7 @@ async function edgewatchLatency(ctx: BenchContext, api: Api, enrollmentToken: st
   const latencies: number[] = [];
   let unverified = 0;
   for (let i = 0; i < CYCLES + 1; i++) {
+    await sleep(offsetMs());
     const t0 = performance.now();
     const firing = receiver.next((r) => typeOf(r) === 'alert.firing');
     await send(i, 100);
@@ -125,6 +132,7 @@ async function prometheusLatency(ctx: BenchContext) {
   const status = (r: Received) => (r.body as { status?: string } | null)?.status;
   const latencies: number[] = [];
   for (let i = 0; i < CYCLES + 1; i++) {
+    await sleep(offsetMs());
     const t0 = performance.now();
     peer.set(100);
     const got = await receiver.next((r) => status(r) === 'firing', 60_000);
