@@ -64,7 +64,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
       description:
         'Incidents reach the channel as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). ' +
         'The answer shows the signing `secret` (`whsec_…`) this once; it is stored encrypted. `filters` narrow what the channel receives ' +
-        '(severities, rules, sites; each given filter must hold). See docs/webhooks.md.',
+        '(severities, rules, sites; each given filter must hold). See docs/alerts.md.',
       tag: TAG,
       auth: 'caller',
       permission: PERMISSION,
