@@ -220,6 +220,62 @@ describe('webhook delivery', () => {
   });
 });
 
+describe('from a threshold crossing to the receiver', () => {
+  it('an ingested value past a rule sends a signed alert.firing, and falling back a signed alert.resolved', async () => {
+    const channel = await createChannel('/ok/alerts');
+    const enrolled = await fetch(`${platform.url}/v1/agents/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: platform.seed.enrollmentToken, name: 'boiler-01' }),
+    });
+    const device = (await enrolled.json()) as { deviceId: string; deviceToken: string };
+    const rule = await call('POST', '/v1/alert-rules', {
+      name: 'Boiler too hot',
+      scope: { kind: 'device', value: device.deviceId },
+      metric: 'boiler_celsius',
+      condition: { kind: 'threshold', op: '>', critical: { value: 90, clear: 85 } },
+    });
+    expect(rule.status, await rule.clone().text()).toBe(201);
+    const ingest = async (batchId: string, value: number) => {
+      const res = await fetch(`${platform.url}/v1/ingest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${device.deviceToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ batchId, samples: [{ metric: 'boiler_celsius', ts: Date.now(), value }] }),
+      });
+      expect(res.status).toBe(200);
+    };
+    const alertOf = (type: string) =>
+      until(`${type} at the receiver`, async () =>
+        receiver.requests.find((r) => {
+          if (r.path !== '/ok/alerts') return false;
+          const body = JSON.parse(r.body) as { type: string; data: { incident: { deviceId: string } } };
+          return body.type === type && body.data.incident.deviceId === device.deviceId;
+        }),
+      );
+
+    await ingest('hot', 95);
+    const firing = await alertOf('alert.firing');
+    const fired = new Webhook(channel.secret).verify(firing.body, firing.headers) as {
+      data: { incident: { id: string; state: string; severity: string; value: number; threshold: number } };
+    };
+    expect(fired.data.incident).toMatchObject({ state: 'firing', severity: 'critical', value: 95, threshold: 90 });
+
+    // 88 is below the level but above its clear: still firing (hysteresis); 80 resolves.
+    await ingest('cooling', 88);
+    await ingest('cool', 80);
+    const resolved = await alertOf('alert.resolved');
+    const cleared = new Webhook(channel.secret).verify(resolved.body, resolved.headers) as {
+      data: { incident: { id: string; state: string } };
+    };
+    expect(cleared.data.incident).toMatchObject({ id: fired.data.incident.id, state: 'resolved' });
+    expect(resolved.headers['webhook-id']).not.toBe(firing.headers['webhook-id']);
+    const firingsOfIncident = receiver.requests.filter(
+      (r) => r.path === '/ok/alerts' && r.body.includes(fired.data.incident.id) && r.body.includes('"alert.firing"'),
+    );
+    expect(firingsOfIncident).toHaveLength(1);
+  });
+});
+
 describe('the SSRF guard on a real platform', () => {
   it.each([
     'https://127.0.0.1/hook',
