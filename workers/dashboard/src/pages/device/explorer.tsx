@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { aggregations, type Aggregation } from '../../../../../schema/wire/history.ts';
 import { deviceApi, type SeriesInfo } from './api.ts';
-import { CHARTED_METRICS } from './chart-specs.ts';
+import { CHARTED_METRICS, isCounter } from './chart-specs.ts';
 import { formError } from './field-error.ts';
 import { SeriesChart, type SeriesChartProps } from './series-chart.tsx';
 
@@ -52,7 +52,16 @@ export function Explorer(p: ExplorerProps) {
   };
   const toggle = (s: SeriesInfo) =>
     setPicked(picked.some((x) => x.id === s.id) ? picked.filter((x) => x.id !== s.id) : [...picked, s]);
-  const lines = useMemo(() => picked.map((s) => ({ key: s.id, label: seriesName(s) })), [picked]);
+  // Counters are drawn as rates: "/s" on the axis when every line is one, else in their legend.
+  const allCounters = picked.every((s) => isCounter(s.metric));
+  const lines = useMemo(
+    () =>
+      picked.map((s) => {
+        const counter = isCounter(s.metric);
+        return { key: s.id, label: counter && !allCounters ? `${seriesName(s)} /s` : seriesName(s), counter };
+      }),
+    [picked, allCounters],
+  );
 
   return (
     <section class="card explorer" aria-labelledby="explorer-title" data-testid="explorer">
@@ -115,7 +124,7 @@ export function Explorer(p: ExplorerProps) {
         <SeriesChart
           id="explorer"
           title={`Explorer (${agg})`}
-          unit="count"
+          unit={allCounters ? 'per-s' : 'count'}
           lines={lines}
           query={{ ...p.query, agg }}
           view={p.view}
