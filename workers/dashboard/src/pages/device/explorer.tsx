@@ -11,6 +11,20 @@ export const seriesName = (s: SeriesInfo): string => {
   return labels.length ? `${s.metric}{${labels.join(',')}}` : s.metric;
 };
 
+function TextInput(p: { label: string; testId: string; value: string; hint: string; onInput(v: string): void }) {
+  return (
+    <label>
+      {p.label}
+      <input
+        data-testid={p.testId}
+        value={p.value}
+        placeholder={p.hint}
+        onInput={(e) => p.onInput(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
 export interface ExplorerProps {
   deviceId: string;
   /** Every series of the device: the explorer starts with those no collector chart shows. */
@@ -67,24 +81,14 @@ export function Explorer(p: ExplorerProps) {
     <section class="card explorer" aria-labelledby="explorer-title" data-testid="explorer">
       <h2 id="explorer-title">Metrics explorer</h2>
       <form class="explorer-search" onSubmit={search}>
-        <label>
-          Metric (prefix)
-          <input
-            data-testid="explorer-metric"
-            value={metric}
-            placeholder="e.g. app_"
-            onInput={(e) => setMetric(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Labels
-          <input
-            data-testid="explorer-label"
-            value={label}
-            placeholder="name=value,…"
-            onInput={(e) => setLabel(e.currentTarget.value)}
-          />
-        </label>
+        <TextInput
+          label="Metric (prefix)"
+          testId="explorer-metric"
+          value={metric}
+          hint="e.g. app_"
+          onInput={setMetric}
+        />
+        <TextInput label="Labels" testId="explorer-label" value={label} hint="name=value,…" onInput={setLabel} />
         <label>
           Aggregation
           <select data-testid="explorer-agg" value={agg} onChange={(e) => setAgg(e.currentTarget.value as Aggregation)}>

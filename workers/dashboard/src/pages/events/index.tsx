@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api.ts';
+import { FormMessage } from '../../app/form-messages.tsx';
 import type { StreamEvent } from '../../../../../schema/wire/stream.ts';
 import { fetchEvents, filtersFromSearch, searchFromFilters, toIso, type EventFilters } from './api.ts';
 import { EventRow } from './event-row.tsx';
@@ -135,11 +136,7 @@ export function EventsPage(_props: object) {
           </span>
         )}
       </div>
-      {error && !(error instanceof ApiError && error.field) && (
-        <p class="form-error" role="alert" data-testid="events-error">
-          Could not load events: {error.message}
-        </p>
-      )}
+      <FormMessage error={error} prefix="Could not load events: " testId="events-error" />
       {status === 'loading' ? (
         <p class="muted" data-testid="events-loading">
           Loading events…
