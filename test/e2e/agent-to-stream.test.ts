@@ -74,11 +74,15 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
       cpu.every((s) => s.subject === `org.${platform.seed.orgId}.site._.device.${deviceId}.metric.cpu_usage_percent`),
     ).toBe(true);
 
-    const latest = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(
-      `/v1/devices/${deviceId}/latest`,
-    );
-    const metrics = new Set(latest.values.map((v) => v.metric));
-    for (const m of ['cpu_usage_percent', 'load1', 'mem_used_bytes', 'disk_used_bytes']) expect(metrics).toContain(m);
+    // The disk collector can take longer than a CPU cycle on a loaded machine: wait for its first reading.
+    const wanted = ['cpu_usage_percent', 'load1', 'mem_used_bytes', 'disk_used_bytes'];
+    const latest = await agents.until('the latest CPU, load, memory and disk values', async () => {
+      const body = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(
+        `/v1/devices/${deviceId}/latest`,
+      );
+      const metrics = new Set(body.values.map((v) => v.metric));
+      return wanted.every((m) => metrics.has(m)) ? body : undefined;
+    });
     const cpuSeries = latest.values.find((v) => v.metric === 'cpu_usage_percent')!;
 
     const history = await api<{ points: { ts: number; value: number }[] }>(
