@@ -61,6 +61,14 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard's logic that needs no browser (rates, the shared stream's fan-out).
+          name: 'dashboard',
+          environment: 'node',
+          include: ['test/dashboard/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],

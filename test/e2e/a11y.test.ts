@@ -6,7 +6,7 @@ import { describeViolations, seriousViolations } from './axe.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { enrollHost, hostSamples, ingest } from './seed-fleet.ts';
-import { openWatched, settle, signInFromPage, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 11's page-wide promises, checked on every route of the dashboard with real data:
@@ -62,9 +62,7 @@ beforeAll(async () => {
   host = await enrollHost(platform, 'a11y-host-01');
   await ingest(platform, host.deviceToken, 'a11y-0', hostSamples(60));
   // The invitation link is made the way an admin makes it, from a signed-in page.
-  const admin = await openWatched(browser);
-  await admin.page.goto(platform.url);
-  await signInFromPage(admin.page, platform.seed.email, platform.seed.password);
+  const admin = await openSignedIn(browser, platform);
   const invitation = await admin.page.evaluate<{ url: string }>(
     `fetch('/v1/invitations', {
       method: 'POST',
@@ -85,12 +83,7 @@ describe('every page signed in', () => {
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    watched = await openWatched(browser);
-    await watched.page.goto(platform.url);
-    // The sign-in form's own 401 before signing in is not this suite's concern.
-    await settle(watched.page);
-    await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
-    watched.problems.length = 0;
+    watched = await openSignedIn(browser, platform);
   });
 
   afterAll(async () => {
@@ -117,10 +110,7 @@ describe('at 390 px wide, by keyboard', () => {
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    watched = await openWatched(browser, { width: 390, height: 844 });
-    await watched.page.goto(platform.url);
-    await settle(watched.page);
-    await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
+    watched = await openSignedIn(browser, platform, { width: 390, height: 844 });
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { adminCall, enrollHost, ingest } from './seed-fleet.ts';
-import { openWatched, settle, signInFromPage, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, settle, type WatchedPage } from './watched-page.ts';
 
 /**
  * Whatever a device or an integrator sends is shown as text: names, tags, label values and
@@ -58,11 +58,7 @@ beforeAll(async () => {
     { metric: 'cpu_usage_percent', ts, value: 20, labels: { note: SCRIPT } },
   ]);
   await adminCall(platform, 'POST', '/v1/events', { type: 'custom.xss', data: { note: IMG, other: SCRIPT } });
-  watched = await openWatched(browser);
-  await watched.page.goto(platform.url);
-  await settle(watched.page);
-  await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
-  watched.problems.length = 0;
+  watched = await openSignedIn(browser, platform);
 });
 
 afterAll(async () => {
