@@ -7,7 +7,7 @@ import { sha256Hex } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
 import { mapLimit } from '../map-limit.ts';
 import { runDelivery, type RunOptions, type RunResult } from './deliver.ts';
-import { incidentView } from './incident-view.ts';
+import { incidentView } from '../incidents/views.ts';
 import { alertBody, alertEventType } from './payloads.ts';
 
 /** Channels of one notification attempted at once. */
@@ -89,7 +89,8 @@ export async function handleAlertNotify(
     transition: msg.transition,
     repeat: msg.repeat,
     at: msg.at,
-    incident: incidentView(incident, false),
+    // Not silenced: a silenced incident returned above.
+    incident: incidentView(incident, [], now),
     device: { id: incident.deviceId, name: device?.name ?? null },
     url: publicUrl ? `${publicUrl}/incidents/${encodeURIComponent(incident.id)}` : null,
   };
