@@ -1,32 +1,15 @@
 import { sql } from 'drizzle-orm';
-import type { AlertCondition, AlertSeverity, IncidentState } from '../../../../schema/wire/alerts.ts';
+import type { AlertCondition, IncidentView } from '../../../../schema/wire/alerts.ts';
 import { schema, type Db } from '../../db.ts';
 import type { TransitionKind } from './engine/types.ts';
 
 /** An incident row as of one transition: everything the DeviceHub knows of the episode. */
-export interface IncidentSnapshot {
-  id: string;
+export type IncidentSnapshot = Omit<IncidentView, 'ruleId' | 'acknowledged' | 'silenced'> & {
   orgId: string;
   ruleId: string;
-  ruleName: string;
-  deviceId: string;
-  siteId: string | null;
-  tags: string[];
-  seriesId: string;
-  metric: string | null;
-  labels: Record<string, string>;
-  state: IncidentState;
-  severity: AlertSeverity;
-  peakSeverity: AlertSeverity;
-  value: number | null;
-  threshold: number | null;
-  summary: string;
-  startedAt: number;
-  firedAt: number | null;
-  resolvedAt: number | null;
   /** When this transition happened. */
   at: number;
-}
+};
 
 const inc = schema.incidents;
 
