@@ -69,8 +69,10 @@ describe('offline alert', () => {
       });
 
       const config = join(platform.dir, 'agent.json');
-      await agents.enroll(platform, 'offline-host', config);
-      const agent = agents.spawn(['run', '--config', config], { env: { EDGEWATCH_INTERVAL: String(INTERVAL_S) } });
+      // A state folder of its own: the default one is shared by every agent of this user, other runs' included.
+      const env = { STATE_DIRECTORY: join(platform.dir, 'state'), EDGEWATCH_INTERVAL: String(INTERVAL_S) };
+      await agents.enroll(platform, 'offline-host', config, { env });
+      const agent = agents.spawn(['run', '--config', config], { env });
 
       // Enough batches for the DeviceHub to observe the interval (it takes the median gap of the last ones).
       const frames = () => received.filter((r) => r.samples?.some((s) => s.metric === 'cpu_usage_percent'));
