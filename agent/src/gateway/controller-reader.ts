@@ -48,7 +48,8 @@ export interface CycleResult {
   values: PointValue[];
   metas: PointMetaReading[];
   registers: RegisterValue[];
-  /** Requests sent, and how many the controller answered. */
+  /** Requests the cycle needed, those sent, and those the controller answered. */
+  planned: number;
   requests: number;
   answered: number;
   failures: RequestFailure[];
@@ -97,6 +98,7 @@ export function createControllerReader(
       values: [],
       metas: [],
       registers: [],
+      planned: requests.length,
       requests: 0,
       answered: 0,
       failures: [],

@@ -142,7 +142,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Parses the command-line shorthand `register:address[:type[:byteOrder[:scale]]]`, e.g.
- * `holding:100:FLOAT32:CDAB:0.1` or `coil:12`; named after itself (`holding:100`).
+ * `holding:100:FLOAT32:CDAB:0.1` or `coil:12`; the text is its name.
  */
 export function parseRegisterShorthand(text: string): RawRegister {
   const [register, address, type, byteOrder, scale, ...rest] = text.split(':');
@@ -152,7 +152,7 @@ export function parseRegisterShorthand(text: string): RawRegister {
   }
   const bits = register === 'coil' || register === 'discrete';
   const spec: Record<string, unknown> = {
-    name: `${register}:${address}`,
+    name: text.slice(0, 64),
     register,
     address: /^[0-9]+$/.test(address) ? Number(address) : address,
   };
