@@ -163,7 +163,7 @@ export function parseRegisterShorthand(text: string): RawRegister {
   try {
     return parseRawRegisters([spec])[0]!;
   } catch (err) {
-    const why = (err as Error).message.split('\n').slice(1, -1).map((l) => l.trim().replace(/^registers\[0\]\./, ''));
+    const why = (err as Error).message.split('\n').slice(1, -1).map((l) => l.trim().replace(/^registers\[0\][^:]*: /, ''));
     throw new RegisterSpecError(`--raw ${JSON.stringify(text)}: ${why.join('; ')}. Expected ${shape}`);
   }
 }
