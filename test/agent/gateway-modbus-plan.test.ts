@@ -1,20 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { spansOf } from '../../agent/src/gateway/controller-reader.ts';
-import {
-  parseRawRegisters,
-  parseRegisterShorthand,
-  RegisterSpecError,
-} from '../../agent/src/gateway/register-spec.ts';
+import { parseRawRegisters, parseRegisterShorthand, RegisterSpecError } from '../../agent/src/gateway/register-spec.ts';
 import { planRequests } from '../../agent/src/gateway/request-plan.ts';
 import { parsePoint, pointRegisters, T3PointError } from '../../agent/src/gateway/t3-profile.ts';
 
 describe('T3 point map', () => {
   it('expands a point id to its registers per the issue (0-based, two value registers per point)', () => {
-    expect(pointRegisters(parsePoint('OUT1'))).toEqual({ value: 7100, range: 7292, autoManual: 7356, analogDigital: 7420 });
-    expect(pointRegisters(parsePoint('OUT64'))).toEqual({ value: 7226, range: 7355, autoManual: 7419, analogDigital: 7483 });
+    expect(pointRegisters(parsePoint('OUT1'))).toEqual({
+      value: 7100,
+      range: 7292,
+      autoManual: 7356,
+      analogDigital: 7420,
+    });
+    expect(pointRegisters(parsePoint('OUT64'))).toEqual({
+      value: 7226,
+      range: 7355,
+      autoManual: 7419,
+      analogDigital: 7483,
+    });
     // Inputs: the analog/digital flag is the high byte of the range register.
-    expect(pointRegisters(parsePoint('in3'))).toEqual({ value: 7488, range: 7806, autoManual: 7870, analogDigital: 7806 });
-    expect(pointRegisters(parsePoint('VAR128'))).toEqual({ value: 8346, range: 8659, autoManual: 8475, analogDigital: 8787 });
+    expect(pointRegisters(parsePoint('in3'))).toEqual({
+      value: 7488,
+      range: 7806,
+      autoManual: 7870,
+      analogDigital: 7806,
+    });
+    expect(pointRegisters(parsePoint('VAR128'))).toEqual({
+      value: 8346,
+      range: 8659,
+      autoManual: 8475,
+      analogDigital: 8787,
+    });
   });
 
   it('refuses ids outside 64 inputs, 64 outputs and 128 variables, naming the range', () => {
@@ -38,7 +54,15 @@ describe('request planning', () => {
       { table: 'holding', address: 10, count: 33 },
       { table: 'holding', address: 50, count: 1 },
     ]);
-    expect(planRequests([{ ...t3, address: 10, count: 2 }, { ...t3, address: 40, count: 2 }], { maxGap: 4 })).toHaveLength(2);
+    expect(
+      planRequests(
+        [
+          { ...t3, address: 10, count: 2 },
+          { ...t3, address: 40, count: 2 },
+        ],
+        { maxGap: 4 },
+      ),
+    ).toHaveLength(2);
   });
 
   it('keeps each request within 125 registers and 2000 bits, per table', () => {
@@ -93,9 +117,15 @@ describe('raw register specs', () => {
       message = (err as Error).message;
     }
     expect(message).toContain('registers[0].address: address must be an integer 0-65535 (got 70000)');
-    expect(message).toContain('registers[0].type: type must be one of INT16, UINT16, INT32, UINT32, INT64, UINT64, FLOAT32, FLOAT64 (got "FLOAT")');
-    expect(message).toContain('registers[1].byteOrder: byteOrder BA is for 16-bit types; INT32 takes ABCD, DCBA, BADC or CDAB (got "BA")');
-    expect(message).toContain('registers[2].register: register must be one of holding, input, coil, discrete (got "memory")');
+    expect(message).toContain(
+      'registers[0].type: type must be one of INT16, UINT16, INT32, UINT32, INT64, UINT64, FLOAT32, FLOAT64 (got "FLOAT")',
+    );
+    expect(message).toContain(
+      'registers[1].byteOrder: byteOrder BA is for 16-bit types; INT32 takes ABCD, DCBA, BADC or CDAB (got "BA")',
+    );
+    expect(message).toContain(
+      'registers[2].register: register must be one of holding, input, coil, discrete (got "memory")',
+    );
     expect(message).toContain('registers[3]: unknown field type');
     expect(message).toContain('example: {"name": "flow"');
     // Names are label values: one controller's must differ.

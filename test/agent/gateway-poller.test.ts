@@ -160,10 +160,16 @@ describe('gateway poller', () => {
     expect(new Set(keys).size).toBe(keys.length);
     const values = samples.filter((s) => s.metric === 't3_point_value' && s.labels?.controller === '1001');
     expect(new Set(values.map((s) => JSON.stringify(s.labels)))).toEqual(
-      new Set(['IN1', 'IN2', 'IN8', 'OUT5', 'VAR1'].map((p) => JSON.stringify({ controller: '1001', point: p, type: p.replace(/\d+/, '') }))),
+      new Set(
+        ['IN1', 'IN2', 'IN8', 'OUT5', 'VAR1'].map((p) =>
+          JSON.stringify({ controller: '1001', point: p, type: p.replace(/\d+/, '') }),
+        ),
+      ),
     );
     const flags = samples.filter((s) => s.labels?.point === 'OUT5' && s.labels.controller === '1001');
-    expect(Object.fromEntries(flags.filter((s) => s.metric !== 't3_point_value').map((s) => [s.metric, s.value]))).toEqual({
+    expect(
+      Object.fromEntries(flags.filter((s) => s.metric !== 't3_point_value').map((s) => [s.metric, s.value])),
+    ).toEqual({
       t3_point_range: 4,
       t3_point_manual: 1,
       t3_point_digital: 0,

@@ -152,7 +152,10 @@ export function createControllerReader(
 }
 
 /** The spans a cycle needs: every value, the flags of `metaPoints`, every raw register. */
-export function spansOf(target: Pick<ControllerTarget, 'points' | 'registers'>, metaPoints: readonly T3Point[]): Span[] {
+export function spansOf(
+  target: Pick<ControllerTarget, 'points' | 'registers'>,
+  metaPoints: readonly T3Point[],
+): Span[] {
   const spans: Span[] = [];
   for (const point of target.points) {
     spans.push({ table: 'holding', address: pointRegisters(point).value, count: 2, fillable: true });

@@ -171,7 +171,8 @@ function classify(err: unknown, what: string): ModbusRequestError {
   if (typeof e.modbusCode === 'number') {
     return new ModbusRequestError(`${what}: ${e.message ?? 'Modbus exception'}`, 'exception', e.modbusCode);
   }
-  const timedOut = e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT' || /timed out/i.test(e.message ?? '');
+  const timedOut =
+    e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT' || /timed out/i.test(e.message ?? '');
   const message = e.message ?? String(err);
   const code = e.code ?? e.errno;
   const why = code && !message.includes(code) ? `${code} ${message}` : message;

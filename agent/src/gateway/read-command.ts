@@ -68,11 +68,18 @@ export async function readCommand(options: ReadCommandOptions): Promise<number> 
     const read = result.registers.find((r) => r.register === register);
     // JSON has no NaN: a float register holding NaN prints as null, with the raw text beside it.
     const value = read && Number.isFinite(read.value) ? read.value : null;
-    return { ...register, value, ...(read && value === null ? { text: String(read.value) } : {}), ts: read?.ts ?? null };
+    return {
+      ...register,
+      value,
+      ...(read && value === null ? { text: String(read.value) } : {}),
+      ts: read?.ts ?? null,
+    };
   });
   const errors = result.failures.map((f) => f.error.message);
   if (result.requests < result.planned) {
-    errors.push(`${result.planned - result.requests} of ${result.planned} requests not sent: the controller stopped answering`);
+    errors.push(
+      `${result.planned - result.requests} of ${result.planned} requests not sent: the controller stopped answering`,
+    );
   }
   const complete = points.every((p) => p.value !== null) && registers.every((r) => r.ts !== null);
 
@@ -123,7 +130,9 @@ function table(
     const rows = registers.map((r) => [
       r.name,
       r.value === null ? (r.text ?? '—') : String(r.value),
-      isWordRegister(r) ? `${r.type} ${r.byteOrder ?? 'ABCD'}${r.scale === undefined ? '' : ` ×${r.scale}`}` : r.register,
+      isWordRegister(r)
+        ? `${r.type} ${r.byteOrder ?? 'ABCD'}${r.scale === undefined ? '' : ` ×${r.scale}`}`
+        : r.register,
     ]);
     lines.push(...columns([['register', 'value', 'as'], ...rows]), '');
   }

@@ -107,7 +107,12 @@ export const rawRegisters = z.array(rawRegister).check(
     const seen = new Set<string>();
     for (const [i, item] of items.entries()) {
       if (seen.has(item.name)) {
-        ctx.issues.push({ code: 'custom', path: [i, 'name'], input: item, message: `name "${item.name}" is used twice` });
+        ctx.issues.push({
+          code: 'custom',
+          path: [i, 'name'],
+          input: item,
+          message: `name "${item.name}" is used twice`,
+        });
       }
       seen.add(item.name);
     }
@@ -119,7 +124,8 @@ export class RegisterSpecError extends Error {
   override name = 'RegisterSpecError';
 }
 
-const EXAMPLE = '{"name": "flow", "register": "holding", "address": 0, "type": "FLOAT32", "byteOrder": "ABCD", "scale": 0.1}';
+const EXAMPLE =
+  '{"name": "flow", "register": "holding", "address": 0, "type": "FLOAT32", "byteOrder": "ABCD", "scale": 0.1}';
 
 /** Validates a list of raw registers; throws RegisterSpecError with one line per bad field. */
 export function parseRawRegisters(input: unknown, where = 'registers'): RawRegister[] {
@@ -136,7 +142,8 @@ export function parseRawRegisters(input: unknown, where = 'registers'): RawRegis
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v = input;
-  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
   return v;
 }
 
@@ -157,13 +164,17 @@ export function parseRegisterShorthand(text: string): RawRegister {
     address: /^[0-9]+$/.test(address) ? Number(address) : address,
   };
   if (!bits) spec.type = (type || 'UINT16').toUpperCase();
-  else if (type) throw new RegisterSpecError(`--raw ${JSON.stringify(text)}: a ${register} has no type (example: ${register}:12)`);
+  else if (type)
+    throw new RegisterSpecError(`--raw ${JSON.stringify(text)}: a ${register} has no type (example: ${register}:12)`);
   if (byteOrder) spec.byteOrder = byteOrder.toUpperCase();
   if (scale !== undefined) spec.scale = scale.trim() !== '' && Number.isFinite(Number(scale)) ? Number(scale) : scale;
   try {
     return parseRawRegisters([spec])[0]!;
   } catch (err) {
-    const why = (err as Error).message.split('\n').slice(1, -1).map((l) => l.trim().replace(/^registers\[0\][^:]*: /, ''));
+    const why = (err as Error).message
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.trim().replace(/^registers\[0\][^:]*: /, ''));
     throw new RegisterSpecError(`--raw ${JSON.stringify(text)}: ${why.join('; ')}. Expected ${shape}`);
   }
 }

@@ -18,7 +18,10 @@ export interface SimulatorPart {
   describe(): string[];
   close(): Promise<void>;
 }
-export type SimulatorPartStarter = (controllers: readonly SimulatedController[], host: string) => Promise<SimulatorPart>;
+export type SimulatorPartStarter = (
+  controllers: readonly SimulatedController[],
+  host: string,
+) => Promise<SimulatorPart>;
 
 export interface SimulatorOptions {
   /** Number of controllers. Default 3. */

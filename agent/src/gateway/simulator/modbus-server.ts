@@ -69,8 +69,7 @@ export async function startSimulatedModbus(options: SimulatedModbusOptions): Pro
   const vector = {
     getMultipleHoldingRegisters: (addr: number, length: number, _unit: number, cb: Callback<number[]>) =>
       answer(holding(addr, length), cb),
-    getHoldingRegister: (addr: number, _unit: number, cb: Callback<number>) =>
-      answer(() => holding(addr, 1)()[0]!, cb),
+    getHoldingRegister: (addr: number, _unit: number, cb: Callback<number>) => answer(() => holding(addr, 1)()[0]!, cb),
     getMultipleInputRegisters: (_addr: number, length: number, _unit: number, cb: Callback<number[]>) =>
       answer(zeros(length), cb),
     getInputRegister: (_addr: number, _unit: number, cb: Callback<number>) => answer(() => zeros(1)()[0]!, cb),
