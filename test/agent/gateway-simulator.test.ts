@@ -137,7 +137,7 @@ describe('edgewatch-agent gateway simulate', () => {
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
-  });
+  }, 30_000);
 
   it('says where it listens and how fast it answers (2-5 s by default)', async () => {
     const run = startCli(['gateway', 'simulate', '--controllers', '1']);
@@ -153,12 +153,12 @@ describe('edgewatch-agent gateway simulate', () => {
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
-  });
+  }, 30_000);
 
   it('refuses bad options with exit 2 and a hint', async () => {
     const r = await runCli(['gateway', 'simulate', '--delay-ms', 'soon']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--delay-ms "soon" must be milliseconds, or MIN-MAX (example: --delay-ms 2000-5000)');
     expect(r.stderr).toContain('See: edgewatch-agent gateway simulate --help');
-  });
+  }, 30_000);
 });
