@@ -36,17 +36,15 @@ export interface SimulatorOptions {
   delays?: Record<number, AnswerDelay>;
   /** The simulator's time; see startSimulatedModbus. */
   clock?: () => number;
-  /**
-   * Further parts to start. HOOK(i13-disc): the discovery and BACnet engineer's
-   * `startDiscoveryResponder` and `startBacnetDevice` (simulator/discovery*.ts, bacnet*.ts) are
-   * to be added to DEFAULT_PARTS below once they land; until then the simulator is Modbus only.
-   */
+  /** Further parts to start instead of DEFAULT_PARTS (tests pass their own, or none). */
   parts?: readonly SimulatorPartStarter[];
 }
 
 /**
- * HOOK(i13-disc): e.g. `(controllers, host) => startDiscoveryResponder({ host, controllers })`
- * and `(controllers, host) => startBacnetDevice({ host, … })`, adapted to their options.
+ * HOOK(i13-disc): the discovery responder and the BACnet devices live on the i13-disc branch
+ * (simulator/discovery-site.ts). Once merged this becomes
+ * `[discoveryAndBacnetPart()]`, imported from './discovery-site.ts'; until then the simulator is
+ * Modbus only.
  */
 const DEFAULT_PARTS: readonly SimulatorPartStarter[] = [];
 
