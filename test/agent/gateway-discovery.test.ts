@@ -206,11 +206,10 @@ describe('discover()', () => {
   it('waits out the timeout and ignores replies that come later', async () => {
     const slow = await respond({ replies: [base], delayMs: 400 });
     const started = performance.now();
-    const answered = slow.nextQuery();
     const found = await discover({ targets: [{ host: '127.0.0.1', port: slow.port }], timeoutMs: 150 });
     expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    expect(slow.queries).toBe(1);
     expect(found).toEqual([]);
-    await answered; // the late reply went to a closed socket, harmlessly
   });
 
   it('returns early with what arrived when its signal aborts', async () => {

@@ -114,7 +114,8 @@ const COLUMNS: [string, (c: DiscoveredController) => string][] = [
   ['PARENT', (c) => (c.parentSerial === null ? '-' : String(c.parentSerial))],
   ['PANEL', (c) => String(c.panelNumber)],
   ['NAME', (c) => c.panelName ?? '-'],
-  ['BACNET', (c) => (c.bacnetInstance === null ? '-' : `${c.bacnetInstance}@${c.bacnetPort ?? 47808}`)],
+  ['BACNET', (c) => (c.bacnetInstance === null ? '-' : String(c.bacnetInstance))],
+  ['BACNET-PORT', (c) => (c.bacnetPort === null ? '-' : String(c.bacnetPort))],
   ['FIRMWARE', (c) => String(c.firmware)],
 ];
 

@@ -22,11 +22,11 @@ export interface DiscoveryResponderOptions {
 export interface DiscoveryResponder {
   readonly port: number;
   readonly address: string;
-  /** Queries answered so far. */
+  /** Queries received so far (answered, or to be answered after `delayMs`). */
   readonly queries: number;
   /** Datagrams that were not the discovery query (not answered). */
   readonly strays: number;
-  /** Resolves when the next query has been answered. */
+  /** Resolves when the next query arrives. */
   nextQuery(): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,12 +50,12 @@ export async function startDiscoveryResponder(options: DiscoveryResponderOptions
       strays++;
       return;
     }
+    queries++;
+    const received = waiters;
+    waiters = [];
+    for (const w of received) w();
     const answer = () => {
       for (const d of datagrams) socket.send(d, rinfo.port, rinfo.address);
-      queries++;
-      const done = waiters;
-      waiters = [];
-      for (const w of done) w();
     };
     if (!options.delayMs) return answer();
     const timer = setTimeout(() => {
