@@ -226,6 +226,18 @@ describe('discover()', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
+  it('rejects when its local port is taken', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
+    try {
+      await expect(
+        discover({ localPort: taken.address().port, localAddress: '127.0.0.1', broadcast: false, timeoutMs: 50 }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      taken.close();
+    }
+  });
+
   // Linux refuses a send to a broadcast address with EACCES unless the socket has SO_BROADCAST.
   // 127.255.255.255 is the loopback's broadcast address there, so this stays inside the host and
   // checks the socket option; whether a broadcast reaches a controller network depends on that
