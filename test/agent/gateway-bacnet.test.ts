@@ -1,7 +1,12 @@
 import * as bacnetLib from '@bacnet-js/client';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACNET_OBJECT_TYPES, parseObjectRef, PRESENT_VALUE } from '../../agent/src/gateway/bacnet-objects.ts';
+import {
+  BACNET_OBJECT_TYPES,
+  parseObjectRef,
+  PRESENT_VALUE,
+  shortestFloat32,
+} from '../../agent/src/gateway/bacnet-objects.ts';
 import { BacnetTimeoutError, createBacnetReader, type BacnetReader } from '../../agent/src/gateway/bacnet.ts';
 import {
   startBacnetDevice,
@@ -17,6 +22,7 @@ const objects: BacnetDeviceOptions['objects'] = [
   { type: 'binary-input', instance: 1, value: 1 },
   { type: 'binary-value', instance: 4, value: 0 },
   { type: 'multi-state-value', instance: 1, value: 3 },
+  { type: 'analog-input', instance: 5, value: 21.3 },
 ];
 
 let devices: SimulatedBacnetDevice[] = [];
@@ -52,7 +58,9 @@ describe('BACnet presentValue reads', () => {
     expect(await r.readPresentValue(at, { type: 'binary-input', instance: 1 })).toBe(1);
     expect(await r.readPresentValue(at, { type: 'binary-value', instance: 4 })).toBe(0);
     expect(await r.readPresentValue(at, { type: 'multi-state-value', instance: 1 })).toBe(3);
-    expect(d.requests).toBe(6);
+    // REAL is a 32-bit float: 21.3 travels as 21.299999237…, and is read back as the 21.3 it stands for.
+    expect(await r.readPresentValue(at, { type: 'analog-input', instance: 5 })).toBe(21.3);
+    expect(d.requests).toBe(7);
   });
 
   it('turns a device’s objects into samples the ingest schema accepts, labelled by device instance and object', async () => {
@@ -66,11 +74,20 @@ describe('BACnet presentValue reads', () => {
     );
     expect(result.errors).toEqual([]);
     expect(result.samples).toEqual([
-      { metric: 'bacnet_present_value', ts, value: 21.5, labels: { device: '260001', object: 'analog-input:1' } },
-      { metric: 'bacnet_present_value', ts, value: 1, labels: { device: '260001', object: 'binary-input:1' } },
-      { metric: 'bacnet_present_value', ts, value: -12.5, labels: { device: '260001', object: 'analog-value:3' } },
+      { metric: 'bacnet_present_value', ts, value: 21.5, labels: { controller: '260001', object: 'analog-input:1' } },
+      { metric: 'bacnet_present_value', ts, value: 1, labels: { controller: '260001', object: 'binary-input:1' } },
+      { metric: 'bacnet_present_value', ts, value: -12.5, labels: { controller: '260001', object: 'analog-value:3' } },
     ]);
     for (const s of result.samples) expect(sample.safeParse(s).success).toBe(true);
+  });
+
+  it('labels samples with the given controller label (a T3 serial) over the instance', async () => {
+    const d = await device();
+    const r = reader();
+    const { samples } = await r.readSamples({ address: d.target, instance: d.deviceInstance, label: '100001' }, [
+      { type: 'analog-input', instance: 1 },
+    ]);
+    expect(samples.map((s) => s.labels)).toEqual([{ controller: '100001', object: 'analog-input:1' }]);
   });
 
   it('reports an unknown object as that object’s error and still reads the others', async () => {
@@ -81,7 +98,7 @@ describe('BACnet presentValue reads', () => {
       { type: 'analog-input', instance: 1 },
     ]);
     expect(result.samples.map((s) => [s.labels, s.value])).toEqual([
-      [{ device: d.target, object: 'analog-input:1' }, 21.5],
+      [{ controller: d.target, object: 'analog-input:1' }, 21.5],
     ]);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]!.object).toBe('analog-input:99');
@@ -141,6 +158,20 @@ describe('BACnet presentValue reads', () => {
     expect(slow.requests).toBe(3);
   });
 
+  it('keeps at most maxInFlight requests in flight across devices', async () => {
+    const slow = await device({ delayMs: 200 });
+    const fast = await device({ deviceInstance: 260_002 });
+    const r = reader({ maxInFlight: 1 });
+    const ai1 = { type: 'analog-input', instance: 1 } as const;
+    const order: string[] = [];
+    await Promise.all([
+      r.readPresentValue({ address: slow.target }, ai1).then(() => order.push('slow')),
+      r.readPresentValue({ address: fast.target }, ai1).then(() => order.push('fast')),
+    ]);
+    expect(order).toEqual(['slow', 'fast']);
+    expect(() => createBacnetReader({ maxInFlight: 300 })).toThrow(/1–256/);
+  });
+
   it('uses a free local port, not 47808, so it can run beside other BACnet software', async () => {
     const r = reader();
     const local = await r.address();
@@ -167,6 +198,20 @@ describe('BACnet object names', () => {
       expect(ObjectType[name.toUpperCase().replaceAll('-', '_')], name).toBe(number);
     }
     expect(lib.PropertyIdentifier!.PRESENT_VALUE).toBe(PRESENT_VALUE);
+  });
+
+  it('gives a float32 as its shortest decimal', () => {
+    for (const v of [21.3, -0.1, 1e-7, 3.4e38, 123456.7, 0.3333333, 16777217]) {
+      const back = shortestFloat32(Math.fround(v));
+      expect(Math.fround(back)).toBe(Math.fround(v));
+      expect(
+        String(back)
+          .replace(/^-|e.*$|\./g, '')
+          .replace(/^0+/, '').length,
+      ).toBeLessThanOrEqual(9);
+    }
+    expect(shortestFloat32(Math.fround(21.3))).toBe(21.3);
+    expect(shortestFloat32(Math.fround(-0.1))).toBe(-0.1);
   });
 
   it('parses type:instance and refuses other forms with an example', () => {

@@ -59,8 +59,12 @@ export interface TaggedValue {
   value: unknown;
 }
 
+/** ApplicationTag REAL: a 32-bit float on the wire. */
+const TAG_REAL = 4;
+
 /**
- * A present value as a number: REAL/DOUBLE/INTEGER as they are, BOOLEAN and binary ENUMERATED
+ * A present value as a number: REAL as the shortest decimal that is the same 32-bit float (21.3,
+ * not 21.299999237060547), DOUBLE and integers as they are, BOOLEAN and binary ENUMERATED
  * (inactive 0, active 1) as 0/1. Anything else (NULL, strings) has no numeric meaning: `null`.
  */
 export function presentValueNumber(values: readonly TaggedValue[]): number | null {
@@ -68,6 +72,16 @@ export function presentValueNumber(values: readonly TaggedValue[]): number | nul
   if (values.length !== 1 || first === undefined) return null;
   const v = first.value;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  return null;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+  return first.type === TAG_REAL ? shortestFloat32(v) : v;
+}
+
+/** The shortest decimal that reads back as the same float32 (at most 9 significant digits do). */
+export function shortestFloat32(v: number): number {
+  const f = Math.fround(v);
+  for (let digits = 6; digits < 9; digits++) {
+    const candidate = Number(f.toPrecision(digits));
+    if (Math.fround(candidate) === f) return candidate;
+  }
+  return Number(f.toPrecision(9));
 }

@@ -10,6 +10,7 @@ import {
   type BacnetObjectRef,
   type TaggedValue,
 } from './bacnet-objects.ts';
+import { createRequestQueue } from './bacnet-queue.ts';
 import { BACNET_PORT, BacnetTransport, splitAddress } from './bacnet-transport.ts';
 
 export { BACNET_PORT } from './bacnet-transport.ts';
@@ -19,8 +20,13 @@ export type { BacnetObjectRef, BacnetObjectTypeName } from './bacnet-objects.ts'
 export interface BacnetDevice {
   /** `host` (port 47808) or `host:port`, IPv4. */
   address: string;
-  /** Device instance, when known (discovery reports it): the `device` label, else the address. */
+  /** Device instance, when known (discovery reports it). */
   instance?: number | null;
+  /**
+   * The `controller` label of its samples. Default: the instance, else the address. A T3
+   * controller read over both protocols should get its serial here, as its Modbus points do.
+   */
+  label?: string;
 }
 
 export interface BacnetReaderOptions {
@@ -30,6 +36,8 @@ export interface BacnetReaderOptions {
   localPort?: number;
   /** Local address; default all interfaces. */
   localAddress?: string;
+  /** Requests in flight across devices, at most 256 (the library's invoke ids). Default 128. */
+  maxInFlight?: number;
   log?: Logger;
 }
 
@@ -47,7 +55,7 @@ export interface BacnetReader {
   readPresentValue(device: BacnetDevice, object: BacnetObjectRef, signal?: AbortSignal): Promise<number>;
   /**
    * Reads each object in turn and returns `bacnet_present_value` samples labelled
-   * `{ device, object }` (e.g. `{ device: '1234', object: 'analog-input:3' }`) for those that
+   * `{ controller, object }` (e.g. `{ controller: '1234', object: 'analog-input:3' }`) for those that
    * answered, stamped `ts`, and the failures. After a timeout the remaining objects of that
    * device are not tried this round: a device that does not answer one read rarely answers the next.
    */
@@ -68,7 +76,10 @@ type Client = InstanceType<typeof BACnetClient>;
  */
 export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetReader {
   const timeoutMs = options.timeoutMs ?? 3_000;
-  const queues = new Map<string, Promise<unknown>>();
+  if (options.maxInFlight !== undefined && !(options.maxInFlight >= 1 && options.maxInFlight <= 256)) {
+    throw new RangeError(`maxInFlight must be 1–256, got ${options.maxInFlight}`);
+  }
+  const queue = createRequestQueue(options.maxInFlight ?? 128);
   let opened: Promise<{ client: Client; transport: BacnetTransport }> | undefined;
   let closed = false;
 
@@ -94,20 +105,8 @@ export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetRea
     return opened;
   };
 
-  /** Runs `work` after the device's previous request settled: slow devices get one request at a time. */
-  const serial = <T>(address: string, work: () => Promise<T>): Promise<T> => {
-    const previous = queues.get(address) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => {});
-    queues.set(address, tail);
-    void tail.then(() => {
-      if (queues.get(address) === tail) queues.delete(address);
-    });
-    return next;
-  };
-
   const readPresentValue = (device: BacnetDevice, object: BacnetObjectRef, signal?: AbortSignal) =>
-    serial(device.address, async () => {
+    queue.run(device.address, async () => {
       if (closed) throw new Error('BACnet reader is closed');
       signal?.throwIfAborted();
       const { client } = await open();
@@ -139,7 +138,7 @@ export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetRea
     readPresentValue: (device, object, signal) => readPresentValue(device, object, signal),
     async readSamples(device, objects, ts = Date.now()) {
       const out: BacnetReadResult = { samples: [], errors: [] };
-      const label = device.instance != null ? String(device.instance) : device.address;
+      const label = device.label ?? (device.instance != null ? String(device.instance) : device.address);
       let timedOut = false;
       for (const object of objects) {
         const name = formatObjectRef(object);
@@ -149,7 +148,7 @@ export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetRea
         }
         try {
           const value = await readPresentValue(device, object);
-          out.samples.push({ metric: 'bacnet_present_value', ts, value, labels: { device: label, object: name } });
+          out.samples.push({ metric: 'bacnet_present_value', ts, value, labels: { controller: label, object: name } });
         } catch (err) {
           const error = err instanceof Error ? err : new Error(String(err));
           timedOut = error instanceof BacnetTimeoutError;
