@@ -105,18 +105,22 @@ export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetRea
     return opened;
   };
 
-  const readPresentValue = (device: BacnetDevice, object: BacnetObjectRef, signal?: AbortSignal) =>
-    queue.run(device.address, async () => {
+  const readPresentValue = async (device: BacnetDevice, object: BacnetObjectRef, signal?: AbortSignal) => {
+    // Keyed by the normalized address, so `host` and `host:47808` share one queue.
+    const address = normalize(device.address);
+    return queue.run(address, async () => {
       if (closed) throw new Error('BACnet reader is closed');
       signal?.throwIfAborted();
       const { client } = await open();
-      const receiver = { address: normalize(device.address) };
+      const receiver = { address };
       const objectId = { type: BACNET_OBJECT_TYPES[object.type], instance: object.instance };
       const started = performance.now();
       let result;
       try {
         result = await client.readProperty(receiver, objectId, PRESENT_VALUE);
       } catch (err) {
+        // Closing rejects what is pending as a timeout; say what happened instead.
+        if (closed) throw new Error('BACnet reader is closed', { cause: err });
         throw translate(err, device, object, timeoutMs);
       }
       const value = presentValueNumber(result.values as TaggedValue[]);
@@ -132,6 +136,7 @@ export function createBacnetReader(options: BacnetReaderOptions = {}): BacnetRea
       }
       return value;
     });
+  };
 
   return {
     address: async () => (await open()).transport.ready,
@@ -181,6 +186,6 @@ function translate(err: unknown, device: BacnetDevice, object: BacnetObjectRef, 
   const message = err instanceof Error ? err.message : String(err);
   const what = `${formatObjectRef(object)} on ${device.address}`;
   if (message === 'ERR_TIMEOUT') return new BacnetTimeoutError(`no BACnet answer for ${what} within ${timeoutMs} ms`);
-  // The library's errors read `BacnetError - Class:2 - Code:31` (31: unknown object).
+  // The library's errors read `BacnetError - Class:1 - Code:31` (class object, code unknown object).
   return new Error(`${what}: ${message}`, { cause: err });
 }
