@@ -22,11 +22,7 @@ export async function gatewayCommand(args: string[]): Promise<number> {
       case 'simulate':
         return await simulate(rest);
       case 'discover':
-        // HOOK(i13-disc): `return (await import('./discovery-cli.ts')).runDiscover(rest);` once the
-        // i13-disc branch (which has discovery-cli.ts) is merged; naming a file this branch lacks
-        // would break its typecheck and bundle.
-        process.stderr.write('edgewatch-agent gateway: discover is not in this build yet\n');
-        return 1;
+        return await (await import('./discovery-cli.ts')).runDiscover(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -1,4 +1,5 @@
 import { startSimulatedModbus, type AnswerDelay, type SimulatedModbus } from './modbus-server.ts';
+import { discoveryAndBacnetPart } from './discovery-site.ts';
 
 /** One simulated T3 controller. */
 export interface SimulatedController {
@@ -40,13 +41,8 @@ export interface SimulatorOptions {
   parts?: readonly SimulatorPartStarter[];
 }
 
-/**
- * HOOK(i13-disc): the discovery responder and the BACnet devices live on the i13-disc branch
- * (simulator/discovery-site.ts). Once merged this becomes
- * `[discoveryAndBacnetPart()]`, imported from './discovery-site.ts'; until then the simulator is
- * Modbus only.
- */
-const DEFAULT_PARTS: readonly SimulatorPartStarter[] = [];
+/** Besides the Modbus controllers: the discovery responder and the BACnet devices. */
+const DEFAULT_PARTS: readonly SimulatorPartStarter[] = [discoveryAndBacnetPart()];
 
 /** A running simulated T3000 site. */
 export interface Simulator {
