@@ -34,6 +34,7 @@ Commands:
   run      Collect and ship metrics until stopped
   status   Show whether the agent runs, when it last shipped, and what is queued
   check    Validate the config and test the connection to the server
+  gateway  Read T3000 and Modbus controllers, or simulate them (gateway --help)
 
 Options:
   -h, --help     Show this help (edgewatch-agent <command> --help for a command)

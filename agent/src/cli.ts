@@ -42,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
         const { values } = parse('check', rest, { config: { type: 'string' } });
         return values.help ? help('check') : await checkCommand({ configPath: values.config });
       }
+      case 'gateway': {
+        // Loaded on demand: the Modbus client and simulator stay out of the host agent's start.
+        const { gatewayCommand } = await import('./gateway/cli.ts');
+        return await gatewayCommand(rest);
+      }
       case undefined:
       case '-h':
       case '--help':
@@ -54,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)} (commands: ${COMMANDS.join(', ')}). Example: edgewatch-agent run`,
+          `unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS, 'gateway'].join(', ')}). Example: edgewatch-agent run`,
         );
     }
   } catch (err) {
