@@ -1,0 +1,139 @@
+import type {
+  AlertRuleBody,
+  AlertRuleView,
+  AlertSeverity,
+  IncidentState,
+  IncidentView,
+  SilenceMatcher,
+} from '../../../../../schema/wire/alerts.ts';
+import { call } from '../../api.ts';
+
+/** One state change a rule would have made over past data (`POST /v1/alert-rules/preview`). */
+export interface PreviewTransition {
+  seriesId: string;
+  labels: Record<string, string>;
+  at: number;
+  from: string;
+  to: string;
+  severity: AlertSeverity | null;
+  value: number | null;
+}
+
+export interface PreviewRequest {
+  rule: AlertRuleBody;
+  deviceId?: string;
+  hours: number;
+}
+
+export type SilenceState = 'active' | 'pending' | 'expired';
+
+/** A silence as listed. */
+export interface SilenceView {
+  id: string;
+  matchers: SilenceMatcher[];
+  startsAt: number;
+  endsAt: number;
+  comment: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  state?: SilenceState;
+}
+
+export interface SilenceBody {
+  matchers: SilenceMatcher[];
+  startsAt?: number;
+  endsAt: number;
+  comment: string;
+}
+
+/** The filters of `GET /v1/incidents`, as the incidents page keeps them in its URL. */
+export interface IncidentFilters {
+  state?: IncidentState;
+  severity?: AlertSeverity;
+  deviceId?: string;
+  ruleId?: string;
+  siteId?: string;
+  acknowledged?: 'true' | 'false';
+}
+
+export const INCIDENT_FILTER_KEYS = ['state', 'severity', 'deviceId', 'ruleId', 'siteId', 'acknowledged'] as const;
+
+export interface CursorPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A list answer: `{items}` per the issue-12 contract, with the resource's own key accepted too. */
+function itemsOf<T>(answer: unknown, key: string): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  const a = answer as Record<string, unknown> | null;
+  const list = a?.items ?? a?.[key];
+  return Array.isArray(list) ? (list as T[]) : [];
+}
+
+function pageOf<T>(answer: unknown, key: string): CursorPage<T> {
+  const next = (answer as { nextCursor?: unknown } | null)?.nextCursor;
+  return { items: itemsOf<T>(answer, key), nextCursor: typeof next === 'string' ? next : null };
+}
+
+const enc = encodeURIComponent;
+
+/** The alert pages' calls to the public API; errors are `ApiError` (see ../../api.ts). */
+export const alertsApi = {
+  rules: (signal?: AbortSignal) =>
+    call<unknown>('GET', '/v1/alert-rules', undefined, signal).then((r) => itemsOf<AlertRuleView>(r, 'rules')),
+  rule: (id: string, signal?: AbortSignal) =>
+    call<AlertRuleView>('GET', `/v1/alert-rules/${enc(id)}`, undefined, signal),
+  createRule: (body: AlertRuleBody) => call<AlertRuleView>('POST', '/v1/alert-rules', body),
+  updateRule: (id: string, body: Partial<AlertRuleBody>) =>
+    call<AlertRuleView>('PATCH', `/v1/alert-rules/${enc(id)}`, body),
+  deleteRule: (id: string) => call<null>('DELETE', `/v1/alert-rules/${enc(id)}`),
+  preview: (req: PreviewRequest, signal?: AbortSignal) =>
+    call<unknown>(
+      'POST',
+      '/v1/alert-rules/preview',
+      { ...req.rule, hours: req.hours, ...(req.deviceId ? { deviceId: req.deviceId } : {}) },
+      signal,
+    ).then((r) => itemsOf<PreviewTransition>(r, 'transitions')),
+
+  incidents: (filters: IncidentFilters, cursor: string | null, signal?: AbortSignal, limit = 50) => {
+    const q = new URLSearchParams();
+    for (const key of INCIDENT_FILTER_KEYS) if (filters[key]) q.set(key, filters[key]);
+    q.set('limit', String(limit));
+    if (cursor) q.set('cursor', cursor);
+    return call<unknown>('GET', `/v1/incidents?${q}`, undefined, signal).then((r) =>
+      pageOf<IncidentView>(r, 'incidents'),
+    );
+  },
+  incident: (id: string, signal?: AbortSignal) =>
+    call<IncidentView>('GET', `/v1/incidents/${enc(id)}`, undefined, signal),
+  ack: (id: string, note: string) =>
+    call<IncidentView>('POST', `/v1/incidents/${enc(id)}/ack`, note.trim() ? { note: note.trim() } : {}),
+  unack: (id: string) => call<IncidentView>('POST', `/v1/incidents/${enc(id)}/unack`, {}),
+
+  silences: (state: SilenceState | 'all', signal?: AbortSignal) =>
+    call<unknown>('GET', `/v1/silences?state=${state}`, undefined, signal).then((r) =>
+      itemsOf<SilenceView>(r, 'silences'),
+    ),
+  createSilence: (body: SilenceBody) => call<SilenceView>('POST', '/v1/silences', body),
+  endSilence: (id: string) => call<SilenceView | null>('DELETE', `/v1/silences/${enc(id)}`),
+};
+
+/** Reads the incident filters from a query string (unknown values are dropped). */
+export function incidentFiltersFrom(search: string): IncidentFilters {
+  const q = new URLSearchParams(search);
+  const out: Record<string, string> = {};
+  for (const key of INCIDENT_FILTER_KEYS) {
+    const v = q.get(key);
+    if (v) out[key] = v;
+  }
+  return out as IncidentFilters;
+}
+
+/** The query string of `filters`, so a filtered view is a deep link. */
+export function incidentSearch(filters: IncidentFilters): string {
+  const q = new URLSearchParams();
+  for (const key of INCIDENT_FILTER_KEYS) if (filters[key]) q.set(key, filters[key]);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

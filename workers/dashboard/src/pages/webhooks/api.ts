@@ -1,0 +1,106 @@
+import type { WebhookFilters } from '../../../../../schema/wire/alerts.ts';
+import { call } from '../../api.ts';
+
+export type WebhookKind = 'generic' | 'slack' | 'discord';
+export const WEBHOOK_KINDS: readonly { kind: WebhookKind; label: string }[] = [
+  { kind: 'generic', label: 'Generic JSON (signed, Standard Webhooks)' },
+  { kind: 'slack', label: 'Slack-compatible' },
+  { kind: 'discord', label: 'Discord-compatible' },
+];
+
+/** A notification channel as listed: the secret's prefix only, never the secret. */
+export interface WebhookView {
+  id: string;
+  name: string;
+  kind: WebhookKind;
+  url: string;
+  filters: WebhookFilters;
+  enabled: boolean;
+  /** Why the platform disabled it (e.g. the receiver answered 410 Gone). */
+  disabledReason?: string | null;
+  secretPrefix?: string;
+  previousSecretExpiresAt?: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookBody {
+  name: string;
+  kind: WebhookKind;
+  url: string;
+  filters: WebhookFilters;
+  enabled: boolean;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'dead';
+
+export interface DeliveryView {
+  id: string;
+  state: DeliveryState;
+  attempts: number;
+  eventType: string;
+  incidentId: string | null;
+  repeat: boolean;
+  createdAt: number;
+  lastAttemptAt: number | null;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+export interface DeliveryDetail extends DeliveryView {
+  attempts: number;
+  attemptLog: DeliveryAttempt[];
+}
+
+function listOf<T>(answer: unknown, key: string): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  const a = answer as Record<string, unknown> | null;
+  const list = a?.items ?? a?.[key];
+  return Array.isArray(list) ? (list as T[]) : [];
+}
+
+/** `GET /v1/deliveries/:id` gives the attempts as `attempts` (a list) beside the count, or as `attemptLog`. */
+function detailOf(answer: Record<string, unknown>): DeliveryDetail {
+  const list = Array.isArray(answer.attempts)
+    ? answer.attempts
+    : Array.isArray(answer.attemptLog)
+      ? answer.attemptLog
+      : [];
+  const count = typeof answer.attempts === 'number' ? answer.attempts : list.length;
+  return { ...(answer as unknown as DeliveryView), attempts: count, attemptLog: list as DeliveryAttempt[] };
+}
+
+const enc = encodeURIComponent;
+const hook = (id: string) => `/v1/webhooks/${enc(id)}`;
+
+/** The webhook pages' calls to the public API; errors are `ApiError` (see ../../api.ts). */
+export const webhooksApi = {
+  list: (signal?: AbortSignal) =>
+    call<unknown>('GET', '/v1/webhooks', undefined, signal).then((r) => listOf<WebhookView>(r, 'webhooks')),
+  get: (id: string, signal?: AbortSignal) => call<WebhookView>('GET', hook(id), undefined, signal),
+  /** The answer's `secret` is shown once and never again. */
+  create: (body: WebhookBody) => call<WebhookView & { secret: string }>('POST', '/v1/webhooks', body),
+  update: (id: string, body: Partial<WebhookBody>) => call<WebhookView>('PATCH', hook(id), body),
+  remove: (id: string) => call<null>('DELETE', hook(id)),
+  /** The new secret, shown once; the old one keeps signing for `graceSeconds`. */
+  rotate: (id: string, graceSeconds: number) =>
+    call<WebhookView & { secret: string }>('POST', `${hook(id)}/rotate-secret`, { graceSeconds }),
+  test: (id: string) => call<{ deliveryId: string }>('POST', `${hook(id)}/test`, {}),
+  deliveries: (id: string, cursor: string | null, signal?: AbortSignal, limit = 25) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return call<unknown>('GET', `${hook(id)}/deliveries?${q}`, undefined, signal).then((r) => ({
+      items: listOf<DeliveryView>(r, 'deliveries'),
+      nextCursor: ((r as { nextCursor?: string | null } | null)?.nextCursor ?? null) as string | null,
+    }));
+  },
+  delivery: (id: string, signal?: AbortSignal) =>
+    call<Record<string, unknown>>('GET', `/v1/deliveries/${enc(id)}`, undefined, signal).then(detailOf),
+  redeliver: (id: string) => call<unknown>('POST', `/v1/deliveries/${enc(id)}/redeliver`, {}),
+};
