@@ -48,7 +48,8 @@ export interface SilenceBody {
 
 /** The filters of `GET /v1/incidents`, as the incidents page keeps them in its URL. */
 export interface IncidentFilters {
-  state?: IncidentState;
+  /** Absent: open incidents (pending and firing), as the API defaults. */
+  state?: IncidentState | 'all';
   severity?: AlertSeverity;
   deviceId?: string;
   ruleId?: string;
@@ -109,7 +110,7 @@ export const alertsApi = {
     call<IncidentView>('GET', `/v1/incidents/${enc(id)}`, undefined, signal),
   ack: (id: string, note: string) =>
     call<IncidentView>('POST', `/v1/incidents/${enc(id)}/ack`, note.trim() ? { note: note.trim() } : {}),
-  unack: (id: string) => call<IncidentView>('POST', `/v1/incidents/${enc(id)}/unack`, {}),
+  unack: (id: string) => call<IncidentView>('POST', `/v1/incidents/${enc(id)}/unack`),
 
   silences: (state: SilenceState | 'all', signal?: AbortSignal) =>
     call<unknown>('GET', `/v1/silences?state=${state}`, undefined, signal).then((r) =>

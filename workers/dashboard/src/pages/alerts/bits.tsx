@@ -24,12 +24,16 @@ export function SeverityBadge({ severity }: { severity: AlertSeverity }) {
   );
 }
 
+/** A message without the `field: ` the API starts it with, for showing beside that field. */
+export const withoutField = (e: FormError): string =>
+  e.field && e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
+
 /** The API's (or the form's own) message beside the input whose dotted path it names. */
 export function FieldError({ error, field, id }: { error: FormError | null; field: string; id?: string }) {
   if (!fieldMatches(error, field)) return null;
   return (
     <span class="field-error" id={id} role="alert" data-testid={`error-${field}`}>
-      {error!.message}
+      {withoutField(error!)}
     </span>
   );
 }
@@ -39,7 +43,9 @@ export function FormMessage({ error, shown }: { error: FormError | null; shown: 
   if (!error || (error.field && shown.some((f) => fieldMatches(error, f)))) return null;
   return (
     <p class="form-error" role="alert" data-testid="form-error">
-      {error.field ? `${error.field}: ${error.message}` : error.message}
+      {error.field && !error.message.startsWith(`${error.field}: `)
+        ? `${error.field}: ${error.message}`
+        : error.message}
     </p>
   );
 }

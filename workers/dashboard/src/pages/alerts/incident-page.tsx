@@ -94,7 +94,7 @@ function Response({
         <textarea
           id="ack-note"
           rows={3}
-          maxLength={2000}
+          maxLength={1000}
           value={note}
           aria-invalid={error?.field === 'note'}
           onInput={(e) => setNote(e.currentTarget.value)}

@@ -82,7 +82,7 @@ export function IncidentsPage({ access }: { access: Access }) {
       },
     );
   };
-  const select = (key: keyof IncidentFilters, label: string, options: [string, string][]) => (
+  const select = (key: keyof IncidentFilters, label: string, options: [string, string][], any = 'Any') => (
     <label>
       {label}
       <select
@@ -90,7 +90,7 @@ export function IncidentsPage({ access }: { access: Access }) {
         onChange={(e) => apply({ [key]: e.currentTarget.value || undefined })}
         data-testid={`incidents-filter-${key}`}
       >
-        <option value="">Any</option>
+        <option value="">{any}</option>
         {options.map(([value, text]) => (
           <option key={value} value={value}>
             {text}
@@ -108,11 +108,17 @@ export function IncidentsPage({ access }: { access: Access }) {
       <section class="card" aria-labelledby="incidents-title">
         <h2 id="incidents-title">Incidents</h2>
         <form class="alerts-filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter incidents">
-          {select('state', 'State', [
-            ['firing', 'Firing'],
-            ['pending', 'Pending'],
-            ['resolved', 'Resolved'],
-          ])}
+          {select(
+            'state',
+            'State',
+            [
+              ['firing', 'Firing'],
+              ['pending', 'Pending'],
+              ['resolved', 'Resolved'],
+              ['all', 'All, resolved too'],
+            ],
+            'Open (pending or firing)',
+          )}
           {select('severity', 'Severity', [
             ['critical', 'Critical'],
             ['warning', 'Warning'],
@@ -149,7 +155,7 @@ export function IncidentsPage({ access }: { access: Access }) {
           <p class="empty" data-testid="incidents-empty">
             {Object.keys(filters).length
               ? 'No incident matches these filters.'
-              : 'No incidents. When a rule fires, its incident appears here within seconds.'}
+              : 'No open incidents. When a rule fires, its incident appears here within seconds.'}
           </p>
         ) : (
           <IncidentTable incidents={items} devices={devices} />

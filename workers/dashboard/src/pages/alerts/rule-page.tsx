@@ -5,7 +5,7 @@ import { navigate } from '../../app/router.ts';
 import { errorMessage } from '../../page-state.ts';
 import { fieldMatches, formError, type FormError } from '../device/field-error.ts';
 import { alertsApi } from './api.ts';
-import { AlertsTabs, FormMessage, useDevices } from './bits.tsx';
+import { AlertsTabs, FormMessage, useDevices, withoutField } from './bits.tsx';
 import { MetricField } from './metric-field.tsx';
 import { bodyFromDraft, draftFromRule, emptyDraft, inputPaths, previewable, type RuleDraft } from './rule-draft.ts';
 import { ConditionFields, MatchersEditor, ScopeFields, TimingFields } from './rule-fields.tsx';
@@ -194,7 +194,7 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
             <ConditionFields draft={draft} set={set} error={shownError} />
             {conditionError && (
               <p class="field-error" role="alert" data-testid="error-condition">
-                {conditionError.message}
+                {withoutField(conditionError)}
               </p>
             )}
             <TimingFields draft={draft} set={set} error={shownError} />

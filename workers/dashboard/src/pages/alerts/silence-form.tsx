@@ -176,7 +176,7 @@ export function SilenceForm({ initial, rules, devices, onCreated }: Props) {
             Comment
             <input
               value={draft.comment}
-              maxLength={2000}
+              maxLength={1000}
               placeholder="Why, e.g. disk replacement tonight"
               aria-invalid={fieldMatches(error, 'comment')}
               onInput={(e) => setDraft({ ...draft, comment: e.currentTarget.value })}

@@ -8,13 +8,13 @@ import '../alerts/alerts.css';
 
 const SHOWN = 10;
 
-/** The device's latest incidents (open ones first in time order from the API), linking to each and to all of them. */
+/** The device's latest incidents, open or resolved, newest first, linking to each and to all of them. */
 export function IncidentsPanel({ deviceId }: { deviceId: string }) {
   const [items, setItems] = useState<IncidentView[] | null>(null);
   const [more, setMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const load = (signal?: AbortSignal) =>
-    alertsApi.incidents({ deviceId }, null, signal, SHOWN).then(
+    alertsApi.incidents({ deviceId, state: 'all' }, null, signal, SHOWN).then(
       (page) => {
         setItems(page.items);
         setMore(page.nextCursor !== null);
@@ -31,7 +31,7 @@ export function IncidentsPanel({ deviceId }: { deviceId: string }) {
   }, [deviceId]);
   useIncidentUpdates(() => void load());
 
-  const all = `/alerts?deviceId=${encodeURIComponent(deviceId)}`;
+  const all = `/alerts?state=all&deviceId=${encodeURIComponent(deviceId)}`;
   return (
     <section class="card device-incidents" aria-labelledby="device-incidents-title" data-testid="device-incidents">
       <h2 id="device-incidents-title">Incidents</h2>

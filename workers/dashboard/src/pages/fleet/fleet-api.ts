@@ -7,7 +7,7 @@ export interface Summary {
   series: number;
   samplesLastHour: number;
   /** Open incidents (issue 12); absent from servers before it. */
-  incidents?: { firing: number; pending: number; unacknowledged: number };
+  incidents?: { firing: number; pending: number; unacknowledged: number; critical?: number };
 }
 
 /** Every device of the organisation, following `nextCursor` 500 at a time. */
