@@ -35,6 +35,7 @@ export interface WebhookBody {
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'dead';
 
 export interface DeliveryView {
+  /** Also the `webhook-id` header the receiver sees, the same on every attempt. */
   id: string;
   state: DeliveryState;
   attempts: number;
@@ -46,6 +47,7 @@ export interface DeliveryView {
 }
 
 export interface DeliveryAttempt {
+  attempt?: number;
   at: number;
   status: number | null;
   latencyMs: number | null;
@@ -54,8 +56,9 @@ export interface DeliveryAttempt {
 }
 
 export interface DeliveryDetail extends DeliveryView {
-  attempts: number;
   attemptLog: DeliveryAttempt[];
+  /** The exact bytes every attempt sends. */
+  body?: string;
 }
 
 function listOf<T>(answer: unknown, key: string): T[] {
@@ -63,17 +66,6 @@ function listOf<T>(answer: unknown, key: string): T[] {
   const a = answer as Record<string, unknown> | null;
   const list = a?.items ?? a?.[key];
   return Array.isArray(list) ? (list as T[]) : [];
-}
-
-/** `GET /v1/deliveries/:id` gives the attempts as `attempts` (a list) beside the count, or as `attemptLog`. */
-function detailOf(answer: Record<string, unknown>): DeliveryDetail {
-  const list = Array.isArray(answer.attempts)
-    ? answer.attempts
-    : Array.isArray(answer.attemptLog)
-      ? answer.attemptLog
-      : [];
-  const count = typeof answer.attempts === 'number' ? answer.attempts : list.length;
-  return { ...(answer as unknown as DeliveryView), attempts: count, attemptLog: list as DeliveryAttempt[] };
 }
 
 const enc = encodeURIComponent;
@@ -91,7 +83,8 @@ export const webhooksApi = {
   /** The new secret, shown once; the old one keeps signing for `graceSeconds`. */
   rotate: (id: string, graceSeconds: number) =>
     call<WebhookView & { secret: string }>('POST', `${hook(id)}/rotate-secret`, { graceSeconds }),
-  test: (id: string) => call<{ deliveryId: string }>('POST', `${hook(id)}/test`, {}),
+  /** Queues a signed `webhook.test` event; the answer is its delivery, pending. */
+  test: (id: string) => call<DeliveryView>('POST', `${hook(id)}/test`),
   deliveries: (id: string, cursor: string | null, signal?: AbortSignal, limit = 25) => {
     const q = new URLSearchParams({ limit: String(limit) });
     if (cursor) q.set('cursor', cursor);
@@ -101,6 +94,6 @@ export const webhooksApi = {
     }));
   },
   delivery: (id: string, signal?: AbortSignal) =>
-    call<Record<string, unknown>>('GET', `/v1/deliveries/${enc(id)}`, undefined, signal).then(detailOf),
-  redeliver: (id: string) => call<unknown>('POST', `/v1/deliveries/${enc(id)}/redeliver`, {}),
+    call<DeliveryDetail>('GET', `/v1/deliveries/${enc(id)}`, undefined, signal),
+  redeliver: (id: string) => call<DeliveryView>('POST', `/v1/deliveries/${enc(id)}/redeliver`),
 };

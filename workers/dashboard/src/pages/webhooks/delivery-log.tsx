@@ -21,18 +21,32 @@ function Attempts({ id }: { id: string }) {
   }, [id]);
   if (error) return <p class="form-error">Could not load the attempts: {error}</p>;
   if (!detail) return <p class="muted">Loading attempts…</p>;
-  if (detail.attemptLog.length === 0) return <p class="muted">No attempt yet: it is queued.</p>;
   return (
-    <ol class="attempts" data-testid="delivery-attempts">
-      {detail.attemptLog.map((a, i) => (
-        <li key={i} data-testid="delivery-attempt">
-          {when(a.at)}: {a.status === null ? 'no answer' : `HTTP ${a.status}`}
-          {a.latencyMs === null ? '' : ` in ${a.latencyMs} ms`}
-          {a.error ? ` (${a.error})` : ''}
-          {a.responseExcerpt ? <pre>{a.responseExcerpt}</pre> : null}
-        </li>
-      ))}
-    </ol>
+    <div class="attempts">
+      <p class="hint">
+        webhook-id <code>{detail.id}</code>
+      </p>
+      {detail.attemptLog.length === 0 ? (
+        <p class="muted">No attempt yet: it is queued.</p>
+      ) : (
+        <ol data-testid="delivery-attempts">
+          {detail.attemptLog.map((a, i) => (
+            <li key={i} data-testid="delivery-attempt">
+              {when(a.at)}: {a.status === null ? 'no answer' : `HTTP ${a.status}`}
+              {a.latencyMs === null ? '' : ` in ${a.latencyMs} ms`}
+              {a.error ? ` (${a.error})` : ''}
+              {a.responseExcerpt ? <pre>{a.responseExcerpt}</pre> : null}
+            </li>
+          ))}
+        </ol>
+      )}
+      {detail.body && (
+        <details>
+          <summary>Body sent</summary>
+          <pre>{detail.body}</pre>
+        </details>
+      )}
+    </div>
   );
 }
 
