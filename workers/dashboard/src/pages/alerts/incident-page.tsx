@@ -61,7 +61,7 @@ function Response({
       <div data-testid="incident-ack">
         <p>
           Acknowledged {when(ack.at)}
-          {ack.by ? ` by ${by?.name ?? by?.email ?? ack.by}` : ''}.
+          {ack.by ? ` by ${by ? (by.name ? `${by.name} (${by.email})` : by.email) : ack.by}` : ' with an API key'}.
         </p>
         {ack.note && (
           <blockquote class="ack-note" data-testid="incident-ack-note">
