@@ -13,6 +13,13 @@ import { RulePreview } from './rule-preview.tsx';
 import { TextField } from './text-field.tsx';
 import './alerts.css';
 
+/**
+ * The rule just created here: creating moves the page to the rule's own address, which mounts
+ * the editor afresh, and that one should still say the rule was saved.
+ */
+let justCreated: string | null = null;
+const SAVED = 'Rule saved. Devices in scope evaluate it from their next batch.';
+
 /** The rule editor's danger zone: delete after a second click in place. */
 function DeleteRule({ rule }: { rule: AlertRuleView }) {
   const [armed, setArmed] = useState(false);
@@ -59,9 +66,10 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
   const [previewError, setPreviewError] = useState<FormError | null>(null);
   const [labelNames, setLabelNames] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(id !== null && id === justCreated ? SAVED : null);
 
   useEffect(() => {
+    if (id === justCreated) justCreated = null;
     if (!id) return;
     const ctl = new AbortController();
     alertsApi.rule(id, ctl.signal).then(
@@ -116,8 +124,11 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
         (rule) => {
           setSaved(rule);
           setDraft(draftFromRule(rule));
-          setNotice('Rule saved. Devices in scope evaluate it from their next batch.');
-          if (!id) navigate(`/alerts/rules/${encodeURIComponent(rule.id)}`, true);
+          setNotice(SAVED);
+          if (!id) {
+            justCreated = rule.id;
+            navigate(`/alerts/rules/${encodeURIComponent(rule.id)}`, true);
+          }
         },
         (err: unknown) => setError(formError(err)),
       )
