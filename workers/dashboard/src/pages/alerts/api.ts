@@ -10,13 +10,34 @@ import { call } from '../../api.ts';
 
 /** One state change a rule would have made over past data (`POST /v1/alert-rules/preview`). */
 export interface PreviewTransition {
+  deviceId?: string;
   seriesId: string;
+  metric?: string | null;
   labels: Record<string, string>;
-  at: number;
+  /** pending, firing, escalated, deescalated, resolved. */
+  transition?: string;
+  /** normal, pending, firing. */
   from: string;
   to: string;
+  at: number;
   severity: AlertSeverity | null;
   value: number | null;
+  threshold?: number | null;
+  /** A pending episode that cleared before `for` ran out. */
+  neverFired?: boolean;
+}
+
+/** What the preview answers: the window it evaluated, what it covered and the transitions. */
+export interface PreviewAnswer {
+  from: number;
+  to: number;
+  devices?: number;
+  series?: number;
+  samples?: number;
+  /** Some history or some devices were left out. */
+  truncated?: boolean;
+  counts?: { incidents: number; firing: number };
+  transitions: PreviewTransition[];
 }
 
 export interface PreviewRequest {
@@ -86,16 +107,21 @@ export const alertsApi = {
   rule: (id: string, signal?: AbortSignal) =>
     call<AlertRuleView>('GET', `/v1/alert-rules/${enc(id)}`, undefined, signal),
   createRule: (body: AlertRuleBody) => call<AlertRuleView>('POST', '/v1/alert-rules', body),
-  updateRule: (id: string, body: Partial<AlertRuleBody>) =>
-    call<AlertRuleView>('PATCH', `/v1/alert-rules/${enc(id)}`, body),
+  /** The whole rule replaces the stored one: what it leaves out (description, metric) is cleared. */
+  updateRule: (id: string, body: AlertRuleBody) =>
+    call<AlertRuleView>('PATCH', `/v1/alert-rules/${enc(id)}`, {
+      ...body,
+      description: body.description ?? null,
+      metric: body.metric ?? null,
+    }),
   deleteRule: (id: string) => call<null>('DELETE', `/v1/alert-rules/${enc(id)}`),
   preview: (req: PreviewRequest, signal?: AbortSignal) =>
-    call<unknown>(
+    call<PreviewAnswer>(
       'POST',
       '/v1/alert-rules/preview',
       { ...req.rule, hours: req.hours, ...(req.deviceId ? { deviceId: req.deviceId } : {}) },
       signal,
-    ).then((r) => itemsOf<PreviewTransition>(r, 'transitions')),
+    ),
 
   incidents: (filters: IncidentFilters, cursor: string | null, signal?: AbortSignal, limit = 50) => {
     const q = new URLSearchParams();

@@ -8,8 +8,8 @@ import { errorMessage } from '../../page-state.ts';
 import { deviceApi } from '../device/api.ts';
 import type { FormError } from '../device/field-error.ts';
 import { stepFor } from '../device/ranges.ts';
-import { alertsApi, type PreviewTransition } from './api.ts';
-import { labelsText, when } from './bits.tsx';
+import { alertsApi, type PreviewAnswer } from './api.ts';
+import { deviceName, labelsText, when } from './bits.tsx';
 
 const HOURS = [1, 6, 24] as const;
 const DEBOUNCE_MS = 600;
@@ -20,7 +20,7 @@ type Result =
   | { state: 'running' }
   | { state: 'invalid' }
   | { state: 'error'; message: string }
-  | { state: 'done'; transitions: PreviewTransition[]; from: number; to: number };
+  | ({ state: 'done' } & PreviewAnswer);
 
 /** The chart of one series over the previewed window, with the rule's threshold levels as lines. */
 function PreviewChart(props: { seriesId: string; from: number; to: number; rule: AlertRuleBody }) {
@@ -103,12 +103,11 @@ export function RulePreview(props: {
     const ctl = new AbortController();
     const timer = setTimeout(() => {
       setResult({ state: 'running' });
-      const to = Date.now();
       alertsApi.preview({ rule, hours, deviceId: scopedDevice || deviceId || undefined }, ctl.signal).then(
-        (transitions) => {
+        (answer) => {
           props.onFieldError(null);
-          setResult({ state: 'done', transitions, from: to - hours * 3_600_000, to });
-          setSeriesId(transitions[0]?.seriesId ?? null);
+          setResult({ state: 'done', ...answer });
+          setSeriesId(answer.transitions[0]?.seriesId ?? null);
         },
         (err: unknown) => {
           if (ctl.signal.aborted) return;
@@ -180,8 +179,11 @@ export function RulePreview(props: {
         {result.state === 'done' && (
           <p data-testid="preview-summary">
             {result.transitions.length === 0
-              ? `It would not have fired in the last ${hours} h.`
-              : `${result.transitions.length} change${result.transitions.length === 1 ? '' : 's'} of state in the last ${hours} h, on ${seriesIds.length} series.`}
+              ? `It would not have fired in the last ${hours} h`
+              : `${result.transitions.length} change${result.transitions.length === 1 ? '' : 's'} of state in the last ${hours} h, on ${seriesIds.length} series`}
+            {result.counts ? `: ${result.counts.firing} firing, ${result.counts.incidents} incidents` : ''}
+            {result.samples !== undefined ? ` (${result.samples} samples of ${result.devices ?? 0} devices).` : '.'}
+            {result.truncated ? ' Some history or devices were left out.' : ''}
           </p>
         )}
       </div>
@@ -208,6 +210,7 @@ export function RulePreview(props: {
             <thead>
               <tr>
                 <th scope="col">At</th>
+                <th scope="col">Device</th>
                 <th scope="col">Series</th>
                 <th scope="col">Change</th>
                 <th scope="col">Severity</th>
@@ -218,9 +221,11 @@ export function RulePreview(props: {
               {result.transitions.slice(0, SHOWN).map((t, i) => (
                 <tr key={i} data-testid="preview-transition">
                   <td class="nowrap">{when(t.at)}</td>
+                  <td>{t.deviceId ? deviceName(props.devices, t.deviceId) : '—'}</td>
                   <td>{labelsText(t.labels) || '—'}</td>
                   <td class="nowrap">
                     {t.from} → {t.to}
+                    {t.neverFired ? ' (never fired)' : ''}
                   </td>
                   <td>{t.severity ?? '—'}</td>
                   <td>{t.value === null ? '—' : String(Number(t.value.toPrecision(6)))}</td>
