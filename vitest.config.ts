@@ -1,7 +1,12 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { DNS_RESOLVER, outbound } from './test/workers/notify-outbound.ts';
 
 const migrations = await readD1Migrations('schema/migrations');
+
+// wrangler.toml requires this secret (webhook signing secrets are stored under it): tests get a fixed
+// one, unless a developer's .dev.vars or environment has one already.
+process.env.WEBHOOK_SECRETS_KEY ??= 'dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=';
 
 export default defineConfig({
   test: {
@@ -11,7 +16,16 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             // Stream tests count frames per publish; the coalescing interval has its own test (stream-batching).
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, STREAM_FLUSH_MS: '0' } },
+            // Webhooks: outbound fetches (the DNS-over-HTTPS resolver, receivers) are answered by a stub
+            // world in this process, so no test depends on the network.
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                STREAM_FLUSH_MS: '0',
+                WEBHOOK_DNS_RESOLVER: DNS_RESOLVER,
+              },
+              outboundService: outbound,
+            },
           }),
         ],
         test: {
@@ -19,7 +33,8 @@ export default defineConfig({
           include: ['test/workers/**/*.test.ts'],
           setupFiles: ['test/workers/setup.ts'],
           // mqtt-packet's CommonJS dependency tree fails to load in the Workers runtime unless pre-bundled.
-          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet'] } } },
+          // standardwebhooks (CommonJS too) loads either way; pre-bundled, vite stops warning about its source maps.
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
         },
       },
       {
@@ -42,6 +57,14 @@ export default defineConfig({
           environment: 'node',
           include: ['test/clients/**/*.test.ts'],
           typecheck: { enabled: true, include: ['test/clients/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        test: {
+          // The dashboard's logic that needs no browser (rates, the shared stream's fan-out).
+          name: 'dashboard',
+          environment: 'node',
+          include: ['test/dashboard/**/*.test.ts'],
         },
       },
       {

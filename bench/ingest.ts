@@ -4,8 +4,8 @@ import { MAX_BATCHES_PER_SENDER, SAMPLES_PER_BATCH, makeBatch, spanMs, toVmJsonL
 import type { BenchContext, BenchModule, Row } from './types.ts';
 import { findOrInstall, startVm, vmImport, vmVersion, waitQueryable } from './victoria-metrics.ts';
 
-const SENDERS = 4;
-const DEVICES_PER_SENDER = 3;
+export const SENDERS = 4;
+export const DEVICES_PER_SENDER = 3;
 const WARMUP_MS = 3_000;
 // Overridable for quick trial runs; the documented figures use the default.
 const MEASURE_MS = Number(process.env.BENCH_INGEST_SECONDS ?? 20) * 1000;
@@ -14,12 +14,12 @@ const VARIANTS = [
   { name: 'gzip', gz: true },
 ] as const;
 
-interface Run {
+export interface Run {
   warm: PhaseResult;
   measured: PhaseResult;
 }
 
-const rate = (p: PhaseResult) => (p.batches * SAMPLES_PER_BATCH) / p.seconds;
+export const rate = (p: PhaseResult) => (p.batches * SAMPLES_PER_BATCH) / p.seconds;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const latency = (p: PhaseResult) => ({
   p50Ms: round(percentile(p.latenciesMs, 50)),
@@ -27,7 +27,7 @@ const latency = (p: PhaseResult) => ({
 });
 
 /** A 3 s warm-up (JIT, Durable Object start-up), then the measured phase continuing the same series. */
-async function warmThenMeasure(ctx: BenchContext, label: string, send: SendFn, counts?: Run): Promise<Run> {
+export async function warmThenMeasure(ctx: BenchContext, label: string, send: SendFn, counts?: Run): Promise<Run> {
   const common = { senders: SENDERS, maxPerSender: MAX_BATCHES_PER_SENDER, samplesPerBatch: SAMPLES_PER_BATCH };
   const zero = new Array<number>(SENDERS).fill(0);
   const warm = await runPhase(send, {

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { alertsBench } from '../bench/alerts.ts';
 import { Cleanup } from '../bench/cleanup.ts';
 import { dashboardBench } from '../bench/dashboard.ts';
 import { exportBench } from '../bench/export.ts';
@@ -26,6 +27,7 @@ const MODULES: BenchModule[] = [
   storageBench,
   exportBench,
   dashboardBench,
+  alertsBench,
 ];
 
 const only = process.argv[2];

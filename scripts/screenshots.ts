@@ -44,7 +44,8 @@ const SIGNED_OUT: Array<[string, string]> = [
 
 async function main(): Promise<void> {
   await buildAll();
-  const platform = await startLocalPlatform();
+  // The seeded webhook channel points at a receiver on loopback, which only this setting allows.
+  const platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   const browser = await launchBrowser().catch(async (err: unknown) => {
     await platform.stop();
     throw err;

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { unstable_readConfig } from 'wrangler';
 import { parseSettings, SettingsError } from '../workers/src/settings.ts';
 import { buildAll } from './build.ts';
@@ -29,11 +29,14 @@ const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
 
 const step = (msg: string) => console.log(`edgewatch: ${msg}`);
 
+/** Webhook receivers on this machine (loopback, the LAN) are the point of a local platform. */
+const LOCAL_VARS = { ALLOW_PRIVATE_WEBHOOKS: 'true' };
+
 /** Fails before anything starts when a [vars] value in wrangler.toml is unusable, naming it. */
 function checkSettings() {
   try {
     const vars = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }).vars;
-    parseSettings({ ...vars, ...(process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : {}) });
+    parseSettings({ ...vars, ...LOCAL_VARS, ...(process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : {}) });
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     console.error(`edgewatch: wrangler.toml [vars]: ${err.message}`);
@@ -41,9 +44,34 @@ function checkSettings() {
   }
 }
 
+const DEV_VARS = join(ROOT, '.dev.vars');
+
+/**
+ * The Worker secret webhook signing secrets are stored under (wrangler.toml `[secrets]`): kept in
+ * .dev.vars, where wrangler dev reads secrets, and written there once if missing. It must stay
+ * the same while the local D1 lives, or stored secrets no longer open.
+ */
+async function ensureWebhookKey() {
+  const existing = existsSync(DEV_VARS) ? await readFile(DEV_VARS, 'utf8') : '';
+  const line = existing.split('\n').find((l) => l.startsWith('WEBHOOK_SECRETS_KEY='));
+  if (line) {
+    const value = line.slice('WEBHOOK_SECRETS_KEY='.length).trim().replace(/^"|"$/g, '');
+    if (Buffer.from(value, 'base64').length !== 32) {
+      console.error('edgewatch: .dev.vars: WEBHOOK_SECRETS_KEY must be base64 of 32 random bytes');
+      process.exit(2);
+    }
+    return;
+  }
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+  const prefix = existing === '' || existing.endsWith('\n') ? '' : '\n';
+  await appendFile(DEV_VARS, `${prefix}WEBHOOK_SECRETS_KEY=${key}\n`, { mode: 0o600 });
+  step('wrote a new WEBHOOK_SECRETS_KEY to .dev.vars (webhook signing secrets are stored under it)');
+}
+
 async function main() {
   mkdirSync(STATE, { recursive: true, mode: 0o700 });
   checkSettings();
+  await ensureWebhookKey();
   step('building the dashboard and the agent bundle');
   await buildAll();
 
@@ -65,10 +93,11 @@ async function main() {
 
   const port = await freePort(Number(process.env.EDGEWATCH_PORT) || 8787);
   step(`starting the Worker on workerd, port ${port} (log: .edgewatch/worker.log)`);
-  // Sign-up is closed locally (the seeded admin signs in); `SIGNUP=open npm start` opens it.
-  const vars = process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : undefined;
-  const worker = await startWorker({ port, persistTo: PERSIST, logFile: join(STATE, 'worker.log'), vars });
   const url = `http://localhost:${port}`;
+  // Sign-up is closed locally (the seeded admin signs in); `SIGNUP=open npm start` opens it.
+  const vars = { ...LOCAL_VARS, PUBLIC_URL: url, ...(process.env.SIGNUP ? { SIGNUP: process.env.SIGNUP } : {}) };
+  const worker = await startWorker({ port, persistTo: PERSIST, logFile: join(STATE, 'worker.log'), vars });
+  step('ALLOW_PRIVATE_WEBHOOKS is set: webhooks may post to loopback and private addresses (local use only)');
   await writeSecretJson(LOCAL_FILE, { url, apiKey: seed.apiKey, email: seed.email, password: seed.password });
 
   const children: ChildProcess[] = [];
@@ -113,6 +142,8 @@ async function main() {
 
   Try:    curl -H "Authorization: Bearer ${seed.apiKey}" ${url}/v1/devices
   Agent:  npx edgewatch-agent status --config .edgewatch/agent.json
+  Webhooks: ALLOW_PRIVATE_WEBHOOKS is set, so channels may post to receivers on this machine
+          (http://127.0.0.1:…); a deployed Worker refuses private and loopback targets.
   Credentials are in .edgewatch/local.json (mode 0600). Press Ctrl-C to stop.
 `);
 }

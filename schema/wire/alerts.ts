@@ -69,7 +69,12 @@ export const alertCondition = z.discriminatedUnion('kind', [
 export type AlertCondition = z.infer<typeof alertCondition>;
 
 export const alertRuleBody = z.strictObject({
-  name: z.string().trim().min(1, 'name is required, e.g. "Disk almost full"').max(200),
+  name: z
+    .string()
+    .regex(/\S/, 'name is required, e.g. "Disk almost full"')
+    .trim()
+    .min(1, 'name is required, e.g. "Disk almost full"')
+    .max(200),
   description: z.string().max(2000).optional(),
   enabled: z.boolean().default(true),
   scope: alertScope,
@@ -127,6 +132,22 @@ export const silenceMatcher = z.strictObject({
   value: z.string().min(1).max(200),
 });
 export type SilenceMatcher = z.infer<typeof silenceMatcher>;
+
+/**
+ * A silence as the API answers it. `state` is computed at answer time: `pending` before
+ * `startsAt`, `active` within `[startsAt, endsAt)`, `expired` from `endsAt`.
+ */
+export interface SilenceView {
+  id: string;
+  matchers: SilenceMatcher[];
+  startsAt: number;
+  endsAt: number;
+  comment: string | null;
+  /** The user who created it; null when an API key did (the audit log names the key). */
+  createdBy: string | null;
+  createdAt: number;
+  state: 'pending' | 'active' | 'expired';
+}
 
 export const webhookFilters = z.strictObject({
   /** Only these severities; absent means all. */

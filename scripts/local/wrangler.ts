@@ -50,6 +50,11 @@ export async function startWorker(opts: {
   vars?: Record<string, string>;
   /** Serve `GET /__scheduled?cron=…`, so benchmarks and tests can run the cron on demand. */
   testScheduled?: boolean;
+  /**
+   * Worker secrets (wrangler.toml `[secrets] required`), passed in the environment, where wrangler
+   * dev reads them when there is no .dev.vars (which `npm start` writes, and which wins).
+   */
+  secrets?: Record<string, string>;
 }): Promise<LocalWorker> {
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
@@ -69,7 +74,7 @@ export async function startWorker(opts: {
       ...(opts.testScheduled ? ['--test-scheduled'] : []),
       ...vars,
     ],
-    { cwd: ROOT, env: quietEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { cwd: ROOT, env: { ...quietEnv(), ...opts.secrets }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   child.stdout!.pipe(log);

@@ -7,7 +7,7 @@ import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { seedAlerts, type SeededAlerts } from './seed-alerts.ts';
 import { enrollHost, hostSamples, ingest } from './seed-fleet.ts';
-import { openWatched, settle, signInFromPage, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 11's page-wide promises, checked on every route of the dashboard with real data:
@@ -73,16 +73,15 @@ const overflowX = (page: Page) =>
 
 beforeAll(async () => {
   await buildDashboard();
-  platform = await startLocalPlatform();
+  // The seeded webhook channel points at loopback, which only this setting allows.
+  platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   browser = await launchBrowser();
   host = await enrollHost(platform, 'a11y-host-01');
   await ingest(platform, host.deviceToken, 'a11y-0', hostSamples(60));
   // Nothing listens there: the channel only has to exist for its pages.
   alerts = await seedAlerts(platform, host, 'http://127.0.0.1:9/hook');
   // The invitation link is made the way an admin makes it, from a signed-in page.
-  const admin = await openWatched(browser);
-  await admin.page.goto(platform.url);
-  await signInFromPage(admin.page, platform.seed.email, platform.seed.password);
+  const admin = await openSignedIn(browser, platform);
   const invitation = await admin.page.evaluate<{ url: string }>(
     `fetch('/v1/invitations', {
       method: 'POST',
@@ -103,12 +102,7 @@ describe('every page signed in', () => {
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    watched = await openWatched(browser);
-    await watched.page.goto(platform.url);
-    // The sign-in form's own 401 before signing in is not this suite's concern.
-    await settle(watched.page);
-    await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
-    watched.problems.length = 0;
+    watched = await openSignedIn(browser, platform);
   });
 
   afterAll(async () => {
@@ -135,10 +129,7 @@ describe('at 390 px wide, by keyboard', () => {
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    watched = await openWatched(browser, { width: 390, height: 844 });
-    await watched.page.goto(platform.url);
-    await settle(watched.page);
-    await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
+    watched = await openSignedIn(browser, platform, { width: 390, height: 844 });
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { enrollHost, ingest, type Sample } from './seed-fleet.ts';
-import { openWatched, settle, signInFromPage, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, settle, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 12's dashboard pages in real Chromium against a real local platform: a rule made in
@@ -44,7 +44,8 @@ async function goto(path: string): Promise<Page> {
 
 beforeAll(async () => {
   await buildDashboard();
-  platform = await startLocalPlatform();
+  // The channel points at a receiver on loopback, which only this setting allows.
+  platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   browser = await launchBrowser();
   host = await enrollHost(platform, 'alert-host-01');
   await ingest(platform, host.deviceToken, 'disk-history', diskHistory(Date.now()));
@@ -58,11 +59,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
   // The editor's refused save and preview (the bad clear threshold) are deliberate.
-  watched = await openWatched(browser, { expectedRefusals: [/\/v1\/alert-rules(\/preview)?$/] });
-  await watched.page.goto(platform.url);
-  await settle(watched.page);
-  await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
-  watched.problems.length = 0;
+  watched = await openSignedIn(browser, platform, { expectedRefusals: [/\/v1\/alert-rules(\/preview)?$/] });
 });
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import type { EnrollResponse } from '../../schema/wire/enroll.ts';
 import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { signInWithForm } from './watched-page.ts';
 
 let platform: LocalPlatform;
 let browser: Browser;
@@ -72,9 +73,7 @@ async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(platform.url);
-  await page.getByTestId('login-email').fill(platform.seed.email);
-  await page.getByTestId('login-password').fill(platform.seed.password);
-  await page.getByTestId('login-submit').click();
+  await signInWithForm(page, platform.seed.email, platform.seed.password);
   await page.getByTestId('sign-out').waitFor();
   return { context, page };
 }

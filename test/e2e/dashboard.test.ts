@@ -6,6 +6,9 @@ import type { DeviceView } from '../../schema/wire/telemetry.ts';
 import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { adminCall, enrollHost } from './seed-fleet.ts';
+import { until } from './wait.ts';
+import { openWatched, signInWithForm, type WatchedPage } from './watched-page.ts';
 
 const SCREENSHOT = '/tmp/edgewatch-dashboard.png';
 const HOST_NAME = 'web-01';
@@ -47,78 +50,17 @@ const feeder = {
   },
 };
 
-async function enroll(name: string): Promise<EnrollResponse> {
-  const res = await fetch(`${platform.url}/v1/agents/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: platform.seed.enrollmentToken, name, agentVersion: '0.1.0' }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as EnrollResponse;
-}
-
-/** `expect.poll` for hooks, where vitest does not allow it. */
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
-
-async function devicesViaApi(): Promise<DeviceView[]> {
-  const res = await fetch(`${platform.url}/v1/devices`, {
-    headers: { authorization: `Bearer ${platform.seed.apiKey}` },
-  });
-  return ((await res.json()) as { devices: DeviceView[] }).devices;
-}
-
-interface WatchedPage {
-  page: Page;
-  context: BrowserContext;
-  /** Console errors, uncaught exceptions and alert() calls seen so far. */
-  problems: string[];
-  cspViolations(): Promise<string[]>;
-}
-
-/** A fresh browser context (no cookies) at 1280×800, recording anything that went wrong. */
+/** A fresh context at 1280×800 on the platform's sign-in page, recording anything that went wrong. */
 async function openDashboard(prepare?: (context: BrowserContext) => Promise<void>): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await prepare?.(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    // The browser logs every 4xx; a 401 from /login (wrong password) is the expected answer. The app
-    // does not ask /me before anyone signed in here, so a signed-out load logs no 401 at all.
-    const url = msg.location().url;
-    if (/status of 401/.test(msg.text()) && /\/v1\/auth\/login$/.test(url)) return;
-    problems.push(`console error: ${msg.text()} (${url})`);
-  });
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog opened: ${dialog.type()} ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  // A string, because this file is type-checked without the DOM library.
-  await page.addInitScript({
-    content: `window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
-  });
-  await page.goto(platform.url);
-  return {
-    page,
-    context,
-    problems,
-    cspViolations: () => page.evaluate<string[]>('window.__csp'),
-  };
+  // A 401 from /login (wrong password) is the expected answer. The app does not ask /me before
+  // anyone signed in here, so a signed-out load logs no 401 at all.
+  const watched = await openWatched(browser, { prepare, expectedRefusals: [/\/v1\/auth\/login$/] });
+  await watched.page.goto(platform.url);
+  return watched;
 }
 
-async function signIn(page: Page, password = platform.seed.password): Promise<void> {
-  await page.getByTestId('login-email').fill(platform.seed.email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-}
+const signIn = (page: Page, password = platform.seed.password) => signInWithForm(page, platform.seed.email, password);
+const devicesViaApi = async () => (await adminCall<{ devices: DeviceView[] }>(platform, 'GET', '/v1/devices')).devices;
 
 const rowOf = (page: Page, name: string) => page.getByTestId('device-row').filter({ hasText: name });
 /** The host's CPU cell as shown, e.g. "37.2 %". */
@@ -130,14 +72,14 @@ beforeAll(async () => {
   await buildDashboard();
   platform = await startLocalPlatform();
   browser = await launchBrowser();
-  hostile = await enroll(HOSTILE_NAME);
-  host = await enroll(HOST_NAME);
+  hostile = await enrollHost(platform, HOSTILE_NAME);
+  host = await enrollHost(platform, HOST_NAME);
   feeder.start();
   // The DeviceHub flushes last_seen to D1 within about a second of the first batch.
   await until(
-    async () => (await devicesViaApi()).find((d) => d.id === host.deviceId)?.status === 'online',
+    'the host to show as online',
+    async () => ((await devicesViaApi()).find((d) => d.id === host.deviceId)?.status === 'online' ? true : undefined),
     15_000,
-    'the host never showed as online',
   );
 });
 

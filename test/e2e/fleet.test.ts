@@ -1,46 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnrollResponse } from '../../schema/wire/enroll.ts';
+import type { DeviceView } from '../../schema/wire/telemetry.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { ROOT } from '../../scripts/local/wrangler.ts';
+import { agentProcesses } from './agent-process.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
-import { until } from './wait.ts';
+import { adminCall, enrollHost } from './seed-fleet.ts';
+import { openWatched, signInWithForm } from './watched-page.ts';
 
-const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
 const HOST = 'fleet-host';
 
 let platform: LocalPlatform;
 let browser: Browser;
-let agent: ChildProcess | undefined;
-let agentLog = '';
+const agents = agentProcesses();
 let hostId = '';
 let context: BrowserContext;
 let page: Page;
-const problems: string[] = [];
-
-function runAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [AGENT, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (agentLog += d));
-  child.stderr!.on('data', (d: Buffer) => (agentLog += d));
-  return child;
-}
-
-async function enroll(name: string): Promise<EnrollResponse> {
-  const res = await fetch(`${platform.url}/v1/agents/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: platform.seed.enrollmentToken, name, agentVersion: '0.1.0' }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as EnrollResponse;
-}
+let problems: string[];
 
 const rowOf = (name: string) => page.getByTestId('device-row').filter({ hasText: name });
 const names = () => page.locator('[data-testid="device-row"] td.name a').allTextContents();
@@ -50,54 +26,24 @@ beforeAll(async () => {
   platform = await startLocalPlatform();
   browser = await launchBrowser();
   // Two silent devices, so sorting and filtering have something to reorder and hide.
-  await enroll('aa-silent');
-  await enroll('zz-silent');
-  const config = join(platform.dir, 'agent.json');
-  const enrolling = runAgent([
-    'enroll',
-    '--url',
-    platform.url,
-    '--token',
-    platform.seed.enrollmentToken,
-    '--name',
-    HOST,
-    '--config',
-    config,
-  ]);
-  const [code] = (await once(enrolling, 'exit')) as [number];
-  expect(code, agentLog).toBe(0);
-  agent = runAgent(['run', '--config', config], { EDGEWATCH_INTERVAL: '1' });
-  hostId = await until(
-    'the agent host to be online',
-    async () => {
-      const res = await fetch(`${platform.url}/v1/devices`, {
-        headers: { authorization: `Bearer ${platform.seed.apiKey}` },
-      });
-      const { devices } = (await res.json()) as { devices: { id: string; name: string; status: string }[] };
-      return devices.find((d) => d.name === HOST && d.status === 'online')?.id;
-    },
-    60_000,
-    () => agentLog.slice(-3000),
-  );
-
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url})`);
+  await enrollHost(platform, 'aa-silent');
+  await enrollHost(platform, 'zz-silent');
+  const config = `${platform.dir}/agent.json`;
+  await agents.enroll(platform, HOST, config);
+  agents.spawn(['run', '--config', config], { env: { EDGEWATCH_INTERVAL: '1' } });
+  hostId = await agents.until('the agent host to be online', async () => {
+    const { devices } = await adminCall<{ devices: DeviceView[] }>(platform, 'GET', '/v1/devices');
+    return devices.find((d) => d.name === HOST && d.status === 'online')?.id;
   });
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+
+  ({ page, context, problems } = await openWatched(browser));
   await page.goto(platform.url);
-  await page.getByTestId('login-email').fill(platform.seed.email);
-  await page.getByTestId('login-password').fill(platform.seed.password);
-  await page.getByTestId('login-submit').click();
+  await signInWithForm(page, platform.seed.email, platform.seed.password);
   await rowOf(HOST).waitFor();
 }, 180_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    agent.kill('SIGKILL');
-    await once(agent, 'exit');
-  }
+  await agents.stopAll();
   await context?.close();
   await browser?.close();
   await platform?.stop();

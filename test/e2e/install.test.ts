@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +16,7 @@ import {
   SYSTEM_PATH,
   type ScriptRun,
 } from '../agent/helpers/install-script.ts';
-import { until } from './wait.ts';
+import { agentProcesses } from './agent-process.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 
 let platform: LocalPlatform;
@@ -24,8 +24,7 @@ let scratch: string;
 let prefix: string;
 let script: string;
 let builtSha: string;
-let agent: ChildProcess | undefined;
-let agentLog = '';
+const agents = agentProcesses();
 
 interface Device {
   id: string;
@@ -39,9 +38,6 @@ const api = async <T>(path: string): Promise<T> => {
   return (await res.json()) as T;
 };
 const devices = async () => (await api<{ devices: Device[] }>('/v1/devices')).devices;
-
-const untilAgent = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms?: number) =>
-  until(what, probe, ms, () => `agent log:\n${agentLog.slice(-3000)}`);
 
 const install = (args: string[], env?: Record<string, string>) =>
   runInstallScript(script, ['--prefix', prefix, '--no-systemd', ...args], env);
@@ -66,10 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    agent.kill('SIGKILL');
-    await once(agent, 'exit');
-  }
+  await agents.stopAll();
   await platform?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
@@ -119,21 +112,19 @@ describe('install.sh --no-systemd --prefix', () => {
 
     // Exactly the command the summary printed, with no hint about the state folder.
     const env = { PATH: SYSTEM_PATH, HOME: scratch, EDGEWATCH_INTERVAL: '1' };
-    agent = spawn(SYSTEM_NODE, [bundle, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    agent.stdout!.on('data', (d: Buffer) => (agentLog += d));
-    agent.stderr!.on('data', (d: Buffer) => (agentLog += d));
+    const agent = agents.spawn(['run', '--config', config], { node: SYSTEM_NODE, script: bundle, env, inherit: false });
 
     const exited = once(agent, 'exit') as Promise<[number | null]>;
     try {
-      const device = await untilAgent('install-test to be online', async () =>
+      const device = await agents.until('install-test to be online', async () =>
         (await devices()).find((d) => d.name === 'install-test' && d.status === 'online'),
       );
       expect(device.id).toBe(written.deviceId);
-      await untilAgent('a CPU reading from install-test', async () => {
+      await agents.until('a CPU reading from install-test', async () => {
         const latest = await api<{ values: { metric: string }[] }>(`/v1/devices/${device.id}/latest`);
         return latest.values.some((v) => v.metric === 'cpu_usage_percent') ? true : undefined;
       });
-      const status = await untilAgent('status --config to report the agent', async () => {
+      const status = await agents.until('status --config to report the agent', async () => {
         const r = await runInstallStatus(bundle, config, env);
         return r.code === 0 ? r.stdout : undefined;
       });
@@ -145,7 +136,7 @@ describe('install.sh --no-systemd --prefix', () => {
       agent.kill('SIGTERM');
     }
     const [exit] = await exited;
-    expect(exit, agentLog).toBe(0);
+    expect(exit, agents.log()).toBe(0);
   });
 
   it('changes nothing when run again, with or without the token', async () => {

@@ -22,6 +22,8 @@ export interface LocalPlatform {
 export interface LocalPlatformOptions {
   /** Start wrangler dev with `--test-scheduled`: `GET /__scheduled?cron=…` runs the cron handler. */
   testScheduled?: boolean;
+  /** `[vars]` over wrangler.toml's, e.g. `{ WEBHOOK_RETRY_SCHEDULE: '1s,1s' }`. */
+  vars?: Record<string, string>;
 }
 
 /**
@@ -36,6 +38,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   await writeFile(join(dir, 'seed.sql'), await seedSql(seed));
   await executeLocal(persistTo, join(dir, 'seed.sql'));
   const port = await freePort();
+  // One key for the platform's life, so webhook secrets stored before a restart still open after it.
+  const webhookKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
   let worker: LocalWorker | undefined;
   const start = async () => {
     worker = await startWorker({
@@ -43,6 +47,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       persistTo,
       logFile: join(dir, 'worker.log'),
       testScheduled: options.testScheduled,
+      vars: options.vars,
+      secrets: { WEBHOOK_SECRETS_KEY: webhookKey },
     });
   };
   const stopWorker = async () => {

@@ -1,15 +1,15 @@
 import AxeBuilder from '@axe-core/playwright';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAll } from '../../scripts/build.ts';
 import { runInstallScript, SYSTEM_NODE, SYSTEM_PATH } from '../agent/helpers/install-script.ts';
+import { agentProcesses } from './agent-process.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { openSignedIn, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 11 items 4–6 in real Chromium against a real local Worker: the events timeline, adding
@@ -19,11 +19,9 @@ import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 const XSS = '<img src=x onerror=window.__pwned=1>';
 let platform: LocalPlatform;
 let browser: Browser;
-let context: BrowserContext;
+let watched: WatchedPage;
 let scratch: string;
-let agent: ChildProcess | undefined;
-let agentLog = '';
-const problems: string[] = [];
+const agents = agentProcesses();
 
 const apiCall = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
   const res = await fetch(`${platform.url}${path}`, {
@@ -38,31 +36,19 @@ const apiCall = async (method: string, path: string, body?: unknown, headers: Re
   return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, unknown> };
 };
 
-/** A page of the signed-in app, recording console errors, uncaught exceptions and CSP violations. */
-async function open(path: string, deliberate?: RegExp): Promise<Page> {
-  const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    // Chromium logs every 4xx: the refusals a test provokes on purpose are expected.
-    if (deliberate && /status of 4\d\d/.test(msg.text()) && deliberate.test(msg.location().url)) return;
-    problems.push(`${path}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`${path}: uncaught ${err.message}`));
-  await page.addInitScript({
-    content: `window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective));`,
-  });
-  await page.goto(`${platform.url}${path}`);
-  return page;
+/** The signed-in page at `path`. */
+async function open(path: string): Promise<Page> {
+  await watched.page.goto(`${platform.url}${path}`);
+  return watched.page;
 }
 
 async function checkPage(page: Page): Promise<void> {
   expect(await page.evaluate('window.__pwned')).toBeUndefined();
-  expect(await page.evaluate('window.__csp')).toEqual([]);
+  expect(await watched.cspViolations()).toEqual([]);
   const axe = await new AxeBuilder({ page }).include('main').analyze();
   const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-  expect(problems).toEqual([]);
+  expect(watched.problems).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -70,27 +56,18 @@ beforeAll(async () => {
   platform = await startLocalPlatform();
   scratch = await mkdtemp(join(tmpdir(), 'edgewatch-pages-'));
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url });
-  // Signed in by the browser itself, so its cookie jar holds the session as after the form.
-  const page = await context.newPage();
-  await page.goto(`${platform.url}/index.html`);
-  const status = await page.evaluate(
-    `fetch('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' },
-       body: ${JSON.stringify(JSON.stringify({ email: platform.seed.email, password: platform.seed.password }))} })
-     .then((r) => r.status)`,
-  );
-  expect(status).toBe(200);
-  // What the sign-in form also does: tells the app this browser has a session (app/session.ts).
-  await page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
-  await page.close();
+  // The refusals the tests provoke on purpose: a pattern outside the organisation, a bad retention.
+  watched = await openSignedIn(browser, platform, {
+    width: 390,
+    height: 844,
+    expectedRefusals: [/\/v1\/events\?subject=org\.someone-else/, /\/v1\/org\/settings$/],
+  });
+  await watched.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.url });
 }, 240_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    agent.kill('SIGKILL');
-    await once(agent, 'exit');
-  }
+  await agents.stopAll();
+  await watched?.context.close();
   await browser?.close();
   await platform?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -110,7 +87,7 @@ describe('events page', () => {
     );
     expect(deploy.status).toBe(201);
 
-    const page = await open('/events', /\/v1\/events\?subject=org\.someone-else/);
+    const page = await open('/events');
     const rows = page.getByTestId('event-row');
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(50);
     await page.getByTestId('events-more').click();
@@ -142,7 +119,6 @@ describe('events page', () => {
     await checkPage(page);
     await page.goto(`${platform.url}/events?subject=org.someone-else.**`);
     await page.locator('#events-filter-subject-error').waitFor();
-    await page.close();
   }, 120_000);
 });
 
@@ -172,20 +148,16 @@ describe('add a host', () => {
     ]);
     expect(run.code, run.stderr).toBe(0);
     const env = { PATH: SYSTEM_PATH, HOME: scratch, EDGEWATCH_INTERVAL: '1' };
-    agent = spawn(
-      SYSTEM_NODE,
-      [join(prefix, 'opt/edgewatch/edgewatch-agent.js'), 'run', '--config', join(prefix, 'etc/edgewatch/agent.json')],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    agent.stdout!.on('data', (d: Buffer) => (agentLog += d));
-    agent.stderr!.on('data', (d: Buffer) => (agentLog += d));
+    agents.spawn(['run', '--config', join(prefix, 'etc/edgewatch/agent.json')], {
+      node: SYSTEM_NODE,
+      script: join(prefix, 'opt/edgewatch/edgewatch-agent.js'),
+      env,
+      inherit: false,
+    });
 
     const arrived = page.getByTestId('new-device').filter({ hasText: 'pages-host' });
     await expect
-      .poll(() => arrived.getAttribute('data-status').catch(() => null), { timeout: 60_000, message: agentLog })
+      .poll(() => arrived.getAttribute('data-status').catch(() => null), { timeout: 60_000, message: agents.log() })
       .toBe('online');
     expect(await arrived.locator('a').getAttribute('href')).toMatch(/^\/devices\/dev_/);
 
@@ -200,13 +172,12 @@ describe('add a host', () => {
       .poll(() => page.getByTestId('token-row').first().getByTestId('token-state').textContent())
       .toBe('revoked');
     await checkPage(page);
-    await page.close();
   }, 120_000);
 });
 
 describe('organisation page', () => {
   it('creates an API key that works once, shows it in the list, and saves retention with field errors', async () => {
-    const page = await open('/org', /\/v1\/org\/settings$/);
+    const page = await open('/org');
     await page.getByTestId('key-name').fill(`grafana ${XSS}`);
     await page.getByTestId('key-create').click();
     const key = (await page.getByTestId('key-secret').textContent())!;
@@ -232,6 +203,5 @@ describe('organisation page', () => {
       ((await apiCall('GET', '/v1/org/settings')).json.retention as { rollup1mDays: number }).rollup1mDays,
     ).not.toBe(5);
     await checkPage(page);
-    await page.close();
   }, 60_000);
 });

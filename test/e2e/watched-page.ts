@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { LocalPlatform } from './local-platform.ts';
 
 /** A browser page that records everything that went wrong on it. */
 export interface WatchedPage {
@@ -16,6 +17,8 @@ export interface WatchOptions {
   height?: number;
   /** Request URLs whose 4xx answers are expected (e.g. /v1/auth/me while signed out). */
   expectedRefusals?: RegExp[];
+  /** Runs on the fresh context before its page opens (e.g. `routeWebSocket`). */
+  prepare?(context: BrowserContext): Promise<void>;
 }
 
 /**
@@ -26,6 +29,7 @@ export async function openWatched(browser: Browser, options: WatchOptions = {}):
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
   });
+  await options.prepare?.(context);
   const page = await context.newPage();
   const problems: string[] = [];
   const expected = options.expectedRefusals ?? [];
@@ -77,6 +81,28 @@ export async function signInFromPage(page: Page, email: string, password: string
   if (status !== 200) throw new Error(`sign-in answered ${status}`);
   // What the sign-in form also does: tells the app this browser has a session (app/session.ts).
   await page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
+}
+
+/** Signs in through the sign-in form, as a person does; the page must show it (the platform's `/`). */
+export async function signInWithForm(page: Page, email: string, password: string): Promise<void> {
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}
+
+/**
+ * {@link openWatched}, signed in as the platform's seed user with {@link signInFromPage}. The page
+ * is left on `/health`, which does not start the app: navigate it to the page under test.
+ */
+export async function openSignedIn(
+  browser: Browser,
+  platform: Pick<LocalPlatform, 'url' | 'seed'>,
+  options: WatchOptions = {},
+): Promise<WatchedPage> {
+  const watched = await openWatched(browser, options);
+  await watched.page.goto(`${platform.url}/health`);
+  await signInFromPage(watched.page, platform.seed.email, platform.seed.password);
+  return watched;
 }
 
 /**

@@ -62,6 +62,15 @@ const STATED_RULES = [
   /siteId: no site .* in this organisation/,
   // Ingest: one value per series and timestamp (stated in the route's description and 400).
   /repeats the metric, labels and ts of samples/,
+  // Silences: a window after its start, in the future, at most 90 days; matchers naming the org's own objects.
+  /endsAt: endsAt must be after startsAt/,
+  /endsAt: endsAt must be in the future/,
+  /endsAt: a silence may last at most 90 days/,
+  /matchers\.\d+\.value: no (rule|device|site) .* in this organisation/,
+  // Webhook URLs: the SSRF guard (scheme, and what the host is or resolves to), stated on the operations.
+  /webhook URL/,
+  // Alert rules: checks across a rule's fields and against the org's devices and sites (RULE_CHECKS).
+  /"code":"invalid_rule"/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {
@@ -114,7 +123,28 @@ beforeAll(async () => {
     seriesId = found.series[0]?.id;
     if (!seriesId) await new Promise((r) => setTimeout(r, 50));
   }
-  Object.assign(realIds, { '/v1/devices/': device.deviceId, '/v1/series/': seriesId! });
+  // An incident (opened by the DeviceHub's rules in production, written straight here) and a silence.
+  const now = Date.now();
+  const incidentId = newId('inc');
+  await env.DB.prepare(
+    `INSERT INTO incidents (id, org_id, rule_name, device_id, tags, series_id, labels, state, severity, peak_severity, summary, started_at, fired_at, updated_at)
+     VALUES (?, ?, 'fuzz rule', ?, '[]', ?, '{}', 'firing', 'warning', 'warning', 'fuzz_m > 1', ?, ?, ?)`,
+  )
+    .bind(incidentId, org.orgId, device.deviceId, seriesId!, now, now, now)
+    .run();
+  const silence = (await (
+    await api(org.apiKey, '/v1/silences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ matchers: [{ field: 'device', value: device.deviceId }], endsAt: now + 3_600_000 }),
+    })
+  ).json()) as { id: string };
+  Object.assign(realIds, {
+    '/v1/devices/': device.deviceId,
+    '/v1/series/': seriesId!,
+    '/v1/incidents/': incidentId,
+    '/v1/silences/': silence.id,
+  });
 });
 
 function inputs(o: Op, mutate: boolean): fc.Arbitrary<Input> {

@@ -15,6 +15,12 @@ describe('settings', () => {
       SESSION_IDLE_MINUTES: 10_080,
       SESSION_MAX_DAYS: 30,
       INVITATION_TTL_DAYS: 7,
+      ALLOW_PRIVATE_WEBHOOKS: { all: false, targets: [] },
+      WEBHOOK_RETRY_SCHEDULE: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000],
+      WEBHOOK_TIMEOUT_MS: 10_000,
+      WEBHOOK_DNS_RESOLVER: 'https://cloudflare-dns.com/dns-query',
+      PUBLIC_URL: undefined,
+      ALERT_RULES_TTL_SECONDS: 60,
     });
   });
 
@@ -30,6 +36,11 @@ describe('settings', () => {
     ['INGEST_MAX_SAMPLES', '1.5'],
     ['SERIES_PER_DEVICE', '-1'],
     ['SIGNUP', 'maybe'],
+    ['ALLOW_PRIVATE_WEBHOOKS', 'yes please'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5s,2d'],
+    ['WEBHOOK_RETRY_SCHEDULE', '25h'],
+    ['WEBHOOK_DNS_RESOLVER', 'dns.example'],
+    ['PUBLIC_URL', 'ftp://edgewatch.example'],
   ])('refuses %s=%s, naming it and showing an example', (name, value) => {
     let err: unknown;
     try {
@@ -41,5 +52,23 @@ describe('settings', () => {
     expect((err as SettingsError).setting).toBe(name);
     expect((err as Error).message).toContain(`${name}="${value}"`);
     expect((err as Error).message).toMatch(/for example/);
+  });
+
+  it('parses the webhook settings: exempt targets, the retry schedule, URLs without a trailing slash', () => {
+    const s = parseSettings({
+      ALLOW_PRIVATE_WEBHOOKS: '127.0.0.1:8080,[::1]:9000,Hooks.Local:80',
+      WEBHOOK_RETRY_SCHEDULE: '1s,2m,3h',
+      PUBLIC_URL: 'https://edgewatch.example/',
+    });
+    expect(s.ALLOW_PRIVATE_WEBHOOKS).toEqual({
+      all: false,
+      targets: ['127.0.0.1:8080', '[::1]:9000', 'hooks.local:80'],
+    });
+    expect(s.WEBHOOK_RETRY_SCHEDULE).toEqual([1000, 120_000, 10_800_000]);
+    expect(s.PUBLIC_URL).toBe('https://edgewatch.example');
+    expect(parseSettings({ ALLOW_PRIVATE_WEBHOOKS: 'true' }).ALLOW_PRIVATE_WEBHOOKS).toEqual({
+      all: true,
+      targets: [],
+    });
   });
 });

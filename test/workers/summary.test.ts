@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { insertIncident } from './incident-fixtures.ts';
 
 const MIN = 60_000;
 let org: TestOrg;
@@ -71,6 +72,28 @@ describe('GET /v1/summary', () => {
         // cpu and mem over 3 recent minutes, cpu in one old minute, the stale device's one minute.
         rollupRows: { '1m': 8, '1h': 2, '1d': 1 },
       },
+      incidents: { firing: 0, pending: 0, unacknowledged: 0, critical: 0 },
+    });
+  });
+
+  it('counts open incidents: firing, pending, firing and unacknowledged, firing at critical', async () => {
+    const o = await seedOrg();
+    const device = (await enroll(o, 'alerting')).deviceId;
+    const elsewhere = (await enroll(other, 'alerting-elsewhere')).deviceId;
+    await insertIncident(o.orgId, device, { severity: 'critical' });
+    await insertIncident(o.orgId, device, { severity: 'warning' });
+    await insertIncident(o.orgId, device, { severity: 'critical', acknowledgedAt: now });
+    await insertIncident(o.orgId, device, { state: 'pending' });
+    await insertIncident(o.orgId, device, { state: 'pending', severity: 'warning' });
+    await insertIncident(o.orgId, device, { state: 'resolved' });
+    await insertIncident(other.orgId, elsewhere, { severity: 'critical' });
+    const res = await api(o.apiKey, '/v1/summary');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { incidents: unknown }).incidents).toEqual({
+      firing: 3,
+      pending: 2,
+      unacknowledged: 2,
+      critical: 2,
     });
   });
 

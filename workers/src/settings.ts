@@ -14,6 +14,52 @@ const count = (fallback: number, min: number, max: number) =>
     String(fallback),
   );
 
+/** An http(s) URL, without a trailing slash. */
+const httpUrlString = z.pipe(
+  z.string().check(z.refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL')),
+  z.transform((s: string) => s.replace(/\/+$/, '')),
+);
+const httpUrl = (fallback: string) => z.prefault(httpUrlString, fallback);
+
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** Comma-separated durations (`5s,5m,2h`), each at most `maxMs`, as milliseconds. */
+const durationList = (fallback: string, maxMs: number) =>
+  z.prefault(
+    z.pipe(
+      z.string().check(z.regex(/^\d+[smh](,\d+[smh]){0,19}$/, 'must be 1-20 durations such as 5s,5m,2h')),
+      z.pipe(
+        z.transform((s: string) =>
+          s.split(',').map((d) => Number(d.slice(0, -1)) * DURATION_UNITS_MS[d.slice(-1) as 's' | 'm' | 'h']),
+        ),
+        z.array(z.number().check(z.lte(maxMs, `each must be at most ${maxMs / 3_600_000} h`))),
+      ),
+    ),
+    fallback,
+  );
+
+/**
+ * Webhook targets exempt from the SSRF guard: none (`""`), every one (`true`), or a list of
+ * `host:port` as written in the URL (`127.0.0.1:8080,[::1]:9000`).
+ */
+const privateTargets = z.prefault(
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^(|true|false|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(,(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})*)$/,
+          'must be empty, true, false or host:port entries separated by commas',
+        ),
+      ),
+    z.transform((s: string) => ({
+      all: s === 'true',
+      targets: s === 'true' || s === 'false' || s === '' ? [] : s.toLowerCase().split(','),
+    })),
+  ),
+  '',
+);
+
 /**
  * Every `[vars]` setting of the Worker, parsed once: its name, bounds, default and an example
  * shown when a value is refused. Add a setting here and in wrangler.toml, nowhere else.
@@ -44,6 +90,24 @@ const SETTINGS = {
   SESSION_MAX_DAYS: { schema: count(30, 1, 366), example: '30' },
   /** An invitation link works for this many days. */
   INVITATION_TTL_DAYS: { schema: count(7, 1, 90), example: '7' },
+  /** Webhook targets exempt from the SSRF guard (local development): "", true, or host:port entries. */
+  ALLOW_PRIVATE_WEBHOOKS: { schema: privateTargets, example: 'true' },
+  /** Delays before each retry of a failed webhook delivery; jittered, then the dead-letter queue. */
+  WEBHOOK_RETRY_SCHEDULE: { schema: durationList('5s,5m,30m,2h,5h,10h,24h', 86_400_000), example: '5s,5m,30m,2h' },
+  /** One webhook delivery attempt (DNS, redirects and the answer's first bytes) gives up after this. */
+  WEBHOOK_TIMEOUT_MS: { schema: count(10_000, 100, 60_000), example: '10000' },
+  /** DNS-over-HTTPS resolver (JSON API) the SSRF guard resolves webhook hosts with. */
+  WEBHOOK_DNS_RESOLVER: {
+    schema: httpUrl('https://cloudflare-dns.com/dns-query'),
+    example: 'https://dns.google/resolve',
+  },
+  /** The dashboard's origin, for links in notifications; empty leaves them out. */
+  PUBLIC_URL: { schema: z.optional(httpUrlString), example: 'https://edgewatch.example.com' },
+  /**
+   * Alerts: a DeviceHub reloads its cached alert rules when they are this many seconds old, a
+   * backstop for changes that do not announce themselves (a device's tags or site).
+   */
+  ALERT_RULES_TTL_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
 } as const;
 
 type Name = keyof typeof SETTINGS;

@@ -1,4 +1,4 @@
-import type { DeviceView, HistoryPoint, LatestValue } from '../../../schema/wire/telemetry.ts';
+import type { DeviceView } from '../../../schema/wire/telemetry.ts';
 
 /** An answer other than 2xx, carrying the API's `{error:{code,message,field?}}` body. */
 export class ApiError extends Error {
@@ -49,16 +49,6 @@ export interface LoginResult {
   role: string;
 }
 
-export interface History {
-  seriesId: string;
-  deviceId: string;
-  metric: string;
-  labels: Record<string, string>;
-  from: number;
-  to: number;
-  points: HistoryPoint[];
-}
-
 /**
  * One JSON request to the API with the session cookie; a non-2xx answer throws {@link ApiError}
  * and no answer {@link NetworkError}. A 204 resolves to null. `signal` cancels the request when
@@ -104,24 +94,27 @@ export async function call<T>(
 /** True when the error means the session is gone and the user must sign in again. */
 export const isUnauthenticated = (err: unknown): boolean => err instanceof ApiError && err.status === 401;
 
+/**
+ * Every item of a cursor-paged list: `GET path` answers `{ [key]: T[], nextCursor }`, and the
+ * next page is asked for with `cursor=` until there is none.
+ */
+export async function callAll<T>(path: string, key: string, signal?: AbortSignal): Promise<T[]> {
+  const all: T[] = [];
+  const sep = path.includes('?') ? '&' : '?';
+  let cursor: string | null = null;
+  do {
+    const next: string = cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path;
+    const page = await call<{ nextCursor: string | null } & Record<string, unknown>>('GET', next, undefined, signal);
+    all.push(...(page[key] as T[]));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 export const api = {
   me: () => call<Me>('GET', '/v1/auth/me'),
   login: (email: string, password: string) => call<LoginResult>('POST', '/v1/auth/login', { email, password }),
   logout: () => call<{ ok: true }>('POST', '/v1/auth/logout'),
-  devices: (signal?: AbortSignal) =>
-    call<{ devices: DeviceView[] }>('GET', '/v1/devices', undefined, signal).then((r) => r.devices),
-  latest: (deviceId: string, signal?: AbortSignal) =>
-    call<{ deviceId: string; values: LatestValue[] }>(
-      'GET',
-      `/v1/devices/${encodeURIComponent(deviceId)}/latest`,
-      undefined,
-      signal,
-    ).then((r) => r.values),
-  history: (seriesId: string, from: number, to: number, signal?: AbortSignal, limit = 10_000) =>
-    call<History>(
-      'GET',
-      `/v1/series/${encodeURIComponent(seriesId)}/history?from=${from}&to=${to}&limit=${limit}`,
-      undefined,
-      signal,
-    ),
+  /** Every device of the organisation, 500 a page. */
+  allDevices: (signal?: AbortSignal) => callAll<DeviceView>('/v1/devices?limit=500', 'devices', signal),
 };

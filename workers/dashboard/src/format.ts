@@ -10,6 +10,17 @@ export function timeAgo(ts: number | null, now: number): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+/** "3 d 4 h", "5 h 12 min", "7 min" from seconds. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return `${m} min`;
+}
+
 /** A percentage with one decimal, e.g. "37.2 %". */
 export const percent = (value: number): string => `${value.toFixed(1)} %`;
 

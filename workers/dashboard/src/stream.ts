@@ -1,5 +1,6 @@
 import {
   createStreamClient,
+  type EventFrame,
   type GapFrame,
   type StreamSample,
   type StreamState,
@@ -7,10 +8,18 @@ import {
   type WelcomeFrame,
 } from '../../../clients/stream/src/index.ts';
 
-export type { StreamState };
+export type { GapFrame, StreamState };
+
+/** How a subscription starts: `replay-then-live` replays events from `from.ts` out of the log first. */
+export interface SubscribeOptions {
+  mode?: 'live' | 'replay-then-live';
+  from?: { ts: number };
+}
 
 export interface StreamHandlers {
   onSamples(samples: StreamSample[]): void;
+  /** An event (live, or replayed from the log for a `replay-then-live` subscription). */
+  onEvent?(frame: EventFrame): void;
   /** `retryInMs` is set while waiting to reconnect. */
   onState(state: StreamState, retryInMs?: number): void;
   onWelcome?(welcome: WelcomeFrame, reconnected: boolean): void;
@@ -22,8 +31,11 @@ export interface StreamHandlers {
 }
 
 export interface StreamClient {
-  /** Adds or replaces the subscription `id`; sent now if connected, else on the next connection. */
-  subscribe(id: SubscriptionId, subject: string): void;
+  /**
+   * Adds or replaces the subscription `id`; sent now if connected, else on the next connection.
+   * Resolves when the server confirmed it, rejects when it refused it (e.g. `forbidden_subject`).
+   */
+  subscribe(id: SubscriptionId, subject: string, options?: SubscribeOptions): Promise<void>;
   unsubscribe(id: SubscriptionId): void;
   /** Closes for good (sign-out); no reconnect follows. */
   close(): void;
@@ -38,10 +50,12 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
   let signedOut = false;
   const client = createStreamClient({
     url,
-    // The chart draws one sample per frame at most every few hundred ms: a small window is plenty.
-    window: 64,
+    // Handlers run synchronously, so credits come back at once; the window only has to cover the
+    // round trip while the events page's replay (up to 10,000 events) streams in.
+    window: 256,
     backoff: { baseMs: 1000, maxMs: 30_000 },
     onData: (frame) => handlers.onSamples(frame.samples),
+    onEvent: (frame) => handlers.onEvent?.(frame),
     onGap: (gap) => handlers.onGap?.(gap),
     onWelcome: (welcome, info) => handlers.onWelcome?.(welcome, info.reconnected),
     onError: (err) => handlers.onServerError?.(err.code, err.message),
@@ -51,7 +65,7 @@ export function openStream(handlers: StreamHandlers, url = defaultUrl()): Stream
     },
   });
   return {
-    subscribe: (id, subject) => client.subscribe(id, subject),
+    subscribe: (id, subject, options) => client.subscribe(id, subject, options),
     unsubscribe: (id) => client.unsubscribe(id),
     close() {
       signedOut = true;

@@ -70,6 +70,10 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   Events: 'The organisation event log: device and system events, and custom ones.',
   'Live stream': 'Live samples and events over WebSocket or Server-Sent Events.',
   Organisation: 'The organisation: its name, settings such as retention, and deleting it.',
+  Incidents:
+    'Incidents raised by alert rules: list, acknowledge; silences that keep matching incidents from notifying.',
+  Notifications:
+    'Webhook channels for alert notifications: signing secrets, test events, the delivery log and redelivery.',
   Meta: 'This document.',
 };
 

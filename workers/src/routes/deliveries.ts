@@ -1,5 +1,78 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { doc } from '../openapi/doc.ts';
+import { idParams } from '../services/http/query-schemas.ts';
+import { deliveryNotFound, deliveryPending, getDelivery, redeliver } from '../services/notify/delivery-log.ts';
+import {
+  attemptExamples,
+  DELIVERY_ID,
+  deliveryDetailSchema,
+  deliveryExample,
+  deliverySchema,
+} from '../services/notify/views.ts';
 
-/** Placeholder: filled in by the alerts issue (12). */
-export const deliveriesRoutes = new Hono<AppEnv>();
+const TAG = 'Notifications';
+const params = idParams('delivery');
+const notFound404 = {
+  description: 'No such delivery in your organisation',
+  example: deliveryNotFound(DELIVERY_ID).body(),
+};
+
+const bodyExample = JSON.stringify({
+  type: 'alert.firing',
+  timestamp: '2026-11-19T07:05:00.000Z',
+  data: { transition: 'firing', repeat: false },
+});
+
+/** `/v1/deliveries`: one delivery of the log with its attempts, and redelivery. */
+export const deliveriesRoutes = new Hono<AppEnv>()
+  .get(
+    '/:id',
+    doc({
+      operationId: 'getDelivery',
+      summary: 'A delivery with its body and every attempt',
+      description:
+        'Each attempt: when, the final HTTP status (null when no answer came: timeout, connection error, refused by the SSRF guard), latency, the error, and at most 1 KB of the answer.',
+      tag: TAG,
+      auth: 'caller',
+      permission: 'notifications.manage',
+      params,
+      example: { params: { id: DELIVERY_ID } },
+      responses: {
+        200: {
+          description: 'The delivery',
+          schema: deliveryDetailSchema,
+          example: { ...deliveryExample, body: bodyExample, attemptLog: attemptExamples },
+        },
+        404: notFound404,
+      },
+    }),
+    async (c) => c.json(await getDelivery(c, c.req.valid('param').id)),
+  )
+  .post(
+    '/:id/redeliver',
+    doc({
+      operationId: 'redeliver',
+      summary: 'Send a delivery again',
+      description:
+        'Starts a new series of attempts (the retry schedule from the start) with the same `webhook-id` and body, so a receiver that already has it can drop it. Only a settled delivery (delivered, failed or dead) of an enabled channel.',
+      tag: TAG,
+      auth: 'caller',
+      permission: 'notifications.manage',
+      params,
+      example: { params: { id: DELIVERY_ID } },
+      responses: {
+        202: {
+          description: 'The delivery, pending again',
+          schema: deliverySchema,
+          example: { ...deliveryExample, state: 'pending', deliveredAt: null },
+        },
+        404: notFound404,
+        409: {
+          description: '`delivery_pending`: it is still being delivered; `webhook_disabled`: its channel is disabled',
+          example: deliveryPending(DELIVERY_ID).body(),
+        },
+      },
+    }),
+    async (c) => c.json(await redeliver(c, c.req.valid('param').id), 202),
+  );

@@ -6,6 +6,7 @@ import { doc } from '../openapi/doc.ts';
 import { deviceStatus } from '../services/devices/status.ts';
 import { orgCounts } from '../services/devices/summary.ts';
 import { HOUR_MS } from '../services/history/step.ts';
+import { incidentCounts } from '../services/incidents/counts.ts';
 import { settings } from '../settings.ts';
 
 /** `GET /v1/summary` takes no parameters. */
@@ -18,7 +19,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
     operationId: 'getSummary',
     summary: 'Device status counts, series, samples in the last hour and storage used',
     description:
-      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the 1-minute rollups of buckets starting in the last hour, so it trails ingest by up to one flush (~15 s). `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported.",
+      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the 1-minute rollups of buckets starting in the last hour, so it trails ingest by up to one flush (~15 s). `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported. `incidents` counts open incidents: firing, pending, firing and not acknowledged, and firing at critical severity.",
     tag: 'Telemetry',
     auth: 'caller',
     permission: 'org.read',
@@ -36,6 +37,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
             rawSamples: 1_203_344,
             rollupRows: { '1m': 1_534_080, '1h': 25_568, '1d': 1_272 },
           },
+          incidents: { firing: 3, pending: 1, unacknowledged: 2, critical: 1 },
         },
       },
     },
@@ -43,7 +45,10 @@ export const summaryRoutes = new Hono<AppEnv>().get(
   async (c) => {
     const { orgId } = c.var.caller;
     const now = Date.now();
-    const counts = await orgCounts(c.env.DB, orgId, now - HOUR_MS);
+    const [counts, incidents] = await Promise.all([
+      orgCounts(c.env.DB, orgId, now - HOUR_MS),
+      incidentCounts(c.env.DB, orgId),
+    ]);
     const rows = counts.devices;
     const status: Record<DeviceStatus, number> = { online: 0, stale: 0, offline: 0 };
     const windowSeconds = settings(c.env).ONLINE_WINDOW_SECONDS;
@@ -57,6 +62,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
         rawSamples: rows.reduce((s, r) => s + r.rawSamples, 0),
         rollupRows: counts.rollupRows,
       },
+      incidents,
     });
   },
 );

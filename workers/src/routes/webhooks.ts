@@ -1,5 +1,256 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { doc } from '../openapi/doc.ts';
+import { idParams } from '../services/http/query-schemas.ts';
+import {
+  concurrentChange,
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  listWebhooks,
+  rotateSecret,
+  sendTest,
+  updateWebhook,
+  webhookDisabled,
+  webhookNotFound,
+} from '../services/notify/channels.ts';
+import { listDeliveries } from '../services/notify/delivery-log.ts';
+import {
+  createWebhookBody,
+  deliveriesQuery,
+  rotateSecretBody,
+  updateWebhookBody,
+} from '../services/notify/requests.ts';
+import { webhooksNotConfigured, WebhookKeyError } from '../services/notify/secret-box.ts';
+import { urlRefused } from '../services/notify/url-check.ts';
+import {
+  deliveryExample,
+  deliverySchema,
+  SECRET_EXAMPLE,
+  WEBHOOK_ID,
+  webhookExample,
+  webhookSchema,
+  webhookView,
+  withSecretSchema,
+} from '../services/notify/views.ts';
 
-/** Placeholder: filled in by the alerts issue (12). */
-export const webhooksRoutes = new Hono<AppEnv>();
+const TAG = 'Notifications';
+const PERMISSION = 'notifications.manage';
+
+const params = idParams('webhook');
+const notFound404 = {
+  description: 'No such webhook in your organisation',
+  example: webhookNotFound(WEBHOOK_ID).body(),
+};
+const urlRefused400 = {
+  description:
+    'Invalid input, `field` naming it; `url_not_allowed`: the URL is not https, or its host is or resolves to a non-public address',
+  example: urlRefused("the webhook URL's host 10.0.0.1 is a private address").body(),
+};
+const notConfigured503 = {
+  description: 'The deployment lacks the WEBHOOK_SECRETS_KEY secret, so no signing secret can be stored',
+  example: webhooksNotConfigured(new WebhookKeyError('is not set')).body(),
+};
+const withSecretExample = { ...webhookExample, secret: SECRET_EXAMPLE };
+
+/** `/v1/webhooks`: notification channels, their signing secrets, test events and delivery logs. */
+export const webhooksRoutes = new Hono<AppEnv>()
+  .post(
+    '/',
+    doc({
+      operationId: 'createWebhook',
+      summary: 'Create a notification channel',
+      description:
+        'Incidents reach the channel as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). ' +
+        'The answer shows the signing `secret` (`whsec_…`) this once; it is stored encrypted. `filters` narrow what the channel receives ' +
+        '(severities, rules, sites; each given filter must hold). See docs/alerts.md.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      body: createWebhookBody,
+      example: {
+        body: {
+          name: 'On-call receiver',
+          kind: 'generic',
+          url: 'https://hooks.example.com/edgewatch',
+          filters: { severities: ['critical'] },
+        },
+      },
+      responses: {
+        201: {
+          description: 'The channel, with its secret shown this once',
+          schema: withSecretSchema,
+          example: withSecretExample,
+        },
+        400: urlRefused400,
+        503: notConfigured503,
+      },
+    }),
+    async (c) => c.json(await createWebhook(c, c.req.valid('json')), 201),
+  )
+  .get(
+    '/',
+    doc({
+      operationId: 'listWebhooks',
+      summary: "List the organisation's notification channels",
+      description:
+        'Secrets are never shown again, only their first characters (`secretPrefix`). URLs may hold tokens, so reading them needs the same permission as changing them.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      example: {},
+      responses: {
+        200: {
+          description: 'Newest first',
+          schema: z.object({ webhooks: z.array(webhookSchema) }),
+          example: { webhooks: [webhookExample] },
+        },
+      },
+    }),
+    async (c) => c.json({ webhooks: await listWebhooks(c) }),
+  )
+  .get(
+    '/:id',
+    doc({
+      operationId: 'getWebhook',
+      summary: 'Read a notification channel',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      example: { params: { id: WEBHOOK_ID } },
+      responses: {
+        200: { description: 'The channel', schema: webhookSchema, example: webhookExample },
+        404: notFound404,
+      },
+    }),
+    async (c) => c.json(webhookView(await findWebhook(c, c.req.valid('param').id))),
+  )
+  .patch(
+    '/:id',
+    doc({
+      operationId: 'updateWebhook',
+      summary: 'Change a notification channel',
+      description:
+        'Name, URL (checked like on create), filters, enabled. Enabling a channel the platform disabled (its receiver answered 410 Gone) clears `disabledReason`.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      body: updateWebhookBody,
+      example: {
+        params: { id: WEBHOOK_ID },
+        body: { enabled: true, filters: { severities: ['warning', 'critical'] } },
+      },
+      responses: {
+        200: { description: 'The changed channel', schema: webhookSchema, example: webhookExample },
+        400: urlRefused400,
+        404: notFound404,
+      },
+    }),
+    async (c) => c.json(await updateWebhook(c, c.req.valid('param').id, c.req.valid('json'))),
+  )
+  .delete(
+    '/:id',
+    doc({
+      operationId: 'deleteWebhook',
+      summary: 'Delete a notification channel and its delivery log',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      example: { params: { id: WEBHOOK_ID } },
+      responses: { 204: { description: 'Deleted; pending retries are dropped' }, 404: notFound404 },
+    }),
+    async (c) => {
+      await deleteWebhook(c, c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    '/:id/rotate-secret',
+    doc({
+      operationId: 'rotateWebhookSecret',
+      summary: "Replace a channel's signing secret",
+      description:
+        'The new secret is shown this once. For `graceSeconds` (default 24 h, at most 7 days) the previous secret signs too: ' +
+        '`webhook-signature` carries `v1,<new> v1,<previous>`, so receivers can switch without missing a message.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      body: rotateSecretBody,
+      example: { params: { id: WEBHOOK_ID }, body: { graceSeconds: 3600 } },
+      responses: {
+        200: {
+          description: 'The channel with its new secret, shown this once',
+          schema: withSecretSchema,
+          example: { ...withSecretExample, previousSecretExpiresAt: 1795003600000 },
+        },
+        404: notFound404,
+        409: {
+          description: 'Another rotation of this secret happened at the same time',
+          example: concurrentChange(`the secret of webhook "${WEBHOOK_ID}"`).body(),
+        },
+        503: notConfigured503,
+      },
+    }),
+    async (c) => c.json(await rotateSecret(c, c.req.valid('param').id, c.req.valid('json').graceSeconds)),
+  )
+  .post(
+    '/:id/test',
+    doc({
+      operationId: 'testWebhook',
+      summary: 'Send a signed test event to a channel',
+      description:
+        'Queues a `webhook.test` event, delivered like any notification (signed, retried, logged); its `id` is the `webhook-id` the receiver sees. Follow it with GET /v1/deliveries/{id}.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      example: { params: { id: WEBHOOK_ID } },
+      responses: {
+        202: {
+          description: 'The delivery, pending',
+          schema: deliverySchema,
+          example: {
+            ...deliveryExample,
+            eventType: 'webhook.test',
+            incidentId: null,
+            state: 'pending',
+            attempts: 0,
+            lastAttemptAt: null,
+            deliveredAt: null,
+          },
+        },
+        404: notFound404,
+        409: { description: 'The channel is disabled', example: webhookDisabled(WEBHOOK_ID).body() },
+      },
+    }),
+    async (c) => c.json(await sendTest(c, c.req.valid('param').id), 202),
+  )
+  .get(
+    '/:id/deliveries',
+    doc({
+      operationId: 'listWebhookDeliveries',
+      summary: "A channel's delivery log",
+      description:
+        'Deliveries newest first, each with its state (`pending`, `delivered`, `failed` after 410 Gone, `dead` after the last retry), attempt count and times. Page with `nextCursor`; GET /v1/deliveries/{id} has the attempts.',
+      tag: TAG,
+      auth: 'caller',
+      permission: PERMISSION,
+      params,
+      query: deliveriesQuery,
+      example: { params: { id: WEBHOOK_ID }, query: { limit: 50 } },
+      responses: {
+        200: {
+          description: 'One page, newest first',
+          schema: z.object({ deliveries: z.array(deliverySchema), nextCursor: z.string().nullable() }),
+          example: { deliveries: [deliveryExample], nextCursor: null },
+        },
+        404: notFound404,
+      },
+    }),
+    async (c) => c.json(await listDeliveries(c, c.req.valid('param').id, c.req.valid('query'))),
+  );

@@ -1,10 +1,13 @@
 import type uPlot from 'uplot';
+import { counterRates } from './rates.ts';
 
 /** One point of a series, in epoch milliseconds. */
 export interface TimePoint {
   ts: number;
   value: number;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Points of several series keyed by series key, kept sorted by time, and turned into uPlot's
@@ -44,15 +47,21 @@ export class SeriesPoints {
     return n;
   }
 
-  /** uPlot's data for `keys`, in that order. */
-  aligned(keys: readonly string[]): uPlot.AlignedData {
-    const times = new Set<number>();
-    for (const key of keys) for (const ts of this.#byKey.get(key)?.keys() ?? []) times.add(ts);
-    const xs = [...times].sort((a, b) => a - b);
-    const columns = keys.map((key) => {
+  /**
+   * uPlot's data for `keys`, in that order. Keys in `counters` are drawn as per-second rates
+   * of change (see counterRates), so a counter shows how fast it grows, not its running total.
+   */
+  aligned(keys: readonly string[], counters: ReadonlySet<string> = NONE): uPlot.AlignedData {
+    const drawn = keys.map((key) => {
       const map = this.#byKey.get(key);
-      return xs.map((ts) => map?.get(ts) ?? null);
+      if (!map || !counters.has(key)) return map;
+      const sorted = [...map].sort((a, b) => a[0] - b[0]).map(([ts, value]) => ({ ts, value }));
+      return new Map(counterRates(sorted).map((p) => [p.ts, p.value]));
     });
+    const times = new Set<number>();
+    for (const map of drawn) for (const ts of map?.keys() ?? []) times.add(ts);
+    const xs = [...times].sort((a, b) => a - b);
+    const columns = drawn.map((map) => xs.map((ts) => map?.get(ts) ?? null));
     return [xs.map((ts) => ts / 1000), ...columns];
   }
 }

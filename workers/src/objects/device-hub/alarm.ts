@@ -1,3 +1,5 @@
+import { log } from '../../services/log.ts';
+import type { HubAlerts } from './alerts.ts';
 import { pruneBatches } from './batches.ts';
 import { deliverEvents, detectOffline, hasPendingEvents, offlineCheckAt } from './events.ts';
 import {
@@ -21,6 +23,8 @@ import { getSeen, setSeen } from './store.ts';
 export const FLUSH_INTERVAL_MS = 15_000;
 /** Dirty minutes handled per alarm run, so one run stays bounded. */
 const FLUSH_MAX_MINUTES = 2_000;
+/** Next run after the alert step failed. */
+const ALERT_RETRY_MS = 30_000;
 /** Next run when a flush took a full chunk: a backfill of old data is rolled up in seconds, not minutes. */
 const BACKLOG_FLUSH_MS = 1_000;
 
@@ -30,16 +34,22 @@ export interface AlarmContext {
   identity: DeviceIdentity;
   /** The online window (ONLINE_WINDOW_SECONDS) in ms. */
   windowMs: number;
+  alerts: HubAlerts;
 }
 
 /** Runs the alarm's steps; returns when the next run is due (Infinity: no need). */
 export async function runAlarm(c: AlarmContext): Promise<number> {
+  // First: absence (offline, no data) is what an alarm is waited on for. A fault there must not stop the flush.
+  const alertsAt = await c.alerts.alarm(c.identity, Date.now()).catch((err: unknown) => {
+    log.error('alert alarm step failed', { deviceId: c.identity.deviceId, error: String(err) });
+    return Date.now() + ALERT_RETRY_MS;
+  });
   await reportOffline(c);
   // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
   const raw = await upkeepRaw(c.env.DB, c.sql, c.identity.orgId, Date.now());
   const flush = await flushToD1(c, raw.report);
   pruneBatches(c.sql, Date.now());
-  return Math.min(nextFlushAt(c, flush), raw.nextAt);
+  return Math.min(nextFlushAt(c, flush), raw.nextAt, alertsAt);
 }
 
 /** A device silent past the window is offline; its event goes out now, not with the next batch. */

@@ -11,7 +11,10 @@ import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetr
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
 import { seriesLimit, toRefusal } from '../../services/ingest/refusals.ts';
 import { settings } from '../../settings.ts';
+import type { PreviewRequest, PreviewResult } from '../../services/alerts/preview-types.ts';
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
+import { previewRule } from './alert-preview.ts';
+import { HubAlerts } from './alerts.ts';
 import { batchHash, batchSeen } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { deleteSeriesData, exportPage } from './export.ts';
@@ -41,6 +44,7 @@ export function deviceHubFor(env: Env, deviceId: string) {
 export class DeviceHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly series: SeriesResolver;
+  private readonly alerts: HubAlerts;
   private identityCache: DeviceIdentity | undefined;
   private ingestBucket: TokenBucket | undefined;
   /**
@@ -55,6 +59,12 @@ export class DeviceHub extends DurableObject<Env> {
     this.series = new SeriesResolver(this.sql, env.DB);
     createTables(this.sql);
     createEventTables(this.sql);
+    this.alerts = new HubAlerts({
+      env,
+      sql: this.sql,
+      transact: (fn) => ctx.storage.transactionSync(fn),
+      arm: (at) => this.armAlarm(at),
+    });
   }
 
   /** Called at enrollment (and on token rotation or revocation). */
@@ -87,14 +97,21 @@ export class DeviceHub extends DurableObject<Env> {
     if (!resolved.ok) return { status: 'refused', refusal: toRefusal(seriesLimit(maxSeries, resolved.overLimitAt)) };
 
     const now = Date.now();
-    const stored = this.ctx.storage.transactionSync(() =>
-      storeBatch(this.sql, batch, hash, resolved.rows, now, this.windowMs()),
-    );
+    await this.alerts.prepare(identity, now);
+    const stored = this.ctx.storage.transactionSync(() => {
+      const s = storeBatch(this.sql, batch, hash, resolved.rows, now, this.windowMs());
+      // Alert states and transitions commit with the samples that caused them.
+      const alerts = s.seen === 'new' ? this.alerts.evaluateBatch(identity, batch.samples, resolved.rows, now) : null;
+      return { ...s, alerts };
+    });
+    // Before any await: the next batch must see the states this one left.
+    this.alerts.committed(stored.alerts);
     if (stored.seen !== 'new') return seenAnswer(batch.batchId, stored.seen);
     await this.scheduleFlush(now);
     publishBatch(this.env, this.ctx, identity, batch, resolved.rows);
     // Only a batch that changed the device's state waits on D1 here; the alarm retries failures.
     if (stored.eventsQueued) await deliverEvents(this.env, this.sql, identity);
+    await this.alerts.afterBatch(identity, stored.alerts);
     return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
   }
 
@@ -105,6 +122,20 @@ export class DeviceHub extends DurableObject<Env> {
   async configChanged(): Promise<void> {
     const identity = await this.identity();
     if (identity) await pushConfig(this.env, this.sql, identity);
+  }
+
+  /**
+   * An alert rule that covers (or covered) this device changed: the cached rules are reloaded
+   * now, states of rules that left or changed end, and the alarm looks at absence soon.
+   */
+  async rulesChanged(): Promise<void> {
+    const identity = await this.identity();
+    if (identity) await this.alerts.rulesChanged(identity);
+  }
+
+  /** Runs a rule (not stored) over this device's raw history: the transitions it would have made. */
+  async alertPreview(request: PreviewRequest): Promise<PreviewResult> {
+    return previewRule(this.sql, request);
   }
 
   /** An MqttSession authenticated this device: it becomes the device's one live session. */
@@ -157,6 +188,11 @@ export class DeviceHub extends DurableObject<Env> {
   async deleteSeries(seriesId: string): Promise<number> {
     const deleted = deleteSeriesData(this.sql, seriesId);
     this.series.forget(seriesId);
+    const identity = await this.identity();
+    if (identity) {
+      this.alerts.close(identity, seriesId, 'series_deleted');
+      await this.alerts.deliver(identity);
+    }
     // The device row's series count and storage figures follow soon, from the alarm.
     await this.armAlarm(Date.now() + REPORT_SOON_MS);
     return deleted;
@@ -168,12 +204,16 @@ export class DeviceHub extends DurableObject<Env> {
    */
   async wipe(keepIdentity: boolean): Promise<void> {
     const identity = await this.identity();
+    // Open incidents end with the data; their transitions survive the wipe to reach D1 (the device's own
+    // delete removes its incidents there anyway).
+    const outbox = identity && keepIdentity ? this.alerts.close(identity, null, 'data_deleted') : [];
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.series.clear();
     this.identityCache = undefined;
     createTables(this.sql);
     createEventTables(this.sql);
+    this.alerts.reset(outbox);
     if (keepIdentity && identity) {
       await this.setIdentity(identity);
       await this.armAlarm(Date.now() + REPORT_SOON_MS);
@@ -202,7 +242,9 @@ export class DeviceHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const identity = await this.identity();
     if (!identity) return;
-    await this.armAlarm(await runAlarm({ env: this.env, sql: this.sql, identity, windowMs: this.windowMs() }));
+    await this.armAlarm(
+      await runAlarm({ env: this.env, sql: this.sql, identity, windowMs: this.windowMs(), alerts: this.alerts }),
+    );
   }
 
   /**

@@ -1,5 +1,4 @@
-import { call } from '../../api.ts';
-import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
+import { api, call } from '../../api.ts';
 
 /** An enrollment token as listed (never its secret). */
 export interface EnrollmentToken {
@@ -23,22 +22,7 @@ export const enrollmentApi = {
     call<{ tokens: EnrollmentToken[] }>('GET', '/v1/enrollment-tokens', undefined, signal).then((r) => r.tokens),
   revoke: (id: string) => call<EnrollmentToken>('DELETE', `/v1/enrollment-tokens/${encodeURIComponent(id)}`),
   /** Every device (all pages), to tell which ones are new since the token was made. */
-  async devices(signal?: AbortSignal): Promise<DeviceView[]> {
-    const all: DeviceView[] = [];
-    let cursor: string | null = null;
-    do {
-      const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const page: { devices: DeviceView[]; nextCursor: string | null } = await call(
-        'GET',
-        `/v1/devices?limit=500${q}`,
-        undefined,
-        signal,
-      );
-      all.push(...page.devices);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return all;
-  },
+  devices: (signal?: AbortSignal) => api.allDevices(signal),
 };
 
 /** The one-line install for this server, as docs/install.md gives it. */

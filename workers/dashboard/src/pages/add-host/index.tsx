@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../api.ts';
+import type { ApiError } from '../../api.ts';
+import { FieldMessage, FormMessage } from '../../app/form-messages.tsx';
 import { enrollmentApi, installLine, mqttLines, type CreatedToken, type EnrollmentToken } from './api.ts';
 import { CopyField } from './copy-button.tsx';
 import { NewDevices } from './new-devices.tsx';
@@ -54,12 +55,7 @@ export function AddHostPage(_props: object) {
       setBusy(false);
     }
   };
-  const fieldError = (name: string) =>
-    formError instanceof ApiError && formError.field === name ? (
-      <span class="field-error" role="alert" id={`enroll-${name}-error`}>
-        {formError.message}
-      </span>
-    ) : null;
+  const fieldError = (name: string) => <FieldMessage error={formError} field={name} id={`enroll-${name}-error`} />;
 
   return (
     <main class="page add-host-page">
@@ -105,11 +101,7 @@ export function AddHostPage(_props: object) {
             {busy ? 'Creating…' : 'Create token'}
           </button>
         </form>
-        {formError && !(formError instanceof ApiError && formError.field) && (
-          <p class="form-error" role="alert">
-            {formError.message}
-          </p>
-        )}
+        <FormMessage error={formError} />
       </section>
       {created && (
         <>

@@ -1,3 +1,4 @@
+import { TableHead } from '../../app/table-head.tsx';
 import { RevokeButton } from '../../app/revoke-button.tsx';
 import { useState } from 'preact/hooks';
 import { enrollmentApi, type EnrollmentToken } from './api.ts';
@@ -36,18 +37,7 @@ export function TokenList({ tokens, onChanged }: { tokens: EnrollmentToken[]; on
       )}
       <div class="table-scroll">
         <table class="tokens" data-testid="token-list">
-          <thead>
-            <tr>
-              <th scope="col">Token</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Expires</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Token', 'Kind', 'Uses', 'Expires', 'State']} />
           <tbody>
             {tokens.map((t) => (
               <tr key={t.id} data-testid="token-row" data-id={t.id}>

@@ -5,8 +5,9 @@ import type {
   IncidentState,
   IncidentView,
   SilenceMatcher,
+  SilenceView,
 } from '../../../../../schema/wire/alerts.ts';
-import { call } from '../../api.ts';
+import { call, callAll } from '../../api.ts';
 
 /** One state change a rule would have made over past data (`POST /v1/alert-rules/preview`). */
 export interface PreviewTransition {
@@ -46,19 +47,8 @@ export interface PreviewRequest {
   hours: number;
 }
 
-export type SilenceState = 'active' | 'pending' | 'expired';
-
-/** A silence as listed. */
-export interface SilenceView {
-  id: string;
-  matchers: SilenceMatcher[];
-  startsAt: number;
-  endsAt: number;
-  comment: string | null;
-  createdBy: string | null;
-  createdAt: number;
-  state?: SilenceState;
-}
+export type { SilenceView };
+export type SilenceState = SilenceView['state'];
 
 export interface SilenceBody {
   matchers: SilenceMatcher[];
@@ -139,11 +129,9 @@ export const alertsApi = {
   unack: (id: string) => call<IncidentView>('POST', `/v1/incidents/${enc(id)}/unack`),
 
   silences: (state: SilenceState | 'all', signal?: AbortSignal) =>
-    call<unknown>('GET', `/v1/silences?state=${state}`, undefined, signal).then((r) =>
-      itemsOf<SilenceView>(r, 'silences'),
-    ),
+    callAll<SilenceView>(`/v1/silences?state=${state}&limit=500`, 'silences', signal),
   createSilence: (body: SilenceBody) => call<SilenceView>('POST', '/v1/silences', body),
-  endSilence: (id: string) => call<SilenceView | null>('DELETE', `/v1/silences/${enc(id)}`),
+  endSilence: (id: string) => call<SilenceView>('DELETE', `/v1/silences/${enc(id)}`),
 };
 
 /** Reads the incident filters from a query string (unknown values are dropped). */

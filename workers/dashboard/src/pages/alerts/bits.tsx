@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AlertSeverity, IncidentState } from '../../../../../schema/wire/alerts.ts';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
+import { api } from '../../api.ts';
 import type { Access } from '../../app/access.ts';
 import { fieldMatches, type FormError } from '../device/field-error.ts';
-import { allDevices } from '../fleet/fleet-api.ts';
 
 /** A date and time in the viewer's locale; "—" for none. */
 export const when = (ts: number | null | undefined): string => (ts ? new Date(ts).toLocaleString() : '—');
@@ -38,8 +38,8 @@ export function FieldError({ error, field, id }: { error: FormError | null; fiel
   );
 }
 
-/** An error that names no field the form shows, under the form. */
-export function FormMessage({ error, shown }: { error: FormError | null; shown: readonly string[] }) {
+/** An error that names no field the form has an input for (so none shows it), under the form. */
+export function LeftoverError({ error, shown }: { error: FormError | null; shown: readonly string[] }) {
   if (!error || (error.field && shown.some((f) => fieldMatches(error, f)))) return null;
   return (
     <p class="form-error" role="alert" data-testid="form-error">
@@ -75,7 +75,7 @@ export function useDevices(): DeviceView[] | null {
   const [devices, setDevices] = useState<DeviceView[] | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    allDevices(ctl.signal).then(setDevices, () => {
+    api.allDevices(ctl.signal).then(setDevices, () => {
       if (!ctl.signal.aborted) setDevices([]);
     });
     return () => ctl.abort();

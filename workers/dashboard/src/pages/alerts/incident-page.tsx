@@ -9,7 +9,7 @@ import { alertsApi } from './api.ts';
 import {
   AlertsTabs,
   FieldError,
-  FormMessage,
+  LeftoverError,
   labelsText,
   SeverityBadge,
   StateBadge,
@@ -70,14 +70,14 @@ function Response({
         )}
         <button
           type="button"
-          class="card-button"
+          class="device-secondary"
           disabled={busy}
           onClick={() => run(() => alertsApi.unack(incident.id))}
           data-testid="incident-unack"
         >
           Un-acknowledge
         </button>
-        <FormMessage error={error} shown={[]} />
+        <LeftoverError error={error} shown={[]} />
       </div>
     );
   }
@@ -105,7 +105,7 @@ function Response({
       <button type="submit" class="primary" disabled={busy} data-testid="incident-ack-submit">
         Acknowledge
       </button>
-      <FormMessage error={error} shown={['note']} />
+      <LeftoverError error={error} shown={['note']} />
     </form>
   );
 }
@@ -125,7 +125,7 @@ export function IncidentPage({ id, access }: { id: string; access: Access }) {
     accountsApi.members(ctl.signal).then(setMembers, () => undefined);
     return () => ctl.abort();
   }, [id]);
-  useIncidentUpdates(() => {
+  useIncidentUpdates(access.me.orgId, () => {
     alertsApi.incident(id).then(setIncident, () => undefined);
   });
 

@@ -50,7 +50,7 @@ export function IncidentsPage({ access }: { access: Access }) {
   }, [filters]);
 
   // A refresh re-reads as many as are shown, so "load more" pages stay in place.
-  useIncidentUpdates(() => {
+  useIncidentUpdates(access.me.orgId, () => {
     if (status !== 'ready') return;
     alertsApi.incidents(filters, null, undefined, Math.min(200, Math.max(PAGE, items.length))).then(
       (page) => {

@@ -134,7 +134,7 @@ export function MatchersEditor(props: {
           />
           <button
             type="button"
-            class="card-button"
+            class="device-secondary"
             aria-label={`Remove matcher ${i + 1}`}
             onClick={() => props.onChange(matchers.filter((_, j) => j !== i))}
           >
@@ -149,7 +149,7 @@ export function MatchersEditor(props: {
       </datalist>
       <button
         type="button"
-        class="card-button"
+        class="device-secondary"
         onClick={() => props.onChange([...matchers, { label: '', op: '=', value: '' }])}
         data-testid="rule-add-matcher"
       >

@@ -5,7 +5,7 @@ import { navigate } from '../../app/router.ts';
 import { errorMessage } from '../../page-state.ts';
 import { fieldMatches, formError, type FormError } from '../device/field-error.ts';
 import { alertsApi } from './api.ts';
-import { AlertsTabs, FormMessage, useDevices, withoutField } from './bits.tsx';
+import { AlertsTabs, LeftoverError, useDevices, withoutField } from './bits.tsx';
 import { MetricField } from './metric-field.tsx';
 import { bodyFromDraft, draftFromRule, emptyDraft, inputPaths, previewable, type RuleDraft } from './rule-draft.ts';
 import { ConditionFields, MatchersEditor, ScopeFields, TimingFields } from './rule-fields.tsx';
@@ -37,12 +37,12 @@ function DeleteRule({ rule }: { rule: AlertRuleView }) {
           <button type="button" class="danger" onClick={() => void remove()} data-testid="rule-delete-confirm">
             Delete for good
           </button>{' '}
-          <button type="button" class="card-button" onClick={() => setArmed(false)}>
+          <button type="button" class="device-secondary" onClick={() => setArmed(false)}>
             Cancel
           </button>
         </div>
       ) : (
-        <button type="button" class="card-button" onClick={() => setArmed(true)} data-testid="rule-delete">
+        <button type="button" class="device-secondary" onClick={() => setArmed(true)} data-testid="rule-delete">
           Delete rule…
         </button>
       )}
@@ -219,7 +219,7 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
                 </span>
               )}
             </div>
-            <FormMessage error={shownError} shown={[...paths, 'condition']} />
+            <LeftoverError error={shownError} shown={[...paths, 'condition']} />
           </fieldset>
           {saved && canWrite && <DeleteRule rule={saved} />}
         </form>

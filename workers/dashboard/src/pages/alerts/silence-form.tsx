@@ -3,7 +3,7 @@ import type { AlertRuleView, SilenceMatcher } from '../../../../../schema/wire/a
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import { fieldMatches, formError, type FormError } from '../device/field-error.ts';
 import { alertsApi } from './api.ts';
-import { FieldError, FormMessage } from './bits.tsx';
+import { FieldError, LeftoverError } from './bits.tsx';
 import { SILENCE_FIELDS, silenceBody, type SilenceDraft } from './silence-draft.ts';
 
 interface Props {
@@ -130,7 +130,7 @@ export function SilenceForm({ initial, rules, devices, onCreated }: Props) {
               {draft.matchers.length > 1 && (
                 <button
                   type="button"
-                  class="card-button"
+                  class="device-secondary"
                   aria-label={`Remove matcher ${i + 1}`}
                   onClick={() => setDraft({ ...draft, matchers: draft.matchers.filter((_, j) => j !== i) })}
                 >
@@ -142,7 +142,7 @@ export function SilenceForm({ initial, rules, devices, onCreated }: Props) {
           <FieldError error={error?.field === 'matchers' ? error : null} field="matchers" />
           <button
             type="button"
-            class="card-button"
+            class="device-secondary"
             onClick={() => setDraft({ ...draft, matchers: [...draft.matchers, { field: 'device', value: '' }] })}
             data-testid="silence-add-matcher"
           >
@@ -195,7 +195,7 @@ export function SilenceForm({ initial, rules, devices, onCreated }: Props) {
             </span>
           )}
         </div>
-        <FormMessage error={error} shown={['matchers', 'startsAt', 'endsAt', 'comment']} />
+        <LeftoverError error={error} shown={['matchers', 'startsAt', 'endsAt', 'comment']} />
       </form>
     </section>
   );

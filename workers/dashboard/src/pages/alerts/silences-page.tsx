@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AlertRuleView, SilenceMatcher } from '../../../../../schema/wire/alerts.ts';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import type { Access } from '../../app/access.ts';
+import { TableHead } from '../../app/table-head.tsx';
 import { location$ } from '../../app/router.ts';
 import { errorMessage } from '../../page-state.ts';
 import { formError, type FormError } from '../device/field-error.ts';
@@ -17,10 +18,6 @@ const STATES: [SilenceState | 'all', string][] = [
   ['expired', 'Expired'],
   ['all', 'All'],
 ];
-
-/** The state of a silence at `now` (the API may say; otherwise from its window). */
-const stateOf = (s: SilenceView, now: number): SilenceState =>
-  s.state ?? (s.endsAt <= now ? 'expired' : s.startsAt > now ? 'pending' : 'active');
 
 /** A matcher in words, with rule and device names where they are known. */
 export function matcherText(
@@ -80,7 +77,6 @@ export function SilencesPage({ access }: { access: Access }) {
       )
       .finally(() => setEnding(null));
   };
-  const now = Date.now();
 
   return (
     <main class="page alerts-page" aria-busy={items === null && !loadError}>
@@ -131,21 +127,10 @@ export function SilencesPage({ access }: { access: Access }) {
         ) : (
           <div class="table-scroll">
             <table class="grid" data-testid="silence-list">
-              <thead>
-                <tr>
-                  <th scope="col">State</th>
-                  <th scope="col">Matches</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Until</th>
-                  <th scope="col">Comment</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['State', 'Matches', 'From', 'Until', 'Comment']} />
               <tbody>
                 {items.map((s) => {
-                  const st = stateOf(s, now);
+                  const st = s.state;
                   return (
                     <tr key={s.id} data-testid="silence-row" data-id={s.id} data-state={st}>
                       <td>
@@ -167,7 +152,7 @@ export function SilencesPage({ access }: { access: Access }) {
                         {canRespond && st !== 'expired' && (
                           <button
                             type="button"
-                            class="card-button"
+                            class="device-secondary"
                             disabled={ending === s.id}
                             onClick={() => end(s.id)}
                             data-testid="silence-end"

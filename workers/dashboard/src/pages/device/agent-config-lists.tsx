@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { Probe, ProcessWatch } from '../../../../../schema/wire/agent-config.ts';
 import { fieldMatches, type FormError } from './field-error.ts';
 
@@ -17,160 +18,147 @@ interface ListProps<T> {
   onChange(items: T[]): void;
 }
 
-/** A labelled input whose API error (by its dotted `path`) shows beside it. */
-function TextField(props: {
-  label: string;
-  value: string;
-  path: string;
-  error: FormError | null;
-  onInput(value: string): void;
-  wide?: boolean;
-  numeric?: boolean;
-}) {
-  return (
-    <label class={props.wide ? 'wide' : undefined}>
-      {props.label}
-      <input
-        value={props.value}
-        inputMode={props.numeric ? 'numeric' : undefined}
-        aria-invalid={fieldMatches(props.error, props.path)}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-      />
-      <FieldError error={props.error} field={props.path} />
-    </label>
-  );
-}
-
 const replace = <T,>(items: T[], i: number, item: T) => items.map((x, j) => (j === i ? item : x));
 const num = (v: string): number => (v.trim() === '' ? Number.NaN : Number(v));
+
+/** Renders one text input of a row: its value by key, its API error by the path `<list>.<i>.<key>`. */
+type FieldOf = (key: string, label: string, opts?: { wide?: boolean; numeric?: boolean }) => ComponentChildren;
+
+/** A fieldset of removable rows and an "add" button: the frame both list editors share. */
+function RowsEditor<T extends object>(p: {
+  /** The config key of the list (`probes`), also its test id. */
+  list: string;
+  rowTestId: string;
+  legend: string;
+  empty: string;
+  items: T[];
+  error: FormError | null;
+  onChange(items: T[]): void;
+  row(item: T, set: (item: T) => void, field: FieldOf): ComponentChildren;
+  removeLabel(item: T, i: number): string;
+  add: { label: string; testId: string; item(): T };
+}) {
+  const { items, onChange, error } = p;
+  return (
+    <fieldset class="config-list" data-testid={p.list}>
+      <legend>{p.legend}</legend>
+      {items.length === 0 && <p class="muted">{p.empty}</p>}
+      {items.map((item, i) => {
+        const set = (next: T) => onChange(replace(items, i, next));
+        const field: FieldOf = (key, label, opts = {}) => {
+          const value: unknown = (item as Record<string, unknown>)[key];
+          const path = `${p.list}.${i}.${key}`;
+          return (
+            <label class={opts.wide ? 'wide' : undefined}>
+              {label}
+              <input
+                value={typeof value === 'number' && Number.isNaN(value) ? '' : String(value ?? '')}
+                inputMode={opts.numeric ? 'numeric' : undefined}
+                aria-invalid={fieldMatches(error, path)}
+                onInput={(e) => {
+                  const v = e.currentTarget.value;
+                  set({ ...item, [key]: opts.numeric ? num(v) : v });
+                }}
+              />
+              <FieldError error={error} field={path} />
+            </label>
+          );
+        };
+        return (
+          <div class="config-row" key={i} data-testid={p.rowTestId}>
+            {p.row(item, set, field)}
+            <button
+              type="button"
+              class="device-secondary"
+              aria-label={p.removeLabel(item, i)}
+              onClick={() => onChange(items.filter((_, j) => j !== i))}
+            >
+              Remove
+            </button>
+          </div>
+        );
+      })}
+      <button
+        type="button"
+        class="device-secondary"
+        data-testid={p.add.testId}
+        onClick={() => onChange([...items, p.add.item()])}
+      >
+        {p.add.label}
+      </button>
+    </fieldset>
+  );
+}
 
 /** HTTP and TCP probes: one row each, removable; new rows start as HTTP. */
 export function ProbesEditor({ items, error, onChange }: ListProps<Probe>) {
   return (
-    <fieldset class="config-list" data-testid="probes">
-      <legend>Probes</legend>
-      {items.length === 0 && <p class="muted">No probes.</p>}
-      {items.map((p, i) => (
-        <div class="config-row" key={i} data-testid="probe-row">
+    <RowsEditor
+      list="probes"
+      rowTestId="probe-row"
+      legend="Probes"
+      empty="No probes."
+      items={items}
+      error={error}
+      onChange={onChange}
+      removeLabel={(p, i) => `Remove probe ${p.name || i + 1}`}
+      add={{
+        label: 'Add probe',
+        testId: 'add-probe',
+        item: (): Probe => ({ type: 'http', name: '', url: 'https://' }),
+      }}
+      row={(p, set, field) => (
+        <>
           <label>
             Type
             <select
               value={p.type}
-              onChange={(e) => {
-                const type = e.currentTarget.value;
-                onChange(
-                  replace(
-                    items,
-                    i,
-                    type === 'tcp'
-                      ? { type: 'tcp', name: p.name, host: '', port: 443 }
-                      : { type: 'http', name: p.name, url: 'https://' },
-                  ),
-                );
-              }}
+              onChange={(e) =>
+                set(
+                  e.currentTarget.value === 'tcp'
+                    ? { type: 'tcp', name: p.name, host: '', port: 443 }
+                    : { type: 'http', name: p.name, url: 'https://' },
+                )
+              }
             >
               <option value="http">HTTP</option>
               <option value="tcp">TCP</option>
             </select>
           </label>
-          <TextField
-            label="Name"
-            value={p.name}
-            path={`probes.${i}.name`}
-            error={error}
-            onInput={(v) => onChange(replace(items, i, { ...p, name: v }))}
-          />
+          {field('name', 'Name')}
           {p.type === 'http' ? (
-            <TextField
-              label="URL"
-              value={p.url}
-              path={`probes.${i}.url`}
-              error={error}
-              onInput={(v) => onChange(replace(items, i, { ...p, url: v }))}
-              wide
-            />
+            field('url', 'URL', { wide: true })
           ) : (
             <>
-              <TextField
-                label="Host"
-                value={p.host}
-                path={`probes.${i}.host`}
-                error={error}
-                onInput={(v) => onChange(replace(items, i, { ...p, host: v }))}
-              />
-              <TextField
-                label="Port"
-                value={Number.isNaN(p.port) ? '' : String(p.port)}
-                path={`probes.${i}.port`}
-                error={error}
-                onInput={(v) => onChange(replace(items, i, { ...p, port: num(v) }))}
-                numeric
-              />
+              {field('host', 'Host')}
+              {field('port', 'Port', { numeric: true })}
             </>
           )}
-          <button
-            type="button"
-            class="device-secondary"
-            aria-label={`Remove probe ${p.name || i + 1}`}
-            onClick={() => onChange(items.filter((_, j) => j !== i))}
-          >
-            Remove
-          </button>
-        </div>
-      ))}
-      <button
-        type="button"
-        class="device-secondary"
-        data-testid="add-probe"
-        onClick={() => onChange([...items, { type: 'http', name: '', url: 'https://' }])}
-      >
-        Add probe
-      </button>
-    </fieldset>
+        </>
+      )}
+    />
   );
 }
 
 /** Watched process groups: a name and what the command line must contain (or `/regex/`). */
 export function ProcessesEditor({ items, error, onChange }: ListProps<ProcessWatch>) {
   return (
-    <fieldset class="config-list" data-testid="processes">
-      <legend>Watched processes</legend>
-      {items.length === 0 && <p class="muted">No watched processes.</p>}
-      {items.map((p, i) => (
-        <div class="config-row" key={i} data-testid="process-row">
-          <TextField
-            label="Name"
-            value={p.name}
-            path={`processes.${i}.name`}
-            error={error}
-            onInput={(v) => onChange(replace(items, i, { ...p, name: v }))}
-          />
-          <TextField
-            label="Command line contains (or /regex/)"
-            value={p.match}
-            path={`processes.${i}.match`}
-            error={error}
-            onInput={(v) => onChange(replace(items, i, { ...p, match: v }))}
-            wide
-          />
-          <button
-            type="button"
-            class="device-secondary"
-            aria-label={`Stop watching ${p.name || i + 1}`}
-            onClick={() => onChange(items.filter((_, j) => j !== i))}
-          >
-            Remove
-          </button>
-        </div>
-      ))}
-      <button
-        type="button"
-        class="device-secondary"
-        data-testid="add-process"
-        onClick={() => onChange([...items, { name: '', match: '' }])}
-      >
-        Add process
-      </button>
-    </fieldset>
+    <RowsEditor
+      list="processes"
+      rowTestId="process-row"
+      legend="Watched processes"
+      empty="No watched processes."
+      items={items}
+      error={error}
+      onChange={onChange}
+      removeLabel={(p, i) => `Stop watching ${p.name || i + 1}`}
+      add={{ label: 'Add process', testId: 'add-process', item: () => ({ name: '', match: '' }) }}
+      row={(_p, _set, field) => (
+        <>
+          {field('name', 'Name')}
+          {field('match', 'Command line contains (or /regex/)', { wide: true })}
+        </>
+      )}
+    />
   );
 }

@@ -1,7 +1,7 @@
 import type { Aggregation, HistorySource, Point } from '../../../../../schema/wire/history.ts';
 import type { RemoteAgentConfig, RemoteAgentConfigPatch } from '../../../../../schema/wire/agent-config.ts';
 import type { DeviceView, LatestValue } from '../../../../../schema/wire/telemetry.ts';
-import { ApiError, call, NetworkError } from '../../api.ts';
+import { ApiError, call, callAll, NetworkError } from '../../api.ts';
 
 /** A series as `GET /v1/series` lists it. */
 export interface SeriesInfo {
@@ -52,28 +52,11 @@ export const deviceApi = {
     call<{ values: LatestValue[] }>('GET', `${dev(id)}/latest`, undefined, signal).then((r) => r.values),
 
   /** Every series of the device (follows `nextCursor`), optionally narrowed by metric and labels. */
-  async series(
-    deviceId: string,
-    filter: { metric?: string; label?: string } = {},
-    signal?: AbortSignal,
-  ): Promise<SeriesInfo[]> {
-    const all: SeriesInfo[] = [];
-    let cursor: string | null = null;
-    do {
-      const q = new URLSearchParams({ device: deviceId, limit: '1000' });
-      if (filter.metric) q.set('metric', filter.metric);
-      if (filter.label) q.set('label', filter.label);
-      if (cursor) q.set('cursor', cursor);
-      const page: { series: SeriesInfo[]; nextCursor: string | null } = await call(
-        'GET',
-        `/v1/series?${q}`,
-        undefined,
-        signal,
-      );
-      all.push(...page.series);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return all;
+  series(deviceId: string, filter: { metric?: string; label?: string } = {}, signal?: AbortSignal) {
+    const q = new URLSearchParams({ device: deviceId, limit: '1000' });
+    if (filter.metric) q.set('metric', filter.metric);
+    if (filter.label) q.set('label', filter.label);
+    return callAll<SeriesInfo>(`/v1/series?${q}`, 'series', signal);
   },
 
   history(query: HistoryQuery, signal?: AbortSignal): Promise<HistoryAnswer> {

@@ -12,8 +12,14 @@ export interface ChartSpec {
   metrics: readonly string[];
   /** Label names whose values tell lines apart (e.g. `mount`); none for a host-wide metric. */
   splitBy?: readonly string[];
+  /** Counters (running totals) are drawn as per-second rates; names ending `_total` always are. */
+  counter?: boolean;
   unit: Unit;
 }
+
+/** A counter only grows (until its process restarts): Prometheus names end in `_total`. */
+export const isCounter = (metric: string, spec?: ChartSpec): boolean =>
+  spec?.counter === true || metric.endsWith('_total');
 
 export const CHART_SPECS: readonly ChartSpec[] = [
   {
@@ -98,11 +104,12 @@ export const CHART_SPECS: readonly ChartSpec[] = [
   },
   {
     id: 'net-errors',
-    title: 'Network errors and drops (totals)',
+    title: 'Network errors and drops',
     collector: 'network',
     metrics: ['net_rx_errors_total', 'net_tx_errors_total', 'net_rx_drops_total', 'net_tx_drops_total'],
     splitBy: ['iface'],
-    unit: 'count',
+    counter: true,
+    unit: 'per-s',
   },
   {
     id: 'temperature',
@@ -185,8 +192,16 @@ export const CHART_SPECS: readonly ChartSpec[] = [
     id: 'agent-spool',
     title: 'Agent spool',
     collector: 'self',
-    metrics: ['agent_spool_pending_samples', 'agent_spool_dropped_samples_total', 'agent_spool_rejected_samples_total'],
+    metrics: ['agent_spool_pending_samples'],
     unit: 'count',
+  },
+  {
+    id: 'agent-spool-losses',
+    title: 'Agent spool drops and rejects',
+    collector: 'self',
+    metrics: ['agent_spool_dropped_samples_total', 'agent_spool_rejected_samples_total'],
+    counter: true,
+    unit: 'per-s',
   },
   {
     id: 'agent-spool-bytes',
@@ -197,10 +212,11 @@ export const CHART_SPECS: readonly ChartSpec[] = [
   },
   {
     id: 'agent-ship',
-    title: 'Agent shipping (totals)',
+    title: 'Agent shipping',
     collector: 'self',
     metrics: ['agent_batches_shipped_total', 'agent_samples_shipped_total', 'agent_ship_errors_total'],
-    unit: 'count',
+    counter: true,
+    unit: 'per-s',
   },
   {
     id: 'agent-latency',
@@ -212,10 +228,11 @@ export const CHART_SPECS: readonly ChartSpec[] = [
   { id: 'agent-rss', title: 'Agent memory (RSS)', collector: 'self', metrics: ['agent_rss_bytes'], unit: 'bytes' },
   {
     id: 'agent-cpu',
-    title: 'Agent CPU time (total)',
+    title: 'Agent CPU (CPU seconds per second)',
     collector: 'self',
     metrics: ['agent_cpu_seconds_total'],
-    unit: 'seconds',
+    counter: true,
+    unit: 'per-s',
   },
 ];
 

@@ -1,17 +1,21 @@
 import { useMemo } from 'preact/hooks';
-import type { ChartLine } from '../../charts/time-chart.tsx';
 import type { SeriesInfo } from './api.ts';
-import { CHART_SPECS, lineLabel, type ChartSpec } from './chart-specs.ts';
-import { SeriesChart, type SeriesChartProps } from './series-chart.tsx';
+import { CHART_SPECS, isCounter, lineLabel, type ChartSpec } from './chart-specs.ts';
+import { SeriesChart, type SeriesChartProps, type SeriesLine } from './series-chart.tsx';
 
 /** Lines of each spec that has series on this device, in spec order and then by label. */
-export function chartsFor(series: readonly SeriesInfo[]): { spec: ChartSpec; lines: ChartLine[] }[] {
+export function chartsFor(series: readonly SeriesInfo[]): { spec: ChartSpec; lines: SeriesLine[] }[] {
   return CHART_SPECS.flatMap((spec) => {
     const lines = series
       .filter((s) => spec.metrics.includes(s.metric))
-      .map((s) => ({ key: s.id, label: lineLabel(spec, s.metric, s.labels), order: spec.metrics.indexOf(s.metric) }))
+      .map((s) => ({
+        key: s.id,
+        label: lineLabel(spec, s.metric, s.labels),
+        counter: isCounter(s.metric, spec),
+        order: spec.metrics.indexOf(s.metric),
+      }))
       .sort((a, b) => a.order - b.order || a.label.localeCompare(b.label, undefined, { numeric: true }))
-      .map(({ key, label }) => ({ key, label }));
+      .map(({ key, label, counter }) => ({ key, label, counter }));
     return lines.length > 0 ? [{ spec, lines }] : [];
   });
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { aggregations, type Aggregation } from '../../../../../schema/wire/history.ts';
 import { deviceApi, type SeriesInfo } from './api.ts';
-import { CHARTED_METRICS } from './chart-specs.ts';
+import { CHARTED_METRICS, isCounter } from './chart-specs.ts';
 import { formError } from './field-error.ts';
 import { SeriesChart, type SeriesChartProps } from './series-chart.tsx';
 
@@ -10,6 +10,20 @@ export const seriesName = (s: SeriesInfo): string => {
   const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`);
   return labels.length ? `${s.metric}{${labels.join(',')}}` : s.metric;
 };
+
+function TextInput(p: { label: string; testId: string; value: string; hint: string; onInput(v: string): void }) {
+  return (
+    <label>
+      {p.label}
+      <input
+        data-testid={p.testId}
+        value={p.value}
+        placeholder={p.hint}
+        onInput={(e) => p.onInput(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
 
 export interface ExplorerProps {
   deviceId: string;
@@ -52,30 +66,29 @@ export function Explorer(p: ExplorerProps) {
   };
   const toggle = (s: SeriesInfo) =>
     setPicked(picked.some((x) => x.id === s.id) ? picked.filter((x) => x.id !== s.id) : [...picked, s]);
-  const lines = useMemo(() => picked.map((s) => ({ key: s.id, label: seriesName(s) })), [picked]);
+  // Counters are drawn as rates: "/s" on the axis when every line is one, else in their legend.
+  const allCounters = picked.every((s) => isCounter(s.metric));
+  const lines = useMemo(
+    () =>
+      picked.map((s) => {
+        const counter = isCounter(s.metric);
+        return { key: s.id, label: counter && !allCounters ? `${seriesName(s)} /s` : seriesName(s), counter };
+      }),
+    [picked, allCounters],
+  );
 
   return (
     <section class="card explorer" aria-labelledby="explorer-title" data-testid="explorer">
       <h2 id="explorer-title">Metrics explorer</h2>
       <form class="explorer-search" onSubmit={search}>
-        <label>
-          Metric (prefix)
-          <input
-            data-testid="explorer-metric"
-            value={metric}
-            placeholder="e.g. app_"
-            onInput={(e) => setMetric(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Labels
-          <input
-            data-testid="explorer-label"
-            value={label}
-            placeholder="name=value,…"
-            onInput={(e) => setLabel(e.currentTarget.value)}
-          />
-        </label>
+        <TextInput
+          label="Metric (prefix)"
+          testId="explorer-metric"
+          value={metric}
+          hint="e.g. app_"
+          onInput={setMetric}
+        />
+        <TextInput label="Labels" testId="explorer-label" value={label} hint="name=value,…" onInput={setLabel} />
         <label>
           Aggregation
           <select data-testid="explorer-agg" value={agg} onChange={(e) => setAgg(e.currentTarget.value as Aggregation)}>
@@ -115,7 +128,7 @@ export function Explorer(p: ExplorerProps) {
         <SeriesChart
           id="explorer"
           title={`Explorer (${agg})`}
-          unit="count"
+          unit={allCounters ? 'per-s' : 'count'}
           lines={lines}
           query={{ ...p.query, agg }}
           view={p.view}

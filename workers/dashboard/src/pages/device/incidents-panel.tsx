@@ -9,7 +9,7 @@ import '../alerts/alerts.css';
 const SHOWN = 10;
 
 /** The device's latest incidents, open or resolved, newest first, linking to each and to all of them. */
-export function IncidentsPanel({ deviceId }: { deviceId: string }) {
+export function IncidentsPanel({ deviceId, orgId }: { deviceId: string; orgId: string }) {
   const [items, setItems] = useState<IncidentView[] | null>(null);
   const [more, setMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -29,7 +29,7 @@ export function IncidentsPanel({ deviceId }: { deviceId: string }) {
     void load(ctl.signal);
     return () => ctl.abort();
   }, [deviceId]);
-  useIncidentUpdates(() => void load());
+  useIncidentUpdates(orgId, () => void load());
 
   const all = `/alerts?state=all&deviceId=${encodeURIComponent(deviceId)}`;
   return (

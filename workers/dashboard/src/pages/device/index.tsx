@@ -140,7 +140,7 @@ export function DevicePage({ id }: { id: string }) {
   return (
     <main class="page device-page" data-testid="device-page">
       <InfoBar device={device} latest={latest} now={now} />
-      <IncidentsPanel deviceId={id} />
+      <IncidentsPanel deviceId={id} orgId={me.orgId} />
       <RangePicker range={range} onChange={setRange} />
       <CollectorCharts series={series} query={query} view={view} onZoom={onZoom} />
       <Explorer deviceId={id} series={series} query={query} view={view} onZoom={onZoom} />

@@ -1,25 +1,5 @@
 import type { DeviceView, LatestValue } from '../../../../../schema/wire/telemetry.ts';
-
-/** "3 d 4 h" from seconds. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  return `${m} min`;
-}
-
-/** "12 s ago" from an epoch ms. */
-export function formatAgo(ts: number | null, now = Date.now()): string {
-  if (ts === null) return 'never';
-  const s = Math.max(0, Math.round((now - ts) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86_400)} d ago`;
-}
+import { duration, timeAgo } from '../../format.ts';
 
 /** Name, kind, site, tags, agent version, uptime, last seen and status of a device. */
 export function InfoBar({ device, latest, now }: { device: DeviceView; latest: LatestValue[]; now: number }) {
@@ -61,11 +41,11 @@ export function InfoBar({ device, latest, now }: { device: DeviceView; latest: L
         </div>
         <div>
           <dt>Uptime</dt>
-          <dd data-testid="device-uptime">{uptimeNow === null ? '—' : formatDuration(uptimeNow)}</dd>
+          <dd data-testid="device-uptime">{uptimeNow === null ? '—' : duration(uptimeNow)}</dd>
         </div>
         <div>
           <dt>Last seen</dt>
-          <dd data-testid="device-last-seen">{formatAgo(device.lastSeenAt, now)}</dd>
+          <dd data-testid="device-last-seen">{timeAgo(device.lastSeenAt, now)}</dd>
         </div>
       </dl>
     </header>

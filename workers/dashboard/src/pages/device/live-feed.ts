@@ -1,24 +1,42 @@
 import type { StreamSample } from '../../../../../schema/wire/stream.ts';
-import { subscribeLive } from '../../app/live.ts';
+import { subscribeLive, type SubscribeLive } from '../../app/live.ts';
 
 /** Live samples of one device, fanned out to the charts that show their series. */
 export interface LiveFeed {
-  /** Calls `onSamples` with each batch of the device's samples; returns an unsubscribe. */
-  listen(onSamples: (samples: StreamSample[]) => void): () => void;
+  /**
+   * Calls `onSamples` with each batch of the device's samples, and `onGap` when the stream lost
+   * some it could not replay (after a reconnect): refetch from the API. Returns an unsubscribe.
+   */
+  listen(onSamples: (samples: StreamSample[]) => void, onGap?: () => void): () => void;
   /** Leaves the stream (the page is going away). */
   close(): void;
 }
 
-/** One stream subscription for the device (`org.<org>.*.*.device.<id>.**`), shared by its charts. */
-export function openLiveFeed(orgId: string, deviceId: string): LiveFeed {
-  const listeners = new Set<(samples: StreamSample[]) => void>();
-  const unsubscribe = subscribeLive(`org.${orgId}.*.*.device.${deviceId}.**`, (samples) => {
-    for (const listener of listeners) listener(samples);
-  });
+interface Listener {
+  onSamples(samples: StreamSample[]): void;
+  onGap?(): void;
+}
+
+/**
+ * One stream subscription for the device (`org.<org>.*.*.device.<id>.**`), shared by its charts.
+ * `subscribe` is the app's shared connection; tests pass their own.
+ */
+export function openLiveFeed(orgId: string, deviceId: string, subscribe: SubscribeLive = subscribeLive): LiveFeed {
+  const listeners = new Set<Listener>();
+  const unsubscribe = subscribe(
+    `org.${orgId}.*.*.device.${deviceId}.**`,
+    (samples) => {
+      for (const listener of [...listeners]) listener.onSamples(samples);
+    },
+    () => {
+      for (const listener of [...listeners]) listener.onGap?.();
+    },
+  );
   return {
-    listen(onSamples) {
-      listeners.add(onSamples);
-      return () => listeners.delete(onSamples);
+    listen(onSamples, onGap) {
+      const listener = { onSamples, onGap };
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       listeners.clear();

@@ -4,12 +4,15 @@ import type { Unit } from '../../charts/units.ts';
 import { formatStep } from './ranges.ts';
 import { useSeriesData, type SeriesQuery } from './use-series-data.ts';
 
+/** A line of a series chart: `key` is the series id; a counter is drawn as its per-second rate. */
+export type SeriesLine = ChartLine & { counter?: boolean };
+
 export interface SeriesChartProps {
   id: string;
   title: string;
   unit: Unit;
-  /** One line per series: `key` is the series id. */
-  lines: readonly ChartLine[];
+  /** One line per series. */
+  lines: readonly SeriesLine[];
   query: Omit<SeriesQuery, 'seriesIds'>;
   /** The x range drawn (slides with now on live ranges). */
   view: { from: number; to: number };
@@ -21,8 +24,12 @@ export interface SeriesChartProps {
 /** A titled chart of some series over the page's range, with its loading, error and empty states. */
 export function SeriesChart(p: SeriesChartProps) {
   const seriesIds = useMemo(() => p.lines.map((l) => l.key), [p.lines]);
+  const counters = useMemo(() => new Set(p.lines.filter((l) => l.counter).map((l) => l.key)), [p.lines]);
   const data = useSeriesData({ ...p.query, seriesIds });
-  const aligned = useMemo(() => data.store.aligned(seriesIds), [data.version, data.store, seriesIds]);
+  const aligned = useMemo(
+    () => data.store.aligned(seriesIds, counters),
+    [data.version, data.store, seriesIds, counters],
+  );
   const points = data.store.total();
 
   if (p.hideWhenEmpty && data.state === 'ready' && points === 0) return null;

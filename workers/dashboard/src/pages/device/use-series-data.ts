@@ -31,7 +31,26 @@ export interface SeriesQuery {
   liveSpanMs?: number;
 }
 
-/** Loads the history of some series over a window and, on live ranges, keeps appending to it. */
+/** The points of `seriesIds` over a window, read into `store` (100 series per call); the first answer's meta. */
+async function loadHistory(
+  store: SeriesPoints,
+  seriesIds: readonly string[],
+  window: { from: number; to: number; step: number | undefined; agg: Aggregation },
+  signal: AbortSignal,
+): Promise<Pick<SeriesData, 'source' | 'step' | 'note'>> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < seriesIds.length; i += SERIES_PER_CALL) chunks.push(seriesIds.slice(i, i + SERIES_PER_CALL));
+  const answers = await Promise.all(chunks.map((series) => deviceApi.history({ series, ...window }, signal)));
+  for (const answer of answers) for (const s of answer.series) store.add(s.seriesId, s.points);
+  const first = answers[0]!;
+  return { source: first.source, step: first.step, note: first.note };
+}
+
+/**
+ * Loads the history of some series over a window and, on live ranges, keeps appending to it.
+ * When the stream reports a gap (samples lost across a reconnect that the server could not
+ * replay), the live window is read again from the API up to now and merged in.
+ */
 export function useSeriesData(q: SeriesQuery): SeriesData {
   const ids = q.seriesIds.join(',');
   const store = useMemo(() => new SeriesPoints(), [ids, q.from, q.to, q.step, q.agg]);
@@ -44,26 +63,8 @@ export function useSeriesData(q: SeriesQuery): SeriesData {
       setData({ state: 'ready', store, version: 0 });
       return;
     }
-    const chunks: string[][] = [];
-    for (let i = 0; i < q.seriesIds.length; i += SERIES_PER_CALL)
-      chunks.push(q.seriesIds.slice(i, i + SERIES_PER_CALL));
-    Promise.all(
-      chunks.map((series) =>
-        deviceApi.history({ series, from: q.from, to: q.to, step: q.step, agg: q.agg }, aborter.signal),
-      ),
-    ).then(
-      (answers) => {
-        for (const answer of answers) for (const s of answer.series) store.add(s.seriesId, s.points);
-        const first = answers[0]!;
-        setData({
-          state: 'ready',
-          store,
-          version: 1,
-          source: first.source,
-          step: first.step,
-          note: first.note,
-        });
-      },
+    loadHistory(store, q.seriesIds, { from: q.from, to: q.to, step: q.step, agg: q.agg }, aborter.signal).then(
+      (meta) => setData({ state: 'ready', store, version: 1, ...meta }),
       (err: unknown) => {
         if (aborter.signal.aborted) return;
         setData({ state: 'error', error: err instanceof Error ? err.message : String(err), store, version: 0 });
@@ -75,13 +76,30 @@ export function useSeriesData(q: SeriesQuery): SeriesData {
   useEffect(() => {
     if (!q.live) return;
     const wanted = new Set(q.seriesIds);
-    return q.live.listen((samples) => {
-      let changed = false;
-      for (const s of samples) if (wanted.has(s.seriesId)) changed = store.add(s.seriesId, [s]) || changed;
-      if (!changed) return;
+    const aborter = new AbortController();
+    const changed = () => {
       if (q.liveSpanMs) store.trim(Date.now() - q.liveSpanMs);
       setData((d) => (d.state === 'ready' ? { ...d, version: d.version + 1 } : d));
-    });
+    };
+    const refetch = () => {
+      if (q.seriesIds.length === 0) return;
+      const to = Date.now();
+      const from = q.liveSpanMs ? Math.max(q.from, to - q.liveSpanMs) : q.from;
+      // A failed refetch keeps what is drawn; live samples still arrive.
+      loadHistory(store, q.seriesIds, { from, to, step: q.step, agg: q.agg }, aborter.signal).then(
+        changed,
+        () => undefined,
+      );
+    };
+    const stop = q.live.listen((samples) => {
+      let added = false;
+      for (const s of samples) if (wanted.has(s.seriesId)) added = store.add(s.seriesId, [s]) || added;
+      if (added) changed();
+    }, refetch);
+    return () => {
+      aborter.abort();
+      stop();
+    };
   }, [store, q.live, q.liveSpanMs]);
 
   return data;

@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api.ts';
+import { FormMessage } from '../../app/form-messages.tsx';
 import type { StreamEvent } from '../../../../../schema/wire/stream.ts';
 import { fetchEvents, filtersFromSearch, searchFromFilters, toIso, type EventFilters } from './api.ts';
 import { EventRow } from './event-row.tsx';
 import { EventFilterForm } from './filter-form.tsx';
-import { followEvents, type LiveState } from './live-events.ts';
+import { eventPatterns, useFollowEvents } from './follow-events.ts';
 import './events.css';
 
 const DAY = 86_400_000;
@@ -37,7 +38,6 @@ export function EventsPage(_props: object) {
   const [status, setStatus] = useState<'loading' | 'ready' | 'more'>('loading');
   const [error, setError] = useState<ApiError | Error | null>(null);
   const [live, setLive] = useState(false);
-  const [liveState, setLiveState] = useState<{ state: LiveState; detail?: string } | null>(null);
   const [orgId, setOrgId] = useState<string | null>(null);
   // Without a start the first page would be the oldest events ever: default to the last day.
   const effective = useMemo(
@@ -73,22 +73,25 @@ export function EventsPage(_props: object) {
     return () => ctl.abort();
   }, [effective]);
 
-  useEffect(() => {
-    if (!live || !orgId) return;
-    const pattern = filters.subject?.trim() || `org.${orgId}.**`;
-    const from = new Date(effective.from).getTime();
-    setLiveState({ state: 'connecting' });
-    return followEvents(
-      pattern,
-      Number.isNaN(from) ? Date.now() - DAY : from,
-      (event, replayed) => {
-        if (!matches(event, filters)) return;
-        setEvents((old) => merge(old, [event]));
-        if (!replayed) setLiveIds((old) => new Set(old).add(event.id));
-      },
-      (state, detail) => setLiveState({ state, detail }),
-    );
-  }, [live, orgId, effective]);
+  // Followed on the app's shared stream connection; a custom pattern is used as typed.
+  const custom = filters.subject?.trim();
+  const patterns = useMemo(
+    () => (live && orgId ? (custom ? [custom] : eventPatterns(orgId)) : null),
+    [live, orgId, custom],
+  );
+  const fromTs = useMemo(() => {
+    const ts = /^\d+$/.test(effective.from) ? Number(effective.from) : new Date(toIso(effective.from)).getTime();
+    return Number.isNaN(ts) ? Date.now() - DAY : ts;
+  }, [effective]);
+  const onEvent = useCallback(
+    (event: StreamEvent, replayed: boolean) => {
+      if (!matches(event, filters)) return;
+      setEvents((old) => merge(old, [event]));
+      if (!replayed) setLiveIds((old) => new Set(old).add(event.id));
+    },
+    [filters],
+  );
+  const liveState = useFollowEvents(patterns, fromTs, onEvent);
 
   const apply = (next: EventFilters) => {
     history.replaceState(history.state, '', `${location.pathname}${searchFromFilters(next)}`);
@@ -133,11 +136,7 @@ export function EventsPage(_props: object) {
           </span>
         )}
       </div>
-      {error && !(error instanceof ApiError && error.field) && (
-        <p class="form-error" role="alert" data-testid="events-error">
-          Could not load events: {error.message}
-        </p>
-      )}
+      <FormMessage error={error} prefix="Could not load events: " testId="events-error" />
       {status === 'loading' ? (
         <p class="muted" data-testid="events-loading">
           Loading events…

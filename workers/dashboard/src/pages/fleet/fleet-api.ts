@@ -1,4 +1,4 @@
-import type { DeviceView, LatestValue } from '../../../../../schema/wire/telemetry.ts';
+import type { LatestValue } from '../../../../../schema/wire/telemetry.ts';
 import { call } from '../../api.ts';
 
 /** `GET /v1/summary`: the organisation at a glance. */
@@ -8,24 +8,6 @@ export interface Summary {
   samplesLastHour: number;
   /** Open incidents (issue 12); absent from servers before it. */
   incidents?: { firing: number; pending: number; unacknowledged: number; critical?: number };
-}
-
-/** Every device of the organisation, following `nextCursor` 500 at a time. */
-export async function allDevices(signal: AbortSignal): Promise<DeviceView[]> {
-  const out: DeviceView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const page: { devices: DeviceView[]; nextCursor: string | null } = await call(
-      'GET',
-      `/v1/devices?limit=500${query}`,
-      undefined,
-      signal,
-    );
-    out.push(...page.devices);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return out;
 }
 
 /** The API's limit on devices per `/v1/latest` call. */

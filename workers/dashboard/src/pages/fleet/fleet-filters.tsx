@@ -28,6 +28,17 @@ function Select(props: {
   );
 }
 
+type FilterKey = 'status' | 'site' | 'tag' | 'kind';
+const STATUSES: [string, string][] = [
+  ['online', 'Online'],
+  ['stale', 'Stale'],
+  ['offline', 'Offline'],
+];
+const KINDS: [string, string][] = [
+  ['host', 'Host'],
+  ['gateway', 'Gateway'],
+];
+
 const distinct = (xs: string[]) => [...new Set(xs)].sort().map((x): [string, string] => [x, x]);
 
 /** Text search and the status, site, tag and kind filters; options come from the fleet itself. */
@@ -37,6 +48,12 @@ export function FleetFilters(props: { rows: FleetRow[]; query: FleetQuery; onCha
     v,
     v === '_' ? 'No site' : v,
   ]);
+  const selects: [FilterKey, string, [string, string][]][] = [
+    ['status', 'Status', STATUSES],
+    ['site', 'Site', sites],
+    ['tag', 'Tag', distinct(rows.flatMap((r) => r.device.tags))],
+    ['kind', 'Kind', KINDS],
+  ];
   return (
     <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
       <div class="field grow">
@@ -50,41 +67,16 @@ export function FleetFilters(props: { rows: FleetRow[]; query: FleetQuery; onCha
           onInput={(e) => onChange({ q: (e.currentTarget as HTMLInputElement).value })}
         />
       </div>
-      <Select
-        id="filter-status"
-        label="Status"
-        value={query.status}
-        options={[
-          ['online', 'Online'],
-          ['stale', 'Stale'],
-          ['offline', 'Offline'],
-        ]}
-        onChange={(status) => onChange({ status })}
-      />
-      <Select
-        id="filter-site"
-        label="Site"
-        value={query.site}
-        options={sites}
-        onChange={(site) => onChange({ site })}
-      />
-      <Select
-        id="filter-tag"
-        label="Tag"
-        value={query.tag}
-        options={distinct(rows.flatMap((r) => r.device.tags))}
-        onChange={(tag) => onChange({ tag })}
-      />
-      <Select
-        id="filter-kind"
-        label="Kind"
-        value={query.kind}
-        options={[
-          ['host', 'Host'],
-          ['gateway', 'Gateway'],
-        ]}
-        onChange={(kind) => onChange({ kind })}
-      />
+      {selects.map(([key, label, options]) => (
+        <Select
+          key={key}
+          id={`filter-${key}`}
+          label={label}
+          value={query[key]}
+          options={options}
+          onChange={(v) => onChange({ [key]: v })}
+        />
+      ))}
     </form>
   );
 }

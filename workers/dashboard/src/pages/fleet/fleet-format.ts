@@ -1,3 +1,5 @@
+import { duration as formatDuration } from '../../format.ts';
+
 /** Number formats of the fleet table: compact, fixed units, "—" for no value. */
 
 export const DASH = '—';
@@ -18,16 +20,8 @@ export function rate(v: number | null): string {
   return `${x >= 100 || i === 0 ? Math.round(x) : x.toFixed(1)} ${units[i]}`;
 }
 
-/** `3 d 4 h`, `5 h 12 m`, `7 m` */
-export function duration(seconds: number | null): string {
-  if (seconds === null) return DASH;
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.floor((seconds % 86_400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} m`;
-  return `${m} m`;
-}
+/** `3 d 4 h`, `5 h 12 min`, `7 min` */
+export const duration = (seconds: number | null): string => (seconds === null ? DASH : formatDuration(seconds));
 
 /** `1.25`, `12.5`, `125` */
 export const load = (v: number | null): string => (v === null ? DASH : v < 10 ? v.toFixed(2) : v.toFixed(1));

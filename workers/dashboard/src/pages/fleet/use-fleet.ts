@@ -1,9 +1,9 @@
 import { signal, useSignal, type Signal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
-import type { Me } from '../../api.ts';
+import { api, type Me } from '../../api.ts';
 import { subscribeLive } from '../../app/live.ts';
-import { allDevices, latestOf } from './fleet-api.ts';
+import { latestOf } from './fleet-api.ts';
 import { FLEET_METRICS, recordValue, toRow, type DeviceValues, type FleetRow } from './fleet-model.ts';
 
 /** The fleet's rows, and the state of loading them. */
@@ -55,7 +55,7 @@ export function useFleet(me: Me): Fleet {
 
     (async () => {
       try {
-        state.devices.value = await allDevices(aborter.signal);
+        state.devices.value = await api.allDevices(aborter.signal);
         loading.value = false;
         rebuild();
         await latestOf(

@@ -1,6 +1,8 @@
 import { RevokeButton } from '../../app/revoke-button.tsx';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../api.ts';
+import type { ApiError } from '../../api.ts';
+import { FieldMessage, FormMessage } from '../../app/form-messages.tsx';
+import { TableHead } from '../../app/table-head.tsx';
 import { CopyField } from '../add-host/copy-button.tsx';
 import { orgApi, SCOPES, type ApiKey, type Scope } from './api.ts';
 
@@ -47,12 +49,7 @@ export function ApiKeys() {
   };
   const revoke = (id: string) =>
     orgApi.revokeKey(id).then(reload, (err: unknown) => setError(err instanceof Error ? err : new Error(String(err))));
-  const fieldError = (field: string) =>
-    error instanceof ApiError && error.field === field ? (
-      <span class="field-error" role="alert">
-        {error.message}
-      </span>
-    ) : null;
+  const fieldError = (field: string) => <FieldMessage error={error} field={field} />;
 
   return (
     <section class="card" aria-labelledby="keys-title">
@@ -95,11 +92,7 @@ export function ApiKeys() {
           Create key
         </button>
       </form>
-      {error && !(error instanceof ApiError && error.field) && (
-        <p class="form-error" role="alert">
-          {error.message}
-        </p>
-      )}
+      <FormMessage error={error} />
       {shown && (
         <div class="key-shown" data-testid="key-shown">
           <p>
@@ -124,17 +117,7 @@ export function ApiKeys() {
       ) : (
         <div class="table-scroll">
           <table data-testid="key-list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Prefix', 'Scopes', 'Last used']} />
             <tbody>
               {keys.map((k) => (
                 <tr key={k.id} data-testid="key-row" data-id={k.id}>

@@ -1,5 +1,6 @@
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { TableHead } from '../../app/table-head.tsx';
 import { errorMessage } from '../../page-state.ts';
 import { when } from '../alerts/bits.tsx';
 import { webhooksApi, type DeliveryDetail, type DeliveryView } from './api.ts';
@@ -135,18 +136,7 @@ export function DeliveryLog({ webhookId, version }: { webhookId: string; version
       ) : (
         <div class="table-scroll">
           <table class="grid" data-testid="delivery-list">
-            <thead>
-              <tr>
-                <th scope="col">Queued</th>
-                <th scope="col">Event</th>
-                <th scope="col">State</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last attempt</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Queued', 'Event', 'State', 'Attempts', 'Last attempt']} />
             <tbody>
               {items.map((d) => (
                 <Fragment key={d.id}>
@@ -171,7 +161,7 @@ export function DeliveryLog({ webhookId, version }: { webhookId: string; version
                     <td class="actions">
                       <button
                         type="button"
-                        class="card-button"
+                        class="device-secondary"
                         aria-expanded={open.has(d.id)}
                         onClick={() => toggle(d.id)}
                         data-testid="delivery-toggle"
@@ -181,7 +171,7 @@ export function DeliveryLog({ webhookId, version }: { webhookId: string; version
                       {d.state !== 'pending' && (
                         <button
                           type="button"
-                          class="card-button"
+                          class="device-secondary"
                           onClick={() => redeliver(d.id)}
                           data-testid="delivery-redeliver"
                         >
@@ -204,7 +194,7 @@ export function DeliveryLog({ webhookId, version }: { webhookId: string; version
         </div>
       )}
       {cursor && (
-        <button type="button" class="card-button" onClick={more} data-testid="deliveries-more">
+        <button type="button" class="device-secondary" onClick={more} data-testid="deliveries-more">
           Load more
         </button>
       )}

@@ -9,7 +9,7 @@ export function SecretShown(props: { name: string; secret: string; note?: string
         the <code>webhook-signature</code> header.{props.note ? ` ${props.note}` : ''}
       </p>
       <CopyField text={props.secret} label="Signing secret" testId="webhook-secret" />
-      <button type="button" class="card-button" onClick={props.onDone}>
+      <button type="button" class="device-secondary" onClick={props.onDone}>
         Done
       </button>
     </div>

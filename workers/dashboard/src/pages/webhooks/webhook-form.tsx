@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AlertRuleView, WebhookFilters } from '../../../../../schema/wire/alerts.ts';
 import { fieldMatches, type FormError } from '../device/field-error.ts';
-import { FieldError, FormMessage } from '../alerts/bits.tsx';
+import { FieldError, LeftoverError } from '../alerts/bits.tsx';
 import { TextField } from '../alerts/text-field.tsx';
 import { WEBHOOK_KINDS, type WebhookBody, type WebhookKind } from './api.ts';
 
@@ -163,7 +163,7 @@ export function WebhookForm(props: {
           {props.submitLabel}
         </button>
       </div>
-      <FormMessage error={error} shown={SHOWN} />
+      <LeftoverError error={error} shown={SHOWN} />
     </form>
   );
 }

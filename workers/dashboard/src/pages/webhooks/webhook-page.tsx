@@ -76,7 +76,7 @@ function Actions({ hook, onTest }: { hook: WebhookView; onTest(): void }) {
             ))}
           </select>
         </label>
-        <button type="button" class="card-button" disabled={busy} onClick={rotate} data-testid="webhook-rotate">
+        <button type="button" class="device-secondary" disabled={busy} onClick={rotate} data-testid="webhook-rotate">
           Rotate secret
         </button>
       </div>
@@ -109,12 +109,12 @@ function DeleteWebhook({ hook }: { hook: WebhookView }) {
           <button type="button" class="danger" onClick={() => void remove()} data-testid="webhook-delete-confirm">
             Delete for good
           </button>{' '}
-          <button type="button" class="card-button" onClick={() => setArmed(false)}>
+          <button type="button" class="device-secondary" onClick={() => setArmed(false)}>
             Cancel
           </button>
         </div>
       ) : (
-        <button type="button" class="card-button" onClick={() => setArmed(true)} data-testid="webhook-delete">
+        <button type="button" class="device-secondary" onClick={() => setArmed(true)} data-testid="webhook-delete">
           Delete channel…
         </button>
       )}

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamEvent, StreamSample } from '../../schema/wire/stream.ts';
+import { buildAll } from '../../scripts/build.ts';
+import { ROOT } from '../../scripts/local/wrangler.ts';
+import { until } from './wait.ts';
+import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+
+/**
+ * Issue 12: a real agent killed with SIGKILL is reported `alert.firing` by an `offline` rule
+ * within twice its interval plus the alarm period. The DeviceHub arms its alarm for the moment
+ * the silence passes the rule's afterMs (default: twice the observed batch interval), so the
+ * alarm period adds only the alarm's own latency; the slack is for a loaded two-core machine.
+ */
+
+const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
+const INTERVAL_S = 2;
+/** The hub's alarm runs at the deadline; this bounds its lateness (MIN_ALARM_GAP_MS and scheduling). */
+const ALARM_PERIOD_MS = 1_000;
+const SLACK_MS = 5_000;
+
+let platform: LocalPlatform;
+let agent: ChildProcess | undefined;
+let agentLog = '';
+let socket: WebSocket | undefined;
+const received: { at: number; event?: StreamEvent; samples?: StreamSample[] }[] = [];
+
+function runAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [AGENT, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (agentLog += d));
+  child.stderr!.on('data', (d: Buffer) => (agentLog += d));
+  return child;
+}
+
+const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+  const res = await fetch(`${platform.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${platform.seed.apiKey}`, 'content-type': 'application/json' },
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+};
+
+beforeAll(async () => {
+  await buildAll();
+  platform = await startLocalPlatform();
+  socket = new WebSocket(`${platform.url.replace('http', 'ws')}/v1/stream`, {
+    headers: { authorization: `Bearer ${platform.seed.apiKey}` },
+  } as unknown as string[]);
+  socket.addEventListener('message', (ev) => {
+    const msg = JSON.parse(String(ev.data)) as { type: string; event?: StreamEvent; samples?: StreamSample[] };
+    if (msg.type === 'event') received.push({ at: Date.now(), event: msg.event });
+    if (msg.type === 'data') received.push({ at: Date.now(), samples: msg.samples });
+  });
+  await once(socket as unknown as EventTarget, 'open');
+  socket.send(JSON.stringify({ type: 'hello', v: 1, credits: 10_000 }));
+  const org = platform.seed.orgId;
+  socket.send(JSON.stringify({ type: 'subscribe', id: 'events', subject: `org.${org}.site.*.device.*.event.*` }));
+  socket.send(
+    JSON.stringify({ type: 'subscribe', id: 'cpu', subject: `org.${org}.site.*.device.*.metric.cpu_usage_percent` }),
+  );
+});
+
+afterAll(async () => {
+  socket?.close();
+  if (agent && agent.exitCode === null && agent.signalCode === null) {
+    agent.kill('SIGKILL');
+    await once(agent, 'exit');
+  }
+  await platform?.stop();
+});
+
+describe('offline alert', () => {
+  it(
+    `reports a killed agent alert.firing within 2 × its interval + the alarm period`,
+    { timeout: 180_000 },
+    async () => {
+      const rule = await api<{ id: string }>('/v1/alert-rules', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'Agent offline', scope: { kind: 'org' }, condition: { kind: 'offline' } }),
+      });
+
+      const config = join(platform.dir, 'agent.json');
+      const enroll = runAgent([
+        'enroll',
+        '--url',
+        platform.url,
+        '--token',
+        platform.seed.enrollmentToken,
+        '--name',
+        'offline-host',
+        '--config',
+        config,
+      ]);
+      expect(((await once(enroll, 'exit')) as [number])[0], agentLog).toBe(0);
+      agent = runAgent(['run', '--config', config], { EDGEWATCH_INTERVAL: String(INTERVAL_S) });
+
+      // Enough batches for the DeviceHub to observe the interval (it takes the median gap of the last ones).
+      const frames = () => received.filter((r) => r.samples?.some((s) => s.metric === 'cpu_usage_percent'));
+      await until(
+        'six CPU frames from the agent',
+        () => (frames().length >= 6 ? true : undefined),
+        90_000,
+        () => agentLog.slice(-3000),
+      );
+      const deviceId = frames()[0]!.samples![0]!.deviceId;
+
+      agent.kill('SIGKILL');
+      await once(agent, 'exit');
+      const killedAt = Date.now();
+      const lastFrameAt = frames().at(-1)!.at;
+
+      const firing = await until(
+        'alert.firing for the killed agent',
+        () =>
+          received.find(
+            (r) =>
+              r.event?.type === 'alert.firing' && r.event.data.deviceId === deviceId && r.event.data.ruleId === rule.id,
+          ),
+        60_000,
+      );
+      const latencyMs = firing.at - killedAt;
+      const boundMs = 2 * INTERVAL_S * 1000 + ALARM_PERIOD_MS + SLACK_MS;
+      console.log(
+        `offline alert: agent interval ${INTERVAL_S} s; alert.firing arrived ${(latencyMs / 1000).toFixed(2)} s after SIGKILL ` +
+          `(${((firing.at - lastFrameAt) / 1000).toFixed(2)} s after its last batch reached the stream); ` +
+          `"${String(firing.event!.data.summary)}"; bound ${(boundMs / 1000).toFixed(1)} s (2 × interval + alarm period ${ALARM_PERIOD_MS / 1000} s + slack ${SLACK_MS / 1000} s)`,
+      );
+      expect(firing.event!.data).toMatchObject({
+        severity: 'critical',
+        seriesId: '',
+        metric: null,
+        transition: 'firing',
+      });
+      expect(latencyMs).toBeLessThanOrEqual(boundMs);
+
+      // The incident is recorded as the API serves it (events are persisted before they are published).
+      const events = await api<{ events: StreamEvent[] }>(
+        `/v1/events?correlationId=${String(firing.event!.data.incidentId)}`,
+      );
+      expect(events.events.map((e) => e.type)).toContain('alert.firing');
+    },
+  );
+});
