@@ -12,6 +12,7 @@ import { alertsApi, type PreviewAnswer } from './api.ts';
 import { deviceName, labelsText, when } from './bits.tsx';
 
 const HOURS = [1, 6, 24] as const;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const DEBOUNCE_MS = 600;
 const SHOWN = 100;
 
@@ -180,9 +181,11 @@ export function RulePreview(props: {
           <p data-testid="preview-summary">
             {result.transitions.length === 0
               ? `It would not have fired in the last ${hours} h`
-              : `${result.transitions.length} change${result.transitions.length === 1 ? '' : 's'} of state in the last ${hours} h, on ${seriesIds.length} series`}
-            {result.counts ? `: ${result.counts.firing} firing, ${result.counts.incidents} incidents` : ''}
-            {result.samples !== undefined ? ` (${result.samples} samples of ${result.devices ?? 0} devices).` : '.'}
+              : `${plural(result.transitions.length, 'change')} of state in the last ${hours} h, on ${seriesIds.length} series`}
+            {result.counts ? `: ${plural(result.counts.incidents, 'incident')}, ${result.counts.firing} firing` : ''}
+            {result.samples !== undefined
+              ? ` (${plural(result.samples, 'sample')} of ${plural(result.devices ?? 0, 'device')}).`
+              : '.'}
             {result.truncated ? ' Some history or devices were left out.' : ''}
           </p>
         )}
@@ -205,15 +208,14 @@ export function RulePreview(props: {
         </>
       )}
       {result.state === 'done' && result.transitions.length > 0 && (
-        <div class="table-scroll">
+        // Focusable, so a keyboard can scroll it when the column is narrower than the table.
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Transitions the rule would have made">
           <table class="grid" data-testid="preview-transitions">
             <thead>
               <tr>
                 <th scope="col">At</th>
-                <th scope="col">Device</th>
                 <th scope="col">Series</th>
                 <th scope="col">Change</th>
-                <th scope="col">Severity</th>
                 <th scope="col">Value</th>
               </tr>
             </thead>
@@ -221,13 +223,15 @@ export function RulePreview(props: {
               {result.transitions.slice(0, SHOWN).map((t, i) => (
                 <tr key={i} data-testid="preview-transition">
                   <td class="nowrap">{when(t.at)}</td>
-                  <td>{t.deviceId ? deviceName(props.devices, t.deviceId) : '—'}</td>
-                  <td>{labelsText(t.labels) || '—'}</td>
-                  <td class="nowrap">
-                    {t.from} → {t.to}
-                    {t.neverFired ? ' (never fired)' : ''}
+                  <td>
+                    {t.deviceId ? deviceName(props.devices, t.deviceId) : ''}
+                    <div class="hint">{labelsText(t.labels)}</div>
                   </td>
-                  <td>{t.severity ?? '—'}</td>
+                  <td>
+                    {t.from} → {t.to}
+                    {t.severity ? ` (${t.severity})` : ''}
+                    {t.neverFired ? ', never fired' : ''}
+                  </td>
                   <td>{t.value === null ? '—' : String(Number(t.value.toPrecision(6)))}</td>
                 </tr>
               ))}

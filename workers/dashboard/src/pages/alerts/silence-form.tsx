@@ -150,7 +150,7 @@ export function SilenceForm({ initial, rules, devices, onCreated }: Props) {
           </button>
         </fieldset>
         <div class="row">
-          <label>
+          <label class="wide">
             Starts (empty: now)
             <input
               type="datetime-local"
