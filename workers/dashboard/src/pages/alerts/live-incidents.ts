@@ -1,22 +1,19 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { subscribeEvents } from '../../app/live.ts';
-import { eventPatterns } from '../events/follow-events.ts';
+import { liveState, subscribeEvents } from '../../app/live.ts';
 
 /** Events arriving together (a batch that opens several incidents) cause one refetch. */
 const SETTLE_MS = 300;
-/**
- * A backstop: a live-only subscription does not replay what it missed while the connection was
- * down, so a visible page also refetches this often.
- */
+/** A backstop for anything the stream did not say, while the page is visible. */
 const BACKSTOP_MS = 60_000;
 
 /**
  * Calls `onChange` whenever incidents may have changed, so a list or detail refetches: on every
- * `alert.*` event of the organisation (alert.pending, alert.firing, alert.resolved,
- * alert.acknowledged, alert.unacknowledged) on the app's one shared stream connection, when the
- * subscriptions are (re)confirmed, and once a minute while the tab is visible.
+ * `alert.*` event (alert.pending, alert.firing, alert.resolved, alert.acknowledged,
+ * alert.unacknowledged) of the organisation's devices, or of `deviceId` only, on the app's one
+ * shared stream connection; when that connection is live again after a break (a live-only
+ * subscription does not replay what it missed); and once a minute while the tab is visible.
  */
-export function useIncidentUpdates(orgId: string, onChange: () => void): void {
+export function useIncidentUpdates(orgId: string, onChange: () => void, deviceId?: string): void {
   const latest = useRef(onChange);
   latest.current = onChange;
   useEffect(() => {
@@ -25,25 +22,27 @@ export function useIncidentUpdates(orgId: string, onChange: () => void): void {
       clearTimeout(timer);
       timer = setTimeout(() => latest.current(), SETTLE_MS);
     };
-    // The first confirmation is the page's own first load; later ones follow a reconnect.
-    let confirmations = 0;
-    const listener = {
-      onEvent: (event: { type: string }) => {
+    // Alert events are published on the device's event subject.
+    const pattern = `org.${orgId}.site.*.device.${deviceId ?? '*'}.event.*`;
+    const stop = subscribeEvents(pattern, undefined, {
+      onEvent: (event) => {
         if (event.type.startsWith('alert.')) soon();
       },
-      onSubscribed: () => {
-        if (confirmations++ >= eventPatterns(orgId).length) soon();
-      },
       onGap: soon,
-    };
-    const stops = eventPatterns(orgId).map((pattern) => subscribeEvents(pattern, undefined, listener));
+    });
+    let wasLive = liveState.peek().state === 'live';
+    const unwatch = liveState.subscribe(({ state }) => {
+      if (state === 'live' && !wasLive) soon();
+      wasLive = state === 'live';
+    });
     const backstop = setInterval(() => {
       if (document.visibilityState === 'visible') latest.current();
     }, BACKSTOP_MS);
     return () => {
-      for (const stop of stops) stop();
+      stop();
+      unwatch();
       clearTimeout(timer);
       clearInterval(backstop);
     };
-  }, [orgId]);
+  }, [orgId, deviceId]);
 }

@@ -29,7 +29,7 @@ export function IncidentsPanel({ deviceId, orgId }: { deviceId: string; orgId: s
     void load(ctl.signal);
     return () => ctl.abort();
   }, [deviceId]);
-  useIncidentUpdates(orgId, () => void load());
+  useIncidentUpdates(orgId, () => void load(), deviceId);
 
   const all = `/alerts?state=all&deviceId=${encodeURIComponent(deviceId)}`;
   return (
