@@ -7,8 +7,8 @@ import type { EnrollResponse } from '../../schema/wire/enroll.ts';
 import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
-import { enrollHost, ingest, type Sample } from './seed-fleet.ts';
-import { openSignedIn, settle, type WatchedPage } from './watched-page.ts';
+import { adminCall, enrollHost, ingest, type Sample } from './seed-fleet.ts';
+import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 12's dashboard pages in real Chromium against a real local platform: a rule made in
@@ -34,6 +34,24 @@ function diskHistory(now: number): Sample[] {
     samples.push({ metric: DISK, ts: now - i * MIN, value: i <= 20 && i > 10 ? 95 : 50, labels: { mount: '/' } });
   }
   return samples;
+}
+
+/** A browser of someone invited with `role`, who accepted and is signed in. */
+async function openAs(role: 'viewer' | 'member'): Promise<WatchedPage> {
+  const invitation = await adminCall<{ url: string }>(platform, 'POST', '/v1/invitations', {
+    email: `${role}@example.test`,
+    role,
+  });
+  const token = invitation.url.split('/invite/')[1]!;
+  const other = await openWatched(browser);
+  await other.page.goto(`${platform.url}/health`);
+  const status = await other.page.evaluate<number>(
+    `fetch('/v1/invitations/${token}/accept', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'a passphrase for the ${role}', name: 'A ${role}' }) }).then((r) => r.status)`,
+  );
+  if (status !== 200) throw new Error(`accepting the ${role} invitation answered ${status}`);
+  await other.page.evaluate(`localStorage.setItem('edgewatch.signedIn', '1')`);
+  return other;
 }
 
 async function goto(path: string): Promise<Page> {
@@ -177,6 +195,49 @@ describe('the alert pages', () => {
     await goto('/silences');
     await page.getByTestId('silence-end').click();
     await page.getByTestId('silences-empty').waitFor();
+  });
+
+  it('shows each role only the controls it may use, and asks nothing it would be refused', async () => {
+    const visit = async (w: WatchedPage, path: string) => {
+      await w.page.goto(`${platform.url}${path}`);
+      await settle(w.page);
+      return w.page;
+    };
+    const viewer = await openAs('viewer');
+    const member = await openAs('member');
+    try {
+      let page = await visit(viewer, '/alerts/rules');
+      expect(await page.getByTestId('rule-row').count()).toBe(1);
+      expect(await page.getByTestId('rule-new').count()).toBe(0);
+      expect(await page.getByTestId('nav-webhooks').count()).toBe(0);
+      page = await visit(viewer, `/alerts/rules/${ruleId}`);
+      expect(await page.getByTestId('rule-name').inputValue()).toBe('Root disk full');
+      expect(await page.getByTestId('rule-save').isDisabled()).toBe(true);
+      expect(await page.getByTestId('rule-delete').count()).toBe(0);
+      page = await visit(viewer, `/incidents/${incidentId}`);
+      expect(await page.getByTestId('incident-ack').textContent()).toContain('Logs rotated, watching it');
+      expect(await page.getByTestId('incident-unack').count()).toBe(0);
+      expect(await page.getByTestId('incident-silence-similar').count()).toBe(0);
+      page = await visit(viewer, '/silences');
+      expect(await page.getByTestId('silence-form').count()).toBe(0);
+      page = await visit(viewer, '/webhooks');
+      await page.getByTestId('webhooks-forbidden').waitFor();
+
+      page = await visit(member, `/incidents/${incidentId}`);
+      await page.getByTestId('incident-unack').waitFor();
+      expect(await page.getByTestId('incident-silence-similar').count()).toBe(1);
+      page = await visit(member, '/silences');
+      await page.getByTestId('silence-form').waitFor();
+      page = await visit(member, '/alerts/rules');
+      expect(await page.getByTestId('rule-new').count()).toBe(0);
+      expect(await page.getByTestId('nav-webhooks').count()).toBe(0);
+
+      expect(viewer.problems).toEqual([]);
+      expect(member.problems).toEqual([]);
+    } finally {
+      await viewer.context.close();
+      await member.context.close();
+    }
   });
 
   it('creates a webhook channel (secret shown once) whose "send test" shows a delivered entry', async () => {
