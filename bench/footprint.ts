@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildAgent } from '../scripts/build.ts';
 import { freePort } from '../scripts/local/free-port.ts';
+import { agentProcesses } from '../test/e2e/agent-process.ts';
 import { findOrInstall } from './debian.ts';
 import { startPlatform } from './edgewatch.ts';
 import { cpuSeconds, peakRssMiB } from './proc-stats.ts';
@@ -51,28 +52,20 @@ function measure(child: ChildProcess): Measured {
 
 async function startAgent(ctx: BenchContext, dir: string): Promise<ChildProcess> {
   const platform = await startPlatform(ctx);
-  const bundle = await buildAgent();
+  const agents = agentProcesses();
+  ctx.defer(() => agents.stopAll());
   const config = join(dir, 'agent.json');
-  const env = { ...process.env, STATE_DIRECTORY: join(dir, 'state'), EDGEWATCH_INTERVAL: String(INTERVAL_S) };
-  const enroll = spawn(
-    HOST_NODE,
-    [
-      bundle,
-      'enroll',
-      '--url',
-      platform.url,
-      '--token',
-      platform.seed.enrollmentToken,
-      '--name',
-      'footprint',
-      '--config',
-      config,
-    ],
-    { env, stdio: 'ignore' },
-  );
-  const [code] = (await once(enroll, 'exit')) as [number];
-  if (code !== 0) throw new Error(`agent enroll exited with ${code}`);
-  return spawnTracked(ctx, HOST_NODE, [bundle, 'run', '--config', config], env);
+  const options = {
+    node: HOST_NODE,
+    script: await buildAgent(),
+    env: { STATE_DIRECTORY: join(dir, 'state'), EDGEWATCH_INTERVAL: String(INTERVAL_S) },
+  };
+  await agents.enroll(platform, 'footprint', config, options);
+  const agent = agents.spawn(['run', '--config', config], options);
+  agent.once('exit', (code) => {
+    if (code && code !== 0) ctx.log(`  the agent exited with ${code}: ${agents.log().slice(-2000)}`);
+  });
+  return agent;
 }
 
 /** node_exporter on a free port, scraped every interval as Prometheus would. */

@@ -21,8 +21,11 @@ export interface SpawnOptions {
 export interface AgentProcesses {
   /** Starts `<node> <script> ...args`, its stdout and stderr appended to `log()`. */
   spawn(args: string[], options?: SpawnOptions): ChildProcess;
-  /** Runs `enroll` with the seed's enrollment token to completion; throws with the log unless it exits 0. */
-  enroll(platform: LocalPlatform, name: string, config: string): Promise<void>;
+  /**
+   * Runs `enroll` with the seed's enrollment token to completion; throws with the log unless it exits 0.
+   * `options` as for {@link spawn}: give `run` the same ones (the same Node, the same state folder).
+   */
+  enroll(platform: LocalPlatform, name: string, config: string, options?: SpawnOptions): Promise<void>;
   /** The last 3,000 characters the agents printed. */
   log(): string;
   /** wait.ts' `until`, with the agents' log in the timeout message. */
@@ -47,9 +50,9 @@ export function agentProcesses(): AgentProcesses {
       children.add(child);
       return child;
     },
-    async enroll(platform, name, config) {
+    async enroll(platform, name, config, options) {
       const args = ['enroll', '--url', platform.url, '--token', platform.seed.enrollmentToken, '--name', name];
-      const child = self.spawn([...args, '--config', config]);
+      const child = self.spawn([...args, '--config', config], options);
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`agent enroll exited with ${code}\n${log()}`);
     },

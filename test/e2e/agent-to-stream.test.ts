@@ -49,10 +49,12 @@ afterAll(async () => {
 describe('agent → Worker → DeviceHub → D1 → stream', () => {
   it('enrolls, reports for several cycles, and its samples are readable through the API and live on a wildcard subscription', async () => {
     const config = join(platform.dir, 'agent.json');
-    await agents.enroll(platform, 'e2e-host', config);
+    // A state folder of its own: the default one is shared by every agent of this user, other runs' included.
+    const env = { STATE_DIRECTORY: join(platform.dir, 'state'), EDGEWATCH_INTERVAL: '1' };
+    await agents.enroll(platform, 'e2e-host', config, { env });
     expect((await stat(config)).mode & 0o777).toBe(0o600);
 
-    const agent = agents.spawn(['run', '--config', config], { env: { EDGEWATCH_INTERVAL: '1' } });
+    const agent = agents.spawn(['run', '--config', config], { env });
 
     const { devices } = await agents.until('the device to be online', async () => {
       const body = await api<{ devices: { id: string; name: string; status: string }[] }>('/v1/devices');

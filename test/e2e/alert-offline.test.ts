@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamEvent, StreamSample } from '../../schema/wire/stream.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { ROOT } from '../../scripts/local/wrangler.ts';
-import { until } from './wait.ts';
+import { agentProcesses } from './agent-process.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 
 /**
@@ -15,27 +13,15 @@ import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
  * alarm period adds only the alarm's own latency; the slack is for a loaded two-core machine.
  */
 
-const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
 const INTERVAL_S = 2;
 /** The hub's alarm runs at the deadline; this bounds its lateness (MIN_ALARM_GAP_MS and scheduling). */
 const ALARM_PERIOD_MS = 1_000;
 const SLACK_MS = 5_000;
 
 let platform: LocalPlatform;
-let agent: ChildProcess | undefined;
-let agentLog = '';
+const agents = agentProcesses();
 let socket: WebSocket | undefined;
 const received: { at: number; event?: StreamEvent; samples?: StreamSample[] }[] = [];
-
-function runAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [AGENT, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (agentLog += d));
-  child.stderr!.on('data', (d: Buffer) => (agentLog += d));
-  return child;
-}
 
 const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
   const res = await fetch(`${platform.url}${path}`, {
@@ -68,10 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   socket?.close();
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    agent.kill('SIGKILL');
-    await once(agent, 'exit');
-  }
+  await agents.stopAll();
   await platform?.stop();
 });
 
@@ -86,28 +69,14 @@ describe('offline alert', () => {
       });
 
       const config = join(platform.dir, 'agent.json');
-      const enroll = runAgent([
-        'enroll',
-        '--url',
-        platform.url,
-        '--token',
-        platform.seed.enrollmentToken,
-        '--name',
-        'offline-host',
-        '--config',
-        config,
-      ]);
-      expect(((await once(enroll, 'exit')) as [number])[0], agentLog).toBe(0);
-      agent = runAgent(['run', '--config', config], { EDGEWATCH_INTERVAL: String(INTERVAL_S) });
+      // A state folder of its own: the default one is shared by every agent of this user, other runs' included.
+      const env = { STATE_DIRECTORY: join(platform.dir, 'state'), EDGEWATCH_INTERVAL: String(INTERVAL_S) };
+      await agents.enroll(platform, 'offline-host', config, { env });
+      const agent = agents.spawn(['run', '--config', config], { env });
 
       // Enough batches for the DeviceHub to observe the interval (it takes the median gap of the last ones).
       const frames = () => received.filter((r) => r.samples?.some((s) => s.metric === 'cpu_usage_percent'));
-      await until(
-        'six CPU frames from the agent',
-        () => (frames().length >= 6 ? true : undefined),
-        90_000,
-        () => agentLog.slice(-3000),
-      );
+      await agents.until('six CPU frames from the agent', () => (frames().length >= 6 ? true : undefined), 90_000);
       const deviceId = frames()[0]!.samples![0]!.deviceId;
 
       agent.kill('SIGKILL');
@@ -115,7 +84,7 @@ describe('offline alert', () => {
       const killedAt = Date.now();
       const lastFrameAt = frames().at(-1)!.at;
 
-      const firing = await until(
+      const firing = await agents.until(
         'alert.firing for the killed agent',
         () =>
           received.find(

@@ -1,5 +1,6 @@
-import { env, SELF } from 'cloudflare:test';
+import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alertObjects } from './alert-fixtures.ts';
 import { api, batch, enroll, ingest, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 
 /**
@@ -48,7 +49,7 @@ interface World {
 let a: World;
 let b: World;
 
-/** An org with one of every object a path can name: device, series, API key, enrollment token, webhook, delivery. */
+/** An org with one of every object a path can name: device, series, key, token, member, invitation, alert objects. */
 async function world(): Promise<World> {
   const org = await seedOrg();
   const device = await enroll(org, 'conformance');
@@ -72,39 +73,7 @@ async function world(): Promise<World> {
     })
   ).json()) as { id: string };
   const tokens = (await (await api(org.apiKey, '/v1/enrollment-tokens')).json()) as { tokens: { id: string }[] };
-  // Incidents are opened by the DeviceHub's rules; one is written straight in D1 here.
-  const incidentId = `inc_${org.orgId}`;
-  const now = Date.now();
-  await env.DB.prepare(
-    `INSERT INTO incidents (id, org_id, rule_name, device_id, tags, series_id, labels, state, severity, peak_severity, summary, started_at, fired_at, updated_at)
-     VALUES (?, ?, 'conformance rule', ?, '[]', ?, '{}', 'firing', 'warning', 'warning', 'conf_m > 1', ?, ?, ?)`,
-  )
-    .bind(incidentId, org.orgId, device.deviceId, seriesId, now, now, now)
-    .run();
-  const silence = (await (
-    await api(org.apiKey, '/v1/silences', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ matchers: [{ field: 'device', value: device.deviceId }], endsAt: now + 3_600_000 }),
-    })
-  ).json()) as { id: string };
-  const webhook = (await (
-    await api(org.apiKey, '/v1/webhooks', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'conformance', url: 'https://receiver.test/conformance/ok' }),
-    })
-  ).json()) as { id: string };
-  const delivery = (await (await api(org.apiKey, `/v1/webhooks/${webhook.id}/test`, { method: 'POST' })).json()) as {
-    id: string;
-  };
-  const rule = (await (
-    await api(org.apiKey, '/v1/alert-rules', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'conformance', scope: { kind: 'org' }, condition: { kind: 'offline' } }),
-    })
-  ).json()) as { id: string };
+  const alerts = await alertObjects(org, device.deviceId, seriesId!);
   return {
     org,
     deviceToken: device.deviceToken,
@@ -115,11 +84,7 @@ async function world(): Promise<World> {
       '/v1/enrollment-tokens/': tokens.tokens[0]!.id,
       '/v1/members/': member,
       '/v1/invitations/': invited.id,
-      '/v1/incidents/': incidentId,
-      '/v1/silences/': silence.id,
-      '/v1/webhooks/': webhook.id,
-      '/v1/deliveries/': delivery.id,
-      '/v1/alert-rules/': rule.id,
+      ...alerts,
     },
   };
 }

@@ -1,16 +1,13 @@
 import { env } from 'cloudflare:test';
-import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import type { DeliverMessage } from '../../workers/src/services/notify/deliver.ts';
+import { json } from './alert-helpers.ts';
 import { api, type TestOrg } from './helpers.ts';
+import { insertIncident, insertRule } from './incident-fixtures.ts';
 import { RECEIVER, type Received } from './notify-outbound.ts';
 
 /** Helpers of the webhook tests: channels, the stub receiver's log, captured queue sends, incidents. */
 
-export const json = (method: string, body: unknown) => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+export { json };
 
 /** A fresh key under which the stub receiver logs what it gets, so files running at once never mix. */
 export const newKey = () => crypto.randomUUID().slice(0, 8);
@@ -89,44 +86,29 @@ export interface IncidentSeed {
   ruleName?: string;
 }
 
-/** An incident row straight in D1, as the DeviceHub would write it. */
-export async function seedIncident(orgId: string, s: IncidentSeed): Promise<string> {
-  const id = newId('inc');
+/** An incident row straight in D1, as the DeviceHub would write it: disk at 95.5 %, over a 90 % line. */
+export function seedIncident(orgId: string, s: IncidentSeed): Promise<string> {
   const now = Date.now();
-  await env.DB.prepare(
-    `INSERT INTO incidents (id, org_id, rule_id, rule_name, device_id, site_id, tags, series_id, metric, labels, state,
-       severity, peak_severity, value, threshold, summary, started_at, fired_at, updated_at, notifications)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 's_disk', 'disk_used_percent', '{"mount":"/"}', ?, ?, ?, 95.5, 90, ?, ?, ?, ?, 0)`,
-  )
-    .bind(
-      id,
-      orgId,
-      s.ruleId ?? null,
-      s.ruleName ?? 'Disk almost full',
-      s.deviceId,
-      s.siteId ?? null,
-      JSON.stringify(s.tags ?? []),
-      s.state ?? 'firing',
-      s.severity ?? 'critical',
-      s.severity ?? 'critical',
-      'disk_used_percent{mount="/"} is 95.5, above 90',
-      now - 60_000,
-      now,
-      now,
-    )
-    .run();
-  return id;
+  const severity = s.severity ?? 'critical';
+  return insertIncident(orgId, s.deviceId, {
+    ruleId: s.ruleId ?? null,
+    ruleName: s.ruleName ?? 'Disk almost full',
+    siteId: s.siteId ?? null,
+    tags: s.tags ?? [],
+    seriesId: 's_disk',
+    state: s.state ?? 'firing',
+    severity,
+    peakSeverity: severity,
+    value: 95.5,
+    threshold: 90,
+    summary: 'disk_used_percent{mount="/"} is 95.5, above 90',
+    startedAt: now - 60_000,
+    firedAt: now,
+    resolvedAt: null,
+    updatedAt: now,
+  });
 }
 
 /** An alert rule row, for incidents and filters that name one. */
-export async function seedRule(orgId: string): Promise<string> {
-  const id = newId('rule');
-  const now = Date.now();
-  await env.DB.prepare(
-    `INSERT INTO alert_rules (id, org_id, name, scope_kind, metric, matchers, condition, created_at, updated_at)
-     VALUES (?, ?, 'Disk almost full', 'org', 'disk_used_percent', '[]', ?, ?, ?)`,
-  )
-    .bind(id, orgId, JSON.stringify({ kind: 'threshold', op: '>', critical: { value: 90 } }), now, now)
-    .run();
-  return id;
-}
+export const seedRule = (orgId: string): Promise<string> =>
+  insertRule(orgId, { condition: { kind: 'threshold', op: '>', critical: { value: 90 } } });

@@ -199,7 +199,7 @@ describe('alert.notify', () => {
 describe('webhook.deliver', () => {
   /**
    * An org of its own with one channel and one delivery whose first attempt was made with
-   * `vars` (an immediate retry schedule unless given).
+   * `vars` (an immediate retry schedule unless given); `next` is the message of its second attempt.
    */
   async function pending(behaviour: string, vars: Record<string, string> = {}) {
     const { org, deviceId } = await freshOrg();
@@ -208,20 +208,16 @@ describe('webhook.deliver', () => {
     const { env: e } = capturingEnv({ WEBHOOK_RETRY_SCHEDULE: '0s,0s,0s', ...vars });
     await handleAlertNotify(e, notify(org.orgId, await seedIncident(org.orgId, { deviceId })));
     const [delivery] = await deliveriesOf(hook.id);
-    return { org, key, hook, deliveryId: delivery!.id };
+    const deliveryId = delivery!.id;
+    const next: DeliverMessage = { type: 'webhook.deliver', orgId: org.orgId, deliveryId, attempts: 1, seriesStart: 0 };
+    return { org, key, hook, deliveryId, next };
   }
 
   it('retries a failing receiver on the schedule; four attempts, one delivery, one webhook-id', async () => {
-    const { org, key, hook, deliveryId } = await pending('flaky/3');
+    const { key, hook, deliveryId, next } = await pending('flaky/3');
     const { env: e, sent } = capturingEnv({ WEBHOOK_RETRY_SCHEDULE: '0s,0s,0s' });
     // The first attempt was made by handleAlertNotify (with the default schedule): follow it.
-    let message: DeliverMessage = {
-      type: 'webhook.deliver',
-      orgId: org.orgId,
-      deliveryId,
-      attempts: 1,
-      seriesStart: 0,
-    };
+    let message = next;
     const results = [];
     for (let i = 0; i < 3; i++) {
       results.push(await runDelivery(e, message));
@@ -275,15 +271,9 @@ describe('webhook.deliver', () => {
   });
 
   it('marks a delivery dead past the last retry and sends it to the dead-letter queue', async () => {
-    const { org, key, hook, deliveryId } = await pending('status/500');
+    const { key, hook, deliveryId, next } = await pending('status/500');
     const { env: e, sent, dead } = capturingEnv({ WEBHOOK_RETRY_SCHEDULE: '0s,0s' });
-    let message: DeliverMessage = {
-      type: 'webhook.deliver',
-      orgId: org.orgId,
-      deliveryId,
-      attempts: 1,
-      seriesStart: 0,
-    };
+    let message = next;
     expect(await runDelivery(e, message)).toBe('retrying');
     message = sent.shift()!.body;
     expect(await runDelivery(e, message)).toBe('dead');
@@ -354,13 +344,12 @@ describe('webhook.deliver', () => {
   });
 
   it('finishes an attempt its message claimed before the handler died, when the queue hands it over again', async () => {
-    const { org, key, deliveryId } = await pending('status/500');
+    const { key, deliveryId, next: msg } = await pending('status/500');
     // As if a handler had claimed attempt 2 (the count is 2) and thrown before recording it.
     await env.DB.prepare('UPDATE deliveries SET attempts = 2, next_attempt_at = NULL WHERE id = ?')
       .bind(deliveryId)
       .run();
     const { env: e, sent } = capturingEnv({ WEBHOOK_RETRY_SCHEDULE: '0s,0s,0s' });
-    const msg: DeliverMessage = { type: 'webhook.deliver', orgId: org.orgId, deliveryId, attempts: 1, seriesStart: 0 };
     expect(await runDelivery(e, msg, { queueAttempts: 1 })).toBe('skipped');
     expect(await runDelivery(e, msg, { queueAttempts: 2 })).toBe('retrying');
     expect((await attemptsOf(deliveryId)).map((a) => a.attempt)).toEqual([1, 2]);

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
+import { alertObjects } from './alert-fixtures.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { type JsonSchema, mutantOf, valueOf } from './openapi-arbitraries.ts';
 
@@ -123,27 +124,10 @@ beforeAll(async () => {
     seriesId = found.series[0]?.id;
     if (!seriesId) await new Promise((r) => setTimeout(r, 50));
   }
-  // An incident (opened by the DeviceHub's rules in production, written straight here) and a silence.
-  const now = Date.now();
-  const incidentId = newId('inc');
-  await env.DB.prepare(
-    `INSERT INTO incidents (id, org_id, rule_name, device_id, tags, series_id, labels, state, severity, peak_severity, summary, started_at, fired_at, updated_at)
-     VALUES (?, ?, 'fuzz rule', ?, '[]', ?, '{}', 'firing', 'warning', 'warning', 'fuzz_m > 1', ?, ?, ?)`,
-  )
-    .bind(incidentId, org.orgId, device.deviceId, seriesId!, now, now, now)
-    .run();
-  const silence = (await (
-    await api(org.apiKey, '/v1/silences', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ matchers: [{ field: 'device', value: device.deviceId }], endsAt: now + 3_600_000 }),
-    })
-  ).json()) as { id: string };
   Object.assign(realIds, {
     '/v1/devices/': device.deviceId,
     '/v1/series/': seriesId!,
-    '/v1/incidents/': incidentId,
-    '/v1/silences/': silence.id,
+    ...(await alertObjects(org, device.deviceId, seriesId!)),
   });
 });
 

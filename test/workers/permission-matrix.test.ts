@@ -4,6 +4,7 @@ import type { ApiKeyScope, Role } from '../../schema/index.ts';
 import { holds, type Permission, PERMISSIONS, refusalMessage } from '../../workers/src/services/access/permissions.ts';
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
+import { alertObjects } from './alert-fixtures.ts';
 import { enroll, seedOrg } from './helpers.ts';
 
 /**
@@ -89,8 +90,6 @@ async function world() {
   }
   const seriesId = `s_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
   const invitationId = newId('inv');
-  const incidentId = newId('inc');
-  const silenceId = newId('sil');
   statements.push(
     env.DB.prepare(
       'INSERT INTO series (id, org_id, device_id, metric, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -106,36 +105,9 @@ async function world() {
       now,
       now + 3_600_000,
     ),
-    env.DB.prepare(
-      `INSERT INTO incidents (id, org_id, rule_name, device_id, tags, series_id, labels, state, severity, peak_severity, summary, started_at, fired_at, updated_at)
-       VALUES (?, ?, 'matrix rule', ?, '[]', ?, '{}', 'firing', 'warning', 'warning', 'matrix_m > 1', ?, ?, ?)`,
-    ).bind(incidentId, org.orgId, device.deviceId, seriesId, now, now, now),
-    env.DB.prepare(
-      'INSERT INTO silences (id, org_id, matchers, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).bind(
-      silenceId,
-      org.orgId,
-      JSON.stringify([{ field: 'device', value: device.deviceId }]),
-      now,
-      now + 3_600_000,
-      now,
-    ),
   );
   await env.DB.batch(statements);
-  const adminKey = principals.find((p) => p.via === 'api-key' && p.scopes.includes('admin'))!.headers;
-  const webhook = (await (
-    await SELF.fetch('http://test/v1/webhooks', {
-      method: 'POST',
-      headers: { ...adminKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'matrix', url: 'https://receiver.test/matrix/ok' }),
-    })
-  ).json()) as { id: string };
-  const deliveryId = newId('dlv');
-  await env.DB.prepare(
-    "INSERT INTO deliveries (id, org_id, webhook_id, event_type, body, state, attempts, created_at) VALUES (?, ?, ?, 'webhook.test', '{}', 'delivered', 1, ?)",
-  )
-    .bind(deliveryId, org.orgId, webhook.id, now)
-    .run();
+  const alerts = await alertObjects(org, device.deviceId, seriesId);
   const firstId = async (table: string) =>
     (await env.DB.prepare(`SELECT id FROM ${table} WHERE org_id = ? LIMIT 1`).bind(org.orgId).first<{ id: string }>())!
       .id;
@@ -147,10 +119,7 @@ async function world() {
     ['/v1/members/', users.target!],
     ['/v1/invitations/', invitationId],
     ['/v1/auth/sessions/', await firstId('sessions')],
-    ['/v1/incidents/', incidentId],
-    ['/v1/silences/', silenceId],
-    ['/v1/webhooks/', webhook.id],
-    ['/v1/deliveries/', deliveryId],
+    ...Object.entries(alerts),
   ];
   // Owners act last: their operations (deleting the org, handing it over) end the others' access.
   principals.sort(

@@ -11,8 +11,14 @@ import {
   deliverySchema,
 } from '../services/notify/views.ts';
 
-const TAG = 'Notifications';
-const params = idParams('delivery');
+/** What both operations declare alike: tag, credential (deliveries belong to channels, which admins manage), the id. */
+const ONE_DELIVERY = {
+  tag: 'Notifications',
+  auth: 'caller',
+  permission: 'notifications.manage',
+  params: idParams('delivery'),
+  example: { params: { id: DELIVERY_ID } },
+} as const;
 const notFound404 = {
   description: 'No such delivery in your organisation',
   example: deliveryNotFound(DELIVERY_ID).body(),
@@ -33,11 +39,7 @@ export const deliveriesRoutes = new Hono<AppEnv>()
       summary: 'A delivery with its body and every attempt',
       description:
         'Each attempt: when, the final HTTP status (null when no answer came: timeout, connection error, refused by the SSRF guard), latency, the error, and at most 1 KB of the answer.',
-      tag: TAG,
-      auth: 'caller',
-      permission: 'notifications.manage',
-      params,
-      example: { params: { id: DELIVERY_ID } },
+      ...ONE_DELIVERY,
       responses: {
         200: {
           description: 'The delivery',
@@ -56,11 +58,7 @@ export const deliveriesRoutes = new Hono<AppEnv>()
       summary: 'Send a delivery again',
       description:
         'Starts a new series of attempts (the retry schedule from the start) with the same `webhook-id` and body, so a receiver that already has it can drop it. Only a settled delivery (delivered, failed or dead) of an enabled channel.',
-      tag: TAG,
-      auth: 'caller',
-      permission: 'notifications.manage',
-      params,
-      example: { params: { id: DELIVERY_ID } },
+      ...ONE_DELIVERY,
       responses: {
         202: {
           description: 'The delivery, pending again',

@@ -5,6 +5,7 @@ import { parse } from '../services/http/validate.ts';
 import { acknowledgedExample, INCIDENT_ID, incidentExample } from '../services/incidents/examples.ts';
 import { getIncident, incidentNotFound, listIncidents } from '../services/incidents/queries.ts';
 import { incidentBusy, incidentResolved, respond } from '../services/incidents/respond.ts';
+import { type AreaObject, notFound404, onOne, readOne, TAG } from '../services/incidents/route-docs.ts';
 import {
   ackBody,
   incidentListQuery,
@@ -14,11 +15,13 @@ import {
   stateList,
 } from '../services/incidents/schemas.ts';
 
-const TAG = 'Incidents';
-const params = { id: INCIDENT_ID };
-const notFound404 = {
-  description: 'No such incident in your organisation',
-  example: incidentNotFound(INCIDENT_ID).body(),
+const incident: AreaObject = {
+  noun: 'incident',
+  params: incidentParams,
+  id: INCIDENT_ID,
+  schema: incidentViewSchema,
+  example: incidentExample,
+  notFound: incidentNotFound,
 };
 const conflict409 = {
   description:
@@ -59,23 +62,7 @@ export const incidentsRoutes = new Hono<AppEnv>()
       return c.json(await listIncidents(c.env.DB, c.var.caller.orgId, { ...q, state }));
     },
   )
-  .get(
-    '/:id',
-    doc({
-      operationId: 'getIncident',
-      summary: 'Get an incident',
-      tag: TAG,
-      auth: 'caller',
-      permission: 'org.read',
-      params: incidentParams,
-      example: { params },
-      responses: {
-        200: { description: 'The incident', schema: incidentViewSchema, example: incidentExample },
-        404: notFound404,
-      },
-    }),
-    async (c) => c.json(await getIncident(c.env.DB, c.var.caller.orgId, c.req.valid('param').id)),
-  )
+  .get('/:id', ...readOne(incident, 'getIncident', 'Get an incident', getIncident))
   .post(
     '/:id/ack',
     doc({
@@ -85,15 +72,13 @@ export const incidentsRoutes = new Hono<AppEnv>()
         RESPOND +
         'Acknowledging stops repeat notifications. `acknowledged.by` is the signed-in user; an API key leaves it null and is named in the audit log. ' +
         'Acknowledging an acknowledged incident changes nothing and answers it as it is.',
-      tag: TAG,
-      auth: 'caller',
+      ...onOne(incident),
       permission: 'alerts.respond',
-      params: incidentParams,
       body: ackBody,
-      example: { params, body: { note: 'Rotating logs now' } },
+      example: { params: { id: INCIDENT_ID }, body: { note: 'Rotating logs now' } },
       responses: {
         200: { description: 'The incident, acknowledged', schema: incidentViewSchema, example: acknowledgedExample },
-        404: notFound404,
+        404: notFound404(incident),
         409: conflict409,
       },
     }),
@@ -109,14 +94,11 @@ export const incidentsRoutes = new Hono<AppEnv>()
       summary: 'Withdraw the acknowledgement of an open incident',
       description:
         RESPOND + 'Un-acknowledging an incident nobody acknowledged changes nothing and answers it as it is.',
-      tag: TAG,
-      auth: 'caller',
+      ...onOne(incident),
       permission: 'alerts.respond',
-      params: incidentParams,
-      example: { params },
       responses: {
         200: { description: 'The incident, not acknowledged', schema: incidentViewSchema, example: incidentExample },
-        404: notFound404,
+        404: notFound404(incident),
         409: { ...conflict409, example: incidentBusy(INCIDENT_ID).body() },
       },
     }),

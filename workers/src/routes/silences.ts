@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { badRequest } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { SILENCE_ID, silenceExample } from '../services/incidents/examples.ts';
+import { type AreaObject, notFound404, onOne, readOne, TAG } from '../services/incidents/route-docs.ts';
 import { createSilence, endSilence, silenceExpired } from '../services/incidents/silence-changes.ts';
 import {
   createSilenceBody,
@@ -13,11 +14,13 @@ import {
 } from '../services/incidents/silence-schemas.ts';
 import { getSilence, listSilences, silenceNotFound } from '../services/incidents/silences.ts';
 
-const TAG = 'Incidents';
-const params = { id: SILENCE_ID };
-const notFound404 = {
-  description: 'No such silence in your organisation',
-  example: silenceNotFound(SILENCE_ID).body(),
+const silence: AreaObject = {
+  noun: 'silence',
+  params: silenceParams,
+  id: SILENCE_ID,
+  schema: silenceViewSchema,
+  example: silenceExample,
+  notFound: silenceNotFound,
 };
 const { state: _state, id: _id, createdAt: _createdAt, createdBy: _createdBy, ...createExample } = silenceExample;
 
@@ -73,23 +76,7 @@ export const silencesRoutes = new Hono<AppEnv>()
     }),
     async (c) => c.json(await createSilence(c, c.req.valid('json')), 201),
   )
-  .get(
-    '/:id',
-    doc({
-      operationId: 'getSilence',
-      summary: 'Get a silence',
-      tag: TAG,
-      auth: 'caller',
-      permission: 'org.read',
-      params: silenceParams,
-      example: { params },
-      responses: {
-        200: { description: 'The silence', schema: silenceViewSchema, example: silenceExample },
-        404: notFound404,
-      },
-    }),
-    async (c) => c.json(await getSilence(c.env.DB, c.var.caller.orgId, c.req.valid('param').id)),
-  )
+  .get('/:id', ...readOne(silence, 'getSilence', 'Get a silence', getSilence))
   .delete(
     '/:id',
     doc({
@@ -97,18 +84,15 @@ export const silencesRoutes = new Hono<AppEnv>()
       summary: 'End a silence now',
       description:
         'Sets `endsAt` to now and keeps the silence, so the list of expired silences shows what was silenced when. A silence that had not started yet starts and ends now.',
-      tag: TAG,
-      auth: 'caller',
+      ...onOne(silence),
       permission: 'alerts.respond',
-      params: silenceParams,
-      example: { params },
       responses: {
         200: {
           description: 'The silence, expired',
           schema: silenceViewSchema,
           example: { ...silenceExample, endsAt: 1795348800000, state: 'expired' },
         },
-        404: notFound404,
+        404: notFound404(silence),
         409: { description: 'The silence has already ended', example: silenceExpired(SILENCE_ID).body() },
       },
     }),

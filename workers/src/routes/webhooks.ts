@@ -35,10 +35,10 @@ import {
   withSecretSchema,
 } from '../services/notify/views.ts';
 
-const TAG = 'Notifications';
-const PERMISSION = 'notifications.manage';
-
-const params = idParams('webhook');
+/** What every operation declares alike: tag and credential; only an admin manages channels. */
+const CHANNELS = { tag: 'Notifications', auth: 'caller', permission: 'notifications.manage' } as const;
+/** ...and every operation on one channel: its id in the path, and the id the examples use. */
+const ONE_CHANNEL = { ...CHANNELS, params: idParams('webhook'), example: { params: { id: WEBHOOK_ID } } } as const;
 const notFound404 = {
   description: 'No such webhook in your organisation',
   example: webhookNotFound(WEBHOOK_ID).body(),
@@ -65,9 +65,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
         'Incidents reach the channel as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). ' +
         'The answer shows the signing `secret` (`whsec_…`) this once; it is stored encrypted. `filters` narrow what the channel receives ' +
         '(severities, rules, sites; each given filter must hold). See docs/alerts.md.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
+      ...CHANNELS,
       body: createWebhookBody,
       example: {
         body: {
@@ -96,9 +94,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
       summary: "List the organisation's notification channels",
       description:
         'Secrets are never shown again, only their first characters (`secretPrefix`). URLs may hold tokens, so reading them needs the same permission as changing them.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
+      ...CHANNELS,
       example: {},
       responses: {
         200: {
@@ -115,11 +111,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
     doc({
       operationId: 'getWebhook',
       summary: 'Read a notification channel',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
-      example: { params: { id: WEBHOOK_ID } },
+      ...ONE_CHANNEL,
       responses: {
         200: { description: 'The channel', schema: webhookSchema, example: webhookExample },
         404: notFound404,
@@ -134,13 +126,10 @@ export const webhooksRoutes = new Hono<AppEnv>()
       summary: 'Change a notification channel',
       description:
         'Name, URL (checked like on create), filters, enabled. Enabling a channel the platform disabled (its receiver answered 410 Gone) clears `disabledReason`.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
+      ...ONE_CHANNEL,
       body: updateWebhookBody,
       example: {
-        params: { id: WEBHOOK_ID },
+        ...ONE_CHANNEL.example,
         body: { enabled: true, filters: { severities: ['warning', 'critical'] } },
       },
       responses: {
@@ -156,11 +145,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
     doc({
       operationId: 'deleteWebhook',
       summary: 'Delete a notification channel and its delivery log',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
-      example: { params: { id: WEBHOOK_ID } },
+      ...ONE_CHANNEL,
       responses: { 204: { description: 'Deleted; pending retries are dropped' }, 404: notFound404 },
     }),
     async (c) => {
@@ -176,12 +161,9 @@ export const webhooksRoutes = new Hono<AppEnv>()
       description:
         'The new secret is shown this once. For `graceSeconds` (default 24 h, at most 7 days) the previous secret signs too: ' +
         '`webhook-signature` carries `v1,<new> v1,<previous>`, so receivers can switch without missing a message.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
+      ...ONE_CHANNEL,
       body: rotateSecretBody,
-      example: { params: { id: WEBHOOK_ID }, body: { graceSeconds: 3600 } },
+      example: { ...ONE_CHANNEL.example, body: { graceSeconds: 3600 } },
       responses: {
         200: {
           description: 'The channel with its new secret, shown this once',
@@ -205,11 +187,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
       summary: 'Send a signed test event to a channel',
       description:
         'Queues a `webhook.test` event, delivered like any notification (signed, retried, logged); its `id` is the `webhook-id` the receiver sees. Follow it with GET /v1/deliveries/{id}.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
-      example: { params: { id: WEBHOOK_ID } },
+      ...ONE_CHANNEL,
       responses: {
         202: {
           description: 'The delivery, pending',
@@ -237,12 +215,9 @@ export const webhooksRoutes = new Hono<AppEnv>()
       summary: "A channel's delivery log",
       description:
         'Deliveries newest first, each with its state (`pending`, `delivered`, `failed` after 410 Gone, `dead` after the last retry), attempt count and times. Page with `nextCursor`; GET /v1/deliveries/{id} has the attempts.',
-      tag: TAG,
-      auth: 'caller',
-      permission: PERMISSION,
-      params,
+      ...ONE_CHANNEL,
       query: deliveriesQuery,
-      example: { params: { id: WEBHOOK_ID }, query: { limit: 50 } },
+      example: { ...ONE_CHANNEL.example, query: { limit: 50 } },
       responses: {
         200: {
           description: 'One page, newest first',

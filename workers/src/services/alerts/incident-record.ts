@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { AlertCondition, IncidentView } from '../../../../schema/wire/alerts.ts';
+import type { AlertCondition, AlertSeverity, IncidentView } from '../../../../schema/wire/alerts.ts';
 import { schema, type Db } from '../../db.ts';
 import type { TransitionKind } from './engine/types.ts';
 

@@ -1,14 +1,11 @@
-import type { AlertCondition, AlertSeverity, LabelMatcher } from '../../../../schema/wire/alerts.ts';
-import type { Phase, TransitionKind } from './engine/types.ts';
+import type { LabelMatcher } from '../../../../schema/wire/alerts.ts';
+import type { EngineRule, Transition, TransitionKind } from './engine/types.ts';
 
 /** What a DeviceHub needs to run a rule over its history (`DeviceHub.alertPreview`). */
 export interface PreviewRequest {
-  rule: {
+  rule: Pick<EngineRule, 'condition' | 'forMs' | 'keepFiringForMs'> & {
     metric: string | null;
     matchers: LabelMatcher[];
-    condition: AlertCondition;
-    forMs: number;
-    keepFiringForMs: number;
   };
   from: number;
   to: number;
@@ -16,19 +13,12 @@ export interface PreviewRequest {
   maxSamples: number;
 }
 
-/** One transition the rule would have made. */
-export interface PreviewTransition {
+/** One transition the rule would have made: the engine's, with its kind as `transition`, and the series it is of. */
+export interface PreviewTransition extends Omit<Transition, 'kind'> {
   seriesId: string;
   metric: string | null;
   labels: Record<string, string>;
   transition: TransitionKind;
-  from: Phase;
-  to: Phase;
-  at: number;
-  severity: AlertSeverity;
-  value: number | null;
-  threshold: number | null;
-  neverFired?: boolean;
 }
 
 export interface PreviewResult {

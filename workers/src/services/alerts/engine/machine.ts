@@ -1,21 +1,19 @@
 import type { AlertSeverity } from '../../../../../schema/wire/alerts.ts';
-import type { EngineRule, Level, Phase, SeriesState, Step, Transition } from './types.ts';
+import {
+  endEpisode,
+  type EngineRule,
+  type Level,
+  type Phase,
+  type SeriesState,
+  type Step,
+  type Transition,
+} from './types.ts';
 
 /** What a transition reports besides its kind: the value and the threshold of its severity. */
 export interface Reading {
   value: number | null;
   threshold: (severity: AlertSeverity) => number | null;
 }
-
-const normal = (s: SeriesState): SeriesState => ({
-  ...s,
-  phase: 'normal',
-  level: 'ok',
-  severity: null,
-  since: null,
-  clearSince: null,
-  firedAt: null,
-});
 
 function transition(
   kind: Transition['kind'],
@@ -63,7 +61,7 @@ export function advance(rule: EngineRule, state: SeriesState, level: Level, samp
   if (s.phase === 'pending') {
     if (level === 'ok') {
       out.push({ ...transition('resolved', 'pending', 'normal', at, s.severity ?? 'warning', r), neverFired: true });
-      return { state: normal(s), transitions: out };
+      return { state: endEpisode(s), transitions: out };
     }
     s.severity = level;
     return fireIfDue(rule, s, at, r, out);
@@ -118,5 +116,5 @@ function resolveIfDue(rule: EngineRule, s: SeriesState, now: number, r: Reading,
   if (s.clearSince === null || s.clearSince + rule.keepFiringForMs > now) return { state: s, transitions: out };
   const at = s.clearSince + rule.keepFiringForMs;
   out.push(transition('resolved', 'firing', 'normal', at, s.severity ?? 'warning', r));
-  return { state: normal(s), transitions: out };
+  return { state: endEpisode(s), transitions: out };
 }

@@ -63,17 +63,20 @@ export interface Step {
   transitions: Transition[];
 }
 
-export const initialState = (): SeriesState => ({
+/** The episode fields of a state with no episode open; the sample history (`lastTs`, `value`, `window`) is kept apart. */
+const NO_EPISODE = {
   phase: 'normal',
   level: 'ok',
   severity: null,
   since: null,
   clearSince: null,
   firedAt: null,
-  lastTs: null,
-  value: null,
-  window: [],
-});
+} as const satisfies Partial<SeriesState>;
+
+export const initialState = (): SeriesState => ({ ...NO_EPISODE, lastTs: null, value: null, window: [] });
+
+/** `s` with its episode closed: back to normal, keeping its sample history. */
+export const endEpisode = (s: SeriesState): SeriesState => ({ ...s, ...NO_EPISODE });
 
 /** A state that carries nothing worth storing: normal with an empty window. */
 export const isIdle = (s: SeriesState): boolean => s.phase === 'normal' && s.window.length === 0;
