@@ -71,6 +71,15 @@ async function main(): Promise<void> {
       hosts[0]!,
       `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/edgewatch`,
     );
+    // A rule on the hosts' CPU, whose preview has an hour of history to show.
+    const cpuRule = await adminCall<{ id: string }>(platform, 'POST', '/v1/alert-rules', {
+      name: 'CPU busy',
+      scope: { kind: 'tag', value: 'web' },
+      metric: 'cpu_usage_percent',
+      condition: { kind: 'threshold', op: '>', warning: { value: 45, clear: 40 }, critical: { value: 52, clear: 48 } },
+      forMs: 120_000,
+      repeatIntervalMs: 3_600_000,
+    });
     const test = await adminCall<{ id: string }>(platform, 'POST', `/v1/webhooks/${alerts.webhookId}/test`);
     await until('the test delivery', async () => {
       const d = await adminCall<{ state: string }>(platform, 'GET', `/v1/deliveries/${test.id}`);
@@ -100,7 +109,7 @@ async function main(): Promise<void> {
       route
         .replace(':id', hosts[0]!.deviceId)
         .replace(':token', token)
-        .replace(':rule', alerts.ruleId)
+        .replace(':rule', cpuRule.id)
         .replace(':incident', alerts.incidentId)
         .replace(':webhook', alerts.webhookId);
 

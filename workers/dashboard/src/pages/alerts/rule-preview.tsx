@@ -129,8 +129,12 @@ export function RulePreview(props: {
     () => (result.state === 'done' ? [...new Set(result.transitions.map((t) => t.seriesId))] : []),
     [result],
   );
-  const labelsOf = (id: string) =>
-    result.state === 'done' ? labelsText(result.transitions.find((t) => t.seriesId === id)?.labels ?? {}) : '';
+  /** `web-01 cpu_usage_percent{cpu="0"}`: the series' device and name, for the chart's picker. */
+  const seriesLabel = (id: string) => {
+    const t = result.state === 'done' ? result.transitions.find((x) => x.seriesId === id) : undefined;
+    const device = t?.deviceId ? `${deviceName(props.devices, t.deviceId)} ` : '';
+    return `${device}${t?.metric ?? rule?.metric ?? id}${labelsText(t?.labels ?? {})}`;
+  };
 
   return (
     <section class="card rule-preview" aria-labelledby="preview-title" data-testid="rule-preview">
@@ -198,7 +202,7 @@ export function RulePreview(props: {
               <select id="preview-series" value={seriesId} onChange={(e) => setSeriesId(e.currentTarget.value)}>
                 {seriesIds.map((id) => (
                   <option key={id} value={id}>
-                    {`${rule.metric ?? id}${labelsOf(id)}`}
+                    {seriesLabel(id)}
                   </option>
                 ))}
               </select>
