@@ -75,25 +75,12 @@ export interface CursorPage<T> {
   nextCursor: string | null;
 }
 
-/** A list answer: `{items}` per the issue-12 contract, with the resource's own key accepted too. */
-function itemsOf<T>(answer: unknown, key: string): T[] {
-  if (Array.isArray(answer)) return answer as T[];
-  const a = answer as Record<string, unknown> | null;
-  const list = a?.items ?? a?.[key];
-  return Array.isArray(list) ? (list as T[]) : [];
-}
-
-function pageOf<T>(answer: unknown, key: string): CursorPage<T> {
-  const next = (answer as { nextCursor?: unknown } | null)?.nextCursor;
-  return { items: itemsOf<T>(answer, key), nextCursor: typeof next === 'string' ? next : null };
-}
-
 const enc = encodeURIComponent;
 
 /** The alert pages' calls to the public API; errors are `ApiError` (see ../../api.ts). */
 export const alertsApi = {
   rules: (signal?: AbortSignal) =>
-    call<unknown>('GET', '/v1/alert-rules', undefined, signal).then((r) => itemsOf<AlertRuleView>(r, 'rules')),
+    call<{ rules: AlertRuleView[] }>('GET', '/v1/alert-rules', undefined, signal).then((r) => r.rules),
   rule: (id: string, signal?: AbortSignal) =>
     call<AlertRuleView>('GET', `/v1/alert-rules/${enc(id)}`, undefined, signal),
   createRule: (body: AlertRuleBody) => call<AlertRuleView>('POST', '/v1/alert-rules', body),
@@ -118,9 +105,12 @@ export const alertsApi = {
     for (const key of INCIDENT_FILTER_KEYS) if (filters[key]) q.set(key, filters[key]);
     q.set('limit', String(limit));
     if (cursor) q.set('cursor', cursor);
-    return call<unknown>('GET', `/v1/incidents?${q}`, undefined, signal).then((r) =>
-      pageOf<IncidentView>(r, 'incidents'),
-    );
+    return call<{ incidents: IncidentView[]; nextCursor: string | null }>(
+      'GET',
+      `/v1/incidents?${q}`,
+      undefined,
+      signal,
+    ).then((r): CursorPage<IncidentView> => ({ items: r.incidents, nextCursor: r.nextCursor }));
   },
   incident: (id: string, signal?: AbortSignal) =>
     call<IncidentView>('GET', `/v1/incidents/${enc(id)}`, undefined, signal),

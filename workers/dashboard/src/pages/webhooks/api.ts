@@ -61,20 +61,13 @@ export interface DeliveryDetail extends DeliveryView {
   body?: string;
 }
 
-function listOf<T>(answer: unknown, key: string): T[] {
-  if (Array.isArray(answer)) return answer as T[];
-  const a = answer as Record<string, unknown> | null;
-  const list = a?.items ?? a?.[key];
-  return Array.isArray(list) ? (list as T[]) : [];
-}
-
 const enc = encodeURIComponent;
 const hook = (id: string) => `/v1/webhooks/${enc(id)}`;
 
 /** The webhook pages' calls to the public API; errors are `ApiError` (see ../../api.ts). */
 export const webhooksApi = {
   list: (signal?: AbortSignal) =>
-    call<unknown>('GET', '/v1/webhooks', undefined, signal).then((r) => listOf<WebhookView>(r, 'webhooks')),
+    call<{ webhooks: WebhookView[] }>('GET', '/v1/webhooks', undefined, signal).then((r) => r.webhooks),
   get: (id: string, signal?: AbortSignal) => call<WebhookView>('GET', hook(id), undefined, signal),
   /** The answer's `secret` is shown once and never again. */
   create: (body: WebhookBody) => call<WebhookView & { secret: string }>('POST', '/v1/webhooks', body),
@@ -88,10 +81,12 @@ export const webhooksApi = {
   deliveries: (id: string, cursor: string | null, signal?: AbortSignal, limit = 25) => {
     const q = new URLSearchParams({ limit: String(limit) });
     if (cursor) q.set('cursor', cursor);
-    return call<unknown>('GET', `${hook(id)}/deliveries?${q}`, undefined, signal).then((r) => ({
-      items: listOf<DeliveryView>(r, 'deliveries'),
-      nextCursor: ((r as { nextCursor?: string | null } | null)?.nextCursor ?? null) as string | null,
-    }));
+    return call<{ deliveries: DeliveryView[]; nextCursor: string | null }>(
+      'GET',
+      `${hook(id)}/deliveries?${q}`,
+      undefined,
+      signal,
+    ).then((r) => ({ items: r.deliveries, nextCursor: r.nextCursor }));
   },
   delivery: (id: string, signal?: AbortSignal) =>
     call<DeliveryDetail>('GET', `/v1/deliveries/${enc(id)}`, undefined, signal),
