@@ -5,13 +5,17 @@
  * docs/dashboard.md shows the app as it is. Stops everything it started.
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildAll } from './build.ts';
 import { ROOT } from './local/wrangler.ts';
 import { launchBrowser } from '../test/e2e/browser.ts';
 import { startLocalPlatform } from '../test/e2e/local-platform.ts';
+import { seedAlerts } from '../test/e2e/seed-alerts.ts';
 import { adminCall, enrollHost, hostSamples, ingest } from '../test/e2e/seed-fleet.ts';
+import { until } from '../test/e2e/wait.ts';
 import { openWatched, settle, signInFromPage } from '../test/e2e/watched-page.ts';
 
 const OUT = join(ROOT, 'docs/images');
@@ -26,6 +30,11 @@ const SIGNED_IN: Array<[string, string]> = [
   ['members', '/members'],
   ['sessions', '/sessions'],
   ['audit', '/audit'],
+  ['alerts', '/alerts'],
+  ['alert-rule', '/alerts/rules/:rule'],
+  ['incident', '/incidents/:incident'],
+  ['silences', '/silences'],
+  ['webhook', '/webhooks/:webhook'],
 ];
 const SIGNED_OUT: Array<[string, string]> = [
   ['sign-in', '/'],
@@ -35,12 +44,19 @@ const SIGNED_OUT: Array<[string, string]> = [
 
 async function main(): Promise<void> {
   await buildAll();
-  const platform = await startLocalPlatform();
+  // The seeded webhook channel points at a receiver on loopback, which only this setting allows.
+  const platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   const browser = await launchBrowser().catch(async (err: unknown) => {
     await platform.stop();
     throw err;
   });
   let live: ReturnType<typeof setInterval> | undefined;
+  // A webhook receiver on loopback, so the channel's page shows a delivered test.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  });
+  await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
   try {
     const hosts: Array<Awaited<ReturnType<typeof enrollHost>>> = [];
     for (const [i, name] of ['web-01', 'web-02', 'db-01'].entries()) {
@@ -50,6 +66,25 @@ async function main(): Promise<void> {
       hosts.push(host);
     }
     await adminCall(platform, 'POST', '/v1/events', { type: 'custom.deploy', data: { version: '1.4.2' } });
+    const alerts = await seedAlerts(
+      platform,
+      hosts[0]!,
+      `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/edgewatch`,
+    );
+    // A rule on the hosts' CPU, whose preview has an hour of history to show.
+    const cpuRule = await adminCall<{ id: string }>(platform, 'POST', '/v1/alert-rules', {
+      name: 'CPU busy',
+      scope: { kind: 'tag', value: 'web' },
+      metric: 'cpu_usage_percent',
+      condition: { kind: 'threshold', op: '>', warning: { value: 45, clear: 40 }, critical: { value: 52, clear: 48 } },
+      forMs: 120_000,
+      repeatIntervalMs: 3_600_000,
+    });
+    const test = await adminCall<{ id: string }>(platform, 'POST', `/v1/webhooks/${alerts.webhookId}/test`);
+    await until('the test delivery', async () => {
+      const d = await adminCall<{ state: string }>(platform, 'GET', `/v1/deliveries/${test.id}`);
+      return d.state === 'pending' ? undefined : d;
+    });
     let n = 0;
     // Live values keep arriving while the pages are shot, as from running agents.
     live = setInterval(() => {
@@ -70,7 +105,13 @@ async function main(): Promise<void> {
         body: JSON.stringify({ email: 'colleague@example.test', role: 'member' }) }).then((r) => r.json())`,
     );
     const token = invitation.url.split('/invite/')[1]!;
-    const resolve = (route: string) => route.replace(':id', hosts[0]!.deviceId).replace(':token', token);
+    const resolve = (route: string) =>
+      route
+        .replace(':id', hosts[0]!.deviceId)
+        .replace(':token', token)
+        .replace(':rule', cpuRule.id)
+        .replace(':incident', alerts.incidentId)
+        .replace(':webhook', alerts.webhookId);
 
     for (const [name, route] of SIGNED_IN) {
       await admin.page.goto(`${platform.url}${resolve(route)}`);
@@ -95,6 +136,7 @@ async function main(): Promise<void> {
     if (admin.problems.length > 0) console.warn(`screenshots: problems seen:\n${admin.problems.join('\n')}`);
   } finally {
     clearInterval(live);
+    receiver.close();
     await browser.close();
     await platform.stop();
   }

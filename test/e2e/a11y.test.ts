@@ -5,6 +5,7 @@ import { buildDashboard } from '../../scripts/build.ts';
 import { describeViolations, seriousViolations } from './axe.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { seedAlerts, type SeededAlerts } from './seed-alerts.ts';
 import { enrollHost, hostSamples, ingest } from './seed-fleet.ts';
 import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
 
@@ -19,6 +20,7 @@ let platform: LocalPlatform;
 let browser: Browser;
 let host: EnrollResponse;
 let inviteToken: string;
+let alerts: SeededAlerts;
 
 /** Routes behind sign-in; `:id` is the seeded host. */
 const SIGNED_IN = [
@@ -30,13 +32,27 @@ const SIGNED_IN = [
   '/members',
   '/sessions',
   '/audit',
+  '/alerts',
+  '/alerts/rules',
+  '/alerts/rules/new',
+  '/alerts/rules/:rule',
+  '/incidents/:incident',
+  '/silences',
+  '/webhooks',
+  '/webhooks/:webhook',
 ] as const;
 
 /** Routes for someone not signed in: they ask /v1/auth/me and get the deliberate 401. */
 const PUBLIC = ['/', '/signup', '/invite/:token'] as const;
 const SIGNED_OUT_REFUSALS = [/\/v1\/auth\/me$/];
 
-const resolve = (route: string) => route.replace(':id', host.deviceId).replace(':token', inviteToken);
+const resolve = (route: string) =>
+  route
+    .replace(':id', host.deviceId)
+    .replace(':token', inviteToken)
+    .replace(':rule', alerts.ruleId)
+    .replace(':incident', alerts.incidentId)
+    .replace(':webhook', alerts.webhookId);
 
 /** Everything a route must satisfy once it has settled. */
 async function checkRoute(watched: WatchedPage, route: string): Promise<void> {
@@ -57,10 +73,13 @@ const overflowX = (page: Page) =>
 
 beforeAll(async () => {
   await buildDashboard();
-  platform = await startLocalPlatform();
+  // The seeded webhook channel points at loopback, which only this setting allows.
+  platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   browser = await launchBrowser();
   host = await enrollHost(platform, 'a11y-host-01');
   await ingest(platform, host.deviceToken, 'a11y-0', hostSamples(60));
+  // Nothing listens there: the channel only has to exist for its pages.
+  alerts = await seedAlerts(platform, host, 'http://127.0.0.1:9/hook');
   // The invitation link is made the way an admin makes it, from a signed-in page.
   const admin = await openSignedIn(browser, platform);
   const invitation = await admin.page.evaluate<{ url: string }>(

@@ -4,6 +4,7 @@ import type { EnrollResponse } from '../../schema/wire/enroll.ts';
 import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { seedAlerts, type SeededAlerts } from './seed-alerts.ts';
 import { adminCall, enrollHost, ingest } from './seed-fleet.ts';
 import { openSignedIn, settle, type WatchedPage } from './watched-page.ts';
 
@@ -21,6 +22,7 @@ let browser: Browser;
 let imgHost: EnrollResponse;
 let scriptHost: EnrollResponse;
 let watched: WatchedPage;
+let alerts: SeededAlerts;
 
 /** What a successful injection would leave behind in the page. */
 async function injected(page: Page) {
@@ -42,7 +44,8 @@ async function visit(path: string): Promise<Page> {
 
 beforeAll(async () => {
   await buildDashboard();
-  platform = await startLocalPlatform();
+  // The seeded webhook channel points at loopback, which only this setting allows.
+  platform = await startLocalPlatform({ vars: { ALLOW_PRIVATE_WEBHOOKS: 'true' } });
   browser = await launchBrowser();
   imgHost = await enrollHost(platform, IMG);
   scriptHost = await enrollHost(platform, SCRIPT);
@@ -58,6 +61,13 @@ beforeAll(async () => {
     { metric: 'cpu_usage_percent', ts, value: 20, labels: { note: SCRIPT } },
   ]);
   await adminCall(platform, 'POST', '/v1/events', { type: 'custom.xss', data: { note: IMG, other: SCRIPT } });
+  alerts = await seedAlerts(platform, imgHost, 'http://127.0.0.1:9/hook', {
+    ruleName: IMG,
+    label: SCRIPT,
+    note: SCRIPT,
+    comment: IMG,
+    webhookName: SCRIPT,
+  });
   watched = await openSignedIn(browser, platform);
 });
 
@@ -103,6 +113,25 @@ describe('hostile text in the dashboard', () => {
     const text = await pageText(page);
     expect(text).toContain(IMG);
     expect(await injected(page)).toEqual({ pwned: false, imgs: 0, scripts: 0 });
+  });
+
+  it('the alert pages show rule names, label values, notes and comments literally and run none of them', async () => {
+    const pages: [string, string[]][] = [
+      ['/alerts', [IMG, SCRIPT]],
+      ['/alerts/rules', [IMG, SCRIPT]],
+      [`/alerts/rules/${alerts.ruleId}`, [IMG]],
+      [`/incidents/${alerts.incidentId}`, [IMG, SCRIPT]],
+      ['/silences', [IMG]],
+      ['/webhooks', [SCRIPT]],
+      [`/webhooks/${alerts.webhookId}`, [SCRIPT]],
+      [`/devices/${imgHost.deviceId}?range=1h`, [IMG, SCRIPT]],
+    ];
+    for (const [path, texts] of pages) {
+      const page = await visit(path);
+      for (const text of texts)
+        await expect.poll(() => pageText(page), { timeout: 15_000, message: path }).toContain(text);
+      expect(await injected(page), path).toEqual({ pwned: false, imgs: 0, scripts: 0 });
+    }
   });
 
   it('logged no console error, opened no dialog and broke no CSP rule', async () => {

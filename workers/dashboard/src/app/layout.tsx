@@ -17,12 +17,23 @@ interface NavItem {
 const NAV: NavItem[] = [
   { page: 'fleet', href: '/', label: 'Fleet', show: () => true },
   { page: 'events', href: '/events', label: 'Events', show: () => true },
+  { page: 'alerts', href: '/alerts', label: 'Alerts', show: () => true },
+  { page: 'webhooks', href: '/webhooks', label: 'Webhooks', show: (a) => a.can('notifications.manage') },
   { page: 'add-host', href: '/add-host', label: 'Add a host', show: (a) => a.can('credentials.manage') },
   { page: 'org', href: '/org', label: 'Organisation', show: () => true },
   { page: 'members', href: '/members', label: 'Members', show: () => true },
   { page: 'sessions', href: '/sessions', label: 'Sessions', show: (a) => a.me.via === 'session' },
   { page: 'audit', href: '/audit', label: 'Audit log', show: (a) => a.can('audit.read') },
 ];
+
+/** Pages that light up another page's navigation link. */
+const SECTION: Partial<Record<Route['page'], Route['page']>> = {
+  'alert-rules': 'alerts',
+  'alert-rule': 'alerts',
+  incident: 'alerts',
+  silences: 'alerts',
+  webhook: 'webhooks',
+};
 
 /** The stream's state in words, for the header's indicator. */
 function LiveIndicator() {
@@ -57,7 +68,7 @@ export function Layout(props: {
   const banner = useSignal('');
   const signingOut = useSignal(false);
   const { me, access, route } = props;
-  const current = route.page === 'device' ? 'fleet' : route.page;
+  const current = route.page === 'device' ? 'fleet' : (SECTION[route.page] ?? route.page);
   const signOut = async () => {
     signingOut.value = true;
     try {

@@ -3,10 +3,12 @@ import { auditPage } from '../audit-page.ts';
 import { membersPage } from '../members-page.ts';
 import type { PageContext } from '../page-state.ts';
 import { AddHostPage } from '../pages/add-host/index.tsx';
+import { AlertRulePage, AlertRulesPage, IncidentPage, IncidentsPage, SilencesPage } from '../pages/alerts/index.tsx';
 import { DevicePage } from '../pages/device/index.tsx';
 import { EventsPage } from '../pages/events/index.tsx';
 import { FleetPage } from '../pages/fleet/index.tsx';
 import { OrgPage } from '../pages/org/index.tsx';
+import { WebhookPage, WebhooksPage } from '../pages/webhooks/index.tsx';
 import { sessionsPage } from '../sessions-page.ts';
 import type { Access } from './access.ts';
 import { Legacy } from './legacy.tsx';
@@ -48,6 +50,20 @@ export function RoutePage({ route, app }: { route: Route; app: AppContext }) {
       return <Legacy key="sessions" make={(signal) => sessionsPage(ctx(signal))} />;
     case 'audit':
       return <Legacy key="audit" make={(signal) => auditPage(ctx(signal))} />;
+    case 'alerts':
+      return <IncidentsPage access={app.access} />;
+    case 'alert-rules':
+      return <AlertRulesPage access={app.access} />;
+    case 'alert-rule':
+      return <AlertRulePage key={route.id ?? 'new'} id={route.id} access={app.access} />;
+    case 'incident':
+      return <IncidentPage key={route.id} id={route.id} access={app.access} />;
+    case 'silences':
+      return <SilencesPage access={app.access} />;
+    case 'webhooks':
+      return <WebhooksPage access={app.access} />;
+    case 'webhook':
+      return <WebhookPage key={route.id} id={route.id} access={app.access} />;
     default:
       return (
         <main class="page stack" data-testid="not-found">

@@ -13,20 +13,35 @@ export type Route =
   | { page: 'members' }
   | { page: 'sessions' }
   | { page: 'audit' }
+  | { page: 'alerts' }
+  | { page: 'alert-rules' }
+  | { page: 'alert-rule'; id: string | null }
+  | { page: 'incident'; id: string }
+  | { page: 'silences' }
+  | { page: 'webhooks' }
+  | { page: 'webhook'; id: string }
   | { page: 'signup' }
   | { page: 'invite'; token: string }
   | { page: 'not-found'; path: string };
 
 const SIMPLE = new Set(['events', 'add-host', 'org', 'members', 'sessions', 'audit', 'signup']);
+/** Issue 12's one-segment pages: incidents, silences, notification channels. */
+const ALERT_PAGES = new Set(['alerts', 'silences', 'webhooks']);
 
 /** Parses a pathname into a route. */
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const [first, second] = parts;
   if (!first) return { page: 'fleet' };
-  if (parts.length === 1 && SIMPLE.has(first)) return { page: first } as Route;
+  if (parts.length === 1 && (SIMPLE.has(first) || ALERT_PAGES.has(first))) return { page: first } as Route;
   if (parts.length === 2 && first === 'devices' && second) return { page: 'device', id: second };
   if (parts.length === 2 && first === 'invite' && second) return { page: 'invite', token: second };
+  if (parts.length === 2 && first === 'incidents' && second) return { page: 'incident', id: second };
+  if (parts.length === 2 && first === 'webhooks' && second) return { page: 'webhook', id: second };
+  if (first === 'alerts' && second === 'rules' && parts.length <= 3) {
+    if (parts.length === 2) return { page: 'alert-rules' };
+    return { page: 'alert-rule', id: parts[2] === 'new' ? null : parts[2]! };
+  }
   return { page: 'not-found', path: pathname };
 }
 

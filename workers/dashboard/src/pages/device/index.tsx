@@ -7,6 +7,7 @@ import { CollectorCharts } from './collector-charts.tsx';
 import './device.css';
 import { Explorer } from './explorer.tsx';
 import { formError } from './field-error.ts';
+import { IncidentsPanel } from './incidents-panel.tsx';
 import { InfoBar } from './info-bar.tsx';
 import { openLiveFeed, type LiveFeed } from './live-feed.ts';
 import { RangePicker } from './range-picker.tsx';
@@ -139,6 +140,7 @@ export function DevicePage({ id }: { id: string }) {
   return (
     <main class="page device-page" data-testid="device-page">
       <InfoBar device={device} latest={latest} now={now} />
+      <IncidentsPanel deviceId={id} orgId={me.orgId} />
       <RangePicker range={range} onChange={setRange} />
       <CollectorCharts series={series} query={query} view={view} onZoom={onZoom} />
       <Explorer deviceId={id} series={series} query={query} view={view} onZoom={onZoom} />

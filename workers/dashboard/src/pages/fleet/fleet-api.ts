@@ -6,6 +6,8 @@ export interface Summary {
   devices: { total: number; online: number; stale: number; offline: number };
   series: number;
   samplesLastHour: number;
+  /** Open incidents (issue 12); absent from servers before it. */
+  incidents?: { firing: number; pending: number; unacknowledged: number; critical?: number };
 }
 
 /** The API's limit on devices per `/v1/latest` call. */

@@ -30,6 +30,19 @@ export function SummaryStrip() {
           <dd>{count(n)}</dd>
         </div>
       ))}
+      {s.incidents && (
+        <div class={`tile tile-incidents${s.incidents.firing > 0 ? ' firing' : ''}`} data-testid="summary-incidents">
+          <dt>Firing incidents</dt>
+          <dd>
+            <a href="/alerts?state=firing" aria-label={`${s.incidents.firing} firing incidents`}>
+              {count(s.incidents.firing)}
+            </a>
+            {s.incidents.unacknowledged > 0 && (
+              <span class="tile-note">{` · ${count(s.incidents.unacknowledged)} unacknowledged`}</span>
+            )}
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }

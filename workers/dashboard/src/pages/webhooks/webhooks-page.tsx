@@ -1,0 +1,155 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
+import type { Access } from '../../app/access.ts';
+import { errorMessage } from '../../page-state.ts';
+import { AlertsTabs } from '../alerts/bits.tsx';
+import { alertsApi } from '../alerts/api.ts';
+import { formError, type FormError } from '../device/field-error.ts';
+import { webhooksApi, type WebhookBody, type WebhookView } from './api.ts';
+import { SecretShown } from './secret-shown.tsx';
+import { emptyWebhook, WebhookForm } from './webhook-form.tsx';
+import '../alerts/alerts.css';
+
+/** What a channel's filters let through, in a few words. */
+export function filtersText(w: WebhookView, rules: readonly AlertRuleView[] | null): string {
+  const f = w.filters;
+  const parts = [
+    f.severities ? f.severities.join(' or ') : '',
+    f.ruleIds ? `rules ${f.ruleIds.map((id) => rules?.find((r) => r.id === id)?.name ?? id).join(', ')}` : '',
+    f.siteIds ? `sites ${f.siteIds.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join('; ') : 'every incident';
+}
+
+/** Shown instead of the channel pages to people whose role cannot manage them (no request is made). */
+export function AdminsOnly({ access }: { access: Access }) {
+  return (
+    <main class="page alerts-page">
+      <h1>Webhooks</h1>
+      <AlertsTabs current="webhooks" access={access} />
+      <p class="muted" data-testid="webhooks-forbidden">
+        Notification channels are managed by admins of the organisation.
+      </p>
+    </main>
+  );
+}
+
+/** `/webhooks`: notification channels; create one (its secret shown once) and open one to edit and test it. */
+export function WebhooksPage({ access }: { access: Access }) {
+  return access.can('notifications.manage') ? <Channels access={access} /> : <AdminsOnly access={access} />;
+}
+
+function Channels({ access }: { access: Access }) {
+  const [hooks, setHooks] = useState<WebhookView[] | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [rules, setRules] = useState<AlertRuleView[] | null>(null);
+  const [error, setError] = useState<FormError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ id: string; name: string; secret: string } | null>(null);
+  const [formKey, setFormKey] = useState(0);
+
+  const reload = (signal?: AbortSignal) =>
+    webhooksApi.list(signal).then(
+      (list) => {
+        setHooks(list);
+        setLoadError(null);
+      },
+      (err: unknown) => {
+        if (!signal?.aborted) setLoadError(err);
+      },
+    );
+  useEffect(() => {
+    const ctl = new AbortController();
+    void reload(ctl.signal);
+    alertsApi.rules(ctl.signal).then(setRules, () => setRules([]));
+    return () => ctl.abort();
+  }, []);
+
+  const create = (body: WebhookBody) => {
+    setBusy(true);
+    setError(null);
+    webhooksApi
+      .create(body)
+      .then(
+        (w) => {
+          setCreated({ id: w.id, name: w.name, secret: w.secret });
+          setFormKey((k) => k + 1);
+          void reload();
+        },
+        (err: unknown) => setError(formError(err)),
+      )
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <main class="page alerts-page" aria-busy={hooks === null && !loadError}>
+      <h1>Webhooks</h1>
+      <AlertsTabs current="webhooks" access={access} />
+      <section class="card" aria-labelledby="webhook-new-title">
+        <h2 id="webhook-new-title">New channel</h2>
+        {created && (
+          <SecretShown
+            name={created.name}
+            secret={created.secret}
+            note="Open the channel to send a test."
+            onDone={() => setCreated(null)}
+          />
+        )}
+        <WebhookForm
+          key={formKey}
+          initial={emptyWebhook()}
+          rules={rules}
+          submitLabel="Create channel"
+          busy={busy}
+          error={error}
+          onSubmit={create}
+        />
+      </section>
+      <section class="card" aria-labelledby="webhooks-title">
+        <h2 id="webhooks-title">Channels</h2>
+        {loadError ? (
+          <p class="form-error" role="alert" data-testid="webhooks-error">
+            Could not load channels: {errorMessage(loadError)}
+          </p>
+        ) : hooks === null ? (
+          <p class="muted">Loading channels…</p>
+        ) : hooks.length === 0 ? (
+          <p class="empty" data-testid="webhooks-empty">
+            No channels yet: incidents are recorded, but nobody is told.
+          </p>
+        ) : (
+          <div class="table-scroll">
+            <table class="grid" data-testid="webhook-list">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">URL</th>
+                  <th scope="col">Sends</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {hooks.map((w) => (
+                  <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
+                    <td>
+                      <a href={`/webhooks/${encodeURIComponent(w.id)}`} data-testid="webhook-link">
+                        {w.name}
+                      </a>
+                    </td>
+                    <td>{w.kind}</td>
+                    <td>
+                      <code>{w.url}</code>
+                    </td>
+                    <td>{filtersText(w, rules)}</td>
+                    <td>{w.enabled ? 'enabled' : `disabled${w.disabledReason ? `: ${w.disabledReason}` : ''}`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </main>
+  );
+}
