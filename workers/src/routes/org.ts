@@ -11,7 +11,12 @@ import { closeStreams } from '../services/streams/close.ts';
 
 const TAG = 'Organisation';
 const ORG_ID = 'org_01JD5V7K';
-const orgName = z.string().trim().min(1, 'name is required').max(100, 'name must be at most 100 characters');
+const orgName = z
+  .string()
+  .regex(/\S/, 'name is required')
+  .trim()
+  .min(1, 'name is required')
+  .max(100, 'name must be at most 100 characters');
 
 async function currentOrg(d1: D1Database, orgId: string) {
   const o = schema.organisations;

@@ -10,7 +10,12 @@ import { setSessionCookie } from '../services/credentials/sessions.ts';
 export const signupBody = z.strictObject({
   email: emailField(),
   password: z.string().min(1, 'password is required').max(PASSWORD_MAX_LENGTH),
-  orgName: z.string().trim().min(1, 'orgName is required').max(100, 'orgName must be at most 100 characters'),
+  orgName: z
+    .string()
+    .regex(/\S/, 'orgName is required')
+    .trim()
+    .min(1, 'orgName is required')
+    .max(100, 'orgName must be at most 100 characters'),
   name: z.string().trim().max(100, 'name must be at most 100 characters').optional(),
 });
 
