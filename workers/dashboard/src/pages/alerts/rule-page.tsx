@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
+import { DeleteInPlace, DetailLoading } from '../../app/detail-page.tsx';
 import { navigate } from '../../app/router.ts';
-import { errorMessage } from '../../page-state.ts';
 import { fieldMatches, formError, type FormError } from '../device/field-error.ts';
 import { alertsApi } from './api.ts';
 import { AlertsTabs, LeftoverError, useDevices, withoutField } from './bits.tsx';
@@ -20,41 +20,6 @@ import './alerts.css';
  */
 let justCreated: string | null = null;
 const SAVED = 'Rule saved. Devices in scope evaluate it from their next batch.';
-
-/** The rule editor's danger zone: delete after a second click in place. */
-function DeleteRule({ rule }: { rule: AlertRuleView }) {
-  const [armed, setArmed] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const remove = () =>
-    alertsApi.deleteRule(rule.id).then(
-      () => navigate('/alerts/rules'),
-      (err: unknown) => setError(errorMessage(err)),
-    );
-  return (
-    <div class="danger-zone">
-      {armed ? (
-        <div role="group" aria-label="Confirm deletion">
-          <p>Delete the rule {rule.name}? Its open incidents are resolved; past ones stay.</p>
-          <button type="button" class="danger" onClick={() => void remove()} data-testid="rule-delete-confirm">
-            Delete for good
-          </button>{' '}
-          <button type="button" class="device-secondary" onClick={() => setArmed(false)}>
-            Cancel
-          </button>
-        </div>
-      ) : (
-        <button type="button" class="device-secondary" onClick={() => setArmed(true)} data-testid="rule-delete">
-          Delete rule…
-        </button>
-      )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
 
 /** `/alerts/rules/new` and `/alerts/rules/:id`: the rule editor with its live preview. */
 export function AlertRulePage({ id, access }: { id: string | null; access: Access }) {
@@ -93,18 +58,12 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
 
   if (!draft) {
     return (
-      <main class="page alerts-page" aria-busy={!loadError}>
-        <AlertsTabs current="rules" access={access} />
-        {loadError ? (
-          <p class="form-error" role="alert" data-testid="rule-error">
-            {(loadError as { status?: number }).status === 404
-              ? 'No such rule in this organisation.'
-              : `Could not load the rule: ${errorMessage(loadError)}`}
-          </p>
-        ) : (
-          <p class="muted">Loading the rule…</p>
-        )}
-      </main>
+      <DetailLoading
+        error={loadError}
+        what="rule"
+        testId="rule-error"
+        tabs={<AlertsTabs current="rules" access={access} />}
+      />
     );
   }
 
@@ -222,7 +181,15 @@ export function AlertRulePage({ id, access }: { id: string | null; access: Acces
             </div>
             <LeftoverError error={shownError} shown={[...paths, 'condition']} />
           </fieldset>
-          {saved && canWrite && <DeleteRule rule={saved} />}
+          {saved && canWrite && (
+            <DeleteInPlace
+              question={<>Delete the rule {saved.name}? Its open incidents are resolved; past ones stay.</>}
+              label="Delete rule…"
+              testId="rule-delete"
+              doneHref="/alerts/rules"
+              remove={() => alertsApi.deleteRule(saved.id)}
+            />
+          )}
         </form>
         <RulePreview rule={previewRule} devices={devices} onFieldError={setPreviewError} />
       </div>

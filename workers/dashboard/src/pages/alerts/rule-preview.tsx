@@ -3,6 +3,7 @@ import type uPlot from 'uplot';
 import type { AlertRuleBody } from '../../../../../schema/wire/alerts.ts';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import { ApiError } from '../../api.ts';
+import { ColumnHeads } from '../../app/list-shell.tsx';
 import { TimeChart, type ChartLine } from '../../charts/time-chart.tsx';
 import { errorMessage } from '../../page-state.ts';
 import { deviceApi } from '../device/api.ts';
@@ -215,14 +216,7 @@ export function RulePreview(props: {
         // Focusable, so a keyboard can scroll it when the column is narrower than the table.
         <div class="table-scroll" tabIndex={0} role="region" aria-label="Transitions the rule would have made">
           <table class="grid" data-testid="preview-transitions">
-            <thead>
-              <tr>
-                <th scope="col">At</th>
-                <th scope="col">Series</th>
-                <th scope="col">Change</th>
-                <th scope="col">Value</th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['At', 'Series', 'Change', 'Value']} />
             <tbody>
               {result.transitions.slice(0, SHOWN).map((t, i) => (
                 <tr key={i} data-testid="preview-transition">

@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
-import { errorMessage } from '../../page-state.ts';
+import { ColumnHeads, ListState, useLoaded } from '../../app/list-shell.tsx';
 import { alertsApi } from './api.ts';
 import { AlertsTabs, deviceName, useDevices } from './bits.tsx';
 import { describeRule, matchersText } from './rule-draft.ts';
@@ -9,21 +8,12 @@ import './alerts.css';
 
 /** `/alerts/rules`: every rule with what it watches; admins add and edit them. */
 export function AlertRulesPage({ access }: { access: Access }) {
-  const [rules, setRules] = useState<AlertRuleView[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { value: rules, error } = useLoaded(
+    (signal) => alertsApi.rules(signal).then((r) => [...r].sort((a, b) => a.name.localeCompare(b.name))),
+    [],
+  );
   const devices = useDevices();
   const canWrite = access.can('alerts.write');
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    alertsApi.rules(ctl.signal).then(
-      (r) => setRules([...r].sort((a, b) => a.name.localeCompare(b.name))),
-      (err: unknown) => {
-        if (!ctl.signal.aborted) setError(err);
-      },
-    );
-    return () => ctl.abort();
-  }, []);
 
   const scope = (r: AlertRuleView) =>
     r.scope.kind === 'org'
@@ -45,28 +35,22 @@ export function AlertRulesPage({ access }: { access: Access }) {
             </a>
           )}
         </div>
-        {error ? (
-          <p class="form-error" role="alert" data-testid="rules-error">
-            Could not load rules: {errorMessage(error)}
-          </p>
-        ) : rules === null ? (
-          <p class="muted">Loading rules…</p>
-        ) : rules.length === 0 ? (
-          <p class="empty" data-testid="rules-empty">
-            No rules yet.
-            {canWrite ? ' Add one to be told when a value crosses a threshold or a device goes quiet.' : ''}
-          </p>
-        ) : (
-          <div class="table-scroll">
+        <ListState
+          items={rules}
+          error={error}
+          noun="rules"
+          errorTestId="rules-error"
+          emptyTestId="rules-empty"
+          empty={
+            <>
+              No rules yet.
+              {canWrite ? ' Add one to be told when a value crosses a threshold or a device goes quiet.' : ''}
+            </>
+          }
+        >
+          {(rules) => (
             <table class="grid" data-testid="rule-list">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Watches</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Enabled</th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Name', 'Watches', 'Scope', 'Enabled']} />
               <tbody>
                 {rules.map((r) => (
                   <tr key={r.id} data-testid="rule-row" data-id={r.id}>
@@ -85,8 +69,8 @@ export function AlertRulesPage({ access }: { access: Access }) {
                 ))}
               </tbody>
             </table>
-          </div>
-        )}
+          )}
+        </ListState>
       </section>
     </main>
   );

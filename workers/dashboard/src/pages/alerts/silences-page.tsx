@@ -4,9 +4,9 @@ import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import type { Access } from '../../app/access.ts';
 import { TableHead } from '../../app/table-head.tsx';
 import { location$ } from '../../app/router.ts';
-import { errorMessage } from '../../page-state.ts';
+import { ListState, useLoaded } from '../../app/list-shell.tsx';
 import { formError, type FormError } from '../device/field-error.ts';
-import { alertsApi, type SilenceState, type SilenceView } from './api.ts';
+import { alertsApi, type SilenceState } from './api.ts';
 import { AlertsTabs, deviceName, useDevices, when } from './bits.tsx';
 import { SilenceForm } from './silence-form.tsx';
 import { matchersFromSearch } from './silence-draft.ts';
@@ -40,28 +40,11 @@ export function SilencesPage({ access }: { access: Access }) {
   const devices = useDevices();
   const [rules, setRules] = useState<AlertRuleView[] | null>(null);
   const [state, setState] = useState<SilenceState | 'all'>('active');
-  const [items, setItems] = useState<SilenceView[] | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  const { value: items, error: loadError, reload } = useLoaded((signal) => alertsApi.silences(state, signal), [state]);
   const [error, setError] = useState<FormError | null>(null);
   const [ending, setEnding] = useState<string | null>(null);
   const canRespond = access.can('alerts.respond');
 
-  const reload = (signal?: AbortSignal) =>
-    alertsApi.silences(state, signal).then(
-      (s) => {
-        setItems(s);
-        setLoadError(null);
-      },
-      (err: unknown) => {
-        if (!signal?.aborted) setLoadError(err);
-      },
-    );
-  useEffect(() => {
-    const ctl = new AbortController();
-    setItems(null);
-    void reload(ctl.signal);
-    return () => ctl.abort();
-  }, [state]);
   useEffect(() => {
     alertsApi.rules().then(setRules, () => setRules([]));
   }, []);
@@ -114,18 +97,15 @@ export function SilencesPage({ access }: { access: Access }) {
             {error.message}
           </p>
         )}
-        {loadError ? (
-          <p class="form-error" role="alert" data-testid="silences-error">
-            Could not load silences: {errorMessage(loadError)}
-          </p>
-        ) : items === null ? (
-          <p class="muted">Loading silences…</p>
-        ) : items.length === 0 ? (
-          <p class="empty" data-testid="silences-empty">
-            No {state === 'all' ? '' : `${STATES.find(([v]) => v === state)![1].toLowerCase()} `}silences.
-          </p>
-        ) : (
-          <div class="table-scroll">
+        <ListState
+          items={items}
+          error={loadError}
+          noun="silences"
+          errorTestId="silences-error"
+          emptyTestId="silences-empty"
+          empty={<>No {state === 'all' ? '' : `${STATES.find(([v]) => v === state)![1].toLowerCase()} `}silences.</>}
+        >
+          {(items) => (
             <table class="grid" data-testid="silence-list">
               <TableHead columns={['State', 'Matches', 'From', 'Until', 'Comment']} />
               <tbody>
@@ -166,8 +146,8 @@ export function SilencesPage({ access }: { access: Access }) {
                 })}
               </tbody>
             </table>
-          </div>
-        )}
+          )}
+        </ListState>
       </section>
     </main>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
-import { navigate } from '../../app/router.ts';
+import { DeleteInPlace, DetailLoading } from '../../app/detail-page.tsx';
 import { errorMessage } from '../../page-state.ts';
 import { alertsApi } from '../alerts/api.ts';
 import { AlertsTabs, when } from '../alerts/bits.tsx';
@@ -93,40 +93,6 @@ function Actions({ hook, onTest }: { hook: WebhookView; onTest(): void }) {
   );
 }
 
-function DeleteWebhook({ hook }: { hook: WebhookView }) {
-  const [armed, setArmed] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const remove = () =>
-    webhooksApi.remove(hook.id).then(
-      () => navigate('/webhooks'),
-      (err: unknown) => setError(errorMessage(err)),
-    );
-  return (
-    <div class="danger-zone">
-      {armed ? (
-        <div role="group" aria-label="Confirm deletion">
-          <p>Delete the channel {hook.name} and its delivery log?</p>
-          <button type="button" class="danger" onClick={() => void remove()} data-testid="webhook-delete-confirm">
-            Delete for good
-          </button>{' '}
-          <button type="button" class="device-secondary" onClick={() => setArmed(false)}>
-            Cancel
-          </button>
-        </div>
-      ) : (
-        <button type="button" class="device-secondary" onClick={() => setArmed(true)} data-testid="webhook-delete">
-          Delete channel…
-        </button>
-      )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
 /** `/webhooks/:id`: one channel: test it, rotate its secret, change it, read its delivery log. */
 export function WebhookPage({ id, access }: { id: string; access: Access }) {
   return access.can('notifications.manage') ? <Channel id={id} access={access} /> : <AdminsOnly access={access} />;
@@ -152,18 +118,12 @@ function Channel({ id, access }: { id: string; access: Access }) {
 
   if (!hook) {
     return (
-      <main class="page alerts-page" aria-busy={!loadError}>
-        <AlertsTabs current="webhooks" access={access} />
-        {loadError ? (
-          <p class="form-error" role="alert" data-testid="webhook-error">
-            {(loadError as { status?: number }).status === 404
-              ? 'No such channel in this organisation.'
-              : `Could not load the channel: ${errorMessage(loadError)}`}
-          </p>
-        ) : (
-          <p class="muted">Loading the channel…</p>
-        )}
-      </main>
+      <DetailLoading
+        error={loadError}
+        what="channel"
+        testId="webhook-error"
+        tabs={<AlertsTabs current="webhooks" access={access} />}
+      />
     );
   }
   const save = (body: WebhookBody) => {
@@ -226,7 +186,13 @@ function Channel({ id, access }: { id: string; access: Access }) {
             Saved.
           </p>
         )}
-        <DeleteWebhook hook={hook} />
+        <DeleteInPlace
+          question={<>Delete the channel {hook.name} and its delivery log?</>}
+          label="Delete channel…"
+          testId="webhook-delete"
+          doneHref="/webhooks"
+          remove={() => webhooksApi.remove(hook.id)}
+        />
       </section>
     </main>
   );

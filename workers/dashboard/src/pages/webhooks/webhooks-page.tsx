@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
-import { errorMessage } from '../../page-state.ts';
+import { ColumnHeads, ListState, useLoaded } from '../../app/list-shell.tsx';
 import { AlertsTabs } from '../alerts/bits.tsx';
 import { alertsApi } from '../alerts/api.ts';
 import { formError, type FormError } from '../device/field-error.ts';
@@ -40,27 +40,15 @@ export function WebhooksPage({ access }: { access: Access }) {
 }
 
 function Channels({ access }: { access: Access }) {
-  const [hooks, setHooks] = useState<WebhookView[] | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  const { value: hooks, error: loadError, reload } = useLoaded((signal) => webhooksApi.list(signal), []);
   const [rules, setRules] = useState<AlertRuleView[] | null>(null);
   const [error, setError] = useState<FormError | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ id: string; name: string; secret: string } | null>(null);
   const [formKey, setFormKey] = useState(0);
 
-  const reload = (signal?: AbortSignal) =>
-    webhooksApi.list(signal).then(
-      (list) => {
-        setHooks(list);
-        setLoadError(null);
-      },
-      (err: unknown) => {
-        if (!signal?.aborted) setLoadError(err);
-      },
-    );
   useEffect(() => {
     const ctl = new AbortController();
-    void reload(ctl.signal);
     alertsApi.rules(ctl.signal).then(setRules, () => setRules([]));
     return () => ctl.abort();
   }, []);
@@ -107,28 +95,17 @@ function Channels({ access }: { access: Access }) {
       </section>
       <section class="card" aria-labelledby="webhooks-title">
         <h2 id="webhooks-title">Channels</h2>
-        {loadError ? (
-          <p class="form-error" role="alert" data-testid="webhooks-error">
-            Could not load channels: {errorMessage(loadError)}
-          </p>
-        ) : hooks === null ? (
-          <p class="muted">Loading channels…</p>
-        ) : hooks.length === 0 ? (
-          <p class="empty" data-testid="webhooks-empty">
-            No channels yet: incidents are recorded, but nobody is told.
-          </p>
-        ) : (
-          <div class="table-scroll">
+        <ListState
+          items={hooks}
+          error={loadError}
+          noun="channels"
+          errorTestId="webhooks-error"
+          emptyTestId="webhooks-empty"
+          empty="No channels yet: incidents are recorded, but nobody is told."
+        >
+          {(hooks) => (
             <table class="grid" data-testid="webhook-list">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">URL</th>
-                  <th scope="col">Sends</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Name', 'Kind', 'URL', 'Sends', 'Status']} />
               <tbody>
                 {hooks.map((w) => (
                   <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
@@ -147,8 +124,8 @@ function Channels({ access }: { access: Access }) {
                 ))}
               </tbody>
             </table>
-          </div>
-        )}
+          )}
+        </ListState>
       </section>
     </main>
   );
