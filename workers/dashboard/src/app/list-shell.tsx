@@ -28,21 +28,6 @@ export function useLoaded<T>(load: (signal?: AbortSignal) => Promise<T>, deps: r
   return { value, error, reload };
 }
 
-/** A table's header row, one heading per column (lists without row buttons; those use TableHead). */
-export function ColumnHeads({ columns }: { columns: readonly string[] }) {
-  return (
-    <thead>
-      <tr>
-        {columns.map((c) => (
-          <th key={c} scope="col">
-            {c}
-          </th>
-        ))}
-      </tr>
-    </thead>
-  );
-}
-
 /**
  * The body of a list card: the load error, "Loading…", the empty note, or the table in its
  * scrolling box. `noun` is the plural the messages name ("rules").

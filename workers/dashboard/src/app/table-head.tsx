@@ -1,5 +1,8 @@
-/** A list table's header row: a heading per column, then the row buttons' column, named for screen readers only. */
-export function TableHead({ columns }: { columns: readonly string[] }) {
+/**
+ * A list table's header row: a heading per column, then (unless `actions` is false) the row
+ * buttons' column, named for screen readers only.
+ */
+export function TableHead({ columns, actions = true }: { columns: readonly string[]; actions?: boolean }) {
   return (
     <thead>
       <tr>
@@ -8,9 +11,11 @@ export function TableHead({ columns }: { columns: readonly string[] }) {
             {c}
           </th>
         ))}
-        <th scope="col">
-          <span class="visually-hidden">Actions</span>
-        </th>
+        {actions && (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        )}
       </tr>
     </thead>
   );

@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { TableHead } from '../../app/table-head.tsx';
 import type uPlot from 'uplot';
 import type { AlertRuleBody } from '../../../../../schema/wire/alerts.ts';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import { ApiError } from '../../api.ts';
-import { ColumnHeads } from '../../app/list-shell.tsx';
 import { TimeChart, type ChartLine } from '../../charts/time-chart.tsx';
 import { errorMessage } from '../../page-state.ts';
 import { deviceApi } from '../device/api.ts';
@@ -216,7 +216,7 @@ export function RulePreview(props: {
         // Focusable, so a keyboard can scroll it when the column is narrower than the table.
         <div class="table-scroll" tabIndex={0} role="region" aria-label="Transitions the rule would have made">
           <table class="grid" data-testid="preview-transitions">
-            <ColumnHeads columns={['At', 'Series', 'Change', 'Value']} />
+            <TableHead columns={['At', 'Series', 'Change', 'Value']} actions={false} />
             <tbody>
               {result.transitions.slice(0, SHOWN).map((t, i) => (
                 <tr key={i} data-testid="preview-transition">

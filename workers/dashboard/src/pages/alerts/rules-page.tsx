@@ -1,6 +1,7 @@
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
+import { TableHead } from '../../app/table-head.tsx';
 import type { Access } from '../../app/access.ts';
-import { ColumnHeads, ListState, useLoaded } from '../../app/list-shell.tsx';
+import { ListState, useLoaded } from '../../app/list-shell.tsx';
 import { alertsApi } from './api.ts';
 import { AlertsTabs, deviceName, useDevices } from './bits.tsx';
 import { describeRule, matchersText } from './rule-draft.ts';
@@ -50,7 +51,7 @@ export function AlertRulesPage({ access }: { access: Access }) {
         >
           {(rules) => (
             <table class="grid" data-testid="rule-list">
-              <ColumnHeads columns={['Name', 'Watches', 'Scope', 'Enabled']} />
+              <TableHead columns={['Name', 'Watches', 'Scope', 'Enabled']} actions={false} />
               <tbody>
                 {rules.map((r) => (
                   <tr key={r.id} data-testid="rule-row" data-id={r.id}>

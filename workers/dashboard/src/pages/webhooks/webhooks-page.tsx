@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { TableHead } from '../../app/table-head.tsx';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
-import { ColumnHeads, ListState, useLoaded } from '../../app/list-shell.tsx';
+import { ListState, useLoaded } from '../../app/list-shell.tsx';
 import { AlertsTabs } from '../alerts/bits.tsx';
 import { alertsApi } from '../alerts/api.ts';
 import { formError, type FormError } from '../device/field-error.ts';
@@ -105,7 +106,7 @@ function Channels({ access }: { access: Access }) {
         >
           {(hooks) => (
             <table class="grid" data-testid="webhook-list">
-              <ColumnHeads columns={['Name', 'Kind', 'URL', 'Sends', 'Status']} />
+              <TableHead columns={['Name', 'Kind', 'URL', 'Sends', 'Status']} actions={false} />
               <tbody>
                 {hooks.map((w) => (
                   <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
