@@ -76,7 +76,9 @@ export async function agentConfig(deviceToken: string, etag?: string) {
   return {
     status: res.status,
     etag: res.headers.get('etag'),
-    config: text ? (JSON.parse(text) as { config: Record<string, unknown> & { gateway?: GatewaySection } }).config : null,
+    config: text
+      ? (JSON.parse(text) as { config: Record<string, unknown> & { gateway?: GatewaySection } }).config
+      : null,
   };
 }
 

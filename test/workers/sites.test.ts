@@ -108,7 +108,11 @@ describe('GET /v1/sites and /v1/sites/:id', () => {
     await createController(org, siteId);
     const res = await call(org.apiKey, `/v1/sites/${siteId}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: siteId, controllerCount: 1, controllerStatus: { online: 0, offline: 0, unknown: 1 } });
+    expect(res.body).toMatchObject({
+      id: siteId,
+      controllerCount: 1,
+      controllerStatus: { online: 0, offline: 0, unknown: 1 },
+    });
   });
 
   it("answers 404 for another organisation's site, on every operation", async () => {
@@ -120,11 +124,7 @@ describe('GET /v1/sites and /v1/sites/:id', () => {
       ['GET', `/v1/sites/${theirs}/controllers`],
       ['POST', `/v1/sites/${theirs}/controllers`, { serial: 5, ip: '10.0.0.5' }],
     ] as const) {
-      const res = await call<{ error: { code: string } }>(
-        org.apiKey,
-        path,
-        body ? json(method, body) : { method },
-      );
+      const res = await call<{ error: { code: string } }>(org.apiKey, path, body ? json(method, body) : { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body.error.code).toBe('not_found');
     }
@@ -179,7 +179,10 @@ describe('DELETE /v1/sites/:id', () => {
     expect(res.body).toEqual({ id: siteId, controllers: 1, trendLogs: 1 });
     expect((await call(org.apiKey, `/v1/controllers/${controllerId}`)).status).toBe(404);
     expect((await call(org.apiKey, `/v1/trend-logs/${log.body.id}`)).status).toBe(404);
-    expect((await call(org.apiKey, `/v1/devices/${gw.deviceId}`)).body).toMatchObject({ siteId: null, kind: 'gateway' });
+    expect((await call(org.apiKey, `/v1/devices/${gw.deviceId}`)).body).toMatchObject({
+      siteId: null,
+      kind: 'gateway',
+    });
     expect((await call(org.apiKey, `/v1/sites/${siteId}`, { method: 'DELETE' })).status).toBe(404);
   });
 });

@@ -10,7 +10,7 @@ import { CONTROLLER_ID, invalid400, notFound404, pointsAnswer, pointsExample } f
 import { byController, controllerLabel } from '../services/sites/health.ts';
 import { type PointLabels, pointViews, registerViews, splitPoint } from '../services/sites/points.ts';
 import { controllerParams, pointsPatch, pointsQuery } from '../services/sites/schemas.ts';
-import { type ControllerRow, loadController } from '../services/sites/store.ts';
+import { batchWithRaw, type ControllerRow, loadController } from '../services/sites/store.ts';
 
 const TAG = 'Sites';
 const p = schema.points;
@@ -122,16 +122,16 @@ export const pointRoutes = new Hono<AppEnv>()
           updatedAt: now,
         };
       });
-      await d.batch([
+      await batchWithRaw(c.env, [
         // One statement for the whole list: rows as a JSON parameter, clear of the 100-parameter cap. The
         // EXISTS keeps a controller deleted meanwhile from failing the foreign key.
-        d.run(sql`INSERT INTO points (controller_id, org_id, point_type, point_number, label, unit, updated_at)
+        sql`INSERT INTO points (controller_id, org_id, point_type, point_number, label, unit, updated_at)
           SELECT value ->> 'controllerId', value ->> 'orgId', value ->> 'pointType', value ->> 'pointNumber',
                  value ->> 'label', value ->> 'unit', value ->> 'updatedAt'
           FROM json_each(${JSON.stringify(rows)})
           WHERE EXISTS (SELECT 1 FROM controllers WHERE id = ${row.id} AND org_id = ${orgId})
           ON CONFLICT (controller_id, point_type, point_number)
-          DO UPDATE SET label = excluded.label, unit = excluded.unit, updated_at = excluded.updated_at`),
+          DO UPDATE SET label = excluded.label, unit = excluded.unit, updated_at = excluded.updated_at`,
         auditInsert(c, {
           targetType: 'controller',
           targetId: row.id,

@@ -3,6 +3,7 @@ import type { DiscoveredControllerReport, DiscoveryReport } from '../../../../sc
 import { db, schema } from '../../db.ts';
 import { ApiError } from '../../errors.ts';
 import { newId } from '../credentials/crypto.ts';
+import { batchWithRaw } from './store.ts';
 
 export const notAGateway = (deviceId: string) =>
   new ApiError(
@@ -106,12 +107,12 @@ export async function upsertDiscovered(
     }
     writes.push({ id: newId('ctl'), serial: found.serial, ...fields });
   }
-  const statements = [];
+  const statements: Parameters<typeof batchWithRaw>[1][number][] = [];
   if (writes.length > 0) {
     // One statement for the round (a JSON parameter, clear of D1's 100-parameter cap); ON CONFLICT
     // makes two gateways reporting one new controller at once agree on a single row.
     statements.push(
-      d.run(sql`INSERT INTO controllers (id, org_id, site_id, gateway_device_id, serial, product_id, modbus_id, ip, port,
+      sql`INSERT INTO controllers (id, org_id, site_id, gateway_device_id, serial, product_id, modbus_id, ip, port,
           firmware, parent_serial, panel_number, panel_name, bacnet_instance, bacnet_port, source, discovered_at,
           created_at, updated_at)
         SELECT value ->> 'id', ${orgId}, ${gateway.siteId}, ${deviceId}, value ->> 'serial', value ->> 'productId',
@@ -125,7 +126,7 @@ export async function upsertDiscovered(
           firmware = excluded.firmware, parent_serial = excluded.parent_serial, panel_number = excluded.panel_number,
           panel_name = excluded.panel_name, bacnet_instance = excluded.bacnet_instance,
           bacnet_port = excluded.bacnet_port, discovered_at = excluded.discovered_at, updated_at = excluded.updated_at,
-          gateway_device_id = COALESCE(controllers.gateway_device_id, excluded.gateway_device_id)`),
+          gateway_device_id = COALESCE(controllers.gateway_device_id, excluded.gateway_device_id)`,
     );
   }
   if (serials.length > 0) {
@@ -136,7 +137,7 @@ export async function upsertDiscovered(
         .where(and(eq(c.orgId, orgId), inArray(c.serial, bySerial))),
     );
   }
-  if (statements.length > 0) await d.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  if (statements.length > 0) await batchWithRaw(env, statements);
   const rows =
     serials.length === 0
       ? []

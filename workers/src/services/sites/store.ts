@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import { type Db, schema } from '../../db.ts';
+import { and, eq, SQL } from 'drizzle-orm';
+import { type Db, schema, statement } from '../../db.ts';
 import { ApiError, badRequest, notFound } from '../../errors.ts';
 
 export type SiteRow = typeof schema.sites.$inferSelect;
@@ -68,4 +68,21 @@ export async function assertGateway(d: Db, orgId: string, deviceId: string, fiel
     .get();
   if (!row) throw badRequest('invalid_input', `${field}: no gateway "${deviceId}" in this organisation`, field);
   return row;
+}
+
+/**
+ * Runs raw SQL (`json_each` bulk upserts) and drizzle queries (audit rows) in one D1 batch, one
+ * transaction: drizzle's own `batch()` takes no raw SQL.
+ */
+export function batchWithRaw(
+  env: Env,
+  items: readonly (SQL | { toSQL(): { sql: string; params: unknown[] } })[],
+): Promise<D1Result[]> {
+  return env.DB.batch(
+    items.map((q) => {
+      if (q instanceof SQL) return statement(env.DB, q);
+      const { sql, params } = q.toSQL();
+      return env.DB.prepare(sql).bind(...params);
+    }),
+  );
 }
