@@ -1,5 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { DiscoveredController } from '../../agent/src/gateway/discovery-protocol.ts';
+import type { DiscoveredControllerReport } from '../../schema/wire/gateway.ts';
 import { enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { call, createController, createSite, enrollGateway, json } from './site-fixtures.ts';
 
@@ -14,6 +16,9 @@ beforeAll(async () => {
   siteId = await createSite(org);
   gateway = await enrollGateway(org, siteId);
 });
+
+/** What the agent reports is what the route takes: this fails to compile if the two drift apart. */
+const asReport = (c: DiscoveredController): DiscoveredControllerReport => c;
 
 /** One controller as the agent's `parseDiscoveryReply` gives it. */
 const found = (serial: number, overrides: Record<string, unknown> = {}) => ({
@@ -169,6 +174,25 @@ describe('POST /v1/agents/gateway/discovered', () => {
     const res = await report(gateway.deviceToken, body);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
+  });
+
+  it('upserts a round of 300 controllers in one request, and again idempotently', async () => {
+    const site = await createSite(org, { name: 'Campus' });
+    const gw = await enrollGateway(org, site, 'gw-campus');
+    const round = {
+      controllers: Array.from({ length: 300 }, (_, i) =>
+        asReport({ ...found(100_000 + i), ip: `10.${Math.floor(i / 250)}.0.${(i % 250) + 1}` } as DiscoveredController),
+      ),
+    };
+    const first = await report(gw.deviceToken, round);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ created: 300, updated: 0, unchanged: 0 });
+    expect(await controllersOf(site)).toHaveLength(300);
+    expect(await (await report(gw.deviceToken, round)).json()).toMatchObject({ created: 0, unchanged: 300 });
+    const { config } = (await (
+      await SELF.fetch('http://test/v1/agents/config', { headers: { authorization: `Bearer ${gw.deviceToken}` } })
+    ).json()) as { config: { gateway: { controllers: unknown[] } } };
+    expect(config.gateway.controllers).toHaveLength(300);
   });
 
   it('refuses an API key and a missing token with 401', async () => {

@@ -187,6 +187,23 @@ describe('PATCH /v1/controllers/:id/points', () => {
     expect(res.body.error.field).toBe(field);
   });
 
+  it('labels all 256 points of a panel in one request', async () => {
+    const points = ['IN', 'OUT', 'VAR'].flatMap((type) =>
+      Array.from({ length: type === 'VAR' ? 128 : 64 }, (_, i) => ({
+        point: `${type}${i + 1}`,
+        label: `${type} ${i + 1}`,
+        unit: 'u',
+      })),
+    );
+    const siteId = await createSite(org, { name: 'Panel' });
+    const id = await createController(org, siteId, { serial: 6161 });
+    const res = await call<PointsAnswer>(org.apiKey, `/v1/controllers/${id}/points`, json('PATCH', { points }));
+    expect(res.status).toBe(200);
+    expect(res.body.points).toHaveLength(256);
+    const listed = await call<PointsAnswer>(org.apiKey, `/v1/controllers/${id}/points`);
+    expect(listed.body.points.map((p) => p.label)).toEqual(points.map((p) => p.label));
+  });
+
   it('needs sites.write', async () => {
     const reader = await seedOrg(['read']);
     const res = await call(

@@ -4,21 +4,24 @@ import type { AppEnv } from '../app-env.ts';
 import { db } from '../db.ts';
 import { badRequest } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
-import { deleteController, patchController } from '../services/sites/controller-changes.ts';
-import { controllerViews } from '../services/sites/controllers.ts';
+import { createController, deleteController, patchController } from '../services/sites/controller-changes.ts';
+import { controllerViews, siteControllers } from '../services/sites/controllers.ts';
 import {
   CONTROLLER_ID,
+  controllerBodyExample,
   controllerExample,
   controllerViewSchema,
   invalid400,
   notFound404,
+  serialTaken409,
+  SITE_ID,
 } from '../services/sites/docs.ts';
-import { controllerParams, controllerPatch } from '../services/sites/schemas.ts';
-import { loadController } from '../services/sites/store.ts';
+import { controllerBody, controllerParams, controllerPatch, siteParams } from '../services/sites/schemas.ts';
+import { loadController, loadSite } from '../services/sites/store.ts';
 
 const TAG = 'Sites';
 
-/** `/v1/controllers/:id`: one controller. Its points are in routes/points.ts. */
+/** `/v1/controllers/:id`: one controller. Its points are in routes/points.ts. Members write, everyone reads. */
 export const controllerRoutes = new Hono<AppEnv>()
   .get(
     '/:id',
@@ -93,5 +96,74 @@ export const controllerRoutes = new Hono<AppEnv>()
       const row = await loadController(db(c.env.DB), c.var.caller.orgId, c.req.valid('param').id);
       await deleteController(c, row);
       return c.json({ id: row.id });
+    },
+  );
+
+/** `/v1/sites/:id/controllers`: a site's controllers, and adding one by hand. */
+export const siteControllerRoutes = new Hono<AppEnv>()
+  .get(
+    '/:id/controllers',
+    doc({
+      operationId: 'listSiteControllers',
+      summary: "List a site's controllers",
+      description:
+        "By serial number, each with its status and last successful read, from its gateway's health samples (`gateway_controller_up`, `gateway_controller_last_success_timestamp_seconds`), never from the controller.",
+      tag: TAG,
+      auth: 'caller',
+      permission: 'org.read',
+      params: siteParams,
+      example: { params: { id: SITE_ID } },
+      responses: {
+        200: {
+          description: 'The controllers',
+          schema: z.object({ controllers: z.array(controllerViewSchema) }),
+          example: { controllers: [controllerExample] },
+        },
+        404: notFound404.site,
+      },
+    }),
+    async (c) => {
+      const { orgId } = c.var.caller;
+      const site = await loadSite(db(c.env.DB), orgId, c.req.valid('param').id);
+      const rows = await siteControllers(c.env, orgId, site.id);
+      return c.json({ controllers: await controllerViews(c.env, orgId, rows) });
+    },
+  )
+  .post(
+    '/:id/controllers',
+    doc({
+      operationId: 'createController',
+      summary: 'Add a controller by hand',
+      description:
+        "For a controller discovery cannot reach (another subnet) or any Modbus TCP device. The serial number is its `controller` label in the gateway's samples and must be unique in the organisation; `gatewayDeviceId` names the gateway that polls it.",
+      tag: TAG,
+      auth: 'caller',
+      permission: 'sites.write',
+      params: siteParams,
+      body: controllerBody,
+      example: { params: { id: SITE_ID }, body: { ...controllerBodyExample, gatewayDeviceId: null } },
+      responses: {
+        201: {
+          description: 'The controller',
+          schema: controllerViewSchema,
+          example: {
+            ...controllerExample,
+            id: CONTROLLER_ID,
+            source: 'manual',
+            discoveredAt: null,
+            status: 'unknown',
+            lastReadAt: null,
+          },
+        },
+        400: invalid400(
+          badRequest('invalid_input', 'gatewayDeviceId: no gateway "dev_x" in this organisation', 'gatewayDeviceId'),
+        ),
+        404: notFound404.site,
+        409: serialTaken409,
+      },
+    }),
+    async (c) => {
+      const site = await loadSite(db(c.env.DB), c.var.caller.orgId, c.req.valid('param').id);
+      return c.json(await createController(c, site, c.req.valid('json')), 201);
     },
   );

@@ -7,17 +7,10 @@ import { badRequest } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { auditInsert, auditInsertIf } from '../services/audit/record.ts';
 import { newId } from '../services/credentials/crypto.ts';
-import { controllerViews, siteControllers } from '../services/sites/controllers.ts';
-import { createController } from '../services/sites/controller-changes.ts';
 import {
-  CONTROLLER_ID,
-  controllerBodyExample,
-  controllerExample,
-  controllerViewSchema,
   invalid400,
   notFound404,
   SITE_ID,
-  serialTaken409,
   siteBodyExample,
   siteDetail as siteDetailSchema,
   siteDetailExample,
@@ -26,7 +19,7 @@ import {
 } from '../services/sites/docs.ts';
 import { gatewaysOfSite } from '../services/sites/gateway-config.ts';
 import { pushGatewayConfig } from '../services/sites/push.ts';
-import { controllerBody, siteBody, siteParams, sitePatch } from '../services/sites/schemas.ts';
+import { siteBody, siteParams, sitePatch } from '../services/sites/schemas.ts';
 import { siteDetail, siteViews } from '../services/sites/sites.ts';
 import { deleteSite } from '../services/sites/site-delete.ts';
 import { loadSite, siteNotFound, type SiteRow } from '../services/sites/store.ts';
@@ -212,72 +205,6 @@ export const siteRoutes = new Hono<AppEnv>()
       },
     }),
     async (c) => c.json(await deleteSite(c, await loadSite(db(c.env.DB), c.var.caller.orgId, c.req.valid('param').id))),
-  )
-  .get(
-    '/:id/controllers',
-    doc({
-      operationId: 'listSiteControllers',
-      summary: "List a site's controllers",
-      description:
-        "By serial number, each with its status and last successful read, from its gateway's health samples (`gateway_controller_up`, `gateway_controller_last_success_timestamp_seconds`), never from the controller.",
-      tag: TAG,
-      auth: 'caller',
-      permission: 'org.read',
-      params: siteParams,
-      example: { params: { id: SITE_ID } },
-      responses: {
-        200: {
-          description: 'The controllers',
-          schema: z.object({ controllers: z.array(controllerViewSchema) }),
-          example: { controllers: [controllerExample] },
-        },
-        404: notFound404.site,
-      },
-    }),
-    async (c) => {
-      const { orgId } = c.var.caller;
-      const site = await loadSite(db(c.env.DB), orgId, c.req.valid('param').id);
-      const rows = await siteControllers(c.env, orgId, site.id);
-      return c.json({ controllers: await controllerViews(c.env, orgId, rows) });
-    },
-  )
-  .post(
-    '/:id/controllers',
-    doc({
-      operationId: 'createController',
-      summary: 'Add a controller by hand',
-      description:
-        "For a controller discovery cannot reach (another subnet) or any Modbus TCP device. The serial number is its `controller` label in the gateway's samples and must be unique in the organisation; `gatewayDeviceId` names the gateway that polls it.",
-      tag: TAG,
-      auth: 'caller',
-      permission: 'sites.write',
-      params: siteParams,
-      body: controllerBody,
-      example: { params: { id: SITE_ID }, body: { ...controllerBodyExample, gatewayDeviceId: null } },
-      responses: {
-        201: {
-          description: 'The controller',
-          schema: controllerViewSchema,
-          example: {
-            ...controllerExample,
-            id: CONTROLLER_ID,
-            source: 'manual',
-            discoveredAt: null,
-            status: 'unknown',
-            lastReadAt: null,
-          },
-        },
-        400: invalid400(
-          badRequest('invalid_input', 'gatewayDeviceId: no gateway "dev_x" in this organisation', 'gatewayDeviceId'),
-        ),
-        404: notFound404.site,
-        409: serialTaken409,
-      },
-    }),
-    async (c) => {
-      const site = await loadSite(db(c.env.DB), c.var.caller.orgId, c.req.valid('param').id);
-      return c.json(await createController(c, site, c.req.valid('json')), 201);
-    },
   );
 
 /** What the audit row records of a site. */
