@@ -156,6 +156,18 @@ describe('GET /v1/agents/config for a gateway', () => {
     expect(await logsOf(b.deviceToken)).toEqual([]);
   });
 
+  it("follows the gateway to another site: that site's discovery settings", async () => {
+    const here = await createSite(org, { discovery: { intervalSeconds: 900 } });
+    const there = await createSite(org, { discovery: { enabled: false } });
+    const gw = await enrollGateway(org, here, 'gw-moving');
+    const before = await agentConfig(gw.deviceToken);
+    expect(before.config!.gateway!.discovery).toMatchObject({ enabled: true, intervalSeconds: 900 });
+    expect((await call(org.apiKey, `/v1/devices/${gw.deviceId}`, json('PATCH', { siteId: there }))).status).toBe(200);
+    const after = await agentConfig(gw.deviceToken, before.etag!);
+    expect(after.status).toBe(200);
+    expect(after.config!.gateway!.discovery).toMatchObject({ enabled: false, intervalSeconds: 600 });
+  });
+
   it('cannot be set by hand: the org and device configs refuse a gateway section', async () => {
     const gateway = {
       controllers: [],
