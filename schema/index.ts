@@ -6,3 +6,4 @@ export * from './tables/events.ts';
 export * from './tables/agent-configs.ts';
 export * from './tables/audit.ts';
 export * from './tables/alerts.ts';
+export * from './tables/sites.ts';

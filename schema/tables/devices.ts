@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { organisations } from './tenancy.ts';
 
@@ -9,6 +10,17 @@ export const sites = sqliteTable(
       .notNull()
       .references(() => organisations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    address: text('address'),
+    /** IANA zone (`Europe/Zurich`): where a site's days start, for its reports and charts. */
+    timeZone: text('time_zone').notNull().default('UTC'),
+    /** Discovery by the site's gateways (schema/wire/gateway.ts `gatewayDiscovery`). */
+    discoveryEnabled: integer('discovery_enabled', { mode: 'boolean' }).notNull().default(true),
+    discoveryIntervalSeconds: integer('discovery_interval_seconds').notNull().default(600),
+    /** Unicast discovery targets `{host, port}[]`; empty broadcasts. */
+    discoveryTargets: text('discovery_targets', { mode: 'json' })
+      .$type<{ host: string; port: number }[]>()
+      .notNull()
+      .default(sql`'[]'`),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('sites_org_idx').on(t.orgId)],

@@ -1,5 +1,6 @@
 // zod/mini, so the agent bundle stays small; the Worker validates with the same schemas.
 import * as z from 'zod/mini';
+import { gatewayConfig } from './gateway.ts';
 
 /** Every collector an agent can run; intervals and `disabled` name them. */
 export const COLLECTOR_NAMES = [
@@ -85,7 +86,8 @@ function uniqueNames<T extends { name: string }>(list: z.ZodMiniType<T[]>) {
   );
 }
 
-export const remoteAgentConfig = z.strictObject({
+/** The sections an admin sets (for the org, or one device). */
+const settableSections = {
   intervals: z.partialRecord(z.enum(COLLECTOR_NAMES), seconds),
   disabled: z.array(z.enum(COLLECTOR_NAMES)).check(z.maxLength(COLLECTOR_NAMES.length)),
   probes: uniqueNames(z.array(probe).check(z.maxLength(50))),
@@ -94,12 +96,21 @@ export const remoteAgentConfig = z.strictObject({
     server: z.string().check(z.minLength(1), z.maxLength(253)),
     port: z.int().check(z.gte(1), z.lte(65_535)),
   }),
+};
+
+export const remoteAgentConfig = z.strictObject({
+  ...settableSections,
+  /**
+   * Only for gateway devices: the controllers, trend logs and discovery settings the platform
+   * computes from its sites, controllers and trend logs (schema/wire/gateway.ts). Never set by hand.
+   */
+  gateway: z.optional(gatewayConfig),
 });
 /** What `GET /v1/agents/config` returns: every field present, defaults filled in. */
 export type RemoteAgentConfig = z.infer<typeof remoteAgentConfig>;
 
 /** What an admin PUTs: any subset of sections; a section given replaces the inherited one. */
-export const remoteAgentConfigPatch = z.partial(remoteAgentConfig);
+export const remoteAgentConfigPatch = z.partial(z.strictObject(settableSections));
 export type RemoteAgentConfigPatch = z.infer<typeof remoteAgentConfigPatch>;
 
 export const DEFAULT_AGENT_CONFIG: RemoteAgentConfig = {

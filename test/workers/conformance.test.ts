@@ -1,6 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertObjects } from './alert-fixtures.ts';
+import { siteObjects } from './site-fixtures.ts';
 import { api, batch, enroll, ingest, seedOrg, seedUser, type TestOrg } from './helpers.ts';
 
 /**
@@ -85,6 +86,7 @@ async function world(): Promise<World> {
       '/v1/members/': member,
       '/v1/invitations/': invited.id,
       ...alerts,
+      ...(await siteObjects(org)),
     },
   };
 }

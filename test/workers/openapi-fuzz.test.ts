@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
 import { alertObjects } from './alert-fixtures.ts';
+import { siteObjects } from './site-fixtures.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { type JsonSchema, mutantOf, valueOf } from './openapi-arbitraries.ts';
 
@@ -72,6 +73,14 @@ const STATED_RULES = [
   /webhook URL/,
   // Alert rules: checks across a rule's fields and against the org's devices and sites (RULE_CHECKS).
   /"code":"invalid_rule"/,
+  // Sites, controllers, trend logs (stated on their operations): time zones the runtime knows, the
+  // org's own objects, a trend log's one scope, no repeated entries, raw registers' cross-field rules.
+  /timeZone is not an IANA time zone/,
+  /: no (gateway|controller) .* in this organisation/,
+  /is not (at site|polled by gateway)/,
+  /give exactly one of siteId and gatewayDeviceId/,
+  /is listed twice|is used twice/,
+  /is for 16-bit types|runs past register 65535/,
 ];
 
 const document = (await (await SELF.fetch('http://test/v1/openapi.json')).json()) as {
@@ -128,6 +137,7 @@ beforeAll(async () => {
     '/v1/devices/': device.deviceId,
     '/v1/series/': seriesId!,
     ...(await alertObjects(org, device.deviceId, seriesId!)),
+    ...(await siteObjects(org)),
   });
 });
 

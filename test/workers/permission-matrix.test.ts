@@ -5,6 +5,7 @@ import { holds, type Permission, PERMISSIONS, refusalMessage } from '../../worke
 import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.ts';
 import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
 import { alertObjects } from './alert-fixtures.ts';
+import { siteObjects } from './site-fixtures.ts';
 import { enroll, seedOrg } from './helpers.ts';
 
 /**
@@ -120,6 +121,7 @@ async function world() {
     ['/v1/invitations/', invitationId],
     ['/v1/auth/sessions/', await firstId('sessions')],
     ...Object.entries(alerts),
+    ...Object.entries(await siteObjects(org)),
   ];
   // Owners act last: their operations (deleting the org, handing it over) end the others' access.
   principals.sort(

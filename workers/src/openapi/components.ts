@@ -74,6 +74,9 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     'Incidents raised by alert rules: list, acknowledge; silences that keep matching incidents from notifying.',
   Notifications:
     'Webhook channels for alert notifications: signing secrets, test events, the delivery log and redelivery.',
+  Sites:
+    "Buildings, their gateways and the controllers those poll; a controller's points, valued from its gateway's latest samples.",
+  'Trend logs': 'What the gateways read and how often, defined once here and delivered in their remote config.',
   Meta: 'This document.',
 };
 

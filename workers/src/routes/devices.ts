@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
+import { notifyConfigChanged } from '../services/agents/config-push.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
 import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
@@ -67,7 +68,11 @@ export const deviceRoutes = new Hono<AppEnv>()
         after: Object.fromEntries(fields.map((f) => [f, updated[f]])),
       }),
     ]);
-    if (updated.siteId !== device.siteId) await syncIdentity(c.env, updated);
+    if (updated.siteId !== device.siteId) {
+      await syncIdentity(c.env, updated);
+      // A gateway discovers with its site's settings (the `gateway` section of its config).
+      if (device.kind === 'gateway') c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, [device.id]));
+    }
     return c.json(deviceView(updated, c.env, Date.now()));
   })
   .delete('/:id', deviceDocs.delete, async (c) => {

@@ -24,6 +24,10 @@ export const PERMISSIONS = {
   'devices.write': { role: 'member', what: "Rename, tag and move devices; set a device's agent config" },
   'events.write': { role: 'member', what: 'Record custom events' },
   'alerts.respond': { role: 'member', what: 'Acknowledge incidents; create and end silences' },
+  'sites.write': {
+    role: 'member',
+    what: "Create, change and delete sites, controllers and trend logs; label a controller's points",
+  },
   'devices.admin': { role: 'admin', what: "Revoke and delete devices; delete a device's or a series' data" },
   'credentials.manage': { role: 'admin', what: 'Create, list and revoke API keys and enrollment tokens' },
   'members.manage': { role: 'admin', what: 'Invite members, change roles below owner, remove members' },

@@ -7,23 +7,35 @@ import {
 import { db, schema } from '../../db.ts';
 import type { Alongside } from '../audit/record.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
+import { gatewayConfigFor } from '../sites/gateway-config.ts';
 
 /** Scope of the org-wide default in `agent_configs`. */
 export const ORG_SCOPE = '*';
 
-/** A device's effective config (defaults, then the org's sections, then the device's) and its ETag. */
+/**
+ * A device's effective config (defaults, then the org's sections, then the device's; for a
+ * gateway, its computed `gateway` section) and its ETag.
+ */
 export async function effectiveConfig(
   env: Env,
   orgId: string,
   deviceId: string,
 ): Promise<{ config: RemoteAgentConfig; etag: string }> {
-  const rows = await db(env.DB)
-    .select()
-    .from(schema.agentConfigs)
-    .where(and(eq(schema.agentConfigs.orgId, orgId), inArray(schema.agentConfigs.scope, [ORG_SCOPE, deviceId])))
-    .all();
+  const d = db(env.DB);
+  const [rows, device] = await d.batch([
+    d
+      .select()
+      .from(schema.agentConfigs)
+      .where(and(eq(schema.agentConfigs.orgId, orgId), inArray(schema.agentConfigs.scope, [ORG_SCOPE, deviceId]))),
+    d
+      .select({ kind: schema.devices.kind })
+      .from(schema.devices)
+      .where(and(eq(schema.devices.id, deviceId), eq(schema.devices.orgId, orgId))),
+  ]);
   const layer = (scope: string) => rows.find((r) => r.scope === scope)?.config;
   const config = mergeAgentConfig(layer(ORG_SCOPE), layer(deviceId));
+  // A gateway's controllers, trend logs and discovery come from D1, so changing them changes the ETag.
+  if (device[0]?.kind === 'gateway') config.gateway = await gatewayConfigFor(env, orgId, deviceId);
   return { config, etag: `"${(await sha256Hex(JSON.stringify(config))).slice(0, 32)}"` };
 }
 
