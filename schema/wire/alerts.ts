@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonBlank } from './text.ts';
 
 /**
  * Alert rules, incidents, silences and notification channels: the shapes the API accepts and
@@ -69,12 +70,7 @@ export const alertCondition = z.discriminatedUnion('kind', [
 export type AlertCondition = z.infer<typeof alertCondition>;
 
 export const alertRuleBody = z.strictObject({
-  name: z
-    .string()
-    .regex(/\S/, 'name is required, e.g. "Disk almost full"')
-    .trim()
-    .min(1, 'name is required, e.g. "Disk almost full"')
-    .max(200),
+  name: nonBlank('name is required, e.g. "Disk almost full"').max(200),
   description: z.string().max(2000).optional(),
   enabled: z.boolean().default(true),
   scope: alertScope,

@@ -241,3 +241,34 @@ export const gatewayConfig = z.strictObject({
   discovery: gatewayDiscovery,
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
+
+/**
+ * Metric names of the gateway. Every point is its own series, labelled
+ * `{controller, point, type}`: labels that never change for a point, so its history stays one
+ * series. What can change (range, auto/manual, analog/digital) is a series of its own rather
+ * than a label, since a label change would start a new series and break the history in two.
+ */
+export const GATEWAY_METRICS = {
+  /** The point's value: analog in engineering units (÷1000), digital 0/1 as the controller gives it. */
+  pointValue: 't3_point_value',
+  /** T3000's range code (unit, or on/off wording and polarity for digital points). */
+  pointRange: 't3_point_range',
+  /** 1 manual (an operator overrides the value), 0 auto. */
+  pointManual: 't3_point_manual',
+  /** 1 digital, 0 analog. */
+  pointDigital: 't3_point_digital',
+  /** A raw register, labelled `{controller, name}`. */
+  registerValue: 'modbus_register_value',
+  /** 1 when the controller answered in its last poll, else 0. */
+  up: 'gateway_controller_up',
+  /** Mean time to answer one request in the last poll. */
+  readSeconds: 'gateway_controller_read_seconds',
+  /** Time the last poll took, all its requests one after the other. */
+  cycleSeconds: 'gateway_controller_cycle_seconds',
+  /** Requests sent since the agent started. */
+  requestsTotal: 'gateway_controller_requests_total',
+  /** Requests that failed (after retries) since the agent started. */
+  errorsTotal: 'gateway_controller_errors_total',
+  /** When the controller last answered (epoch seconds). */
+  lastSuccess: 'gateway_controller_last_success_timestamp_seconds',
+} as const;

@@ -6,17 +6,12 @@ import type { StreamSample } from '../../schema/wire/stream.ts';
 import { buildAll } from '../../scripts/build.ts';
 import { agentProcesses } from './agent-process.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { adminCall } from './seed-fleet.ts';
 
 let platform: LocalPlatform;
 const agents = agentProcesses();
 const frames: { seq: number; samples: StreamSample[] }[] = [];
 let socket: WebSocket;
-
-const api = async <T>(path: string): Promise<T> => {
-  const res = await fetch(`${platform.url}${path}`, { headers: { authorization: `Bearer ${platform.seed.apiKey}` } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
 
 beforeAll(async () => {
   await buildAll();
@@ -57,7 +52,11 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
     const agent = agents.spawn(['run', '--config', config], { env });
 
     const { devices } = await agents.until('the device to be online', async () => {
-      const body = await api<{ devices: { id: string; name: string; status: string }[] }>('/v1/devices');
+      const body = await adminCall<{ devices: { id: string; name: string; status: string }[] }>(
+        platform,
+        'GET',
+        '/v1/devices',
+      );
       return body.devices[0]?.status === 'online' ? body : undefined;
     });
     expect(devices).toHaveLength(1);
@@ -79,7 +78,9 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
     // The disk collector can take longer than a CPU cycle on a loaded machine: wait for its first reading.
     const wanted = ['cpu_usage_percent', 'load1', 'mem_used_bytes', 'disk_used_bytes'];
     const latest = await agents.until('the latest CPU, load, memory and disk values', async () => {
-      const body = await api<{ values: { seriesId: string; metric: string; ts: number }[] }>(
+      const body = await adminCall<{ values: { seriesId: string; metric: string; ts: number }[] }>(
+        platform,
+        'GET',
         `/v1/devices/${deviceId}/latest`,
       );
       const metrics = new Set(body.values.map((v) => v.metric));
@@ -87,7 +88,9 @@ describe('agent → Worker → DeviceHub → D1 → stream', () => {
     });
     const cpuSeries = latest.values.find((v) => v.metric === 'cpu_usage_percent')!;
 
-    const history = await api<{ points: { ts: number; value: number }[] }>(
+    const history = await adminCall<{ points: { ts: number; value: number }[] }>(
+      platform,
+      'GET',
       `/v1/series/${cpuSeries.seriesId}/history?from=${Date.now() - 600_000}`,
     );
     expect(history.points.length).toBeGreaterThanOrEqual(3);

@@ -5,6 +5,7 @@ import type { StreamEvent, StreamSample } from '../../schema/wire/stream.ts';
 import { buildAll } from '../../scripts/build.ts';
 import { agentProcesses } from './agent-process.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
+import { adminCall } from './seed-fleet.ts';
 
 /**
  * Issue 12: a real agent killed with SIGKILL is reported `alert.firing` by an `offline` rule
@@ -22,15 +23,6 @@ let platform: LocalPlatform;
 const agents = agentProcesses();
 let socket: WebSocket | undefined;
 const received: { at: number; event?: StreamEvent; samples?: StreamSample[] }[] = [];
-
-const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-  const res = await fetch(`${platform.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${platform.seed.apiKey}`, 'content-type': 'application/json' },
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
 
 beforeAll(async () => {
   await buildAll();
@@ -63,9 +55,10 @@ describe('offline alert', () => {
     `reports a killed agent alert.firing within 2 × its interval + the alarm period`,
     { timeout: 180_000 },
     async () => {
-      const rule = await api<{ id: string }>('/v1/alert-rules', {
-        method: 'POST',
-        body: JSON.stringify({ name: 'Agent offline', scope: { kind: 'org' }, condition: { kind: 'offline' } }),
+      const rule = await adminCall<{ id: string }>(platform, 'POST', '/v1/alert-rules', {
+        name: 'Agent offline',
+        scope: { kind: 'org' },
+        condition: { kind: 'offline' },
       });
 
       const config = join(platform.dir, 'agent.json');
@@ -109,7 +102,9 @@ describe('offline alert', () => {
       expect(latencyMs).toBeLessThanOrEqual(boundMs);
 
       // The incident is recorded as the API serves it (events are persisted before they are published).
-      const events = await api<{ events: StreamEvent[] }>(
+      const events = await adminCall<{ events: StreamEvent[] }>(
+        platform,
+        'GET',
         `/v1/events?correlationId=${String(firing.event!.data.incidentId)}`,
       );
       expect(events.events.map((e) => e.type)).toContain('alert.firing');

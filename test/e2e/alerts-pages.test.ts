@@ -8,7 +8,7 @@ import { buildDashboard } from '../../scripts/build.ts';
 import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { adminCall, enrollHost, ingest, type Sample } from './seed-fleet.ts';
-import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, openWatched, settle, visit, type WatchedPage } from './watched-page.ts';
 
 /**
  * Issue 12's dashboard pages in real Chromium against a real local platform: a rule made in
@@ -54,12 +54,7 @@ async function openAs(role: 'viewer' | 'member'): Promise<WatchedPage> {
   return other;
 }
 
-async function goto(path: string): Promise<Page> {
-  const { page } = watched;
-  await page.goto(`${platform.url}${path}`);
-  await settle(page);
-  return page;
-}
+const goto = (path: string): Promise<Page> => visit(watched.page, `${platform.url}${path}`);
 
 beforeAll(async () => {
   await buildDashboard();

@@ -6,7 +6,7 @@ import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { seedAlerts, type SeededAlerts } from './seed-alerts.ts';
 import { adminCall, enrollHost, ingest } from './seed-fleet.ts';
-import { openSignedIn, settle, type WatchedPage } from './watched-page.ts';
+import { openSignedIn, visit, type WatchedPage } from './watched-page.ts';
 
 /**
  * Whatever a device or an integrator sends is shown as text: names, tags, label values and
@@ -35,12 +35,7 @@ async function injected(page: Page) {
 
 const pageText = (page: Page) => page.evaluate<string>('document.body.innerText');
 
-async function visit(path: string): Promise<Page> {
-  const { page } = watched;
-  await page.goto(`${platform.url}${path}`);
-  await settle(page);
-  return page;
-}
+const open = (path: string): Promise<Page> => visit(watched.page, `${platform.url}${path}`);
 
 beforeAll(async () => {
   await buildDashboard();
@@ -88,7 +83,7 @@ describe('hostile text in the dashboard', () => {
   });
 
   it('the fleet page shows the names and tags literally and runs none of them', async () => {
-    const page = await visit('/');
+    const page = await open('/');
     await expect.poll(() => pageText(page), { timeout: 15_000 }).toContain(IMG);
     const text = await pageText(page);
     expect(text).toContain(SCRIPT);
@@ -96,19 +91,19 @@ describe('hostile text in the dashboard', () => {
   });
 
   it('the device page shows the name, tags and label values literally and runs none of them', async () => {
-    const page = await visit(`/devices/${imgHost.deviceId}?range=1h`);
+    const page = await open(`/devices/${imgHost.deviceId}?range=1h`);
     await expect.poll(() => pageText(page), { timeout: 15_000 }).toContain(IMG);
     // The tag SCRIPT, and the label values of the disk and network charts.
     await expect.poll(() => pageText(page), { timeout: 15_000 }).toContain(SCRIPT);
     expect(await injected(page)).toEqual({ pwned: false, imgs: 0, scripts: 0 });
 
-    const other = await visit(`/devices/${scriptHost.deviceId}?range=1h`);
+    const other = await open(`/devices/${scriptHost.deviceId}?range=1h`);
     await expect.poll(() => pageText(other), { timeout: 15_000 }).toContain(SCRIPT);
     expect(await injected(other)).toEqual({ pwned: false, imgs: 0, scripts: 0 });
   });
 
   it('the events page shows event data literally and runs none of it', async () => {
-    const page = await visit('/events');
+    const page = await open('/events');
     await expect.poll(() => pageText(page), { timeout: 15_000 }).toContain('custom.xss');
     const text = await pageText(page);
     expect(text).toContain(IMG);
@@ -127,7 +122,7 @@ describe('hostile text in the dashboard', () => {
       [`/devices/${imgHost.deviceId}?range=1h`, [IMG, SCRIPT]],
     ];
     for (const [path, texts] of pages) {
-      const page = await visit(path);
+      const page = await open(path);
       for (const text of texts)
         await expect.poll(() => pageText(page), { timeout: 15_000, message: path }).toContain(text);
       expect(await injected(page), path).toEqual({ pwned: false, imgs: 0, scripts: 0 });

@@ -113,3 +113,10 @@ export async function settle(page: Page, timeoutMs = 15_000): Promise<void> {
   await page.waitForLoadState('networkidle', { timeout: timeoutMs });
   await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached', timeout: timeoutMs });
 }
+
+/** Opens `url` in `page` and waits until it has settled (see {@link settle}). */
+export async function visit(page: Page, url: string): Promise<Page> {
+  await page.goto(url);
+  await settle(page);
+  return page;
+}

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { PointView, RegisterView } from '../../workers/src/services/sites/points.ts';
 import { batch, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { call, createController, createSite, enrollGateway, json } from './site-fixtures.ts';
 
@@ -20,20 +21,8 @@ const point = (metric: string, p: string, value: number, ts = T, controller = St
 interface PointsAnswer {
   controllerId: string;
   gatewayDeviceId: string | null;
-  points: {
-    point: string;
-    pointType: string;
-    pointNumber: number;
-    label: string | null;
-    unit: string | null;
-    value: number | null;
-    ts: number | null;
-    seriesId: string | null;
-    range: number | null;
-    autoManual: string | null;
-    analogDigital: string | null;
-  }[];
-  registers: { name: string; value: number; ts: number; seriesId: string }[];
+  points: PointView[];
+  registers: RegisterView[];
 }
 
 beforeAll(async () => {

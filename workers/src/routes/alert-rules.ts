@@ -6,6 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { fromZodError } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { notFoundResponse } from '../openapi/responses.ts';
 import { announceRuleChange } from '../services/alerts/announce.ts';
 import { previewRules } from '../services/alerts/preview.ts';
 import { resolveRuleIncidents } from '../services/alerts/resolve.ts';
@@ -36,7 +37,7 @@ const invalid400 = {
   description: `Invalid input; \`field\` names it. ${RULE_CHECKS}`,
   example: invalidRuleExample.body(),
 };
-const notFound404 = { description: 'No such rule in your organisation', example: ruleNotFound(RULE_ID).body() };
+const notFound404 = notFoundResponse('alert rule', RULE_ID);
 const SEMANTICS =
   "Rules are evaluated in each covered device's DeviceHub as its batches arrive, and by its alarm for absence (no data, offline), `for`, keep-firing-for and repeats; a change reaches the hubs at once. Each (rule, series) episode is one incident: pending while `for` runs, then firing, then resolved (a pending episode that clears first is resolved with `neverFired`). Thresholds use hysteresis: a level is entered past `value` and left only back past `clear`; warning and critical escalate and de-escalate within one incident.";
 

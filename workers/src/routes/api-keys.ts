@@ -11,14 +11,10 @@ import { closeStreams } from '../services/streams/close.ts';
 import { newId, sha256Hex } from '../services/credentials/crypto.ts';
 import { apiKeyPrefix, newApiKey } from '../services/credentials/tokens.ts';
 import { idParams } from '../services/http/query-schemas.ts';
+import { nonBlank } from '../../../schema/wire/text.ts';
 
 export const createApiKeyBody = z.strictObject({
-  name: z
-    .string()
-    .regex(/\S/, 'name is required, e.g. "grafana"')
-    .trim()
-    .min(1, 'name is required, e.g. "grafana"')
-    .max(100),
+  name: nonBlank('name is required, e.g. "grafana"').max(100),
   scopes: z
     .array(z.enum(apiKeyScopes))
     .min(1, 'scopes must name at least one of read, write, admin')

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { doc } from '../openapi/doc.ts';
+import { notFoundResponse } from '../openapi/responses.ts';
 import { idParams } from '../services/http/query-schemas.ts';
-import { deliveryNotFound, deliveryPending, getDelivery, redeliver } from '../services/notify/delivery-log.ts';
+import { deliveryPending, getDelivery, redeliver } from '../services/notify/delivery-log.ts';
 import {
   attemptExamples,
   DELIVERY_ID,
@@ -19,10 +20,7 @@ const ONE_DELIVERY = {
   params: idParams('delivery'),
   example: { params: { id: DELIVERY_ID } },
 } as const;
-const notFound404 = {
-  description: 'No such delivery in your organisation',
-  example: deliveryNotFound(DELIVERY_ID).body(),
-};
+const notFound404 = notFoundResponse('delivery', DELIVERY_ID);
 
 const bodyExample = JSON.stringify({
   type: 'alert.firing',

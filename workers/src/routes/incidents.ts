@@ -3,7 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { doc } from '../openapi/doc.ts';
 import { parse } from '../services/http/validate.ts';
 import { acknowledgedExample, INCIDENT_ID, incidentExample } from '../services/incidents/examples.ts';
-import { getIncident, incidentNotFound, listIncidents } from '../services/incidents/queries.ts';
+import { getIncident, listIncidents } from '../services/incidents/queries.ts';
 import { incidentBusy, incidentResolved, respond } from '../services/incidents/respond.ts';
 import { type AreaObject, notFound404, onOne, readOne, TAG } from '../services/incidents/route-docs.ts';
 import {
@@ -21,7 +21,6 @@ const incident: AreaObject = {
   id: INCIDENT_ID,
   schema: incidentViewSchema,
   example: incidentExample,
-  notFound: incidentNotFound,
 };
 const conflict409 = {
   description:

@@ -5,10 +5,11 @@ import type { AppEnv } from '../app-env.ts';
 import { db } from '../db.ts';
 import { forbidden } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
+import { notFoundResponse } from '../openapi/responses.ts';
 import { idString } from '../services/http/query-schemas.ts';
 import { changeRole, removeMember, transferOwnership } from '../services/members/changes.ts';
 import { memberExample, ownerExample, USER_ID } from '../services/members/examples.ts';
-import { listMembers, memberNotFound } from '../services/members/members.ts';
+import { listMembers } from '../services/members/members.ts';
 import { lastOwner } from '../services/members/roles.ts';
 
 const TAG = 'Members';
@@ -22,7 +23,7 @@ const memberSchema = z.object({
 const userParams = z.strictObject({ userId: idString('userId') });
 export const updateMemberBody = z.strictObject({ role: z.enum(roles) });
 
-const notFound404 = { description: 'No such member in your organisation', example: memberNotFound(USER_ID).body() };
+const notFound404 = notFoundResponse('member', USER_ID);
 const lastOwner409 = { description: 'The organisation would be left without an owner', example: lastOwner().body() };
 
 /** `/v1/members`: who belongs to the organisation, their roles, leaving and ownership. */

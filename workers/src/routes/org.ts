@@ -8,15 +8,11 @@ import { doc } from '../openapi/doc.ts';
 import { confirmationMismatch, DEVICES_PER_REQUEST, purgeOrg } from '../services/accounts/org-deletion.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { closeStreams } from '../services/streams/close.ts';
+import { nonBlank } from '../../../schema/wire/text.ts';
 
 const TAG = 'Organisation';
 const ORG_ID = 'org_01JD5V7K';
-const orgName = z
-  .string()
-  .regex(/\S/, 'name is required')
-  .trim()
-  .min(1, 'name is required')
-  .max(100, 'name must be at most 100 characters');
+const orgName = nonBlank('name is required').max(100, 'name must be at most 100 characters');
 
 async function currentOrg(d1: D1Database, orgId: string) {
   const o = schema.organisations;

@@ -6,16 +6,12 @@ import { emailField, normaliseEmail } from '../services/accounts/email.ts';
 import { PASSWORD_MAX_LENGTH, weakPassword } from '../services/accounts/password-policy.ts';
 import { assertSignupOpen, emailTaken, signupClosed, signUp } from '../services/accounts/signup.ts';
 import { setSessionCookie } from '../services/credentials/sessions.ts';
+import { nonBlank } from '../../../schema/wire/text.ts';
 
 export const signupBody = z.strictObject({
   email: emailField(),
   password: z.string().min(1, 'password is required').max(PASSWORD_MAX_LENGTH),
-  orgName: z
-    .string()
-    .regex(/\S/, 'orgName is required')
-    .trim()
-    .min(1, 'orgName is required')
-    .max(100, 'orgName must be at most 100 characters'),
+  orgName: nonBlank('orgName is required').max(100, 'orgName must be at most 100 characters'),
   name: z.string().trim().max(100, 'name must be at most 100 characters').optional(),
 });
 

@@ -12,7 +12,7 @@ import {
   silenceParams,
   silenceViewSchema,
 } from '../services/incidents/silence-schemas.ts';
-import { getSilence, listSilences, silenceNotFound } from '../services/incidents/silences.ts';
+import { getSilence, listSilences } from '../services/incidents/silences.ts';
 
 const silence: AreaObject = {
   noun: 'silence',
@@ -20,7 +20,6 @@ const silence: AreaObject = {
   id: SILENCE_ID,
   schema: silenceViewSchema,
   example: silenceExample,
-  notFound: silenceNotFound,
 };
 const { state: _state, id: _id, createdAt: _createdAt, createdBy: _createdBy, ...createExample } = silenceExample;
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { doc } from '../openapi/doc.ts';
+import { notFoundResponse } from '../openapi/responses.ts';
 import { idParams } from '../services/http/query-schemas.ts';
 import {
   concurrentChange,
@@ -13,7 +14,6 @@ import {
   sendTest,
   updateWebhook,
   webhookDisabled,
-  webhookNotFound,
 } from '../services/notify/channels.ts';
 import { listDeliveries } from '../services/notify/delivery-log.ts';
 import {
@@ -39,10 +39,7 @@ import {
 const CHANNELS = { tag: 'Notifications', auth: 'caller', permission: 'notifications.manage' } as const;
 /** ...and every operation on one channel: its id in the path, and the id the examples use. */
 const ONE_CHANNEL = { ...CHANNELS, params: idParams('webhook'), example: { params: { id: WEBHOOK_ID } } } as const;
-const notFound404 = {
-  description: 'No such webhook in your organisation',
-  example: webhookNotFound(WEBHOOK_ID).body(),
-};
+const notFound404 = notFoundResponse('webhook', WEBHOOK_ID);
 const urlRefused400 = {
   description:
     'Invalid input, `field` naming it; `url_not_allowed`: the URL is not https, or its host is or resolves to a non-public address',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deviceKinds } from '../../../../schema/tables/devices.ts';
 import type { DeviceStatus } from '../../../../schema/wire/telemetry.ts';
 import { cursorParam, idParams, idString, pageLimit } from '../http/query-schemas.ts';
+import { nonBlank } from '../../../../schema/wire/text.ts';
 
 /** Request schemas of the devices API, shared by the handlers and their OpenAPI docs. */
 
@@ -22,7 +23,7 @@ export const deviceParams = idParams('device');
 
 /** Body of `PATCH /v1/devices/:id`: only the fields given change. */
 export const devicePatch = z.strictObject({
-  name: z.string().regex(/\S/, 'name must not be blank').trim().min(1).max(200).optional(),
+  name: nonBlank('name must not be blank').max(200).optional(),
   siteId: idString('siteId').nullable().optional(),
   tags: z
     .array(z.string().min(1).max(64))

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { AppEnv } from '../../app-env.ts';
-import type { ApiError } from '../../errors.ts';
 import { doc } from '../../openapi/doc.ts';
+import { notFoundResponse } from '../../openapi/responses.ts';
 
 /** The OpenAPI tag of `/v1/incidents` and `/v1/silences`. */
 export const TAG = 'Incidents';
@@ -19,7 +19,6 @@ export interface AreaObject<P extends IdParams = IdParams> {
   /** Its view (schema and example): what a read answers. */
   schema: z.ZodType;
   example: unknown;
-  notFound: (id: string) => ApiError;
 }
 
 /** What every operation on one object declares alike: tag, credential, the id in the path and its example. */
@@ -27,10 +26,7 @@ export const onOne = <P extends IdParams>(o: AreaObject<P>) =>
   ({ tag: TAG, auth: 'caller', params: o.params, example: { params: { id: o.id } } }) as const;
 
 /** The 404 of an operation on one object: an id of another organisation answers like an unknown one. */
-export const notFound404 = (o: AreaObject) => ({
-  description: `No such ${o.noun} in your organisation`,
-  example: o.notFound(o.id).body(),
-});
+export const notFound404 = (o: AreaObject) => notFoundResponse(o.noun, o.id);
 
 /**
  * `GET /:id` of one object, documented and handled; spread it into the route:

@@ -2,15 +2,11 @@ import { z } from 'zod';
 import { deliveryStates, webhookKinds } from '../../../../schema/tables/alerts.ts';
 import { webhookFilters } from '../../../../schema/wire/alerts.ts';
 import { cursorParam, pageLimit } from '../http/query-schemas.ts';
+import { nonBlank } from '../../../../schema/wire/text.ts';
 
 /** What the `/v1/webhooks` routes accept: bodies and the delivery log's query. */
 
-const name = z
-  .string()
-  .regex(/\S/, 'name is required, e.g. "On-call Slack"')
-  .trim()
-  .min(1, 'name is required, e.g. "On-call Slack"')
-  .max(100);
+const name = nonBlank('name is required, e.g. "On-call Slack"').max(100);
 const url = z
   .string()
   .max(2000)

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { rawRegister } from '../../../../schema/wire/gateway.ts';
 import { badRequest } from '../../errors.ts';
-import { controllerNotFound, serialTaken, siteNotFound, trendLogNotFound } from './store.ts';
+import { notFoundResponse } from '../../openapi/responses.ts';
+import { serialTaken } from './store.ts';
 
 /** Answer schemas and examples of sites, controllers, points and trend logs. */
 
@@ -196,12 +197,9 @@ export const trendLogExample = {
 };
 
 export const notFound404 = {
-  site: { description: 'No such site in your organisation', example: siteNotFound(SITE_ID).body() },
-  controller: {
-    description: 'No such controller in your organisation',
-    example: controllerNotFound(CONTROLLER_ID).body(),
-  },
-  trendLog: { description: 'No such trend log in your organisation', example: trendLogNotFound(TREND_LOG_ID).body() },
+  site: notFoundResponse('site', SITE_ID),
+  controller: notFoundResponse('controller', CONTROLLER_ID),
+  trendLog: notFoundResponse('trend log', TREND_LOG_ID),
 };
 
 export const serialTaken409 = {

@@ -1,15 +1,5 @@
+import { GATEWAY_METRICS } from '../../../../schema/wire/gateway.ts';
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
-
-/** Metric names the gateway ships (agent/src/gateway/samples.ts `GATEWAY_METRICS`). */
-export const GATEWAY_METRICS = {
-  pointValue: 't3_point_value',
-  pointRange: 't3_point_range',
-  pointManual: 't3_point_manual',
-  pointDigital: 't3_point_digital',
-  registerValue: 'modbus_register_value',
-  up: 'gateway_controller_up',
-  lastSuccess: 'gateway_controller_last_success_timestamp_seconds',
-} as const;
 
 export type ControllerStatus = 'online' | 'offline' | 'unknown';
 

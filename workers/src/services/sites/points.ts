@@ -1,6 +1,5 @@
-import { T3_POINT_COUNTS, T3_POINT_TYPES, type T3PointType } from '../../../../schema/wire/gateway.ts';
+import { GATEWAY_METRICS, T3_POINT_COUNTS, T3_POINT_TYPES, type T3PointType } from '../../../../schema/wire/gateway.ts';
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
-import { GATEWAY_METRICS } from './health.ts';
 
 /** One T3 point as `GET /v1/controllers/:id/points` shows it. */
 export interface PointView {

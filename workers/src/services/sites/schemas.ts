@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { rawRegister, t3PointId } from '../../../../schema/wire/gateway.ts';
 import { idParams, idString } from '../http/query-schemas.ts';
+import { nonBlank } from '../../../../schema/wire/text.ts';
 
 /** Request schemas of sites, controllers, points and trend logs (docs/gateway.md). */
 
 const text = (what: string, max: number, example: string) =>
-  z.string().regex(/\S/, `${what} must not be blank (example: "${example}")`).trim().max(max);
+  nonBlank(`${what} must not be blank (example: "${example}")`).max(max);
 
 /** Whether `zone` is an IANA time zone this runtime knows (`Europe/Zurich`, `UTC`). */
 export function isTimeZone(zone: string): boolean {
