@@ -1,4 +1,5 @@
 import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
+import type { GatewayConfig } from '../../schema/wire/gateway.ts';
 import { createCollectorPlan } from './collectors/plan.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -24,6 +25,8 @@ export interface StartAgentOptions {
   configPollMs?: number;
   /** Status file rewrite period. Default 5 000 ms. */
   statusIntervalMs?: number;
+  /** Gateway mode: where discovery broadcasts go (default 1234; tests use a free port). */
+  discoveryPort?: number;
 }
 
 /** A started agent: its parts, for logs and tests, and `stop`. */
@@ -49,9 +52,10 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const { log } = options;
   const startedAt = new Date().toISOString();
   // Filled in once the collectors start; a config arriving before that is used for their first build.
-  const live: { scheduler?: Scheduler } = {};
+  const live: { scheduler?: Scheduler; gateway?: GatewayMode } = {};
   const onConfig = (applied: AppliedConfig) => {
     const c = applied.config;
+    live.gateway?.apply(c.gateway);
     const summary = {
       source: applied.source,
       etag: applied.etag,
@@ -60,8 +64,13 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       probes: c.probes.map((p) => p.name),
       processes: c.processes.map((p) => p.name),
       ntp: `${c.ntp.server}:${c.ntp.port}`,
+      ...(c.gateway
+        ? { gateway: { controllers: c.gateway.controllers.length, trendLogs: c.gateway.trendLogs.length } }
+        : {}),
     };
     if (!live.scheduler) return log.info('remote config loaded', summary);
+    // A device made a gateway after the start (its kind changed, or its first config came late).
+    if (c.gateway && !live.gateway) live.gateway = startGatewayMode(c.gateway);
     const change = live.scheduler.reconfigure(plan.build(c));
     log.info('remote config applied', { ...summary, ...change, kept: undefined });
   };
@@ -84,6 +93,40 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const shipper = createShipper({ spool, transport, log: log.child({ component: 'shipper' }) });
   shipper.start();
 
+  /**
+   * The gateway part, for devices whose config has a `gateway` section: its points go through
+   * the same spool and shipper as the host's samples. Loaded on demand, so a plain host never
+   * evaluates the Modbus and discovery code.
+   */
+  function startGatewayMode(first: GatewayConfig): GatewayMode {
+    const gatewayLog = log.child({ component: 'gateway' });
+    const loading = import('./gateway/runtime.ts').then(async ({ createGatewayRuntime }) => {
+      const { reportDiscovered } = await import('./gateway/discovery-report.ts');
+      return createGatewayRuntime({
+        log: gatewayLog,
+        discoveryPort: options.discoveryPort,
+        onSamples: async (samples) => {
+          await spool.add(samples);
+          shipper.notify();
+        },
+        report: (controllers, at) =>
+          reportDiscovered({ url: config.url, deviceToken: config.deviceToken }, controllers, at),
+      });
+    });
+    let latest: GatewayConfig | undefined = first;
+    const applied = loading.then((runtime) => runtime.apply(latest));
+    applied.catch((err: unknown) => gatewayLog.error('gateway mode did not start', { err }));
+    return {
+      apply(section) {
+        latest = section;
+        void loading.then((runtime) => runtime.apply(section));
+      },
+      async stop() {
+        await (await loading.catch(() => undefined))?.stop();
+      },
+    };
+  }
+
   const plan = createCollectorPlan({
     baseIntervalSeconds: config.intervalSeconds,
     log: log.child({ component: 'collectors' }),
@@ -104,6 +147,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     },
   });
   live.scheduler = running;
+  const gatewaySection = poller.current()?.config.gateway;
+  if (gatewaySection) live.gateway = startGatewayMode(gatewaySection);
 
   const status = createStatusWriter({
     path: statusPath(config.spoolDir),
@@ -154,7 +199,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     poller,
     async stop({ flushMs = 5_000 } = {}) {
       poller.stop();
-      await running.stop();
+      await Promise.all([running.stop(), live.gateway?.stop()]);
       await marks.flush();
       const { flushed } = await shipper.stop({ flushMs });
       await transport.close().catch((err: unknown) => log.warn('transport did not close cleanly', { err }));
@@ -164,6 +209,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       return { flushed, stats };
     },
   };
+}
+
+/** The gateway runtime behind its lazy load. */
+interface GatewayMode {
+  apply(section: GatewayConfig | undefined): void;
+  stop(): Promise<void>;
 }
 
 async function openSpool(config: AgentConfig, log: Logger): Promise<Spool> {

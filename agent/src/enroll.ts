@@ -78,7 +78,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollOutcome> {
   const request: EnrollRequest = {
     token: options.token,
     name: options.name,
-    kind: 'host',
+    // No kind: the enrollment token's applies (a gateway token makes a gateway).
     agentVersion: AGENT_VERSION,
   };
   const endpoint = `${url}/v1/agents/enroll`;

@@ -30,7 +30,8 @@ describe('edgewatch-agent enroll', () => {
 
     const [req] = sb.server.requests;
     expect(req?.path).toBe('/v1/agents/enroll');
-    expect(req?.json).toEqual({ token: 'enroll-token-123', name: 'web-1', kind: 'host', agentVersion: pkg.version });
+    // No kind: the token's decides (a gateway enrollment token makes a gateway).
+    expect(req?.json).toEqual({ token: 'enroll-token-123', name: 'web-1', agentVersion: pkg.version });
     expect((await stat(config)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({
       url: sb.server.url,

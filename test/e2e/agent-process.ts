@@ -28,6 +28,8 @@ export interface AgentProcesses {
   enroll(platform: LocalPlatform, name: string, config: string, options?: SpawnOptions): Promise<void>;
   /** The last 3,000 characters the agents printed. */
   log(): string;
+  /** Process ids of the agents still running (a restart would change them). */
+  pids(): number[];
   /** wait.ts' `until`, with the agents' log in the timeout message. */
   until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms?: number): Promise<T>;
   /** Kills (SIGKILL) every agent still running and waits for it to exit. */
@@ -57,6 +59,7 @@ export function agentProcesses(): AgentProcesses {
       if (code !== 0) throw new Error(`agent enroll exited with ${code}\n${log()}`);
     },
     log,
+    pids: () => [...children].filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid!),
     until: (what, probe, ms) => until(what, probe, ms, () => `agent log:\n${log()}`),
     async stopAll() {
       for (const child of children) {

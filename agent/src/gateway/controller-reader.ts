@@ -77,6 +77,11 @@ export interface ControllerReader {
 /** Options for coalescing; see planRequests. */
 export interface ReaderOptions {
   maxGap?: number;
+  /**
+   * Where the points' flags are remembered. Readers of one controller share one map, so a point
+   * read by several trend logs has its flags read once.
+   */
+  metas?: Map<string, T3PointMeta>;
 }
 
 /** Reads one controller's points and registers over `connection`, remembering their flags. */
@@ -85,7 +90,7 @@ export function createControllerReader(
   connection: ModbusConnection,
   options: ReaderOptions = {},
 ): ControllerReader {
-  const metas = new Map<string, T3PointMeta>();
+  const metas = options.metas ?? new Map<string, T3PointMeta>();
 
   const readCycle: ControllerReader['readCycle'] = async ({ meta, signal }) => {
     const startedAt = Date.now();

@@ -4,11 +4,32 @@ import type { Logger } from '../log.ts';
 import { createControllerReader, type ControllerReader, type ControllerTarget } from './controller-reader.ts';
 import { createLimiter } from './limit.ts';
 import { createModbusConnection, type ModbusConnection } from './modbus-connection.ts';
+import type { RawRegister } from './register-spec.ts';
 import { cycleSamples, healthSamples, type ControllerHealth } from './samples.ts';
+import { pointId, type T3Point, type T3PointMeta } from './t3-profile.ts';
+
+/**
+ * What to read from a controller, and how often: one trend log's share of it. A controller in
+ * several trend logs has several schedules; their reads that fall due together go out as one
+ * cycle, so its requests still go one at a time and coalesce.
+ */
+export interface PollSchedule {
+  intervalMs: number;
+  points: readonly T3Point[];
+  registers: readonly RawRegister[];
+}
+
+/** A controller to poll: by default its `points` and `registers` every `intervalMs` of the poller. */
+export interface PolledController extends ControllerTarget {
+  /** Replaces the single schedule made of `points`, `registers` and the poller's interval. */
+  schedules?: readonly PollSchedule[];
+  /** Per connection attempt and per request; the poller's `timeoutMs` when absent. */
+  timeoutMs?: number;
+}
 
 export interface PollerOptions {
-  controllers: readonly ControllerTarget[];
-  /** How often values are read: the trend log's interval. */
+  controllers: readonly PolledController[];
+  /** How often values are read (the trend log's interval), for controllers without `schedules`. */
   intervalMs: number;
   /** How often the range, auto/manual and analog/digital registers are read again. Default 10 min. */
   metaIntervalMs?: number;
@@ -40,14 +61,28 @@ export interface GatewayPoller {
   stop(): Promise<void>;
 }
 
+interface Slot extends PollSchedule {
+  /** When this schedule is next due (epoch ms, a wall-clock multiple of its interval). */
+  dueAt: number;
+}
+
 interface Entry {
-  target: ControllerTarget;
+  target: PolledController;
   connection: ModbusConnection;
-  reader: ControllerReader;
+  slots: Slot[];
+  /** The shortest interval of its schedules: the unit of its backoff. */
+  baseMs: number;
+  /** The points' flags, shared by its readers. */
+  metas: Map<string, T3PointMeta>;
+  /** One reader per combination of schedules that fell due together (few: their intervals repeat). */
+  readers: Map<string, { reader: ControllerReader; points: number }>;
   health: ControllerHealth;
   metaReadAt?: number;
   timer?: NodeJS.Timeout;
 }
+
+/** The next wall-clock multiple of `intervalMs` after `now`. */
+const nextMultiple = (now: number, intervalMs: number) => now - (now % intervalMs) + intervalMs;
 
 /**
  * Polls each controller on its own timer, aligned to wall-clock multiples of the interval like
@@ -70,11 +105,13 @@ export function startGatewayPoller(options: PollerOptions): GatewayPoller {
   const inFlight = new Set<Promise<void>>();
 
   const entries: Entry[] = options.controllers.map((target) => {
+    const schedules = target.schedules ?? [{ intervalMs, points: target.points, registers: target.registers }];
+    if (schedules.length === 0) throw new Error(`controller ${JSON.stringify(target.id)} has no schedule`);
     const connection = createModbusConnection({
       host: target.host,
       port: target.port,
       unitId: target.unitId,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: target.timeoutMs ?? options.timeoutMs,
       retries: options.retries,
       backoff: options.backoff,
     });
@@ -87,15 +124,51 @@ export function startGatewayPoller(options: PollerOptions): GatewayPoller {
       errorsTotal: 0,
       failedPolls: 0,
     };
-    return { target, connection, reader: createControllerReader(target, connection, options), health };
+    return {
+      target,
+      connection,
+      // Due at once: the first poll of every schedule is at start.
+      slots: schedules.map((s) => ({ ...s, dueAt: 0 })),
+      baseMs: Math.min(...schedules.map((s) => s.intervalMs)),
+      metas: new Map(),
+      readers: new Map(),
+      health,
+    };
   });
+
+  /** A reader for the schedules due now: their points and registers, each once. */
+  const readerFor = (entry: Entry, due: Slot[]) => {
+    const key = due.map((s) => entry.slots.indexOf(s)).join(',');
+    let found = entry.readers.get(key);
+    if (!found) {
+      const points = new Map<string, T3Point>();
+      const registers = new Map<string, RawRegister>();
+      for (const s of due) {
+        for (const p of s.points) points.set(pointId(p), p);
+        for (const r of s.registers) registers.set(JSON.stringify(r), r);
+      }
+      const target = { ...entry.target, points: [...points.values()], registers: [...registers.values()] };
+      found = {
+        reader: createControllerReader(target, entry.connection, { maxGap: options.maxGap, metas: entry.metas }),
+        points: points.size,
+      };
+      entry.readers.set(key, found);
+    }
+    return found;
+  };
 
   const poll = async (entry: Entry) => {
     const { health } = entry;
-    const meta = entry.metaReadAt === undefined || Date.now() - entry.metaReadAt >= metaIntervalMs;
-    const result = await entry.reader.readCycle({ meta, signal: stopping.signal });
+    const now = Date.now();
+    // A timer may fire a little early or late; what is due within a few ms is due now.
+    const due = entry.slots.filter((s) => s.dueAt <= now + 5);
+    if (due.length === 0) return;
+    for (const s of due) s.dueAt = nextMultiple(now, s.intervalMs);
+    const { reader, points } = readerFor(entry, due);
+    const meta = entry.metaReadAt === undefined || now - entry.metaReadAt >= metaIntervalMs;
+    const result = await reader.readCycle({ meta, signal: stopping.signal });
     if (stopping.signal.aborted) return;
-    if (meta && result.metas.length === entry.target.points.length) entry.metaReadAt = result.startedAt;
+    if (meta && result.metas.length === points) entry.metaReadAt = result.startedAt;
     health.requestsTotal += result.requests;
     health.errorsTotal += result.failures.length;
     health.up = result.answered > 0 || result.requests === 0;
@@ -122,9 +195,15 @@ export function startGatewayPoller(options: PollerOptions): GatewayPoller {
   const schedule = (entry: Entry) => {
     if (stopping.signal.aborted) return;
     const now = Date.now();
-    const wait = Math.min(maxRetryIntervalMs, intervalMs * 2 ** Math.max(0, entry.health.failedPolls - 1));
-    const earliest = now + (entry.health.failedPolls > 0 ? wait - intervalMs : 0);
-    const at = earliest - (earliest % intervalMs) + intervalMs;
+    // A slot missed while a slow poll ran is skipped, not caught up back to back.
+    for (const s of entry.slots) if (s.dueAt < now - 5) s.dueAt = nextMultiple(now, s.intervalMs);
+    let at = Math.min(...entry.slots.map((s) => s.dueAt));
+    if (entry.health.failedPolls > 0) {
+      // Backing off: everything due before the wait is over is read at its end, in one cycle.
+      const base = entry.baseMs;
+      const wait = Math.min(maxRetryIntervalMs, base * 2 ** (entry.health.failedPolls - 1));
+      at = Math.max(at, nextMultiple(now + wait - base, base));
+    }
     entry.timer = setTimeout(() => run(entry), at - now);
   };
 

@@ -1,0 +1,175 @@
+import type { GatewayConfig } from '../../../schema/wire/gateway.ts';
+import type { Sample } from '../collectors/types.ts';
+import type { Logger } from '../log.ts';
+import { startCollectors, type Scheduler } from '../scheduler.ts';
+import { createDiscoveryCollector } from './discovery-collector.ts';
+import type { DiscoveredController, DiscoverOptions } from './discovery.ts';
+import { startGatewayPoller, type GatewayPoller, type PolledController, type PollSchedule } from './poller.ts';
+import type { RawRegister } from './register-spec.ts';
+import type { ControllerHealth } from './samples.ts';
+import { parsePoint, pointId, type T3Point } from './t3-profile.ts';
+
+export interface GatewayRuntimeOptions {
+  /** Where the points and health samples go: the agent's spool, like the host collectors'. */
+  onSamples: (samples: Sample[]) => Promise<void>;
+  /** Sends a completed discovery round to the platform. */
+  report: (controllers: DiscoveredController[], at: number) => Promise<void>;
+  log: Logger;
+  /** Port discovery broadcasts go to (default 1234; tests use a free one). */
+  discoveryPort?: number;
+  /** Passed to the poller (tests shorten the flag-reading period). */
+  metaIntervalMs?: number;
+}
+
+/** The agent's gateway mode: it polls and discovers what the `gateway` section of its remote config says. */
+export interface GatewayRuntime {
+  /**
+   * Applies a new `gateway` section (or none: polling and discovery stop). Polling restarts only
+   * when what is polled changed, discovery only when its settings did; resolves once the new
+   * setup is running.
+   */
+  apply(config: GatewayConfig | undefined): Promise<void>;
+  /** Each polled controller's health. */
+  health(): ControllerHealth[];
+  stop(): Promise<void>;
+}
+
+/**
+ * What to poll, from a `gateway` section: each controller with one schedule per distinct
+ * interval of the trend logs that read it. A point in two trend logs is read at the shorter
+ * interval only; points of controllers the section does not list are skipped (logged).
+ */
+export function planPolling(config: GatewayConfig, log?: Logger): PolledController[] {
+  const byId = new Map(config.controllers.map((c) => [c.id, c]));
+  // controller → interval → what to read at that interval
+  const plan = new Map<string, Map<number, { points: Map<string, T3Point>; registers: Map<string, RawRegister> }>>();
+  const bucket = (controller: string, intervalMs: number, trendLog: string) => {
+    if (!byId.has(controller)) {
+      log?.warn('trend log names a controller this gateway does not poll', { trendLog, controller });
+      return undefined;
+    }
+    let intervals = plan.get(controller);
+    if (!intervals) plan.set(controller, (intervals = new Map()));
+    let b = intervals.get(intervalMs);
+    if (!b) intervals.set(intervalMs, (b = { points: new Map(), registers: new Map() }));
+    return b;
+  };
+  for (const log_ of config.trendLogs) {
+    const intervalMs = log_.intervalSeconds * 1000;
+    for (const p of log_.points) bucket(p.controller, intervalMs, log_.id)?.points.set(p.point, parsePoint(p.point));
+    for (const r of log_.registers) bucket(r.controller, intervalMs, log_.id)?.registers.set(r.spec.name, r.spec);
+  }
+
+  const targets: PolledController[] = [];
+  for (const [id, intervals] of plan) {
+    const c = byId.get(id)!;
+    // Shortest interval first: a point it reads is dropped from the slower schedules.
+    const sorted = [...intervals].sort(([a], [b]) => a - b);
+    const seenPoints = new Set<string>();
+    const seenRegisters = new Set<string>();
+    const schedules: PollSchedule[] = [];
+    for (const [intervalMs, b] of sorted) {
+      const points = [...b.points.values()].filter((p) => !seenPoints.has(pointId(p)));
+      const registers = [...b.registers.values()].filter((r) => !seenRegisters.has(r.name));
+      for (const p of points) seenPoints.add(pointId(p));
+      for (const r of registers) seenRegisters.add(r.name);
+      if (points.length > 0 || registers.length > 0) schedules.push({ intervalMs, points, registers });
+    }
+    if (schedules.length === 0) continue;
+    targets.push({
+      id,
+      host: c.host,
+      port: c.port,
+      unitId: c.unit,
+      timeoutMs: c.timeoutMs,
+      points: schedules.flatMap((s) => s.points),
+      registers: schedules.flatMap((s) => s.registers),
+      schedules,
+    });
+  }
+  return targets;
+}
+
+/**
+ * Runs the gateway part of the agent from its remote config. A trend log changed in the cloud
+ * reaches the agent as a new config (poll with ETag, or the MQTT push) and takes effect here
+ * without a restart: the poller is replaced, its samples keep going to the same spool.
+ */
+export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRuntime {
+  const { log } = options;
+  let poller: GatewayPoller | undefined;
+  let discovery: Scheduler | undefined;
+  let pollingKey = '';
+  let discoveryKey = '';
+  // Applies run one after the other, so a quick second change never races the first's stop.
+  let chain: Promise<void> = Promise.resolve();
+
+  const applyNow = async (config: GatewayConfig | undefined) => {
+    const targets = config ? planPolling(config, log) : [];
+    const nextPolling = JSON.stringify(targets);
+    if (nextPolling !== pollingKey) {
+      await poller?.stop();
+      poller = undefined;
+      pollingKey = nextPolling;
+      if (targets.length > 0) {
+        poller = startGatewayPoller({
+          controllers: targets,
+          // Unused: every target has its schedules.
+          intervalMs: 60_000,
+          metaIntervalMs: options.metaIntervalMs,
+          onSamples: options.onSamples,
+          log,
+        });
+      }
+      log.info('gateway polling', {
+        controllers: targets.length,
+        points: targets.reduce((n, t) => n + t.points.length, 0),
+        registers: targets.reduce((n, t) => n + t.registers.length, 0),
+        intervalsSeconds: [...new Set(targets.flatMap((t) => (t.schedules ?? []).map((s) => s.intervalMs / 1000)))],
+      });
+    }
+
+    const d = config?.discovery;
+    const nextDiscovery = d?.enabled ? JSON.stringify(d) : '';
+    if (nextDiscovery !== discoveryKey) {
+      await discovery?.stop();
+      discovery = undefined;
+      discoveryKey = nextDiscovery;
+      if (d?.enabled) {
+        const where: Pick<DiscoverOptions, 'targets' | 'port'> =
+          d.targets.length > 0 ? { targets: d.targets } : { port: options.discoveryPort };
+        discovery = startCollectors({
+          collectors: [
+            createDiscoveryCollector({
+              ...where,
+              intervalMs: d.intervalSeconds * 1000,
+              onDiscovered: options.report,
+              log,
+            }),
+          ],
+          onSamples: options.onSamples,
+          log,
+        });
+        log.info('gateway discovery', {
+          intervalSeconds: d.intervalSeconds,
+          targets: d.targets.length > 0 ? d.targets.map((t) => `${t.host}:${t.port}`) : 'broadcast',
+        });
+      }
+    }
+  };
+
+  return {
+    apply(config) {
+      const next = chain.then(() => applyNow(config));
+      chain = next.catch((err: unknown) => log.error('gateway config not applied', { err }));
+      return next;
+    },
+    health: () => poller?.health() ?? [],
+    async stop() {
+      await chain;
+      await Promise.all([poller?.stop(), discovery?.stop()]);
+      poller = undefined;
+      discovery = undefined;
+    },
+  };
+}

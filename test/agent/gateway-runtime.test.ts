@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../../agent/src/collectors/types.ts';
+import { createGatewayRuntime, planPolling, type GatewayRuntime } from '../../agent/src/gateway/runtime.ts';
+import { startSimulator, type Simulator } from '../../agent/src/gateway/simulator/index.ts';
+import { createLogger } from '../../agent/src/log.ts';
+import type { GatewayConfig } from '../../schema/wire/gateway.ts';
+import { until } from './helpers/http-server.ts';
+
+const log = createLogger({ level: 'error' });
+const controller = (id: string, port: number) => ({
+  id,
+  serial: null,
+  host: '127.0.0.1',
+  port,
+  unit: 1,
+  timeoutMs: 1_000,
+});
+const flow = {
+  name: 'flow',
+  register: 'holding',
+  address: 0,
+  type: 'UINT16',
+  byteOrder: 'AB',
+  scale: 1,
+} as unknown as GatewayConfig['trendLogs'][number]['registers'][number]['spec'];
+
+function config(port: number, trendLogs: GatewayConfig['trendLogs']): GatewayConfig {
+  return {
+    controllers: [controller('c1', port)],
+    trendLogs,
+    discovery: { enabled: false, intervalSeconds: 600, targets: [] },
+  };
+}
+
+describe('planPolling', () => {
+  it('gives each controller one schedule per interval; a point in two trend logs is read at the shorter one', () => {
+    const cfg: GatewayConfig = {
+      ...config(502, [
+        {
+          id: 'slow',
+          intervalSeconds: 60,
+          points: [
+            { controller: 'c1', point: 'IN1' },
+            { controller: 'c1', point: 'OUT2' },
+          ],
+          registers: [],
+        },
+        { id: 'fast', intervalSeconds: 5, points: [{ controller: 'c1', point: 'IN1' }], registers: [] },
+        { id: 'other', intervalSeconds: 60, points: [{ controller: 'c2', point: 'IN1' }], registers: [] },
+      ]),
+      controllers: [controller('c1', 502), controller('c3', 503)],
+    };
+    const plan = planPolling(cfg);
+    // c2 is not a controller of this gateway; c3 is in no trend log: neither is polled.
+    expect(plan.map((t) => t.id)).toEqual(['c1']);
+    expect(plan[0]!.timeoutMs).toBe(1_000);
+    expect(plan[0]!.schedules!.map((s) => [s.intervalMs, s.points.map((p) => `${p.type}${p.number}`)])).toEqual([
+      [5_000, ['IN1']],
+      [60_000, ['OUT2']],
+    ]);
+  });
+});
+
+let sim: Simulator | undefined;
+let runtime: GatewayRuntime | undefined;
+afterEach(async () => {
+  await runtime?.stop();
+  await sim?.close();
+  runtime = undefined;
+  sim = undefined;
+});
+
+describe('gateway runtime', () => {
+  it('starts, changes and stops polling as its config changes, without a restart', async () => {
+    sim = await startSimulator({ controllers: 1, delay: { minMs: 5, maxMs: 5 }, parts: [] });
+    const port = sim.controllers[0]!.modbus.port;
+    const samples: Sample[] = [];
+    runtime = createGatewayRuntime({
+      log,
+      onSamples: async (s) => void samples.push(...s),
+      report: async () => {},
+    });
+    const seen = (point: string) => samples.some((s) => s.metric === 't3_point_value' && s.labels?.point === point);
+
+    await runtime.apply(
+      config(port, [{ id: 't', intervalSeconds: 1, points: [{ controller: 'c1', point: 'IN1' }], registers: [] }]),
+    );
+    await until('IN1 to be read', () => (seen('IN1') ? true : undefined));
+    expect(runtime.health().map((h) => h.controller)).toEqual(['c1']);
+
+    // The same section again changes nothing: the poller is not restarted.
+    const requests = sim.requests();
+    await runtime.apply(
+      config(port, [{ id: 't', intervalSeconds: 1, points: [{ controller: 'c1', point: 'IN1' }], registers: [] }]),
+    );
+    expect(sim.requests() - requests).toBeLessThanOrEqual(2);
+
+    await runtime.apply(
+      config(port, [
+        {
+          id: 't',
+          intervalSeconds: 1,
+          points: [{ controller: 'c1', point: 'VAR3' }],
+          registers: [{ controller: 'c1', spec: flow }],
+        },
+      ]),
+    );
+    await until('VAR3 and the raw register to be read', () =>
+      seen('VAR3') && samples.some((s) => s.metric === 'modbus_register_value') ? true : undefined,
+    );
+
+    await runtime.apply(undefined);
+    expect(runtime.health()).toEqual([]);
+    const after = sim.requests();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(sim.requests()).toBe(after);
+  });
+});
