@@ -2,7 +2,8 @@
  * `npm start`: the whole platform on this machine. Applies migrations to a persisted local D1,
  * seeds an org/admin/API key/enrollment token on first run, starts the Worker on workerd,
  * enrolls and runs an agent for this host, prints the dashboard URL and credentials.
- * Ctrl-C stops everything it started.
+ * With `--demo-site` (or EDGEWATCH_DEMO_SITE=1), also a simulated T3000 site behind a local
+ * gateway (scripts/local/demo-site.ts). Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +14,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { unstable_readConfig } from 'wrangler';
 import { parseSettings, SettingsError } from '../workers/src/settings.ts';
 import { buildAll } from './build.ts';
+import { DEMO_SITE_NAME, startDemoSite } from './local/demo-site.ts';
 import { freePort } from './local/free-port.ts';
 import { newSeed, readJson, seedSql, writeSecretJson, type Seed } from './local/seed.ts';
 import { executeLocal, migrateLocal, ROOT, startWorker } from './local/wrangler.ts';
@@ -26,6 +28,37 @@ const AGENT_CONFIG = join(STATE, 'agent.json');
 // config (relative to it), so `edgewatch-agent status --config .edgewatch/agent.json` finds them.
 const AGENT_STATE = 'agent-state';
 const AGENT = join(ROOT, 'agent/dist/edgewatch-agent.js');
+const GATEWAY_CONFIG = join(STATE, 'gateway.json');
+const GATEWAY_STATE = 'gateway-state';
+
+const USAGE = `Usage: npm start [-- --demo-site]
+
+Runs the whole platform on this machine: the Worker on workerd with a local D1, an agent for
+this host, and the dashboard.
+
+Options:
+  --demo-site  Also run a simulated T3000 building site (three controllers on loopback) behind
+               a local gateway, shown as "${DEMO_SITE_NAME}" in the dashboard. Same as
+               EDGEWATCH_DEMO_SITE=1.
+  --help       Show this help.
+
+Environment: EDGEWATCH_PORT (default 8787, or the next free port), SIGNUP=open (allow sign-up).
+`;
+
+function parseArgs(argv: string[]): { demoSite: boolean } {
+  let demoSite = process.env.EDGEWATCH_DEMO_SITE === '1' || process.env.EDGEWATCH_DEMO_SITE === 'true';
+  for (const arg of argv) {
+    if (arg === '--demo-site') demoSite = true;
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`edgewatch: unknown option ${JSON.stringify(arg)}. Example: npm start -- --demo-site\n\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return { demoSite };
+}
 
 const step = (msg: string) => console.log(`edgewatch: ${msg}`);
 
@@ -69,6 +102,7 @@ async function ensureWebhookKey() {
 }
 
 async function main() {
+  const args = parseArgs(process.argv.slice(2));
   mkdirSync(STATE, { recursive: true, mode: 0o700 });
   checkSettings();
   await ensureWebhookKey();
@@ -85,7 +119,10 @@ async function main() {
     await writeSecretJson(SEED_FILE, seed);
   }
   // A wiped database forgets the device, so the agent must enroll again.
-  if (fresh) rmSync(AGENT_CONFIG, { force: true });
+  if (fresh) {
+    rmSync(AGENT_CONFIG, { force: true });
+    rmSync(GATEWAY_CONFIG, { force: true });
+  }
   const sqlFile = join(STATE, 'seed.sql');
   await writeFile(sqlFile, await seedSql(seed), { mode: 0o600 });
   await executeLocal(PERSIST, sqlFile);
@@ -125,6 +162,25 @@ async function main() {
   agent.on('exit', (code) => {
     if (!stopping && code !== 0 && code !== null) step(`the agent exited with ${code}; see .edgewatch/agent.log`);
   });
+  if (args.demoSite) {
+    step('starting the demo site: simulated T3000 controllers and a gateway (log: .edgewatch/demo-site.log)');
+    try {
+      children.push(
+        ...(await startDemoSite({
+          url,
+          apiKey: seed.apiKey,
+          configPath: GATEWAY_CONFIG,
+          spoolDir: GATEWAY_STATE,
+          spawnAgent,
+          logFile: join(STATE, 'demo-site.log'),
+          step,
+        })),
+      );
+    } catch (err) {
+      console.error(`edgewatch: demo site: ${err instanceof Error ? err.message : String(err)}`);
+      await stopAll(1);
+    }
+  }
   worker.process.on('exit', (code) => {
     if (stopping) return;
     step(`the Worker exited (${code}); see .edgewatch/worker.log`);
@@ -145,7 +201,13 @@ async function main() {
   Webhooks: ALLOW_PRIVATE_WEBHOOKS is set, so channels may post to receivers on this machine
           (http://127.0.0.1:…); a deployed Worker refuses private and loopback targets.
   Credentials are in .edgewatch/local.json (mode 0600). Press Ctrl-C to stop.
-`);
+${
+  args.demoSite
+    ? `
+  Demo site: "${DEMO_SITE_NAME}" at ${url}/sites (values within about a minute).
+`
+    : ''
+}`);
 }
 
 /** Enrolls once per database and URL; records the state folder in the config either way (no token spent). */
