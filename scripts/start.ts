@@ -223,10 +223,11 @@ async function enrollIfNeeded(url: string, seed: Seed) {
   if (code !== 0) throw new Error(`agent enrollment failed (exit ${code}); see .edgewatch/agent.log`);
 }
 
-function spawnAgent(args: string[], logFile: string): ChildProcess {
+function spawnAgent(args: string[], logFile: string, env?: Record<string, string>): ChildProcess {
   // Own process group: Ctrl-C reaches only this script, which stops the agent once, cleanly.
   const child = spawn(process.execPath, [AGENT, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

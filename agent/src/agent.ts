@@ -109,8 +109,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
           await spool.add(samples);
           shipper.notify();
         },
-        report: (controllers, at) =>
-          reportDiscovered({ url: config.url, deviceToken: config.deviceToken }, controllers, at),
+        report: async (controllers, at) => {
+          const outcome = await reportDiscovered({ url: config.url, deviceToken: config.deviceToken }, controllers, at);
+          // New or moved controllers change this gateway's config: fetch it now rather than at the
+          // next poll (over MQTT the platform pushes it anyway).
+          if (outcome.created + outcome.updated > 0) void poller.poll();
+        },
       });
     });
     let latest: GatewayConfig | undefined = first;

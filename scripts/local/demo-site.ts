@@ -18,7 +18,7 @@ export interface DemoSiteOptions {
   configPath: string;
   spoolDir: string;
   /** Starts `edgewatch-agent <args>` with its output in `logFile`. */
-  spawnAgent(args: string[], logFile: string): ChildProcess;
+  spawnAgent(args: string[], logFile: string, env?: Record<string, string>): ChildProcess;
   logFile: string;
   step(message: string): void;
 }
@@ -80,7 +80,10 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<ChildProc
     const [code] = (await once(enroll, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`demo gateway enrollment failed (exit ${code}); see ${options.logFile}`);
   }
-  const gateway = options.spawnAgent(['run', '--config', options.configPath], options.logFile);
+  // Over MQTT the platform pushes each config change (the trend log below) at once.
+  const gateway = options.spawnAgent(['run', '--config', options.configPath], options.logFile, {
+    EDGEWATCH_TRANSPORT: 'mqtt',
+  });
   void ensureTrendLog(api, site.id).catch((err: unknown) =>
     step(`demo trend log not created: ${err instanceof Error ? err.message : String(err)}`),
   );

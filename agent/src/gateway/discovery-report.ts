@@ -10,6 +10,12 @@ export interface ReportTarget {
   timeoutMs?: number;
 }
 
+/** What the platform changed for a round. */
+export interface ReportOutcome {
+  created: number;
+  updated: number;
+}
+
 /**
  * Sends one completed discovery round to `POST /v1/agents/gateway/discovered` over HTTPS, whatever
  * transport ships the samples: a round is rare and small, and the platform upserts by serial
@@ -20,7 +26,7 @@ export async function reportDiscovered(
   target: ReportTarget,
   controllers: DiscoveredController[],
   at: number,
-): Promise<void> {
+): Promise<ReportOutcome> {
   const endpoint = new URL('v1/agents/gateway/discovered', target.url.endsWith('/') ? target.url : `${target.url}/`);
   const res = await fetch(endpoint, {
     method: 'POST',
