@@ -41,4 +41,6 @@ export async function reportDiscovered(
   const text = await res.text();
   if (!res.ok)
     throw new Error(`discovery report refused: ${describeHttpError(res.status, res.statusText, text).reason}`);
+  const body = JSON.parse(text) as Partial<ReportOutcome>;
+  return { created: body.created ?? 0, updated: body.updated ?? 0 };
 }
