@@ -45,14 +45,11 @@ const invalid = invalid400(
   ),
 );
 
-const body = (row: TrendLogRow) => ({
-  name: row.name,
-  siteId: row.siteId,
-  gatewayDeviceId: row.gatewayDeviceId,
-  intervalSeconds: row.intervalSeconds,
-  points: row.points,
-  registers: row.registers,
-});
+/** What the audit log records of a trend log: its view without the id and times. */
+const body = (row: TrendLogRow) => {
+  const { id: _id, createdAt: _c, updatedAt: _u, ...rest } = trendLogView(row);
+  return rest;
+};
 
 const scopeOfRow = (row: TrendLogRow): TrendLogScope =>
   row.siteId !== null ? { siteId: row.siteId } : { gatewayDeviceId: row.gatewayDeviceId! };
