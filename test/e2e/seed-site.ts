@@ -90,3 +90,65 @@ export async function ingestPoints(
     await ingest(platform as LocalPlatform, deviceToken, `${batchId}-${n}`, samples.slice(i, i + 5000));
   }
 }
+
+/** What {@link seedSite} made. */
+export interface SeededSite {
+  siteId: string;
+  gateway: EnrollResponse;
+  controllerIds: string[];
+  trendLogId: string;
+}
+
+/**
+ * A small building for the page-wide checks and the screenshots: a site with a gateway, an
+ * online AHU and an offline boiler, a few points of each type with their flags, and a trend log.
+ */
+export async function seedSite(platform: Platform, now = Date.now()): Promise<SeededSite> {
+  const siteId = await createSite(platform, {
+    name: 'Main building',
+    address: 'Bahnhofstrasse 1, 8001 Zürich',
+    timeZone: 'Europe/Zurich',
+  });
+  const gateway = await enrollGateway(platform, siteId, 'gw-basement');
+  const gatewayDeviceId = gateway.deviceId;
+  const ahu = await addController(platform, siteId, {
+    serial: 1001,
+    ip: '192.168.1.20',
+    label: 'AHU 1',
+    gatewayDeviceId,
+  });
+  const boiler = await addController(platform, siteId, {
+    serial: 1002,
+    ip: '192.168.1.21',
+    label: 'Boiler',
+    gatewayDeviceId,
+  });
+  const ts = now - 1000;
+  await ingestPoints(
+    platform,
+    gateway.deviceToken,
+    'seed-site',
+    [
+      { controller: 1001, point: 'IN1', ts, value: 21.5, range: 3, manual: false, digital: false },
+      { controller: 1001, point: 'IN2', ts, value: 45.2, range: 27, manual: false, digital: false },
+      { controller: 1001, point: 'OUT1', ts, value: 1, range: 1, manual: true, digital: true },
+      { controller: 1001, point: 'OUT2', ts, value: 6.5, range: 1, manual: false, digital: false },
+      { controller: 1001, point: 'VAR1', ts, value: 22, range: 1, manual: false, digital: false },
+      { controller: 1002, point: 'IN1', ts, value: 60.25, range: 3, manual: false, digital: false },
+    ],
+    [...healthSamples(1001, true, ts), ...healthSamples(1002, false, ts)],
+  );
+  const trendLog = await adminCall<{ id: string }>(platform as LocalPlatform, 'POST', '/v1/trend-logs', {
+    name: 'AHU temperatures',
+    siteId,
+    intervalSeconds: 60,
+    points: [
+      { controllerId: ahu, point: 'IN1' },
+      { controllerId: ahu, point: 'IN2' },
+    ],
+    registers: [
+      { controllerId: ahu, spec: { name: 'supply_flow', register: 'holding', address: 100, type: 'FLOAT32' } },
+    ],
+  });
+  return { siteId, gateway, controllerIds: [ahu, boiler], trendLogId: trendLog.id };
+}
