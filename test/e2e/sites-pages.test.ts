@@ -115,8 +115,10 @@ beforeAll(async () => {
     },
     90_000,
   );
-  // The editor's refused save (the bad interval) is deliberate.
-  watched = await openSignedIn(browser, platform, { expectedRefusals: [/\/v1\/trend-logs$/] });
+  // The editors' refused saves (a bad interval, a bad time zone) are deliberate.
+  watched = await openSignedIn(browser, platform, {
+    expectedRefusals: [/\/v1\/trend-logs$/, /\/v1\/sites\/site_[^/]+$/],
+  });
 });
 
 afterAll(async () => {
@@ -203,6 +205,23 @@ describe('the site pages', () => {
       requests.filter((p) => p.includes('/points')),
       'no points request: the value came by stream',
     ).toEqual([]);
+  });
+
+  it('renames a point and overrides its unit in place, through the points API', async () => {
+    const page = await goto(`/sites/${siteId}?type=VAR`);
+    const row = pointRow(page, ahuId, 'VAR1');
+    await row.getByTestId('point-edit').click();
+    await row.getByTestId('point-label-input').fill('Room setpoint');
+    await row.getByTestId('point-unit-input').fill('K');
+    await row.getByTestId('point-save').click();
+    await expect.poll(() => row.getByTestId('point-label').textContent()).toBe('Room setpoint');
+    expect(await row.getByTestId('point-value').textContent()).toBe('22 K');
+    const answer = await adminCall<{ points: { point: string; label: string | null; unit: string | null }[] }>(
+      platform,
+      'GET',
+      `/v1/controllers/${ahuId}/points?type=VAR`,
+    );
+    expect(answer.points.find((p) => p.point === 'VAR1')).toMatchObject({ label: 'Room setpoint', unit: 'K' });
   });
 
   it("draws a point's three years from the daily rollups (step=1d)", async () => {
@@ -323,5 +342,34 @@ describe('the trend-log editor', () => {
   it('left the console, the network and the CSP clean', async () => {
     expect(watched.problems).toEqual([]);
     expect(await watched.cspViolations()).toEqual([]);
+  });
+});
+
+describe('creating and changing a site', () => {
+  it('creates a site from the list, then marks a bad time zone beside its field when editing it', async () => {
+    const page = await goto('/sites');
+    await page.getByTestId('site-new').click();
+    await page.getByTestId('site-name').fill('Annex');
+    await page.getByTestId('site-timeZone').fill('Europe/Zurich');
+    await page.getByTestId('site-save').click();
+    await page.getByTestId('site-page').waitFor();
+    await expect.poll(() => page.url()).toMatch(/\/sites\/site_[A-Za-z0-9_-]+$/);
+    const id = page.url().split('/').pop()!;
+    expect(await adminCall<{ name: string; timeZone: string }>(platform, 'GET', `/v1/sites/${id}`)).toMatchObject({
+      name: 'Annex',
+      timeZone: 'Europe/Zurich',
+    });
+    await settle(page);
+    await page.getByTestId('site-edit').click();
+    await page.getByTestId('site-timeZone').fill('Mars/Olympus');
+    await page.getByTestId('site-save').click();
+    await page.getByTestId('error-timeZone').waitFor();
+    expect(await page.getByTestId('site-timeZone').getAttribute('aria-invalid')).toBe('true');
+    await page.getByTestId('site-timeZone').fill('Europe/Berlin');
+    await page.getByTestId('site-address').fill('Gleis 3');
+    await page.getByTestId('site-save').click();
+    await expect.poll(() => page.getByTestId('site-facts').textContent()).toContain('Europe/Berlin');
+    expect(await page.getByTestId('site-facts').textContent()).toContain('Gleis 3');
+    expect(watched.problems).toEqual([]);
   });
 });
