@@ -115,9 +115,9 @@ beforeAll(async () => {
     },
     90_000,
   );
-  // The editors' refused saves (a bad interval, a bad time zone) are deliberate.
+  // The editors' refused saves (a bad interval, a bad time zone, a serial taken) are deliberate.
   watched = await openSignedIn(browser, platform, {
-    expectedRefusals: [/\/v1\/trend-logs$/, /\/v1\/sites\/site_[^/]+$/],
+    expectedRefusals: [/\/v1\/trend-logs$/, /\/v1\/sites\/site_[^/]+(\/controllers)?$/],
   });
 });
 
@@ -346,7 +346,7 @@ describe('the trend-log editor', () => {
 });
 
 describe('creating and changing a site', () => {
-  it('creates a site from the list, then marks a bad time zone beside its field when editing it', async () => {
+  it('creates a site from the list, marks a bad time zone and a taken serial beside their fields, adds a controller by hand', async () => {
     const page = await goto('/sites');
     await page.getByTestId('site-new').click();
     await page.getByTestId('site-name').fill('Annex');
@@ -370,6 +370,19 @@ describe('creating and changing a site', () => {
     await page.getByTestId('site-save').click();
     await expect.poll(() => page.getByTestId('site-facts').textContent()).toContain('Europe/Berlin');
     expect(await page.getByTestId('site-facts').textContent()).toContain('Gleis 3');
+
+    // A serial already in the organisation is refused beside its field; a new one is listed, unknown until a gateway reports.
+    await page.getByTestId('controller-add').click();
+    await page.getByTestId('controller-serial').fill(String(AHU));
+    await page.getByTestId('controller-ip').fill('10.0.0.5');
+    await page.getByTestId('controller-save').click();
+    await page.getByTestId('error-serial').waitFor();
+    await page.getByTestId('controller-serial').fill('2001');
+    await page.getByTestId('controller-save').click();
+    const added = page.locator('[data-testid="controller-row"][data-serial="2001"]');
+    await added.waitFor();
+    expect(await added.getByTestId('controller-status').getAttribute('data-status')).toBe('unknown');
+    expect(await added.textContent()).toContain('10.0.0.5:502');
     expect(watched.problems).toEqual([]);
   });
 });

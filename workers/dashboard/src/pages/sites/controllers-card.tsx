@@ -41,89 +41,91 @@ function AddController(props: { siteId: string; gateways: readonly GatewaySummar
       .finally(() => setBusy(false));
   };
   return (
-    <form class="alerts-form" noValidate onSubmit={submit} data-testid="controller-form">
-      <h3>Add a controller by hand</h3>
-      <p class="hint">
-        For a controller discovery cannot reach, or any Modbus TCP device (give it a serial of your choosing).
-      </p>
-      <div class="row">
-        <TextField
-          label="Serial number"
-          path="serial"
-          prefix="controller"
-          value={d.serial}
-          error={error}
-          numeric
-          required
-          onInput={(serial) => set({ serial })}
-        />
-        <TextField
-          label="Label"
-          path="label"
-          prefix="controller"
-          value={d.label}
-          error={error}
-          placeholder="AHU 1"
-          onInput={(label) => set({ label })}
-        />
-      </div>
-      <div class="row">
-        <TextField
-          label="IP address or host"
-          path="ip"
-          prefix="controller"
-          value={d.ip}
-          error={error}
-          required
-          placeholder="192.168.1.20"
-          onInput={(ip) => set({ ip })}
-        />
-        <TextField
-          label="Port"
-          path="port"
-          prefix="controller"
-          value={d.port}
-          error={error}
-          numeric
-          placeholder="502"
-          onInput={(port) => set({ port })}
-        />
-        <TextField
-          label="Modbus id"
-          path="modbusId"
-          prefix="controller"
-          value={d.modbusId}
-          error={error}
-          numeric
-          placeholder="1"
-          onInput={(modbusId) => set({ modbusId })}
-        />
-        <label for="controller-gateway">
-          Polled by
-          <select
-            id="controller-gateway"
-            value={d.gatewayDeviceId}
-            aria-invalid={fieldMatches(error, 'gatewayDeviceId')}
-            onChange={(e) => set({ gatewayDeviceId: e.currentTarget.value })}
-            data-testid="controller-gateway"
-          >
-            <option value="">no gateway yet</option>
-            {props.gateways.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-          <FieldError error={error} field="gatewayDeviceId" />
-        </label>
-      </div>
-      <div class="form-actions">
-        <button type="submit" class="primary" disabled={busy} data-testid="controller-save">
-          Add controller
-        </button>
-      </div>
-      <LeftoverError error={error} shown={SHOWN} />
-    </form>
+    <details class="add-controller">
+      <summary data-testid="controller-add">Add a controller by hand</summary>
+      <form class="alerts-form" noValidate onSubmit={submit} data-testid="controller-form">
+        <p class="hint">
+          For a controller discovery cannot reach, or any Modbus TCP device (give it a serial of your choosing).
+        </p>
+        <div class="row">
+          <TextField
+            label="Serial number"
+            path="serial"
+            prefix="controller"
+            value={d.serial}
+            error={error}
+            numeric
+            required
+            onInput={(serial) => set({ serial })}
+          />
+          <TextField
+            label="Label"
+            path="label"
+            prefix="controller"
+            value={d.label}
+            error={error}
+            placeholder="AHU 1"
+            onInput={(label) => set({ label })}
+          />
+        </div>
+        <div class="row">
+          <TextField
+            label="IP address or host"
+            path="ip"
+            prefix="controller"
+            value={d.ip}
+            error={error}
+            required
+            placeholder="192.168.1.20"
+            onInput={(ip) => set({ ip })}
+          />
+          <TextField
+            label="Port"
+            path="port"
+            prefix="controller"
+            value={d.port}
+            error={error}
+            numeric
+            placeholder="502"
+            onInput={(port) => set({ port })}
+          />
+          <TextField
+            label="Modbus id"
+            path="modbusId"
+            prefix="controller"
+            value={d.modbusId}
+            error={error}
+            numeric
+            placeholder="1"
+            onInput={(modbusId) => set({ modbusId })}
+          />
+          <label for="controller-gateway">
+            Polled by
+            <select
+              id="controller-gateway"
+              value={d.gatewayDeviceId}
+              aria-invalid={fieldMatches(error, 'gatewayDeviceId')}
+              onChange={(e) => set({ gatewayDeviceId: e.currentTarget.value })}
+              data-testid="controller-gateway"
+            >
+              <option value="">no gateway yet</option>
+              {props.gateways.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+            <FieldError error={error} field="gatewayDeviceId" />
+          </label>
+        </div>
+        <div class="form-actions">
+          <button type="submit" class="primary" disabled={busy} data-testid="controller-save">
+            Add controller
+          </button>
+        </div>
+        <LeftoverError error={error} shown={SHOWN} />
+      </form>
+    </details>
   );
 }
 
