@@ -15,6 +15,7 @@ import { launchBrowser } from '../test/e2e/browser.ts';
 import { startLocalPlatform } from '../test/e2e/local-platform.ts';
 import { seedAlerts } from '../test/e2e/seed-alerts.ts';
 import { adminCall, enrollHost, hostSamples, ingest } from '../test/e2e/seed-fleet.ts';
+import { seedSite } from '../test/e2e/seed-site.ts';
 import { until } from '../test/e2e/wait.ts';
 import { openWatched, settle, signInFromPage } from '../test/e2e/watched-page.ts';
 
@@ -35,6 +36,8 @@ const SIGNED_IN: Array<[string, string]> = [
   ['incident', '/incidents/:incident'],
   ['silences', '/silences'],
   ['webhook', '/webhooks/:webhook'],
+  ['site', '/sites/:site'],
+  ['trend-log', '/trend-logs/:trendLog'],
 ];
 const SIGNED_OUT: Array<[string, string]> = [
   ['sign-in', '/'],
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
       const d = await adminCall<{ state: string }>(platform, 'GET', `/v1/deliveries/${test.id}`);
       return d.state === 'pending' ? undefined : d;
     });
+    const site = await seedSite(platform);
     let n = 0;
     // Live values keep arriving while the pages are shot, as from running agents.
     live = setInterval(() => {
@@ -111,7 +115,9 @@ async function main(): Promise<void> {
         .replace(':token', token)
         .replace(':rule', cpuRule.id)
         .replace(':incident', alerts.incidentId)
-        .replace(':webhook', alerts.webhookId);
+        .replace(':webhook', alerts.webhookId)
+        .replace(':site', site.siteId)
+        .replace(':trendLog', site.trendLogId);
 
     for (const [name, route] of SIGNED_IN) {
       await admin.page.goto(`${platform.url}${resolve(route)}`);

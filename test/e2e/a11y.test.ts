@@ -7,6 +7,7 @@ import { launchBrowser } from './browser.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { seedAlerts, type SeededAlerts } from './seed-alerts.ts';
 import { enrollHost, hostSamples, ingest } from './seed-fleet.ts';
+import { seedSite, type SeededSite } from './seed-site.ts';
 import { openSignedIn, openWatched, settle, type WatchedPage } from './watched-page.ts';
 
 /**
@@ -21,6 +22,7 @@ let browser: Browser;
 let host: EnrollResponse;
 let inviteToken: string;
 let alerts: SeededAlerts;
+let site: SeededSite;
 
 /** Routes behind sign-in; `:id` is the seeded host. */
 const SIGNED_IN = [
@@ -40,6 +42,12 @@ const SIGNED_IN = [
   '/silences',
   '/webhooks',
   '/webhooks/:webhook',
+  '/sites',
+  '/sites/:site',
+  '/sites/:site/points/:controller/IN1',
+  '/trend-logs',
+  '/trend-logs/new',
+  '/trend-logs/:trendLog',
 ] as const;
 
 /** Routes for someone not signed in: they ask /v1/auth/me and get the deliberate 401. */
@@ -52,7 +60,10 @@ const resolve = (route: string) =>
     .replace(':token', inviteToken)
     .replace(':rule', alerts.ruleId)
     .replace(':incident', alerts.incidentId)
-    .replace(':webhook', alerts.webhookId);
+    .replace(':webhook', alerts.webhookId)
+    .replace(':site', site.siteId)
+    .replace(':controller', site.controllerIds[0]!)
+    .replace(':trendLog', site.trendLogId);
 
 /** Everything a route must satisfy once it has settled. */
 async function checkRoute(watched: WatchedPage, route: string): Promise<void> {
@@ -80,6 +91,7 @@ beforeAll(async () => {
   await ingest(platform, host.deviceToken, 'a11y-0', hostSamples(60));
   // Nothing listens there: the channel only has to exist for its pages.
   alerts = await seedAlerts(platform, host, 'http://127.0.0.1:9/hook');
+  site = await seedSite(platform);
   // The invitation link is made the way an admin makes it, from a signed-in page.
   const admin = await openSignedIn(browser, platform);
   const invitation = await admin.page.evaluate<{ url: string }>(

@@ -17,6 +17,7 @@ interface NavItem {
 const NAV: NavItem[] = [
   { page: 'fleet', href: '/', label: 'Fleet', show: () => true },
   { page: 'events', href: '/events', label: 'Events', show: () => true },
+  { page: 'sites', href: '/sites', label: 'Sites', show: () => true },
   { page: 'alerts', href: '/alerts', label: 'Alerts', show: () => true },
   { page: 'webhooks', href: '/webhooks', label: 'Webhooks', show: (a) => a.can('notifications.manage') },
   { page: 'add-host', href: '/add-host', label: 'Add a host', show: (a) => a.can('credentials.manage') },
@@ -33,6 +34,10 @@ const SECTION: Partial<Record<Route['page'], Route['page']>> = {
   incident: 'alerts',
   silences: 'alerts',
   webhook: 'webhooks',
+  site: 'sites',
+  point: 'sites',
+  'trend-logs': 'sites',
+  'trend-log': 'sites',
 };
 
 /** The stream's state in words, for the header's indicator. */

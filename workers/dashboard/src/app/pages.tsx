@@ -8,6 +8,8 @@ import { DevicePage } from '../pages/device/index.tsx';
 import { EventsPage } from '../pages/events/index.tsx';
 import { FleetPage } from '../pages/fleet/index.tsx';
 import { OrgPage } from '../pages/org/index.tsx';
+import { PointHistoryPage, SitePage, SitesPage } from '../pages/sites/index.tsx';
+import { TrendLogPage, TrendLogsPage } from '../pages/trend-logs/index.tsx';
 import { WebhookPage, WebhooksPage } from '../pages/webhooks/index.tsx';
 import { sessionsPage } from '../sessions-page.ts';
 import type { Access } from './access.ts';
@@ -64,6 +66,24 @@ export function RoutePage({ route, app }: { route: Route; app: AppContext }) {
       return <WebhooksPage access={app.access} />;
     case 'webhook':
       return <WebhookPage key={route.id} id={route.id} access={app.access} />;
+    case 'sites':
+      return <SitesPage access={app.access} />;
+    case 'site':
+      return <SitePage key={route.id} id={route.id} access={app.access} />;
+    case 'point':
+      return (
+        <PointHistoryPage
+          key={`${route.controllerId}/${route.point}`}
+          siteId={route.siteId}
+          controllerId={route.controllerId}
+          point={route.point}
+          access={app.access}
+        />
+      );
+    case 'trend-logs':
+      return <TrendLogsPage access={app.access} />;
+    case 'trend-log':
+      return <TrendLogPage key={route.id ?? 'new'} id={route.id} access={app.access} />;
     default:
       return (
         <main class="page stack" data-testid="not-found">

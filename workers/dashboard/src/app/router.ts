@@ -20,11 +20,16 @@ export type Route =
   | { page: 'silences' }
   | { page: 'webhooks' }
   | { page: 'webhook'; id: string }
+  | { page: 'sites' }
+  | { page: 'site'; id: string }
+  | { page: 'point'; siteId: string; controllerId: string; point: string }
+  | { page: 'trend-logs' }
+  | { page: 'trend-log'; id: string | null }
   | { page: 'signup' }
   | { page: 'invite'; token: string }
   | { page: 'not-found'; path: string };
 
-const SIMPLE = new Set(['events', 'add-host', 'org', 'members', 'sessions', 'audit', 'signup']);
+const SIMPLE = new Set(['events', 'add-host', 'org', 'members', 'sessions', 'audit', 'signup', 'sites', 'trend-logs']);
 /** Issue 12's one-segment pages: incidents, silences, notification channels. */
 const ALERT_PAGES = new Set(['alerts', 'silences', 'webhooks']);
 
@@ -38,6 +43,11 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 2 && first === 'invite' && second) return { page: 'invite', token: second };
   if (parts.length === 2 && first === 'incidents' && second) return { page: 'incident', id: second };
   if (parts.length === 2 && first === 'webhooks' && second) return { page: 'webhook', id: second };
+  if (parts.length === 2 && first === 'sites' && second) return { page: 'site', id: second };
+  if (parts.length === 5 && first === 'sites' && parts[2] === 'points')
+    return { page: 'point', siteId: second!, controllerId: parts[3]!, point: parts[4]! };
+  if (parts.length === 2 && first === 'trend-logs' && second)
+    return { page: 'trend-log', id: second === 'new' ? null : second };
   if (first === 'alerts' && second === 'rules' && parts.length <= 3) {
     if (parts.length === 2) return { page: 'alert-rules' };
     return { page: 'alert-rule', id: parts[2] === 'new' ? null : parts[2]! };

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { DEFAULT_RANGE, PRESETS, type RangeSpec } from './ranges.ts';
+import { DEFAULT_RANGE, PRESETS, type Preset, type RangeSpec } from './ranges.ts';
 
 /** `datetime-local` value (local time, minutes) of an epoch ms, and back. */
 const toLocalInput = (ms: number) => {
@@ -11,10 +11,12 @@ const fromLocalInput = (value: string) => new Date(value).getTime();
 export interface RangePickerProps {
   range: RangeSpec;
   onChange(range: RangeSpec): void;
+  /** The preset buttons; the device page's by default (the point history adds longer ones). */
+  presets?: readonly Preset[];
 }
 
-/** The presets (live 15 min … 1 y), a custom range, and "back to live" after a zoom. */
-export function RangePicker({ range, onChange }: RangePickerProps) {
+/** The presets (live 15 min … 1 y, or `presets`), a custom range, and "back to live" after a zoom. */
+export function RangePicker({ range, onChange, presets = PRESETS }: RangePickerProps) {
   const [custom, setCustom] = useState<{ from: string; to: string; error?: string } | null>(null);
   const active = range.kind === 'preset' ? range.preset.id : 'custom';
 
@@ -40,7 +42,7 @@ export function RangePicker({ range, onChange }: RangePickerProps) {
   return (
     <div class="range-picker" data-testid="range-picker">
       <div class="range-buttons" role="group" aria-label="Time range">
-        {PRESETS.map((p) => (
+        {presets.map((p) => (
           <button
             type="button"
             key={p.id}

@@ -1,0 +1,2 @@
+export { TrendLogPage } from './trend-log-page.tsx';
+export { TrendLogsPage } from './trend-logs-page.tsx';
