@@ -7,7 +7,7 @@ import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { CONTROLLER_ID, invalid400, notFound404, pointsAnswer, pointsExample } from '../services/sites/docs.ts';
-import { byController, controllerLabel } from '../services/sites/health.ts';
+import { controllerLabel } from '../services/sites/health.ts';
 import { type PointLabels, pointViews, registerViews, splitPoint } from '../services/sites/points.ts';
 import { controllerParams, pointsPatch, pointsQuery } from '../services/sites/schemas.ts';
 import { batchWithRaw, type ControllerRow, loadController } from '../services/sites/store.ts';
@@ -35,11 +35,14 @@ async function pointsOf(
   row: ControllerRow,
   query: { type?: 'IN' | 'OUT' | 'VAR'; all?: string },
 ) {
-  const [latest, labels] = await Promise.all([
-    row.gatewayDeviceId ? deviceHubFor(env, row.gatewayDeviceId).latest() : Promise.resolve([]),
+  const [values, labels] = await Promise.all([
+    row.gatewayDeviceId
+      ? deviceHubFor(env, row.gatewayDeviceId).latest({
+          label: { name: 'controller', value: controllerLabel(row.serial) },
+        })
+      : Promise.resolve([]),
     labelsOf(env, orgId, row.id),
   ]);
-  const values = byController(latest).get(controllerLabel(row.serial)) ?? [];
   return {
     controllerId: row.id,
     gatewayDeviceId: row.gatewayDeviceId,

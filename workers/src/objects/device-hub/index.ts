@@ -24,7 +24,7 @@ import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './inges
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
 import { aggregateRaw, rawStats } from './query.ts';
 import { SeriesResolver } from './series.ts';
-import { createTables, getSeen, latestValues, rawHistory } from './store.ts';
+import { createTables, getSeen, latestValues, rawHistory, type LatestFilter } from './store.ts';
 
 export type { DeviceIdentity } from './identity.ts';
 export type { IngestResult } from './ingest.ts';
@@ -148,8 +148,9 @@ export class DeviceHub extends DurableObject<Env> {
     return detachSession(this.sql, sessionId);
   }
 
-  async latest(): Promise<LatestValue[]> {
-    return latestValues(this.sql);
+  /** The latest value of each series, or of those `filter` names. */
+  async latest(filter?: LatestFilter): Promise<LatestValue[]> {
+    return latestValues(this.sql, filter);
   }
 
   async history(seriesId: string, from: number, to: number, limit: number): Promise<HistoryPoint[]> {

@@ -116,10 +116,30 @@ export function appendSamples(sql: SqlStorage, rows: { sid: number; ts: number; 
   );
 }
 
-export function latestValues(sql: SqlStorage): LatestValue[] {
+/** Narrows a latest-values read to what the caller needs (a gateway holds thousands of series). */
+export interface LatestFilter {
+  /** Only these metrics. */
+  metrics?: readonly string[];
+  /** Only series with this label value, e.g. `{name: 'controller', value: '1001'}`. */
+  label?: { name: string; value: string };
+}
+
+export function latestValues(sql: SqlStorage, filter: LatestFilter = {}): LatestValue[] {
+  const where = ['last_ts IS NOT NULL'];
+  const params: (string | number)[] = [];
+  if (filter.metrics) {
+    where.push('metric IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(filter.metrics));
+  }
+  if (filter.label) {
+    // A JSON path with the name quoted, so no label name can be read as path syntax.
+    where.push('json_extract(labels, ?) = ?');
+    params.push(`$.${JSON.stringify(filter.label.name)}`, filter.label.value);
+  }
   return sql
     .exec<{ series_id: string; metric: string; labels: string; last_ts: number; last_value: number }>(
-      'SELECT series_id, metric, labels, last_ts, last_value FROM series WHERE last_ts IS NOT NULL ORDER BY metric, key',
+      `SELECT series_id, metric, labels, last_ts, last_value FROM series WHERE ${where.join(' AND ')} ORDER BY metric, key`,
+      ...params,
     )
     .toArray()
     .map((r) => ({

@@ -1,3 +1,4 @@
+import { GATEWAY_METRICS } from '../../../../schema/wire/gateway.ts';
 import { and, eq, inArray, or } from 'drizzle-orm';
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { db, schema } from '../../db.ts';
@@ -31,10 +32,16 @@ export interface ControllerView {
   lastReadAt: number | null;
 }
 
-/** Each gateway's latest values, read once per gateway from its DeviceHub (never from a controller). */
+/** The health samples a controller's status is made of. */
+const HEALTH_METRICS = [GATEWAY_METRICS.up, GATEWAY_METRICS.lastSuccess];
+
+/**
+ * Each gateway's latest controller-health values, read once per gateway from its DeviceHub (never
+ * from a controller); only the health series, not the thousands of points a gateway may hold.
+ */
 export async function latestOfGateways(env: Env, gatewayIds: readonly string[]): Promise<Map<string, LatestValue[]>> {
   const ids = [...new Set(gatewayIds)];
-  const values = await Promise.all(ids.map((id) => deviceHubFor(env, id).latest()));
+  const values = await Promise.all(ids.map((id) => deviceHubFor(env, id).latest({ metrics: HEALTH_METRICS })));
   return new Map(ids.map((id, i) => [id, values[i]!]));
 }
 
