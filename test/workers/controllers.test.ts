@@ -275,5 +275,11 @@ describe('controller status', () => {
       controllerCount: 3,
       controllerStatus: { online: 1, offline: 1, unknown: 1 },
     });
+    // The list counts them the same way, for every site in one answer.
+    const list = (await call(org.apiKey, '/v1/sites')).body as { sites: { id: string }[] };
+    expect(list.sites.find((s) => s.id === site)).toMatchObject({
+      controllerCount: 3,
+      controllerStatus: { online: 1, offline: 1, unknown: 1 },
+    });
   });
 });

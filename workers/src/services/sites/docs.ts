@@ -33,14 +33,14 @@ export const siteView = z.object({
   }),
   gateways: z.array(gatewaySummary).describe('Devices of kind gateway assigned to the site'),
   controllerCount: z.number().int(),
-  createdAt: z.number().int(),
-});
-
-export const siteDetail = siteView.extend({
   controllerStatus: z
     .object({ online: z.number().int(), offline: z.number().int(), unknown: z.number().int() })
     .describe("Controllers by status, from their gateways' health samples"),
+  createdAt: z.number().int(),
 });
+
+/** `GET /v1/sites/:id` answers what the list gives for each site. */
+export const siteDetail = siteView;
 
 export const siteExample = {
   id: SITE_ID,
@@ -50,6 +50,7 @@ export const siteExample = {
   discovery: { enabled: true, intervalSeconds: 600, targets: [] },
   gateways: [{ id: GATEWAY_ID, name: 'gw-basement', status: 'online', lastSeenAt: T + 60_000 }],
   controllerCount: 3,
+  controllerStatus: { online: 2, offline: 1, unknown: 0 },
   createdAt: T,
 };
 export const siteBodyExample = {
@@ -57,7 +58,7 @@ export const siteBodyExample = {
   address: 'Bahnhofstrasse 1, 8001 Zürich',
   timeZone: 'Europe/Zurich',
 };
-export const siteDetailExample = { ...siteExample, controllerStatus: { online: 2, offline: 1, unknown: 0 } };
+export const siteDetailExample = siteExample;
 
 export const controllerViewSchema = z.object({
   id: z.string(),

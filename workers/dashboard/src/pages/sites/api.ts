@@ -25,14 +25,14 @@ export interface SiteView {
   discovery: DiscoverySettings;
   gateways: GatewaySummary[];
   controllerCount: number;
+  controllerStatus: Record<ControllerStatus, number>;
   createdAt: number;
 }
 
 export type ControllerStatus = 'online' | 'offline' | 'unknown';
 
-export interface SiteDetail extends SiteView {
-  controllerStatus: Record<ControllerStatus, number>;
-}
+/** `GET /v1/sites/:id` answers what the list gives for each site. */
+export type SiteDetail = SiteView;
 
 export interface SiteBody {
   name: string;

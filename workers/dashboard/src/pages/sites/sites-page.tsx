@@ -4,20 +4,14 @@ import { ListState, useLoaded } from '../../app/list-shell.tsx';
 import { navigate } from '../../app/router.ts';
 import { TableHead } from '../../app/table-head.tsx';
 import { formError, type FormError } from '../device/field-error.ts';
-import { sitesApi, type SiteBody, type SiteDetail } from './api.ts';
+import { sitesApi, type SiteBody, type SiteView } from './api.ts';
 import { SitesTabs } from './bits.tsx';
 import { SiteForm } from './site-form.tsx';
 import '../alerts/alerts.css';
 import './sites.css';
 
-/**
- * Every site with its controllers counted by status. The list answer counts controllers but not
- * by status, so each site's own answer (which does) is read too: sites are few.
- */
-async function loadSites(signal?: AbortSignal): Promise<SiteDetail[]> {
-  const sites = await sitesApi.sites(signal);
-  return Promise.all(sites.map((s) => sitesApi.site(s.id, signal)));
-}
+/** Every site with its controllers counted by status: one request. */
+const loadSites = (signal?: AbortSignal): Promise<SiteView[]> => sitesApi.sites(signal);
 
 /** `/sites`: the organisation's buildings; members create one. */
 export function SitesPage({ access }: { access: Access }) {
