@@ -1,5 +1,7 @@
 import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
 import type { GatewayConfig } from '../../schema/wire/gateway.ts';
+import type { GatewayRuntime } from './gateway/runtime.ts';
+import type { ControllerHealth } from './gateway/samples.ts';
 import { createCollectorPlan } from './collectors/plan.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -118,9 +120,11 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       });
     });
     let latest: GatewayConfig | undefined = first;
-    const applied = loading.then((runtime) => runtime.apply(latest));
+    let runtime: GatewayRuntime | undefined;
+    const applied = loading.then((r) => (runtime = r).apply(latest));
     applied.catch((err: unknown) => gatewayLog.error('gateway mode did not start', { err }));
     return {
+      health: () => runtime?.health() ?? [],
       apply(section) {
         latest = section;
         void loading.then((runtime) => runtime.apply(section));
@@ -191,6 +195,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
           ? { source: applied.source, etag: applied.etag, appliedAt: iso(applied.appliedAt) }
           : { source: 'defaults' },
         collectors: running.collectors().map((c) => ({ name: c.name, intervalSeconds: c.intervalMs / 1000 })),
+        ...(live.gateway ? { gateway: { controllers: live.gateway.health().map(healthStatus) } } : {}),
       };
     },
   });
@@ -215,9 +220,27 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   };
 }
 
+/** A controller's health as the status file shows it. */
+function healthStatus(h: ControllerHealth): NonNullable<AgentStatus['gateway']>['controllers'][number] {
+  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    controller: h.controller,
+    address: `${h.host}:${h.port} unit ${h.unitId}`,
+    up: h.up,
+    lastSuccessAt: iso(h.lastSuccessAt),
+    lastCycleMs: h.lastCycleMs,
+    readLatencyMs: h.readLatencyMs === undefined ? undefined : Math.round(h.readLatencyMs),
+    requestsTotal: h.requestsTotal,
+    errorsTotal: h.errorsTotal,
+    lastError: h.lastError,
+  };
+}
+
 /** The gateway runtime behind its lazy load. */
 interface GatewayMode {
   apply(section: GatewayConfig | undefined): void;
+  /** Each polled controller's health (none until the runtime has loaded). */
+  health(): ControllerHealth[];
   stop(): Promise<void>;
 }
 

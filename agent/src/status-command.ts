@@ -95,6 +95,17 @@ function describe(s: AgentStatus, v: ReturnType<typeof assessStatus>): string {
     `  config:      ${s.config.source}${s.config.etag ? ` ${s.config.etag}` : ''}${s.config.appliedAt ? `, applied ${ago(s.config.appliedAt)}` : ''}`,
     `  collectors:  ${s.collectors.map((c) => `${c.name} ${c.intervalSeconds}s`).join(', ')}`,
   ];
+  if (s.gateway) {
+    lines.push(`  gateway:     ${s.gateway.controllers.length} controller(s) polled`);
+    for (const c of s.gateway.controllers) {
+      const state = c.up === undefined ? 'not polled yet' : c.up ? 'answering' : 'NOT ANSWERING';
+      const latency = c.readLatencyMs !== undefined ? `, ${c.readLatencyMs} ms a read` : '';
+      const cycle = c.lastCycleMs !== undefined ? `, poll ${(c.lastCycleMs / 1000).toFixed(1)} s` : '';
+      lines.push(
+        `    ${c.controller} (${c.address}): ${state}${latency}${cycle}; last answer ${ago(c.lastSuccessAt)}; ${c.errorsTotal} of ${c.requestsTotal} requests failed${c.lastError ? `; last error: ${c.lastError}` : ''}`,
+      );
+    }
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -37,6 +37,20 @@ export interface AgentStatus {
   };
   config: { source: 'defaults' | 'cache' | 'poll' | 'push'; etag?: string; appliedAt?: string };
   collectors: { name: string; intervalSeconds: number }[];
+  /** Gateway mode only: each polled controller's health, as the poller keeps it. */
+  gateway?: {
+    controllers: {
+      controller: string;
+      address: string;
+      up?: boolean;
+      lastSuccessAt?: string;
+      lastCycleMs?: number;
+      readLatencyMs?: number;
+      requestsTotal: number;
+      errorsTotal: number;
+      lastError?: string;
+    }[];
+  };
 }
 
 /** Rewrites the status file on an interval; see {@link createStatusWriter}. */

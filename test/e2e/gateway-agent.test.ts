@@ -4,6 +4,7 @@
  * through its remote config (pushed over MQTT) and change what it polls without a restart, and
  * viewers of a site's points (API readers and stream subscribers) cost the controllers nothing.
  */
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoveryAndBacnetPart, type SitePart } from '../../agent/src/gateway/simulator/discovery-site.ts';
 import { startSimulator, type Simulator } from '../../agent/src/gateway/simulator/index.ts';
 import { buildAll } from '../../scripts/build.ts';
-import { agentProcesses } from './agent-process.ts';
+import { AGENT_BUNDLE, agentProcesses } from './agent-process.ts';
 import { startLocalPlatform, type LocalPlatform } from './local-platform.ts';
 import { adminCall } from './seed-fleet.ts';
 
@@ -34,6 +35,8 @@ let platform: LocalPlatform;
 let sim: Simulator;
 let siteId: string;
 let gatewayId: string;
+let gatewayConfig: string;
+let gatewayEnv: Record<string, string>;
 const agents = agentProcesses();
 const ANSWER_MS = 20;
 
@@ -60,8 +63,8 @@ beforeAll(async () => {
     siteId,
     maxUses: 1,
   });
-  const config = join(platform.dir, 'gateway.json');
-  const env = { STATE_DIRECTORY: join(platform.dir, 'gateway-state'), EDGEWATCH_TRANSPORT: 'mqtt' };
+  const config = (gatewayConfig = join(platform.dir, 'gateway.json'));
+  const env = (gatewayEnv = { STATE_DIRECTORY: join(platform.dir, 'gateway-state'), EDGEWATCH_TRANSPORT: 'mqtt' });
   const enroll = agents.spawn(
     ['enroll', '--url', platform.url, '--token', token.token, '--name', 'gw-1', '--config', config],
     { env },
@@ -147,6 +150,22 @@ describe('gateway mode of the agent', () => {
       return c.status === 'online' ? c : undefined;
     });
     expect(status.status).toBe('online');
+
+    // `edgewatch-agent status` shows each polled controller's health (the status file, every 5 s).
+    const printed = await agents.until(
+      'status to show controller 1001 answering',
+      async () => {
+        const child = spawn(process.execPath, [AGENT_BUNDLE, 'status', '--config', gatewayConfig], {
+          env: { ...process.env, ...gatewayEnv },
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d));
+        await once(child, 'exit');
+        return /1001 \(127\.0\.0\.1:\d+ unit 1\): answering/.test(out) ? out : undefined;
+      },
+      15_000,
+    );
+    expect(printed).toMatch(/gateway: +1 controller\(s\) polled/);
   });
 
   it('applies a changed trend log without a restart: new points at the new interval', async () => {
