@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { location$, navigate } from '../../app/router.ts';
 import { TableHead } from '../../app/table-head.tsx';
 import { errorMessage } from '../../page-state.ts';
@@ -32,9 +32,12 @@ export function PointsTable(props: {
   const search = location$.value.search;
   const filter = parseFilter(search);
   const chosen = new URLSearchParams(search).get('controller') ?? 'all';
+  // Keyed by what matters, so the site page refreshing its controllers (for their status) does
+  // not read the points again.
+  const controllersKey = props.controllers.map((c) => `${c.id}:${c.serial}:${c.gatewayDeviceId}`).join(',');
   const shown = useMemo(
     () => (chosen === 'all' ? props.controllers : props.controllers.filter((c) => c.id === chosen)),
-    [props.controllers, chosen],
+    [controllersKey, chosen],
   );
   const [rows, setRows] = useState<PointRowData[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -58,6 +61,20 @@ export function PointsTable(props: {
     [shown],
   );
   const live = useLivePointValues(props.orgId, gateways, reload);
+
+  // A value of a point the table does not list yet (a trend log just started reading it): read
+  // the points again, at most every 5 s, so new points appear without a reload of the page.
+  const lastRead = useRef(0);
+  useEffect(() => {
+    if (!rows || Date.now() - lastRead.current < 5_000) return;
+    const known = new Set(rows.map((r) => liveKey(r.serial, r.point)));
+    const serials = new Set(shown.map((c) => String(c.serial)));
+    const unknown = [...live.keys()].some((key) => serials.has(key.split('|')[0]!) && !known.has(key));
+    if (unknown) {
+      lastRead.current = Date.now();
+      reload();
+    }
+  }, [live, rows]);
 
   const setFilter = (next: PointFilter) => navigate(location$.value.pathname + formatFilter(search, next), true);
   const setController = (id: string) => {

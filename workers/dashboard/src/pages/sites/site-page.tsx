@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Access } from '../../app/access.ts';
 import { DetailLoading } from '../../app/detail-page.tsx';
 import { useLoaded } from '../../app/list-shell.tsx';
@@ -18,6 +18,12 @@ export function SitePage({ id, access }: { id: string; access: Access }) {
     (signal) => Promise.all([sitesApi.site(id, signal), sitesApi.controllers(id, signal)]),
     [id],
   );
+  // Controllers come and go (discovery) and change status: read them again every 15 s. Point
+  // values are not read this way: they arrive on the stream.
+  useEffect(() => {
+    const timer = setInterval(() => void loaded.reload(), 15_000);
+    return () => clearInterval(timer);
+  }, [id]);
   const canWrite = access.can('sites.write');
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
