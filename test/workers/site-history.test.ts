@@ -1,0 +1,165 @@
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_METRICS } from '../../schema/wire/gateway.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
+import { runCron } from '../../workers/src/services/storage/cron.ts';
+import { batch, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { call, createSite, enrollGateway } from './site-fixtures.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** A trend log at 15 minutes: 96 samples a day per point. */
+const SLOT = 15 * MINUTE;
+const SLOTS = DAY / SLOT;
+/** Three years back from today, 2024-02-29 among them. */
+const DAYS = 3 * 365 + 1;
+const TODAY = Date.now() - (Date.now() % DAY);
+const FIRST_DAY = TODAY - DAYS * DAY;
+const POINTS = [
+  { controller: '2310001', point: 'IN1', type: 'IN' },
+  { controller: '2310001', point: 'OUT3', type: 'OUT' },
+  { controller: '2310002', point: 'VAR5', type: 'VAR' },
+  { controller: '2310002', point: 'IN7', type: 'IN' },
+];
+/** A day on which the last point sent nothing (its controller was off). */
+const GAP_DAY = 500;
+
+/** Point p's value on day d at slot k: a level per point and day, and a pattern within the day. */
+const base = (p: number, d: number) => p * 100 + (d % 50);
+const value = (p: number, d: number, k: number) => base(p, d) + (k - 48) / 4;
+/** The pattern's daily aggregates: Σ(k − 48)/4 over k = 0…95 is −12. */
+const daily = (p: number, d: number) => ({
+  count: SLOTS,
+  mean: base(p, d) - 12 / SLOTS,
+  min: base(p, d) - 12,
+  max: base(p, d) + 11.75,
+});
+const dayIndex = (ts: number) => Math.round((ts - FIRST_DAY) / DAY);
+
+type Sample = { metric: string; ts: number; value: number; labels: Record<string, string> };
+interface History {
+  source: string;
+  step: number;
+  note?: string;
+  series: { seriesId: string; points: { ts: number; value: number }[] }[];
+}
+
+let org: TestOrg;
+let gateway: { deviceId: string; deviceToken: string };
+let ids: string[];
+
+async function cronUntilSettled(): Promise<number> {
+  const left = () =>
+    env.DB.prepare(
+      `SELECT (SELECT COUNT(*) FROM rollup_marks) + (SELECT COUNT(*) FROM rollups_1m WHERE bucket < ?1)
+        + (SELECT COUNT(*) FROM rollups_1h WHERE bucket < ?2) AS n`,
+    )
+      .bind(TODAY - 90 * DAY, TODAY - 730 * DAY)
+      .first<number>('n');
+  let runs = 0;
+  while ((await left()) !== 0) {
+    if (++runs > 60) throw new Error('cron left marks or expired rollups behind');
+    await runCron(env, Date.now());
+  }
+  return runs;
+}
+
+async function ingestAll(samples: Sample[], tag: string): Promise<number> {
+  // As the agent's spool sends them: oldest first, up to the ingest cap per batch.
+  let n = 0;
+  for (let i = 0; i < samples.length; i += 5000) {
+    const res = await ingest(gateway.deviceToken, batch(`${tag}-${n++}`, samples.slice(i, i + 5000)));
+    expect(res.status).toBe(200);
+  }
+  return n;
+}
+
+async function history(query: string): Promise<History> {
+  const res = await call<History>(org.apiKey, `/v1/history?series=${ids.join(',')}&${query}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+describe('years of building history through the daily rollups', () => {
+  beforeAll(async () => {
+    org = await seedOrg();
+    gateway = await enrollGateway(org, await createSite(org), 'gw-history');
+    ids = await Promise.all(
+      POINTS.map((labels) => seriesId(gateway.deviceId, seriesKey(GATEWAY_METRICS.pointValue, labels))),
+    );
+    const samples: Sample[] = [];
+    for (let d = 0; d < DAYS; d++) {
+      for (let k = 0; k < SLOTS; k++) {
+        for (const [p, labels] of POINTS.entries()) {
+          if (p === 3 && d === GAP_DAY) continue;
+          samples.push({
+            metric: GATEWAY_METRICS.pointValue,
+            ts: FIRST_DAY + d * DAY + k * SLOT,
+            value: value(p, d, k),
+            labels,
+          });
+        }
+      }
+    }
+    const t0 = Date.now();
+    const batches = await ingestAll(samples, 'spool');
+    const t1 = Date.now();
+    await flush(gateway.deviceId);
+    const t2 = Date.now();
+    const runs = await cronUntilSettled();
+    const t3 = Date.now();
+    console.info(
+      `loaded ${samples.length} samples in ${batches} batches: ingest ${t1 - t0} ms, flush ${t2 - t1} ms, ${runs} cron runs ${t3 - t2} ms`,
+    );
+  }, 300_000);
+
+  it('answers a three-year daily read from the daily rollups with each day’s mean, min, max and count', async () => {
+    const range = `from=${FIRST_DAY}&to=${TODAY}&step=1d`;
+    const [mean, min, max, count] = await Promise.all(
+      ['mean', 'min', 'max', 'count'].map((agg) => history(`${range}&agg=${agg}`)),
+    );
+    for (const [agg, read] of Object.entries({ mean, min, max, count })) {
+      expect(read.source, agg).toBe('1d');
+      expect(read.step).toBe(DAY);
+      expect(read.series.map((s) => s.seriesId)).toEqual(ids);
+      for (const [p, series] of read.series.entries()) {
+        const days = [...Array(DAYS).keys()].filter((d) => p !== 3 || d !== GAP_DAY);
+        expect(series.points.map((x) => x.ts)).toEqual(days.map((d) => FIRST_DAY + d * DAY));
+        for (const point of series.points) {
+          const want = daily(p, dayIndex(point.ts))[agg as 'mean' | 'min' | 'max' | 'count'];
+          if (point.value !== want)
+            expect(point.value, `${agg} of point ${p} on ${new Date(point.ts).toISOString()}`).toBeCloseTo(want, 9);
+        }
+      }
+    }
+    const leap = Date.UTC(2024, 1, 29);
+    expect(count.series[0]!.points.find((x) => x.ts === leap)?.value).toBe(SLOTS);
+    expect(mean.series[2]!.points.find((x) => x.ts === leap)?.value).toBeCloseTo(daily(2, dayIndex(leap)).mean, 9);
+  });
+
+  it('answers an hourly read of a day two years ago from the hourly rollups', async () => {
+    const d = DAYS - 700;
+    const day = FIRST_DAY + d * DAY;
+    const read = await history(`from=${day}&to=${day + DAY}&step=1h&agg=mean`);
+    expect(read.source).toBe('1h');
+    // Hour h holds slots 4h…4h+3, whose pattern averages (4h + 1.5 − 48) / 4.
+    expect(read.series[1]!.points).toEqual(
+      [...Array(24).keys()].map((h) => ({ ts: day + h * HOUR, value: base(1, d) + (4 * h + 1.5 - 48) / 4 })),
+    );
+  });
+
+  it('says that minutes of a year ago are gone instead of failing', async () => {
+    const from = TODAY - 365 * DAY + 10 * HOUR;
+    const read = await history(`from=${from}&to=${from + HOUR}&step=1m`);
+    expect(read.series.every((s) => s.points.length === 0)).toBe(true);
+    expect(read.note).toMatch(/retention/);
+  });
+
+  it('keeps raw samples only for the raw retention once flushed', async () => {
+    const hub = deviceHubFor(env, gateway.deviceId);
+    for (let i = 0; i < 100 && (await hub.stats()).samples > 31 * SLOTS * 4; i++) await runDurableObjectAlarm(hub);
+    expect((await hub.stats()).samples).toBeLessThanOrEqual(31 * SLOTS * 4);
+  });
+});
