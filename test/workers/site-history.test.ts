@@ -157,6 +157,41 @@ describe('years of building history through the daily rollups', () => {
     expect(read.note).toMatch(/retention/);
   });
 
+  it('merges late samples into days whose minutes (and hours) the sweep already deleted', async () => {
+    // Day 100: minutes and hours long swept. 200 days ago: minutes swept, hours kept.
+    const old = 100;
+    const recent = DAYS - 200;
+    const late = [
+      ...[0, 1, 2, 3].map((k) => ({ d: old, k, value: 1000 })),
+      ...[0, 1].map((k) => ({ d: recent, k, value: -1000 })),
+    ].map(({ d, k, value }) => ({
+      metric: GATEWAY_METRICS.pointValue,
+      ts: FIRST_DAY + d * DAY + k * SLOT + 7 * MINUTE,
+      value,
+      labels: POINTS[0]!,
+    }));
+    await ingestAll(late, 'late');
+    await flush(gateway.deviceId);
+    await cronUntilSettled();
+    const days = async (d: number, agg: string) =>
+      (await history(`from=${FIRST_DAY + d * DAY}&to=${FIRST_DAY + (d + 1) * DAY}&step=1d&agg=${agg}`)).series[0]!
+        .points[0]!.value;
+    expect(await days(old, 'count')).toBe(SLOTS + 4);
+    expect(await days(old, 'max')).toBe(1000);
+    expect(await days(old, 'min')).toBe(daily(0, old).min);
+    expect(await days(old, 'sum')).toBeCloseTo(daily(0, old).mean * SLOTS + 4000, 9);
+    expect(await days(recent, 'count')).toBe(SLOTS + 2);
+    expect(await days(recent, 'min')).toBe(-1000);
+    const hours = await history(
+      `from=${FIRST_DAY + recent * DAY}&to=${FIRST_DAY + recent * DAY + HOUR}&step=1h&agg=count`,
+    );
+    expect(hours.series[0]!.points).toEqual([{ ts: FIRST_DAY + recent * DAY, value: 6 }]);
+    // Merged once: another run finds nothing to add.
+    await runCron(env, Date.now());
+    expect(await days(old, 'count')).toBe(SLOTS + 4);
+    expect(await days(recent, 'count')).toBe(SLOTS + 2);
+  });
+
   it('keeps raw samples only for the raw retention once flushed', async () => {
     const hub = deviceHubFor(env, gateway.deviceId);
     for (let i = 0; i < 100 && (await hub.stats()).samples > 31 * SLOTS * 4; i++) await runDurableObjectAlarm(hub);
