@@ -77,13 +77,12 @@ async function rollUpRound(d1: D1Database, level: Level): Promise<number> {
     sql`${withMarks(true)}
         DELETE FROM ${src} WHERE rowid IN (SELECT r.rowid FROM marks m JOIN ${src} r ON ${inBucket('r')})`,
   ];
-  const m2 = schema.rollupMarks;
   if (level === HOURS) {
-    statements.push(sql`INSERT INTO ${m2} (${bare(m2.level)}, ${bare(m2.seriesId)}, ${bare(m2.bucket)}, ${bare(m2.orgId)})
+    statements.push(sql`INSERT INTO ${m} (${bare(m.level)}, ${bare(m.seriesId)}, ${bare(m.bucket)}, ${bare(m.orgId)})
         SELECT '1d', value ->> 0, value ->> 1 - value ->> 1 % ${DAY_MS}, value ->> 2 FROM json_each(${marks}) WHERE true
         ON CONFLICT DO NOTHING`);
   }
-  statements.push(sql`DELETE FROM ${m2} WHERE ${bare(m2.level)} = ${level.mark} AND (${bare(m2.seriesId)}, ${bare(m2.bucket)}) IN
+  statements.push(sql`DELETE FROM ${m} WHERE ${bare(m.level)} = ${level.mark} AND (${bare(m.seriesId)}, ${bare(m.bucket)}) IN
         (SELECT value ->> 0, value ->> 1 FROM json_each(${marks}))`);
   await d1.batch(statements.map((q) => statement(d1, q)));
   return results.length;
