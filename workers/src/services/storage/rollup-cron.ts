@@ -20,8 +20,12 @@ import { DAY_MS, DAYS, HOURS, type Level } from './levels.ts';
 
 /** Marks per round: the statements of a round carry them as one JSON parameter each. */
 const MARKS_PER_ROUND = 500;
-/** Rounds per level per cron run, so a backlog is worked off over several runs. */
-const MAX_ROUNDS = 20;
+/**
+ * Rounds per level per cron run (50,000 marks), so a backlog is worked off over several runs. A
+ * round takes tens of ms of D1 time; three years of 15-minute data for four points is about
+ * 105,000 hour marks, so such a backfill reaches the days within three runs.
+ */
+const MAX_ROUNDS = 100;
 
 /** Rolls up marked hours, then marked days, until no marks are left or `deadline` passes. */
 export async function rollUp(d1: D1Database, deadline: number): Promise<void> {
