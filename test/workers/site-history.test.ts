@@ -157,6 +157,16 @@ describe('years of building history through the daily rollups', () => {
     expect(mean!.series[2]!.points.find((x) => x.ts === leap)?.value).toBeCloseTo(daily(2, dayIndex(leap)).mean, 9);
   });
 
+  it("is another organisation's 404", async () => {
+    const other = await seedOrg();
+    const res = await call<{ error: { code: string; field?: string } }>(
+      other.apiKey,
+      `/v1/history?series=${ids[0]}&from=${FIRST_DAY}&to=${TODAY}&step=1d`,
+    );
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
   it('answers an hourly read of a day two years ago from the hourly rollups', async () => {
     const d = DAYS - 700;
     const day = FIRST_DAY + d * DAY;
