@@ -70,3 +70,22 @@ export const rollupMarks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.level, t.seriesId, t.bucket] })],
 );
+
+export const sweptLevels = ['1m', '1h'] as const;
+
+/**
+ * How far the cron's retention sweep has deleted an org's rows of a level: below `through`
+ * (aligned to the next level's buckets) that level's rows may be gone, so a coarser bucket there
+ * is merged with rows that arrive late rather than recomputed from them (rollup-cron).
+ */
+export const rollupSweeps = sqliteTable(
+  'rollup_sweeps',
+  {
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    level: text('level', { enum: sweptLevels }).notNull(),
+    through: integer('through').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.level] })],
+);

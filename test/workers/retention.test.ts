@@ -174,10 +174,12 @@ describe('rollup retention by cron', () => {
     expect(await rollups('rollups_1d', org.orgId)).toEqual(before.rollups_1d!.filter((r) => r.bucket >= cutoff));
   });
 
-  it('does not recompute an hour from late data that arrived after its minutes expired', async () => {
+  it('merges late data for an hour whose minutes expired into the hour and its day, never recomputing them from the part', async () => {
     const hour = T - (T % HOUR) - 25 * DAY;
-    const hourRow = before.rollups_1h!.find((r) => r.bucket === hour);
-    expect(hourRow?.count).toBe(12);
+    const day = hour - (hour % DAY);
+    const hourRow = before.rollups_1h!.find((r) => r.bucket === hour)!;
+    const dayRow = before.rollups_1d!.find((r) => r.bucket === day)!;
+    expect(hourRow.count).toBe(12);
     const res = await ingest(
       device.deviceToken,
       batch('late', [{ metric: 'temp_c', ts: hour + 30 * MINUTE, value: 1e6 }]),
@@ -185,8 +187,17 @@ describe('rollup retention by cron', () => {
     expect(res.status).toBe(200);
     await flush(device.deviceId);
     await runCron(env, Date.now());
-    expect((await rollups('rollups_1h', org.orgId)).find((r) => r.bucket === hour)).toEqual(hourRow);
+    const merged = { count: 13, min: hourRow.min, max: 1e6, last: 1e6 };
+    const hourAfter = (await rollups('rollups_1h', org.orgId)).find((r) => r.bucket === hour);
+    expect(hourAfter).toMatchObject({ ...merged, series_id: hourRow.series_id });
+    expect(hourAfter!.sum).toBeCloseTo(hourRow.sum + 1e6, 6);
+    const dayAfter = (await rollups('rollups_1d', org.orgId)).find((r) => r.bucket === day);
+    expect(dayAfter).toMatchObject({ count: dayRow.count + 1, min: dayRow.min, max: 1e6 });
+    expect(dayAfter!.sum).toBeCloseTo(dayRow.sum + 1e6, 6);
+    // The merged minute left the expired level with its mark, so a second run adds nothing.
     expect((await rollups('rollups_1m', org.orgId)).some((r) => r.bucket < hour + HOUR)).toBe(false);
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM rollup_marks').first('n')).toBe(0);
+    await runCron(env, Date.now());
+    expect((await rollups('rollups_1h', org.orgId)).find((r) => r.bucket === hour)).toEqual(hourAfter);
   });
 });

@@ -22,7 +22,7 @@ export const historyRoutes = new Hono<AppEnv>().get(
       '`from` defaults to `to` − 1 h and `to` to now (epoch ms or ISO 8601). `step` is milliseconds or a duration (`10s`, `5m`, `1h`, `1d`), at least 1 s; point `ts` is the start of its bucket, and buckets start at multiples of the step since the epoch, so every source gives the same buckets.',
       "`agg` (default `mean`) combines a bucket: from rollups mean = Σsum/Σcount, sum = Σsum, count = Σcount, last = the latest rollup bucket's last.",
       '`source=auto` (default) takes the coarsest rollup (1d, 1h, 1m) whose resolution divides the step and whose retention covers `from`, else raw samples while raw retention covers `from`, else the finest rollup still holding data for the range (and says so in `note`). Without `step`, a range of up to 6 h covered by raw retention gives raw points as stored (`step` and `agg` null, at most `limit` per series); longer ranges get the smallest of 1m, 5m, 15m, 1h, 6h, 1d giving at most 1,000 points.',
-      'An explicit `source` is honoured; a step that is not a multiple of its resolution is a 400 naming `step`, as is more than 100,000 series × buckets. A rollup bucket counts when it overlaps [from, to).',
+      'An explicit `source` is honoured (past its retention it answers what it still holds, usually nothing, with a `note` saying so); a step that is not a multiple of its resolution is a 400 naming `step`, as is more than 100,000 series × buckets. A rollup bucket counts when it overlaps [from, to).',
     ].join('\n\n'),
     tag: 'Telemetry',
     auth: 'caller',

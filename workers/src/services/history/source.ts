@@ -54,7 +54,10 @@ export function planHistory(q: HistoryPlanInput, retention: Retention, now: numb
 }
 
 function chooseSource(q: HistoryPlanInput, retention: Retention, now: number): HistoryPlan {
-  if (q.source === 'raw') return { step: q.step ?? null, sources: ['raw'] };
+  if (q.source === 'raw') {
+    const plan = { step: q.step ?? null, sources: ['raw' as const] };
+    return covers(retention.raw, q.from, now) ? plan : { ...plan, note: pastRetention('raw', retention) };
+  }
   if (q.source !== 'auto') {
     const resolution = SOURCE_RESOLUTION_MS[q.source];
     if (q.step !== undefined && q.step % resolution !== 0) {
@@ -64,7 +67,8 @@ function chooseSource(q: HistoryPlanInput, retention: Retention, now: number): H
         'step',
       );
     }
-    return { step: q.step ?? autoStep(q.from, q.to, resolution), sources: [q.source] };
+    const plan = { step: q.step ?? autoStep(q.from, q.to, resolution), sources: [q.source] };
+    return covers(retention[q.source], q.from, now) ? plan : { ...plan, note: pastRetention(q.source, retention) };
   }
   const rawCovers = covers(retention.raw, q.from, now);
   if (q.step === undefined && rawCovers && q.to - q.from <= RAW_POINTS_MAX_RANGE_MS) {
@@ -83,6 +87,11 @@ function chooseSource(q: HistoryPlanInput, retention: Retention, now: number): H
     };
   }
   return { step, sources: [...fitting].reverse(), note: FALLBACK_NOTE };
+}
+
+/** The note of an explicit source asked for a range it no longer keeps (its retention is a number then). */
+function pastRetention(source: HistorySource, retention: Retention): string {
+  return `from is past the ${source} source's retention (${retention[source]} days): its data before then is deleted; a coarser step reads the 1h or 1d rollups`;
 }
 
 /** Stats come from raw samples (with p95) while raw retention covers `from`, else the finest covering rollup. */

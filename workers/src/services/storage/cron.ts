@@ -15,7 +15,7 @@ const RUN_BUDGET_MS = 60_000;
 export async function runCron(env: Env, scheduledTime: number): Promise<void> {
   const deadline = Date.now() + RUN_BUDGET_MS;
   // Roll-up first: when the budget runs short, fresh data reaching hours and days matters more.
-  await rollUp(env.DB, scheduledTime, deadline);
+  await rollUp(env.DB, deadline);
   await sweepRollups(env.DB, scheduledTime, deadline);
   await sweepAudit(env.DB, scheduledTime, deadline);
   if (Date.now() < deadline) await purgeDeletedOrgs(env);
