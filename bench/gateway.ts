@@ -120,6 +120,9 @@ function summarize(w: Window, intervalS: number) {
   const polls = cycles.length;
   const requests = w.requests.reduce((a, b) => a + b, 0);
   const slots = CONTROLLERS * Math.floor(seconds / intervalS);
+  const perController = new Map<string, number>();
+  for (const c of w.cycles) perController.set(c.labels.controller!, (perController.get(c.labels.controller!) ?? 0) + 1);
+  const counts = [...perController.values()];
   return {
     seconds,
     pointsPerSec: w.values.length / seconds,
@@ -128,6 +131,12 @@ function summarize(w: Window, intervalS: number) {
     slots,
     cycleP50S: percentile(cycles, 50),
     cycleMaxS: Math.max(...cycles),
+    /** Latest end of a poll after its interval's boundary: when a round of all controllers is over. */
+    roundS: Math.max(...w.cycles.map((c) => ((c.ts - w.from) % (intervalS * 1000)) / 1000)),
+    pollsPerController: {
+      min: Math.min(...counts, ...(counts.length < CONTROLLERS ? [0] : [])),
+      max: Math.max(...counts),
+    },
     requestsPerPoll: polls ? requests / polls : 0,
     simRequestsPerSec: requests / seconds,
     cpuPct: (w.cpuSeconds / seconds) * 100,
@@ -193,7 +202,10 @@ export const gatewayBench: BenchModule = {
     setDelay(sim, ANSWER_MS);
     ctx.log(`  edgewatch-agent, ${SHORT_INTERVAL_S} s trend log (shorter than a poll):`);
     const s = await measure(ctx, sim, pid, nextMultiple(Date.now() + 1_000, SHORT_INTERVAL_S * 1000), SHORT_WINDOW_S);
-    const short = summarize({ ...s, ...(await shippedInWindow(platform, gw.gatewayId, s.from, s.to)) }, SHORT_INTERVAL_S);
+    const short = summarize(
+      { ...s, ...(await shippedInWindow(platform, gw.gatewayId, s.from, s.to)) },
+      SHORT_INTERVAL_S,
+    );
     ctx.log(`    ${short.polls} polls of ${short.slots} slots, ${round(short.pointsPerSec)} points/s`);
 
     const telegraf = onPath('telegraf');
@@ -212,7 +224,7 @@ export const gatewayBench: BenchModule = {
         cpuSeconds: r2(main.cpuSeconds),
         peakRssMiB: round(main.peakRssMiB),
         ratio: r2(cpuRatio),
-        notes: `${main.points} points in ${main.seconds} s (${main.polls} polls of ${main.slots} slots); ${common(main)}; points/s ${r2(rateRatio)}× the bare loop (the trend log asks ${round(POINTS / INTERVAL_S)}/s); ratio = CPU per point vs bare loop`,
+        notes: `${main.points} points in ${main.seconds} s (${main.polls} polls of ${main.slots} slots, a round of all ${CONTROLLERS} over ${round(main.roundS)} s after its boundary); ${common(main)}; points/s ${r2(rateRatio)}× the bare loop (the trend log asks ${round(POINTS / INTERVAL_S)}/s); ratio = CPU per point vs bare loop`,
         extra: { ...main, intervalSeconds: INTERVAL_S },
       },
       {
@@ -222,7 +234,7 @@ export const gatewayBench: BenchModule = {
         p50Ms: Math.round(short.cycleP50S * 1000),
         cpuSeconds: r2(short.cpuSeconds),
         peakRssMiB: round(short.peakRssMiB),
-        notes: `interval shorter than a poll: ${short.polls} polls of ${short.slots} slots asked, the rest skipped (not queued); ${common(short)}`,
+        notes: `interval shorter than a poll: ${short.polls} polls of ${short.slots} slots asked (${short.pollsPerController.min}–${short.pollsPerController.max} per controller), the rest skipped, not queued; ${common(short)}`,
         extra: { ...short, intervalSeconds: SHORT_INTERVAL_S },
       },
       {
@@ -243,7 +255,7 @@ export const gatewayBench: BenchModule = {
       },
       {
         benchmark: 'gateway',
-        system: "Telegraf inputs.modbus",
+        system: 'Telegraf inputs.modbus',
         notes: telegraf
           ? `skipped: telegraf found at ${telegraf}, but this module does not drive it yet`
           : 'skipped: telegraf not installed (not packaged in Debian here)',
