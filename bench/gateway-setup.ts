@@ -4,20 +4,20 @@
  * but the trend log asks the controllers anything), one trend log of every point, and the agent
  * running in gateway mode. Also the read-back of what the platform accepted, through the export.
  */
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
+import type { Simulator } from '../agent/src/gateway/simulator/index.ts';
+import { pointId } from '../agent/src/gateway/t3-profile.ts';
 import { GATEWAY_METRICS } from '../schema/wire/gateway.ts';
 import { buildAgent } from '../scripts/build.ts';
 import { agentProcesses } from '../test/e2e/agent-process.ts';
 import type { LocalPlatform } from '../test/e2e/local-platform.ts';
 import { adminCall } from '../test/e2e/seed-fleet.ts';
-import type { Simulator } from '../agent/src/gateway/simulator/index.ts';
 import { ALL_POINTS } from './gateway-baseline.ts';
 import type { BenchContext } from './types.ts';
-import { pointId } from '../agent/src/gateway/t3-profile.ts';
 
 export interface GatewaySetup {
   gatewayId: string;
