@@ -12,6 +12,7 @@ import { dashboardBench } from '../bench/dashboard.ts';
 import { exportBench } from '../bench/export.ts';
 import { fanoutBench } from '../bench/fanout.ts';
 import { footprintBench } from '../bench/footprint.ts';
+import { gatewayBench } from '../bench/gateway.ts';
 import { ingestBench } from '../bench/ingest.ts';
 import { queryBench } from '../bench/query.ts';
 import { storageBench } from '../bench/storage.ts';
@@ -28,6 +29,7 @@ const MODULES: BenchModule[] = [
   exportBench,
   dashboardBench,
   alertsBench,
+  gatewayBench,
 ];
 
 const only = process.argv[2];
