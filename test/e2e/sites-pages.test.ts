@@ -55,12 +55,8 @@ beforeAll(async () => {
   await buildDashboard();
   platform = await startLocalPlatform({ testScheduled: true });
   browser = await launchBrowser();
-  // Years of history reach the daily rollups only while the finer levels still keep them (the
-  // cron drops marks older than their source's retention), so this organisation keeps all levels
-  // beyond three years, as a building operator who wants years would.
-  await adminCall(platform, 'PATCH', '/v1/org/settings', {
-    retention: { rawDays: 1200, rollup1mDays: 1200, rollup1hDays: 1200 },
-  });
+  // Default retention (raw 30 days, minutes 90, hours 730): backfilled years still reach the
+  // daily rollups (the cron rolls old data up before it sweeps the finer levels).
   siteId = await createSite(platform, {
     name: 'Main building',
     address: 'Bahnhofstrasse 1',
