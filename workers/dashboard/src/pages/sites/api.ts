@@ -1,4 +1,5 @@
 import type { RawRegister, T3PointType } from '../../../../../schema/wire/gateway.ts';
+import type { PointView } from '../../../../src/services/sites/points.ts';
 import type { DeviceStatus } from '../../../../../schema/wire/telemetry.ts';
 import { call } from '../../api.ts';
 
@@ -68,19 +69,8 @@ export interface ControllerBody {
   gatewayDeviceId?: string | null;
 }
 
-export interface PointView {
-  point: string;
-  pointType: T3PointType;
-  pointNumber: number;
-  label: string | null;
-  unit: string | null;
-  value: number | null;
-  ts: number | null;
-  seriesId: string | null;
-  range: number | null;
-  autoManual: 'auto' | 'manual' | null;
-  analogDigital: 'analog' | 'digital' | null;
-}
+/** The Worker's own view type (a type import: nothing of the Worker reaches the bundle). */
+export type { PointView };
 
 export interface PointsAnswer {
   controllerId: string;
