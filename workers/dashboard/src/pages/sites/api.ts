@@ -1,4 +1,4 @@
-import type { RawRegister, T3PointType } from '../../../../../schema/wire/gateway.ts';
+import type { RawRegister } from '../../../../../schema/wire/gateway.ts';
 import type { PointView } from '../../../../src/services/sites/points.ts';
 import type { DeviceStatus } from '../../../../../schema/wire/telemetry.ts';
 import { call } from '../../api.ts';
