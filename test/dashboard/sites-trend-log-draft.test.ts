@@ -8,7 +8,7 @@ import {
   pickedCounts,
   togglePoint,
 } from '../../workers/dashboard/src/pages/trend-logs/draft.ts';
-import { foldSamples, liveKey } from '../../workers/dashboard/src/pages/sites/live-points.ts';
+import { foldFlags, foldSamples, liveKey } from '../../workers/dashboard/src/pages/sites/live-points.ts';
 
 describe('the trend-log editor draft', () => {
   it('picks all IN points of a controller at once, keeps earlier picks, and drops them again', () => {
@@ -107,5 +107,18 @@ describe('live point values', () => {
     map = foldSamples(map, [sample('IN1', 11, 3)]);
     expect(map.get(liveKey('1234', 'IN1'))).toEqual({ value: 3, ts: 11 });
     expect(map.get(liveKey('1234', 'IN2'))).toEqual({ value: 2, ts: 10 });
+  });
+
+  it('keeps the newest of each flag per point, each on its own time', () => {
+    let flags = foldFlags(new Map(), [sample('IN1', 10, 3, 't3_point_range'), sample('IN1', 10, 0, 't3_point_manual')]);
+    expect(flags.get(liveKey(1234, 'IN1'))).toEqual({ range: { value: 3, ts: 10 }, manual: { value: 0, ts: 10 } });
+    // Values are not flags; an older flag loses.
+    expect(foldFlags(flags, [sample('IN1', 20, 9), sample('IN1', 5, 1, 't3_point_manual')])).toBe(flags);
+    flags = foldFlags(flags, [sample('IN1', 11, 1, 't3_point_manual'), sample('IN1', 11, 1, 't3_point_digital')]);
+    expect(flags.get(liveKey(1234, 'IN1'))).toEqual({
+      range: { value: 3, ts: 10 },
+      manual: { value: 1, ts: 11 },
+      digital: { value: 1, ts: 11 },
+    });
   });
 });

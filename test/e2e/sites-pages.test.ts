@@ -183,7 +183,7 @@ describe('the site pages', () => {
     expect(await page.getByTestId('point-row').count()).toBe(1);
   });
 
-  it('shows a value the gateway ships while the page is open, over the stream, without a reload', async () => {
+  it('shows a value and a flag the gateway ships while the page is open, over the stream, without a reload', async () => {
     const page = await goto(`/sites/${siteId}`);
     await expect
       .poll(() => page.getByTestId('stream-state').getAttribute('data-state'), { timeout: 15_000 })
@@ -191,11 +191,14 @@ describe('the site pages', () => {
     await page.evaluate(`window.__sameDocument = true`);
     const requests: string[] = [];
     page.on('request', (req) => requests.push(new URL(req.url()).pathname));
+    expect(await pointRow(page, ahuId, 'IN1').getByTestId('point-mode').textContent()).toBe('auto');
+    // An operator switched IN1 to manual at the controller: the gateway's next flag read ships it.
     await ingestPoints(platform, gateway.deviceToken, 'live', [
-      { controller: AHU, point: 'IN1', ts: Date.now(), value: 23.75 },
+      { controller: AHU, point: 'IN1', ts: Date.now(), value: 23.75, manual: true },
     ]);
     const value = pointRow(page, ahuId, 'IN1').getByTestId('point-value');
     await expect.poll(() => value.textContent(), { timeout: 15_000 }).toBe('23.75 °C');
+    await expect.poll(() => pointRow(page, ahuId, 'IN1').getByTestId('point-mode').textContent()).toBe('manual');
     expect(await page.evaluate<boolean>('window.__sameDocument === true')).toBe(true);
     expect(
       requests.filter((p) => p.includes('/points')),

@@ -60,7 +60,7 @@ export function PointsTable(props: {
     () => [...new Set(shown.map((c) => c.gatewayDeviceId).filter((g): g is string => g !== null))],
     [shown],
   );
-  const live = useLivePointValues(props.orgId, gateways, reload);
+  const { values: live, flags } = useLivePointValues(props.orgId, gateways, reload);
 
   // A value of a point the table does not list yet (a trend log just started reading it): read
   // the points again, at most every 5 s, so new points appear without a reload of the page.
@@ -89,10 +89,19 @@ export function PointsTable(props: {
   const merged = useMemo(
     () =>
       (rows ?? []).map((r) => {
-        const l = live.get(liveKey(r.serial, r.point));
-        return l && (r.ts === null || l.ts > r.ts) ? { ...r, value: l.value, ts: l.ts } : r;
+        const key = liveKey(r.serial, r.point);
+        const l = live.get(key);
+        const f = flags.get(key);
+        const row = l && (r.ts === null || l.ts > r.ts) ? { ...r, value: l.value, ts: l.ts } : r;
+        if (!f) return row;
+        return {
+          ...row,
+          ...(f.range ? { range: f.range.value } : {}),
+          ...(f.manual ? { autoManual: f.manual.value !== 0 ? ('manual' as const) : ('auto' as const) } : {}),
+          ...(f.digital ? { analogDigital: f.digital.value !== 0 ? ('digital' as const) : ('analog' as const) } : {}),
+        };
       }),
-    [rows, live],
+    [rows, live, flags],
   );
   const visible = filterPoints(merged, filter);
   const showController = chosen === 'all' && props.controllers.length > 1;
