@@ -126,6 +126,12 @@ async function main(): Promise<void> {
       await sleep(1500);
       await shoot(admin.page, name);
     }
+    // The site page's points table, below its details and controllers.
+    await admin.page.goto(`${platform.url}${resolve('/sites/:site')}`);
+    await settle(admin.page);
+    await admin.page.locator('[data-testid="points"]').evaluate((el) => el.scrollIntoView());
+    await sleep(1500);
+    await shoot(admin.page, 'site-points');
     await admin.page.setViewportSize({ width: 390, height: 844 });
     await admin.page.goto(platform.url);
     await settle(admin.page);
