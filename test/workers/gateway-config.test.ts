@@ -1,6 +1,7 @@
 import type { IPublishPacket, ISubackPacket } from 'mqtt-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import { gatewayConfig } from '../../schema/wire/gateway.ts';
 import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
 import { enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice } from './mqtt-client.ts';
@@ -170,7 +171,9 @@ describe('GET /v1/agents/config for a gateway', () => {
     const std = await createController(org, siteId, { serial: 602, bacnetInstance: 9, gatewayDeviceId: gw.deviceId });
     const plain = await createController(org, siteId, { serial: 603, gatewayDeviceId: gw.deviceId });
     const before = await agentConfig(gw.deviceToken);
-    expect(before.config!.gateway!.controllers.map((c) => [c.id, c.bacnet])).toEqual([
+    // As the agent parses it.
+    const controllers = gatewayConfig.parse(before.config!.gateway).controllers;
+    expect(controllers.map((c) => [c.id, c.bacnet])).toEqual([
       ['601', { instance: 601, port: 47_809 }],
       ['602', { instance: 9, port: 47_808 }],
       ['603', undefined],
