@@ -273,6 +273,32 @@ describe('BACnet entries of a trend log', () => {
   });
 });
 
+describe('BACnet entries when their controller goes', () => {
+  it("drops a deleted controller's BACnet entries and keeps the others, so the trend log stays valid", async () => {
+    const a = await createController(org, siteId, { serial: 8001, bacnetInstance: 8001 });
+    const b = await createController(org, siteId, { serial: 8002, bacnetInstance: 8002 });
+    const log = await call<{ id: string }>(
+      org.apiKey,
+      '/v1/trend-logs',
+      json('POST', {
+        name: 'two devices',
+        siteId,
+        intervalSeconds: 30,
+        bacnet: [
+          { controllerId: a, object: 'analog-input:1' },
+          { controllerId: b, object: 'analog-input:1' },
+        ],
+      }),
+    );
+    expect(log.status).toBe(201);
+    expect((await call(org.apiKey, `/v1/controllers/${a}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(org.apiKey, `/v1/trend-logs/${log.body.id}`)).body).toMatchObject({
+      bacnet: [{ controllerId: b, object: 'analog-input:1' }],
+    });
+    expect((await call(org.apiKey, `/v1/trend-logs/${log.body.id}`, json('PATCH', { name: 'one' }))).status).toBe(200);
+  });
+});
+
 describe('GET, PATCH, DELETE /v1/trend-logs', () => {
   it("lists the org's trend logs by name, filtered by site or gateway", async () => {
     const mine = await seedOrg();
