@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../agent/src/collectors/types.ts';
+import { createBacnetReader } from '../../agent/src/gateway/bacnet.ts';
 import { BACNET_OBJECT_TYPES } from '../../agent/src/gateway/bacnet-objects.ts';
 import { planBacnet } from '../../agent/src/gateway/bacnet-poller.ts';
 import { createGatewayRuntime, planPolling, type GatewayRuntime } from '../../agent/src/gateway/runtime.ts';
@@ -232,5 +233,48 @@ describe('gateway runtime with BACnet', () => {
     const after = device.requests;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(device.requests).toBe(after);
+  });
+});
+
+describe('gateway runtime with a BACnet device that does not answer', () => {
+  let device: SimulatedBacnetDevice | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
+    await device?.close();
+    device = undefined;
+  });
+
+  it('logs the failure once, not every round, and keeps asking', async () => {
+    device = await startBacnetDevice({ objects: [{ type: 'analog-input', instance: 1, value: 1 }], silent: true });
+    const lines: { level: string; msg: string; error?: string }[] = [];
+    const captured = createLogger({ level: 'info', write: (line) => void lines.push(JSON.parse(line)) });
+    const reader = createBacnetReader({ timeoutMs: 200 });
+    runtime = createGatewayRuntime({
+      log: captured,
+      onSamples: async () => {},
+      report: async () => {},
+      bacnetReader: reader,
+    });
+    await runtime.apply({
+      controllers: [{ ...controller('1', 1), bacnet: { instance: 1234, port: device.port } }],
+      trendLogs: [
+        {
+          id: 't',
+          intervalSeconds: 1,
+          points: [],
+          registers: [],
+          bacnet: [{ controller: '1', object: 'analog-input:1' }],
+        },
+      ],
+      discovery: { enabled: false, intervalSeconds: 600, targets: [] },
+    });
+    await until('three rounds to time out', () => (device!.requests >= 3 ? true : undefined), 10_000);
+    const failures = lines.filter((l) => l.msg === 'bacnet: read failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toMatch(/analog-input:1: no BACnet answer .* within 200 ms/);
+    await runtime.stop();
+    runtime = undefined;
+    await reader.close();
   });
 });
