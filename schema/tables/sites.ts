@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { RawRegister, T3PointType } from '../wire/gateway.ts';
 import { devices, sites } from './devices.ts';
@@ -80,6 +81,12 @@ export interface TrendLogRegister {
   spec: RawRegister;
 }
 
+/** A BACnet object of a trend log (`analog-input:3`), by controller id. */
+export interface TrendLogBacnet {
+  controllerId: string;
+  object: string;
+}
+
 /**
  * What a gateway reads and how often, defined in the cloud and delivered in the gateway's remote
  * config. Scoped to a site or to one gateway; each gateway polls the entries of its controllers.
@@ -97,6 +104,10 @@ export const trendLogs = sqliteTable(
     intervalSeconds: integer('interval_seconds').notNull(),
     points: text('points', { mode: 'json' }).$type<TrendLogPoint[]>().notNull(),
     registers: text('registers', { mode: 'json' }).$type<TrendLogRegister[]>().notNull(),
+    bacnet: text('bacnet', { mode: 'json' })
+      .$type<TrendLogBacnet[]>()
+      .notNull()
+      .default(sql`'[]'`),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

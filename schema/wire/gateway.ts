@@ -200,8 +200,51 @@ export type DiscoveryReport = z.infer<typeof discoveryReport>;
  */
 const controllerKey = z.string().check(z.minLength(1), z.maxLength(300));
 
+/**
+ * BACnet object types the gateway reads `presentValue` of (their numbers are in
+ * agent/src/gateway/bacnet-objects.ts; a test holds the two lists equal).
+ */
+export const BACNET_OBJECT_TYPE_NAMES = [
+  'analog-input',
+  'analog-output',
+  'analog-value',
+  'binary-input',
+  'binary-output',
+  'binary-value',
+  'multi-state-input',
+  'multi-state-output',
+  'multi-state-value',
+] as const;
+
+/** `<type>:<instance>` with the instance 0…4194302 without leading zeros, so the text is its label value. */
+export const BACNET_OBJECT_PATTERN = new RegExp(
+  `^(?:${BACNET_OBJECT_TYPE_NAMES.join('|')}):(?:[0-9]|[1-9][0-9]{1,5}|[1-3][0-9]{6}|40[0-9]{5}|41[0-8][0-9]{4}|419[0-3][0-9]{3}|4194[0-2][0-9]{2}|419430[0-2])$`,
+);
+/** A BACnet object, `analog-input:3`: what is read, and the `object` label of its samples. */
+export const bacnetObjectId = z
+  .string()
+  .check(
+    z.regex(
+      BACNET_OBJECT_PATTERN,
+      `object must be <type>:<instance> with type one of ${list(BACNET_OBJECT_TYPE_NAMES)} and instance 0-4194302 (example: "analog-input:3")`,
+    ),
+  );
+
+/** Where a controller answers BACnet/IP: its device instance and UDP port. */
+export const gatewayBacnet = z.object({
+  instance: z.int().check(z.gte(0), z.lte(4_194_302)),
+  port: tcpPort,
+});
+
+/*
+ * The gateway sections below are plain objects (unknown keys dropped), not strict ones: the
+ * platform computes them, and a field added for newer agents must not make an older agent reject
+ * its whole config. For agents released before that rule (strict), the platform leaves a new
+ * field out when it is empty (`bacnet` below).
+ */
+
 /** A controller the gateway polls. */
-export const gatewayController = z.strictObject({
+export const gatewayController = z.object({
   /** The `controller` label of its samples. */
   id: controllerKey,
   serial: z.nullable(uint32),
@@ -210,20 +253,24 @@ export const gatewayController = z.strictObject({
   /** Modbus unit id. */
   unit: uint8,
   timeoutMs: z.int().check(z.gte(100), z.lte(60_000)),
+  /** Its BACnet/IP device; absent (or `null`) when it has none known. */
+  bacnet: z.optional(z.nullable(gatewayBacnet)),
 });
 export type GatewayController = z.infer<typeof gatewayController>;
 
 /** One trend log, as the gateway runs it: what to read, and how often. */
-export const gatewayTrendLog = z.strictObject({
+export const gatewayTrendLog = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(100)),
   intervalSeconds: z.int().check(z.gte(1), z.lte(86_400)),
   points: z.array(z.strictObject({ controller: controllerKey, point: t3PointId })),
   registers: z.array(z.strictObject({ controller: controllerKey, spec: rawRegister })),
+  /** BACnet objects whose `presentValue` is read; absent when none. */
+  bacnet: z.optional(z.array(z.strictObject({ controller: controllerKey, object: bacnetObjectId }))),
 });
 export type GatewayTrendLog = z.infer<typeof gatewayTrendLog>;
 
 /** Where and how often the gateway looks for controllers. */
-export const gatewayDiscovery = z.strictObject({
+export const gatewayDiscovery = z.object({
   enabled: z.boolean(),
   intervalSeconds: z.int().check(z.gte(60), z.lte(86_400)),
   /** Unicast targets (routed networks); with none, the query is broadcast. */
@@ -235,7 +282,7 @@ export type GatewayDiscovery = z.infer<typeof gatewayDiscovery>;
  * The `gateway` section of a gateway device's remote config, computed by the platform from its
  * controllers, trend logs and site: not set by hand.
  */
-export const gatewayConfig = z.strictObject({
+export const gatewayConfig = z.object({
   controllers: z.array(gatewayController),
   trendLogs: z.array(gatewayTrendLog),
   discovery: gatewayDiscovery,
@@ -259,6 +306,8 @@ export const GATEWAY_METRICS = {
   pointDigital: 't3_point_digital',
   /** A raw register, labelled `{controller, name}`. */
   registerValue: 'modbus_register_value',
+  /** A BACnet object's present value, labelled `{controller, object}` (agent/src/gateway/bacnet.ts). */
+  bacnetPresentValue: 'bacnet_present_value',
   /** 1 when the controller answered in its last poll, else 0. */
   up: 'gateway_controller_up',
   /** Mean time to answer one request in the last poll. */

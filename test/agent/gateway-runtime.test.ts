@@ -1,9 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../agent/src/collectors/types.ts';
+import { createBacnetReader } from '../../agent/src/gateway/bacnet.ts';
+import { BACNET_OBJECT_TYPES } from '../../agent/src/gateway/bacnet-objects.ts';
+import { planBacnet } from '../../agent/src/gateway/bacnet-poller.ts';
 import { createGatewayRuntime, planPolling, type GatewayRuntime } from '../../agent/src/gateway/runtime.ts';
+import { startBacnetDevice, type SimulatedBacnetDevice } from '../../agent/src/gateway/simulator/bacnet.ts';
 import { startSimulator, type Simulator } from '../../agent/src/gateway/simulator/index.ts';
 import { createLogger } from '../../agent/src/log.ts';
-import type { GatewayConfig } from '../../schema/wire/gateway.ts';
+import {
+  BACNET_OBJECT_PATTERN,
+  BACNET_OBJECT_TYPE_NAMES,
+  gatewayConfig,
+  type GatewayConfig,
+} from '../../schema/wire/gateway.ts';
 import { until } from './helpers/http-server.ts';
 
 const log = createLogger({ level: 'error' });
@@ -114,5 +123,158 @@ describe('gateway runtime', () => {
     const after = sim.requests();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(sim.requests()).toBe(after);
+  });
+});
+
+describe('planBacnet', () => {
+  it("reads each controller's objects at the shortest interval naming them, and skips controllers without BACnet", () => {
+    const cfg: GatewayConfig = {
+      controllers: [{ ...controller('c1', 502), bacnet: { instance: 7, port: 47_809 } }, controller('c2', 503)],
+      trendLogs: [
+        {
+          id: 'slow',
+          intervalSeconds: 60,
+          points: [],
+          registers: [],
+          bacnet: [
+            { controller: 'c1', object: 'analog-input:1' },
+            { controller: 'c1', object: 'binary-output:2' },
+            { controller: 'c2', object: 'analog-input:1' },
+          ],
+        },
+        {
+          id: 'fast',
+          intervalSeconds: 5,
+          points: [],
+          registers: [],
+          bacnet: [{ controller: 'c1', object: 'analog-input:1' }],
+        },
+      ],
+      discovery: { enabled: false, intervalSeconds: 600, targets: [] },
+    };
+    expect(planBacnet(cfg)).toEqual([
+      {
+        controller: 'c1',
+        device: { address: '127.0.0.1:47809', instance: 7, label: 'c1' },
+        intervalMs: 5_000,
+        objects: [{ type: 'analog-input', instance: 1 }],
+      },
+      {
+        controller: 'c1',
+        device: { address: '127.0.0.1:47809', instance: 7, label: 'c1' },
+        intervalMs: 60_000,
+        objects: [{ type: 'binary-output', instance: 2 }],
+      },
+    ]);
+  });
+
+  it("names the same object types as the reader, and bounds instances by the wire's pattern", () => {
+    expect([...BACNET_OBJECT_TYPE_NAMES].sort()).toEqual(Object.keys(BACNET_OBJECT_TYPES).sort());
+    expect(BACNET_OBJECT_PATTERN.test('analog-input:4194302')).toBe(true);
+    expect(BACNET_OBJECT_PATTERN.test('analog-input:4194303')).toBe(false);
+    expect(BACNET_OBJECT_PATTERN.test('analog-input:03')).toBe(false);
+    expect(BACNET_OBJECT_PATTERN.test('device:1')).toBe(false);
+  });
+
+  it('takes a config with fields it does not know (a newer platform) rather than rejecting it', () => {
+    const parsed = gatewayConfig.safeParse({
+      ...config(502, []),
+      controllers: [{ ...controller('c1', 502), future: 1 }],
+      later: true,
+    });
+    expect(parsed.success).toBe(true);
+  });
+});
+
+describe('gateway runtime with BACnet', () => {
+  let device: SimulatedBacnetDevice | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
+    await device?.close();
+    device = undefined;
+  });
+
+  it("reads a trend log's BACnet objects into the same samples, and stops when the entry is removed", async () => {
+    device = await startBacnetDevice({
+      deviceInstance: 1001,
+      objects: [
+        { type: 'analog-input', instance: 1, value: 21.5 },
+        { type: 'binary-output', instance: 2, value: 1 },
+      ],
+    });
+    const samples: Sample[] = [];
+    runtime = createGatewayRuntime({ log, onSamples: async (s) => void samples.push(...s), report: async () => {} });
+    const withBacnet = (bacnet: NonNullable<GatewayConfig['trendLogs'][number]['bacnet']>): GatewayConfig => ({
+      controllers: [{ ...controller('1001', 1), bacnet: { instance: 1001, port: device!.port } }],
+      trendLogs: [{ id: 't', intervalSeconds: 1, points: [], registers: [], bacnet }],
+      discovery: { enabled: false, intervalSeconds: 600, targets: [] },
+    });
+    const value = (object: string) =>
+      samples.find(
+        (s) => s.metric === 'bacnet_present_value' && s.labels?.controller === '1001' && s.labels.object === object,
+      )?.value;
+
+    await runtime.apply(
+      withBacnet([
+        { controller: '1001', object: 'analog-input:1' },
+        { controller: '1001', object: 'binary-output:2' },
+      ]),
+    );
+    await until('both objects to be read', () =>
+      value('analog-input:1') !== undefined && value('binary-output:2') !== undefined ? true : undefined,
+    );
+    expect(value('analog-input:1')).toBe(21.5);
+    expect(value('binary-output:2')).toBe(1);
+    // Modbus is not touched: the controller has no points or registers in the trend log.
+    expect(runtime.health()).toEqual([]);
+
+    await runtime.apply(withBacnet([]));
+    const after = device.requests;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(device.requests).toBe(after);
+  });
+});
+
+describe('gateway runtime with a BACnet device that does not answer', () => {
+  let device: SimulatedBacnetDevice | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
+    await device?.close();
+    device = undefined;
+  });
+
+  it('logs the failure once, not every round, and keeps asking', async () => {
+    device = await startBacnetDevice({ objects: [{ type: 'analog-input', instance: 1, value: 1 }], silent: true });
+    const lines: { level: string; msg: string; error?: string }[] = [];
+    const captured = createLogger({ level: 'info', write: (line) => void lines.push(JSON.parse(line)) });
+    const reader = createBacnetReader({ timeoutMs: 200 });
+    runtime = createGatewayRuntime({
+      log: captured,
+      onSamples: async () => {},
+      report: async () => {},
+      bacnetReader: reader,
+    });
+    await runtime.apply({
+      controllers: [{ ...controller('1', 1), bacnet: { instance: 1234, port: device.port } }],
+      trendLogs: [
+        {
+          id: 't',
+          intervalSeconds: 1,
+          points: [],
+          registers: [],
+          bacnet: [{ controller: '1', object: 'analog-input:1' }],
+        },
+      ],
+      discovery: { enabled: false, intervalSeconds: 600, targets: [] },
+    });
+    await until('three rounds to time out', () => (device!.requests >= 3 ? true : undefined), 10_000);
+    const failures = lines.filter((l) => l.msg === 'bacnet: read failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toMatch(/analog-input:1: no BACnet answer .* within 200 ms/);
+    await runtime.stop();
+    runtime = undefined;
+    await reader.close();
   });
 });

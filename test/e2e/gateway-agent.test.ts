@@ -301,3 +301,55 @@ describe('gateway mode of the agent', () => {
     expect(loaded.requests).toBeLessThanOrEqual(loaded.allowed);
   }, 60_000);
 });
+
+describe('gateway mode of the agent, BACnet', () => {
+  it("reads a trend log's BACnet objects into the gateway's series, and stops when they are removed", async () => {
+    const { startBacnetDevice } = await import('../../agent/src/gateway/simulator/bacnet.ts');
+    const device = await startBacnetDevice({
+      deviceInstance: 3001,
+      objects: [{ type: 'analog-value', instance: 7, value: 19.5 }],
+    });
+    try {
+      const pid = agents.pids();
+      const controller = await adminCall<{ id: string }>(platform, 'POST', `/v1/sites/${siteId}/controllers`, {
+        serial: 3001,
+        ip: '127.0.0.1',
+        bacnetInstance: 3001,
+        bacnetPort: device.port,
+        gatewayDeviceId: gatewayId,
+      });
+      const log = await adminCall<{ id: string }>(platform, 'POST', '/v1/trend-logs', {
+        name: 'BACnet',
+        siteId,
+        intervalSeconds: 1,
+        bacnet: [{ controllerId: controller.id, object: 'analog-value:7' }],
+      });
+      type Latest = { values: { metric: string; labels: Record<string, string>; value: number }[] };
+      const value = await agents.until(
+        'analog-value:7 of controller 3001 to arrive',
+        async () => {
+          const latest = await adminCall<Latest>(platform, 'GET', `/v1/devices/${gatewayId}/latest`);
+          return latest.values.find(
+            (v) =>
+              v.metric === 'bacnet_present_value' &&
+              v.labels.controller === '3001' &&
+              v.labels.object === 'analog-value:7',
+          );
+        },
+        30_000,
+      );
+      expect(value.value).toBe(19.5);
+
+      await adminCall(platform, 'PATCH', `/v1/trend-logs/${log.id}`, { bacnet: [] });
+      // The config reaches the agent over MQTT; then the device is asked no more.
+      await agents.until('BACnet polling to stop', async () => {
+        const before = device.requests;
+        await new Promise((r) => setTimeout(r, 2_500));
+        return device.requests === before ? true : undefined;
+      });
+      expect(agents.pids()).toEqual(pid);
+    } finally {
+      await device.close();
+    }
+  }, 60_000);
+});

@@ -1,6 +1,7 @@
 import type { IPublishPacket, ISubackPacket } from 'mqtt-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import { gatewayConfig } from '../../schema/wire/gateway.ts';
 import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
 import { enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice } from './mqtt-client.ts';
@@ -154,6 +155,67 @@ describe('GET /v1/agents/config for a gateway', () => {
       { controller: '502', point: 'OUT1' },
     ]);
     expect(await logsOf(b.deviceToken)).toEqual([]);
+  });
+
+  it("carries BACnet devices and a trend log's BACnet objects, and leaves them out where there are none", async () => {
+    const siteId = await createSite(org);
+    const gw = await enrollGateway(org, siteId, 'gw-bacnet');
+    const bac = await createController(org, siteId, {
+      serial: 601,
+      ip: '10.0.6.1',
+      bacnetInstance: 601,
+      bacnetPort: 47_809,
+      gatewayDeviceId: gw.deviceId,
+    });
+    // An instance without a port: BACnet/IP's standard port.
+    const std = await createController(org, siteId, { serial: 602, bacnetInstance: 9, gatewayDeviceId: gw.deviceId });
+    const plain = await createController(org, siteId, { serial: 603, gatewayDeviceId: gw.deviceId });
+    const before = await agentConfig(gw.deviceToken);
+    // As the agent parses it.
+    const controllers = gatewayConfig.parse(before.config!.gateway).controllers;
+    expect(controllers.map((c) => [c.id, c.bacnet])).toEqual([
+      ['601', { instance: 601, port: 47_809 }],
+      ['602', { instance: 9, port: 47_808 }],
+      ['603', undefined],
+    ]);
+    expect(before.config!.gateway!.controllers[2]).not.toHaveProperty('bacnet');
+
+    const log = await call<{ id: string }>(
+      org.apiKey,
+      '/v1/trend-logs',
+      json('POST', {
+        name: 'BACnet',
+        siteId,
+        intervalSeconds: 20,
+        points: [{ controllerId: plain, point: 'IN1' }],
+        bacnet: [
+          { controllerId: bac, object: 'analog-input:3' },
+          { controllerId: std, object: 'binary-value:0' },
+        ],
+      }),
+    );
+    expect(log.status).toBe(201);
+    const after = await agentConfig(gw.deviceToken, before.etag!);
+    expect(after.status).toBe(200);
+    expect(after.config!.gateway!.trendLogs).toEqual([
+      {
+        id: log.body.id,
+        intervalSeconds: 20,
+        points: [{ controller: '603', point: 'IN1' }],
+        registers: [],
+        bacnet: [
+          { controller: '601', object: 'analog-input:3' },
+          { controller: '602', object: 'binary-value:0' },
+        ],
+      },
+    ]);
+    expect(remoteAgentConfig.safeParse(after.config).success).toBe(true);
+
+    // Without BACnet entries the trend log has no `bacnet` key, which agents before it would refuse.
+    await call(org.apiKey, `/v1/trend-logs/${log.body.id}`, json('PATCH', { bacnet: [] }));
+    const cleared = await agentConfig(gw.deviceToken, after.etag!);
+    expect(cleared.status).toBe(200);
+    expect(cleared.config!.gateway!.trendLogs[0]).not.toHaveProperty('bacnet');
   });
 
   it("follows the gateway to another site: that site's discovery settings", async () => {

@@ -10,6 +10,7 @@ let annex: string;
 let gateway: { deviceId: string };
 let ctl: string;
 let annexCtl: string;
+let bacCtl: string;
 
 beforeAll(async () => {
   [org, other] = [await seedOrg(), await seedOrg()];
@@ -18,6 +19,12 @@ beforeAll(async () => {
   gateway = await enrollGateway(org, siteId);
   ctl = await createController(org, siteId, { serial: 1, gatewayDeviceId: gateway.deviceId });
   annexCtl = await createController(org, annex, { serial: 2 });
+  bacCtl = await createController(org, siteId, {
+    serial: 3,
+    bacnetInstance: 3,
+    bacnetPort: 47_809,
+    gatewayDeviceId: gateway.deviceId,
+  });
 });
 
 const flow = { name: 'flow', register: 'holding', address: 100, type: 'FLOAT32', byteOrder: 'CDAB', scale: 0.1 };
@@ -51,7 +58,13 @@ describe('POST /v1/trend-logs', () => {
       json('POST', { name: 'Gateway', gatewayDeviceId: gateway.deviceId, intervalSeconds: 300 }),
     );
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ siteId: null, gatewayDeviceId: gateway.deviceId, points: [], registers: [] });
+    expect(res.body).toMatchObject({
+      siteId: null,
+      gatewayDeviceId: gateway.deviceId,
+      points: [],
+      registers: [],
+      bacnet: [],
+    });
   });
 
   it.each([
@@ -108,6 +121,39 @@ describe('POST /v1/trend-logs', () => {
       'registers.0.spec.register',
       /./,
     ],
+    [
+      { name: 'x', intervalSeconds: 60, siteId: 'S', bacnet: [{ controllerId: 'B', object: 'device:1' }] },
+      'bacnet.0.object',
+      /analog-input:3/,
+    ],
+    [
+      { name: 'x', intervalSeconds: 60, siteId: 'S', bacnet: [{ controllerId: 'B', object: 'analog-input:4194303' }] },
+      'bacnet.0.object',
+      /0-4194302/,
+    ],
+    [
+      { name: 'x', intervalSeconds: 60, siteId: 'S', bacnet: [{ controllerId: 'B', object: 'analog-input' }] },
+      'bacnet.0.object',
+      /./,
+    ],
+    [
+      {
+        name: 'x',
+        intervalSeconds: 60,
+        siteId: 'S',
+        bacnet: [
+          { controllerId: 'B', object: 'analog-value:1' },
+          { controllerId: 'B', object: 'analog-value:1' },
+        ],
+      },
+      'bacnet.1',
+      /listed twice/,
+    ],
+    [
+      { name: 'x', intervalSeconds: 60, siteId: 'S', bacnet: [{ controllerId: 'C', object: 'analog-input:1' }] },
+      'bacnet.0.controllerId',
+      /has no BACnet instance/,
+    ],
   ])('refuses %j with 400 naming %s', async (raw, field, message) => {
     const fill = (v: unknown): unknown =>
       v === 'S'
@@ -116,11 +162,13 @@ describe('POST /v1/trend-logs', () => {
           ? gateway.deviceId
           : v === 'C'
             ? ctl
-            : Array.isArray(v)
-              ? v.map(fill)
-              : v && typeof v === 'object'
-                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
-                : v;
+            : v === 'B'
+              ? bacCtl
+              : Array.isArray(v)
+                ? v.map(fill)
+                : v && typeof v === 'object'
+                  ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+                  : v;
     const before = await logCount(org.orgId);
     const res = await call<{ error: { field: string; message: string } }>(
       org.apiKey,
@@ -158,6 +206,11 @@ describe('POST /v1/trend-logs', () => {
         'registers.0.controllerId',
         /is not polled by gateway/,
       ],
+      [
+        { siteId: annex, bacnet: [{ controllerId: bacCtl, object: 'analog-input:1' }] },
+        'bacnet.0.controllerId',
+        /is not at site/,
+      ],
       [{ siteId: theirSite }, 'siteId', /no site/],
     ];
     for (const [scope, field, message] of cases) {
@@ -178,6 +231,71 @@ describe('POST /v1/trend-logs', () => {
       (await call(reader.apiKey, '/v1/trend-logs', json('POST', { name: 'x', siteId, intervalSeconds: 60 }))).status,
     ).toBe(403);
     expect((await call(reader.apiKey, '/v1/trend-logs')).status).toBe(200);
+  });
+});
+
+describe('BACnet entries of a trend log', () => {
+  it('stores BACnet objects of a BACnet controller, and a PATCH replaces the list', async () => {
+    const bacnet = [
+      { controllerId: bacCtl, object: 'analog-input:3' },
+      { controllerId: bacCtl, object: 'multi-state-value:4194302' },
+    ];
+    const res = await call<{ id: string }>(
+      org.apiKey,
+      '/v1/trend-logs',
+      json('POST', { name: 'BACnet', siteId, intervalSeconds: 30, bacnet }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ points: [], registers: [], bacnet });
+    const stored = await env.DB.prepare('SELECT bacnet FROM trend_logs WHERE id = ?').bind(res.body.id).first();
+    expect(JSON.parse(String(stored!.bacnet))).toEqual(bacnet);
+
+    const patched = await call(
+      org.apiKey,
+      `/v1/trend-logs/${res.body.id}`,
+      json('PATCH', { bacnet: [{ controllerId: bacCtl, object: 'binary-input:0' }] }),
+    );
+    expect(patched.status).toBe(200);
+    expect((await call(org.apiKey, `/v1/trend-logs/${res.body.id}`)).body).toMatchObject({
+      bacnet: [{ controllerId: bacCtl, object: 'binary-input:0' }],
+    });
+
+    const bad = await call<{ error: { field: string } }>(
+      org.apiKey,
+      `/v1/trend-logs/${res.body.id}`,
+      json('PATCH', { bacnet: [{ controllerId: ctl, object: 'binary-input:0' }] }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('bacnet.0.controllerId');
+    expect((await call(org.apiKey, `/v1/trend-logs/${res.body.id}`)).body).toMatchObject({
+      bacnet: [{ controllerId: bacCtl, object: 'binary-input:0' }],
+    });
+  });
+});
+
+describe('BACnet entries when their controller goes', () => {
+  it("drops a deleted controller's BACnet entries and keeps the others, so the trend log stays valid", async () => {
+    const a = await createController(org, siteId, { serial: 8001, bacnetInstance: 8001 });
+    const b = await createController(org, siteId, { serial: 8002, bacnetInstance: 8002 });
+    const log = await call<{ id: string }>(
+      org.apiKey,
+      '/v1/trend-logs',
+      json('POST', {
+        name: 'two devices',
+        siteId,
+        intervalSeconds: 30,
+        bacnet: [
+          { controllerId: a, object: 'analog-input:1' },
+          { controllerId: b, object: 'analog-input:1' },
+        ],
+      }),
+    );
+    expect(log.status).toBe(201);
+    expect((await call(org.apiKey, `/v1/controllers/${a}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(org.apiKey, `/v1/trend-logs/${log.body.id}`)).body).toMatchObject({
+      bacnet: [{ controllerId: b, object: 'analog-input:1' }],
+    });
+    expect((await call(org.apiKey, `/v1/trend-logs/${log.body.id}`, json('PATCH', { name: 'one' }))).status).toBe(200);
   });
 });
 

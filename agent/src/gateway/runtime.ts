@@ -2,6 +2,8 @@ import type { GatewayConfig } from '../../../schema/wire/gateway.ts';
 import type { Sample } from '../collectors/types.ts';
 import type { Logger } from '../log.ts';
 import { startCollectors, type Scheduler } from '../scheduler.ts';
+import { createBacnetReader, type BacnetReader } from './bacnet.ts';
+import { bacnetPlanKey, planBacnet, startBacnetPoller } from './bacnet-poller.ts';
 import { createDiscoveryCollector } from './discovery-collector.ts';
 import type { DiscoveredController, DiscoverOptions } from './discovery.ts';
 import { startGatewayPoller, type GatewayPoller, type PolledController, type PollSchedule } from './poller.ts';
@@ -19,6 +21,8 @@ export interface GatewayRuntimeOptions {
   discoveryPort?: number;
   /** Passed to the poller (tests shorten the flag-reading period). */
   metaIntervalMs?: number;
+  /** Reads the trend logs' BACnet objects; default: one reader created on first use, closed on stop. */
+  bacnetReader?: BacnetReader;
 }
 
 /** The agent's gateway mode: it polls and discovers what the `gateway` section of its remote config says. */
@@ -98,8 +102,12 @@ export function planPolling(config: GatewayConfig, log?: Logger): PolledControll
 export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRuntime {
   const { log } = options;
   let poller: GatewayPoller | undefined;
+  let bacnetPoller: Scheduler | undefined;
   let discovery: Scheduler | undefined;
+  let bacnetReader: BacnetReader | undefined = options.bacnetReader;
   let pollingKey = '';
+  const noBacnet = bacnetPlanKey([]);
+  let bacnetKey = noBacnet;
   let discoveryKey = '';
   // Applies run one after the other, so a quick second change never races the first's stop.
   let chain: Promise<void> = Promise.resolve();
@@ -129,6 +137,30 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
         points: targets.reduce((n, t) => n + t.points.length, 0),
         registers: targets.reduce((n, t) => n + t.registers.length, 0),
         intervalsSeconds: [...new Set(targets.flatMap((t) => (t.schedules ?? []).map((s) => s.intervalMs / 1000)))],
+      });
+    }
+
+    // BACnet objects go through their own scheduler and reader (UDP, its own per-device queue),
+    // so a Modbus change never stops BACnet reads nor the reverse.
+    const bacnetTargets = config ? planBacnet(config, log) : [];
+    const nextBacnet = bacnetPlanKey(bacnetTargets);
+    if (nextBacnet !== bacnetKey) {
+      await bacnetPoller?.stop();
+      bacnetPoller = undefined;
+      bacnetKey = nextBacnet;
+      if (bacnetTargets.length > 0) {
+        bacnetReader ??= createBacnetReader({ log });
+        bacnetPoller = startBacnetPoller({
+          targets: bacnetTargets,
+          reader: bacnetReader,
+          onSamples: options.onSamples,
+          log,
+        });
+      }
+      log.info('gateway bacnet polling', {
+        controllers: new Set(bacnetTargets.map((t) => t.controller)).size,
+        objects: bacnetTargets.reduce((n, t) => n + t.objects.length, 0),
+        intervalsSeconds: [...new Set(bacnetTargets.map((t) => t.intervalMs / 1000))],
       });
     }
 
@@ -170,9 +202,14 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     health: () => poller?.health() ?? [],
     async stop() {
       await chain;
-      await Promise.all([poller?.stop(), discovery?.stop()]);
+      await Promise.all([poller?.stop(), bacnetPoller?.stop(), discovery?.stop()]);
       poller = undefined;
+      bacnetPoller = undefined;
       discovery = undefined;
+      // A reader passed in belongs to the caller.
+      if (bacnetReader !== options.bacnetReader) await bacnetReader?.close();
+      bacnetReader = options.bacnetReader;
+      bacnetKey = noBacnet;
     },
   };
 }

@@ -94,7 +94,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
     doc({
       operationId: 'createTrendLog',
       summary: 'Create a trend log',
-      description: `Points are T3 points (\`IN1\`…\`VAR128\`) of a controller; registers are raw Modbus registers in the gateway's register spec (\`register\`, \`address\`, \`type\`, \`byteOrder\`, \`scale\`, as Telegraf's \`inputs.modbus\`). ${TREND_LOG_RULES} ${DELIVERY}`,
+      description: `Points are T3 points (\`IN1\`…\`VAR128\`) of a controller; registers are raw Modbus registers in the gateway's register spec (\`register\`, \`address\`, \`type\`, \`byteOrder\`, \`scale\`, as Telegraf's \`inputs.modbus\`); \`bacnet\` entries are BACnet objects (\`analog-input:3\`) whose \`presentValue\` the gateway reads over BACnet/IP, as series \`bacnet_present_value{controller, object}\`. ${TREND_LOG_RULES} ${DELIVERY}`,
       tag: TAG,
       auth: 'caller',
       permission: 'sites.write',
@@ -112,7 +112,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
       const scope = scopeOf(input);
       if (scope.siteId !== undefined) await assertSite(d, orgId, scope.siteId);
       else await assertGateway(d, orgId, scope.gatewayDeviceId);
-      const gateways = await checkEntries(d, orgId, scope, input.points, input.registers);
+      const gateways = await checkEntries(d, orgId, scope, input);
       const now = Date.now();
       const row: TrendLogRow = {
         id: newId('tlg'),
@@ -123,6 +123,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
         intervalSeconds: input.intervalSeconds,
         points: input.points,
         registers: input.registers,
+        bacnet: input.bacnet,
         createdAt: now,
         updatedAt: now,
       };
@@ -156,7 +157,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
     doc({
       operationId: 'updateTrendLog',
       summary: 'Change a trend log',
-      description: `Fields given replace the stored ones (\`points\` and \`registers\` as whole lists); the scope stays. ${TREND_LOG_RULES} ${DELIVERY}`,
+      description: `Fields given replace the stored ones (\`points\`, \`registers\` and \`bacnet\` as whole lists); the scope stays. ${TREND_LOG_RULES} ${DELIVERY}`,
       tag: TAG,
       auth: 'caller',
       permission: 'sites.write',
@@ -183,7 +184,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
         ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
         updatedAt: Date.now(),
       };
-      const gateways = await checkEntries(d, orgId, scopeOfRow(after), after.points, after.registers);
+      const gateways = await checkEntries(d, orgId, scopeOfRow(after), after);
       const previous = await gatewaysOfTrendLog(d, orgId, before);
       const here = and(eq(t.id, before.id), eq(t.orgId, orgId));
       const [, updated] = await d.batch([
@@ -204,6 +205,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
             intervalSeconds: after.intervalSeconds,
             points: after.points,
             registers: after.registers,
+            bacnet: after.bacnet,
             updatedAt: after.updatedAt,
           })
           .where(here)

@@ -142,14 +142,15 @@ export async function patchController(
  */
 export function dropFromTrendLogs(d: ReturnType<typeof db>, orgId: string, controllerId: string, now: number) {
   const t = schema.trendLogs;
-  const without = (column: typeof t.points | typeof t.registers) =>
+  type Entries = typeof t.points | typeof t.registers | typeof t.bacnet;
+  const without = (column: Entries) =>
     sql`(SELECT json_group_array(json(value)) FROM json_each(${column}) WHERE value ->> 'controllerId' <> ${controllerId})`;
-  const names = (column: typeof t.points | typeof t.registers) =>
+  const names = (column: Entries) =>
     sql`EXISTS (SELECT 1 FROM json_each(${column}) WHERE value ->> 'controllerId' = ${controllerId})`;
   return d
     .update(t)
-    .set({ points: without(t.points), registers: without(t.registers), updatedAt: now })
-    .where(and(eq(t.orgId, orgId), sql`(${names(t.points)} OR ${names(t.registers)})`));
+    .set({ points: without(t.points), registers: without(t.registers), bacnet: without(t.bacnet), updatedAt: now })
+    .where(and(eq(t.orgId, orgId), sql`(${names(t.points)} OR ${names(t.registers)} OR ${names(t.bacnet)})`));
 }
 
 /** Deletes a controller, its point labels (cascade) and its trend-log entries. */

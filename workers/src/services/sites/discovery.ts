@@ -101,7 +101,9 @@ export async function upsertDiscovered(
         row.gatewayDeviceId === null ||
         row.ip !== fields.ip ||
         row.port !== fields.port ||
-        row.modbusId !== fields.modbusId)
+        row.modbusId !== fields.modbusId ||
+        row.bacnetInstance !== fields.bacnetInstance ||
+        row.bacnetPort !== fields.bacnetPort)
     ) {
       configChanged = true;
     }

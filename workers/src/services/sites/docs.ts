@@ -162,6 +162,7 @@ export const pointsExample = {
 const trendLogEntries = {
   points: z.array(z.object({ controllerId: z.string(), point: z.string() })),
   registers: z.array(z.object({ controllerId: z.string(), spec: rawRegister })),
+  bacnet: z.array(z.object({ controllerId: z.string(), object: z.string() })),
 };
 export const trendLogView = z.object({
   id: z.string(),
@@ -188,6 +189,7 @@ export const trendLogBodyExample = {
       spec: { name: 'supply_flow', register: 'holding', address: 100, type: 'FLOAT32', byteOrder: 'CDAB', scale: 0.1 },
     },
   ],
+  bacnet: [{ controllerId: CONTROLLER_ID, object: 'analog-input:3' }],
 };
 export const trendLogExample = {
   id: TREND_LOG_ID,

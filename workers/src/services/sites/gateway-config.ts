@@ -7,6 +7,8 @@ import { controllerLabel } from './health.ts';
 export const DEFAULT_CONTROLLER_TIMEOUT_MS = 5000;
 /** Discovery of a site that sets nothing; a gateway without a site does not discover. */
 const DEFAULT_DISCOVERY_SECONDS = 600;
+/** BACnet/IP's standard UDP port, for a controller with an instance but no port recorded. */
+export const DEFAULT_BACNET_PORT = 47_808;
 
 /**
  * The `gateway` section of a gateway's remote config, from D1: the controllers it polls, the
@@ -46,7 +48,12 @@ export async function gatewayConfigFor(env: Env, orgId: string, deviceId: string
   ]);
   const site = device[0]?.site ?? null;
   const labelOf = new Map(controllers.map((row) => [row.id, controllerLabel(row.serial)]));
+  const bacnetLabelOf = new Map(
+    controllers.flatMap((row) => (row.bacnetInstance === null ? [] : [[row.id, controllerLabel(row.serial)]])),
+  );
   return {
+    // `bacnet` is left out rather than empty or null: agents released before it parse this
+    // section strictly, and keep working for every site that does not use BACnet.
     controllers: controllers.map((row) => ({
       id: controllerLabel(row.serial),
       serial: row.serial,
@@ -54,6 +61,9 @@ export async function gatewayConfigFor(env: Env, orgId: string, deviceId: string
       port: row.port,
       unit: row.modbusId,
       timeoutMs: row.timeoutMs ?? DEFAULT_CONTROLLER_TIMEOUT_MS,
+      ...(row.bacnetInstance === null
+        ? {}
+        : { bacnet: { instance: row.bacnetInstance, port: row.bacnetPort ?? DEFAULT_BACNET_PORT } }),
     })),
     trendLogs: trendLogs.flatMap((log) => {
       const points = log.points.flatMap((p) => {
@@ -64,8 +74,21 @@ export async function gatewayConfigFor(env: Env, orgId: string, deviceId: string
         const controller = labelOf.get(r.controllerId);
         return controller ? [{ controller, spec: r.spec }] : [];
       });
-      if (points.length === 0 && registers.length === 0) return [];
-      return [{ id: log.id, intervalSeconds: log.intervalSeconds, points, registers }];
+      // A controller whose BACnet instance was cleared after the entry was made has nothing to read.
+      const bacnet = log.bacnet.flatMap((b) => {
+        const controller = bacnetLabelOf.get(b.controllerId);
+        return controller ? [{ controller, object: b.object }] : [];
+      });
+      if (points.length === 0 && registers.length === 0 && bacnet.length === 0) return [];
+      return [
+        {
+          id: log.id,
+          intervalSeconds: log.intervalSeconds,
+          points,
+          registers,
+          ...(bacnet.length > 0 ? { bacnet } : {}),
+        },
+      ];
     }),
     discovery: site
       ? {

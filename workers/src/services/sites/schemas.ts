@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rawRegister, t3PointId } from '../../../../schema/wire/gateway.ts';
+import { bacnetObjectId, rawRegister, t3PointId } from '../../../../schema/wire/gateway.ts';
 import { idParams, idString } from '../http/query-schemas.ts';
 import { nonBlank } from '../../../../schema/wire/text.ts';
 
@@ -135,6 +135,13 @@ const trendLogRegister = z.strictObject({
   spec: rawRegister,
 });
 
+const trendLogBacnet = z
+  .strictObject({
+    controllerId: idString('controllerId').describe('A controller with a BACnet instance'),
+    object: bacnetObjectId,
+  })
+  .describe('A BACnet object, `<type>:<instance>` (e.g. `analog-input:3`), whose `presentValue` is read');
+
 const trendLogFields = {
   name: text('name', 100, 'Supply temperatures').min(1),
   intervalSeconds: z.number().int().min(1).max(86_400).describe('How often the gateway reads the entries'),
@@ -146,6 +153,10 @@ const trendLogFields = {
     .array(trendLogRegister)
     .max(1000)
     .superRefine(noRepeats((r) => `${r.controllerId} ${r.spec.name}`, 'register')),
+  bacnet: z
+    .array(trendLogBacnet)
+    .max(1000)
+    .superRefine(noRepeats((b) => `${b.controllerId} ${b.object}`, 'BACnet object')),
 };
 
 /**
@@ -159,6 +170,7 @@ export const trendLogBody = z
     gatewayDeviceId: idString('gatewayDeviceId').optional().describe('The gateway whose controllers it reads'),
     points: trendLogFields.points.default([]),
     registers: trendLogFields.registers.default([]),
+    bacnet: trendLogFields.bacnet.default([]),
   })
   .describe('Give exactly one of siteId and gatewayDeviceId');
 export type TrendLogBody = z.infer<typeof trendLogBody>;
@@ -169,6 +181,7 @@ export const trendLogPatch = z.strictObject({
   intervalSeconds: trendLogFields.intervalSeconds.optional(),
   points: trendLogFields.points.optional(),
   registers: trendLogFields.registers.optional(),
+  bacnet: trendLogFields.bacnet.optional(),
 });
 export type TrendLogPatch = z.infer<typeof trendLogPatch>;
 

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { TrendLogPoint, TrendLogRegister } from '../../../../schema/tables/sites.ts';
+import type { TrendLogBacnet, TrendLogPoint, TrendLogRegister } from '../../../../schema/tables/sites.ts';
 import { type Db, schema } from '../../db.ts';
 import { badRequest } from '../../errors.ts';
 import type { TrendLogRow } from './store.ts';
@@ -9,7 +9,8 @@ export type TrendLogScope =
   { siteId: string; gatewayDeviceId?: undefined } | { gatewayDeviceId: string; siteId?: undefined };
 
 export const TREND_LOG_RULES =
-  'Give exactly one of `siteId` and `gatewayDeviceId`. Every entry names a controller of the organisation at that site (or polled by that gateway); a point appears once per controller, and a register name once per controller.';
+  'Give exactly one of `siteId` and `gatewayDeviceId`. Every entry names a controller of the organisation at that site (or polled by that gateway); a point appears once per controller, a register name once per controller, and a BACnet object once per controller. ' +
+  'A BACnet entry needs a controller with a BACnet instance (from discovery, or `bacnetInstance` when created by hand); the gateway reads it at `bacnetPort`, else 47808.';
 
 /** The scope of a create body: 400 unless exactly one of siteId and gatewayDeviceId is given. */
 export function scopeOf(body: { siteId?: string; gatewayDeviceId?: string }): TrendLogScope {
@@ -18,6 +19,17 @@ export function scopeOf(body: { siteId?: string; gatewayDeviceId?: string }): Tr
   }
   return body.siteId !== undefined ? { siteId: body.siteId } : { gatewayDeviceId: body.gatewayDeviceId! };
 }
+
+/** A trend log's entries, by kind. */
+export interface TrendLogEntries {
+  points: readonly TrendLogPoint[];
+  registers: readonly TrendLogRegister[];
+  bacnet: readonly TrendLogBacnet[];
+}
+
+const controllerIdsOf = (e: TrendLogEntries) => [
+  ...new Set([...e.points, ...e.registers, ...e.bacnet].map((x) => x.controllerId)),
+];
 
 /**
  * Checks every entry's controller against the org and the scope, in one query (ids as a JSON
@@ -28,14 +40,13 @@ export async function checkEntries(
   d: Db,
   orgId: string,
   scope: TrendLogScope,
-  points: readonly TrendLogPoint[],
-  registers: readonly TrendLogRegister[],
+  entries: TrendLogEntries,
 ): Promise<string[]> {
   const c = schema.controllers;
-  const ids = [...new Set([...points, ...registers].map((e) => e.controllerId))];
+  const ids = controllerIdsOf(entries);
   if (ids.length === 0) return [];
   const rows = await d
-    .select({ id: c.id, siteId: c.siteId, gatewayDeviceId: c.gatewayDeviceId })
+    .select({ id: c.id, siteId: c.siteId, gatewayDeviceId: c.gatewayDeviceId, bacnetInstance: c.bacnetInstance })
     .from(c)
     .where(and(eq(c.orgId, orgId), inArray(c.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`)))
     .all();
@@ -61,8 +72,19 @@ export async function checkEntries(
         );
       }
     });
-  check(points, 'points');
-  check(registers, 'registers');
+  check(entries.points, 'points');
+  check(entries.registers, 'registers');
+  check(entries.bacnet, 'bacnet');
+  entries.bacnet.forEach((entry, i) => {
+    if (found.get(entry.controllerId)!.bacnetInstance === null) {
+      const field = `bacnet.${i}.controllerId`;
+      throw badRequest(
+        'invalid_input',
+        `${field}: controller "${entry.controllerId}" has no BACnet instance (discovery reports it, or set bacnetInstance)`,
+        field,
+      );
+    }
+  });
   return [...new Set(rows.flatMap((r) => (r.gatewayDeviceId ? [r.gatewayDeviceId] : [])))];
 }
 
@@ -75,6 +97,7 @@ export function trendLogView(row: TrendLogRow) {
     intervalSeconds: row.intervalSeconds,
     points: row.points,
     registers: row.registers,
+    bacnet: row.bacnet,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -83,7 +106,7 @@ export function trendLogView(row: TrendLogRow) {
 /** The gateways of a stored trend log's controllers (and its own gateway): those whose config it is part of. */
 export async function gatewaysOfTrendLog(d: Db, orgId: string, row: TrendLogRow): Promise<string[]> {
   const c = schema.controllers;
-  const ids = [...new Set([...row.points, ...row.registers].map((e) => e.controllerId))];
+  const ids = controllerIdsOf(row);
   const rows =
     ids.length === 0
       ? []

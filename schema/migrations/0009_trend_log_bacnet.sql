@@ -1,0 +1,1 @@
+ALTER TABLE `trend_logs` ADD `bacnet` text DEFAULT '[]' NOT NULL;
