@@ -56,6 +56,7 @@ describe('the trend-log editor draft', () => {
         },
         { controllerId: 'c1', spec: { name: 'pump', register: 'coil', address: 3 } },
       ],
+      bacnet: [],
     });
   });
 
@@ -73,10 +74,15 @@ describe('the trend-log editor draft', () => {
       intervalSeconds: 60,
       points: [{ controllerId: 'c1', point: 'IN1' }],
       registers: [{ controllerId: 'c1', spec: { name: 'flow', register: 'input', address: 7, type: 'INT16' } }],
+      bacnet: [{ controllerId: 'c1', object: 'analog-input:3' }],
       createdAt: 0,
       updatedAt: 0,
     });
     expect(draft.points).toEqual(['c1 IN1']);
+    expect(bodyOf({ ...draft, bacnet: [{ controllerId: 'c1', object: ' analog-value:1 ' }] }).bacnet).toEqual([
+      { controllerId: 'c1', object: 'analog-value:1' },
+    ]);
+    expect(bodyOf(draft).bacnet).toEqual([{ controllerId: 'c1', object: 'analog-input:3' }]);
     expect(draft.registers[0]).toMatchObject({
       register: 'input',
       address: '7',

@@ -254,7 +254,15 @@ describe('the site pages', () => {
 describe('the trend-log editor', () => {
   let trendLogId: string;
 
-  it('shows the API refusal beside its field, then creates the trend log with all IN points of a controller and a raw register', async () => {
+  it('shows the API refusal beside its field, then creates the trend log with all IN points of a controller, a raw register and a BACnet object', async () => {
+    // A controller with a BACnet device, entered by hand: the only one the BACnet rows offer.
+    const ahu2 = await adminCall<{ id: string }>(platform, 'POST', `/v1/sites/${siteId}/controllers`, {
+      serial: 1003,
+      ip: '192.168.1.22',
+      label: 'AHU 2',
+      bacnetInstance: 1003,
+      gatewayDeviceId: gateway.deviceId,
+    });
     const page = await goto('/trend-logs/new');
     await page.getByTestId('trend-log-name').fill('AHU temperatures');
     await page.getByTestId('trend-log-intervalSeconds').fill('0');
@@ -267,6 +275,10 @@ describe('the trend-log editor', () => {
     await reg.getByTestId('register-address').fill('100');
     await reg.getByTestId('register-type').selectOption('FLOAT32');
     await reg.getByTestId('register-name').fill('supply_flow');
+    await page.getByTestId('bacnet-add').click();
+    const bacnet = page.getByTestId('bacnet-row');
+    expect(await bacnet.locator('select option').allTextContents()).toEqual(['AHU 2 (device 1003)']);
+    await bacnet.getByTestId('bacnet-object').fill('analog-input:3');
     await page.getByTestId('trend-log-save').click();
 
     const fieldError = page.getByTestId('error-intervalSeconds');
@@ -285,7 +297,9 @@ describe('the trend-log editor', () => {
       intervalSeconds: number;
       points: { controllerId: string; point: string }[];
       registers: { controllerId: string; spec: Record<string, unknown> }[];
+      bacnet: { controllerId: string; object: string }[];
     }>(platform, 'GET', `/v1/trend-logs/${trendLogId}`);
+    expect(stored.bacnet).toEqual([{ controllerId: ahu2.id, object: 'analog-input:3' }]);
     expect(stored).toMatchObject({ name: 'AHU temperatures', siteId, intervalSeconds: 60 });
     expect(stored.points).toHaveLength(64);
     expect(stored.points.every((p) => p.controllerId === ahuId && p.point.startsWith('IN'))).toBe(true);

@@ -55,6 +55,8 @@ export interface ControllerView {
   panelNumber: number | null;
   panelName: string | null;
   firmware: number | null;
+  bacnetInstance: number | null;
+  bacnetPort: number | null;
   source: 'discovery' | 'manual';
   status: ControllerStatus;
   lastReadAt: number | null;
@@ -87,6 +89,8 @@ export interface PointPatch {
 export interface TrendLogEntries {
   points: { controllerId: string; point: string }[];
   registers: { controllerId: string; spec: RawRegister }[];
+  /** BACnet objects (`analog-input:3`) of controllers with a BACnet instance. */
+  bacnet: { controllerId: string; object: string }[];
 }
 
 export interface TrendLogView extends TrendLogEntries {

@@ -40,6 +40,13 @@ export interface TrendLogDraft {
   /** Picked points as `<controllerId> <point>`, in the order picked. */
   points: string[];
   registers: RegisterDraft[];
+  bacnet: BacnetDraft[];
+}
+
+/** One BACnet object row: a controller of the site and `<type>:<instance>` as typed. */
+export interface BacnetDraft {
+  controllerId: string;
+  object: string;
 }
 
 export const pointKey = (controllerId: string, point: string): string => `${controllerId} ${point}`;
@@ -50,6 +57,7 @@ export const emptyDraft = (siteId = ''): TrendLogDraft => ({
   siteId,
   points: [],
   registers: [],
+  bacnet: [],
 });
 
 export const emptyRegister = (controllerId: string): RegisterDraft => ({
@@ -78,6 +86,7 @@ export function draftOf(view: TrendLogView): TrendLogDraft {
       byteOrder: 'byteOrder' in spec && spec.byteOrder ? spec.byteOrder : '',
       scale: spec.scale === undefined ? '' : String(spec.scale),
     })),
+    bacnet: (view.bacnet ?? []).map((b) => ({ ...b })),
   };
 }
 
@@ -105,6 +114,7 @@ export function bodyOf(d: TrendLogDraft): TrendLogBody {
       };
       return { controllerId: r.controllerId, spec: spec as TrendLogBody['registers'][number]['spec'] };
     }),
+    bacnet: d.bacnet.map((b) => ({ controllerId: b.controllerId, object: b.object.trim() })),
   };
 }
 

@@ -11,14 +11,15 @@ import { sitesApi, type ControllerView, type SiteView, type TrendLogView } from 
 import { SitesTabs } from '../sites/bits.tsx';
 import { bodyOf, draftOf, emptyDraft, type TrendLogDraft } from './draft.ts';
 import { PointPicker } from './point-picker.tsx';
+import { BacnetRows } from './bacnet-rows.tsx';
 import { RegisterRows } from './register-rows.tsx';
 import '../alerts/alerts.css';
 import '../device/device.css';
 import '../sites/sites.css';
 
-const SHOWN = ['name', 'intervalSeconds', 'siteId', 'points', 'registers'];
+const SHOWN = ['name', 'intervalSeconds', 'siteId', 'points', 'registers', 'bacnet'];
 
-/** `/trend-logs/new` and `/trend-logs/:id`: a trend log's name, interval, site, points and raw registers. */
+/** `/trend-logs/new` and `/trend-logs/:id`: a trend log's name, interval, site, points, raw registers and BACnet objects. */
 export function TrendLogPage({ id, access }: { id: string | null; access: Access }) {
   const loaded = useLoaded(
     (signal) =>
@@ -64,6 +65,7 @@ function Editor(props: { log: TrendLogView | null; sites: SiteView[]; access: Ac
           intervalSeconds: body.intervalSeconds,
           points: body.points,
           registers: body.registers,
+          bacnet: body.bacnet,
         })
       : sitesApi.createTrendLog(body);
     request
@@ -126,7 +128,7 @@ function Editor(props: { log: TrendLogView | null; sites: SiteView[]; access: Ac
               value={d.siteId}
               disabled={readOnly || log !== null}
               aria-invalid={fieldMatches(error, 'siteId')}
-              onChange={(e) => set({ siteId: e.currentTarget.value, points: [], registers: [] })}
+              onChange={(e) => set({ siteId: e.currentTarget.value, points: [], registers: [], bacnet: [] })}
               data-testid="trend-log-site"
             >
               <option value="">Choose a site</option>
@@ -153,6 +155,13 @@ function Editor(props: { log: TrendLogView | null; sites: SiteView[]; access: Ac
           error={error}
           disabled={readOnly}
           onChange={(registers) => set({ registers })}
+        />
+        <BacnetRows
+          rows={d.bacnet}
+          controllers={(controllers ?? []).filter((c) => c.bacnetInstance !== null)}
+          error={error}
+          disabled={readOnly}
+          onChange={(bacnet) => set({ bacnet })}
         />
         {!readOnly && (
           <div class="form-actions">
