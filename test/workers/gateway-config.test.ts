@@ -216,6 +216,17 @@ describe('GET /v1/agents/config for a gateway', () => {
     const cleared = await agentConfig(gw.deviceToken, after.etag!);
     expect(cleared.status).toBe(200);
     expect(cleared.config!.gateway!.trendLogs[0]).not.toHaveProperty('bacnet');
+
+    // A controller entered without BACnet gets its device later by PATCH; the gateway's config follows.
+    const patched = await call(org.apiKey, `/v1/controllers/${plain}`, json('PATCH', { bacnetInstance: 603 }));
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ bacnetInstance: 603, bacnetPort: null });
+    const withDevice = await agentConfig(gw.deviceToken, cleared.etag!);
+    expect(withDevice.status).toBe(200);
+    expect(gatewayConfig.parse(withDevice.config!.gateway).controllers[2]!.bacnet).toEqual({
+      instance: 603,
+      port: 47_808,
+    });
   });
 
   it("follows the gateway to another site: that site's discovery settings", async () => {

@@ -122,15 +122,17 @@ export async function patchController(
         port: after.port,
         modbusId: after.modbusId,
         timeoutMs: after.timeoutMs,
+        bacnetInstance: after.bacnetInstance,
+        bacnetPort: after.bacnetPort,
         updatedAt: after.updatedAt,
       })
       .where(here)
       .returning(),
   ]);
   if (updated.length === 0) throw controllerNotFound(before.id);
-  const configChanged = (['gatewayDeviceId', 'ip', 'port', 'modbusId', 'timeoutMs'] as const).some(
-    (k) => before[k] !== after[k],
-  );
+  const configChanged = (
+    ['gatewayDeviceId', 'ip', 'port', 'modbusId', 'timeoutMs', 'bacnetInstance', 'bacnetPort'] as const
+  ).some((k) => before[k] !== after[k]);
   if (configChanged) pushGatewayConfig(ctx, orgId, [before.gatewayDeviceId, after.gatewayDeviceId]);
   const [view] = await controllerViews(ctx.env, orgId, [updated[0]!]);
   return view!;

@@ -88,6 +88,9 @@ export const controllerPatch = z.strictObject({
   port: port.optional(),
   modbusId: z.number().int().min(0).max(255).optional(),
   timeoutMs: timeoutMs.nullable().optional(),
+  // A controller entered by hand gets its BACnet device later, for trend logs' BACnet objects.
+  bacnetInstance: controllerBody.shape.bacnetInstance,
+  bacnetPort: controllerBody.shape.bacnetPort,
 });
 export type ControllerPatch = z.infer<typeof controllerPatch>;
 
