@@ -3,6 +3,7 @@ import { fieldMatches, type FormError } from '../device/field-error.ts';
 import type { ControllerView } from '../sites/api.ts';
 import { controllerName } from '../sites/bits.tsx';
 import type { BacnetDraft } from './draft.ts';
+import { AddRow, RemoveRow } from './row-buttons.tsx';
 
 /**
  * BACnet objects the gateway reads (`presentValue`), each of a controller with a BACnet instance
@@ -62,29 +63,20 @@ export function BacnetRows(props: {
               <FieldError error={error} field={`bacnet.${i}.object`} />
             </label>
             {!props.disabled && (
-              <button
-                type="button"
-                class="device-secondary"
-                onClick={() => props.onChange(rows.filter((_, j) => j !== i))}
-                aria-label={`Remove BACnet object ${i + 1}`}
-              >
-                Remove
-              </button>
+              <RemoveRow
+                label={`Remove BACnet object ${i + 1}`}
+                onRemove={() => props.onChange(rows.filter((_, j) => j !== i))}
+              />
             )}
           </div>
         );
       })}
       {!props.disabled && props.controllers.length > 0 && (
-        <div>
-          <button
-            type="button"
-            class="device-secondary"
-            onClick={() => props.onChange([...rows, { controllerId: props.controllers[0]!.id, object: '' }])}
-            data-testid="bacnet-add"
-          >
-            Add a BACnet object
-          </button>
-        </div>
+        <AddRow
+          text="Add a BACnet object"
+          testId="bacnet-add"
+          onAdd={() => props.onChange([...rows, { controllerId: props.controllers[0]!.id, object: '' }])}
+        />
       )}
     </fieldset>
   );

@@ -4,6 +4,7 @@ import { fieldMatches, type FormError } from '../device/field-error.ts';
 import type { ControllerView } from '../sites/api.ts';
 import { controllerName } from '../sites/bits.tsx';
 import { BYTE_ORDERS, DATA_TYPES, emptyRegister, REGISTERS, type RegisterDraft } from './draft.ts';
+import { AddRow, RemoveRow } from './row-buttons.tsx';
 
 /** One labelled select or input of a register row, with the API's error for its path. */
 function Cell(props: {
@@ -159,29 +160,20 @@ export function RegisterRows(props: {
               )}
             </Cell>
             {!props.disabled && (
-              <button
-                type="button"
-                class="device-secondary"
-                onClick={() => props.onChange(rows.filter((_, j) => j !== i))}
-                aria-label={`Remove register ${i + 1}`}
-              >
-                Remove
-              </button>
+              <RemoveRow
+                label={`Remove register ${i + 1}`}
+                onRemove={() => props.onChange(rows.filter((_, j) => j !== i))}
+              />
             )}
           </div>
         );
       })}
       {!props.disabled && props.controllers.length > 0 && (
-        <div>
-          <button
-            type="button"
-            class="device-secondary"
-            onClick={() => props.onChange([...rows, emptyRegister(props.controllers[0]!.id)])}
-            data-testid="register-add"
-          >
-            Add a register
-          </button>
-        </div>
+        <AddRow
+          text="Add a register"
+          testId="register-add"
+          onAdd={() => props.onChange([...rows, emptyRegister(props.controllers[0]!.id)])}
+        />
       )}
     </fieldset>
   );
