@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../../schema/wire/gateway.ts';
 import type { GatewayRuntime } from './gateway/runtime.ts';
 import type { ControllerHealth } from './gateway/samples.ts';
 import { createCollectorPlan } from './collectors/plan.ts';
+import type { Sample } from './collectors/types.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { createCollectionMarks, readCollectionMarks } from './collection-marks.ts';
@@ -95,6 +96,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const shipper = createShipper({ spool, transport, log: log.child({ component: 'shipper' }) });
   shipper.start();
 
+  /** Where collectors and the gateway put samples: the spool, then a nudge to the shipper. */
+  async function queueSamples(samples: Sample[]): Promise<void> {
+    await spool.add(samples);
+    shipper.notify();
+  }
+
   /**
    * The gateway part, for devices whose config has a `gateway` section: its points go through
    * the same spool and shipper as the host's samples. Loaded on demand, so a plain host never
@@ -102,33 +109,32 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
    */
   function startGatewayMode(first: GatewayConfig): GatewayMode {
     const gatewayLog = log.child({ component: 'gateway' });
-    const loading = import('./gateway/runtime.ts').then(async ({ createGatewayRuntime }) => {
-      const { reportDiscovered } = await import('./gateway/discovery-report.ts');
-      return createGatewayRuntime({
-        log: gatewayLog,
-        discoveryPort: options.discoveryPort,
-        onSamples: async (samples) => {
-          await spool.add(samples);
-          shipper.notify();
-        },
-        report: async (controllers, at) => {
-          const outcome = await reportDiscovered({ url: config.url, deviceToken: config.deviceToken }, controllers, at);
-          // New or moved controllers change this gateway's config: fetch it now rather than at the
-          // next poll (over MQTT the platform pushes it anyway).
-          if (outcome.created + outcome.updated > 0) void poller.poll();
-        },
-      });
-    });
-    let latest: GatewayConfig | undefined = first;
     let runtime: GatewayRuntime | undefined;
-    const applied = loading.then((r) => (runtime = r).apply(latest));
-    applied.catch((err: unknown) => gatewayLog.error('gateway mode did not start', { err }));
+    const loading = Promise.all([import('./gateway/runtime.ts'), import('./gateway/discovery-report.ts')]).then(
+      ([{ createGatewayRuntime }, { reportDiscovered }]) =>
+        (runtime = createGatewayRuntime({
+          log: gatewayLog,
+          discoveryPort: options.discoveryPort,
+          onSamples: queueSamples,
+          report: async (controllers, at) => {
+            const target = { url: config.url, deviceToken: config.deviceToken };
+            const outcome = await reportDiscovered(target, controllers, at);
+            // New or moved controllers change this gateway's config: fetch it now rather than at
+            // the next poll (over MQTT the platform pushes it anyway).
+            if (outcome.created + outcome.updated > 0) void poller.poll();
+          },
+        })),
+    );
+    // Sections are applied in the order they came: each waits for the load, then the runtime's own queue.
+    const apply = (section: GatewayConfig | undefined) => {
+      loading
+        .then((r) => r.apply(section))
+        .catch((err: unknown) => gatewayLog.error('gateway config not applied', { err }));
+    };
+    apply(first);
     return {
       health: () => runtime?.health() ?? [],
-      apply(section) {
-        latest = section;
-        void loading.then((runtime) => runtime.apply(section));
-      },
+      apply,
       async stop() {
         await (await loading.catch(() => undefined))?.stop();
       },
@@ -149,10 +155,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     onRun: (name, at) => marks.mark(name, at),
     collectors: plan.build(poller.current()?.config ?? DEFAULT_AGENT_CONFIG),
     log: log.child({ component: 'collectors' }),
-    onSamples: async (samples) => {
-      await spool.add(samples);
-      shipper.notify();
-    },
+    onSamples: queueSamples,
   });
   live.scheduler = running;
   const gatewaySection = poller.current()?.config.gateway;

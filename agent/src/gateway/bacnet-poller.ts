@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { startCollectors, type Scheduler } from '../scheduler.ts';
 import type { BacnetDevice, BacnetReader } from './bacnet.ts';
 import { formatObjectRef, parseObjectRef, type BacnetObjectRef } from './bacnet-objects.ts';
+import { byShortestInterval, type TrendEntry } from './trend-schedule.ts';
 
 /** One controller's BACnet objects read together at one interval. */
 export interface BacnetTarget {
@@ -22,41 +23,31 @@ export interface BacnetTarget {
  */
 export function planBacnet(config: GatewayConfig, log?: Logger): BacnetTarget[] {
   const byId = new Map(config.controllers.map((c) => [c.id, c]));
-  // controller → object → shortest interval
-  const wanted = new Map<string, Map<string, number>>();
-  for (const trendLog of config.trendLogs) {
-    for (const entry of trendLog.bacnet ?? []) {
-      if (!byId.get(entry.controller)?.bacnet) {
-        log?.warn('trend log names a BACnet object of a controller without a BACnet device here', {
-          trendLog: trendLog.id,
-          controller: entry.controller,
-        });
-        continue;
+  function* entries(): Generator<TrendEntry<BacnetObjectRef>> {
+    for (const trendLog of config.trendLogs) {
+      for (const entry of trendLog.bacnet ?? []) {
+        if (!byId.get(entry.controller)?.bacnet) {
+          log?.warn('trend log names a BACnet object of a controller without a BACnet device here', {
+            trendLog: trendLog.id,
+            controller: entry.controller,
+          });
+          continue;
+        }
+        const value = parseObjectRef(entry.object);
+        yield { controller: entry.controller, key: entry.object, value, intervalMs: trendLog.intervalSeconds * 1000 };
       }
-      let objects = wanted.get(entry.controller);
-      if (!objects) wanted.set(entry.controller, (objects = new Map()));
-      const intervalMs = trendLog.intervalSeconds * 1000;
-      objects.set(entry.object, Math.min(objects.get(entry.object) ?? intervalMs, intervalMs));
     }
   }
 
   const targets: BacnetTarget[] = [];
-  for (const [controller, objects] of wanted) {
+  for (const [controller, intervals] of byShortestInterval(entries())) {
     const c = byId.get(controller)!;
     const device: BacnetDevice = {
       address: `${c.host}:${c.bacnet!.port}`,
       instance: c.bacnet!.instance,
       label: controller,
     };
-    const byInterval = new Map<number, BacnetObjectRef[]>();
-    for (const [object, intervalMs] of objects) {
-      let list = byInterval.get(intervalMs);
-      if (!list) byInterval.set(intervalMs, (list = []));
-      list.push(parseObjectRef(object));
-    }
-    for (const [intervalMs, refs] of [...byInterval].sort(([a], [b]) => a - b)) {
-      targets.push({ controller, device, intervalMs, objects: refs });
-    }
+    for (const [intervalMs, objects] of intervals) targets.push({ controller, device, intervalMs, objects });
   }
   return targets;
 }

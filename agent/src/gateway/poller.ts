@@ -163,7 +163,8 @@ export function startGatewayPoller(options: PollerOptions): GatewayPoller {
     // A timer may fire a little early or late; what is due within a few ms is due now.
     const due = entry.slots.filter((s) => s.dueAt <= now + 5);
     if (due.length === 0) return;
-    for (const s of due) s.dueAt = nextMultiple(now, s.intervalMs);
+    // From the slot being served, not from now: a timer a millisecond early must not serve it twice.
+    for (const s of due) s.dueAt = nextMultiple(Math.max(now, s.dueAt), s.intervalMs);
     const { reader, points } = readerFor(entry, due);
     const meta = entry.metaReadAt === undefined || now - entry.metaReadAt >= metaIntervalMs;
     const result = await reader.readCycle({ meta, signal: stopping.signal });

@@ -9,7 +9,8 @@ import type { DiscoveredController, DiscoverOptions } from './discovery.ts';
 import { startGatewayPoller, type GatewayPoller, type PolledController, type PollSchedule } from './poller.ts';
 import type { RawRegister } from './register-spec.ts';
 import type { ControllerHealth } from './samples.ts';
-import { parsePoint, pointId, type T3Point } from './t3-profile.ts';
+import { parsePoint, type T3Point } from './t3-profile.ts';
+import { byShortestInterval, type TrendEntry } from './trend-schedule.ts';
 
 export interface GatewayRuntimeOptions {
   /** Where the points and health samples go: the agent's spool, like the host collectors'. */
@@ -45,41 +46,34 @@ export interface GatewayRuntime {
  */
 export function planPolling(config: GatewayConfig, log?: Logger): PolledController[] {
   const byId = new Map(config.controllers.map((c) => [c.id, c]));
-  // controller → interval → what to read at that interval
-  const plan = new Map<string, Map<number, { points: Map<string, T3Point>; registers: Map<string, RawRegister> }>>();
-  const bucket = (controller: string, intervalMs: number, trendLog: string) => {
-    if (!byId.has(controller)) {
-      log?.warn('trend log names a controller this gateway does not poll', { trendLog, controller });
-      return undefined;
+  type Entry = { point: T3Point } | { register: RawRegister };
+  function* entries(): Generator<TrendEntry<Entry>> {
+    for (const t of config.trendLogs) {
+      const intervalMs = t.intervalSeconds * 1000;
+      const known = (controller: string) => {
+        if (byId.has(controller)) return true;
+        log?.warn('trend log names a controller this gateway does not poll', { trendLog: t.id, controller });
+        return false;
+      };
+      for (const p of t.points) {
+        if (known(p.controller))
+          yield { controller: p.controller, key: p.point, value: { point: parsePoint(p.point) }, intervalMs };
+      }
+      for (const r of t.registers) {
+        if (known(r.controller))
+          yield { controller: r.controller, key: `register ${r.spec.name}`, value: { register: r.spec }, intervalMs };
+      }
     }
-    let intervals = plan.get(controller);
-    if (!intervals) plan.set(controller, (intervals = new Map()));
-    let b = intervals.get(intervalMs);
-    if (!b) intervals.set(intervalMs, (b = { points: new Map(), registers: new Map() }));
-    return b;
-  };
-  for (const log_ of config.trendLogs) {
-    const intervalMs = log_.intervalSeconds * 1000;
-    for (const p of log_.points) bucket(p.controller, intervalMs, log_.id)?.points.set(p.point, parsePoint(p.point));
-    for (const r of log_.registers) bucket(r.controller, intervalMs, log_.id)?.registers.set(r.spec.name, r.spec);
   }
 
   const targets: PolledController[] = [];
-  for (const [id, intervals] of plan) {
+  for (const [id, intervals] of byShortestInterval(entries())) {
     const c = byId.get(id)!;
-    // Shortest interval first: a point it reads is dropped from the slower schedules.
-    const sorted = [...intervals].sort(([a], [b]) => a - b);
-    const seenPoints = new Set<string>();
-    const seenRegisters = new Set<string>();
-    const schedules: PollSchedule[] = [];
-    for (const [intervalMs, b] of sorted) {
-      const points = [...b.points.values()].filter((p) => !seenPoints.has(pointId(p)));
-      const registers = [...b.registers.values()].filter((r) => !seenRegisters.has(r.name));
-      for (const p of points) seenPoints.add(pointId(p));
-      for (const r of registers) seenRegisters.add(r.name);
-      if (points.length > 0 || registers.length > 0) schedules.push({ intervalMs, points, registers });
-    }
-    if (schedules.length === 0) continue;
+    const schedules: PollSchedule[] = intervals.map(([intervalMs, list]) => ({
+      intervalMs,
+      points: list.flatMap((e) => ('point' in e ? [e.point] : [])),
+      registers: list.flatMap((e) => ('register' in e ? [e.register] : [])),
+    }));
     targets.push({
       id,
       host: c.host,

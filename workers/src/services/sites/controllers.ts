@@ -5,32 +5,9 @@ import { db, schema } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import { byController, controllerHealth, controllerLabel, type ControllerStatus } from './health.ts';
 import type { ControllerRow } from './store.ts';
+import type { ControllerView } from './views.ts';
 
-export interface ControllerView {
-  id: string;
-  siteId: string;
-  gatewayDeviceId: string | null;
-  serial: number;
-  label: string | null;
-  productId: number | null;
-  modbusId: number;
-  ip: string;
-  port: number;
-  bacnetInstance: number | null;
-  bacnetPort: number | null;
-  panelNumber: number | null;
-  panelName: string | null;
-  firmware: number | null;
-  parentSerial: number | null;
-  timeoutMs: number | null;
-  source: 'discovery' | 'manual';
-  discoveredAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-  status: ControllerStatus;
-  /** When the gateway last got an answer from it (its health samples). */
-  lastReadAt: number | null;
-}
+export type { ControllerView };
 
 /** The health samples a controller's status is made of. */
 const HEALTH_METRICS = [GATEWAY_METRICS.up, GATEWAY_METRICS.lastSuccess];

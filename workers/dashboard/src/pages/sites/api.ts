@@ -1,5 +1,7 @@
 import type { RawRegister } from '../../../../../schema/wire/gateway.ts';
 import type { PointView } from '../../../../src/services/sites/points.ts';
+import type { ControllerStatus } from '../../../../src/services/sites/health.ts';
+import type { ControllerView } from '../../../../src/services/sites/views.ts';
 import type { DeviceStatus } from '../../../../../schema/wire/telemetry.ts';
 import { call } from '../../api.ts';
 
@@ -30,7 +32,8 @@ export interface SiteView {
   createdAt: number;
 }
 
-export type ControllerStatus = 'online' | 'offline' | 'unknown';
+export type { ControllerStatus } from '../../../../src/services/sites/health.ts';
+export type { ControllerView };
 
 /** `GET /v1/sites/:id` answers what the list gives for each site. */
 export type SiteDetail = SiteView;
@@ -40,26 +43,6 @@ export interface SiteBody {
   address?: string | null;
   timeZone?: string;
   discovery?: Partial<DiscoverySettings>;
-}
-
-export interface ControllerView {
-  id: string;
-  siteId: string;
-  gatewayDeviceId: string | null;
-  serial: number;
-  label: string | null;
-  productId: number | null;
-  modbusId: number;
-  ip: string;
-  port: number;
-  panelNumber: number | null;
-  panelName: string | null;
-  firmware: number | null;
-  bacnetInstance: number | null;
-  bacnetPort: number | null;
-  source: 'discovery' | 'manual';
-  status: ControllerStatus;
-  lastReadAt: number | null;
 }
 
 export interface ControllerBody {

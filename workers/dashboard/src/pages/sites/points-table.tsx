@@ -65,10 +65,11 @@ export function PointsTable(props: {
   // A value of a point the table does not list yet (a trend log just started reading it): read
   // the points again, at most every 5 s, so new points appear without a reload of the page.
   const lastRead = useRef(0);
+  // Built once per load, not on every live sample.
+  const known = useMemo(() => new Set((rows ?? []).map((r) => liveKey(r.serial, r.point))), [rows]);
+  const serials = useMemo(() => new Set(shown.map((c) => String(c.serial))), [shown]);
   useEffect(() => {
     if (!rows || Date.now() - lastRead.current < 5_000) return;
-    const known = new Set(rows.map((r) => liveKey(r.serial, r.point)));
-    const serials = new Set(shown.map((c) => String(c.serial)));
     const unknown = [...live.keys()].some((key) => serials.has(key.split('|')[0]!) && !known.has(key));
     if (unknown) {
       lastRead.current = Date.now();
