@@ -162,7 +162,8 @@ export function toLineProtocol(samples: Sample[], device: string): string {
     // Tags in key order, as InfluxDB recommends (it would sort them itself otherwise).
     if (s.labels) for (const k of Object.keys(s.labels).sort()) key += `,${escTag(k)}=${escTag(s.labels[k]!)}`;
     // A float field whatever the value: an integer literal would need an `i` suffix and type the field.
-    out += `${key} value=${Number.isInteger(s.value) ? `${s.value}.0` : s.value} ${s.ts}\n`;
+    const float = Number.isInteger(s.value) && Math.abs(s.value) < 1e21 ? `${s.value}.0` : String(s.value);
+    out += `${key} value=${float} ${s.ts}\n`;
   }
   return out;
 }
