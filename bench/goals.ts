@@ -16,8 +16,9 @@
  * - export: each "Edgewatch (NDJSON…)" row's rows/s against VictoriaMetrics' `/api/v1/export`, and
  *   its workerd growth, `peakRssMiB − extra.rssBeforeMiB`.
  * - fanout: what the hub adds to the ingest acknowledgement, `extra.hubAddsP50Ms` when the row
- *   carries it, else delivery p50 − `extra.publishP50Ms` (the ingest ack p50): the time between
- *   the publisher's 200 and the subscribers' receipt.
+ *   carries it, else delivery p50 − `extra.publishP50Ms` (the ingest ack p50): how much later
+ *   than the publisher's 200 a subscriber sees the sample. A difference of two medians, it is
+ *   negative when subscribers usually see the sample before the publisher reads its ack.
  * - footprint: the agent's peak RSS, and `extra.steadyCpuSeconds` (CPU after the first interval,
  *   start-up excluded) against node_exporter's.
  */
