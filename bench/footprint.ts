@@ -115,6 +115,7 @@ export const footprintBench: BenchModule = {
         cpuSeconds: a.cpuSeconds,
         peakRssMiB: a.peakRssMiB,
         notes: `${window}; all default collectors; ${(a.cpuSeconds - agentBase).toFixed(2)} CPU s after the first ${INTERVAL_S} s`,
+        extra: { steadyCpuSeconds: a.cpuSeconds - agentBase },
       },
     ];
     if (!exporter) {
@@ -134,6 +135,7 @@ export const footprintBench: BenchModule = {
       cpuSeconds: e.cpuSeconds,
       peakRssMiB: e.peakRssMiB,
       notes: `${window}; scraped every ${INTERVAL_S} s (${exporter.lines()} series per scrape); ${(e.cpuSeconds - exporterBase).toFixed(2)} CPU s after the first ${INTERVAL_S} s`,
+      extra: { steadyCpuSeconds: e.cpuSeconds - exporterBase },
     });
     return rows;
   },

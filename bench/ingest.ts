@@ -1,6 +1,7 @@
 import { WORKER_LOG, enroll, ingest, startPlatform, workerRestarts, type Device } from './edgewatch.ts';
 import { fmtRate, percentile, runPhase, type PhaseResult, type SendFn } from './load.ts';
 import { MAX_BATCHES_PER_SENDER, SAMPLES_PER_BATCH, makeBatch, spanMs, toVmJsonLines } from './series.ts';
+import { influxIngest } from './ingest-influx.ts';
 import type { BenchContext, BenchModule, Row } from './types.ts';
 import { findOrInstall, startVm, vmImport, vmVersion, waitQueryable } from './victoria-metrics.ts';
 
@@ -151,6 +152,7 @@ export const ingestBench: BenchModule = {
       ctx.log(`  VictoriaMetrics failed: ${(err as Error).message}`);
       peer = peerNote(`failed: ${(err as Error).message}`);
     }
+    const influx = await influxIngest(ctx, base, VARIANTS, ew);
     return ew.flatMap(({ measured, restarts }, v): Row[] => {
       const r = rate(measured);
       const [vmAck, vmQ] = [peer.ack[v], peer.queryable[v]];
@@ -181,7 +183,7 @@ export const ingestBench: BenchModule = {
           restarts,
         },
       };
-      return [row, ...(peer.rows[v] ?? [])];
+      return [row, ...(peer.rows[v] ?? []), ...(influx.rows[v] ?? [])];
     });
   },
 };

@@ -11,6 +11,7 @@ import { checkpoint, dirBytes, sqliteFile, sqliteFiles, sqliteTables } from './d
 import { startPlatform } from './edgewatch.ts';
 import { listSeries } from './edgewatch-api.ts';
 import { waitAllRollups } from './rollup-wait.ts';
+import { influxStorageRow } from './storage-influx.ts';
 import type { BenchContext, BenchModule, Row } from './types.ts';
 import { runVmPeer, startVm, vmForceMerge, vmVersion, vmWaitOnDisk, type VmStored } from './victoria-metrics.ts';
 
@@ -133,6 +134,7 @@ export const storageBench: BenchModule = {
   async run(ctx) {
     const d = dataset();
     const ew = await edgewatch(ctx, d);
-    return rows(d, ew, await runVmPeer(ctx, (bin) => vm(ctx, bin, d)));
+    const out = rows(d, ew, await runVmPeer(ctx, (bin) => vm(ctx, bin, d)));
+    return [...out, await influxStorageRow(ctx, d)];
   },
 };

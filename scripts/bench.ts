@@ -12,6 +12,7 @@ import { dashboardBench } from '../bench/dashboard.ts';
 import { exportBench } from '../bench/export.ts';
 import { fanoutBench } from '../bench/fanout.ts';
 import { footprintBench } from '../bench/footprint.ts';
+import { computeGoals, formatGoals } from '../bench/goals.ts';
 import { gatewayBench } from '../bench/gateway.ts';
 import { ingestBench } from '../bench/ingest.ts';
 import { queryBench } from '../bench/query.ts';
@@ -76,6 +77,9 @@ for (const mod of MODULES.filter((m) => !only || m.name === only)) {
 }
 
 console.log(`\n${formatTable(rows)}\n`);
+// Issue 14's goals, from this run's rows only: a benchmark that did not run is "not measured".
+const goals = computeGoals(rows);
+console.log(`${formatGoals(goals)}\n`);
 const dir = join(ROOT, 'bench/results');
 await mkdir(dir, { recursive: true });
 // Results are per machine and per run: the folder ignores itself, whatever the root .gitignore says.
@@ -83,7 +87,7 @@ await writeFile(join(dir, '.gitignore'), '*\n');
 const file = join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
 await writeFile(
   file,
-  `${JSON.stringify({ date: started.toISOString(), machine: { ...machine, loadAvg1mAfter: loadavg()[0] }, rows }, null, 2)}\n`,
+  `${JSON.stringify({ date: started.toISOString(), machine: { ...machine, loadAvg1mAfter: loadavg()[0] }, rows, goals }, null, 2)}\n`,
 );
 console.log(`results: ${file}`);
 process.exitCode = failed ? 1 : 0;
