@@ -5,8 +5,9 @@
  * for an integer m with |m| ≤ 2^53, checked by doing exactly the division the decoder does and
  * comparing with Object.is (so -0, whose m would be +0, falls back to XOR).
  *
- * Layout: 4 bits k, 1 bit sign + 54 bits |m0|, then the zigzagged deltas (or deltas of deltas, for
- * counters) of m in chunks of CHUNK values, each chunk led by its 6-bit width.
+ * Layout: 4 bits k, 1 bit sign + 54 bits |m0|; for deltas of deltas the first delta zigzagged in 54
+ * bits (so a counter's slope does not widen its first chunk); then the zigzagged deltas (or deltas
+ * of deltas, for counters) of m in chunks of CHUNK values, each chunk led by its 6-bit width.
  */
 import type { BitReader } from './bit-reader.ts';
 import type { BitWriter } from './bit-writer.ts';
@@ -64,10 +65,11 @@ function bitWidth(z: number): number {
   return z < 4294967296 ? 32 - Math.clz32(z) : 32 + (32 - Math.clz32(Math.floor(z / 4294967296)));
 }
 
-/** Bits the chunked packing of `zs[0..count)` takes. */
-export function packedBits(zs: Float64Array, count: number): number {
-  let bits = 0;
-  for (let start = 0; start < count; start += CHUNK) {
+/** Bits the residuals take after the header: the first delta apart for order 2, then the chunks. */
+export function packedBits(zs: Float64Array, order: 1 | 2): number {
+  const count = zs.length;
+  let bits = order === 2 && count > 0 ? 54 : 0;
+  for (let start = order === 2 ? 1 : 0; start < count; start += CHUNK) {
     const end = Math.min(count, start + CHUNK);
     let max = 0;
     for (let i = start; i < end; i++) if (zs[i]! > max) max = zs[i]!;
@@ -76,13 +78,14 @@ export function packedBits(zs: Float64Array, count: number): number {
   return bits;
 }
 
-export function writeDecimal(out: BitWriter, values: ArrayLike<number>, k: number, zs: Float64Array): void {
+export function writeDecimal(out: BitWriter, values: ArrayLike<number>, k: number, order: 1 | 2, zs: Float64Array): void {
   const m0 = Math.round(values[0]! * POW10[k]!);
   out.write(k, 4);
   out.writeBit(m0 < 0 ? 1 : 0);
   out.writeWide(Math.abs(m0), 54);
-  const count = values.length - 1;
-  for (let start = 0; start < count; start += CHUNK) {
+  const count = zs.length;
+  if (order === 2 && count > 0) out.writeWide(zs[0]!, 54);
+  for (let start = order === 2 ? 1 : 0; start < count; start += CHUNK) {
     const end = Math.min(count, start + CHUNK);
     let max = 0;
     for (let i = start; i < end; i++) if (zs[i]! > max) max = zs[i]!;
@@ -102,7 +105,14 @@ export function readDecimal(input: BitReader, order: 1 | 2, into: Float64Array):
   let m = negative ? -magnitude : magnitude;
   into[0] = m / p;
   let delta = 0;
-  for (let start = 1; start < n; start += CHUNK) {
+  let first = 1;
+  if (order === 2 && n > 1) {
+    delta = unzigzag(input.readWide(54));
+    m += delta;
+    into[1] = m / p;
+    first = 2;
+  }
+  for (let start = first; start < n; start += CHUNK) {
     const end = Math.min(n, start + CHUNK);
     const width = input.read(6);
     for (let i = start; i < end; i++) {

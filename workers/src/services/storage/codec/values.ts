@@ -20,21 +20,25 @@ export function writeValues(out: BitWriter, values: ArrayLike<number>): void {
   if (n === 0) return;
   let best = XOR;
   let bestBits = Infinity;
+  let bestOrder: 1 | 2 = 1;
   let bestZs: Float64Array | undefined;
   const k = decimalScale(values);
   if (k >= 0) {
     for (const order of [1, 2] as const) {
       const zs = new Float64Array(n - 1);
       if (!residuals(values, k, order, zs)) continue;
-      const bits = DECIMAL_HEADER_BITS + packedBits(zs, n - 1);
-      if (bits < bestBits) [best, bestBits, bestZs] = [order === 1 ? DECIMAL_DELTA : DECIMAL_DOD, bits, zs];
+      const bits = DECIMAL_HEADER_BITS + packedBits(zs, order);
+      if (bits < bestBits) {
+        best = order === 1 ? DECIMAL_DELTA : DECIMAL_DOD;
+        [bestBits, bestOrder, bestZs] = [bits, order, zs];
+      }
     }
   }
   // XOR costs at least 64 bits plus one per value; only count it when it could win.
   if (bestBits > 64 + n - 1 && writeXor(null, values) < bestBits) best = XOR;
   out.write(best, 2);
   if (best === XOR) writeXor(out, values);
-  else writeDecimal(out, values, k, bestZs!);
+  else writeDecimal(out, values, k, bestOrder, bestZs!);
 }
 
 export function readValues(input: BitReader, n: number): Float64Array {
