@@ -9,7 +9,14 @@ import { valueAt, type Dataset } from './dataset.ts';
 const BLOCK = Number(process.argv[2] ?? 2048);
 const BLOCKS = 200;
 const START = Date.UTC(2026, 11, 1);
-const dataset: Dataset = { name: 'codec', devices: 1, seriesPerDevice: 1, start: START, intervalMs: 10_000, points: BLOCK * BLOCKS };
+const dataset: Dataset = {
+  name: 'codec',
+  devices: 1,
+  seriesPerDevice: 1,
+  start: START,
+  intervalMs: 10_000,
+  points: BLOCK * BLOCKS,
+};
 
 let seed = 12345;
 /** Deterministic so runs compare. */
@@ -39,7 +46,7 @@ function blocksOf(value: (i: number) => number): Array<{ ts: Float64Array; value
 }
 
 function rate(values: number, ms: number): string {
-  return `${((values / ms) * 1000 / 1e6).toFixed(1)} M values/s`;
+  return `${(((values / ms) * 1000) / 1e6).toFixed(1)} M values/s`;
 }
 
 console.log(`block of ${BLOCK} samples, ${BLOCKS} blocks per shape, 10 s interval`);

@@ -54,11 +54,17 @@ function column(n: number): fc.Arbitrary<number[]> {
     of(edgeValue),
     // A fixed number of decimals throughout: decimal deltas (a wide range stresses the chunk widths).
     fc
-      .tuple(fc.integer({ min: 0, max: 6 }), fc.array(fc.integer({ min: -1e12, max: 1e12 }), { minLength: n, maxLength: n }))
+      .tuple(
+        fc.integer({ min: 0, max: 6 }),
+        fc.array(fc.integer({ min: -1e12, max: 1e12 }), { minLength: n, maxLength: n }),
+      )
       .map(([d, ms]) => ms.map((m) => m / 10 ** d)),
     // A random walk of hundredths: the gauge shape, small deltas.
     fc
-      .tuple(fc.integer({ min: -1e6, max: 1e6 }), fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n, maxLength: n }))
+      .tuple(
+        fc.integer({ min: -1e6, max: 1e6 }),
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n, maxLength: n }),
+      )
       .map(([start, steps]) => runningSum(start, steps).map((m) => m / 100)),
     // A counter near the top of the exact range: deltas of deltas and 54-bit first values.
     fc
@@ -144,7 +150,14 @@ describe('column-block codec', () => {
   });
 
   it('stores the bench gauge (two decimals, jitter ±10, every 10 s) in under 2.5 bytes per sample', () => {
-    const d: Dataset = { name: 'codec', devices: 1, seriesPerDevice: 1, start: START, intervalMs: 10_000, points: 2048 };
+    const d: Dataset = {
+      name: 'codec',
+      devices: 1,
+      seriesPerDevice: 1,
+      start: START,
+      intervalMs: 10_000,
+      points: 2048,
+    };
     const ts = Array.from({ length: d.points }, (_, i) => START + i * d.intervalMs);
     const values = ts.map((_, i) => valueAt(d, 0, 0, i));
     const bytes = encodeBlock(ts, [values]);

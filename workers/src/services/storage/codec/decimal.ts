@@ -78,7 +78,13 @@ export function packedBits(zs: Float64Array, order: 1 | 2): number {
   return bits;
 }
 
-export function writeDecimal(out: BitWriter, values: ArrayLike<number>, k: number, order: 1 | 2, zs: Float64Array): void {
+export function writeDecimal(
+  out: BitWriter,
+  values: ArrayLike<number>,
+  k: number,
+  order: 1 | 2,
+  zs: Float64Array,
+): void {
   const m0 = Math.round(values[0]! * POW10[k]!);
   out.write(k, 4);
   out.writeBit(m0 < 0 ? 1 : 0);

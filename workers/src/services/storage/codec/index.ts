@@ -31,7 +31,8 @@ const MAX_COLUMNS = 255;
 
 export function encodeBlock(ts: ArrayLike<number>, columns: readonly ArrayLike<number>[]): Uint8Array {
   const n = ts.length;
-  if (columns.length > MAX_COLUMNS) throw new RangeError(`${columns.length} columns; a block holds at most ${MAX_COLUMNS}`);
+  if (columns.length > MAX_COLUMNS)
+    throw new RangeError(`${columns.length} columns; a block holds at most ${MAX_COLUMNS}`);
   for (const c of columns) if (c.length !== n) throw new RangeError(`column of ${c.length} values for ${n} timestamps`);
   const bits = new BitWriter(n * (4 + 16 * columns.length));
   writeTimestamps(bits, ts);

@@ -14,6 +14,8 @@ import { MAX_EXACT_DELTA, unzigzag, zigzag } from './float-bits.ts';
 import { readRawFloats, writeRawFloats } from './raw-floats.ts';
 
 const MAX_TS = 2 ** 53;
+/** Payload bits after the prefixes '10', '110', '1110', '11110' ('11111' carries 53). */
+const BUCKET_BITS = [7, 12, 20, 32];
 
 function fitsDod(ts: ArrayLike<number>): boolean {
   const n = ts.length;
@@ -82,12 +84,10 @@ export function readTimestamps(input: BitReader, n: number): Float64Array {
   let delta = 0;
   for (let i = 1; i < n; i++) {
     if (input.readBit() !== 0) {
-      let z: number;
-      if (input.readBit() === 0) z = input.read(7);
-      else if (input.readBit() === 0) z = input.read(12);
-      else if (input.readBit() === 0) z = input.read(20);
-      else if (input.readBit() === 0) z = input.read(32);
-      else z = input.readWide(53);
+      // The prefix is the bucket: count its further 1 bits (up to 4) before the 0 that ends it.
+      let bucket = 0;
+      while (bucket < 4 && input.readBit() === 1) bucket++;
+      const z = bucket === 4 ? input.readWide(53) : input.read(BUCKET_BITS[bucket]!);
       delta += z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : unzigzag(z);
     }
     t += delta;
