@@ -211,6 +211,8 @@ describe('column-block codec', () => {
     expect(() => decodeBlock(new Uint8Array([9, 0, 0, 0]))).toThrow(/unknown block version 9/);
     expect(() => decodeBlock(new Uint8Array([1, 1, 0]))).toThrow(RangeError);
     expect(() => decodeBlock(new Uint8Array(0))).toThrow(RangeError);
+    const whole = encodeBlock([START, START + 10_000, START + 20_000], [[1.5, Math.PI, 2.5]]);
+    expect(() => decodeBlock(whole.subarray(0, whole.byteLength - 4))).toThrow(/truncated block/);
   });
 });
 
