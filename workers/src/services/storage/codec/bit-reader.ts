@@ -3,7 +3,8 @@ export class BitReader {
   /** Position in bits from the start of `words`. */
   pos = 0;
 
-  private readonly words: Uint32Array;
+  /** The stream; hot loops read it directly and move `pos` themselves. */
+  readonly words: Uint32Array;
 
   constructor(words: Uint32Array) {
     this.words = words;
