@@ -38,7 +38,7 @@ export class BitWriter {
     this.write(bit, 1);
   }
 
-  /** Writes a non-negative integer below 2^n exactly, for n up to 64 (the value must be a safe integer or a power-of-two multiple of one). */
+  /** Writes a non-negative integer below 2^n, for n up to 64; exact while the value is at most 2^53 (all callers). */
   writeWide(value: number, n: number): void {
     if (n <= 32) return this.write(value, n);
     const hi = Math.floor(value / 4294967296);

@@ -20,7 +20,6 @@ export function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
-export const TWO_32 = 4294967296;
 /** Largest magnitude a delta may have so that the delta, its zigzag and their sums stay exact in a double. */
 export const MAX_EXACT_DELTA = 2 ** 52;
 

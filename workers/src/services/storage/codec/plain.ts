@@ -1,6 +1,6 @@
 /**
  * Version 0: the placeholder format, plain float64s. Still read, because blocks written while the
- * real codec was being built may be stored; no longer written.
+ * real codec was being built may be stored. encodePlain is no longer used for storage, only by tests.
  * Layout: u8 version 0, u32 LE n, u8 column count, then the timestamps and each column as n LE float64s.
  */
 import type { DecodedBlock } from './types.ts';
