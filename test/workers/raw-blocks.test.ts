@@ -129,6 +129,12 @@ describe('raw samples sealed into blocks', () => {
       ),
     );
     expect(Object.keys(after)).toEqual(Object.keys(before));
+    // The comparison is of real answers: the preview fires, the first range holds every sample.
+    expect((before.preview as { transitions: unknown[] }).transitions.length).toBeGreaterThan(2);
+    expect((before[`stats ${START - DAY}`] as { count: number }[]).map((x) => x.count)).toEqual([
+      ...series.map((s) => expected.get(s.sid)!.size),
+      0,
+    ]);
     for (const key of Object.keys(before)) {
       // Buckets of a day take whole blocks from their summaries: one compensated sum per block.
       if (/ 86400000 (sum|mean)$/.test(key)) {
