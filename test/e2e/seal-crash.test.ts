@@ -131,6 +131,9 @@ describe('kill -9 of workerd while blocks are sealed', () => {
       300_000,
     );
     expect(done.blocks).toBeGreaterThan(mid.blocks);
+    console.log(
+      `seal crash: killed at ${mid.blocks} blocks, ${mid.head} head rows; after restart ${done.blocks} blocks`,
+    );
 
     const latest = (await (
       await fetch(`${platform.url}/v1/devices/${deviceId}/latest`, {
