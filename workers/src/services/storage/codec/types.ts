@@ -1,0 +1,5 @@
+export interface DecodedBlock {
+  ts: Float64Array;
+  /** One array per value column, each of ts.length values. */
+  columns: Float64Array[];
+}
