@@ -27,7 +27,7 @@ const valueOf = (k: number, i: number) =>
   Math.round((20 + 5 * Math.sin(i / 50 + k) + ((i * 31 + k) % 7) / 10) * 100) / 100;
 
 /** The DeviceHub's SQLite figures, read from its file beside the running workerd. */
-async function hubFigures(): Promise<{ head: number; blocks: number } | null> {
+async function hubFigures(): Promise<{ head: number; blocks: number; file: string } | null> {
   const { DatabaseSync } = await import('node:sqlite');
   const dir = join(platform.persistTo, 'v3/do/edgewatch-DeviceHub');
   for (const name of (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.sqlite'))) {
@@ -35,9 +35,12 @@ async function hubFigures(): Promise<{ head: number; blocks: number } | null> {
     try {
       const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blocks'").all();
       if (has.length === 0 || db.prepare('SELECT 1 FROM series WHERE metric = ?').all(METRIC).length === 0) continue;
+      const pragma = (name: string) => Object.values(db.prepare(`PRAGMA ${name}`).get() as object)[0] as number;
       return {
         head: (db.prepare('SELECT COUNT(*) AS n FROM samples').get() as { n: number }).n,
         blocks: (db.prepare('SELECT COUNT(*) AS n FROM blocks').get() as { n: number }).n,
+        // What the storage benchmark sees: the file, free pages included.
+        file: `${name}: auto_vacuum ${pragma('auto_vacuum')}, page_size ${pragma('page_size')}, page_count ${pragma('page_count')}, freelist_count ${pragma('freelist_count')}`,
       };
     } catch {
       // Caught mid-write (locked): try again on the next poll.
@@ -91,7 +94,7 @@ describe('kill -9 of workerd while blocks are sealed', () => {
     };
     // The alarm rolls up 2,000 minutes a run and seals what it rolled up: kill -9 (wrangler and its workerd)
     // once blocks exist and more than one seal run is left.
-    let killedAt: { head: number; blocks: number } | null = null;
+    let killedAt: { head: number; blocks: number; file: string } | null = null;
     const killIfSealing = async () => {
       const f = await hubFigures();
       if (killedAt || !f || f.blocks === 0 || f.head <= 20_000) return;
