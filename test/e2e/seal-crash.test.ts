@@ -62,6 +62,21 @@ async function workerGroup(): Promise<number> {
   throw new Error('wrangler dev not found');
 }
 
+/** Processes of a process group, with their command names. */
+async function groupMembers(group: number): Promise<{ pid: number; comm: string }[]> {
+  const out = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): state, ppid, pgrp.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (Z) is gone already, waiting only to be reaped.
+    if (Number(rest[2]) === group && rest[0] !== 'Z')
+      out.push({ pid: Number(pid), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+  }
+  return out;
+}
+
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
   const from = Date.now();
   for (;;) {
@@ -98,7 +113,11 @@ describe('kill -9 of workerd while blocks are sealed', () => {
     const killIfSealing = async () => {
       const f = await hubFigures();
       if (killedAt || !f || f.blocks === 0 || f.head <= 20_000) return;
-      process.kill(-(await workerGroup()), 'SIGKILL');
+      const group = await workerGroup();
+      const members = await groupMembers(group);
+      expect(members.map((m) => m.comm)).toContain('workerd');
+      process.kill(-group, 'SIGKILL');
+      await until('workerd to be gone', async () => (await groupMembers(group)).length === 0, 10_000);
       await platform.stopWorker();
       await platform.startWorker();
       killedAt = f;
