@@ -156,6 +156,7 @@ describe('kill -9 of workerd while blocks are sealed', () => {
     console.log(
       `seal crash: killed at ${mid.blocks} blocks, ${mid.head} head rows; after restart ${done.blocks} blocks`,
     );
+    console.log(`seal crash: file at the kill ${mid.file}; once sealed ${done.file}`);
 
     const latest = (await (
       await fetch(`${platform.url}/v1/devices/${deviceId}/latest`, {
