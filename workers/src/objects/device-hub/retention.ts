@@ -132,8 +132,9 @@ function sweepSamples(sql: SqlStorage, cutoff: number): number {
 }
 
 /**
- * The number of samples held (head and blocks). A full count scans the head and the block rows, so it runs once a day; in between,
- * the count adds the samples of batches received since and subtracts what sweeps deleted.
+ * The number of samples held, head and blocks. A full count scans the head and the block rows,
+ * so it runs once a day; in between, the count adds the samples of batches received since and
+ * subtracts what sweeps deleted.
  * Samples that replaced an existing (series, ts) or were removed with a series make it drift
  * until the next recount.
  */
