@@ -45,7 +45,13 @@ async function setRetention(org: TestOrg, retention: Record<string, number | nul
 
 const held = (hub: DurableObjectStub<DeviceHub>) =>
   runInDurableObject(hub, (_o, state) =>
-    state.storage.sql.exec<{ n: number; oldest: number }>('SELECT COUNT(*) AS n, MIN(ts) AS oldest FROM samples').one(),
+    // Raw samples are head rows and sealed blocks (no re-sent duplicates in this file).
+    state.storage.sql
+      .exec<{ n: number; oldest: number }>(
+        `SELECT (SELECT COUNT(*) FROM samples) + (SELECT COALESCE(SUM(count), 0) FROM blocks) AS n,
+           MIN(COALESCE((SELECT MIN(ts) FROM samples), 1e18), COALESCE((SELECT MIN(first_ts) FROM blocks), 1e18)) AS oldest`,
+      )
+      .one(),
   );
 
 async function rollups(table: string, orgId: string): Promise<Row[]> {

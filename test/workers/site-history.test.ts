@@ -230,7 +230,11 @@ describe('years of building history through the daily rollups', () => {
     const held = () =>
       runInDurableObject(hub, (_o, state) =>
         state.storage.sql
-          .exec<{ n: number; oldest: number }>('SELECT COUNT(*) AS n, MIN(ts) AS oldest FROM samples')
+          // Raw samples are head rows and sealed blocks (no re-sent duplicates here).
+          .exec<{ n: number; oldest: number }>(
+            `SELECT (SELECT COUNT(*) FROM samples) + (SELECT COALESCE(SUM(count), 0) FROM blocks) AS n,
+               MIN(COALESCE((SELECT MIN(ts) FROM samples), 1e18), COALESCE((SELECT MIN(first_ts) FROM blocks), 1e18)) AS oldest`,
+          )
           .one(),
       );
     const window = () => Date.now() - 30 * DAY - MINUTE;

@@ -12,6 +12,7 @@ import {
 } from './flush.ts';
 import type { DeviceIdentity } from './identity.ts';
 import { markRawReported, rawReportStatement, upkeepRaw, type RawFigures } from './retention.ts';
+import { sealRaw } from './seal.ts';
 import { getSeen, setSeen } from './store.ts';
 
 /**
@@ -48,8 +49,10 @@ export async function runAlarm(c: AlarmContext): Promise<number> {
   // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
   const raw = await upkeepRaw(c.env.DB, c.sql, c.identity.orgId, Date.now());
   const flush = await flushToD1(c, raw.report);
+  // After the flush, so the minutes it just rolled up can be sealed in this run.
+  const sealAt = sealRaw(c.sql, Date.now());
   pruneBatches(c.sql, Date.now());
-  return Math.min(nextFlushAt(c, flush), raw.nextAt, alertsAt);
+  return Math.min(nextFlushAt(c, flush), raw.nextAt, alertsAt, sealAt);
 }
 
 /** A device silent past the window is offline; its event goes out now, not with the next batch. */

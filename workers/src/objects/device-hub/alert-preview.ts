@@ -2,6 +2,7 @@ import { offlineAfterMs, replay } from '../../services/alerts/engine/replay.ts';
 import type { EngineRule } from '../../services/alerts/engine/types.ts';
 import type { PreviewRequest, PreviewResult, PreviewTransition } from '../../services/alerts/preview-types.ts';
 import { matchesLabels } from '../../services/alerts/rules.ts';
+import { lastBefore, readRaw } from './raw-read.ts';
 
 /**
  * Runs a rule over this device's stored raw history with the engine's `replay`, the same calls
@@ -59,22 +60,9 @@ export function previewRule(sql: SqlStorage, req: PreviewRequest): PreviewResult
       break;
     }
     const start = from - warmup;
-    const before = sql
-      .exec<{ ts: number; value: number }>(
-        'SELECT ts, value FROM samples WHERE sid = ? AND ts < ? ORDER BY ts DESC LIMIT 1',
-        s.sid,
-        start,
-      )
-      .toArray();
-    const rows = sql
-      .exec<{ ts: number; value: number }>(
-        'SELECT ts, value FROM samples WHERE sid = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-        s.sid,
-        start,
-        to,
-        budget + 1,
-      )
-      .toArray();
+    const previous = lastBefore(sql, s.sid, start);
+    const before = previous ? [previous] : [];
+    const rows = readRaw(sql, s.sid, start, to, budget + 1);
     const cut = rows.length > budget;
     const points = [...before, ...rows.slice(0, budget)];
     truncated ||= cut;

@@ -1,4 +1,6 @@
 import type { ExportPosition, ExportRow } from '../../../../schema/wire/history.ts';
+import { countRaw, readRaw } from './raw-read.ts';
+import { sidOf } from './store.ts';
 
 /**
  * Up to `limit` raw rows of `seriesIds` within [from, to), in (order given, ts) order,
@@ -21,29 +23,21 @@ export function exportPage(
     const seriesId = seriesIds[i]!;
     // Within the series the page resumes after; every later series starts at `from`.
     const fromTs = after && i === start ? Math.max(from, after.ts + 1) : from;
-    const page = sql
-      .exec<{ ts: number; value: number }>(
-        `SELECT s.ts AS ts, s.value AS value FROM samples s
-         WHERE s.sid = (SELECT sid FROM series WHERE series_id = ?) AND s.ts >= ? AND s.ts < ?
-         ORDER BY s.ts LIMIT ?`,
-        seriesId,
-        fromTs,
-        to,
-        limit - rows.length,
-      )
-      .toArray();
+    const sid = sidOf(sql, seriesId);
+    const page = sid === undefined ? [] : readRaw(sql, sid, fromTs, to, limit - rows.length);
     for (const p of page) rows.push({ seriesId, ts: p.ts, value: p.value });
   }
   const last = rows.at(-1);
   return { rows, next: rows.length === limit && last ? { seriesId: last.seriesId, ts: last.ts } : null };
 }
 
-/** Deletes one series' raw samples, its latest value and its pending rollup marks; returns samples deleted. */
+/** Deletes one series' raw samples (head and blocks), its latest value and its pending rollup marks; returns samples deleted. */
 export function deleteSeriesData(sql: SqlStorage, seriesId: string): number {
-  const sid = sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
+  const sid = sidOf(sql, seriesId);
   if (sid === undefined) return 0;
-  const deleted = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM samples WHERE sid = ?', sid).one().n;
+  const deleted = countRaw(sql, sid);
   sql.exec('DELETE FROM samples WHERE sid = ?', sid);
+  sql.exec('DELETE FROM blocks WHERE sid = ?', sid);
   sql.exec('DELETE FROM dirty_minutes WHERE sid = ?', sid);
   // The registry row goes too, so a sample arriving later registers the series in D1 again.
   sql.exec('DELETE FROM series WHERE sid = ?', sid);

@@ -25,7 +25,11 @@ export interface RollupRow {
 /** Rows per D1 statement: one JSON parameter each, well under D1's 100 KB statement and parameter limits. */
 const ROWS_PER_STATEMENT = 400;
 
-/** Aggregates up to `limit` dirty minutes from raw samples. */
+/**
+ * Aggregates up to `limit` dirty minutes from raw samples. Reads the head (`samples`) alone:
+ * every sample of a dirty minute is there, because sealing leaves dirty minutes in the head
+ * (seal.ts) and a batch into a sealed minute brings it back first (blocks-unseal.ts).
+ */
 export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
   return sql
     .exec<Omit<RollupRow, 'seriesId'> & { series_id: string }>(

@@ -23,6 +23,7 @@ import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } fr
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
 import { aggregateRaw, rawStats } from './query.ts';
+import { countRaw } from './raw-read.ts';
 import { SeriesResolver } from './series.ts';
 import { createTables, getSeen, latestValues, rawHistory, type LatestFilter } from './store.ts';
 
@@ -223,7 +224,12 @@ export class DeviceHub extends DurableObject<Env> {
 
   /** What this object holds, for operators (and the delete route's count of samples). */
   async stats(): Promise<{
+    /** Raw samples held, head and blocks, each (series, ts) once. */
     samples: number;
+    /** Of which not sealed yet (rows of the head). */
+    headSamples: number;
+    /** Sealed blocks. */
+    blocks: number;
     series: number;
     batches: number;
     dirtyMinutes: number;
@@ -231,7 +237,9 @@ export class DeviceHub extends DurableObject<Env> {
   }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
     return {
-      samples: count('samples'),
+      samples: countRaw(this.sql, null),
+      headSamples: count('samples'),
+      blocks: count('blocks'),
       series: count('series'),
       batches: count('batches'),
       dirtyMinutes: remainingDirty(this.sql),

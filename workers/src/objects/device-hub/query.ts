@@ -1,19 +1,57 @@
 import type { Aggregation, Point, RawStats, SeriesPoints } from '../../../../schema/wire/history.ts';
-
-/** Reads over a DeviceHub's raw samples for the history and stats API. */
+import type { BlockMeta } from './blocks.ts';
+import { scanRaw } from './raw-read.ts';
+import { SqliteSum } from './raw-sum.ts';
+import { sidOf } from './store.ts';
 
 /**
- * The value column of a bucket. For `last`, MAX(ts) is the query's only aggregate, so SQLite
- * takes the bare `value` from the row holding that maximum: the bucket's latest sample.
+ * Reads over a DeviceHub's raw samples (head and blocks, see raw-read.ts) for the history and
+ * stats API. Aggregates are computed here as SQLite computed them over sample rows (compensated
+ * sums in ts order, the first of equal minima), so answers do not change when samples are sealed.
  */
-const VALUE_SQL: Record<Aggregation, string> = {
-  mean: 'AVG(s.value) AS value',
-  min: 'MIN(s.value) AS value',
-  max: 'MAX(s.value) AS value',
-  sum: 'SUM(s.value) AS value',
-  count: 'COUNT(*) AS value',
-  last: 's.value AS value, MAX(s.ts) AS latest',
-};
+
+/** One bucket's running aggregate. */
+class Bucket {
+  count = 0;
+  readonly sum = new SqliteSum();
+  min = Infinity;
+  max = -Infinity;
+  last = 0;
+
+  add(value: number): void {
+    this.count++;
+    this.sum.add(value);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    this.last = value;
+  }
+
+  /** A whole block's summary; its sum joins as one term, so sum and mean may differ in the last bits. */
+  addBlock(b: BlockMeta): void {
+    this.count += b.count;
+    this.sum.add(b.sum);
+    if (b.min < this.min) this.min = b.min;
+    if (b.max > this.max) this.max = b.max;
+    this.last = b.last;
+  }
+
+  value(agg: Aggregation): number {
+    switch (agg) {
+      case 'mean':
+        return this.sum.value / this.count;
+      case 'min':
+        return this.min;
+      case 'max':
+        return this.max;
+      case 'sum':
+        return this.sum.value;
+      case 'count':
+        return this.count;
+      case 'last':
+        return this.last;
+    }
+  }
+}
 
 /** Points per series bucketed by `stepMs` (buckets start at multiples of the step since the epoch). */
 export function aggregateRaw(
@@ -24,23 +62,40 @@ export function aggregateRaw(
   stepMs: number,
   agg: Aggregation,
 ): SeriesPoints[] {
-  const rows = sql
-    .exec<{ series_id: string; bucket: number; value: number }>(
-      `SELECT r.series_id AS series_id, s.ts - s.ts % ? AS bucket, ${VALUE_SQL[agg]}
-       FROM series r JOIN samples s ON s.sid = r.sid
-       WHERE r.series_id IN (SELECT value FROM json_each(?)) AND s.ts >= ? AND s.ts < ?
-       GROUP BY r.series_id, bucket ORDER BY r.series_id, bucket`,
-      stepMs,
-      JSON.stringify(seriesIds),
+  const bySeries = new Map<string, Point[]>();
+  for (const seriesId of new Set(seriesIds)) {
+    const sid = sidOf(sql, seriesId);
+    if (sid === undefined) continue;
+    const points: Point[] = [];
+    let start = NaN;
+    let bucket = new Bucket();
+    const enter = (ts: number) => {
+      const b = ts - (ts % stepMs);
+      if (b === start) return;
+      if (bucket.count > 0) points.push({ ts: start, value: bucket.value(agg) });
+      start = b;
+      bucket = new Bucket();
+    };
+    scanRaw(
+      sql,
+      sid,
       from,
       to,
-    )
-    .toArray();
-  const bySeries = new Map<string, Point[]>();
-  for (const r of rows) {
-    const points = bySeries.get(r.series_id) ?? [];
-    points.push({ ts: r.bucket, value: r.value });
-    bySeries.set(r.series_id, points);
+      (ts, value) => {
+        enter(ts);
+        bucket.add(value);
+      },
+      {
+        wholeBlock: (b) => {
+          if (b.firstTs - (b.firstTs % stepMs) !== b.lastTs - (b.lastTs % stepMs)) return false;
+          enter(b.firstTs);
+          bucket.addBlock(b);
+          return true;
+        },
+      },
+    );
+    if (bucket.count > 0) points.push({ ts: start, value: bucket.value(agg) });
+    bySeries.set(seriesId, points);
   }
   return seriesIds.map((seriesId) => ({ seriesId, points: bySeries.get(seriesId) ?? [] }));
 }
@@ -48,50 +103,32 @@ export function aggregateRaw(
 /** Count, sum, min, max, last and nearest-rank p95 per series over [from, to). */
 export function rawStats(sql: SqlStorage, seriesIds: readonly string[], from: number, to: number): RawStats[] {
   return seriesIds.map((seriesId) => {
-    const sid = sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
-    const agg =
-      sid === undefined
-        ? undefined
-        : sql
-            .exec<{ count: number; sum: number | null; min: number | null; max: number | null }>(
-              `SELECT COUNT(*) AS count, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max
-               FROM samples WHERE sid = ? AND ts >= ? AND ts < ?`,
-              sid,
-              from,
-              to,
-            )
-            .one();
-    if (sid === undefined || !agg || agg.count === 0) {
+    const sid = sidOf(sql, seriesId);
+    const values: number[] = [];
+    const all = new Bucket();
+    let lastTs = 0;
+    if (sid !== undefined) {
+      // p95 needs every value, so whole-block summaries would save nothing here.
+      scanRaw(sql, sid, from, to, (ts, value) => {
+        values.push(value);
+        all.add(value);
+        lastTs = ts;
+      });
+    }
+    if (all.count === 0) {
       return { seriesId, count: 0, sum: 0, min: null, max: null, last: null, lastTs: null, p95: null };
     }
-    const last = sql
-      .exec<{ ts: number; value: number }>(
-        'SELECT ts, value FROM samples WHERE sid = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 1',
-        sid,
-        from,
-        to,
-      )
-      .one();
     // Nearest rank: the smallest value with at least 95 % of the samples at or below it.
-    const rank = Math.ceil(0.95 * agg.count);
-    const p95 = sql
-      .exec<{ value: number }>(
-        'SELECT value FROM samples WHERE sid = ? AND ts >= ? AND ts < ? ORDER BY value LIMIT 1 OFFSET ?',
-        sid,
-        from,
-        to,
-        rank - 1,
-      )
-      .one().value;
+    const sorted = Float64Array.from(values).sort();
     return {
       seriesId,
-      count: agg.count,
-      sum: agg.sum ?? 0,
-      min: agg.min,
-      max: agg.max,
-      last: last.value,
-      lastTs: last.ts,
-      p95,
+      count: all.count,
+      sum: all.sum.value,
+      min: all.min,
+      max: all.max,
+      last: all.last,
+      lastTs,
+      p95: sorted[Math.ceil(0.95 * all.count) - 1]!,
     };
   });
 }

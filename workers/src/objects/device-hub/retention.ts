@@ -1,6 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
+import { sweepBlocks } from './blocks-sweep.ts';
 import { col } from './flush.ts';
+import { countRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
 
 /**
@@ -60,7 +62,9 @@ export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, 
   const reported = getMeta<RawFigures>(sql, 'rawReported');
   const changed =
     reported?.bytes !== figures.bytes || reported.samples !== figures.samples || reported.series !== figures.series;
-  const holdsSamples = sql.exec('SELECT 1 FROM samples LIMIT 1').toArray().length > 0;
+  const holdsSamples =
+    sql.exec('SELECT 1 FROM samples LIMIT 1').toArray().length > 0 ||
+    sql.exec('SELECT 1 FROM blocks LIMIT 1').toArray().length > 0;
   return {
     report: changed ? figures : null,
     nextAt:
@@ -101,7 +105,10 @@ async function rawRetentionDays(d1: D1Database, sql: SqlStorage, orgId: string, 
   return rawDays;
 }
 
-/** Deletes up to RAW_SWEEP_CHUNK samples older than `cutoff`, series by series along the (sid, ts) key. */
+/**
+ * Deletes up to RAW_SWEEP_CHUNK samples older than `cutoff`, series by series: whole blocks
+ * before it, the boundary block trimmed, then head rows along the (sid, ts) key.
+ */
 function sweepSamples(sql: SqlStorage, cutoff: number): number {
   // A minute still waiting for its flush keeps its samples: its rollup is computed from them,
   // and 1-minute rollups are kept longer than raw data (a backfill of old data still gets rolled up).
@@ -109,6 +116,8 @@ function sweepSamples(sql: SqlStorage, cutoff: number): number {
   const before = oldestDirty === null ? cutoff : Math.min(cutoff, oldestDirty);
   let left = RAW_SWEEP_CHUNK;
   for (const { sid } of sql.exec<{ sid: number }>('SELECT sid FROM series ORDER BY sid').toArray()) {
+    left -= sweepBlocks(sql, sid, before, left);
+    if (left === 0) break;
     const cursor = sql.exec(
       'DELETE FROM samples WHERE sid = ?1 AND ts IN (SELECT ts FROM samples WHERE sid = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3)',
       sid,
@@ -123,8 +132,9 @@ function sweepSamples(sql: SqlStorage, cutoff: number): number {
 }
 
 /**
- * The number of samples held. A full count scans the table, so it runs once a day; in between,
- * the count adds the samples of batches received since and subtracts what sweeps deleted.
+ * The number of samples held, head and blocks. A full count scans the head and the block rows,
+ * so it runs once a day; in between, the count adds the samples of batches received since and
+ * subtracts what sweeps deleted.
  * Samples that replaced an existing (series, ts) or were removed with a series make it drift
  * until the next recount.
  */
@@ -132,7 +142,7 @@ function countSamples(sql: SqlStorage, now: number, swept: number): number {
   const prev = getMeta<SampleCount>(sql, 'sampleCount');
   let next: SampleCount;
   if (!prev || now - prev.recountedAt >= RECOUNT_MS) {
-    const exact = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM samples').one().n;
+    const exact = countRaw(sql, null);
     const through = sql.exec<{ t: number | null }>('SELECT MAX(received_at) AS t FROM batches').one().t ?? 0;
     next = { samples: exact, through, recountedAt: now };
   } else {

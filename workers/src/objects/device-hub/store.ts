@@ -1,10 +1,15 @@
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { migrateBatches } from './batches.ts';
+import { createBlockTable } from './blocks.ts';
+import { unsealMinutes } from './blocks-unseal.ts';
+import { readRaw } from './raw-read.ts';
 
 /**
  * The DeviceHub's own SQLite: raw samples, the series it has seen with their latest values,
  * batch ids for deduplication, and the minutes whose rollups still have to reach D1.
- * Samples use a small local integer series id to keep bytes per sample low.
+ * Samples use a small local integer series id to keep bytes per sample low. `samples` is the
+ * head: recent samples, and those of minutes whose rollup is not flushed yet; the alarm seals
+ * older ones into compressed `blocks` (seal.ts), and reads merge both (raw-read.ts).
  */
 export function createTables(sql: SqlStorage): void {
   sql.exec(`
@@ -37,6 +42,7 @@ export function createTables(sql: SqlStorage): void {
     -- The flush takes the oldest dirty minutes first: without it, every run of a backfill sorts all of them.
     CREATE INDEX IF NOT EXISTS dirty_minutes_minute_idx ON dirty_minutes (minute);
   `);
+  createBlockTable(sql);
   migrateBatches(sql);
 }
 
@@ -98,6 +104,9 @@ export function appendSamples(sql: SqlStorage, rows: { sid: number; ts: number; 
     if (!prev || r.ts >= prev[0]) latest.set(r.sid, [r.ts, r.value]);
     minutes.add(`${r.sid}:${r.ts - (r.ts % 60_000)}`);
   }
+  const dirty = [...minutes].map((k) => k.split(':').map(Number) as [number, number]);
+  // Before the insert: a sealed minute comes back to the head whole, then the batch's samples replace theirs.
+  unsealMinutes(sql, dirty);
   sql.exec(
     `INSERT OR REPLACE INTO samples (sid, ts, value)
      SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
@@ -114,7 +123,7 @@ export function appendSamples(sql: SqlStorage, rows: { sid: number; ts: number; 
     `INSERT INTO dirty_minutes (sid, minute, gen)
      SELECT value ->> 0, value ->> 1, 0 FROM json_each(?) WHERE true
      ON CONFLICT (sid, minute) DO UPDATE SET gen = gen + 1`,
-    JSON.stringify([...minutes].map((k) => k.split(':').map(Number))),
+    JSON.stringify(dirty),
   );
 }
 
@@ -154,16 +163,13 @@ export function latestValues(sql: SqlStorage, filter: LatestFilter = {}): Latest
 }
 
 export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryPoint[] {
-  return sql
-    .exec<{ ts: number; value: number }>(
-      `SELECT s.ts AS ts, s.value AS value FROM samples s JOIN series r ON r.sid = s.sid
-       WHERE r.series_id = ? AND s.ts >= ? AND s.ts < ? ORDER BY s.ts LIMIT ?`,
-      seriesId,
-      from,
-      to,
-      limit,
-    )
-    .toArray();
+  const sid = sidOf(sql, seriesId);
+  return sid === undefined ? [] : readRaw(sql, sid, from, to, limit);
+}
+
+/** The object's local id of a series, if it has seen it. */
+export function sidOf(sql: SqlStorage, seriesId: string): number | undefined {
+  return sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
 }
 
 /** When the device last sent a batch, and what of it D1 has seen. */

@@ -1,0 +1,121 @@
+import { BLOCK_MAX_SAMPLES, DAY_MS, deleteBlock, insertBlocks, readBlock } from './blocks.ts';
+
+/**
+ * The alarm's seal step: moves head samples (`samples` rows) into compressed blocks. Only
+ * samples older than SEAL_HORIZON_MS whose minute is not dirty are sealed, because the flush
+ * computes a dirty minute's rollup from the head (flush.ts `pendingRollups`). An object that
+ * holds row-per-sample data from before blocks existed is converted the same way, a chunk per
+ * run. Safe to repeat and to interrupt: blocks are written before the head rows they replace
+ * are deleted, and a reader prefers the head where both hold a ts.
+ */
+
+/** Head samples younger than this stay rows: most late and re-sent data arrives within it. */
+export const SEAL_HORIZON_MS = 120_000;
+/** Samples sealed per alarm run, so one run (one implicit transaction) stays short. */
+export const SEAL_CHUNK = 20_000;
+/** Delay before the next run while a full chunk was sealed (a backlog, or a migrated object). */
+const SEAL_AGAIN_MS = 1_000;
+
+/** Seals up to SEAL_CHUNK samples; returns when the alarm should come back for more (Infinity: no need). */
+export function sealRaw(sql: SqlStorage, now: number): number {
+  const horizon = now - SEAL_HORIZON_MS;
+  const rows = [
+    ...sql
+      .exec<{ sid: number; ts: number; value: number }>(
+        `SELECT sid, ts, value FROM samples s
+       WHERE ts < ? AND NOT EXISTS (SELECT 1 FROM dirty_minutes d WHERE d.sid = s.sid AND d.minute = s.ts - s.ts % 60000)
+       ORDER BY sid, ts LIMIT ?`,
+        horizon,
+        SEAL_CHUNK,
+      )
+      .raw(),
+  ] as [number, number, number][];
+  let start = 0;
+  while (start < rows.length) {
+    const sid = rows[start]![0];
+    let end = start;
+    while (end < rows.length && rows[end]![0] === sid) end++;
+    sealSeries(sql, sid, rows.slice(start, end), horizon);
+    start = end;
+  }
+  return rows.length === SEAL_CHUNK ? now + SEAL_AGAIN_MS : Infinity;
+}
+
+/** Seals one series' selected head rows (ascending), a UTC day at a time, then deletes them from the head. */
+function sealSeries(sql: SqlStorage, sid: number, rows: [number, number, number][], horizon: number): void {
+  let start = 0;
+  while (start < rows.length) {
+    const day = dayOf(rows[start]![1]);
+    let end = start;
+    while (end < rows.length && dayOf(rows[end]![1]) === day) end++;
+    mergeDay(
+      sql,
+      sid,
+      day,
+      rows.slice(start, end).map((r) => r[1]),
+      rows.slice(start, end).map((r) => r[2]),
+    );
+    start = end;
+  }
+  // The same rows the selection took: the range of this series, not dirty, before the horizon.
+  sql.exec(
+    `DELETE FROM samples AS s WHERE sid = ? AND ts >= ? AND ts <= ? AND ts < ?
+       AND NOT EXISTS (SELECT 1 FROM dirty_minutes d WHERE d.sid = s.sid AND d.minute = s.ts - s.ts % 60000)`,
+    sid,
+    rows[0]![1],
+    rows.at(-1)![1],
+    horizon,
+  );
+}
+
+/**
+ * Merges samples of one UTC day (ascending) into the series' blocks of that day. The blocks
+ * whose span the samples reach are decoded, merged (the head's value wins on an equal ts) and
+ * written again; usually that is only the day's last block, while it is not full.
+ */
+function mergeDay(sql: SqlStorage, sid: number, day: number, ts: number[], values: number[]): void {
+  const blocks = sql
+    .exec<{ id: number; first_ts: number; last_ts: number; count: number }>(
+      'SELECT id, first_ts, last_ts, count FROM blocks WHERE sid = ? AND first_ts >= ? AND first_ts < ? ORDER BY first_ts',
+      sid,
+      day,
+      day + DAY_MS,
+    )
+    .toArray();
+  const minTs = ts[0]!;
+  const maxTs = ts.at(-1)!;
+  // The last block starting at or before each end; blocks between them are the ones reached.
+  const lastAtOrBefore = (t: number) => blocks.findLastIndex((b) => b.first_ts <= t);
+  let a = Math.max(0, lastAtOrBefore(minTs));
+  const z = Math.max(a, lastAtOrBefore(maxTs));
+  // A full block is left alone when the samples only come after it (or only before the first block).
+  if (a === z && blocks[a] && blocks[a]!.count >= BLOCK_MAX_SAMPLES) {
+    if (minTs > blocks[a]!.last_ts || maxTs < blocks[a]!.first_ts) a = z + 1;
+  }
+  const reached = blocks.slice(a, z + 1);
+  if (reached.length === 0) {
+    insertBlocks(sql, sid, { ts, values });
+    return;
+  }
+  const merged = { ts: [] as number[], values: [] as number[] };
+  let i = 0;
+  for (const b of reached) {
+    const block = readBlock(sql, b.id);
+    for (let j = 0; j < block.ts.length; j++) {
+      const t = block.ts[j]!;
+      while (i < ts.length && ts[i]! < t) push(merged, ts[i]!, values[i++]!);
+      if (i < ts.length && ts[i] === t) push(merged, t, values[i++]!);
+      else push(merged, t, block.values[j]!);
+    }
+    deleteBlock(sql, b.id);
+  }
+  while (i < ts.length) push(merged, ts[i]!, values[i++]!);
+  insertBlocks(sql, sid, merged);
+}
+
+function push(into: { ts: number[]; values: number[] }, ts: number, value: number): void {
+  into.ts.push(ts);
+  into.values.push(value);
+}
+
+const dayOf = (ts: number) => ts - (ts % DAY_MS);
