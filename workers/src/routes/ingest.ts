@@ -5,7 +5,7 @@ import { ApiError, unauthorized } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
-import { duplicateSample, validateBatch } from '../services/ingest/batch.ts';
+import { compactBatch, duplicateSample, validateBatch } from '../services/ingest/batch.ts';
 import { batchConflict, refusalError, seriesLimit } from '../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
 import { settings } from '../settings.ts';
@@ -57,7 +57,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       422: {
         description:
           "`series_limit`: the batch would register series beyond the device's limit (SERIES_PER_DEVICE, 10,000 by default); `field` names the first sample over it. Nothing is stored. Not retryable as is: raise the limit or delete series.",
-        example: seriesLimit(10_000, 0).body(),
+        example: seriesLimit(10_000, 'samples.0').body(),
       },
       413: {
         description: 'More samples than INGEST_MAX_SAMPLES, or a body over INGEST_MAX_BYTES',
@@ -78,7 +78,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
   }),
   async (c) => {
     const { deviceId, tokenHash } = c.var.device;
-    const batch = c.req.valid('json');
+    const batch = compactBatch(c.req.valid('json'));
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
     if (result.status === 'rate_limited') throw ingestRateLimited(result.perMinute, result.retryAfterSeconds);
