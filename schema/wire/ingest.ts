@@ -114,7 +114,13 @@ export function groupedBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
  * `series` matches neither.
  */
 export function ingestBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
-  return z.union([flatBatchSchema(maxSamples), groupedBatchSchema(maxSamples)]);
+  return z.union([
+    flatBatchSchema(maxSamples).meta({ title: 'Flat batch', description: 'One object per sample.' }),
+    groupedBatchSchema(maxSamples).meta({
+      title: 'Series-grouped batch',
+      description: `Each series once, with its points as [ts, value] pairs; at most ${maxSamples} points in all.`,
+    }),
+  ]);
 }
 /** The flat body (`samples`). */
 export type IngestBatch = z.infer<ReturnType<typeof flatBatchSchema>>;
