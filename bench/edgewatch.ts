@@ -69,7 +69,8 @@ export function groupSamples(samples: Sample[]) {
   for (const s of samples) {
     const key = s.metric + JSON.stringify(s.labels ?? {});
     let entry = bySeries.get(key);
-    if (!entry) bySeries.set(key, (entry = { metric: s.metric, ...(s.labels ? { labels: s.labels } : {}), points: [] }));
+    if (!entry)
+      bySeries.set(key, (entry = { metric: s.metric, ...(s.labels ? { labels: s.labels } : {}), points: [] }));
     entry.points.push([s.ts, s.value]);
   }
   return [...bySeries.values()];

@@ -9,8 +9,7 @@ import { countPoints, groupedPointField, scanFlat, scanGrouped, type Scanned } f
 const MAX_FUTURE_MS = 10 * 60 * 1000;
 
 let cachedSchemas:
-  | { max: number; flat: ReturnType<typeof flatBatchSchema>; grouped: ReturnType<typeof groupedBatchSchema> }
-  | undefined;
+  { max: number; flat: ReturnType<typeof flatBatchSchema>; grouped: ReturnType<typeof groupedBatchSchema> } | undefined;
 
 /** Validated bodies and their compact form: `doc()` hands the route the body, the route takes this. */
 const compacted = new WeakMap<object, CompactBatch>();
