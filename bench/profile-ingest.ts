@@ -8,7 +8,7 @@
  *   node_modules/.bin/node bench/profile-ingest.ts [grouped|flat] [--gzip]
  *
  * PROFILE_SECONDS (default 10) sets the recorded window. The full profile is written to
- * $TMPDIR/edgewatch-ingest.cpuprofile for Chrome DevTools' Performance panel.
+ * $TMPDIR/edgewatch-ingest-<form>.cpuprofile for Chrome DevTools' Performance panel.
  */
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,13 @@ const DEVICES_PER_SENDER = 3;
 const WARMUP_MS = 3000;
 const PROFILE_MS = Number(process.env.PROFILE_SECONDS ?? 10) * 1000;
 const TOP = 25;
+const INTERVAL_US = 100;
+/**
+ * A sample stands for at most this much time. On a shared machine the sampler thread is
+ * sometimes descheduled for tens of ms, and the next sample would take all of that gap to
+ * whichever function happened to run then; capping keeps the table a picture of CPU work.
+ */
+const MAX_SAMPLE_US = 4 * INTERVAL_US;
 
 interface CallFrame {
   functionName: string;
@@ -82,7 +89,7 @@ export function selfTimes(profile: Profile): { total: number; rows: { name: stri
   const ms = new Map<string, { name: string; where: string; ms: number }>();
   let total = 0;
   profile.samples.forEach((id, i) => {
-    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    const dt = Math.min(profile.timeDeltas[i] ?? 0, MAX_SAMPLE_US) / 1000;
     total += dt;
     const f = byNode.get(id)!.callFrame;
     const file = f.url.split('/').slice(-2).join('/');
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
     const cdp = await inspector(inspectorPort);
     cleanups.unshift(() => cdp.close());
     await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp.send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
     await cdp.send('Profiler.start');
     const measured = await runPhase(send, {
       ...common,
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
       progress: false,
     });
     const { profile } = await cdp.send<{ profile: Profile }>('Profiler.stop');
-    const out = join(tmpdir(), 'edgewatch-ingest.cpuprofile');
+    const out = join(tmpdir(), `edgewatch-ingest-${grouped ? 'grouped' : 'flat'}.cpuprofile`);
     await writeFile(out, JSON.stringify(profile));
 
     const { total, rows } = selfTimes(profile);
