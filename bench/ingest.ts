@@ -16,7 +16,7 @@ const MEASURE_MS = Number(process.env.BENCH_INGEST_SECONDS ?? 20) * 1000;
 const VARIANTS = [
   { name: 'json', gz: false, grouped: true, peer: true },
   { name: 'gzip', gz: true, grouped: true, peer: true },
-  { name: 'flat gzip', gz: true, grouped: false, peer: false },
+  { name: 'flat-gzip', gz: true, grouped: false, peer: false },
 ] as const;
 
 export interface Run {
