@@ -63,6 +63,19 @@ export async function enroll(url: string, token: string, name: string): Promise<
   return (await res.json()) as Device;
 }
 
+/** The series-grouped body's `series` (as the agent sends it): one entry per series, points in order. */
+export function groupSamples(samples: Sample[]) {
+  const bySeries = new Map<string, { metric: string; labels?: Record<string, string>; points: [number, number][] }>();
+  for (const s of samples) {
+    const key = s.metric + JSON.stringify(s.labels ?? {});
+    let entry = bySeries.get(key);
+    if (!entry)
+      bySeries.set(key, (entry = { metric: s.metric, ...(s.labels ? { labels: s.labels } : {}), points: [] }));
+    entry.points.push([s.ts, s.value]);
+  }
+  return [...bySeries.values()];
+}
+
 /** Times wrangler dev restarted the Worker under us (it reloads when a source file changes). */
 export let workerRestarts = 0;
 
@@ -72,8 +85,15 @@ export let workerRestarts = 0;
  * A batch cut off by a Worker restart is resent with the same id, as the agent would; then a
  * duplicate ack is fine, since the first attempt may have landed.
  */
-export async function ingest(url: string, device: Device, batchId: string, samples: Sample[], gz: boolean) {
-  const json = JSON.stringify({ batchId, samples });
+export async function ingest(
+  url: string,
+  device: Device,
+  batchId: string,
+  samples: Sample[],
+  gz: boolean,
+  grouped = false,
+) {
+  const json = JSON.stringify(grouped ? { batchId, series: groupSamples(samples) } : { batchId, samples });
   const headers: Record<string, string> = {
     authorization: `Bearer ${device.deviceToken}`,
     'content-type': 'application/json',

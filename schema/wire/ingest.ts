@@ -69,8 +69,8 @@ export const agentInfo = z.strictObject({
   startedAt: timestampMs.optional(),
 });
 
-/** Builds the batch schema for a given sample cap. */
-export function ingestBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
+/** Builds the flat batch schema (one object per sample) for a given sample cap. */
+export function flatBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
   return z.strictObject({
     batchId,
     samples: z
@@ -80,7 +80,55 @@ export function ingestBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
     agent: agentInfo.optional(),
   });
 }
-export type IngestBatch = z.infer<ReturnType<typeof ingestBatchSchema>>;
+
+/** One point of a series: `[ts, value]`, epoch milliseconds and a finite number. */
+export const point = z.tuple([timestampMs, z.number()]);
+
+/** One series of the grouped body: its metric and labels once, then its points. */
+export const seriesPoints = z.strictObject({
+  metric: metricName,
+  labels: labelSet.optional(),
+  points: z.array(point).min(1, 'points must not be empty'),
+});
+export type SeriesPoints = z.infer<typeof seriesPoints>;
+
+/**
+ * Builds the series-grouped batch schema: `series` holds each series once with its points.
+ * The cap counts points over all series, as the flat form counts samples; the Worker refuses
+ * more with 413 `batch_too_large` before this schema runs.
+ */
+export function groupedBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
+  return z.strictObject({
+    batchId,
+    series: z
+      .array(seriesPoints)
+      .min(1, 'series must not be empty')
+      .max(maxSamples, `series must hold at most ${maxSamples} points in all`),
+    agent: agentInfo.optional(),
+  });
+}
+
+/**
+ * Builds the batch schema for a given sample cap: the flat form (`samples`) or the grouped
+ * form (`series`), never both. Both are strict objects, so a body holding `samples` and
+ * `series` matches neither.
+ */
+export function ingestBatchSchema(maxSamples = INGEST_MAX_SAMPLES) {
+  return z.union([
+    flatBatchSchema(maxSamples).meta({ title: 'Flat batch', description: 'One object per sample.' }),
+    groupedBatchSchema(maxSamples).meta({
+      title: 'Series-grouped batch',
+      description: `Each series once, with its points as [ts, value] pairs; at most ${maxSamples} points in all.`,
+    }),
+  ]);
+}
+/** The flat body (`samples`). */
+export type IngestBatch = z.infer<ReturnType<typeof flatBatchSchema>>;
+/** The series-grouped body (`series`). */
+export type GroupedIngestBatch = z.infer<ReturnType<typeof groupedBatchSchema>>;
+/** Either body form. */
+export type IngestBody = IngestBatch | GroupedIngestBatch;
+export type AgentInfo = z.infer<typeof agentInfo>;
 
 /** What `POST /v1/ingest` (and the MQTT PUBACK path) acknowledges. */
 export interface IngestAck {

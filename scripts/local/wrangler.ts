@@ -55,6 +55,8 @@ export async function startWorker(opts: {
    * dev reads them when there is no .dev.vars (which `npm start` writes, and which wins).
    */
   secrets?: Record<string, string>;
+  /** The V8 inspector's port (bench/profile-ingest.ts attaches a profiler there); any free one by default. */
+  inspectorPort?: number;
 }): Promise<LocalWorker> {
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
@@ -70,7 +72,7 @@ export async function startWorker(opts: {
       opts.persistTo,
       '--show-interactive-dev-session=false',
       '--inspector-port',
-      '0',
+      String(opts.inspectorPort ?? 0),
       ...(opts.testScheduled ? ['--test-scheduled'] : []),
       ...vars,
     ],

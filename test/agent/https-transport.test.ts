@@ -34,7 +34,12 @@ describe('HTTPS transport', () => {
     expect(req?.headers['content-encoding']).toBe('gzip');
     expect(req?.headers['content-type']).toBe('application/json');
     expect(req?.raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    expect(req?.json).toEqual({ ...batch, agent: { version: '9.9.9', hostname: 'h1' } });
+    expect(req?.json).toEqual({
+      batchId: batch.batchId,
+      // The series-grouped form: each series once, its points in spool order.
+      series: [{ metric: 'test_value', points: batch.samples.map((s) => [s.ts, s.value]) }],
+      agent: { version: '9.9.9', hostname: 'h1' },
+    });
   });
 
   it('keeps a path prefix of the server URL', async () => {

@@ -107,7 +107,9 @@ for (const version of [4, 5] as const) {
       const [pub] = publishes();
       expect(pub).toMatchObject({ topic: topics.ingest, qos: 1 });
       expect(JSON.parse(gunzipSync(pub!.payload as Buffer).toString())).toEqual({
-        ...batch,
+        batchId: batch.batchId,
+        // The series-grouped form: each series once, its points in spool order.
+        series: [{ metric: 'test_value', points: batch.samples.map((s) => [s.ts, s.value]) }],
         agent: { version: '9.9.9' },
       });
       const subscribe = broker!.received.find((p) => p.cmd === 'subscribe');

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startConfigServer } from './helpers/config-server.ts';
-import { closedPort, until } from './helpers/http-server.ts';
+import { closedPort, samplesOf, until } from './helpers/http-server.ts';
 import { isolatedEnv, runCli, startCli } from './helpers/run-cli.ts';
 import { cliSandbox } from './helpers/cli-sandbox.ts';
 
@@ -23,15 +23,10 @@ describe('edgewatch-agent run', () => {
     const ingests = () => server.requests.filter((r) => r.path === '/v1/ingest');
     const cpuBatch = await until(
       'a batch with cpu_usage_percent',
-      () =>
-        ingests().find((r) =>
-          (r.json as { samples: { metric: string }[] }).samples.some((s) => s.metric === 'cpu_usage_percent'),
-        ),
+      () => ingests().find((r) => samplesOf(r.json).some((s) => s.metric === 'cpu_usage_percent')),
       15_000,
     );
-    const cpu = (cpuBatch.json as { samples: { metric: string; value: number; labels?: object }[] }).samples.find(
-      (s) => s.metric === 'cpu_usage_percent',
-    )!;
+    const cpu = samplesOf(cpuBatch.json).find((s) => s.metric === 'cpu_usage_percent')!;
     expect(cpu.value).toBeGreaterThanOrEqual(0);
     expect(cpu.value).toBeLessThanOrEqual(100);
     expect(cpu.labels).toBeUndefined();

@@ -7,6 +7,7 @@ import { createHttpsTransport } from '../../agent/src/transports/https.ts';
 import {
   ack,
   closedPort,
+  samplesOf,
   startServer,
   until,
   type RecordedRequest,
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 const batchIds = (s: TestServer) => s.requests.map((r) => (r.json as { batchId: string }).batchId);
-const values = (r: RecordedRequest) => (r.json as { samples: { value: number }[] }).samples.map((s) => s.value);
+const values = (r: RecordedRequest) => samplesOf(r.json).map((s) => s.value);
 
 /** A shipper against a real local server; sleeps are recorded and skipped. */
 async function setup(reply: (req: RecordedRequest, i: number) => Reply, opts: { maxSamples?: number } = {}) {

@@ -24,6 +24,8 @@ export interface LocalPlatformOptions {
   testScheduled?: boolean;
   /** `[vars]` over wrangler.toml's, e.g. `{ WEBHOOK_RETRY_SCHEDULE: '1s,1s' }`. */
   vars?: Record<string, string>;
+  /** The Worker's V8 inspector port, for profiling; any free one by default. */
+  inspectorPort?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       logFile: join(dir, 'worker.log'),
       testScheduled: options.testScheduled,
       vars: options.vars,
+      inspectorPort: options.inspectorPort,
       secrets: { WEBHOOK_SECRETS_KEY: webhookKey },
     });
   };

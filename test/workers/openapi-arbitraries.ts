@@ -30,6 +30,10 @@ export function valueOf(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
     case 'string':
       return stringOf(schema);
     case 'array': {
+      // A tuple (zod's z.tuple): one value per position.
+      if (Array.isArray(schema.prefixItems)) {
+        return fc.tuple(...(schema.prefixItems as JsonSchema[]).map((s) => valueOf(s, depth + 1)));
+      }
       const items = (schema.items ?? {}) as JsonSchema;
       const minLength = (schema.minItems as number | undefined) ?? 0;
       const maxLength = Math.min((schema.maxItems as number | undefined) ?? 3, minLength + 3);

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
+import { ingestBody } from '../spool/body.ts';
 import type { Batch } from '../spool/types.ts';
 import { describeHttpError, parseRetryAfter } from './http-errors.ts';
 import type { SendOptions, SendResult, Transport } from './types.ts';
@@ -36,9 +37,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
     async close() {},
 
     async send(batch: Batch, sendOptions: SendOptions = {}): Promise<SendResult> {
-      const payload: IngestBatch = { batchId: batch.batchId, samples: batch.samples as IngestBatch['samples'] };
-      if (options.agent) payload.agent = options.agent;
-      const body = await gzip(JSON.stringify(payload));
+      const body = await gzip(JSON.stringify(ingestBody(batch, options.agent)));
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = sendOptions.signal ? AbortSignal.any([timeout, sendOptions.signal]) : timeout;
 

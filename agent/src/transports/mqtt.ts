@@ -5,6 +5,7 @@ import type { IngestBatch } from '../../../schema/wire/ingest.ts';
 import { mqttTopics, type MqttErrorMessage } from '../../../schema/wire/mqtt.ts';
 import type { Logger } from '../log.ts';
 import type { Batch } from '../spool/types.ts';
+import { ingestBody } from '../spool/body.ts';
 import { createMqttConnection } from './mqtt-connection.ts';
 import { ackFrom, errorMessageResult, mqttUrl, parseErrorMessage, pubackFailure } from './mqtt-results.ts';
 import type { SendOptions, SendResult, Transport } from './types.ts';
@@ -97,9 +98,7 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
   }
 
   async function publish(c: MqttClient, batch: Batch, signal?: AbortSignal): Promise<SendResult> {
-    const body: IngestBatch = { batchId: batch.batchId, samples: batch.samples as IngestBatch['samples'] };
-    if (options.agent) body.agent = options.agent;
-    const payload = await gzip(JSON.stringify(body));
+    const payload = await gzip(JSON.stringify(ingestBody(batch, options.agent)));
     return new Promise<SendResult>((resolve) => {
       const entry: InFlight = {
         settle(result) {

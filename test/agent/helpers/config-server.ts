@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG, type RemoteAgentConfig } from '../../../schema/wire/agent-config.ts';
-import { ack, startServer, type RecordedRequest, type Reply, type TestServer } from './http-server.ts';
+import { ack, samplesOf, startServer, type RecordedRequest, type Reply, type TestServer } from './http-server.ts';
 
 /**
  * A stand-in for the Worker's agent endpoints: enrollment (device `dev_test`, token
@@ -47,10 +47,7 @@ export async function startConfigServer(initial: RemoteAgentConfig = DEFAULT_AGE
   const server = await startServer(reply);
   state.self = Object.assign(server, {
     config: initial as unknown,
-    samples: () =>
-      server.requests
-        .filter((r) => r.path === '/v1/ingest')
-        .flatMap((r) => (r.json as { samples: ReturnType<ConfigServer['samples']> }).samples),
+    samples: () => server.requests.filter((r) => r.path === '/v1/ingest').flatMap((r) => samplesOf(r.json)),
     configRequests: () => server.requests.filter((r) => r.path === '/v1/agents/config'),
   });
   return state.self;

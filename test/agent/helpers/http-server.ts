@@ -25,10 +25,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+type WireSample = { metric: string; ts: number; value: number; labels?: Record<string, string> };
+
+/** The samples of an ingest body in either form (the agent sends the series-grouped one). */
+export function samplesOf(body: unknown): WireSample[] {
+  const b = body as {
+    samples?: WireSample[];
+    series?: { metric: string; labels?: Record<string, string>; points: [number, number][] }[];
+  };
+  if (b.samples) return b.samples;
+  return (b.series ?? []).flatMap((s) =>
+    s.points.map(([ts, value]) => ({ metric: s.metric, ts, value, ...(s.labels ? { labels: s.labels } : {}) })),
+  );
+}
+
 /** Acknowledges an ingest batch the way the Worker does. */
 export function ack(req: RecordedRequest): Reply {
-  const batch = req.json as { batchId: string; samples: unknown[] };
-  return { status: 200, body: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
+  const batch = req.json as { batchId: string };
+  return { status: 200, body: { batchId: batch.batchId, accepted: samplesOf(batch).length, duplicate: false } };
 }
 
 /** A real HTTP server on 127.0.0.1 and a free port, recording every request. */

@@ -5,7 +5,7 @@ import { ApiError, unauthorized } from '../errors.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { unsupportedMediaType } from '../services/http/body.ts';
-import { duplicateSample, validateBatch } from '../services/ingest/batch.ts';
+import { compactBatch, duplicateSample, validateBatch } from '../services/ingest/batch.ts';
 import { batchConflict, refusalError, seriesLimit } from '../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../services/ingest/token-bucket.ts';
 import { settings } from '../settings.ts';
@@ -24,7 +24,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     operationId: 'ingestBatch',
     summary: "Send a batch of a device's samples",
     description:
-      'Atomic: an invalid sample stores nothing. A batch id already stored with the same samples is acknowledged as a duplicate and stored nothing again; with other samples it is a 409. Two samples of one series at one `ts` refuse the batch, so `accepted` is the number of points stored. `Content-Type: application/json` is required (a missing or other type is a 415). The body may be gzip-encoded (`Content-Encoding: gzip`); it is limited to INGEST_MAX_BYTES after decoding and INGEST_MAX_SAMPLES samples (5000 by default). Sample times (`ts`, epoch ms) must lie between 2000-01-01 and 10 minutes past the server clock. The reply is sent once the batch is durable.',
+      'Two body forms, stored alike: flat (`samples`: one object per sample) or series-grouped (`series`: each series once with `points` of `[ts, value]`, which is smaller and cheaper to check; the agent sends it). Send one of `samples` and `series`, not both. Atomic: an invalid sample stores nothing. A batch id already stored with the same samples is acknowledged as a duplicate and stored nothing again; with other samples it is a 409. The same samples in the other body form (or another order) are the same batch. Two samples of one series at one `ts` refuse the batch, so `accepted` is the number of points stored. `Content-Type: application/json` is required (a missing or other type is a 415). The body may be gzip-encoded (`Content-Encoding: gzip`); it is limited to INGEST_MAX_BYTES after decoding and INGEST_MAX_SAMPLES samples (5000 by default; in the grouped form, points over all series). Sample times (`ts`, epoch ms) must lie between 2000-01-01 and 10 minutes past the server clock. The reply is sent once the batch is durable.',
     tag: 'Ingest',
     auth: 'device',
     body: ingestBatchSchema(),
@@ -46,7 +46,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       },
       400: {
         description:
-          'Invalid input (`field` names it), including a label name outside [a-zA-Z_][a-zA-Z0-9_]* or starting with `__`; or `duplicate_sample`: two samples of one series (metric and labels) at one `ts`, naming the second. Nothing is stored.',
+          'Invalid input (`field` names it, e.g. `samples.3.ts` or `series.3.points.17.1`), including a label name outside [a-zA-Z_][a-zA-Z0-9_]* or starting with `__`; or `duplicate_sample`: two samples of one series (metric and labels) at one `ts`, naming the second. Nothing is stored.',
         example: duplicateSample(1, 0).body(),
       },
       409: {
@@ -56,8 +56,8 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       },
       422: {
         description:
-          "`series_limit`: the batch would register series beyond the device's limit (SERIES_PER_DEVICE, 10,000 by default); `field` names the first sample over it. Nothing is stored. Not retryable as is: raise the limit or delete series.",
-        example: seriesLimit(10_000, 0).body(),
+          "`series_limit`: the batch would register series beyond the device's limit (SERIES_PER_DEVICE, 10,000 by default); `field` names the first sample (`samples.4`) or series (`series.2`) over it. Nothing is stored. Not retryable as is: raise the limit or delete series.",
+        example: seriesLimit(10_000, 'samples.0').body(),
       },
       413: {
         description: 'More samples than INGEST_MAX_SAMPLES, or a body over INGEST_MAX_BYTES',
@@ -78,7 +78,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
   }),
   async (c) => {
     const { deviceId, tokenHash } = c.var.device;
-    const batch = c.req.valid('json');
+    const batch = compactBatch(c.req.valid('json'));
     const result = await deviceHubFor(c.env, deviceId).ingest(deviceId, tokenHash, batch);
     if (result.status === 'unauthorized') throw unauthorized('device token is unknown or revoked');
     if (result.status === 'rate_limited') throw ingestRateLimited(result.perMinute, result.retryAfterSeconds);

@@ -1,4 +1,3 @@
-import type { Sample } from '../../../../schema/wire/ingest.ts';
 import { arrive, observe, type Point } from '../../services/alerts/engine/evaluate.ts';
 import { engineRule } from '../../services/alerts/rules.ts';
 import { log } from '../../services/log.ts';
@@ -17,6 +16,7 @@ import {
   stateKey,
   type HubState,
 } from './alert-store.ts';
+import type { CompactBatch } from '../../services/ingest/compact.ts';
 import type { DeviceIdentity } from './identity.ts';
 import type { SeriesRow } from './store.ts';
 
@@ -64,12 +64,12 @@ export class HubAlerts {
    */
   evaluateBatch(
     identity: DeviceIdentity,
-    samples: readonly Sample[],
+    batch: CompactBatch,
     rows: readonly SeriesRow[],
     now: number,
   ): AlertRun | null {
     try {
-      return this.evaluate(identity, samples, rows, now);
+      return this.evaluate(identity, batch, rows, now);
     } catch (err) {
       log.error('alert evaluation failed; the batch is stored unevaluated', {
         deviceId: identity.deviceId,
@@ -86,23 +86,26 @@ export class HubAlerts {
 
   private evaluate(
     identity: DeviceIdentity,
-    samples: readonly Sample[],
+    batch: CompactBatch,
     rows: readonly SeriesRow[],
     now: number,
   ): AlertRun | null {
     const set = this.rules.current();
     if (!set || set.rules.length === 0) return null;
     const run = this.run(identity, set, now);
-    const groups = new Map<string, { metric: string; labels: Record<string, string>; points: Point[] }>();
-    samples.forEach((s, i) => {
-      const id = rows[i]!.seriesId;
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { metric: s.metric, labels: s.labels ?? {}, points: [] }));
-      g.points.push({ ts: s.ts, value: s.value });
+    // Points are gathered only for the series some rule watches.
+    const watched = batch.series.map((s, i) => {
+      const labels = s.labels ?? {};
+      const watching = this.rules.forSeries(rows[i]!.seriesId, s.metric, labels);
+      return watching.length === 0 ? null : { metric: s.metric, labels, watching, points: [] as Point[] };
     });
-    for (const [seriesId, g] of groups) {
-      const watching = this.rules.forSeries(seriesId, g.metric, g.labels);
-      if (watching.length === 0) continue;
+    for (let i = 0; i < batch.ts.length; i++) {
+      watched[batch.seriesIndex[i]!]?.points.push({ ts: batch.ts[i]!, value: batch.values[i]! });
+    }
+    for (const [i, g] of watched.entries()) {
+      if (!g) continue;
+      const seriesId = rows[i]!.seriesId;
+      const watching = g.watching;
       g.points.sort((a, b) => a.ts - b.ts);
       const ref = { seriesId, metric: g.metric, labels: g.labels };
       for (const rule of watching) {

@@ -1,5 +1,4 @@
-import type { Sample } from '../../../../schema/wire/ingest.ts';
-import { sha256Hex } from '../../services/credentials/crypto.ts';
+import { isLegacyHash } from '../../services/ingest/compact.ts';
 
 /**
  * Batch ids the DeviceHub has stored, each with a hash of its samples, so a retry of the same
@@ -21,24 +20,23 @@ export function migrateBatches(sql: SqlStorage): void {
 }
 
 /**
- * SHA-256 of the batch's samples in a canonical form (labels sorted by name), so the same
- * samples hash the same whatever the key order of the JSON they came in.
+ * Whether `batchId` was stored before, and with the same samples. `hash` is the batch's
+ * canonical hash (`batchHash`); ids stored before it existed hold the older, order-bound hash,
+ * compared with `legacy` (`legacyHashes`), which the caller computes only when `storedHash`
+ * says it is needed.
  */
-export async function batchHash(samples: readonly Sample[]): Promise<string> {
-  const canonical = samples.map((s) => [
-    s.metric,
-    s.ts,
-    s.value,
-    Object.entries(s.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  ]);
-  return sha256Hex(JSON.stringify(canonical));
+export function batchSeen(sql: SqlStorage, batchId: string, hash: string, legacy: readonly string[] = []): BatchSeen {
+  const stored = storedHash(sql, batchId);
+  if (stored === undefined) return 'new';
+  // Ids stored before hashes were kept have none: they stay plain duplicates, as they were answered then.
+  if (stored === null || stored === hash) return 'duplicate';
+  return isLegacyHash(stored) && legacy.includes(stored) ? 'duplicate' : 'conflict';
 }
 
-export function batchSeen(sql: SqlStorage, batchId: string, hash: string): BatchSeen {
+/** The hash stored with a batch id: undefined for an unknown id, null for one stored before hashes. */
+export function storedHash(sql: SqlStorage, batchId: string): string | null | undefined {
   const row = sql.exec<{ hash: string | null }>('SELECT hash FROM batches WHERE id = ?', batchId).toArray()[0];
-  if (!row) return 'new';
-  // Ids stored before hashes were kept have none: they stay plain duplicates, as they were answered then.
-  return row.hash === null || row.hash === hash ? 'duplicate' : 'conflict';
+  return row ? row.hash : undefined;
 }
 
 export function recordBatch(sql: SqlStorage, batchId: string, hash: string, samples: number, now: number): void {

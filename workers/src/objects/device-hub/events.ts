@@ -57,7 +57,7 @@ const presence = (sql: SqlStorage): Presence =>
  */
 export function detectBatchEvents(
   sql: SqlStorage,
-  batch: IngestBatch,
+  batch: Pick<IngestBatch, 'batchId' | 'agent'>,
   now: number,
   previousSeenAt: number | null,
   windowMs: number,

@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { IngestBatch } from '../../../../schema/wire/ingest.ts';
 import type {
   Aggregation,
   ExportPosition,
@@ -9,13 +8,14 @@ import type {
 } from '../../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
+import { batchHash, isLegacyHash, legacyHashes, type CompactBatch } from '../../services/ingest/compact.ts';
 import { seriesLimit, toRefusal } from '../../services/ingest/refusals.ts';
 import { settings } from '../../settings.ts';
 import type { PreviewRequest, PreviewResult } from '../../services/alerts/preview-types.ts';
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
 import { previewRule } from './alert-preview.ts';
 import { HubAlerts } from './alerts.ts';
-import { batchHash, batchSeen } from './batches.ts';
+import { batchSeen, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { deleteSeriesData, exportPage } from './export.ts';
 import { remainingDirty } from './flush.ts';
@@ -81,39 +81,46 @@ export class DeviceHub extends DurableObject<Env> {
   }
 
   /**
-   * Stores a validated batch exactly once. Resolves only when the batch is durable
+   * Stores a validated batch (its compact form, see services/ingest/compact.ts) exactly once. Resolves only when the batch is durable
    * (the output gate holds the reply until the SQLite writes are committed). A batch id stored
    * before is a duplicate when its samples are the same, and refused when they differ.
    */
-  async ingest(deviceId: string, tokenHash: string, batch: IngestBatch): Promise<IngestResult> {
+  async ingest(deviceId: string, tokenHash: string, batch: CompactBatch): Promise<IngestResult> {
     const identity = await this.identity(deviceId);
     if (!identity || identity.revoked || identity.tokenHash !== tokenHash) return { status: 'unauthorized' };
     const limited = this.takeIngestToken();
     if (limited) return limited;
-    const hash = await batchHash(batch.samples);
-    const before = batchSeen(this.sql, batch.batchId, hash);
+    const stored = storedHash(this.sql, batch.batchId);
+    const hash = {
+      canonical: await batchHash(batch),
+      // Only an id stored before the canonical hash needs the older one computed.
+      legacy: stored && isLegacyHash(stored) ? await legacyHashes(batch) : [],
+    };
+    const before = batchSeen(this.sql, batch.batchId, hash.canonical, hash.legacy);
     if (before !== 'new') return seenAnswer(batch.batchId, before);
     const maxSeries = settings(this.env).SERIES_PER_DEVICE;
-    const resolved = await this.series.resolve(identity, batch.samples, maxSeries);
-    if (!resolved.ok) return { status: 'refused', refusal: toRefusal(seriesLimit(maxSeries, resolved.overLimitAt)) };
+    const resolved = await this.series.resolve(identity, batch.series, maxSeries);
+    if (!resolved.ok) {
+      return { status: 'refused', refusal: toRefusal(seriesLimit(maxSeries, resolved.overLimit.field)) };
+    }
 
     const now = Date.now();
     await this.alerts.prepare(identity, now);
-    const stored = this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const s = storeBatch(this.sql, batch, hash, resolved.rows, now, this.windowMs());
       // Alert states and transitions commit with the samples that caused them.
-      const alerts = s.seen === 'new' ? this.alerts.evaluateBatch(identity, batch.samples, resolved.rows, now) : null;
+      const alerts = s.seen === 'new' ? this.alerts.evaluateBatch(identity, batch, resolved.rows, now) : null;
       return { ...s, alerts };
     });
     // Before any await: the next batch must see the states this one left.
-    this.alerts.committed(stored.alerts);
-    if (stored.seen !== 'new') return seenAnswer(batch.batchId, stored.seen);
+    this.alerts.committed(result.alerts);
+    if (result.seen !== 'new') return seenAnswer(batch.batchId, result.seen);
     await this.scheduleFlush(now);
     publishBatch(this.env, this.ctx, identity, batch, resolved.rows);
     // Only a batch that changed the device's state waits on D1 here; the alarm retries failures.
-    if (stored.eventsQueued) await deliverEvents(this.env, this.sql, identity);
-    await this.alerts.afterBatch(identity, stored.alerts);
-    return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.samples.length, duplicate: false } };
+    if (result.eventsQueued) await deliverEvents(this.env, this.sql, identity);
+    await this.alerts.afterBatch(identity, result.alerts);
+    return { status: 'ok', ack: { batchId: batch.batchId, accepted: batch.ts.length, duplicate: false } };
   }
 
   /**

@@ -1,5 +1,6 @@
-import type { IngestAck, IngestBatch } from '../../../../schema/wire/ingest.ts';
+import type { IngestAck } from '../../../../schema/wire/ingest.ts';
 import type { StreamSample } from '../../../../schema/wire/stream.ts';
+import type { CompactBatch } from '../../services/ingest/compact.ts';
 import { batchConflict, toRefusal, type IngestRefusal } from '../../services/ingest/refusals.ts';
 import { log } from '../../services/log.ts';
 import { sampleSubject } from '../../services/streams/subjects.ts';
@@ -25,20 +26,19 @@ export type IngestResult =
  */
 export function storeBatch(
   sql: SqlStorage,
-  batch: IngestBatch,
-  hash: string,
+  batch: CompactBatch,
+  hash: { canonical: string; legacy: readonly string[] },
   rows: SeriesRow[],
   now: number,
   windowMs: number,
 ): { seen: BatchSeen; eventsQueued: boolean } {
   // Checked again: another request may have stored this id while the caller awaited D1.
-  const seen = batchSeen(sql, batch.batchId, hash);
+  const seen = batchSeen(sql, batch.batchId, hash.canonical, hash.legacy);
   if (seen !== 'new') return { seen, eventsQueued: false };
-  recordBatch(sql, batch.batchId, hash, batch.samples.length, now);
-  appendSamples(
-    sql,
-    batch.samples.map((s, i) => ({ sid: rows[i]!.sid, ts: s.ts, value: s.value })),
-  );
+  recordBatch(sql, batch.batchId, hash.canonical, batch.ts.length, now);
+  const sid = new Float64Array(batch.ts.length);
+  for (let i = 0; i < sid.length; i++) sid[i] = rows[batch.seriesIndex[i]!]!.sid;
+  appendSamples(sql, { sid, ts: batch.ts, value: batch.values });
   const last = getSeen(sql);
   const eventsQueued = detectBatchEvents(sql, batch, now, last?.lastSeenAt ?? null, windowMs);
   setSeen(sql, {
@@ -63,18 +63,29 @@ export function publishBatch(
   env: Env,
   ctx: DurableObjectState,
   identity: DeviceIdentity,
-  batch: IngestBatch,
+  batch: CompactBatch,
   rows: SeriesRow[],
 ): void {
-  const samples: StreamSample[] = batch.samples.map((s, i) => ({
+  // Each series' fields once; the samples share them.
+  const heads = batch.series.map((s, i) => ({
     subject: sampleSubject(identity.orgId, identity.siteId, identity.deviceId, s.metric),
     seriesId: rows[i]!.seriesId,
-    deviceId: identity.deviceId,
     metric: s.metric,
     labels: s.labels ?? {},
-    ts: s.ts,
-    value: s.value,
   }));
+  const samples: StreamSample[] = new Array<StreamSample>(batch.ts.length);
+  for (let i = 0; i < samples.length; i++) {
+    const h = heads[batch.seriesIndex[i]!]!;
+    samples[i] = {
+      subject: h.subject,
+      seriesId: h.seriesId,
+      deviceId: identity.deviceId,
+      metric: h.metric,
+      labels: h.labels,
+      ts: batch.ts[i]!,
+      value: batch.values[i]!,
+    };
+  }
   ctx.waitUntil(
     channelHubFor(env, identity.orgId)
       .publish(samples)

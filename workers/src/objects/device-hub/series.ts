@@ -1,17 +1,17 @@
 import { sql } from 'drizzle-orm';
-import type { Sample } from '../../../../schema/wire/ingest.ts';
 import { db, schema } from '../../db.ts';
-import { seriesId, seriesKey } from '../../services/ingest/series-key.ts';
+import type { CompactSeries } from '../../services/ingest/compact.ts';
+import { seriesId } from '../../services/ingest/series-key.ts';
 import { col } from './flush.ts';
 import { findSeries, insertSeries, type SeriesRow } from './store.ts';
 
-/** The batch's series, or the index of its first sample whose series would pass the device's limit. */
-export type Resolved = { ok: true; rows: SeriesRow[] } | { ok: false; overLimitAt: number };
+/** The row of each of the batch's series, or the first series that would pass the device's limit. */
+export type Resolved = { ok: true; rows: SeriesRow[] } | { ok: false; overLimit: CompactSeries };
 
 type NewSeries = { key: string; seriesId: string; metric: string; labels: Record<string, string> };
 
 /**
- * Maps a batch's samples to the DeviceHub's local series rows. A series seen for the first
+ * Maps a batch's series to the DeviceHub's local series rows. A series seen for the first
  * time is registered in D1 (one `json_each` statement for all the batch's new series) before
  * the local row exists, so every local series is known to the read API.
  */
@@ -28,37 +28,36 @@ export class SeriesResolver {
   }
 
   /**
-   * Resolves every sample's series, registering new ones, unless the batch would bring the
-   * device past `limit` series: then nothing is registered. While other batches register,
-   * their new series count as taken, which may refuse a batch that shares them near the limit.
+   * Resolves each of the batch's distinct series (in order of first appearance), registering
+   * new ones, unless the batch would bring the device past `limit` series: then nothing is
+   * registered. While other batches register, their new series count as taken, which may
+   * refuse a batch that shares them near the limit.
    */
   async resolve(
     device: { deviceId: string; orgId: string },
-    samples: readonly Sample[],
+    series: readonly CompactSeries[],
     limit: number,
   ): Promise<Resolved> {
-    const keys = samples.map((s) => seriesKey(s.metric, s.labels));
-    const fresh = new Map<string, NewSeries>();
-    const firstAt = new Map<string, number>();
-    for (const [i, key] of keys.entries()) {
-      if (this.known(key) || fresh.has(key)) continue;
-      const s = samples[i]!;
-      fresh.set(key, { key, seriesId: '', metric: s.metric, labels: s.labels ?? {} });
-      firstAt.set(key, i);
+    const fresh: NewSeries[] = [];
+    const freshAt: number[] = [];
+    for (const [i, s] of series.entries()) {
+      if (this.known(s.key)) continue;
+      fresh.push({ key: s.key, seriesId: '', metric: s.metric, labels: s.labels ?? {} });
+      freshAt.push(i);
     }
-    if (fresh.size > 0) {
+    if (fresh.length > 0) {
       const room = limit - this.count() - this.registering;
-      if (fresh.size > room) return { ok: false, overLimitAt: firstAt.get([...fresh.keys()][Math.max(0, room)]!)! };
-      this.registering += fresh.size;
+      if (fresh.length > room) return { ok: false, overLimit: series[freshAt[Math.max(0, room)]!]! };
+      this.registering += fresh.length;
       try {
-        for (const s of fresh.values()) s.seriesId = await seriesId(device.deviceId, s.key);
-        await this.register(device, [...fresh.values()]);
+        for (const s of fresh) s.seriesId = await seriesId(device.deviceId, s.key);
+        await this.register(device, fresh);
       } finally {
-        this.registering -= fresh.size;
+        this.registering -= fresh.length;
       }
-      for (const s of fresh.values()) this.cache.set(s.key, insertSeries(this.sql, s));
+      for (const s of fresh) this.cache.set(s.key, insertSeries(this.sql, s));
     }
-    return { ok: true, rows: keys.map((k) => this.cache.get(k)!) };
+    return { ok: true, rows: series.map((s) => this.cache.get(s.key)!) };
   }
 
   /** Drops one series from the cache (it was deleted). */

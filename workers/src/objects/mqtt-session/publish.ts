@@ -3,7 +3,7 @@ import type { IngestAck } from '../../../../schema/wire/ingest.ts';
 import { MQTT5_REASON, MQTT_ACK_PROPERTY, mqttTopics, type MqttErrorMessage } from '../../../../schema/wire/mqtt.ts';
 import { ApiError } from '../../errors.ts';
 import { parseJson, readBody } from '../../services/http/body.ts';
-import { validateBatch } from '../../services/ingest/batch.ts';
+import { compactBatch, validateBatch } from '../../services/ingest/batch.ts';
 import { log } from '../../services/log.ts';
 import { refusalError } from '../../services/ingest/refusals.ts';
 import { ingestLimitMessage } from '../../services/ingest/token-bucket.ts';
@@ -65,7 +65,7 @@ export async function ingestPublish(
   let raw: unknown;
   try {
     raw = parseJson(await payloadText(payload, maxIngestBytes(env)));
-    const batch = validateBatch(raw, env);
+    const batch = compactBatch(validateBatch(raw, env));
     const result = await deviceHubFor(env, device.deviceId).ingest(device.deviceId, device.tokenHash, batch);
     // The DeviceHub keeps one rate budget per device whichever transport it uses.
     if (result.status === 'rate_limited') {

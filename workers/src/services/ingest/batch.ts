@@ -1,37 +1,74 @@
-import { ingestBatchSchema, type IngestBatch } from '../../../../schema/wire/ingest.ts';
+import { flatBatchSchema, groupedBatchSchema, type IngestBody } from '../../../../schema/wire/ingest.ts';
 import { ApiError, badRequest } from '../../errors.ts';
 import { parse } from '../http/validate.ts';
 import { settings } from '../../settings.ts';
-import { seriesKey } from './series-key.ts';
+import type { CompactBatch } from './compact.ts';
+import { countPoints, groupedPointField, scanFlat, scanGrouped, type Scanned } from './scan.ts';
 
 /** Samples may run ahead of the Worker's clock by at most this (agents' clocks drift). */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
 
-let cachedSchema: { max: number; schema: ReturnType<typeof ingestBatchSchema> } | undefined;
+let cachedSchemas:
+  { max: number; flat: ReturnType<typeof flatBatchSchema>; grouped: ReturnType<typeof groupedBatchSchema> } | undefined;
+
+/** Validated bodies and their compact form: `doc()` hands the route the body, the route takes this. */
+const compacted = new WeakMap<object, CompactBatch>();
 
 /**
- * Validates a parsed ingest payload (HTTPS body or MQTT publish) with the configured sample
- * cap. Throws an ApiError naming the field: 413 `batch_too_large`, else 400 `invalid_input`.
+ * Validates a parsed ingest payload (HTTPS body or MQTT publish), in either body form, with
+ * the configured sample cap. Throws an ApiError naming the field: 413 `batch_too_large`, else
+ * 400 `invalid_input`, `duplicate_sample`. The body's compact form is then `compactBatch(body)`.
  */
-export function validateBatch(raw: unknown, env: Env): IngestBatch {
+export function validateBatch(raw: unknown, env: Env): IngestBody {
   const max = settings(env).INGEST_MAX_SAMPLES;
-  const samples = (raw as { samples?: unknown } | null)?.samples;
-  if (Array.isArray(samples) && samples.length > max) {
-    throw new ApiError(413, 'batch_too_large', `samples holds ${samples.length} entries; the maximum is ${max}`, {
-      field: 'samples',
-    });
+  const body = raw as { samples?: unknown; series?: unknown } | null;
+  const grouped = body !== null && typeof body === 'object' && 'series' in body;
+  if (grouped && 'samples' in body) {
+    throw badRequest('invalid_input', 'send either samples (flat) or series (grouped), not both', 'series');
   }
-  if (cachedSchema?.max !== max) cachedSchema = { max, schema: ingestBatchSchema(max) };
-  const batch = parse(cachedSchema.schema, raw);
+  const list = grouped ? body.series : body?.samples;
+  const count = !Array.isArray(list) ? 0 : grouped ? countPoints(list) : list.length;
+  if (count > max) {
+    const message = grouped
+      ? `series holds ${count} points; the maximum is ${max}`
+      : `samples holds ${count} entries; the maximum is ${max}`;
+    throw new ApiError(413, 'batch_too_large', message, { field: grouped ? 'series' : 'samples' });
+  }
   const limit = Date.now() + MAX_FUTURE_MS;
-  const ahead = batch.samples.findIndex((s) => s.ts > limit);
-  if (ahead >= 0) {
-    const field = `samples.${ahead}.ts`;
-    throw badRequest('invalid_input', `${field} is more than 10 minutes in the future`, field);
-  }
-  const repeated = repeatedSample(batch);
-  if (repeated) throw repeated;
+  const scanned = grouped ? scanGrouped(raw, limit) : scanFlat(raw, limit);
+  // The scan accepts only what the schema accepts; anything else is named by the schema itself.
+  if (!scanned) throw schemaError(raw, grouped, max);
+  const field = (i: number) => (grouped ? groupedPointField(list as unknown[], i) : `samples.${i}`);
+  refuseScanned(scanned, field, grouped);
+  compacted.set(raw as object, scanned.batch);
+  return raw as IngestBody;
+}
+
+/** The compact form of a body `validateBatch` accepted. */
+export function compactBatch(body: IngestBody): CompactBatch {
+  const batch = compacted.get(body);
+  if (!batch) throw new Error('compactBatch: the body was not validated by validateBatch');
   return batch;
+}
+
+function schemaError(raw: unknown, grouped: boolean, max: number): ApiError {
+  if (cachedSchemas?.max !== max) {
+    cachedSchemas = { max, flat: flatBatchSchema(max), grouped: groupedBatchSchema(max) };
+  }
+  parse(grouped ? cachedSchemas.grouped : cachedSchemas.flat, raw);
+  // The schema accepted what the scan refused: a gap in scan.ts, never the caller's fault.
+  throw new Error('ingest scan refused a batch its schema accepts');
+}
+
+function refuseScanned(s: Scanned, field: (i: number) => string, grouped: boolean): void {
+  if (s.future !== undefined) {
+    const f = `${field(s.future)}${grouped ? '.0' : '.ts'}`;
+    throw badRequest('invalid_input', `${f} is more than 10 minutes in the future`, f);
+  }
+  if (s.repeated) {
+    const { index, first } = s.repeated;
+    throw grouped ? duplicatePoint(field(index), field(first)) : duplicateSample(index, first);
+  }
 }
 
 /**
@@ -46,13 +83,11 @@ export function duplicateSample(index: number, first: number): ApiError {
   );
 }
 
-function repeatedSample(batch: IngestBatch): ApiError | undefined {
-  const seen = new Map<string, number>();
-  for (const [i, s] of batch.samples.entries()) {
-    const key = `${s.ts} ${seriesKey(s.metric, s.labels)}`;
-    const first = seen.get(key);
-    if (first !== undefined) return duplicateSample(i, first);
-    seen.set(key, i);
-  }
-  return undefined;
+/** The grouped form's `duplicate_sample`: a point repeats the series and ts of an earlier one. */
+export function duplicatePoint(field: string, first: string): ApiError {
+  return badRequest(
+    'duplicate_sample',
+    `${field} repeats the series and ts of ${first}; send one value per series and timestamp`,
+    field,
+  );
 }

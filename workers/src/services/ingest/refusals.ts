@@ -24,14 +24,15 @@ export function batchConflict(batchId: string): ApiError {
 /**
  * The batch would register series beyond the device's limit. 422, not 429: sending it again
  * cannot succeed until the limit is raised or series are deleted, so no Retry-After is given
- * and agents set the batch aside instead of retrying it forever.
+ * and agents set the batch aside instead of retrying it forever. `field` names the first sample
+ * (`samples.4`) or series (`series.2`) over the limit.
  */
-export function seriesLimit(limit: number, index: number): ApiError {
+export function seriesLimit(limit: number, field: string): ApiError {
   return new ApiError(
     422,
     'series_limit',
-    `samples.${index} would register a series beyond this device's limit of ${limit} series (SERIES_PER_DEVICE); nothing was stored`,
-    { field: `samples.${index}` },
+    `${field} would register a series beyond this device's limit of ${limit} series (SERIES_PER_DEVICE); nothing was stored`,
+    { field },
   );
 }
 
