@@ -1,4 +1,20 @@
-import type { ExportPosition, ExportRow } from '../../../../schema/wire/history.ts';
+import type { ExportPosition } from '../../../../schema/wire/history.ts';
+
+/**
+ * Consecutive raw samples of one series in an export page, as columns: typed arrays cross
+ * the RPC as one buffer copy each, where an object per row would be cloned one by one.
+ */
+export interface ExportBlock {
+  seriesId: string;
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+/** One page of an export: blocks in (order given, ts) order. */
+export interface ExportPage {
+  blocks: ExportBlock[];
+  next: ExportPosition | null;
+}
 
 /**
  * Up to `limit` raw rows of `seriesIds` within [from, to), in (order given, ts) order,
@@ -12,30 +28,40 @@ export function exportPage(
   to: number,
   after: ExportPosition | null,
   limit: number,
-): { rows: ExportRow[]; next: ExportPosition | null } {
-  const rows: ExportRow[] = [];
+): ExportPage {
+  const blocks: ExportBlock[] = [];
   const start = after ? seriesIds.indexOf(after.seriesId) : 0;
   // A position naming a series outside the list cannot continue anything: the export is over.
-  if (start < 0) return { rows, next: null };
-  for (let i = start; i < seriesIds.length && rows.length < limit; i++) {
+  if (start < 0) return { blocks, next: null };
+  let rows = 0;
+  for (let i = start; i < seriesIds.length && rows < limit; i++) {
     const seriesId = seriesIds[i]!;
     // Within the series the page resumes after; every later series starts at `from`.
     const fromTs = after && i === start ? Math.max(from, after.ts + 1) : from;
-    const page = sql
-      .exec<{ ts: number; value: number }>(
-        `SELECT s.ts AS ts, s.value AS value FROM samples s
+    const cursor = sql.exec(
+      `SELECT s.ts AS ts, s.value AS value FROM samples s
          WHERE s.sid = (SELECT sid FROM series WHERE series_id = ?) AND s.ts >= ? AND s.ts < ?
          ORDER BY s.ts LIMIT ?`,
-        seriesId,
-        fromTs,
-        to,
-        limit - rows.length,
-      )
-      .toArray();
-    for (const p of page) rows.push({ seriesId, ts: p.ts, value: p.value });
+      seriesId,
+      fromTs,
+      to,
+      limit - rows,
+    );
+    const ts = new Float64Array(limit - rows);
+    const values = new Float64Array(limit - rows);
+    let n = 0;
+    // raw() yields each row as an array, without building an object per row.
+    for (const [t, v] of cursor.raw() as Iterable<[number, number]>) {
+      ts[n] = t;
+      values[n++] = v;
+    }
+    if (n === 0) continue;
+    blocks.push({ seriesId, ts: ts.slice(0, n), values: values.slice(0, n) });
+    rows += n;
   }
-  const last = rows.at(-1);
-  return { rows, next: rows.length === limit && last ? { seriesId: last.seriesId, ts: last.ts } : null };
+  const last = blocks.at(-1);
+  const next = rows === limit && last ? { seriesId: last.seriesId, ts: last.ts[last.ts.length - 1]! } : null;
+  return { blocks, next };
 }
 
 /** Deletes one series' raw samples, its latest value and its pending rollup marks; returns samples deleted. */

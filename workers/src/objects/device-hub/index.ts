@@ -1,12 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { IngestBatch } from '../../../../schema/wire/ingest.ts';
-import type {
-  Aggregation,
-  ExportPosition,
-  ExportRow,
-  RawStats,
-  SeriesPoints,
-} from '../../../../schema/wire/history.ts';
+import type { Aggregation, ExportPosition, RawStats, SeriesPoints } from '../../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
 import { seriesLimit, toRefusal } from '../../services/ingest/refusals.ts';
@@ -17,7 +11,7 @@ import { previewRule } from './alert-preview.ts';
 import { HubAlerts } from './alerts.ts';
 import { batchHash, batchSeen } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
-import { deleteSeriesData, exportPage } from './export.ts';
+import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
 import { remainingDirty } from './flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
@@ -180,7 +174,7 @@ export class DeviceHub extends DurableObject<Env> {
     to: number,
     after: ExportPosition | null,
     limit: number,
-  ): Promise<{ rows: ExportRow[]; next: ExportPosition | null }> {
+  ): Promise<ExportPage> {
     this.exportPagesServed++;
     return exportPage(this.sql, seriesIds, from, to, after, limit);
   }

@@ -50,7 +50,8 @@ export function rawPages(env: Env, series: readonly ExportSeries[], range: Range
       );
       after = page.next;
       if (!after) run++;
-      if (page.rows.length > 0) return page.rows.map((r) => encoder.raw(byId.get(r.seriesId)!, r.ts, r.value)).join('');
+      if (page.blocks.length > 0)
+        return page.blocks.map((b) => encoder.raw(byId.get(b.seriesId)!, b.ts, b.values)).join('');
     }
     return null;
   };
@@ -86,7 +87,7 @@ export function rollupPages(
         index++;
         from = range.from;
       }
-      if (results.length > 0) return results.map((r) => encoder.rollup(s, r)).join('');
+      if (results.length > 0) return encoder.rollup(s, results);
     }
     return null;
   };
