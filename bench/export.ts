@@ -52,7 +52,13 @@ async function measured(
   return { ...median, runSeconds: runs.map((r) => r.seconds), rssBeforeMiB, peakRssMiB: sampler.stop() };
 }
 
-async function edgewatch(ctx: BenchContext, d: Dataset): Promise<Exported & { reloads: number }> {
+/** Rows in one line of a `rows=compact` export: a row is an array, a series header an object. */
+const compactRowsInLine = (line: string) => (line.startsWith('[') ? 1 : 0);
+
+async function edgewatch(
+  ctx: BenchContext,
+  d: Dataset,
+): Promise<{ full: Exported; compact: Exported; reloads: number }> {
   ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
   const platform = await startPlatform(ctx);
   const api: Api = { url: platform.url, apiKey: platform.seed.apiKey };
@@ -64,17 +70,22 @@ async function edgewatch(ctx: BenchContext, d: Dataset): Promise<Exported & { re
   await waitRolledUp(ctx, api, q, { timeoutMs: 180_000, pollMs: 2000 });
   ctx.log('  exporting…');
   const path = `/v1/export?series=${ids.join(',')}&from=${d.start}&to=${endOf(d)}&format=ndjson&source=raw`;
-  const out = await measured(workerdPids(platform.persistTo), `${api.url}${path}`, {
-    authorization: `Bearer ${api.apiKey}`,
-  });
+  const auth = { authorization: `Bearer ${api.apiKey}` };
+  const pids = workerdPids(platform.persistTo);
+  const full = await measured(pids, `${api.url}${path}`, auth);
+  ctx.log('  exporting with rows=compact…');
+  const compact = await measured(pids, `${api.url}${path}&rows=compact`, auth, compactRowsInLine);
   const reloads = await workerReloads(platform.dir);
   await platform.stop(); // Before the peer runs, so the two never share the 2 cores.
-  for (const line of [out.first, out.last]) {
+  for (const line of [full.first, full.last]) {
     const row = JSON.parse(line) as { seriesId?: string; ts?: number; value?: number };
     if (!row.seriesId || typeof row.ts !== 'number' || typeof row.value !== 'number')
       throw new Error(`unexpected export row: ${line}`);
   }
-  return { ...out, reloads };
+  const [header, last] = [JSON.parse(compact.first) as { seriesId?: string }, JSON.parse(compact.last) as unknown];
+  if (!header.seriesId || !Array.isArray(last) || last.length !== 2)
+    throw new Error(`unexpected compact export lines: ${compact.first} … ${compact.last}`);
+  return { full, compact, reloads };
 }
 
 /** Values in one line of VM's native export: its `timestamps` array is last, so count its commas. */
@@ -125,15 +136,23 @@ export const exportBench: BenchModule = {
     const peer = await runVmPeer(ctx, (bin) => vm(ctx, bin, d));
     const name = `VictoriaMetrics ${vmVersion() ?? ''}`.trim();
     const vmJson = typeof peer === 'string' ? undefined : peer.json;
+    const reloads = ew.reloads ? [`${ew.reloads} Worker reloads during the run`] : [];
     const rows = [
       row(
         'Edgewatch (NDJSON)',
-        ew,
+        ew.full,
+        n,
+        ['peak RSS of workerd', 'vs peer = rows/s / VM JSON export', ...reloads],
+        vmJson,
+      ),
+      row(
+        'Edgewatch (NDJSON, rows=compact)',
+        ew.compact,
         n,
         [
-          'peak RSS of workerd',
+          'a header line per series, then [ts,value] rows',
+          'peak RSS of workerd, measured after the full form',
           'vs peer = rows/s / VM JSON export',
-          ...(ew.reloads ? [`${ew.reloads} Worker reloads during the run`] : []),
         ],
         vmJson,
       ),

@@ -13,6 +13,11 @@ export interface Delivery {
   p99Ms: number;
   /** The publisher's acknowledgement round trip (ingest 200, MQTT PUBACK). */
   publishP50Ms: number;
+  /**
+   * Receive time − the time the publisher got that message's acknowledgement, over every
+   * receipt: what delivery adds after the ack (negative when a frame beat the ack).
+   */
+  afterAck: { p50Ms: number; p99Ms: number };
   /** Messages acknowledged ÷ the publishing phase's wall time: below the target when acks lag. */
   publishedPerSec: number;
   extra?: Record<string, unknown>;
@@ -22,6 +27,8 @@ export interface Delivery {
 export class Receipts {
   readonly warm = new Set<number>();
   readonly latencies: number[] = [];
+  /** Message index → receive times (Date.now()), to compare with its ack time afterwards. */
+  readonly receivedAt = new Map<number, number[]>();
   lastReceive = 0;
   readonly subscribers: number;
 
@@ -37,6 +44,9 @@ export class Receipts {
     }
     this.latencies.push(now - ts);
     this.lastReceive = now;
+    const times = this.receivedAt.get(value);
+    if (times) times.push(now);
+    else this.receivedAt.set(value, [now]);
   }
 }
 
@@ -65,6 +75,8 @@ export async function publishPaced(
   const total = Math.round(load.rate * load.seconds);
   const inFlight = new Set<Promise<void>>();
   const acks: number[] = [];
+  // Both clocks are this machine's: the ack's and the subscribers' Date.now().
+  const ackedAt = new Map<number, number>();
   const startWall = Date.now();
   const t0 = performance.now();
   let nextLog = t0 + 5000;
@@ -73,7 +85,10 @@ export async function publishPaced(
     if (wait > 0) await sleep(wait);
     while (inFlight.size >= 16) await Promise.race(inFlight);
     const sentAt = performance.now();
-    const p: Promise<void> = send(i, Date.now()).then(() => void acks.push(performance.now() - sentAt));
+    const p: Promise<void> = send(i, Date.now()).then(() => {
+      ackedAt.set(i, Date.now());
+      acks.push(performance.now() - sentAt);
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p)).catch(() => {});
     if (performance.now() > nextLog) {
@@ -93,6 +108,12 @@ export async function publishPaced(
   const delivered = receipts.latencies.length;
   const sorted = [...receipts.latencies].sort((a, b) => a - b);
   const acksSorted = [...acks].sort((a, b) => a - b);
+  const afterAck: number[] = [];
+  for (const [i, times] of receipts.receivedAt) {
+    const acked = ackedAt.get(i);
+    if (acked !== undefined) for (const t of times) afterAck.push(t - acked);
+  }
+  afterAck.sort((a, b) => a - b);
   const seconds = Math.max(1, receipts.lastReceive - startWall) / 1000;
   const result: Delivery = {
     sent: total,
@@ -103,11 +124,13 @@ export async function publishPaced(
     p99Ms: quantile(sorted, 0.99),
     publishP50Ms: Math.round(quantile(acksSorted, 0.5) * 10) / 10,
     publishedPerSec: Math.round((acks.length / publishSeconds) * 10) / 10,
+    afterAck: { p50Ms: quantile(afterAck, 0.5), p99Ms: quantile(afterAck, 0.99) },
   };
   ctx.log(
     `  ${name}: published ${result.publishedPerSec} msgs/s (ack p50 ${result.publishP50Ms} ms); ` +
       `${delivered}/${expected} delivered, ${Math.round(result.deliveredPerSec)} msgs/s, ` +
-      `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+      `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; after the ack p50 ${result.afterAck.p50Ms} ms, ` +
+      `p99 ${result.afterAck.p99Ms} ms`,
   );
   return result;
 }

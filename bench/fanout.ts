@@ -117,7 +117,25 @@ function row(system: string, d: Delivery, notes: string, ratio?: number): Row {
     p99Ms: d.p99Ms,
     ...(ratio !== undefined && { ratio }),
     notes: `${d.sent} msgs × ${SUBSCRIBERS} subs at ${d.publishedPerSec}/s, ${d.delivered} delivered${notes}`,
-    extra: { ...d.extra, targetRate: RATE, seconds: SECONDS, publishP50Ms: d.publishP50Ms, lost: d.lost },
+    extra: {
+      ...d.extra,
+      targetRate: RATE,
+      seconds: SECONDS,
+      publishP50Ms: d.publishP50Ms,
+      afterAck: d.afterAck,
+      lost: d.lost,
+    },
+  };
+}
+
+/** What the hub adds to the ingest acknowledgement: delivery at a subscriber − the ack at the publisher. */
+function afterAckRow(d: Delivery, peer: string): Row {
+  return {
+    benchmark: 'fanout',
+    system: 'Edgewatch: delivery after the ingest ack',
+    p50Ms: d.afterAck.p50Ms,
+    p99Ms: d.afterAck.p99Ms,
+    notes: `each receipt's time − its message's ingest ack (one machine's clock); goal p50 ≤ 3 ms${peer}`,
   };
 }
 
@@ -129,12 +147,14 @@ export const fanoutBench: BenchModule = {
     const x = ew.extra as { reconnects: number; gaps: number };
     const churn = x.reconnects || x.gaps ? `; ${x.reconnects} reconnects, ${x.gaps} gaps` : '';
     const peer = findOrInstall(ctx, 'mosquitto', 'mosquitto');
-    if ('skip' in peer) return [row('Edgewatch (WebSocket)', ew, `${churn}; mosquitto skipped: ${peer.skip}`)];
+    if ('skip' in peer)
+      return [row('Edgewatch (WebSocket)', ew, `${churn}; mosquitto skipped: ${peer.skip}`), afterAckRow(ew, '')];
     const mq = await mosquitto(ctx, peer.bin);
     const r = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const latency = `; p50 ${r(ew.p50Ms, mq.p50Ms)}×, p99 ${r(ew.p99Ms, mq.p99Ms)}× mosquitto's`;
     return [
       row('Edgewatch (WebSocket)', ew, `${churn}${latency}; ratio = msgs/s`, r(ew.deliveredPerSec, mq.deliveredPerSec)),
+      afterAckRow(ew, `; mosquitto after PUBACK: p50 ${mq.afterAck.p50Ms} ms, p99 ${mq.afterAck.p99Ms} ms`),
       row('mosquitto 2 (MQTT, pub QoS 1, sub QoS 0)', mq, ''),
     ];
   },

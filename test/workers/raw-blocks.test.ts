@@ -47,7 +47,7 @@ function answers(sql: SqlStorage, ids: string[]) {
     let after = null;
     do {
       const page = exportPage(sql, ids, from, to, after, 9_999);
-      pages.push(page.rows);
+      pages.push(page.blocks);
       after = page.next;
     } while (after);
     out[`export ${from}`] = pages;

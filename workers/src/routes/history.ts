@@ -10,6 +10,7 @@ import {
   exampleHistorySeries,
 } from '../services/history/examples.ts';
 import { historyQuery } from '../services/history/query.ts';
+import { historyJson, JSON_TYPE } from '../services/history/history-json.ts';
 import { readHistory } from '../services/history/read.ts';
 
 /** `GET /v1/history`: up to 100 series, across devices, in one request. */
@@ -70,6 +71,6 @@ export const historyRoutes = new Hono<AppEnv>().get(
   }),
   async (c) => {
     const { series, ...q } = c.req.valid('query');
-    return c.json(await readHistory(c.env, c.var.caller.orgId, series, q));
+    return c.body(historyJson(await readHistory(c.env, c.var.caller.orgId, series, q)), 200, JSON_TYPE);
   },
 );

@@ -12,6 +12,7 @@ import {
   exampleStats,
 } from '../services/history/examples.ts';
 import { metricFilter, seriesHistoryQuery, seriesStatsQuery } from '../services/history/query.ts';
+import { JSON_TYPE, seriesHistoryJson } from '../services/history/history-json.ts';
 import { readHistory } from '../services/history/read.ts';
 import { searchSeries } from '../services/history/series.ts';
 import { readStats } from '../services/history/stats.ts';
@@ -147,8 +148,8 @@ export const seriesRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const { series, ...rest } = await readHistory(c.env, c.var.caller.orgId, [c.req.valid('param').id], q);
-      return c.json({ ...series[0], ...rest });
+      const result = await readHistory(c.env, c.var.caller.orgId, [c.req.valid('param').id], q);
+      return c.body(seriesHistoryJson(result), 200, JSON_TYPE);
     },
   )
   .get(

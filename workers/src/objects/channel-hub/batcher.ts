@@ -1,27 +1,48 @@
 import type { StreamSample } from '../../../../schema/wire/stream.ts';
 
 /**
- * Coalesces published samples into one data frame per flush interval, so a burst of small
- * batches (many devices reporting on the same tick) goes out as a few frames, each costing a
- * subscriber one credit, instead of one frame per batch. `flushMs` 0 sends each publish at once.
+ * Frames a publish may send at once per flush interval. Past that the hub is under load and
+ * publishes wait for the end of the interval, coalesced into one frame: a burst of small
+ * batches (many devices reporting on the same tick) costs a subscriber a few credits, not one
+ * per batch, while a hub with a publish every few milliseconds still sends each at once.
+ */
+export const IMMEDIATE_FRAMES_PER_INTERVAL = 4;
+
+/**
+ * Decides when published samples go out as a data frame. An idle hub sends a publish at once;
+ * under load (more than {@link IMMEDIATE_FRAMES_PER_INTERVAL} frames in an interval) samples
+ * wait at most `flushMs` and go out together. `flushMs` 0 sends each publish at once.
+ *
+ * Immediate sends are paced by a token bucket refilled over each interval. A hub that has
+ * never sent a frame sends nothing at once: it knows nothing of its load yet, and a new org's
+ * devices and dashboards typically arrive together, so its first frame is coalesced. Once it
+ * has sent one (`hasSent`, which survives restarts through the hub's seq), the bucket starts full.
  */
 export class FrameBatcher {
   #pending: StreamSample[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #tokens = 0;
+  #refilledAt: number | undefined;
 
   flushMs: number;
   readonly #maxSamples: number;
   readonly #emit: (samples: StreamSample[]) => void;
+  readonly #hasSent: () => boolean;
 
-  constructor(flushMs: number, maxSamples: number, emit: (samples: StreamSample[]) => void) {
+  constructor(flushMs: number, maxSamples: number, emit: (samples: StreamSample[]) => void, hasSent: () => boolean) {
     this.flushMs = flushMs;
     this.#maxSamples = maxSamples;
     this.#emit = emit;
+    this.#hasSent = hasSent;
   }
 
-  /** Queues samples; they go out at the end of the interval, or now if the frame is full. */
+  /** Sends samples now when the hub is idle; otherwise queues them for the end of the interval. */
   add(samples: StreamSample[]): void {
     if (this.flushMs <= 0) {
+      this.#emit(samples);
+      return;
+    }
+    if (this.#pending.length === 0 && this.#takeToken()) {
       this.#emit(samples);
       return;
     }
@@ -42,5 +63,20 @@ export class FrameBatcher {
 
   get pendingSamples(): number {
     return this.#pending.length;
+  }
+
+  #takeToken(): boolean {
+    const now = Date.now();
+    if (this.#refilledAt === undefined) {
+      if (!this.#hasSent()) return false;
+      this.#tokens = IMMEDIATE_FRAMES_PER_INTERVAL;
+      this.#refilledAt = now;
+    }
+    const refill = ((now - this.#refilledAt) / this.flushMs) * IMMEDIATE_FRAMES_PER_INTERVAL;
+    this.#tokens = Math.min(IMMEDIATE_FRAMES_PER_INTERVAL, this.#tokens + refill);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 }

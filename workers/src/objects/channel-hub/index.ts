@@ -81,7 +81,12 @@ export class ChannelHub extends DurableObject<Env> {
     this.#epoch = epoch;
     this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
     this.#ring = new Ring(ctx.storage);
-    this.#batcher = new FrameBatcher(settings(env).STREAM_FLUSH_MS, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
+    this.#batcher = new FrameBatcher(
+      settings(env).STREAM_FLUSH_MS,
+      MAX_FRAME_SAMPLES,
+      (s) => this.#emitData(s),
+      () => this.#seq > 0,
+    );
     // Answered by the runtime without waking the hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -121,8 +126,9 @@ export class ChannelHub extends DurableObject<Env> {
   }
 
   /**
-   * Publishes the samples of one durable batch under one new hub-wide `seq`: each
-   * connection is offered one data frame with the samples it subscribed to.
+   * Publishes the samples of one durable batch: at once when the hub is idle, else coalesced
+   * with other publishes of the flush interval into one frame under one new hub-wide `seq`.
+   * Each connection is offered one data frame with the samples it subscribed to.
    */
   async publish(samples: StreamSample[]): Promise<void> {
     if (!Array.isArray(samples) || samples.length === 0) return;

@@ -1,6 +1,22 @@
-import type { ExportPosition, ExportRow } from '../../../../schema/wire/history.ts';
-import { countRaw, readRaw } from './raw-read.ts';
+import type { ExportPosition } from '../../../../schema/wire/history.ts';
+import { countRaw, readRawColumns } from './raw-read.ts';
 import { sidOf } from './store.ts';
+
+/**
+ * Consecutive raw samples of one series in an export page, as columns: typed arrays cross
+ * the RPC as one buffer copy each, where an object per row would be cloned one by one.
+ */
+export interface ExportBlock {
+  seriesId: string;
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+/** One page of an export: blocks in (order given, ts) order. */
+export interface ExportPage {
+  blocks: ExportBlock[];
+  next: ExportPosition | null;
+}
 
 /**
  * Up to `limit` raw rows of `seriesIds` within [from, to), in (order given, ts) order,
@@ -14,21 +30,26 @@ export function exportPage(
   to: number,
   after: ExportPosition | null,
   limit: number,
-): { rows: ExportRow[]; next: ExportPosition | null } {
-  const rows: ExportRow[] = [];
+): ExportPage {
+  const blocks: ExportBlock[] = [];
   const start = after ? seriesIds.indexOf(after.seriesId) : 0;
   // A position naming a series outside the list cannot continue anything: the export is over.
-  if (start < 0) return { rows, next: null };
-  for (let i = start; i < seriesIds.length && rows.length < limit; i++) {
+  if (start < 0) return { blocks, next: null };
+  let rows = 0;
+  for (let i = start; i < seriesIds.length && rows < limit; i++) {
     const seriesId = seriesIds[i]!;
     // Within the series the page resumes after; every later series starts at `from`.
     const fromTs = after && i === start ? Math.max(from, after.ts + 1) : from;
     const sid = sidOf(sql, seriesId);
-    const page = sid === undefined ? [] : readRaw(sql, sid, fromTs, to, limit - rows.length);
-    for (const p of page) rows.push({ seriesId, ts: p.ts, value: p.value });
+    if (sid === undefined) continue;
+    const { ts, values } = readRawColumns(sql, sid, fromTs, to, limit - rows);
+    if (ts.length === 0) continue;
+    blocks.push({ seriesId, ts, values });
+    rows += ts.length;
   }
-  const last = rows.at(-1);
-  return { rows, next: rows.length === limit && last ? { seriesId: last.seriesId, ts: last.ts } : null };
+  const last = blocks.at(-1);
+  const next = rows === limit && last ? { seriesId: last.seriesId, ts: last.ts[last.ts.length - 1]! } : null;
+  return { blocks, next };
 }
 
 /** Deletes one series' raw samples (head and blocks), its latest value and its pending rollup marks; returns samples deleted. */

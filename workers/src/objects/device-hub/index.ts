@@ -1,12 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import type {
-  Aggregation,
-  ExportPosition,
-  ExportRow,
-  RawStats,
-  SeriesPoints,
-} from '../../../../schema/wire/history.ts';
-import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
+import type { Aggregation, ExportPosition, RawStats } from '../../../../schema/wire/history.ts';
+import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
 import { batchHash, isLegacyHash, legacyHashes, type CompactBatch } from '../../services/ingest/compact.ts';
 import { seriesLimit, toRefusal } from '../../services/ingest/refusals.ts';
@@ -17,7 +11,8 @@ import { previewRule } from './alert-preview.ts';
 import { HubAlerts } from './alerts.ts';
 import { batchSeen, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
-import { deleteSeriesData, exportPage } from './export.ts';
+import { toColumns, type PointColumns, type SeriesColumns } from './columns.ts';
+import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
 import { remainingDirty } from './flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
@@ -161,19 +156,23 @@ export class DeviceHub extends DurableObject<Env> {
     return latestValues(this.sql, filter);
   }
 
-  async history(seriesId: string, from: number, to: number, limit: number): Promise<HistoryPoint[]> {
+  /** Raw points of one series in [from, to), oldest first, at most `limit`, as columns. */
+  async history(seriesId: string, from: number, to: number, limit: number): Promise<PointColumns> {
     return rawHistory(this.sql, seriesId, from, to, limit);
   }
 
-  /** Raw points bucketed by `stepMs` and aggregated with `agg`, per series. */
+  /** Raw points bucketed by `stepMs` and aggregated with `agg`, per series, as columns. */
   async aggregate(
     seriesIds: string[],
     from: number,
     to: number,
     stepMs: number,
     agg: Aggregation,
-  ): Promise<SeriesPoints[]> {
-    return aggregateRaw(this.sql, seriesIds, from, to, stepMs, agg);
+  ): Promise<SeriesColumns[]> {
+    return aggregateRaw(this.sql, seriesIds, from, to, stepMs, agg).map((s) => ({
+      seriesId: s.seriesId,
+      ...toColumns(s.points),
+    }));
   }
 
   /** Stats over [from, to) from raw samples, including p95. */
@@ -188,7 +187,7 @@ export class DeviceHub extends DurableObject<Env> {
     to: number,
     after: ExportPosition | null,
     limit: number,
-  ): Promise<{ rows: ExportRow[]; next: ExportPosition | null }> {
+  ): Promise<ExportPage> {
     this.exportPagesServed++;
     return exportPage(this.sql, seriesIds, from, to, after, limit);
   }

@@ -135,6 +135,46 @@ export function readRaw(
   return out;
 }
 
+/**
+ * Up to `limit` samples of `sid` in [from, to), ascending, as columns: what crosses an RPC as
+ * two buffer copies (export pages, raw history) instead of one object per sample.
+ */
+export function readRawColumns(
+  sql: SqlStorage,
+  sid: number,
+  from: number,
+  to: number,
+  limit: number,
+): { ts: Float64Array; values: Float64Array } {
+  const cap = Math.max(0, limit);
+  let ts = new Float64Array(Math.min(cap, HEAD_PAGE));
+  let values = new Float64Array(ts.length);
+  let n = 0;
+  if (cap > 0) {
+    scanRaw(
+      sql,
+      sid,
+      from,
+      to,
+      (t, v) => {
+        if (n === ts.length) {
+          // Grow by doubling, never past the limit.
+          const size = Math.min(cap, ts.length * 2);
+          const [grownTs, grownValues] = [new Float64Array(size), new Float64Array(size)];
+          grownTs.set(ts);
+          grownValues.set(values);
+          [ts, values] = [grownTs, grownValues];
+        }
+        ts[n] = t;
+        values[n++] = v;
+        return n < cap;
+      },
+      { headPage: Math.min(cap, HEAD_PAGE) },
+    );
+  }
+  return { ts: ts.slice(0, n), values: values.slice(0, n) };
+}
+
 /** The latest sample of `sid` before `before`, if any. */
 export function lastBefore(sql: SqlStorage, sid: number, before: number): { ts: number; value: number } | undefined {
   const head = sql

@@ -1,8 +1,9 @@
-import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
+import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { migrateBatches } from './batches.ts';
 import { createBlockTable } from './blocks.ts';
 import { unsealMinutes } from './blocks-unseal.ts';
-import { readRaw } from './raw-read.ts';
+import type { PointColumns as HistoryColumns } from './columns.ts';
+import { readRawColumns } from './raw-read.ts';
 
 /**
  * The DeviceHub's own SQLite: raw samples, the series it has seen with their latest values,
@@ -177,9 +178,11 @@ export function latestValues(sql: SqlStorage, filter: LatestFilter = {}): Latest
     }));
 }
 
-export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryPoint[] {
+export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryColumns {
   const sid = sidOf(sql, seriesId);
-  return sid === undefined ? [] : readRaw(sql, sid, from, to, limit);
+  return sid === undefined
+    ? { ts: new Float64Array(0), values: new Float64Array(0) }
+    : readRawColumns(sql, sid, from, to, limit);
 }
 
 /** The object's local id of a series, if it has seen it. */

@@ -1,5 +1,5 @@
 import type { RollupAggregates } from '../../../../schema/wire/history.ts';
-import type { ExportSeries, ExportFormat } from './query.ts';
+import type { ExportSeries, ExportFormat, ExportRows } from './query.ts';
 
 /** Aggregates of one rollup bucket, as exported. */
 export interface RollupRow extends RollupAggregates {
@@ -7,15 +7,17 @@ export interface RollupRow extends RollupAggregates {
 }
 
 /**
- * Turns rows into text lines. The columns naming the series are the same on every row of a
- * series, so they are encoded once per series and each row only appends its numbers.
- * Values are finite (ingest refuses NaN and Infinity), so `String(n)` is valid JSON and CSV.
+ * Turns rows into text lines, a run of one series' rows at a time, so no object is built
+ * per row. Values are finite (ingest refuses NaN and Infinity), so `String(n)` is valid JSON
+ * and CSV.
  */
 export interface ExportEncoder {
   /** Text before the first row: the CSV header, nothing for NDJSON. */
   header: string;
-  raw(series: ExportSeries, ts: number, value: number): string;
-  rollup(series: ExportSeries, row: RollupRow): string;
+  /** Lines of consecutive raw samples of one series: `ts[i]` with `values[i]`. */
+  raw(series: ExportSeries, ts: ArrayLike<number>, values: ArrayLike<number>): string;
+  /** Lines of consecutive rollup buckets of one series. */
+  rollup(series: ExportSeries, rows: readonly RollupRow[]): string;
 }
 
 const RAW_COLUMNS = ['ts', 'value'] as const;
@@ -27,6 +29,10 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The JSON object naming a series: the leading fields of a full row, or a compact header line. */
+const seriesJson = (s: ExportSeries) =>
+  JSON.stringify({ seriesId: s.id, deviceId: s.deviceId, metric: s.metric, labels: s.labels });
+
 function prefixCache(make: (s: ExportSeries) => string): (s: ExportSeries) => string {
   const cache = new Map<string, string>();
   return (s) => {
@@ -36,17 +42,53 @@ function prefixCache(make: (s: ExportSeries) => string): (s: ExportSeries) => st
   };
 }
 
+// The columns naming a series are the same on every row, so they are encoded once per series
+// and each row only appends its numbers.
 function ndjsonEncoder(): ExportEncoder {
-  // JSON.stringify of the leading fields, minus its closing brace, so rows only append numbers.
-  const prefix = prefixCache((s) => {
-    const head = JSON.stringify({ seriesId: s.id, deviceId: s.deviceId, metric: s.metric, labels: s.labels });
-    return `${head.slice(0, -1)},"ts":`;
-  });
+  // The series object minus its closing brace.
+  const prefix = prefixCache((s) => `${seriesJson(s).slice(0, -1)},"ts":`);
   return {
     header: '',
-    raw: (s, ts, value) => `${prefix(s)}${ts},"value":${value}}\n`,
-    rollup: (s, r) =>
-      `${prefix(s)}${r.bucket},"count":${r.count},"sum":${r.sum},"min":${r.min},"max":${r.max},"last":${r.last}}\n`,
+    raw(s, ts, values) {
+      const p = prefix(s);
+      let out = '';
+      for (let i = 0; i < ts.length; i++) out += `${p}${ts[i]},"value":${values[i]}}\n`;
+      return out;
+    },
+    rollup(s, rows) {
+      const p = prefix(s);
+      let out = '';
+      for (const r of rows)
+        out += `${p}${r.bucket},"count":${r.count},"sum":${r.sum},"min":${r.min},"max":${r.max},"last":${r.last}}\n`;
+      return out;
+    },
+  };
+}
+
+/**
+ * `rows=compact`: a series' header object (`seriesId`, `deviceId`, `metric`, `labels`) on a
+ * line of its own, then its rows as arrays, `[ts,value]` or `[ts,count,sum,min,max,last]`,
+ * until the next header. Each series has one header, however many pages its rows span.
+ */
+function compactEncoder(): ExportEncoder {
+  let current: string | undefined;
+  const head = (s: ExportSeries) => {
+    if (current === s.id) return '';
+    current = s.id;
+    return `${seriesJson(s)}\n`;
+  };
+  return {
+    header: '',
+    raw(s, ts, values) {
+      let out = head(s);
+      for (let i = 0; i < ts.length; i++) out += `[${ts[i]},${values[i]}]\n`;
+      return out;
+    },
+    rollup(s, rows) {
+      let out = head(s);
+      for (const r of rows) out += `[${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}]\n`;
+      return out;
+    },
   };
 }
 
@@ -56,11 +98,23 @@ function csvEncoder(rollups: boolean): ExportEncoder {
   );
   return {
     header: [...SERIES_COLUMNS, ...(rollups ? ROLLUP_COLUMNS : RAW_COLUMNS)].join(',') + '\r\n',
-    raw: (s, ts, value) => `${prefix(s)}${ts},${value}\r\n`,
-    rollup: (s, r) => `${prefix(s)}${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}\r\n`,
+    raw(s, ts, values) {
+      const p = prefix(s);
+      let out = '';
+      for (let i = 0; i < ts.length; i++) out += `${p}${ts[i]},${values[i]}\r\n`;
+      return out;
+    },
+    rollup(s, rows) {
+      const p = prefix(s);
+      let out = '';
+      for (const r of rows) out += `${p}${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}\r\n`;
+      return out;
+    },
   };
 }
 
-export function exportEncoder(format: ExportFormat, rollups: boolean): ExportEncoder {
-  return format === 'csv' ? csvEncoder(rollups) : ndjsonEncoder();
+/** The encoder of one export request: encoders keep per-request state (caches, the current series). */
+export function exportEncoder(format: ExportFormat, rollups: boolean, rows: ExportRows = 'full'): ExportEncoder {
+  if (format === 'csv') return csvEncoder(rollups);
+  return rows === 'compact' ? compactEncoder() : ndjsonEncoder();
 }

@@ -2,6 +2,7 @@ import type { ExportPosition, HistorySource } from '../../../../schema/wire/hist
 import { sql } from 'drizzle-orm';
 import { db } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import type { ExportPage } from '../../objects/device-hub/export.ts';
 import type { ExportEncoder, RollupRow } from './format.ts';
 import type { ExportSeries } from './query.ts';
 import { ROLLUP_TABLE } from '../history/rollups.ts';
@@ -32,27 +33,36 @@ function deviceRuns(series: readonly ExportSeries[]): ExportSeries[][] {
   return runs;
 }
 
-/** Raw samples from the DeviceHubs, in (series order, ts) order. */
+/**
+ * Raw samples from the DeviceHubs, in (series order, ts) order. While one page is encoded and
+ * read, the next is already being fetched (one page ahead, no more), so the DeviceHub's
+ * reading overlaps the Worker's writing.
+ */
 export function rawPages(env: Env, series: readonly ExportSeries[], range: Range, encoder: ExportEncoder): NextPage {
   const runs = deviceRuns(series);
   const byId = new Map(series.map((s) => [s.id, s]));
   let run = 0;
   let after: ExportPosition | null = null;
+  const fetchPage = (): Promise<ExportPage> | null => {
+    if (run >= runs.length) return null;
+    const ids = runs[run]!.map((s) => s.id);
+    return deviceHubFor(env, runs[run]![0]!.deviceId).exportPage(ids, range.from, range.to, after, EXPORT_PAGE_ROWS);
+  };
+  let ahead: Promise<ExportPage> | null = null;
   return async () => {
-    while (run < runs.length) {
-      const ids = runs[run]!.map((s) => s.id);
-      const page = await deviceHubFor(env, runs[run]![0]!.deviceId).exportPage(
-        ids,
-        range.from,
-        range.to,
-        after,
-        EXPORT_PAGE_ROWS,
-      );
+    for (;;) {
+      const pending = ahead ?? fetchPage();
+      ahead = null;
+      if (!pending) return null;
+      const page = await pending;
       after = page.next;
       if (!after) run++;
-      if (page.rows.length > 0) return page.rows.map((r) => encoder.raw(byId.get(r.seriesId)!, r.ts, r.value)).join('');
+      ahead = fetchPage();
+      // A reader that leaves never awaits the page fetched ahead: its failure is no error then.
+      ahead?.catch(() => {});
+      if (page.blocks.length > 0)
+        return page.blocks.map((b) => encoder.raw(byId.get(b.seriesId)!, b.ts, b.values)).join('');
     }
-    return null;
   };
 }
 
@@ -86,7 +96,7 @@ export function rollupPages(
         index++;
         from = range.from;
       }
-      if (results.length > 0) return results.map((r) => encoder.rollup(s, r)).join('');
+      if (results.length > 0) return encoder.rollup(s, results);
     }
     return null;
   };

@@ -10,6 +10,10 @@ import { inIdOrder, inJsonList } from '../history/series.ts';
 export const exportFormats = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
+/** `full` repeats the series' fields on every row; `compact` gives them once per series (NDJSON only). */
+export const exportRowForms = ['full', 'compact'] as const;
+export type ExportRows = (typeof exportRowForms)[number];
+
 /** What to export: named series, or a device's series (of one metric when given). */
 export type ExportTarget = { series: string[] } | { device: string; metric: string | undefined };
 
@@ -23,6 +27,12 @@ export const exportQuery = z
     to: queryTime.optional(),
     format: z.enum(exportFormats).default('ndjson'),
     source: z.enum(historySources).default('raw'),
+    rows: z
+      .enum(exportRowForms)
+      .default('full')
+      .describe(
+        '`compact` (NDJSON only): each series once as a header object on its own line, then its rows as arrays, `[ts,value]` or `[ts,count,sum,min,max,last]`',
+      ),
   })
   .transform((q, ctx) => {
     const { series, device, metric, to, ...rest } = q;
@@ -38,7 +48,11 @@ export const exportQuery = z
     }
     return { ...rest, target, to: to ?? Date.now() };
   })
-  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] });
+  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => q.rows === 'full' || q.format === 'ndjson', {
+    message: 'rows=compact is an NDJSON form: use format=ndjson',
+    path: ['rows'],
+  });
 export type ExportQuery = z.infer<typeof exportQuery>;
 
 /** A series as exported: every row carries these. */

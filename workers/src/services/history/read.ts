@@ -1,4 +1,5 @@
 import type { Aggregation, HistorySource, Point } from '../../../../schema/wire/history.ts';
+import type { PointColumns } from '../../objects/device-hub/columns.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { HistoryQuery } from './query.ts';
 import { rollupHasData, rollupPoints } from './rollups.ts';
@@ -12,7 +13,8 @@ export interface SeriesHistory {
   deviceId: string;
   metric: string;
   labels: Record<string, string>;
-  points: Point[];
+  /** Raw reads come as the DeviceHub's columns; history-json.ts writes either form. */
+  points: Point[] | PointColumns;
 }
 
 export interface HistoryResult {
@@ -75,9 +77,9 @@ async function fetchPoints(
   series: readonly SeriesInfo[],
   source: HistorySource,
   q: { from: number; to: number; step: number | null; agg: Aggregation; limit: number },
-): Promise<Map<string, Point[]>> {
+): Promise<Map<string, Point[] | PointColumns>> {
   const { step } = q;
-  let perSeries: { seriesId: string; points: Point[] }[];
+  let perSeries: { seriesId: string; points: Point[] | PointColumns }[];
   if (step === null) {
     // The plan gives no step only for raw points as stored.
     perSeries = await Promise.all(
@@ -94,7 +96,7 @@ async function fetchPoints(
         deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg),
       ),
     );
-    perSeries = perDevice.flat();
+    perSeries = perDevice.flat().map(({ seriesId, ts, values }) => ({ seriesId, points: { ts, values } }));
   }
   return new Map(perSeries.map((s) => [s.seriesId, s.points]));
 }
