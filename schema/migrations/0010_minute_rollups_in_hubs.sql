@@ -7,6 +7,11 @@
 ALTER TABLE `series` ADD `num` integer NOT NULL DEFAULT 0;--> statement-breakpoint
 UPDATE `series` SET `num` = rowid;--> statement-breakpoint
 CREATE UNIQUE INDEX `series_num_unique` ON `series` (`num`);--> statement-breakpoint
+-- The DeviceHub assigns `num` as it registers series; a row inserted without one (by hand, or an
+-- older Worker during a deploy) gets the next number here instead of colliding on 0.
+CREATE TRIGGER `series_num_assign` AFTER INSERT ON `series` WHEN NEW.`num` = 0 BEGIN
+  UPDATE `series` SET `num` = (SELECT MAX(`num`) + 1 FROM `series`) WHERE `id` = NEW.`id`;
+END;--> statement-breakpoint
 -- Pending hours, as rollup-cron built them: recomputed where the sweep has not reached…
 INSERT INTO `rollups_1h` (`series_id`, `bucket`, `org_id`, `count`, `sum`, `min`, `max`, `last`)
 SELECT m.`series_id`, m.`bucket`, m.`org_id`, SUM(r.`count`), SUM(r.`sum`), MIN(r.`min`), MAX(r.`max`),

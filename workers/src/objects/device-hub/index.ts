@@ -5,6 +5,7 @@ import type {
   ExportPosition,
   ExportRow,
   RawStats,
+  RollupAggregates,
   SeriesPoints,
 } from '../../../../schema/wire/history.ts';
 import type { HistoryPoint, LatestValue } from '../../../../schema/wire/telemetry.ts';
@@ -22,6 +23,9 @@ import { remainingDirty } from './flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
+import { deleteSeriesMinutes, minuteExportRows, minutePoints, minutesHeld, minuteStats } from './minute-query.ts';
+import { sweepMinutes } from './minute-retention.ts';
+import { createMinuteTables, minuteCount } from './minute-store.ts';
 import { aggregateRaw, rawStats } from './query.ts';
 import { SeriesResolver } from './series.ts';
 import { createTables, getSeen, latestValues, rawHistory, type LatestFilter } from './store.ts';
@@ -58,6 +62,7 @@ export class DeviceHub extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.series = new SeriesResolver(this.sql, env.DB);
     createTables(this.sql);
+    createMinuteTables(this.sql);
     createEventTables(this.sql);
     this.alerts = new HubAlerts({
       env,
@@ -173,6 +178,48 @@ export class DeviceHub extends DurableObject<Env> {
     return rawStats(this.sql, seriesIds, from, to);
   }
 
+  /** 1-minute rollups bucketed by `stepMs` (a multiple of a minute) and aggregated with `agg`, per series. */
+  async minuteAggregate(
+    seriesIds: string[],
+    from: number,
+    to: number,
+    stepMs: number,
+    agg: Aggregation,
+  ): Promise<SeriesPoints[]> {
+    return minutePoints(this.sql, seriesIds, from, to, stepMs, agg);
+  }
+
+  /** Stats over [from, to) from 1-minute rollups (no p95). */
+  async minuteStats(seriesIds: string[], from: number, to: number): Promise<RawStats[]> {
+    return minuteStats(this.sql, seriesIds, from, to);
+  }
+
+  /** Up to `limit` 1-minute rollups of one series starting in [from, to), for an export page. */
+  async minuteExportPage(
+    seriesId: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<(RollupAggregates & { bucket: number })[]> {
+    return minuteExportRows(this.sql, seriesId, from, to, limit);
+  }
+
+  /** Whether this object holds a minute of these series overlapping [from, to). */
+  async minutesHeld(seriesIds: string[], from: number, to: number): Promise<boolean> {
+    return minutesHeld(this.sql, seriesIds, from, to);
+  }
+
+  /**
+   * Sweeps 1-minute rollups before `cutoff` (an hour), as the cron asks when the device row
+   * reports minutes past the org's retention; returns whether more are left. The device row's
+   * figures follow from the alarm.
+   */
+  async sweepMinutes(cutoff: number): Promise<boolean> {
+    const more = this.ctx.storage.transactionSync(() => sweepMinutes(this.sql, cutoff));
+    await this.armAlarm(Date.now() + REPORT_SOON_MS);
+    return more;
+  }
+
   /** One page of a streamed export; the Worker asks for the next page only when the client has read this one. */
   async exportPage(
     seriesIds: string[],
@@ -187,7 +234,10 @@ export class DeviceHub extends DurableObject<Env> {
 
   /** Removes one series' raw data. The caller removes its D1 rows (registry and rollups). */
   async deleteSeries(seriesId: string): Promise<number> {
-    const deleted = deleteSeriesData(this.sql, seriesId);
+    const deleted = this.ctx.storage.transactionSync(() => {
+      deleteSeriesMinutes(this.sql, seriesId);
+      return deleteSeriesData(this.sql, seriesId);
+    });
     this.series.forget(seriesId);
     const identity = await this.identity();
     if (identity) {
@@ -213,6 +263,7 @@ export class DeviceHub extends DurableObject<Env> {
     this.series.clear();
     this.identityCache = undefined;
     createTables(this.sql);
+    createMinuteTables(this.sql);
     createEventTables(this.sql);
     this.alerts.reset(outbox);
     if (keepIdentity && identity) {
@@ -227,6 +278,7 @@ export class DeviceHub extends DurableObject<Env> {
     series: number;
     batches: number;
     dirtyMinutes: number;
+    minutes: number;
     exportPagesServed: number;
   }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
@@ -235,6 +287,7 @@ export class DeviceHub extends DurableObject<Env> {
       series: count('series'),
       batches: count('batches'),
       dirtyMinutes: remainingDirty(this.sql),
+      minutes: minuteCount(this.sql),
       exportPagesServed: this.exportPagesServed,
     };
   }
@@ -244,7 +297,14 @@ export class DeviceHub extends DurableObject<Env> {
     const identity = await this.identity();
     if (!identity) return;
     await this.armAlarm(
-      await runAlarm({ env: this.env, sql: this.sql, identity, windowMs: this.windowMs(), alerts: this.alerts }),
+      await runAlarm({
+        env: this.env,
+        sql: this.sql,
+        identity,
+        windowMs: this.windowMs(),
+        alerts: this.alerts,
+        transact: (fn) => this.ctx.storage.transactionSync(fn),
+      }),
     );
   }
 
