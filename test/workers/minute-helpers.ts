@@ -1,0 +1,58 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { decodeMinutes } from '../../workers/src/objects/device-hub/minute-store.ts';
+
+/** Reads of the rollups where they are stored now: minutes in each DeviceHub, hours and days in D1 by integer id. */
+
+export interface StoredRollup {
+  series_id: string;
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+}
+
+/** A device's 1-minute rollups, from its DeviceHub, ordered by series id and minute. */
+export async function hubMinutes(deviceId: string): Promise<StoredRollup[]> {
+  const rows = await runInDurableObject(deviceHubFor(env, deviceId), (_o, state) =>
+    state.storage.sql
+      .exec<{ series_id: string; block: ArrayBuffer }>(
+        'SELECT s.series_id, m.block FROM minute_hours m JOIN series s ON s.sid = m.sid ORDER BY s.series_id, m.hour',
+      )
+      .toArray()
+      .map((r) => ({ seriesId: r.series_id, block: new Uint8Array(r.block) })),
+  );
+  return rows.flatMap((r) =>
+    decodeMinutes(r.block).map(({ minute, ...m }) => ({ series_id: r.seriesId, bucket: minute, ...m })),
+  );
+}
+
+/** The 1-minute rollups of every device of an org. */
+export async function orgMinutes(orgId: string): Promise<StoredRollup[]> {
+  const { results } = await env.DB.prepare('SELECT id FROM devices WHERE org_id = ? ORDER BY id')
+    .bind(orgId)
+    .all<{ id: string }>();
+  return (await Promise.all(results.map((d) => hubMinutes(d.id)))).flat();
+}
+
+/** D1 hour or day rows with their series' text id, for rows matching `where` (on `s` = series, `r` = rollups). */
+export async function d1Rollups(
+  table: 'rollups_1h' | 'rollups_1d',
+  where: string,
+  ...params: unknown[]
+): Promise<StoredRollup[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT s.id AS series_id, r.bucket, r.count, r.sum, r.min, r.max, r.last FROM ${table} r
+     JOIN series s ON s.num = r.sid WHERE ${where} ORDER BY s.id, r.bucket`,
+  )
+    .bind(...params)
+    .all<StoredRollup>();
+  return results;
+}
+
+/** The integer id D1's rollup rows use for a series. */
+export async function seriesNum(seriesId: string): Promise<number> {
+  return (await env.DB.prepare('SELECT num FROM series WHERE id = ?').bind(seriesId).first<number>('num'))!;
+}
