@@ -19,7 +19,8 @@ import { HubAlerts } from './alerts.ts';
 import { batchHash, batchSeen } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { deleteSeriesData, exportPage } from './export.ts';
-import { remainingDirty } from './flush.ts';
+import { d1Statement, remainingDirty } from './flush.ts';
+import { markMinutesReported, minuteReport, minuteReportStatement } from './minute-flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
@@ -212,11 +213,17 @@ export class DeviceHub extends DurableObject<Env> {
   /**
    * Sweeps 1-minute rollups before `cutoff` (an hour), as the cron asks when the device row
    * reports minutes past the org's retention; returns whether more are left. The device row's
-   * figures follow from the alarm.
+   * minute figures are updated once none is.
    */
   async sweepMinutes(cutoff: number): Promise<boolean> {
     const more = this.ctx.storage.transactionSync(() => sweepMinutes(this.sql, cutoff));
-    await this.armAlarm(Date.now() + REPORT_SOON_MS);
+    const identity = await this.identity();
+    const figures = minuteReport(this.sql);
+    // Reported now, not with the next flush: the cron's hour sweep waits on this figure.
+    if (!more && identity && figures) {
+      await this.env.DB.batch([d1Statement(this.env.DB, minuteReportStatement(identity, figures))]);
+      markMinutesReported(this.sql, figures);
+    }
     return more;
   }
 
