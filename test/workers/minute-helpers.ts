@@ -56,3 +56,39 @@ export async function d1Rollups(
 export async function seriesNum(seriesId: string): Promise<number> {
   return (await env.DB.prepare('SELECT num FROM series WHERE id = ?').bind(seriesId).first<number>('num'))!;
 }
+
+const known = new Map<string, { num: number; deviceId: string; sid: number }>();
+
+/**
+ * What is stored for a series in D1 and its DeviceHub, by the ids it had while it existed (kept
+ * from the first call, so rows left behind by a delete are still found): its registry row, its
+ * 1-minute rollups (in the hub), and its day marks and hour rows in D1.
+ */
+export async function storedFor(seriesId: string): Promise<{ series: number; minutes: number; marks: number; hours: number }> {
+  let ids = known.get(seriesId);
+  if (!ids) {
+    const row = (await env.DB.prepare('SELECT num, device_id FROM series WHERE id = ?')
+      .bind(seriesId)
+      .first<{ num: number; device_id: string }>())!;
+    const sid = await runInDurableObject(deviceHubFor(env, row.device_id), (_o, state) =>
+      state.storage.sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).one().sid,
+    );
+    ids = { num: row.num, deviceId: row.device_id, sid };
+    known.set(seriesId, ids);
+  }
+  const d1 = (await env.DB.prepare(
+    `SELECT (SELECT COUNT(*) FROM series WHERE id = ?1) AS series,
+            (SELECT COUNT(*) FROM rollup_marks WHERE sid = ?2) AS marks,
+            (SELECT COUNT(*) FROM rollups_1h WHERE sid = ?2) AS hours`,
+  )
+    .bind(seriesId, ids.num)
+    .first<{ series: number; marks: number; hours: number }>())!;
+  const { sid } = ids;
+  const blocks = await runInDurableObject(deviceHubFor(env, ids.deviceId), (_o, state) =>
+    state.storage.sql
+      .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE sid = ?', sid)
+      .toArray()
+      .map((r) => new Uint8Array(r.block)),
+  );
+  return { ...d1, minutes: blocks.reduce((n, b) => n + decodeMinutes(b).length, 0) };
+}
