@@ -7,23 +7,53 @@ CREATE TABLE rollups_1h (sid INTEGER NOT NULL, bucket INTEGER NOT NULL, count IN
 CREATE TABLE old_1h (series_id TEXT NOT NULL, bucket INTEGER NOT NULL, org_id TEXT NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, PRIMARY KEY(series_id, bucket));
 CREATE INDEX old_org ON old_1h (org_id, bucket);
 CREATE TABLE minute_hours (sid INTEGER NOT NULL, hour INTEGER NOT NULL, block BLOB NOT NULL, PRIMARY KEY (sid, hour)) WITHOUT ROWID;`);
-const SERIES = 200, HOURS = 12 * 1, H = 3_600_000, start = 1_796_000_000_000 - (1_796_000_000_000 % H);
+const SERIES = 200,
+  HOURS = 12 * 1,
+  H = 3_600_000,
+  start = 1_796_000_000_000 - (1_796_000_000_000 % H);
 const ins = db.prepare('INSERT INTO rollups_1h VALUES (?,?,?,?,?,?,?)');
 const old = db.prepare('INSERT INTO old_1h VALUES (?,?,?,?,?,?,?,?)');
 const mh = db.prepare('INSERT INTO minute_hours VALUES (?,?,?)');
 db.exec('BEGIN');
-for (let s = 1; s <= SERIES; s++) for (let h = 0; h < HOURS; h++) {
-  const v = (x: number) => Math.round((20 + 5 * Math.sin(s + h + x)) * 100) / 100;
-  ins.run(s, start + h * H, 360, v(1) * 360, v(2), v(3), v(4));
-  old.run(`s_${'x'.repeat(20)}${String(s).padStart(4, '0')}`, start + h * H, 'org_abcdefghijklmnop', 360, v(1) * 360, v(2), v(3), v(4));
-  const ts = Array.from({ length: 60 }, (_, m) => start + h * H + m * 60_000);
-  const cols = [ts.map(() => 6), ts.map((_, m) => v(m) * 6), ts.map((_, m) => v(m) - 1), ts.map((_, m) => v(m) + 1), ts.map((_, m) => v(m))];
-  mh.run(s, start + h * H, encodeBlock(ts, cols));
-}
+for (let s = 1; s <= SERIES; s++)
+  for (let h = 0; h < HOURS; h++) {
+    const v = (x: number) => Math.round((20 + 5 * Math.sin(s + h + x)) * 100) / 100;
+    ins.run(s, start + h * H, 360, v(1) * 360, v(2), v(3), v(4));
+    old.run(
+      `s_${'x'.repeat(20)}${String(s).padStart(4, '0')}`,
+      start + h * H,
+      'org_abcdefghijklmnop',
+      360,
+      v(1) * 360,
+      v(2),
+      v(3),
+      v(4),
+    );
+    const ts = Array.from({ length: 60 }, (_, m) => start + h * H + m * 60_000);
+    const cols = [
+      ts.map(() => 6),
+      ts.map((_, m) => v(m) * 6),
+      ts.map((_, m) => v(m) - 1),
+      ts.map((_, m) => v(m) + 1),
+      ts.map((_, m) => v(m)),
+    ];
+    mh.run(s, start + h * H, encodeBlock(ts, cols));
+  }
 db.exec('COMMIT');
-const size = (names: string[]) => (db.prepare(`SELECT SUM(pgsize) AS b FROM dbstat WHERE name IN (${names.map(() => '?').join(',')})`).get(...names) as { b: number }).b;
+const size = (names: string[]) =>
+  (
+    db
+      .prepare(`SELECT SUM(pgsize) AS b FROM dbstat WHERE name IN (${names.map(() => '?').join(',')})`)
+      .get(...names) as { b: number }
+  ).b;
 const rows = SERIES * HOURS;
 const raw = rows * 360;
-const n = size(['rollups_1h']), o = size(['old_1h', 'sqlite_autoindex_old_1h_1', 'old_org']), m = size(['minute_hours']);
-console.log(`hour rows: ${(n / rows).toFixed(1)} B/row (integer ids, WITHOUT ROWID) vs ${(o / rows).toFixed(1)} B/row (text ids + org index)`);
-console.log(`minute_hours: ${(m / rows).toFixed(0)} B per hour row (60 minutes), ${(m / raw).toFixed(2)} B/raw sample at 10 s; hours ${(n / raw).toFixed(3)} B/raw sample`);
+const n = size(['rollups_1h']),
+  o = size(['old_1h', 'sqlite_autoindex_old_1h_1', 'old_org']),
+  m = size(['minute_hours']);
+console.log(
+  `hour rows: ${(n / rows).toFixed(1)} B/row (integer ids, WITHOUT ROWID) vs ${(o / rows).toFixed(1)} B/row (text ids + org index)`,
+);
+console.log(
+  `minute_hours: ${(m / rows).toFixed(0)} B per hour row (60 minutes), ${(m / raw).toFixed(2)} B/raw sample at 10 s; hours ${(n / raw).toFixed(3)} B/raw sample`,
+);

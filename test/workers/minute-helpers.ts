@@ -64,14 +64,18 @@ const known = new Map<string, { num: number; deviceId: string; sid: number }>();
  * from the first call, so rows left behind by a delete are still found): its registry row, its
  * 1-minute rollups (in the hub), and its day marks and hour rows in D1.
  */
-export async function storedFor(seriesId: string): Promise<{ series: number; minutes: number; marks: number; hours: number }> {
+export async function storedFor(
+  seriesId: string,
+): Promise<{ series: number; minutes: number; marks: number; hours: number }> {
   let ids = known.get(seriesId);
   if (!ids) {
     const row = (await env.DB.prepare('SELECT num, device_id FROM series WHERE id = ?')
       .bind(seriesId)
       .first<{ num: number; device_id: string }>())!;
-    const sid = await runInDurableObject(deviceHubFor(env, row.device_id), (_o, state) =>
-      state.storage.sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).one().sid,
+    const sid = await runInDurableObject(
+      deviceHubFor(env, row.device_id),
+      (_o, state) =>
+        state.storage.sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).one().sid,
     );
     ids = { num: row.num, deviceId: row.device_id, sid };
     known.set(seriesId, ids);

@@ -81,10 +81,14 @@ describe('DeviceHub minute rows', () => {
     await setRetention(org, { rawDays: 3, rollup1mDays: 4 });
     // A late sample 8 days back is dirty until the alarm's flush: the sweep stops before its hour.
     const late = END - 8 * DAY + 7 * MINUTE;
-    expect((await ingest(device.deviceToken, batch('late', [{ metric: 'temp_c', ts: late, value: 0 }]))).status).toBe(200);
+    expect((await ingest(device.deviceToken, batch('late', [{ metric: 'temp_c', ts: late, value: 0 }]))).status).toBe(
+      200,
+    );
     const hub = deviceHubFor(env, device.deviceId);
     // The retention setting is cached for an hour: let this run read it again.
-    await runInDurableObject(hub, (_o, state) => state.storage.sql.exec("DELETE FROM meta WHERE key = 'minuteRetention'"));
+    await runInDurableObject(hub, (_o, state) =>
+      state.storage.sql.exec("DELETE FROM meta WHERE key = 'minuteRetention'"),
+    );
     await runDurableObjectAlarm(hub);
     const cutoff = END - 4 * DAY;
     const left = (await hourRows(device.deviceId)).map((r) => r.hour);
@@ -117,14 +121,17 @@ describe('DeviceHub minute rows', () => {
     const num = await seriesNum(id);
 
     expect(
-      (await ingest(device.deviceToken, batch('late', [{ metric: 'load', ts: hour + 45 * MINUTE, value: 100 }]))).status,
+      (await ingest(device.deviceToken, batch('late', [{ metric: 'load', ts: hour + 45 * MINUTE, value: 100 }])))
+        .status,
     ).toBe(200);
     // A flush whose D1 write is lost after the commit: the outbox (and its token) survives, as after a crash.
     const sent = await runInDurableObject(hub, async (_o, state) => {
       const { pendingRollups } = await import('../../workers/src/objects/device-hub/flush.ts');
       const { planMinuteFlush } = await import('../../workers/src/objects/device-hub/minute-flush.ts');
       const rows = pendingRollups(state.storage.sql, 100);
-      const plan = state.storage.transactionSync(() => planMinuteFlush(state.storage.sql, rows, new Map([[rows[0]!.sid, num]])));
+      const plan = state.storage.transactionSync(() =>
+        planMinuteFlush(state.storage.sql, rows, new Map([[rows[0]!.sid, num]])),
+      );
       return plan;
     });
     expect(sent.merges).toHaveLength(1);
@@ -142,11 +149,15 @@ describe('DeviceHub minute rows', () => {
       { series_id: id, bucket: hour, count: 4, sum: 130, min: 0, max: 100, last: 100 },
     ]);
     const day = hour - (hour % DAY);
-    expect((await d1Rollups('rollups_1d', 's.id = ? AND r.bucket = ?', id, day))[0]).toMatchObject({ count: 4, max: 100 });
+    expect((await d1Rollups('rollups_1d', 's.id = ? AND r.bucket = ?', id, day))[0]).toMatchObject({
+      count: 4,
+      max: 100,
+    });
     // Not kept as minutes, and the outbox is empty.
     expect(await hubMinutes(device.deviceId)).toEqual([]);
-    const outbox = await runInDurableObject(hub, (_o, state) =>
-      state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM minute_merges').one().n,
+    const outbox = await runInDurableObject(
+      hub,
+      (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM minute_merges').one().n,
     );
     expect(outbox).toBe(0);
   });
