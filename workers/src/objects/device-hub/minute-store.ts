@@ -29,6 +29,7 @@ export interface Minute {
 export type HourTotals = Omit<Minute, 'minute'>;
 
 export function createMinuteTables(sql: SqlStorage): void {
+  const existed = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'minute_hours'").toArray().length > 0;
   sql.exec(`
     CREATE TABLE IF NOT EXISTS minute_hours (
       sid INTEGER NOT NULL,
@@ -46,6 +47,25 @@ export function createMinuteTables(sql: SqlStorage): void {
   // D1's integer id of each series (series.num), learnt at registration; objects older than it learn it at their next flush.
   const columns = sql.exec<{ name: string }>('PRAGMA table_info(series)').toArray();
   if (!columns.some((c) => c.name === 'num')) sql.exec('ALTER TABLE series ADD COLUMN num INTEGER');
+  if (!existed) adoptD1Minutes(sql);
+}
+
+/**
+ * An object from before minutes lived here: its minutes were in D1 (`rollups_1m`, dropped by
+ * migration 0010 once their hours were built). Hours before the current one are complete in D1,
+ * so late data there is merged (the watermark); the current hour is rebuilt from the raw
+ * samples, which hold all of it, rather than from the minutes flushed from now on.
+ */
+function adoptD1Minutes(sql: SqlStorage): void {
+  if (sql.exec('SELECT 1 FROM series LIMIT 1').toArray().length === 0) return;
+  const hour = hourOf(Date.now());
+  setMeta(sql, 'minuteWatermark', hour);
+  sql.exec(
+    `INSERT INTO dirty_minutes (sid, minute, gen)
+     SELECT DISTINCT sid, ts - ts % ${MINUTE_MS}, 0 FROM samples WHERE ts >= ?
+     ON CONFLICT (sid, minute) DO UPDATE SET gen = gen + 1`,
+    hour,
+  );
 }
 
 export const hourOf = (ts: number) => ts - (ts % HOUR_MS);
