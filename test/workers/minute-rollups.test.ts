@@ -184,3 +184,51 @@ describe('DeviceHub minute rows', () => {
     ]);
   });
 });
+
+describe('an object from before minutes lived in the DeviceHub', () => {
+  it('merges late data for earlier hours and rebuilds the current and previous hour from its raw samples', async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'adopted');
+    const now = Date.now();
+    const current = now - (now % HOUR);
+    const samples = [
+      { metric: 'load', ts: current - 2 * HOUR, value: 1 },
+      { metric: 'load', ts: current - HOUR + 59 * MINUTE, value: 3 },
+      { metric: 'load', ts: Math.max(current, now - 5_000), value: 2 },
+    ];
+    expect((await ingest(device.deviceToken, batch('before', samples))).status).toBe(200);
+    await flush(device.deviceId);
+    const hub = deviceHubFor(env, device.deviceId);
+    // As the object was before migration 0010: no minute rows, no watermark, its minutes in D1 only.
+    const adopted = await runInDurableObject(hub, async (_o, state) => {
+      const { createMinuteTables, minuteWatermark } =
+        await import('../../workers/src/objects/device-hub/minute-store.ts');
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE minute_hours; DROP TABLE minute_merges; DELETE FROM meta WHERE key LIKE 'minute%'");
+      createMinuteTables(sql);
+      return {
+        watermark: minuteWatermark(sql),
+        dirty: sql.exec<{ minute: number }>('SELECT minute FROM dirty_minutes').toArray(),
+      };
+    });
+    expect(adopted.watermark).toBe(current - HOUR);
+    expect(adopted.dirty.map((r) => r.minute).sort()).toEqual(
+      [samples[1]!.ts, samples[2]!.ts - (samples[2]!.ts % MINUTE)].sort(),
+    );
+    await flush(device.deviceId);
+    // Late samples: two hours back (merged into D1's hour, of which the hub has no minutes), and
+    // in the minute before the deploy's hour (rebuilt from raw with the sample it had).
+    const late = [
+      { metric: 'load', ts: current - 2 * HOUR + 5 * MINUTE, value: 5 },
+      { metric: 'load', ts: current - HOUR + 59 * MINUTE + 30_000, value: 4 },
+    ];
+    expect((await ingest(device.deviceToken, batch('late', late))).status).toBe(200);
+    await flush(device.deviceId);
+    const id = await seriesId(device.deviceId, 'load');
+    expect(await d1Rollups('rollups_1h', 's.id = ?', id)).toEqual([
+      { series_id: id, bucket: current - 2 * HOUR, count: 2, sum: 6, min: 1, max: 5, last: 5 },
+      { series_id: id, bucket: current - HOUR, count: 2, sum: 7, min: 3, max: 4, last: 4 },
+      { series_id: id, bucket: current, count: 1, sum: 2, min: 2, max: 2, last: 2 },
+    ]);
+  });
+});

@@ -52,13 +52,16 @@ export function createMinuteTables(sql: SqlStorage): void {
 
 /**
  * An object from before minutes lived here: its minutes were in D1 (`rollups_1m`, dropped by
- * migration 0010 once their hours were built). Hours before the current one are complete in D1,
- * so late data there is merged (the watermark); the current hour is rebuilt from the raw
- * samples, which hold all of it, rather than from the minutes flushed from now on.
+ * migration 0010 once their hours were built). The current and the previous hour are rebuilt
+ * from the raw samples, which hold all of them (samples still arriving for the minutes around
+ * the deploy are counted once); earlier hours are complete in D1, so late data there is merged
+ * (the watermark). A late sample for such an hour that lands in a minute which already had
+ * samples is merged with them, so they count twice: rebuilding every hour raw still holds
+ * would close that, at the cost of re-flushing up to the raw retention of every object once.
  */
 function adoptD1Minutes(sql: SqlStorage): void {
   if (sql.exec('SELECT 1 FROM series LIMIT 1').toArray().length === 0) return;
-  const hour = hourOf(Date.now());
+  const hour = hourOf(Date.now()) - HOUR_MS;
   setMeta(sql, 'minuteWatermark', hour);
   sql.exec(
     `INSERT INTO dirty_minutes (sid, minute, gen)
