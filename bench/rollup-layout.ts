@@ -1,4 +1,10 @@
-// Bytes per row of the D1 hour layout and the hub's minute block layout, measured with dbstat.
+/**
+ * Bytes per row of the rollup layouts, measured with SQLite's dbstat on real SQLite (node:sqlite,
+ * the file format D1 and Durable Objects use): D1's hour rows keyed by integer series id beside
+ * the text-keyed, org-indexed layout they replaced, and a DeviceHub's hour rows of minute blocks
+ * (through the codec in use). `node_modules/.bin/node bench/rollup-layout.ts`; not part of
+ * `npm run bench`, whose `storage` benchmark measures the same tables after a real load.
+ */
 import { DatabaseSync } from 'node:sqlite';
 import { encodeBlock } from '../workers/src/services/storage/codec/index.ts';
 const db = new DatabaseSync(':memory:');
@@ -8,7 +14,7 @@ CREATE TABLE old_1h (series_id TEXT NOT NULL, bucket INTEGER NOT NULL, org_id TE
 CREATE INDEX old_org ON old_1h (org_id, bucket);
 CREATE TABLE minute_hours (sid INTEGER NOT NULL, hour INTEGER NOT NULL, block BLOB NOT NULL, PRIMARY KEY (sid, hour)) WITHOUT ROWID;`);
 const SERIES = 200,
-  HOURS = 12 * 1,
+  HOURS = 12,
   H = 3_600_000,
   start = 1_796_000_000_000 - (1_796_000_000_000 % H);
 const ins = db.prepare('INSERT INTO rollups_1h VALUES (?,?,?,?,?,?,?)');
