@@ -12,14 +12,14 @@ db.exec(`CREATE TABLE series (id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, 
 CREATE TABLE rollups_1h (sid INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, PRIMARY KEY(sid, bucket)) WITHOUT ROWID;
 CREATE TABLE old_1h (series_id TEXT NOT NULL, bucket INTEGER NOT NULL, org_id TEXT NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, PRIMARY KEY(series_id, bucket));
 CREATE INDEX old_org ON old_1h (org_id, bucket);
-CREATE TABLE minute_hours (sid INTEGER NOT NULL, hour INTEGER NOT NULL, block BLOB NOT NULL, PRIMARY KEY (sid, hour)) WITHOUT ROWID;`);
+CREATE TABLE minute_hours (key INTEGER PRIMARY KEY, block BLOB NOT NULL);`);
 const SERIES = 200,
   HOURS = 12,
   H = 3_600_000,
   start = 1_796_000_000_000 - (1_796_000_000_000 % H);
 const ins = db.prepare('INSERT INTO rollups_1h VALUES (?,?,?,?,?,?,?)');
 const old = db.prepare('INSERT INTO old_1h VALUES (?,?,?,?,?,?,?,?)');
-const mh = db.prepare('INSERT INTO minute_hours VALUES (?,?,?)');
+const mh = db.prepare('INSERT INTO minute_hours VALUES (?,?)');
 db.exec('BEGIN');
 for (let s = 1; s <= SERIES; s++)
   for (let h = 0; h < HOURS; h++) {
@@ -35,15 +35,22 @@ for (let s = 1; s <= SERIES; s++)
       v(3),
       v(4),
     );
-    const ts = Array.from({ length: 60 }, (_, m) => start + h * H + m * 60_000);
-    const cols = [
-      ts.map(() => 6),
-      ts.map((_, m) => v(m) * 6),
-      ts.map((_, m) => v(m) - 1),
-      ts.map((_, m) => v(m) + 1),
-      ts.map((_, m) => v(m)),
-    ];
-    mh.run(s, start + h * H, encodeBlock(ts, cols));
+    // Six 10 s samples a minute with two decimals, as a gauge sends them.
+    const ts: number[] = [];
+    const cols: number[][] = [[], [], [], [], []];
+    for (let m = 0; m < 60; m++) {
+      const vals = Array.from(
+        { length: 6 },
+        (_, k) => Math.round((20 + 5 * Math.sin((h * 360 + m * 6 + k) / 50 + s)) * 100) / 100,
+      );
+      ts.push(start + h * H + m * 60_000);
+      cols[0]!.push(6);
+      cols[1]!.push(vals.reduce((a, b) => a + b, 0));
+      cols[2]!.push(Math.min(...vals));
+      cols[3]!.push(Math.max(...vals));
+      cols[4]!.push(vals[5]!);
+    }
+    mh.run(s * 2 ** 24 + (start + h * H) / H, encodeBlock(ts, cols));
   }
 db.exec('COMMIT');
 const size = (names: string[]) =>

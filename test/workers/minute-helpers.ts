@@ -19,7 +19,7 @@ export async function hubMinutes(deviceId: string): Promise<StoredRollup[]> {
   const rows = await runInDurableObject(deviceHubFor(env, deviceId), (_o, state) =>
     state.storage.sql
       .exec<{ series_id: string; block: ArrayBuffer }>(
-        'SELECT s.series_id, m.block FROM minute_hours m JOIN series s ON s.sid = m.sid ORDER BY s.series_id, m.hour',
+        'SELECT s.series_id, m.block FROM minute_hours m JOIN series s ON s.sid = m.key / 16777216 ORDER BY s.series_id, m.key',
       )
       .toArray()
       .map((r) => ({ seriesId: r.series_id, block: new Uint8Array(r.block) })),
@@ -90,7 +90,7 @@ export async function storedFor(
   const { sid } = ids;
   const blocks = await runInDurableObject(deviceHubFor(env, ids.deviceId), (_o, state) =>
     state.storage.sql
-      .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE sid = ?', sid)
+      .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key / 16777216 = ?', sid)
       .toArray()
       .map((r) => new Uint8Array(r.block)),
   );

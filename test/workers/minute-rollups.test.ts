@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { d1Statement } from '../../workers/src/objects/device-hub/flush.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { minuteStatements } from '../../workers/src/objects/device-hub/minute-flush.ts';
+import { HOUR_OF_KEY_SQL } from '../../workers/src/objects/device-hub/minute-store.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { seriesId } from '../../workers/src/services/ingest/series-key.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
@@ -27,7 +28,9 @@ async function setRetention(org: TestOrg, retention: Record<string, number>) {
 
 const hourRows = (deviceId: string) =>
   runInDurableObject(deviceHubFor(env, deviceId), (_o, state) =>
-    state.storage.sql.exec<{ hour: number }>('SELECT hour FROM minute_hours ORDER BY hour').toArray(),
+    state.storage.sql
+      .exec<{ hour: number }>(`SELECT ${HOUR_OF_KEY_SQL} AS hour FROM minute_hours ORDER BY hour`)
+      .toArray(),
   );
 
 describe('DeviceHub minute rows', () => {

@@ -1,5 +1,5 @@
 import type { Aggregation, Point, RawStats, RollupAggregates, SeriesPoints } from '../../../../schema/wire/history.ts';
-import { addMinuteCount, decodeMinutes, hourOf, type Minute, MINUTE_MS } from './minute-store.ts';
+import { addMinuteCount, decodeMinutes, hourOf, keyRange, type Minute, MINUTE_MS, seriesKeys } from './minute-store.ts';
 
 /**
  * Reads over the DeviceHub's 1-minute rollups for the history and stats API (source `1m`), with
@@ -10,13 +10,12 @@ import { addMinuteCount, decodeMinutes, hourOf, type Minute, MINUTE_MS } from '.
 /** The minutes of one series overlapping [from, to), in time order. */
 function minutesOf(store: SqlStorage, seriesId: string, from: number, to: number): Minute[] {
   const first = from - (from % MINUTE_MS);
+  const sid = store.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
+  if (sid === undefined) return [];
   const rows = store
     .exec<{ block: ArrayBuffer }>(
-      `SELECT m.block FROM series s JOIN minute_hours m ON m.sid = s.sid
-       WHERE s.series_id = ? AND m.hour >= ? AND m.hour < ? ORDER BY m.hour`,
-      seriesId,
-      hourOf(first),
-      to,
+      'SELECT block FROM minute_hours WHERE key >= ? AND key < ? ORDER BY key',
+      ...keyRange(sid, hourOf(first), to),
     )
     .toArray();
   const out: Minute[] = [];
@@ -104,10 +103,13 @@ export function deleteSeriesMinutes(store: SqlStorage, seriesId: string): void {
   const sid = store.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
   if (sid === undefined) return;
   let minutes = 0;
-  for (const r of store.exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE sid = ?', sid).toArray()) {
+  const range = seriesKeys(sid);
+  for (const r of store
+    .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key >= ? AND key < ?', ...range)
+    .toArray()) {
     minutes += decodeMinutes(r.block).length;
   }
-  store.exec('DELETE FROM minute_hours WHERE sid = ?', sid);
+  store.exec('DELETE FROM minute_hours WHERE key >= ? AND key < ?', ...range);
   store.exec('DELETE FROM minute_merges WHERE sid = ?', sid);
   addMinuteCount(store, -minutes);
 }

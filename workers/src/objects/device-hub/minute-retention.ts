@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
 import { DAY_MS } from '../../services/storage/levels.ts';
-import { addMinuteCount, advanceWatermark, decodeMinutes, hourOf } from './minute-store.ts';
+import { addMinuteCount, advanceWatermark, decodeMinutes, hourOf, keyRange } from './minute-store.ts';
 import { getMeta, setMeta } from './store.ts';
 
 /**
@@ -33,17 +33,18 @@ export function sweepMinutes(store: SqlStorage, cutoff: number): boolean {
   let left = MINUTE_SWEEP_CHUNK;
   let minutes = 0;
   for (const { sid } of store.exec<{ sid: number }>('SELECT sid FROM series ORDER BY sid').toArray()) {
+    const [low, high] = keyRange(sid, 0, before);
     const rows = store
-      .exec<{ hour: number; block: ArrayBuffer }>(
-        'SELECT hour, block FROM minute_hours WHERE sid = ? AND hour < ? ORDER BY hour LIMIT ?',
-        sid,
-        before,
+      .exec<{ key: number; block: ArrayBuffer }>(
+        'SELECT key, block FROM minute_hours WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+        low,
+        high,
         left,
       )
       .toArray();
     if (rows.length === 0) continue;
     for (const r of rows) minutes += decodeMinutes(r.block).length;
-    store.exec('DELETE FROM minute_hours WHERE sid = ? AND hour <= ?', sid, rows[rows.length - 1]!.hour);
+    store.exec('DELETE FROM minute_hours WHERE key >= ? AND key <= ?', low, rows[rows.length - 1]!.key);
     left -= rows.length;
     if (left === 0) break;
   }

@@ -7,6 +7,11 @@ import { getMeta, setMeta } from './store.ts';
  * SQLite costs at least ~50 B (8 B per raw sample at 10 s); a block of 60 minutes shares one key
  * and one B-tree cell, and the codec compresses its columns.
  *
+ * The key is one integer, `sid × 2^24 + hours since the epoch` (hours fit 24 bits until the
+ * year 3883), as the rowid: a table B-tree keeps a row of up to ~4 KB in its page, where a
+ * WITHOUT ROWID table (an index B-tree) spills anything over ~1 KB into a whole overflow page,
+ * and a compressed hour of minutes is about 1.4 KB.
+ *
  * Hours before the minute watermark (`meta.minuteWatermark`) have been swept: their minutes are
  * gone from here, and D1's hour row is complete, so late data there is merged into it once
  * (minute-merge.ts) instead of replacing it with a part.
@@ -31,12 +36,7 @@ export type HourTotals = Omit<Minute, 'minute'>;
 export function createMinuteTables(sql: SqlStorage): void {
   const existed = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'minute_hours'").toArray().length > 0;
   sql.exec(`
-    CREATE TABLE IF NOT EXISTS minute_hours (
-      sid INTEGER NOT NULL,
-      hour INTEGER NOT NULL,
-      block BLOB NOT NULL,
-      PRIMARY KEY (sid, hour)
-    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS minute_hours (key INTEGER PRIMARY KEY, block BLOB NOT NULL);
     CREATE TABLE IF NOT EXISTS minute_merges (
       token TEXT PRIMARY KEY,
       sid INTEGER NOT NULL,
@@ -73,9 +73,22 @@ function adoptD1Minutes(sql: SqlStorage): void {
 
 export const hourOf = (ts: number) => ts - (ts % HOUR_MS);
 
+const SID_SHIFT = 2 ** 24;
+/** The row key of a series' hour. */
+export const hourKey = (sid: number, hour: number) => sid * SID_SHIFT + Math.floor(hour / HOUR_MS);
+/** Keys of one series' hours in [from, to) (hour starts). */
+export const keyRange = (sid: number, from: number, to: number): [number, number] => [
+  sid * SID_SHIFT + Math.ceil(from / HOUR_MS),
+  sid * SID_SHIFT + Math.ceil(to / HOUR_MS),
+];
+/** Keys of all of one series' hours. */
+export const seriesKeys = (sid: number): [number, number] => [sid * SID_SHIFT, (sid + 1) * SID_SHIFT];
+/** SQL for the hour (epoch ms) of a `key` column. */
+export const HOUR_OF_KEY_SQL = `(key % ${SID_SHIFT}) * ${HOUR_MS}`;
+
 export function readHour(sql: SqlStorage, sid: number, hour: number): Minute[] {
   const row = sql
-    .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE sid = ? AND hour = ?', sid, hour)
+    .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key = ?', hourKey(sid, hour))
     .toArray()[0];
   return row ? decodeMinutes(row.block) : [];
 }
@@ -116,13 +129,12 @@ export function mergeMinutes(sql: SqlStorage, sid: number, hour: number, fresh: 
   const minutes = [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   addMinuteCount(sql, minutes.length - before);
   if (minutes.length === 0) {
-    sql.exec('DELETE FROM minute_hours WHERE sid = ? AND hour = ?', sid, hour);
+    sql.exec('DELETE FROM minute_hours WHERE key = ?', hourKey(sid, hour));
     return null;
   }
   sql.exec(
-    'INSERT OR REPLACE INTO minute_hours (sid, hour, block) VALUES (?, ?, ?)',
-    sid,
-    hour,
+    'INSERT OR REPLACE INTO minute_hours (key, block) VALUES (?, ?)',
+    hourKey(sid, hour),
     encodeMinutes(minutes),
   );
   return totals(minutes);
@@ -161,9 +173,11 @@ export function addMinuteCount(sql: SqlStorage, delta: number): void {
 
 /** The oldest hour whose minutes are held, or null. One probe of the key per series. */
 export function oldestHeldHour(sql: SqlStorage): number | null {
-  return sql
-    .exec<{ h: number | null }>(
-      'SELECT MIN((SELECT MIN(hour) FROM minute_hours m WHERE m.sid = s.sid)) AS h FROM series s',
+  const key = sql
+    .exec<{ k: number | null }>(
+      `SELECT MIN((SELECT MIN(key) FROM minute_hours WHERE key >= s.sid * ${SID_SHIFT} AND key < (s.sid + 1) * ${SID_SHIFT}) % ${SID_SHIFT}) AS k
+       FROM series s`,
     )
-    .one().h;
+    .one().k;
+  return key === null ? null : key * HOUR_MS;
 }
