@@ -11,8 +11,9 @@ import {
   minuteStatements,
   outboxSids,
   planMinuteFlush,
+  seriesNums,
 } from './minute-flush.ts';
-import { seriesNums, upkeepMinutes } from './minute-retention.ts';
+import { upkeepMinutes } from './minute-retention.ts';
 import type { DeviceIdentity } from './identity.ts';
 import { markRawReported, rawReportStatement, upkeepRaw, type RawFigures } from './retention.ts';
 import { getSeen, setSeen } from './store.ts';

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { bare, schema } from '../../db.ts';
+import { bare, db, schema } from '../../db.ts';
 import type { RollupRow } from './flush.ts';
 import { DAY_MS } from '../../services/storage/levels.ts';
 import {
@@ -245,5 +245,40 @@ export const markMinutesReported = (store: SqlStorage, figures: MinuteFigures) =
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
+}
+
+/**
+ * D1's integer ids for these local series, from the local rows, asking D1 for those an older
+ * object never learnt. A series D1 no longer has is left out.
+ */
+export async function seriesNums(
+  d1: D1Database,
+  store: SqlStorage,
+  sids: readonly number[],
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (sids.length === 0) return out;
+  const local = store
+    .exec<{ sid: number; series_id: string; num: number | null }>(
+      'SELECT sid, series_id, num FROM series WHERE sid IN (SELECT value FROM json_each(?))',
+      JSON.stringify([...new Set(sids)]),
+    )
+    .toArray();
+  const missing = local.filter((r) => r.num === null);
+  for (const r of local) if (r.num !== null) out.set(r.sid, r.num);
+  if (missing.length > 0) {
+    const s = schema.series;
+    const found = await db(d1).all<{ id: string; num: number }>(
+      sql`SELECT ${s.id} AS id, ${s.num} AS num FROM ${s} WHERE ${s.id} IN (SELECT value FROM json_each(${JSON.stringify(missing.map((r) => r.series_id))}))`,
+    );
+    const byId = new Map(found.map((r) => [r.id, r.num]));
+    for (const r of missing) {
+      const num = byId.get(r.series_id);
+      if (num === undefined) continue;
+      store.exec('UPDATE series SET num = ? WHERE sid = ?', num, r.sid);
+      out.set(r.sid, num);
+    }
+  }
   return out;
 }

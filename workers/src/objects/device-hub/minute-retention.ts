@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
 import { DAY_MS } from '../../services/storage/levels.ts';
 import { addMinuteCount, advanceWatermark, decodeMinutes, hourOf, keyRange } from './minute-store.ts';
@@ -80,39 +80,4 @@ async function minuteRetentionDays(
   const days = row?.days ?? null;
   setMeta(store, 'minuteRetention', { days, checkedAt: now } satisfies RetentionMeta);
   return days;
-}
-
-/**
- * D1's integer ids for these local series, from the local rows, asking D1 for those an older
- * object never learnt. A series D1 no longer has is left out.
- */
-export async function seriesNums(
-  d1: D1Database,
-  store: SqlStorage,
-  sids: readonly number[],
-): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  if (sids.length === 0) return out;
-  const local = store
-    .exec<{ sid: number; series_id: string; num: number | null }>(
-      'SELECT sid, series_id, num FROM series WHERE sid IN (SELECT value FROM json_each(?))',
-      JSON.stringify([...new Set(sids)]),
-    )
-    .toArray();
-  const missing = local.filter((r) => r.num === null);
-  for (const r of local) if (r.num !== null) out.set(r.sid, r.num);
-  if (missing.length > 0) {
-    const s = schema.series;
-    const found = await db(d1).all<{ id: string; num: number }>(
-      sql`SELECT ${s.id} AS id, ${s.num} AS num FROM ${s} WHERE ${s.id} IN (SELECT value FROM json_each(${JSON.stringify(missing.map((r) => r.series_id))}))`,
-    );
-    const byId = new Map(found.map((r) => [r.id, r.num]));
-    for (const r of missing) {
-      const num = byId.get(r.series_id);
-      if (num === undefined) continue;
-      store.exec('UPDATE series SET num = ? WHERE sid = ?', num, r.sid);
-      out.set(r.sid, num);
-    }
-  }
-  return out;
 }
