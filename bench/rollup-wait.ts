@@ -1,6 +1,6 @@
 /**
- * Waiting for rollups: the DeviceHubs' alarms flush 1-minute rollups to D1 on their own; the
- * cron (run on demand through `/__scheduled`) rolls them into hours and days.
+ * Waiting for rollups: the DeviceHubs' alarms build their 1-minute rollups and write the hours
+ * to D1 on their own; the cron (run on demand through `/__scheduled`) rolls hours into days.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistorySource } from '../schema/wire/history.ts';
@@ -54,7 +54,7 @@ export async function waitAllRollups(
   api: Api,
   q: { ids: string[]; from: number; to: number; expected: number },
 ): Promise<RollupWait> {
-  ctx.log('  waiting for the DeviceHubs to flush 1-minute rollups to D1…');
+  ctx.log('  waiting for the DeviceHubs to flush their minutes (and hours, to D1)…');
   const m = await waitRolledUp(ctx, api, { ...q, source: '1m' }, { timeoutMs: 240_000, pollMs: 2000 });
   ctx.log(`    1m rollups complete after ${m.seconds.toFixed(1)} s`);
   let cronRuns = 0;

@@ -1,7 +1,8 @@
 /**
- * `storage`: bytes per sample at rest. Edgewatch keeps raw samples in each device's Durable
- * Object (SQLite) and rollups in D1; both are measured in wrangler's state folder once the
- * Worker has stopped. VictoriaMetrics stores the same samples; its data folder is measured
+ * `storage`: bytes per sample at rest. Edgewatch keeps raw samples and 1-minute rollups (hour
+ * rows of minute blocks, `minute_hours`) in each device's Durable Object (SQLite), and hour and
+ * day rollups in D1; both are measured with dbstat in wrangler's state folder once the Worker
+ * has stopped. VictoriaMetrics stores the same samples; its data folder is measured
  * after a flush and again after a forced merge.
  */
 import { join } from 'node:path';
@@ -16,7 +17,9 @@ import type { BenchContext, BenchModule, Row } from './types.ts';
 import { runVmPeer, startVm, vmForceMerge, vmVersion, vmWaitOnDisk, type VmStored } from './victoria-metrics.ts';
 
 const HOUR = 3_600_000;
-const ROLLUPS = ['rollups_1m', 'rollups_1h', 'rollups_1d'] as const;
+const ROLLUPS = ['minute_hours', 'rollups_1h', 'rollups_1d'] as const;
+/** The D1 levels; `minute_hours` is summed over the DeviceHub databases. */
+const D1_ROLLUPS = ['rollups_1h', 'rollups_1d'] as const;
 
 /** 20 devices × 10 series × 12 h at 10 s (an agent's default interval): 864,000 samples. */
 function dataset(now = Date.now()): Dataset {
@@ -49,13 +52,22 @@ async function edgewatch(ctx: BenchContext, d: Dataset): Promise<EdgewatchBytes>
   await platform.stopWorker();
   const raw = await atRest(join(platform.persistTo, 'v3/do/edgewatch-DeviceHub'));
   let samplesTableBytes = 0;
-  for (const f of raw.databases) samplesTableBytes += (await sqliteTables(f)).get('samples')?.bytes ?? 0;
+  const minutes = { bytes: 0, rows: 0 };
+  for (const f of raw.databases) {
+    const t = await sqliteTables(f, ['minute_hours']);
+    samplesTableBytes += t.get('samples')?.bytes ?? 0;
+    minutes.bytes += t.get('minute_hours')?.bytes ?? 0;
+    minutes.rows += t.get('minute_hours')?.rows ?? 0;
+  }
   const d1 = await atRest(join(platform.persistTo, 'v3/d1/miniflare-D1DatabaseObject'));
   if (d1.databases.length !== 1) throw new Error(`expected one D1 database, found ${d1.databases.length}`);
-  const tables = await sqliteTables(d1.databases[0]!, [...ROLLUPS]);
-  const rollups = Object.fromEntries(
-    ROLLUPS.map((t) => [t, { bytes: tables.get(t)?.bytes ?? 0, rows: tables.get(t)?.rows ?? 0 }]),
-  ) as EdgewatchBytes['rollups'];
+  const tables = await sqliteTables(d1.databases[0]!, [...D1_ROLLUPS]);
+  const rollups = {
+    minute_hours: minutes,
+    ...Object.fromEntries(
+      D1_ROLLUPS.map((t) => [t, { bytes: tables.get(t)?.bytes ?? 0, rows: tables.get(t)?.rows ?? 0 }]),
+    ),
+  } as EdgewatchBytes['rollups'];
   await platform.stop();
   return { rawFileBytes: raw.bytes, rawFiles: raw.databases.length, samplesTableBytes, rollups, d1FileBytes: d1.bytes };
 }
@@ -85,7 +97,7 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
   const rollupBytes = ROLLUPS.reduce((s, t) => s + ew.rollups[t].bytes, 0);
   const perRow = ROLLUPS.map((t) => {
     const r = ew.rollups[t];
-    return `${t.slice(8)} ${r.rows.toLocaleString('en-US')} rows × ${b(r.bytes / r.rows)}`;
+    return `${t === 'minute_hours' ? '1m (hub hour rows)' : t.slice(8)} ${r.rows.toLocaleString('en-US')} rows × ${b(r.bytes / r.rows)}`;
   });
   const out: Row[] = [
     {
@@ -101,7 +113,7 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
     },
     {
       benchmark: 'storage',
-      system: 'Edgewatch rollups (D1)',
+      system: 'Edgewatch rollups (1m in the DeviceHubs, 1h/1d in D1)',
       ratio: vmBest && perSample(rollupBytes, n) / vmBest,
       notes: [
         `${b(perSample(rollupBytes, n))}/raw sample: ${mib(rollupBytes)} of rollup pages`,

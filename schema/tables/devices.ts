@@ -52,6 +52,14 @@ export const devices = sqliteTable(
     rawSamples: integer('raw_samples').notNull().default(0),
     /** Series the device has registered, reported by its alarm; SERIES_PER_DEVICE caps them. */
     seriesCount: integer('series_count').notNull().default(0),
+    /** 1-minute rollups held by the device's Durable Object, reported by its alarm. */
+    minuteRows: integer('minute_rows').notNull().default(0),
+    /**
+     * The oldest hour whose minutes the device's Durable Object still holds (null: none), reported
+     * with the hour rows it writes: the cron sweeps hours no further, and asks the object to sweep
+     * minutes past the org's retention.
+     */
+    minutesFrom: integer('minutes_from'),
   },
   (t) => [uniqueIndex('devices_token_hash_uq').on(t.tokenHash), index('devices_org_idx').on(t.orgId, t.name)],
 );

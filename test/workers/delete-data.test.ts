@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { storedFor } from './minute-helpers.ts';
 
 // The start of a minute, with the next minute in the same hour: rollup and mark counts are exact.
 const minute = Math.floor((Date.now() - 600_000) / 60_000) * 60_000;
@@ -9,15 +10,10 @@ const ts = minute % 3_600_000 >= 3_480_000 ? minute - 180_000 : minute;
 let org: TestOrg;
 let other: TestOrg;
 
-/** D1 rows held for a series: registry, 1-minute rollups, rollup marks. */
+/** Rows held for a series: registry (D1), 1-minute rollups (its DeviceHub), day marks (D1). */
 async function d1Rows(seriesId: string) {
-  return env.DB.prepare(
-    `SELECT (SELECT COUNT(*) FROM series WHERE id = ?1) AS series,
-            (SELECT COUNT(*) FROM rollups_1m WHERE series_id = ?1) AS rollups,
-            (SELECT COUNT(*) FROM rollup_marks WHERE series_id = ?1) AS marks`,
-  )
-    .bind(seriesId)
-    .first();
+  const { series, minutes, marks } = await storedFor(seriesId);
+  return { series, rollups: minutes, marks };
 }
 
 /** A device with cpu (3 samples over two minutes) and mem (2 samples), flushed to D1. */
@@ -39,6 +35,8 @@ async function reportingDevice(name: string) {
     values: { seriesId: string; metric: string }[];
   };
   const id = (metric: string) => values.find((v) => v.metric === metric)!.seriesId;
+  // Learns their integer and local ids now, so what a delete leaves behind under them is still found.
+  for (const metric of ['cpu_usage_percent', 'mem_used_bytes']) await storedFor(id(metric));
   return { ...dev, cpu: id('cpu_usage_percent'), mem: id('mem_used_bytes') };
 }
 

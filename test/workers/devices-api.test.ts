@@ -4,6 +4,7 @@ import type { DeviceView } from '../../schema/wire/telemetry.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { hubMinutes } from './minute-helpers.ts';
 
 interface Page {
   devices: DeviceView[];
@@ -220,16 +221,27 @@ describe('DELETE /v1/devices/:id', () => {
       body: JSON.stringify({ intervals: { cpu: 5 } }),
     });
     expect(put.status).toBe(200);
-    const counts = (deviceId: string) =>
-      env.DB.prepare(
+    const seriesIds = await env.DB.prepare('SELECT id, num FROM series WHERE device_id = ?')
+      .bind(dev.deviceId)
+      .all<{ id: string; num: number }>();
+    // Integer ids as they were before the delete, so marks left behind under them are still counted.
+    const nums = new Map<string, string>();
+    for (const d of [dev, keep]) {
+      const { results } = await env.DB.prepare('SELECT num FROM series WHERE device_id = ?')
+        .bind(d.deviceId)
+        .all<{ num: number }>();
+      nums.set(d.deviceId, JSON.stringify(results.map((r) => r.num)));
+    }
+    const counts = async (deviceId: string) => ({
+      ...(await env.DB.prepare(
         `SELECT (SELECT COUNT(*) FROM series WHERE device_id = ?1) AS series,
-                (SELECT COUNT(*) FROM rollups_1m WHERE series_id IN (SELECT id FROM series WHERE device_id = ?1)) AS rollups,
-                (SELECT COUNT(*) FROM rollup_marks WHERE series_id IN (SELECT id FROM series WHERE device_id = ?1)) AS marks,
+                (SELECT COUNT(*) FROM rollup_marks WHERE sid IN (SELECT value FROM json_each(?2))) AS marks,
                 (SELECT COUNT(*) FROM agent_configs WHERE scope = ?1) AS configs`,
       )
-        .bind(deviceId)
-        .first();
-    const seriesIds = await env.DB.prepare('SELECT id FROM series WHERE device_id = ?').bind(dev.deviceId).all();
+        .bind(deviceId, nums.get(deviceId))
+        .first()),
+      rollups: (await hubMinutes(deviceId)).length,
+    });
     expect(await counts(dev.deviceId)).toEqual({ series: 1, rollups: 1, marks: 1, configs: 1 });
 
     const res = await api(org.apiKey, `/v1/devices/${dev.deviceId}`, { method: 'DELETE' });
@@ -238,9 +250,9 @@ describe('DELETE /v1/devices/:id', () => {
     expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}`)).status).toBe(404);
     expect(await counts(dev.deviceId)).toEqual({ series: 0, rollups: 0, marks: 0, configs: 0 });
     const orphans = await env.DB.prepare(
-      'SELECT (SELECT COUNT(*) FROM rollups_1m WHERE series_id = ?1) + (SELECT COUNT(*) FROM rollup_marks WHERE series_id = ?1) AS n',
+      'SELECT (SELECT COUNT(*) FROM rollups_1h WHERE sid = ?1) + (SELECT COUNT(*) FROM rollup_marks WHERE sid = ?1) AS n',
     )
-      .bind(seriesIds.results[0]!.id)
+      .bind(seriesIds.results[0]!.num)
       .first('n');
     expect(orphans).toBe(0);
     const refused = await ingest(

@@ -155,10 +155,11 @@ describe('GET /v1/history: sources agree', () => {
       }),
     );
     await env.DB.prepare(
-      `INSERT OR REPLACE INTO rollups_1h (series_id, bucket, org_id, count, sum, min, max, last)
-       SELECT value ->> 0, value ->> 1, ?, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)`,
+      `INSERT OR REPLACE INTO rollups_1h (sid, bucket, count, sum, min, max, last)
+       SELECT s.num, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+       FROM json_each(?) JOIN series s ON s.id = value ->> 0 AND s.org_id = ?`,
     )
-      .bind(org.orgId, JSON.stringify(hours))
+      .bind(JSON.stringify(hours), org.orgId)
       .run();
   });
 

@@ -5,6 +5,7 @@ import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub/retention.
 import { getMeta, setMeta } from '../../workers/src/objects/device-hub/store.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { d1Rollups, orgMinutes } from './minute-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
@@ -55,12 +56,8 @@ const held = (hub: DurableObjectStub<DeviceHub>) =>
   );
 
 async function rollups(table: string, orgId: string): Promise<Row[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT series_id, bucket, count, sum, min, max, last FROM ${table} WHERE org_id = ? ORDER BY series_id, bucket`,
-  )
-    .bind(orgId)
-    .all<Row>();
-  return results;
+  if (table === 'rollups_1m') return orgMinutes(orgId);
+  return d1Rollups(table as 'rollups_1h' | 'rollups_1d', 's.org_id = ?', orgId);
 }
 
 describe('raw retention in the DeviceHub alarm', () => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
 import { batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { d1Rollups, hubMinutes, seriesNum } from './minute-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
@@ -49,20 +50,20 @@ async function cronUntilDone(): Promise<void> {
 }
 
 async function rows(table: string, deviceId: string): Promise<Row[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT r.series_id, r.bucket, r.count, r.sum, r.min, r.max, r.last FROM ${table} r
-     JOIN series s ON s.id = r.series_id WHERE s.device_id = ? ORDER BY r.series_id, r.bucket`,
-  )
-    .bind(deviceId)
-    .all<Row>();
-  return results;
+  if (table === 'rollups_1m') return hubMinutes(deviceId);
+  return d1Rollups(table as 'rollups_1h' | 'rollups_1d', 's.device_id = ?', deviceId);
 }
 
-async function dump(): Promise<string> {
-  const tables = await Promise.all(
-    LEVELS.map(([table]) => env.DB.prepare(`SELECT * FROM ${table} ORDER BY series_id, bucket`).all()),
-  );
-  return JSON.stringify(tables.map((t) => t.results));
+async function dump(deviceId: string): Promise<string> {
+  const tables = await Promise.all([
+    hubMinutes(deviceId),
+    ...(['rollups_1h', 'rollups_1d'] as const).map((table) =>
+      env.DB.prepare(`SELECT * FROM ${table} ORDER BY sid, bucket`)
+        .all()
+        .then((r) => r.results),
+    ),
+  ]);
+  return JSON.stringify(tables);
 }
 
 /** Rollups computed straight from the samples: the reference the stored rows must match. */
@@ -142,10 +143,10 @@ describe('rollups 1m → 1h → 1d', () => {
         for (const [table, size] of LEVELS) {
           expectRows(await rows(table, device.deviceId), await expected(device.deviceId, samples, size));
         }
-        const before = await dump();
+        const before = await dump(device.deviceId);
         await runCron(env, Date.now());
         await runCron(env, Date.now());
-        expect(await dump()).toBe(before);
+        expect(await dump(device.deviceId)).toBe(before);
       }),
       { numRuns: 15 },
     );
@@ -177,8 +178,8 @@ describe('rollups 1m → 1h → 1d', () => {
 
     await ingestAll(device.deviceToken, [{ series: 2, ts: hour + 59 * MINUTE, value: -3 }], 'late-b');
     await flush(device.deviceId);
-    const marks = await env.DB.prepare('SELECT level, series_id, bucket FROM rollup_marks').all();
-    expect(marks.results).toEqual([{ level: '1h', series_id: id, bucket: hour }]);
+    const marks = await env.DB.prepare('SELECT level, sid, bucket FROM rollup_marks').all();
+    expect(marks.results).toEqual([{ level: '1d', sid: await seriesNum(id), bucket: day }]);
     await cronUntilDone();
 
     const hours = await rows('rollups_1h', device.deviceId);
@@ -205,16 +206,17 @@ describe('rollups 1m → 1h → 1d', () => {
     await flush(device.deviceId);
     await cronUntilDone();
     const id = await seriesId(device.deviceId, seriesKey('temp_c', { room: 'a' }));
-    // What a data deletion does to D1: remove the minutes and mark their hour.
+    // What a data deletion does to D1 now that the hub writes hours: remove the hour and mark its day.
+    const num = await seriesNum(id);
     await env.DB.batch([
-      env.DB.prepare('DELETE FROM rollups_1m WHERE series_id = ? AND bucket >= ? AND bucket < ?').bind(
-        id,
+      env.DB.prepare('DELETE FROM rollups_1h WHERE sid = ? AND bucket >= ? AND bucket < ?').bind(
+        num,
         day + 5 * HOUR,
         day + 6 * HOUR,
       ),
-      env.DB.prepare("INSERT INTO rollup_marks (level, series_id, bucket, org_id) VALUES ('1h', ?, ?, ?)").bind(
-        id,
-        day + 5 * HOUR,
+      env.DB.prepare("INSERT INTO rollup_marks (level, sid, bucket, org_id) VALUES ('1d', ?, ?, ?)").bind(
+        num,
+        day,
         org.orgId,
       ),
     ]);

@@ -53,7 +53,7 @@ let ids: string[];
 async function cronUntilSettled(): Promise<number> {
   const left = () =>
     env.DB.prepare(
-      `SELECT (SELECT COUNT(*) FROM rollup_marks) + (SELECT COUNT(*) FROM rollups_1m WHERE bucket < ?1)
+      `SELECT (SELECT COUNT(*) FROM rollup_marks) + (SELECT COUNT(*) FROM devices WHERE minutes_from < ?1)
         + (SELECT COUNT(*) FROM rollups_1h WHERE bucket < ?2) AS n`,
     )
       .bind(TODAY - 90 * DAY, TODAY - 730 * DAY)

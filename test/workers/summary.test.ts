@@ -12,9 +12,10 @@ const recent = Math.floor(now / MIN) * MIN - 10 * MIN;
 
 async function rollup(table: string, orgId: string, seriesId: string, bucket: number, count: number) {
   await env.DB.prepare(
-    `INSERT INTO ${table} (series_id, bucket, org_id, count, sum, min, max, last) VALUES (?, ?, ?, ?, 1, 1, 1, 1)`,
+    `INSERT INTO ${table} (sid, bucket, count, sum, min, max, last)
+     SELECT num, ?, ?, 1, 1, 1, 1 FROM series WHERE id = ? AND org_id = ?`,
   )
-    .bind(seriesId, bucket, orgId, count)
+    .bind(bucket, count, seriesId, orgId)
     .run();
 }
 
@@ -70,7 +71,8 @@ describe('GET /v1/summary', () => {
         rawBytes: 5096,
         rawSamples: 17,
         // cpu and mem over 3 recent minutes, cpu in one old minute, the stale device's one minute.
-        rollupRows: { '1m': 8, '1h': 2, '1d': 1 },
+        // Hours: the two inserted above, and the four the alarms' flushes wrote (cpu in two hours, mem, the stale device).
+        rollupRows: { '1m': 8, '1h': 6, '1d': 1 },
       },
       incidents: { firing: 0, pending: 0, unacknowledged: 0, critical: 0 },
     });

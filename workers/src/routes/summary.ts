@@ -19,7 +19,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
     operationId: 'getSummary',
     summary: 'Device status counts, series, samples in the last hour and storage used',
     description:
-      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the 1-minute rollups of buckets starting in the last hour, so it trails ingest by up to one flush (~15 s). `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported. `incidents` counts open incidents: firing, pending, firing and not acknowledged, and firing at critical severity.",
+      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the hour rollups overlapping the last hour (so it counts from the start of the clock hour an hour ago: up to two hours of samples), and trails ingest by up to one flush (~15 s). `rollupRows['1m']` is what the devices' Durable Objects last reported holding. `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported. `incidents` counts open incidents: firing, pending, firing and not acknowledged, and firing at critical severity.",
     tag: 'Telemetry',
     auth: 'caller',
     permission: 'org.read',

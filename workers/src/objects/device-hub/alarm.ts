@@ -2,14 +2,18 @@ import { log } from '../../services/log.ts';
 import type { HubAlerts } from './alerts.ts';
 import { pruneBatches } from './batches.ts';
 import { deliverEvents, detectOffline, hasPendingEvents, offlineCheckAt } from './events.ts';
+import { clearFlushed, d1Statement, lastSeenStatement, pendingRollups, remainingDirty } from './flush.ts';
 import {
-  clearFlushed,
-  d1Statement,
-  lastSeenStatement,
-  pendingRollups,
-  remainingDirty,
-  rollupStatements,
-} from './flush.ts';
+  markMinutesReported,
+  mergesSent,
+  minuteReport,
+  minuteReportStatement,
+  minuteStatements,
+  outboxSids,
+  planMinuteFlush,
+  seriesNums,
+} from './minute-flush.ts';
+import { upkeepMinutes } from './minute-retention.ts';
 import type { DeviceIdentity } from './identity.ts';
 import { markRawReported, rawReportStatement, upkeepRaw, type RawFigures } from './retention.ts';
 import { sealRaw } from './seal.ts';
@@ -36,6 +40,7 @@ export interface AlarmContext {
   /** The online window (ONLINE_WINDOW_SECONDS) in ms. */
   windowMs: number;
   alerts: HubAlerts;
+  transact: <T>(fn: () => T) => T;
 }
 
 /** Runs the alarm's steps; returns when the next run is due (Infinity: no need). */
@@ -48,11 +53,12 @@ export async function runAlarm(c: AlarmContext): Promise<number> {
   await reportOffline(c);
   // Before the flush, so the storage figures ride in its batch; unflushed minutes are kept.
   const raw = await upkeepRaw(c.env.DB, c.sql, c.identity.orgId, Date.now());
+  const minutesAt = await upkeepMinutes(c.env.DB, c.sql, c.identity.orgId, Date.now(), c.transact);
   const flush = await flushToD1(c, raw.report);
   // After the flush, so the minutes it just rolled up can be sealed in this run.
   const sealAt = sealRaw(c.sql, Date.now());
   pruneBatches(c.sql, Date.now());
-  return Math.min(nextFlushAt(c, flush), raw.nextAt, alertsAt, sealAt);
+  return Math.min(nextFlushAt(c, flush), raw.nextAt, minutesAt, alertsAt, sealAt);
 }
 
 /** A device silent past the window is offline; its event goes out now, not with the next batch. */
@@ -74,15 +80,23 @@ interface Flush {
  */
 async function flushToD1(c: AlarmContext, report: RawFigures | null): Promise<Flush> {
   const rows = pendingRollups(c.sql, FLUSH_MAX_MINUTES);
+  const nums = await seriesNums(c.env.DB, c.sql, [...rows.map((r) => r.sid), ...outboxSids(c.sql)]);
+  // One transaction: the object's hour rows, the merge outbox and the marks of merged minutes move together.
+  const minutes = c.transact(() => planMinuteFlush(c.sql, rows, nums));
+  const minuteFigures = minuteReport(c.sql);
   const seen = getSeen(c.sql);
-  const statements = rollupStatements(c.identity.orgId, rows);
+  const statements = minuteStatements(c.identity.orgId, minutes, Date.now());
+  // With the hours it covers, so D1 never holds an hour rebuilt from minutes older than the figure says.
+  if (minuteFigures) statements.push(minuteReportStatement(c.identity, minuteFigures));
   if (seen && seen.lastSeenAt !== seen.flushedSeenAt) {
     statements.push(lastSeenStatement(c.identity, seen.lastSeenAt, seen.agentVersion));
   }
   if (report) statements.push(rawReportStatement(c.identity.deviceId, c.identity.orgId, report));
   if (statements.length > 0) await c.env.DB.batch(statements.map((s) => d1Statement(c.env.DB, s)));
-  clearFlushed(c.sql, rows);
+  clearFlushed(c.sql, minutes.cleared);
+  mergesSent(c.sql, minutes.merges);
   if (report) markRawReported(c.sql, report);
+  if (minuteFigures) markMinutesReported(c.sql, minuteFigures);
   // Re-read: an ingest may have moved lastSeenAt on while D1 was being written.
   const current = getSeen(c.sql);
   if (current && seen) setSeen(c.sql, { ...current, flushedSeenAt: seen.lastSeenAt });
@@ -93,7 +107,10 @@ async function flushToD1(c: AlarmContext, report: RawFigures | null): Promise<Fl
 function nextFlushAt(c: AlarmContext, flush: Flush): number {
   const current = getSeen(c.sql);
   const behind =
-    remainingDirty(c.sql) > 0 || (current && current.lastSeenAt !== flush.seenAt) || hasPendingEvents(c.sql);
+    remainingDirty(c.sql) > 0 ||
+    outboxSids(c.sql).length > 0 ||
+    (current && current.lastSeenAt !== flush.seenAt) ||
+    hasPendingEvents(c.sql);
   const offlineCheck = offlineCheckAt(c.sql, current?.lastSeenAt ?? null, c.windowMs);
   const delay = flush.minutes === FLUSH_MAX_MINUTES ? BACKLOG_FLUSH_MS : FLUSH_INTERVAL_MS;
   return Math.min(behind ? Date.now() + delay : Infinity, offlineCheck ?? Infinity);

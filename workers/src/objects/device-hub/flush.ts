@@ -3,12 +3,11 @@ import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { schema } from '../../db.ts';
 
 /**
- * Moves what a DeviceHub has accumulated into D1: 1-minute rollups and the device's
- * last-seen time. Rollups are recomputed from raw samples and written as absolute values,
- * so a flush that runs twice (alarms are at-least-once) writes the same rows again.
+ * Moves what a DeviceHub has accumulated into D1: the hour rollups of its dirty minutes (see
+ * minute-flush.ts) and the device's last-seen time. Minutes are recomputed from raw samples and
+ * hours written as absolute values, so a flush that runs twice (alarms are at-least-once)
+ * writes the same rows again.
  */
-
-const HOUR_MS = 3_600_000;
 
 export interface RollupRow {
   sid: number;
@@ -21,9 +20,6 @@ export interface RollupRow {
   max: number;
   last: number;
 }
-
-/** Rows per D1 statement: one JSON parameter each, well under D1's 100 KB statement and parameter limits. */
-const ROWS_PER_STATEMENT = 400;
 
 /**
  * Aggregates up to `limit` dirty minutes from raw samples. Reads the head (`samples`) alone:
@@ -45,44 +41,6 @@ export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
     )
     .toArray()
     .map((r) => ({ ...r, seriesId: r.series_id }));
-}
-
-/**
- * D1 statements that upsert rollups and mark their hours for the cron roll-up, chunked to
- * respect D1's statement limits. The caller runs them in one batch (one transaction), so an
- * hour is never left holding new minutes without its mark.
- */
-export function rollupStatements(orgId: string, rows: RollupRow[]): SQL[] {
-  const r = schema.rollups1m;
-  const m = schema.rollupMarks;
-  const statements: SQL[] = [];
-  for (const chunk of chunks(rows.map((x) => [x.seriesId, x.minute, x.count, x.sum, x.min, x.max, x.last]))) {
-    statements.push(sql`INSERT INTO ${r} (${col(r.seriesId)}, ${col(r.bucket)}, ${col(r.orgId)}, ${col(r.count)},
-        ${col(r.sum)}, ${col(r.min)}, ${col(r.max)}, ${col(r.last)})
-      SELECT value ->> 0, value ->> 1, ${orgId}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-      FROM json_each(${JSON.stringify(chunk)}) WHERE true
-      ON CONFLICT (${col(r.seriesId)}, ${col(r.bucket)}) DO UPDATE SET
-        ${col(r.count)} = excluded.${col(r.count)}, ${col(r.sum)} = excluded.${col(r.sum)},
-        ${col(r.min)} = excluded.${col(r.min)}, ${col(r.max)} = excluded.${col(r.max)},
-        ${col(r.last)} = excluded.${col(r.last)}`);
-  }
-  const hours = new Map<string, [string, number]>();
-  for (const x of rows) {
-    const hour = x.minute - (x.minute % HOUR_MS);
-    hours.set(`${x.seriesId}|${hour}`, [x.seriesId, hour]);
-  }
-  for (const chunk of chunks([...hours.values()])) {
-    statements.push(sql`INSERT INTO ${m} (${col(m.level)}, ${col(m.seriesId)}, ${col(m.bucket)}, ${col(m.orgId)})
-      SELECT '1h', value ->> 0, value ->> 1, ${orgId} FROM json_each(${JSON.stringify(chunk)}) WHERE true
-      ON CONFLICT DO NOTHING`);
-  }
-  return statements;
-}
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
-  return out;
 }
 
 /** Clears the flushed marks, except those re-marked (gen moved on) while D1 was being written. */

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Aggregation, ExportPosition, RawStats } from '../../../../schema/wire/history.ts';
+import type { Aggregation, ExportPosition, RawStats, RollupAggregates } from '../../../../schema/wire/history.ts';
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
 import { batchHash, isLegacyHash, legacyHashes, type CompactBatch } from '../../services/ingest/compact.ts';
@@ -13,10 +13,14 @@ import { batchSeen, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { toColumns, type PointColumns, type SeriesColumns } from './columns.ts';
 import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
-import { remainingDirty } from './flush.ts';
+import { d1Statement, remainingDirty } from './flush.ts';
+import { markMinutesReported, minuteReport, minuteReportStatement } from './minute-flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
+import { deleteSeriesMinutes, minuteExportRows, minutePoints, minutesHeld, minuteStats } from './minute-query.ts';
+import { sweepMinutes } from './minute-retention.ts';
+import { createMinuteTables, minuteCount } from './minute-store.ts';
 import { aggregateRaw, rawStats } from './query.ts';
 import { countRaw } from './raw-read.ts';
 import { SeriesResolver } from './series.ts';
@@ -54,6 +58,7 @@ export class DeviceHub extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.series = new SeriesResolver(this.sql, env.DB);
     createTables(this.sql);
+    createMinuteTables(this.sql);
     createEventTables(this.sql);
     this.alerts = new HubAlerts({
       env,
@@ -180,6 +185,57 @@ export class DeviceHub extends DurableObject<Env> {
     return rawStats(this.sql, seriesIds, from, to);
   }
 
+  /** 1-minute rollups bucketed by `stepMs` (a multiple of a minute) and aggregated with `agg`, per series. */
+  async minuteAggregate(
+    seriesIds: string[],
+    from: number,
+    to: number,
+    stepMs: number,
+    agg: Aggregation,
+  ): Promise<SeriesColumns[]> {
+    return minutePoints(this.sql, seriesIds, from, to, stepMs, agg).map((s) => ({
+      seriesId: s.seriesId,
+      ...toColumns(s.points),
+    }));
+  }
+
+  /** Stats over [from, to) from 1-minute rollups (no p95). */
+  async minuteStats(seriesIds: string[], from: number, to: number): Promise<RawStats[]> {
+    return minuteStats(this.sql, seriesIds, from, to);
+  }
+
+  /** Up to `limit` 1-minute rollups of one series starting in [from, to), for an export page. */
+  async minuteExportPage(
+    seriesId: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<(RollupAggregates & { bucket: number })[]> {
+    return minuteExportRows(this.sql, seriesId, from, to, limit);
+  }
+
+  /** Whether this object holds a minute of these series overlapping [from, to). */
+  async minutesHeld(seriesIds: string[], from: number, to: number): Promise<boolean> {
+    return minutesHeld(this.sql, seriesIds, from, to);
+  }
+
+  /**
+   * Sweeps 1-minute rollups before `cutoff` (an hour), as the cron asks when the device row
+   * reports minutes past the org's retention; returns whether more are left. The device row's
+   * minute figures are updated once none is.
+   */
+  async sweepMinutes(cutoff: number): Promise<boolean> {
+    const more = this.ctx.storage.transactionSync(() => sweepMinutes(this.sql, cutoff));
+    const identity = await this.identity();
+    const figures = minuteReport(this.sql);
+    // Reported now, not with the next flush: the cron's hour sweep waits on this figure.
+    if (!more && identity && figures) {
+      await this.env.DB.batch([d1Statement(this.env.DB, minuteReportStatement(identity, figures))]);
+      markMinutesReported(this.sql, figures);
+    }
+    return more;
+  }
+
   /** One page of a streamed export; the Worker asks for the next page only when the client has read this one. */
   async exportPage(
     seriesIds: string[],
@@ -194,7 +250,10 @@ export class DeviceHub extends DurableObject<Env> {
 
   /** Removes one series' raw data. The caller removes its D1 rows (registry and rollups). */
   async deleteSeries(seriesId: string): Promise<number> {
-    const deleted = deleteSeriesData(this.sql, seriesId);
+    const deleted = this.ctx.storage.transactionSync(() => {
+      deleteSeriesMinutes(this.sql, seriesId);
+      return deleteSeriesData(this.sql, seriesId);
+    });
     this.series.forget(seriesId);
     const identity = await this.identity();
     if (identity) {
@@ -220,6 +279,7 @@ export class DeviceHub extends DurableObject<Env> {
     this.series.clear();
     this.identityCache = undefined;
     createTables(this.sql);
+    createMinuteTables(this.sql);
     createEventTables(this.sql);
     this.alerts.reset(outbox);
     if (keepIdentity && identity) {
@@ -239,6 +299,7 @@ export class DeviceHub extends DurableObject<Env> {
     series: number;
     batches: number;
     dirtyMinutes: number;
+    minutes: number;
     exportPagesServed: number;
   }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
@@ -249,6 +310,7 @@ export class DeviceHub extends DurableObject<Env> {
       series: count('series'),
       batches: count('batches'),
       dirtyMinutes: remainingDirty(this.sql),
+      minutes: minuteCount(this.sql),
       exportPagesServed: this.exportPagesServed,
     };
   }
@@ -258,7 +320,14 @@ export class DeviceHub extends DurableObject<Env> {
     const identity = await this.identity();
     if (!identity) return;
     await this.armAlarm(
-      await runAlarm({ env: this.env, sql: this.sql, identity, windowMs: this.windowMs(), alerts: this.alerts }),
+      await runAlarm({
+        env: this.env,
+        sql: this.sql,
+        identity,
+        windowMs: this.windowMs(),
+        alerts: this.alerts,
+        transact: (fn) => this.ctx.storage.transactionSync(fn),
+      }),
     );
   }
 

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { db, schema } from '../../db.ts';
+import { schema } from '../../db.ts';
 import type { CompactSeries } from '../../services/ingest/compact.ts';
 import { seriesId } from '../../services/ingest/series-key.ts';
-import { col } from './flush.ts';
+import { col, d1Statement } from './flush.ts';
 import { findSeries, insertSeries, type SeriesRow } from './store.ts';
 
 /** The row of each of the batch's series, or the first series that would pass the device's limit. */
@@ -46,16 +46,21 @@ export class SeriesResolver {
       freshAt.push(i);
     }
     if (fresh.length > 0) {
+      let nums = new Map<string, number>();
       const room = limit - this.count() - this.registering;
       if (fresh.length > room) return { ok: false, overLimit: series[freshAt[Math.max(0, room)]!]! };
       this.registering += fresh.length;
       try {
         for (const s of fresh) s.seriesId = await seriesId(device.deviceId, s.key);
-        await this.register(device, fresh);
+        nums = await this.register(device, fresh);
       } finally {
         this.registering -= fresh.length;
       }
-      for (const s of fresh) this.cache.set(s.key, insertSeries(this.sql, s));
+      for (const s of fresh) {
+        const row = insertSeries(this.sql, s);
+        this.sql.exec('UPDATE series SET num = ? WHERE sid = ?', nums.get(s.seriesId) ?? null, row.sid);
+        this.cache.set(s.key, row);
+      }
     }
     return { ok: true, rows: series.map((s) => this.cache.get(s.key)!) };
   }
@@ -69,13 +74,30 @@ export class SeriesResolver {
     this.cache.clear();
   }
 
-  private async register(device: { deviceId: string; orgId: string }, list: NewSeries[]): Promise<void> {
+  /**
+   * Registers the series in D1 and returns their integer ids (`series.num`, which D1's rollup
+   * rows key on): the next free numbers for new rows, the stored ones for rows already there.
+   */
+  private async register(device: { deviceId: string; orgId: string }, list: NewSeries[]): Promise<Map<string, number>> {
     const t = schema.series;
-    await db(this.d1).run(sql`INSERT INTO ${t} (${col(t.id)}, ${col(t.orgId)}, ${col(t.deviceId)}, ${col(t.metric)},
-        ${col(t.labels)}, ${col(t.createdAt)})
-      SELECT value ->> 'seriesId', ${device.orgId}, ${device.deviceId}, value ->> 'metric', value -> 'labels', ${Date.now()}
-      FROM json_each(${JSON.stringify(list)}) WHERE true
-      ON CONFLICT (${col(t.id)}) DO NOTHING`);
+    const json = JSON.stringify(list);
+    const [, found] = await this.d1.batch([
+      d1Statement(
+        this.d1,
+        sql`INSERT INTO ${t} (${col(t.id)}, ${col(t.num)}, ${col(t.orgId)}, ${col(t.deviceId)}, ${col(t.metric)},
+          ${col(t.labels)}, ${col(t.createdAt)})
+        SELECT value ->> 'seriesId', (SELECT COALESCE(MAX(${col(t.num)}), 0) FROM ${t}) + 1 + key, ${device.orgId},
+          ${device.deviceId}, value ->> 'metric', value -> 'labels', ${Date.now()}
+        FROM json_each(${json}) WHERE true
+        ON CONFLICT (${col(t.id)}) DO NOTHING`,
+      ),
+      d1Statement(
+        this.d1,
+        sql`SELECT ${col(t.id)} AS id, ${col(t.num)} AS num FROM ${t}
+          WHERE ${col(t.id)} IN (SELECT value ->> 'seriesId' FROM json_each(${json}))`,
+      ),
+    ]);
+    return new Map((found!.results as { id: string; num: number }[]).map((r) => [r.id, r.num]));
   }
 
   private count(): number {

@@ -18,20 +18,20 @@ interface DeviceRef {
   orgId: string;
 }
 
-/** rollup_marks has no foreign key, so its rows go explicitly with their series. */
+/**
+ * rollup_marks has no foreign key, so its rows go explicitly with their series (the hour and
+ * day rollups cascade from `series`; the minutes go with the DeviceHub's data).
+ */
 function deleteMarks(d: Db, orgId: string, where: { deviceId: string } | { seriesId: string }) {
   const m = schema.rollupMarks;
   const s = schema.series;
-  const ofSeries =
-    'deviceId' in where
-      ? inArray(
-          m.seriesId,
-          d
-            .select({ id: s.id })
-            .from(s)
-            .where(and(eq(s.deviceId, where.deviceId), eq(s.orgId, orgId))),
-        )
-      : eq(m.seriesId, where.seriesId);
+  const ofSeries = inArray(
+    m.sid,
+    d
+      .select({ num: s.num })
+      .from(s)
+      .where(and('deviceId' in where ? eq(s.deviceId, where.deviceId) : eq(s.id, where.seriesId), eq(s.orgId, orgId))),
+  );
   return d.delete(m).where(and(eq(m.orgId, orgId), ofSeries));
 }
 

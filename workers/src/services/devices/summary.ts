@@ -1,4 +1,4 @@
-import { and, count, eq, gte, sql, sum } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, sql, sum } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
 
 /** What `GET /v1/summary` counts, read in one D1 batch (one round trip). */
@@ -9,10 +9,17 @@ export interface OrgCounts {
   rollupRows: { '1m': number; '1h': number; '1d': number };
 }
 
-/** Devices, series, samples stored since `since` (from 1-minute rollups) and rollup rows of one org. */
+/**
+ * Devices, series, samples stored since `since` and rollup rows of one org. Samples come from the
+ * hour rollups overlapping [since, now) (the minutes are in the DeviceHubs), so they count from
+ * the start of `since`'s hour; the 1-minute rows are what each DeviceHub last reported on its
+ * device row.
+ */
 export async function orgCounts(d1: D1Database, orgId: string, since: number): Promise<OrgCounts> {
   const d = db(d1);
-  const { devices, series, rollups1m, rollups1h, rollups1d } = schema;
+  const { devices, series, rollups1h, rollups1d } = schema;
+  const ofOrg = (sid: typeof rollups1h.sid | typeof rollups1d.sid) =>
+    inArray(sid, d.select({ num: series.num }).from(series).where(eq(series.orgId, orgId)));
   const [deviceRows, seriesCount, recent, r1m, r1h, r1d] = await d.batch([
     d
       .select({ lastSeenAt: devices.lastSeenAt, rawBytes: devices.rawBytes, rawSamples: devices.rawSamples })
@@ -20,12 +27,15 @@ export async function orgCounts(d1: D1Database, orgId: string, since: number): P
       .where(eq(devices.orgId, orgId)),
     d.select({ n: count() }).from(series).where(eq(series.orgId, orgId)),
     d
-      .select({ n: sum(rollups1m.count) })
-      .from(rollups1m)
-      .where(and(eq(rollups1m.orgId, orgId), gte(rollups1m.bucket, since))),
-    d.select({ n: count() }).from(rollups1m).where(eq(rollups1m.orgId, orgId)),
-    d.select({ n: count() }).from(rollups1h).where(eq(rollups1h.orgId, orgId)),
-    d.select({ n: count() }).from(rollups1d).where(eq(rollups1d.orgId, orgId)),
+      .select({ n: sum(rollups1h.count) })
+      .from(rollups1h)
+      .where(and(ofOrg(rollups1h.sid), gte(rollups1h.bucket, since - (since % HOUR_MS)))),
+    d
+      .select({ n: sum(devices.minuteRows) })
+      .from(devices)
+      .where(eq(devices.orgId, orgId)),
+    d.select({ n: count() }).from(rollups1h).where(ofOrg(rollups1h.sid)),
+    d.select({ n: count() }).from(rollups1d).where(ofOrg(rollups1d.sid)),
   ]);
   const n = (r: { n: number | string | null }[]) => Number(r[0]?.n ?? 0);
   return {
@@ -35,6 +45,8 @@ export async function orgCounts(d1: D1Database, orgId: string, since: number): P
     rollupRows: { '1m': n(r1m), '1h': n(r1h), '1d': n(r1d) },
   };
 }
+
+const HOUR_MS = 3_600_000;
 
 /** The first of `ids` that is not a device of the org, if any; one query however many ids (via `json_each`). */
 export async function firstMissingDevice(

@@ -1,6 +1,6 @@
 import type { ExportPosition, HistorySource } from '../../../../schema/wire/history.ts';
 import { sql } from 'drizzle-orm';
-import { db } from '../../db.ts';
+import { db, schema } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { ExportPage } from '../../objects/device-hub/export.ts';
 import type { ExportEncoder, RollupRow } from './format.ts';
@@ -66,29 +66,32 @@ export function rawPages(env: Env, series: readonly ExportSeries[], range: Range
   };
 }
 
-/** Rollup buckets starting in [from, to) from D1, keyset-paged on (series, bucket). */
+/** Rollup buckets starting in [from, to), keyset-paged on (series, bucket): minutes from the DeviceHubs, hours and days from D1. */
 export function rollupPages(
-  d1: D1Database,
+  env: Env,
   orgId: string,
   source: Exclude<HistorySource, 'raw'>,
   series: readonly ExportSeries[],
   range: Range,
   encoder: ExportEncoder,
 ): NextPage {
-  const t = ROLLUP_TABLE[source];
-  const page = (seriesId: string, from: number) =>
-    db(d1).all<RollupRow>(
+  const reg = schema.series;
+  const page = async (x: ExportSeries, from: number): Promise<RollupRow[]> => {
+    if (source === '1m') return deviceHubFor(env, x.deviceId).minuteExportPage(x.id, from, range.to, EXPORT_PAGE_ROWS);
+    const t = ROLLUP_TABLE[source];
+    return db(env.DB).all<RollupRow>(
       sql`SELECT ${t.bucket} AS bucket, ${t.count} AS count, ${t.sum} AS sum, ${t.min} AS min, ${t.max} AS max,
-        ${t.last} AS last FROM ${t}
-        WHERE ${t.seriesId} = ${seriesId} AND ${t.orgId} = ${orgId} AND ${t.bucket} >= ${from} AND ${t.bucket} < ${range.to}
+        ${t.last} AS last FROM ${reg} CROSS JOIN ${t} ON ${t.sid} = ${reg.num}
+        WHERE ${reg.id} = ${x.id} AND ${reg.orgId} = ${orgId} AND ${t.bucket} >= ${from} AND ${t.bucket} < ${range.to}
         ORDER BY ${t.bucket} LIMIT ${EXPORT_PAGE_ROWS}`,
     );
+  };
   let index = 0;
   let from = range.from;
   return async () => {
     while (index < series.length) {
       const s = series[index]!;
-      const results = await page(s.id, from);
+      const results = await page(s, from);
       const last = results.at(-1);
       if (results.length === EXPORT_PAGE_ROWS && last) {
         from = last.bucket + 1;

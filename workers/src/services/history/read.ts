@@ -6,7 +6,10 @@ import { rollupHasData, rollupPoints } from './rollups.ts';
 import { byDevice, orgRetention, orgSeries, type SeriesInfo } from './series.ts';
 import { planHistory } from './source.ts';
 
-/** Reads history for up to 100 series across devices: raw from each DeviceHub in parallel, rollups from D1. */
+/**
+ * Reads history for up to 100 series across devices: raw points and 1-minute rollups from each
+ * DeviceHub in parallel, hours and days from D1.
+ */
 
 export interface SeriesHistory {
   seriesId: string;
@@ -37,7 +40,7 @@ export async function readHistory(
 ): Promise<HistoryResult> {
   const [series, retention] = await Promise.all([orgSeries(env.DB, orgId, ids), orgRetention(env.DB, orgId)]);
   const plan = planHistory({ ...q, seriesCount: series.length }, retention, Date.now());
-  const source = await firstWithData(env.DB, orgId, ids, q.from, q.to, plan.sources);
+  const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
   const points = await fetchPoints(env, orgId, series, source, { ...q, step: plan.step });
   return {
     from: q.from,
@@ -58,17 +61,31 @@ export async function readHistory(
 
 /** The first source holding data for the range, else the last one: see `HistoryPlan.sources`. */
 export async function firstWithData(
-  d1: D1Database,
+  env: Env,
   orgId: string,
-  ids: readonly string[],
+  series: readonly SeriesInfo[],
   from: number,
   to: number,
   sources: readonly HistorySource[],
 ): Promise<HistorySource> {
   for (const source of sources.slice(0, -1)) {
-    if (source !== 'raw' && (await rollupHasData(d1, { source, orgId, ids, from, to }))) return source;
+    if (source === 'raw') continue;
+    if (
+      source === '1m'
+        ? await minutesHeld(env, series, from, to)
+        : await rollupHasData(env.DB, { source, orgId, ids: series.map((s) => s.id), from, to })
+    )
+      return source;
   }
   return sources[sources.length - 1] ?? 'raw';
+}
+
+/** Whether any device of these series holds a minute of them in [from, to). */
+async function minutesHeld(env: Env, series: readonly SeriesInfo[], from: number, to: number): Promise<boolean> {
+  const held = await Promise.all(
+    [...byDevice(series)].map(([deviceId, ids]) => deviceHubFor(env, deviceId).minutesHeld(ids, from, to)),
+  );
+  return held.includes(true);
 }
 
 async function fetchPoints(
@@ -88,12 +105,14 @@ async function fetchPoints(
         points: await deviceHubFor(env, s.deviceId).history(s.id, q.from, q.to, q.limit),
       })),
     );
-  } else if (source !== 'raw') {
+  } else if (source === '1h' || source === '1d') {
     return rollupPoints(env.DB, { source, orgId, ids: series.map((s) => s.id), from: q.from, to: q.to }, step, q.agg);
   } else {
     const perDevice = await Promise.all(
       [...byDevice(series)].map(([deviceId, ids]) =>
-        deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg),
+        source === '1m'
+          ? deviceHubFor(env, deviceId).minuteAggregate(ids, q.from, q.to, step, q.agg)
+          : deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg),
       ),
     );
     perSeries = perDevice.flat().map(({ seriesId, ts, values }) => ({ seriesId, points: { ts, values } }));

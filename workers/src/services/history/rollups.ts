@@ -4,23 +4,27 @@ import { db, schema } from '../../db.ts';
 import type { RollupSource } from './source.ts';
 
 /**
- * History and stats read from D1 rollups. One JSON parameter carries the series ids
- * (`json_each`), so 100 series stay clear of D1's 100-parameter cap. A rollup bucket counts
- * when it overlaps [from, to): rollups cannot be split.
+ * History and stats read from D1's hour and day rollups (minutes are read from the DeviceHubs:
+ * read.ts). One JSON parameter carries the series ids (`json_each`), so 100 series stay clear of
+ * D1's 100-parameter cap; each is looked up in `series` (its org checked there) for the integer
+ * id the rollup rows key on. A rollup bucket counts when it overlaps [from, to): rollups cannot
+ * be split.
  */
+
+/** The sources D1 holds. */
+export type D1RollupSource = Exclude<RollupSource, '1m'>;
 
 /** The D1 table of each rollup source. */
 export const ROLLUP_TABLE = {
-  '1m': schema.rollups1m,
   '1h': schema.rollups1h,
   '1d': schema.rollups1d,
-} as const satisfies Record<RollupSource, unknown>;
-/** Any rollup table: the three share their columns. */
-export type RollupTable = (typeof ROLLUP_TABLE)[RollupSource];
+} as const satisfies Record<D1RollupSource, unknown>;
+/** Any rollup table: the two share their columns. */
+export type RollupTable = (typeof ROLLUP_TABLE)[D1RollupSource];
 
 /** What every rollup read covers: some series of one org, over [from, to), from one source. */
 export interface RollupRange {
-  source: RollupSource;
+  source: D1RollupSource;
   orgId: string;
   ids: readonly string[];
   from: number;
@@ -48,14 +52,21 @@ function valueSql(t: RollupTable, agg: Aggregation): SQL {
   }
 }
 
-/** `FROM … WHERE` of every rollup read: the org, the ids (one JSON parameter), buckets from the first overlapping one. */
+/**
+ * `FROM … WHERE` of every rollup read: the ids (one JSON parameter) resolved in `series` within
+ * the org, then each series' buckets from the first overlapping one along the (sid, bucket) key.
+ * `series_id` names the text id in the select lists.
+ */
 function fromRange(r: RollupRange): SQL {
   const t = ROLLUP_TABLE[r.source];
+  const s = schema.series;
   const first = r.from - (r.from % SOURCE_RESOLUTION_MS[r.source]);
-  return sql`FROM ${t} WHERE ${t.orgId} = ${r.orgId}
-    AND ${t.seriesId} IN (SELECT value FROM json_each(${JSON.stringify(r.ids)}))
+  return sql`FROM ${s} CROSS JOIN ${t} ON ${t.sid} = ${s.num}
+    WHERE ${s.id} IN (SELECT value FROM json_each(${JSON.stringify(r.ids)})) AND ${s.orgId} = ${r.orgId}
     AND ${t.bucket} >= ${first} AND ${t.bucket} < ${r.to}`;
 }
+
+const seriesIdSql = sql`${schema.series.id} AS series_id`;
 
 /** Points per series id, bucketed by `stepMs` (a multiple of the source's resolution). */
 export async function rollupPoints(
@@ -66,7 +77,7 @@ export async function rollupPoints(
 ): Promise<Map<string, Point[]>> {
   const t = ROLLUP_TABLE[range.source];
   const results = await db(d1).all<{ series_id: string; step_bucket: number; value: number }>(
-    sql`SELECT ${t.seriesId} AS series_id, ${t.bucket} - ${t.bucket} % ${stepMs} AS step_bucket, ${valueSql(t, agg)}
+    sql`SELECT ${seriesIdSql}, ${t.bucket} - ${t.bucket} % ${stepMs} AS step_bucket, ${valueSql(t, agg)}
       ${fromRange(range)} GROUP BY series_id, step_bucket ORDER BY series_id, step_bucket`,
   );
   const bySeries = new Map<string, Point[]>();
@@ -84,11 +95,11 @@ export async function rollupStats(d1: D1Database, range: RollupRange): Promise<M
   const d = db(d1);
   const [totals, lasts] = await Promise.all([
     d.all<{ series_id: string; count: number; sum: number; min: number; max: number }>(
-      sql`SELECT ${t.seriesId} AS series_id, SUM(${t.count}) AS count, SUM(${t.sum}) AS sum, MIN(${t.min}) AS min,
+      sql`SELECT ${seriesIdSql}, SUM(${t.count}) AS count, SUM(${t.sum}) AS sum, MIN(${t.min}) AS min,
         MAX(${t.max}) AS max ${fromRange(range)} GROUP BY series_id`,
     ),
     d.all<{ series_id: string; value: number; latest: number }>(
-      sql`SELECT ${t.seriesId} AS series_id, ${valueSql(t, 'last')} ${fromRange(range)} GROUP BY series_id`,
+      sql`SELECT ${seriesIdSql}, ${valueSql(t, 'last')} ${fromRange(range)} GROUP BY series_id`,
     ),
   ]);
   const last = new Map(lasts.map((r) => [r.series_id, r]));

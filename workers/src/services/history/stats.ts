@@ -5,7 +5,10 @@ import { rollupStats } from './rollups.ts';
 import { byDevice, orgRetention, orgSeries } from './series.ts';
 import { planStats } from './source.ts';
 
-/** Stats over a range for up to 100 series: raw (with p95) while raw retention covers it, else rollups. */
+/**
+ * Stats over a range for up to 100 series: raw (with p95) while raw retention covers it, else
+ * rollups (minutes from the DeviceHubs, hours and days from D1).
+ */
 
 export interface SeriesStats {
   seriesId: string;
@@ -35,12 +38,14 @@ export async function readStats(
 ): Promise<StatsResult> {
   const [series, retention] = await Promise.all([orgSeries(env.DB, orgId, ids), orgRetention(env.DB, orgId)]);
   const plan = planStats(q.from, retention, Date.now());
-  const source = await firstWithData(env.DB, orgId, ids, q.from, q.to, plan.sources);
+  const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
   let found: Map<string, RawStats>;
-  if (source === 'raw') {
+  if (source === 'raw' || source === '1m') {
     const perDevice = await Promise.all(
       [...byDevice(series)].map(([deviceId, deviceSeries]) =>
-        deviceHubFor(env, deviceId).rangeStats(deviceSeries, q.from, q.to),
+        source === 'raw'
+          ? deviceHubFor(env, deviceId).rangeStats(deviceSeries, q.from, q.to)
+          : deviceHubFor(env, deviceId).minuteStats(deviceSeries, q.from, q.to),
       ),
     );
     found = new Map(perDevice.flat().map((s) => [s.seriesId, s]));

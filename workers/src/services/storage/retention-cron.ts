@@ -1,86 +1,107 @@
 import { sql } from 'drizzle-orm';
 import { bare, schema, statement } from '../../db.ts';
-import { DAY_MS, DAYS, HOURS, type Level } from './levels.ts';
+import { deviceHubFor } from '../../objects/device-hub/index.ts';
+import { DAY_MS, DAYS, HOUR_MS } from './levels.ts';
 
 /**
  * Deletes rollups past their org's retention, level by level, in bounded chunks.
  *
- * The 1-minute and 1-hour levels are swept per organisation in bucket order, whole buckets of
- * the next level at a time, and each chunk moves the org's watermark in `rollup_sweeps` in the
- * same transaction, so the roll-up always knows whether a coarser bucket still has all its finer
- * rows (recompute) or lost them to the sweep (merge late rows). A chunk never passes a bucket
- * still marked for roll-up, so no row is deleted before it has reached the next level; and hours
- * are swept only where minutes were, so a day never takes in an hour rebuilt from minutes it
- * already counted.
+ * Minutes live in the DeviceHubs, which sweep them from their alarms; devices whose row reports
+ * minutes past the org's window are asked to sweep now. Hours are swept per organisation in day
+ * order, whole days at a time, and each chunk moves the org's watermark in `rollup_sweeps` in
+ * the same transaction, so the roll-up knows whether a day still has all its hours (recompute)
+ * or lost them to the sweep (merge late hours). A chunk never passes a day still marked for
+ * roll-up, so no hour is deleted before it reached its day; nor the oldest hour whose minutes a
+ * device of the org still holds (`devices.minutes_from`, reported with the hours the device
+ * writes), because such an hour can be rewritten from them as an absolute value, which a day
+ * already past the watermark would count twice.
  */
 
-/** Rows per DELETE statement (plus at most one coarser bucket's worth): short writes that leave room for flushes. */
+/** Rows per DELETE statement (plus at most one day's worth): short writes that leave room for flushes. */
 const ROLLUP_SWEEP_CHUNK = 5_000;
-/** Statements per level and organisation per cron run; what is left goes in the next run. */
+/** Statements per organisation per cron run; what is left goes in the next run. */
 const MAX_CHUNKS = 10;
+/** DeviceHubs asked to sweep their minutes per cron run. */
+const MINUTE_SWEEPS_PER_RUN = 50;
+/** Merge tokens are kept this long: a DeviceHub re-sends a merge within seconds, not days. */
+const MERGE_TOKEN_TTL_MS = DAY_MS;
 
 const o = schema.organisations;
+const s = schema.series;
+const dv = schema.devices;
 const marks = schema.rollupMarks;
 const sweeps = schema.rollupSweeps;
+const hours = schema.rollups1h;
 
 /** Sweeps every level of every org until nothing is left to delete or `deadline` passes. */
 export async function sweepRollups(d1: D1Database, now: number, deadline: number): Promise<void> {
-  for (const level of [HOURS, DAYS]) {
-    const days = level === HOURS ? o.rollup1mRetentionDays : o.rollup1hRetentionDays;
-    const cutoff = now - (now % level.size);
-    // One probe of the (org_id, bucket) index per organisation.
-    const { results } = await statement(
-      d1,
-      sql`SELECT o.${bare(o.id)} AS org_id, ${cutoff} - o.${bare(days)} * ${DAY_MS} AS cap FROM ${o} o
-          WHERE EXISTS (SELECT 1 FROM ${level.source} r
-            WHERE r.${bare(level.source.orgId)} = o.${bare(o.id)} AND r.${bare(level.source.bucket)} < ${cutoff} - o.${bare(days)} * ${DAY_MS})`,
-    ).all<{ org_id: string; cap: number }>();
-    for (const org of results) {
-      for (let i = 0; i < MAX_CHUNKS && Date.now() < deadline; i++) {
-        if (!(await sweepChunk(d1, level, org.org_id, org.cap))) break;
-      }
+  const cutoff = now - (now % DAY_MS);
+  // The orgs with an hour before their window: one probe of rollups_1h's key per series.
+  const { results } = await statement(
+    d1,
+    sql`SELECT o.${bare(o.id)} AS org_id, ${cutoff} - o.${bare(o.rollup1hRetentionDays)} * ${DAY_MS} AS cap FROM ${o} o
+        WHERE EXISTS (SELECT 1 FROM ${s} s JOIN ${hours} r ON r.${bare(hours.sid)} = s.${bare(s.num)}
+          WHERE s.${bare(s.orgId)} = o.${bare(o.id)} AND r.${bare(hours.bucket)} < ${cutoff} - o.${bare(o.rollup1hRetentionDays)} * ${DAY_MS})`,
+  ).all<{ org_id: string; cap: number }>();
+  for (const org of results) {
+    for (let i = 0; i < MAX_CHUNKS && Date.now() < deadline; i++) {
+      if (!(await sweepChunk(d1, org.org_id, org.cap))) break;
     }
   }
   for (let i = 0; i < MAX_CHUNKS && Date.now() < deadline; i++) {
     if ((await sweepDays(d1, now)) < ROLLUP_SWEEP_CHUNK) break;
   }
+  await statement(
+    d1,
+    sql`DELETE FROM ${schema.rollupMerges} WHERE ${schema.rollupMerges.at} < ${now - MERGE_TOKEN_TTL_MS}`,
+  ).run();
 }
 
-/**
- * Deletes one chunk of an org's `level.source` rows before `cap` and moves its watermark past
- * them; returns whether more may be left.
- */
-async function sweepChunk(d1: D1Database, level: Level, orgId: string, cap: number): Promise<boolean> {
-  const src = level.source;
+/** Asks the DeviceHubs whose row reports minutes before their org's window to sweep them now. */
+export async function sweepMinutesOf(env: Env, now: number, deadline: number): Promise<void> {
+  const cutoffHour = now - (now % HOUR_MS);
+  const { results } = await statement(
+    env.DB,
+    sql`SELECT d.${bare(dv.id)} AS id, ${cutoffHour} - o.${bare(o.rollup1mRetentionDays)} * ${DAY_MS} AS cutoff
+        FROM ${dv} d JOIN ${o} o ON o.${bare(o.id)} = d.${bare(dv.orgId)}
+        WHERE d.${bare(dv.minutesFrom)} < ${cutoffHour} - o.${bare(o.rollup1mRetentionDays)} * ${DAY_MS}
+        LIMIT ${MINUTE_SWEEPS_PER_RUN}`,
+  ).all<{ id: string; cutoff: number }>();
+  for (const device of results) {
+    for (let i = 0; i < MAX_CHUNKS && Date.now() < deadline; i++) {
+      if (!(await deviceHubFor(env, device.id).sweepMinutes(device.cutoff))) break;
+    }
+  }
+}
+
+/** Deletes one chunk of an org's hours before `cap` and moves its watermark past them; returns whether more may be left. */
+async function sweepChunk(d1: D1Database, orgId: string, cap: number): Promise<boolean> {
   const limits = await statement(
     d1,
     sql`SELECT (SELECT MIN(${bare(marks.bucket)}) FROM ${marks}
-          WHERE ${bare(marks.level)} = ${level.mark} AND ${bare(marks.orgId)} = ${orgId}) AS marked,
-        (SELECT ${bare(sweeps.through)} FROM ${sweeps}
-          WHERE ${bare(sweeps.orgId)} = ${orgId} AND ${bare(sweeps.level)} = '1m') AS minutes`,
+          WHERE ${bare(marks.level)} = ${DAYS.mark} AND ${bare(marks.orgId)} = ${orgId}) AS marked,
+        (SELECT MIN(${bare(dv.minutesFrom)}) FROM ${dv} WHERE ${bare(dv.orgId)} = ${orgId}) AS minutes`,
   ).first<{ marked: number | null; minutes: number | null }>();
-  let limit = Math.min(cap, limits?.marked ?? Infinity);
-  if (level === DAYS)
-    limit = Math.min(limit, limits?.minutes == null ? -Infinity : limits.minutes - (limits.minutes % DAY_MS));
+  const held = limits?.minutes ?? Infinity;
+  const limit = Math.min(cap, limits?.marked ?? Infinity, held - (held % DAY_MS));
   if (!Number.isFinite(limit)) return false;
+  const ofOrg = sql`${bare(hours.sid)} IN (SELECT ${bare(s.num)} FROM ${s} WHERE ${bare(s.orgId)} = ${orgId})`;
   const nth = await statement(
     d1,
-    sql`SELECT ${bare(src.bucket)} AS bucket FROM ${src} WHERE ${bare(src.orgId)} = ${orgId} AND ${bare(src.bucket)} < ${limit}
-        ORDER BY ${bare(src.bucket)} LIMIT 1 OFFSET ${ROLLUP_SWEEP_CHUNK - 1}`,
+    sql`SELECT ${bare(hours.bucket)} AS bucket FROM ${hours} WHERE ${ofOrg} AND ${bare(hours.bucket)} < ${limit}
+        ORDER BY ${bare(hours.bucket)} LIMIT 1 OFFSET ${ROLLUP_SWEEP_CHUNK - 1}`,
   ).first<{ bucket: number }>();
-  const through = nth ? Math.min(limit, nth.bucket - (nth.bucket % level.size) + level.size) : limit;
-  // Checked again inside the transaction: a flush may have marked a bucket below `through` meanwhile.
-  const unmarked = sql`NOT EXISTS (SELECT 1 FROM ${marks} WHERE ${bare(marks.level)} = ${level.mark}
-      AND ${bare(marks.orgId)} = ${orgId} AND ${bare(marks.bucket)} < ${through})`;
+  const through = nth ? Math.min(limit, nth.bucket - (nth.bucket % DAY_MS) + DAY_MS) : limit;
+  // Checked again inside the transaction: a flush may have marked a day, or reported older minutes, meanwhile.
+  const clear = sql`NOT EXISTS (SELECT 1 FROM ${marks} WHERE ${bare(marks.level)} = ${DAYS.mark}
+      AND ${bare(marks.orgId)} = ${orgId} AND ${bare(marks.bucket)} < ${through})
+    AND NOT EXISTS (SELECT 1 FROM ${dv} WHERE ${bare(dv.orgId)} = ${orgId} AND ${bare(dv.minutesFrom)} < ${through})`;
   await d1.batch([
-    statement(
-      d1,
-      sql`DELETE FROM ${src} WHERE ${bare(src.orgId)} = ${orgId} AND ${bare(src.bucket)} < ${through} AND ${unmarked}`,
-    ),
+    statement(d1, sql`DELETE FROM ${hours} WHERE ${ofOrg} AND ${bare(hours.bucket)} < ${through} AND ${clear}`),
     statement(
       d1,
       sql`INSERT INTO ${sweeps} (${bare(sweeps.orgId)}, ${bare(sweeps.level)}, ${bare(sweeps.through)})
-          SELECT ${orgId}, ${level.sourceName}, ${through} WHERE ${unmarked}
+          SELECT ${orgId}, ${DAYS.sourceName}, ${through} WHERE ${clear}
           ON CONFLICT DO UPDATE SET ${bare(sweeps.through)} = MAX(${bare(sweeps.through)}, excluded.${bare(sweeps.through)})`,
     ),
   ]);
@@ -89,16 +110,17 @@ async function sweepChunk(d1: D1Database, level: Level, orgId: string, cap: numb
 
 /** Deletes up to one chunk of expired daily rows of every org; returns how many it deleted. */
 async function sweepDays(d1: D1Database, now: number): Promise<number> {
-  // CROSS JOIN keeps organisations as the outer loop, so each org costs one probe of the
-  // (org_id, bucket) index. rollup_1d_retention_days is NULL for orgs that keep days forever:
-  // the comparison is then NULL.
+  // Organisations stay the outer loop, so each costs one probe of series' org index and of the
+  // day key per series. rollup_1d_retention_days is NULL for orgs that keep days forever: the
+  // comparison is then NULL.
   const t = schema.rollups1d;
   const cutoff = now - (now % DAY_MS);
   const result = await statement(
     d1,
-    sql`DELETE FROM ${t} WHERE rowid IN (
-        SELECT r.rowid FROM ${o} o CROSS JOIN ${t} r
-        WHERE r.${bare(t.orgId)} = o.${bare(o.id)} AND r.${bare(t.bucket)} < ${cutoff} - o.${bare(o.rollup1dRetentionDays)} * ${DAY_MS}
+    sql`DELETE FROM ${t} WHERE (${bare(t.sid)}, ${bare(t.bucket)}) IN (
+        SELECT r.${bare(t.sid)}, r.${bare(t.bucket)} FROM ${o} o CROSS JOIN ${s} s CROSS JOIN ${t} r
+        WHERE s.${bare(s.orgId)} = o.${bare(o.id)} AND r.${bare(t.sid)} = s.${bare(s.num)}
+          AND r.${bare(t.bucket)} < ${cutoff} - o.${bare(o.rollup1dRetentionDays)} * ${DAY_MS}
         LIMIT ${ROLLUP_SWEEP_CHUNK})`,
   ).run();
   return result.meta.changes;
