@@ -3,6 +3,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
 import type { Batch } from '../spool/types.ts';
 import { describeHttpError, parseRetryAfter } from './http-errors.ts';
+import { HttpRequestError, httpRequest, type HttpResponse } from './http-request.ts';
 import type { SendOptions, SendResult, Transport } from './types.ts';
 
 const gzip = promisify(gzipCallback);
@@ -18,7 +19,7 @@ export interface HttpsTransportOptions {
   timeoutMs?: number;
 }
 
-/** Ships batches as gzip-compressed JSON with `POST /v1/ingest`, using the global `fetch`. */
+/** Ships batches as gzip-compressed JSON with `POST /v1/ingest`, over node:http(s) with keep-alive. */
 export function createHttpsTransport(options: HttpsTransportOptions): Transport {
   const endpoint = new URL('v1/ingest', options.url.endsWith('/') ? options.url : `${options.url}/`);
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -31,7 +32,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
 
   return {
     name: 'https',
-    // HTTP needs no session; fetch keeps connections alive between sends on its own.
+    // HTTP needs no session; http-request.ts keeps connections alive between sends.
     async connect() {},
     async close() {},
 
@@ -39,17 +40,14 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
       const payload: IngestBatch = { batchId: batch.batchId, samples: batch.samples as IngestBatch['samples'] };
       if (options.agent) payload.agent = options.agent;
       const body = await gzip(JSON.stringify(payload));
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = sendOptions.signal ? AbortSignal.any([timeout, sendOptions.signal]) : timeout;
-
-      let res: Response;
-      let text: string;
+      let res: HttpResponse;
       try {
-        res = await fetch(endpoint, { method: 'POST', headers, body, signal });
-        text = await res.text();
+        res = await httpRequest(endpoint, { method: 'POST', headers, body, timeoutMs, signal: sendOptions.signal });
       } catch (err) {
-        return { kind: 'retryable', reason: networkReason(err, timeout.aborted, timeoutMs) };
+        if (err instanceof HttpRequestError) return { kind: 'retryable', reason: err.reason };
+        throw err;
       }
+      const text = res.text;
 
       if (res.ok) {
         const ack = parseAck(text);
@@ -67,7 +65,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
           kind: 'retryable',
           status: res.status,
           reason,
-          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+          retryAfterMs: parseRetryAfter(res.header('retry-after') ?? null),
         };
       }
       return { kind: 'permanent', status: res.status, reason, ...(code ? { code } : {}) };
@@ -85,12 +83,4 @@ function parseAck(text: string): IngestAck | undefined {
     // Falls through: not an ack.
   }
   return undefined;
-}
-
-function networkReason(err: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut) return `no response within ${timeoutMs} ms`;
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  // fetch wraps the socket error ("fetch failed"); the cause says what happened (ECONNREFUSED …).
-  const cause = e.cause?.code ?? e.cause?.message;
-  return cause ? `${e.message} (${cause})` : e.message;
 }
