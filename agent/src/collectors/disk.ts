@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
-import si from 'systeminformation';
 import { parseProcMounts } from './linux-proc.ts';
+import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface DiskCollectorOptions extends CollectorOptions {
@@ -77,7 +77,7 @@ async function collectStatfs(): Promise<Sample[]> {
 
 async function collectSi(): Promise<Sample[]> {
   const ts = Date.now();
-  const list = await si.fsSize();
+  const list = await (await systemInformation()).fsSize();
   const usages = list
     .filter((f) => f.size > 0 && !isPseudoFilesystem(f.type, f.mount))
     .map((f) => ({ mount: f.mount, fs: f.fs, total: f.size, used: f.used, percent: f.use }));

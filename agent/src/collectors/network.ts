@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import si from 'systeminformation';
 import { parseProcNetDev, type NetCounters } from './linux-proc.ts';
+import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface NetworkCollectorOptions extends CollectorOptions {
@@ -72,7 +72,7 @@ function procReader(): () => Promise<Sample[]> {
 function siReader(): () => Promise<Sample[]> {
   return async () => {
     const ts = Date.now();
-    const stats = await si.networkStats('*');
+    const stats = await (await systemInformation()).networkStats('*');
     const samples: Sample[] = [];
     for (const s of stats) {
       if (LOOPBACK.test(s.iface)) continue;
