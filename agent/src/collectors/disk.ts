@@ -1,5 +1,6 @@
-import { readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { parseProcMounts } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
 import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
@@ -52,7 +53,7 @@ interface Usage {
 async function collectStatfs(): Promise<Sample[]> {
   const ts = Date.now();
   const seen = new Set<string>();
-  const candidates = parseProcMounts(await readFile('/proc/self/mounts', 'utf8')).filter((m) => {
+  const candidates = parseProcMounts(await readProcFile('/proc/self/mounts')).filter((m) => {
     if (isPseudoFilesystem(m.type, m.mount) || seen.has(m.device)) return false;
     seen.add(m.device);
     return true;

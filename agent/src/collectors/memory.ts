@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { parseProcMeminfo, type MemInfo } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
 import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions } from './types.ts';
 
@@ -36,7 +36,7 @@ export function createMemoryCollector(options: MemoryCollectorOptions = {}): Col
 }
 
 async function readProcMeminfo(): Promise<MemInfo> {
-  const m = parseProcMeminfo(await readFile('/proc/meminfo', 'utf8'));
+  const m = parseProcMeminfo(await readProcFile('/proc/meminfo'));
   // A /proc without MemTotal (a restricted container) is not worth failing over.
   return m ?? readSystemInformation();
 }

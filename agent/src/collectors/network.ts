@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { parseProcNetDev, type NetCounters } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
 import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
@@ -49,7 +49,7 @@ function procReader(): () => Promise<Sample[]> {
   return async () => {
     const ts = Date.now();
     const at = performance.now();
-    const counters = parseProcNetDev(await readFile('/proc/net/dev', 'utf8'));
+    const counters = parseProcNetDev(await readProcFile('/proc/net/dev'));
     const before = previous;
     previous = { at, counters };
     const seconds = before ? (at - before.at) / 1000 : 0;

@@ -1,12 +1,21 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
 import type { Batch } from '../spool/types.ts';
 import { describeHttpError, parseRetryAfter } from './http-errors.ts';
 import { HttpRequestError, httpRequest, type HttpResponse } from './http-request.ts';
 import type { SendOptions, SendResult, Transport } from './types.ts';
 
-const gzip = promisify(gzipCallback);
+const gzipAsync = promisify(gzipCallback);
+
+// A batch of one interval's samples is a few KiB of JSON, which deflates in well under a
+// millisecond: the async form's stream and thread-pool hop cost more CPU than the work.
+// Larger bodies (catching up after an outage) go to the thread pool so collection stays on time.
+const SYNC_GZIP_MAX_BYTES = 64 * 1024;
+
+function gzip(text: string): Promise<Buffer> | Buffer {
+  return text.length <= SYNC_GZIP_MAX_BYTES ? gzipSync(text) : gzipAsync(text);
+}
 
 export interface HttpsTransportOptions {
   /** Worker base URL, e.g. `https://edgewatch.example.com`; batches go to `${url}/v1/ingest`. */
