@@ -1,15 +1,17 @@
 /**
  * Builds the deployable artefacts with esbuild:
  *   node scripts/build.ts [agent|dashboard|all]   (default: all)
- * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js, one ESM file for Node ≥ 20
+ * agent      agent/src/cli.ts → agent/dist/edgewatch-agent.js (ESM for Node ≥ 20) and the chunks it
+ *            loads on demand, in agent/dist/chunks/
  * dashboard  workers/dashboard/src → workers/dashboard/dist (app.js, app.css, index.html; the API
  *            reference docs.js, docs.html, docs.css, served at /docs)
  * Both targets then publish the agent bundle into the dashboard's assets (see publish-agent.ts).
  */
+import { createHash } from 'node:crypto';
 import { build, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { publishAgent } from './publish-agent.ts';
 
@@ -35,13 +37,36 @@ const noSerialPort: Plugin = {
   },
 };
 
-/** Bundles the agent into one executable file runnable by the system Node 20. Returns its path. */
+/** Where the lazily loaded parts of the agent go, beside its main file. */
+export const AGENT_CHUNKS_DIR = 'chunks';
+
+/**
+ * The lines of the agent's main file that name each chunk it may load, with its sha256
+ * (`//# edgewatch-chunk <sha256> chunks/<name>.mjs`). install.sh verifies the main file against
+ * the sha256 built into it, then downloads and verifies each chunk these lines name.
+ */
+export const CHUNK_LINE = /^\/\/# edgewatch-chunk ([0-9a-f]{64}) (chunks\/[A-Za-z0-9._-]+\.mjs)$/gm;
+
+/**
+ * Bundles the agent for the system Node 20: an executable main file (`outfile`) and, in
+ * `chunks/` beside it, the code it imports only when needed (the gateway's Modbus and BACnet
+ * stack, the MQTT transport, systeminformation off Linux), so that a plain host never even
+ * parses them (docs/agent.md, "Footprint"). Returns the main file's path.
+ */
 export async function buildAgent(options: { outfile?: string } = {}): Promise<string> {
   const outfile = options.outfile ?? join(ROOT, 'agent/dist/edgewatch-agent.js');
-  await build({
-    entryPoints: [join(ROOT, 'agent/src/cli.ts')],
-    outfile,
+  const outdir = dirname(outfile);
+  const name = basename(outfile, '.js');
+  const result = await build({
+    entryPoints: { [name]: join(ROOT, 'agent/src/cli.ts') },
+    outdir,
+    chunkNames: `${AGENT_CHUNKS_DIR}/[name]-[hash]`,
+    // .mjs: an installed copy has no package.json saying "type": "module", and Node would
+    // otherwise try each chunk as CommonJS first. The main file keeps its name (see below).
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
+    write: false,
     platform: 'node',
     target: 'node20',
     format: 'esm',
@@ -53,8 +78,27 @@ export async function buildAgent(options: { outfile?: string } = {}): Promise<st
     logLevel: 'warning',
     plugins: [noSerialPort],
   });
+  const entry = join(outdir, `${name}.mjs`);
+  const chunks = result.outputFiles.filter((f) => f.path !== entry);
+  const main = result.outputFiles.find((f) => f.path === entry);
+  if (!main) throw new Error(`esbuild wrote no ${outfile}`);
+  // Chunks of an older build would otherwise stay beside the new ones.
+  await rm(join(outdir, AGENT_CHUNKS_DIR), { recursive: true, force: true });
+  await mkdir(join(outdir, AGENT_CHUNKS_DIR), { recursive: true });
+  const lines: string[] = [];
+  for (const chunk of chunks) {
+    await writeFile(chunk.path, chunk.contents);
+    const sha256 = createHash('sha256').update(chunk.contents).digest('hex');
+    lines.push(`//# edgewatch-chunk ${sha256} ${relative(outdir, chunk.path)}`);
+  }
+  await writeFile(outfile, `${main.text}${lines.sort().join('\n')}\n`);
   await chmod(outfile, 0o755);
   return outfile;
+}
+
+/** The chunks the agent's main file names: paths relative to its folder, and their sha256. */
+export function agentChunks(mainText: string): { path: string; sha256: string }[] {
+  return [...mainText.matchAll(CHUNK_LINE)].map((m) => ({ sha256: m[1]!, path: m[2]! }));
 }
 
 const ASSET_HEADERS = `/*
@@ -141,7 +185,7 @@ async function main(target = 'all') {
   const agent = join(ROOT, 'agent/dist/edgewatch-agent.js');
   const size =
     target !== 'dashboard' && existsSync(agent)
-      ? ` (agent bundle ${Math.round((await stat(agent)).size / 1024)} KiB)`
+      ? ` (agent main file ${Math.round((await stat(agent)).size / 1024)} KiB, ${agentChunks(await readFile(agent, 'utf8')).length} chunks)`
       : '';
   console.log(`build: ${target} done in ${Math.round(performance.now() - started)} ms${size}`);
 }

@@ -47,7 +47,8 @@ Options:
   --no-systemd      no service user and no systemctl: install the files only
                     (containers, tests); the unit file is still written
   --bundle-url URL  download the agent bundle from URL (a mirror); it must still
-                    match the sha256 in this script
+                    match the sha256 in this script, and the chunks it names are
+                    taken from chunks/ beside it
   --uninstall       stop and remove the service, the user and every installed file:
                     the unit, the edgewatch-agent command, /opt/edgewatch,
                     /etc/edgewatch (config) and the state folder /var/lib/edgewatch
@@ -281,6 +282,53 @@ download_bundle() {
 	[ "$got" = "$AGENT_SHA256" ] ||
 		die "sha256 mismatch for $src: expected $AGENT_SHA256, got $got. The download is corrupt or was altered on the way (a proxy, a stale mirror). Nothing was installed."
 	say "agent: sha256 verified ($got)"
+	download_chunks "${src%/*}"
+}
+
+# The agent's main file names the chunks it loads on demand (gateway, MQTT), each with its
+# sha256, on lines "//# edgewatch-chunk SHA256 chunks/NAME.mjs". The main file is verified
+# already, so each chunk is checked against the sha256 it gives. Prints nothing for a main file
+# without chunks.
+chunk_list() {
+	sed -n 's|^//# edgewatch-chunk \([0-9a-f]\{64\}\) chunks/\([A-Za-z0-9._-]*\.mjs\)$|\1 \2|p' "$1"
+}
+
+download_chunks() {
+	mkdir -p "$TMP/chunks"
+	count=0
+	for line in $(chunk_list "$TMP/edgewatch-agent.js" | tr ' ' ':'); do
+		want=${line%%:*} name=${line#*:}
+		fetch "$1/chunks/$name" "$TMP/chunks/$name" || die "could not download $1/chunks/$name (see above). Nothing was installed."
+		got=$(sha256_of "$TMP/chunks/$name")
+		[ "$got" = "$want" ] ||
+			die "sha256 mismatch for $1/chunks/$name: expected $want, got $got. The download is corrupt or was altered on the way. Nothing was installed."
+		count=$((count + 1))
+	done
+	[ "$count" = 0 ] || say "agent: $count chunks verified"
+}
+
+# Puts the chunks in place before the main file that loads them; removes those no longer named
+# once the new main file is in place (a running agent may still load its own until it restarts).
+install_chunks() {
+	mkdir -p "$OPT_DIR/chunks"
+	chmod 755 "$OPT_DIR/chunks"
+	for f in "$TMP"/chunks/*.mjs; do
+		[ -f "$f" ] || continue
+		dest=$OPT_DIR/chunks/${f##*/}
+		[ -f "$dest" ] && [ "$(sha256_of "$f")" = "$(sha256_of "$dest")" ] && continue
+		cp "$f" "$dest.new"
+		chmod 644 "$dest.new"
+		mv -f "$dest.new" "$dest"
+		CHANGED=1
+	done
+}
+
+prune_chunks() {
+	for f in "$OPT_DIR"/chunks/*; do
+		[ -e "$f" ] || continue
+		[ -f "$TMP/chunks/${f##*/}" ] || rm -f "$f"
+	done
+	rmdir "$OPT_DIR/chunks" 2>/dev/null || true
 }
 
 ensure_user() {
@@ -425,8 +473,10 @@ install() {
 	[ "$SYSTEMD" = 0 ] || ensure_user
 	mkdir -p "$OPT_DIR" 2>/dev/null || die "cannot create $OPT_DIR: run this as root, or install into another root with --prefix DIR --no-systemd"
 	chmod 755 "$OPT_DIR"
+	install_chunks
 	install_file "$TMP/edgewatch-agent.js" "$BUNDLE" 755 agent
 	[ "$FILE_CHANGED" = 0 ] || RESTART=1
+	prune_chunks
 	write_command
 	enroll
 	write_unit

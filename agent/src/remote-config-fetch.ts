@@ -1,5 +1,6 @@
 import { remoteAgentConfig, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
 import { describeHttpError } from './transports/http-errors.ts';
+import { HttpRequestError, httpRequest, type HttpResponse } from './transports/http-request.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /** Outcome of one `GET /v1/agents/config`; nothing is thrown for network or HTTP failures. */
@@ -25,8 +26,6 @@ export interface FetchConfigOptions {
 export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<FetchConfigResult> {
   const endpoint = new URL('v1/agents/config', options.url.endsWith('/') ? options.url : `${options.url}/`);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   const headers: Record<string, string> = {
     authorization: `Bearer ${options.deviceToken}`,
     accept: 'application/json',
@@ -34,17 +33,14 @@ export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<Fe
   };
   if (options.etag) headers['if-none-match'] = options.etag;
 
-  let res: Response;
-  let text: string;
+  let res: HttpResponse;
   try {
-    res = await fetch(endpoint, { headers, signal });
-    text = await res.text();
+    res = await httpRequest(endpoint, { headers, timeoutMs, signal: options.signal });
   } catch (err) {
-    if (timeout.aborted) return { kind: 'error', reason: `no response within ${timeoutMs} ms` };
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const cause = e.cause?.code ?? e.cause?.message;
-    return { kind: 'error', reason: cause ? `${e.message} (${cause})` : e.message };
+    if (err instanceof HttpRequestError) return { kind: 'error', reason: err.reason };
+    throw err;
   }
+  const text = res.text;
   if (res.status === 304) return { kind: 'not-modified' };
   if (!res.ok)
     return { kind: 'error', status: res.status, reason: describeHttpError(res.status, res.statusText, text).reason };
@@ -57,7 +53,7 @@ export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<Fe
   }
   const parsed = parseRemoteConfig((body as { config?: unknown } | null)?.config);
   if (!parsed.ok) return { kind: 'error', status: res.status, invalid: true, reason: parsed.reason };
-  const etag = res.headers.get('etag') ?? undefined;
+  const etag = res.header('etag');
   return { kind: 'ok', config: parsed.config, ...(etag ? { etag } : {}) };
 }
 

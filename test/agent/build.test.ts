@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgent, buildDashboard } from '../../scripts/build.ts';
+import { agentChunks, buildAgent, buildDashboard } from '../../scripts/build.ts';
 import { startConfigServer } from './helpers/config-server.ts';
 import { until } from './helpers/http-server.ts';
 import { isolatedEnv } from './helpers/run-cli.ts';
@@ -35,10 +36,43 @@ describe('agent bundle', () => {
     bundle = await buildAgent({ outfile: join(dir, 'agent', 'edgewatch-agent.js') });
   }, 60_000);
 
-  it('is one executable file with a node shebang', async () => {
+  it('is one executable main file with a node shebang, and the chunks it names with their sha256', async () => {
     expect((await stat(bundle)).mode & 0o111).toBe(0o111);
-    expect((await readFile(bundle, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
-    expect(await readdir(join(dir, 'agent'))).toEqual(['edgewatch-agent.js']);
+    const text = await readFile(bundle, 'utf8');
+    expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(await readdir(join(dir, 'agent'))).toEqual(['chunks', 'edgewatch-agent.js']);
+    const named = agentChunks(text);
+    expect(named.length).toBeGreaterThan(0);
+    expect((await readdir(join(dir, 'agent', 'chunks'))).sort()).toEqual(
+      named.map((c) => c.path.slice('chunks/'.length)).sort(),
+    );
+    for (const chunk of named) {
+      const bytes = await readFile(join(dir, 'agent', chunk.path));
+      expect(createHash('sha256').update(bytes).digest('hex'), chunk.path).toBe(chunk.sha256);
+    }
+  });
+
+  it('keeps the gateway, MQTT and systeminformation out of what a host agent parses at start', async () => {
+    // What the main file imports statically, followed through the chunks: what `run` parses.
+    const loaded = new Set<string>();
+    const visit = async (file: string) => {
+      const text = await readFile(file, 'utf8');
+      for (const [, spec] of text.matchAll(/(?:^|[;\n}])import\s*(?:[\w{},*\s$]+from\s*)?"(\.\/[^"]+)"/g)) {
+        const path = join(file, '..', spec!);
+        if (!loaded.has(path)) {
+          loaded.add(path);
+          await visit(path);
+        }
+      }
+    };
+    await visit(bundle);
+    const parsed = [bundle, ...loaded];
+    const texts = await Promise.all(parsed.map((f) => readFile(f, 'utf8')));
+    const size = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+    expect(size).toBeLessThan(400 * 1024);
+    const all = texts.join('\n');
+    for (const lazy of ['ModbusRTU', 'BACnet', 'MqttClient', 'networkInterfaceDefault'])
+      expect(all).not.toContain(lazy);
   });
 
   it('prints its help under the system Node', async () => {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import si from 'systeminformation';
 import { parseProcStat, type CpuTimes } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
+import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface CpuCollectorOptions extends CollectorOptions {
@@ -34,7 +34,7 @@ function procReader(): () => Promise<Sample[]> {
   let previous: Snapshot | undefined;
   return async () => {
     const ts = Date.now();
-    const current = parseProcStat(await readFile('/proc/stat', 'utf8'));
+    const current = parseProcStat(await readProcFile('/proc/stat'));
     if (!current) throw new Error('/proc/stat has no aggregate "cpu" line');
     const before = previous;
     previous = current;
@@ -83,7 +83,7 @@ function siReader(): () => Promise<Sample[]> {
   let primed = false;
   return async () => {
     const ts = Date.now();
-    const load = await si.currentLoad();
+    const load = await (await systemInformation()).currentLoad();
     // systeminformation's first reading is the average since boot, not the last interval.
     if (!primed) {
       primed = true;

@@ -1,6 +1,7 @@
-import { readFile, statfs } from 'node:fs/promises';
-import si from 'systeminformation';
+import { statfs } from 'node:fs/promises';
 import { parseProcMounts } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
+import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface DiskCollectorOptions extends CollectorOptions {
@@ -52,7 +53,7 @@ interface Usage {
 async function collectStatfs(): Promise<Sample[]> {
   const ts = Date.now();
   const seen = new Set<string>();
-  const candidates = parseProcMounts(await readFile('/proc/self/mounts', 'utf8')).filter((m) => {
+  const candidates = parseProcMounts(await readProcFile('/proc/self/mounts')).filter((m) => {
     if (isPseudoFilesystem(m.type, m.mount) || seen.has(m.device)) return false;
     seen.add(m.device);
     return true;
@@ -77,7 +78,7 @@ async function collectStatfs(): Promise<Sample[]> {
 
 async function collectSi(): Promise<Sample[]> {
   const ts = Date.now();
-  const list = await si.fsSize();
+  const list = await (await systemInformation()).fsSize();
   const usages = list
     .filter((f) => f.size > 0 && !isPseudoFilesystem(f.type, f.mount))
     .map((f) => ({ mount: f.mount, fs: f.fs, total: f.size, used: f.used, percent: f.use }));

@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { parseProcDiskstats, type DiskCounters } from './linux-proc.ts';
+import { readProcDir, readProcFile } from './proc-read.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface DiskIoCollectorOptions extends CollectorOptions {
@@ -41,7 +41,7 @@ export function createDiskIoCollector(options: DiskIoCollectorOptions = {}): Col
       if (process.platform !== 'linux' && options.diskstats === undefined) return [];
       const ts = Date.now();
       const at = performance.now();
-      const [text, whole] = await Promise.all([readFile(diskstats, 'utf8'), wholeDisks(sysBlock)]);
+      const [text, whole] = await Promise.all([readProcFile(diskstats), wholeDisks(sysBlock)]);
       const counters = parseProcDiskstats(text);
       const before = previous;
       previous = { at, counters };
@@ -65,7 +65,7 @@ export function createDiskIoCollector(options: DiskIoCollectorOptions = {}): Col
 /** Names in /sys/block (whole disks only: partitions live below them); undefined without sysfs. */
 async function wholeDisks(dir: string): Promise<Set<string> | undefined> {
   try {
-    return new Set(await readdir(dir));
+    return new Set(await readProcDir(dir));
   } catch {
     return undefined;
   }

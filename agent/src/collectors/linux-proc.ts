@@ -114,3 +114,31 @@ export function parseProcMounts(text: string): MountEntry[] {
   }
   return entries;
 }
+
+/** Memory and swap in bytes from /proc/meminfo, as systeminformation's `mem()` derives them. */
+export interface MemInfo {
+  total: number;
+  available: number;
+  swapTotal: number;
+  swapUsed: number;
+}
+
+/**
+ * Parses /proc/meminfo (`MemTotal:  16318400 kB` lines). Kernels before 3.14 have no
+ * MemAvailable; then free + buffers + cached + slab stands in for it, as in systeminformation.
+ */
+export function parseProcMeminfo(text: string): MemInfo | undefined {
+  const kib = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) kib.set(line.slice(0, colon), Number.parseInt(line.slice(colon + 1), 10) * 1024);
+  }
+  const get = (key: string) => (Number.isFinite(kib.get(key)) ? kib.get(key)! : 0);
+  const total = get('MemTotal');
+  if (!total) return undefined;
+  const available = kib.has('MemAvailable')
+    ? get('MemAvailable')
+    : get('MemFree') + get('Buffers') + get('Cached') + get('Slab');
+  const swapTotal = get('SwapTotal');
+  return { total, available, swapTotal, swapUsed: swapTotal - get('SwapFree') };
+}

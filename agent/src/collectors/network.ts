@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import si from 'systeminformation';
 import { parseProcNetDev, type NetCounters } from './linux-proc.ts';
+import { readProcFile } from './proc-read.ts';
+import { systemInformation } from './system-information.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export interface NetworkCollectorOptions extends CollectorOptions {
@@ -49,7 +49,7 @@ function procReader(): () => Promise<Sample[]> {
   return async () => {
     const ts = Date.now();
     const at = performance.now();
-    const counters = parseProcNetDev(await readFile('/proc/net/dev', 'utf8'));
+    const counters = parseProcNetDev(await readProcFile('/proc/net/dev'));
     const before = previous;
     previous = { at, counters };
     const seconds = before ? (at - before.at) / 1000 : 0;
@@ -72,7 +72,7 @@ function procReader(): () => Promise<Sample[]> {
 function siReader(): () => Promise<Sample[]> {
   return async () => {
     const ts = Date.now();
-    const stats = await si.networkStats('*');
+    const stats = await (await systemInformation()).networkStats('*');
     const samples: Sample[] = [];
     for (const s of stats) {
       if (LOOPBACK.test(s.iface)) continue;

@@ -1,12 +1,22 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import type { IngestAck, IngestBatch } from '../../../schema/wire/ingest.ts';
 import { ingestBody } from '../spool/body.ts';
 import type { Batch } from '../spool/types.ts';
 import { describeHttpError, parseRetryAfter } from './http-errors.ts';
+import { HttpRequestError, httpRequest, type HttpResponse } from './http-request.ts';
 import type { SendOptions, SendResult, Transport } from './types.ts';
 
-const gzip = promisify(gzipCallback);
+const gzipAsync = promisify(gzipCallback);
+
+// A batch of one interval's samples is a few KiB of JSON, which deflates in well under a
+// millisecond: the async form's stream and thread-pool hop cost more CPU than the work.
+// Larger bodies (catching up after an outage) go to the thread pool so collection stays on time.
+const SYNC_GZIP_MAX_BYTES = 64 * 1024;
+
+function gzip(text: string): Promise<Buffer> | Buffer {
+  return text.length <= SYNC_GZIP_MAX_BYTES ? gzipSync(text) : gzipAsync(text);
+}
 
 export interface HttpsTransportOptions {
   /** Worker base URL, e.g. `https://edgewatch.example.com`; batches go to `${url}/v1/ingest`. */
@@ -19,7 +29,7 @@ export interface HttpsTransportOptions {
   timeoutMs?: number;
 }
 
-/** Ships batches as gzip-compressed JSON with `POST /v1/ingest`, using the global `fetch`. */
+/** Ships batches as gzip-compressed JSON with `POST /v1/ingest`, over node:http(s) with keep-alive. */
 export function createHttpsTransport(options: HttpsTransportOptions): Transport {
   const endpoint = new URL('v1/ingest', options.url.endsWith('/') ? options.url : `${options.url}/`);
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -32,23 +42,20 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
 
   return {
     name: 'https',
-    // HTTP needs no session; fetch keeps connections alive between sends on its own.
+    // HTTP needs no session; http-request.ts keeps connections alive between sends.
     async connect() {},
     async close() {},
 
     async send(batch: Batch, sendOptions: SendOptions = {}): Promise<SendResult> {
       const body = await gzip(JSON.stringify(ingestBody(batch, options.agent)));
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = sendOptions.signal ? AbortSignal.any([timeout, sendOptions.signal]) : timeout;
-
-      let res: Response;
-      let text: string;
+      let res: HttpResponse;
       try {
-        res = await fetch(endpoint, { method: 'POST', headers, body, signal });
-        text = await res.text();
+        res = await httpRequest(endpoint, { method: 'POST', headers, body, timeoutMs, signal: sendOptions.signal });
       } catch (err) {
-        return { kind: 'retryable', reason: networkReason(err, timeout.aborted, timeoutMs) };
+        if (err instanceof HttpRequestError) return { kind: 'retryable', reason: err.reason };
+        throw err;
       }
+      const text = res.text;
 
       if (res.ok) {
         const ack = parseAck(text);
@@ -66,7 +73,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): Transport 
           kind: 'retryable',
           status: res.status,
           reason,
-          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+          retryAfterMs: parseRetryAfter(res.header('retry-after') ?? null),
         };
       }
       return { kind: 'permanent', status: res.status, reason, ...(code ? { code } : {}) };
@@ -84,12 +91,4 @@ function parseAck(text: string): IngestAck | undefined {
     // Falls through: not an ack.
   }
   return undefined;
-}
-
-function networkReason(err: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut) return `no response within ${timeoutMs} ms`;
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  // fetch wraps the socket error ("fetch failed"); the cause says what happened (ECONNREFUSED …).
-  const cause = e.cause?.code ?? e.cause?.message;
-  return cause ? `${e.message} (${cause})` : e.message;
 }

@@ -3,7 +3,7 @@ import { ConfigError, type AgentConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { createHttpsTransport } from './https.ts';
-import { createMqttTransport } from './mqtt.ts';
+import type { MqttTransportOptions } from './mqtt.ts';
 import type { Transport } from './types.ts';
 
 /**
@@ -21,7 +21,7 @@ export function createTransport(
         'transport "mqtt" needs deviceId in the config file (written by `edgewatch-agent enroll`); or set "transport": "https"',
       );
     }
-    return createMqttTransport({
+    const mqttOptions: MqttTransportOptions = {
       url: config.url,
       deviceId: config.deviceId,
       deviceToken: config.deviceToken,
@@ -29,7 +29,9 @@ export function createTransport(
       agent: AGENT_INFO,
       log: options.log,
       onConfig: (config, etag) => options.onConfig({ etag, config }),
-    });
+    };
+    // mqtt.js and ws (about 300 KiB of the bundle, in their own chunk) load only for this transport.
+    return lazyTransport('mqtt', async () => (await import('./mqtt.ts')).createMqttTransport(mqttOptions));
   }
   return createHttpsTransport({
     url: config.url,
@@ -40,3 +42,17 @@ export function createTransport(
 
 // Sent with every batch: a new startedAt tells the Worker this agent (re)started (agent.started event).
 const AGENT_INFO = { version: AGENT_VERSION, hostname: hostname(), startedAt: Date.now() };
+
+/** A transport whose module is imported on its first use (connect, send). */
+function lazyTransport(name: string, load: () => Promise<Transport>): Transport {
+  let loading: Promise<Transport> | undefined;
+  const get = () => (loading ??= load());
+  return {
+    name,
+    connect: async () => (await get()).connect(),
+    send: async (batch, sendOptions) => (await get()).send(batch, sendOptions),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
+}
