@@ -13,10 +13,7 @@ export const IMMEDIATE_FRAMES_PER_INTERVAL = 4;
  * under load (more than {@link IMMEDIATE_FRAMES_PER_INTERVAL} frames in an interval) samples
  * wait at most `flushMs` and go out together. `flushMs` 0 sends each publish at once.
  *
- * Immediate sends are paced by a token bucket refilled over each interval. A hub that has
- * never sent a frame sends nothing at once: it knows nothing of its load yet, and a new org's
- * devices and dashboards typically arrive together, so its first frame is coalesced. Once it
- * has sent one (`hasSent`, which survives restarts through the hub's seq), the bucket starts full.
+ * Immediate sends are paced by a token bucket refilled over each interval; it starts full.
  */
 export class FrameBatcher {
   #pending: StreamSample[] = [];
@@ -27,13 +24,11 @@ export class FrameBatcher {
   flushMs: number;
   readonly #maxSamples: number;
   readonly #emit: (samples: StreamSample[]) => void;
-  readonly #hasSent: () => boolean;
 
-  constructor(flushMs: number, maxSamples: number, emit: (samples: StreamSample[]) => void, hasSent: () => boolean) {
+  constructor(flushMs: number, maxSamples: number, emit: (samples: StreamSample[]) => void) {
     this.flushMs = flushMs;
     this.#maxSamples = maxSamples;
     this.#emit = emit;
-    this.#hasSent = hasSent;
   }
 
   /** Sends samples now when the hub is idle; otherwise queues them for the end of the interval. */
@@ -68,7 +63,6 @@ export class FrameBatcher {
   #takeToken(): boolean {
     const now = Date.now();
     if (this.#refilledAt === undefined) {
-      if (!this.#hasSent()) return false;
       this.#tokens = IMMEDIATE_FRAMES_PER_INTERVAL;
       this.#refilledAt = now;
     }

@@ -81,12 +81,7 @@ export class ChannelHub extends DurableObject<Env> {
     this.#epoch = epoch;
     this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
     this.#ring = new Ring(ctx.storage);
-    this.#batcher = new FrameBatcher(
-      settings(env).STREAM_FLUSH_MS,
-      MAX_FRAME_SAMPLES,
-      (s) => this.#emitData(s),
-      () => this.#seq > 0,
-    );
+    this.#batcher = new FrameBatcher(settings(env).STREAM_FLUSH_MS, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
     // Answered by the runtime without waking the hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }

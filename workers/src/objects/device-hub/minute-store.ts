@@ -1,4 +1,6 @@
 import { decodeBlock, encodeBlock } from '../../services/storage/codec/index.ts';
+import { unsealMinutes } from './blocks-unseal.ts';
+import { scanRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
 
 /**
@@ -63,11 +65,21 @@ function adoptD1Minutes(sql: SqlStorage): void {
   if (sql.exec('SELECT 1 FROM series LIMIT 1').toArray().length === 0) return;
   const hour = hourOf(Date.now()) - HOUR_MS;
   setMeta(sql, 'minuteWatermark', hour);
+  // Head and blocks alike: a dirty minute's samples must all be in the head (pendingRollups reads it).
+  const minutes: [number, number][] = [];
+  for (const { sid } of sql.exec<{ sid: number }>('SELECT sid FROM series').toArray()) {
+    let last = -1;
+    scanRaw(sql, sid, hour, Number.MAX_SAFE_INTEGER, (ts) => {
+      const minute = ts - (ts % MINUTE_MS);
+      if (minute !== last) minutes.push([sid, (last = minute)]);
+    });
+  }
+  unsealMinutes(sql, minutes);
   sql.exec(
     `INSERT INTO dirty_minutes (sid, minute, gen)
-     SELECT DISTINCT sid, ts - ts % ${MINUTE_MS}, 0 FROM samples WHERE ts >= ?
+     SELECT value ->> 0, value ->> 1, 0 FROM json_each(?) WHERE true
      ON CONFLICT (sid, minute) DO UPDATE SET gen = gen + 1`,
-    hour,
+    JSON.stringify(minutes),
   );
 }
 
