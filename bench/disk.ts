@@ -71,3 +71,33 @@ export const sqliteFiles = (dir: string) =>
   readdirSync(dir)
     .filter((n) => /^[0-9a-f]{64}\.sqlite$/.test(n))
     .map((n) => join(dir, n));
+
+/**
+ * Pages of a SQLite file in use (page_count − freelist_count) × page_size: what the database
+ * holds, as a Durable Object's `databaseSize` reports it. The file can be larger: workerd refuses
+ * VACUUM and auto_vacuum, so pages freed by sealing stay in the file and are reused by later
+ * writes.
+ */
+export async function sqliteUsedBytes(file: string): Promise<{ used: number; free: number }> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const one = (pragma: string) => Object.values(db.prepare(`PRAGMA ${pragma}`).get() as object)[0] as number;
+    const size = one('page_size');
+    const free = one('freelist_count');
+    return { used: (one('page_count') - free) * size, free: free * size };
+  } finally {
+    db.close();
+  }
+}
+
+/** Rows of `table` in a SQLite file another process may be writing (WAL mode allows the read). */
+export async function sqliteRows(file: string, table: string): Promise<number> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}

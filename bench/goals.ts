@@ -5,7 +5,7 @@
  * was skipped) is "not measured", never carried over from another run.
  *
  * Where a figure is read from (a row is found by `benchmark` and the start of its `system`):
- * - storage: "Edgewatch raw…" `extra.rawFileBytes / extra.samples`; VictoriaMetrics "…force_merge…"
+ * - storage: "Edgewatch raw…" `extra.rawBytes / extra.samples` (pages in use; older rows: rawFileBytes); VictoriaMetrics "…force_merge…"
  *   `extra.dirBytes / extra.samples`; rollups from "Edgewatch rollups…" `extra.bytes / extra.samples`
  *   when that row carries them, else the raw row's `extra.rollups` (bytes per D1 table).
  * - ingest: "Edgewatch (<variant>)" samples/s against "VictoriaMetrics … (<variant>, queryable)"
@@ -103,7 +103,7 @@ function storage(rows: Row[]): Goal[] {
       'raw bytes per sample (20 devices × 10 series × 12 h at 10 s)',
       'B/sample',
       {
-        edgewatch: perSample(x(raw, 'rawFileBytes'), samples),
+        edgewatch: perSample(x(raw, 'rawBytes') ?? x(raw, 'rawFileBytes'), samples),
         peer: perSample(x(vm, 'dirBytes'), x(vm, 'samples')),
         peerRow: vm,
         notes: 'DeviceHub SQLite files vs VictoriaMetrics data folder after force_merge',

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { enrollAll, loadEdgewatch, loadVm } from './bulk-load.ts';
 import { METRIC, endOf, totalSamples, type Dataset } from './dataset.ts';
-import { checkpoint, dirBytes, sqliteFile, sqliteFiles, sqliteTables } from './disk.ts';
+import { checkpoint, dirBytes, sqliteFile, sqliteFiles, sqliteRows, sqliteTables, sqliteUsedBytes } from './disk.ts';
 import { startPlatform } from './edgewatch.ts';
 import { listSeries } from './edgewatch-api.ts';
 import { waitAllRollups } from './rollup-wait.ts';
@@ -28,9 +28,20 @@ function dataset(now = Date.now()): Dataset {
 }
 
 interface EdgewatchBytes {
+  /**
+   * The raw data's share of the DeviceHub databases: pages in use (what `databaseSize` reports)
+   * less the 1-minute rollups' pages, which the rollups row counts.
+   */
+  rawBytes: number;
+  /** The files on disk, free pages included (workerd refuses VACUUM; later writes reuse them). */
   rawFileBytes: number;
+  rawFreeBytes: number;
   rawFiles: number;
   samplesTableBytes: number;
+  blocksTableBytes: number;
+  /** Samples still in the head (`samples` rows) when measured; sealing moves them into blocks. */
+  headRows: number;
+  blocks: number;
   rollups: Record<(typeof ROLLUPS)[number], { bytes: number; rows: number }>;
   d1FileBytes: number;
 }
@@ -49,15 +60,23 @@ async function edgewatch(ctx: BenchContext, d: Dataset): Promise<EdgewatchBytes>
   await loadEdgewatch(ctx, platform.url, await enrollAll(platform.url, platform.seed.enrollmentToken, d), d);
   const ids = (await listSeries(api, METRIC)).map((s) => s.id);
   await waitAllRollups(ctx, api, { ids, from: d.start, to: endOf(d), expected: totalSamples(d) });
+  const hubDir = join(platform.persistTo, 'v3/do/edgewatch-DeviceHub');
+  await waitSealed(ctx, hubDir);
   await platform.stopWorker();
-  const raw = await atRest(join(platform.persistTo, 'v3/do/edgewatch-DeviceHub'));
-  let samplesTableBytes = 0;
+  const raw = await atRest(hubDir);
+  let [samplesTableBytes, blocksTableBytes, headRows, blocks, usedBytes, freeBytes] = [0, 0, 0, 0, 0, 0];
   const minutes = { bytes: 0, rows: 0 };
   for (const f of raw.databases) {
-    const t = await sqliteTables(f, ['minute_hours']);
+    const t = await sqliteTables(f, ['minute_hours', 'samples', 'blocks']);
     samplesTableBytes += t.get('samples')?.bytes ?? 0;
+    blocksTableBytes += t.get('blocks')?.bytes ?? 0;
+    headRows += t.get('samples')?.rows ?? 0;
+    blocks += t.get('blocks')?.rows ?? 0;
     minutes.bytes += t.get('minute_hours')?.bytes ?? 0;
     minutes.rows += t.get('minute_hours')?.rows ?? 0;
+    const usage = await sqliteUsedBytes(f);
+    usedBytes += usage.used;
+    freeBytes += usage.free;
   }
   const d1 = await atRest(join(platform.persistTo, 'v3/d1/miniflare-D1DatabaseObject'));
   if (d1.databases.length !== 1) throw new Error(`expected one D1 database, found ${d1.databases.length}`);
@@ -69,7 +88,40 @@ async function edgewatch(ctx: BenchContext, d: Dataset): Promise<EdgewatchBytes>
     ),
   } as EdgewatchBytes['rollups'];
   await platform.stop();
-  return { rawFileBytes: raw.bytes, rawFiles: raw.databases.length, samplesTableBytes, rollups, d1FileBytes: d1.bytes };
+  return {
+    rawBytes: usedBytes - minutes.bytes,
+    rawFileBytes: raw.bytes,
+    rawFreeBytes: freeBytes,
+    rawFiles: raw.databases.length,
+    samplesTableBytes,
+    blocksTableBytes,
+    headRows,
+    blocks,
+    rollups,
+    d1FileBytes: d1.bytes,
+  };
+}
+
+/**
+ * Waits until the DeviceHubs' alarms have sealed the loaded samples into blocks: the head
+ * (`samples` rows) read from the databases while the Worker runs (WAL allows the read) is empty,
+ * or has not shrunk for 10 s (at most 3 minutes).
+ */
+async function waitSealed(ctx: BenchContext, dir: string): Promise<void> {
+  const started = Date.now();
+  let [last, since] = [Infinity, Date.now()];
+  for (;;) {
+    let head = 0;
+    for (const f of sqliteFiles(dir)) head += await sqliteRows(f, 'samples').catch(() => 0);
+    if (head === 0 || Date.now() - since > 10_000 || Date.now() - started > 180_000) {
+      ctx.log(
+        `  ${head.toLocaleString('en-US')} samples left in the DeviceHubs' heads after ${((Date.now() - started) / 1000).toFixed(0)} s of sealing`,
+      );
+      return;
+    }
+    if (head < last) [last, since] = [head, Date.now()];
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
 }
 
 interface VmMeasure extends VmStored {
@@ -103,10 +155,11 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
     {
       benchmark: 'storage',
       system: 'Edgewatch raw (DeviceHub SQLite)',
-      ratio: vmBest && perSample(ew.rawFileBytes, n) / vmBest,
+      ratio: vmBest && perSample(ew.rawBytes, n) / vmBest,
       notes: [
-        `${b(perSample(ew.rawFileBytes, n))}/sample: ${mib(ew.rawFileBytes)} in ${ew.rawFiles} DeviceHub databases for ${n.toLocaleString('en-US')} samples`,
-        `samples table ${b(perSample(ew.samplesTableBytes, n))}/sample`,
+        `${b(perSample(ew.rawBytes, n))}/sample: ${mib(ew.rawBytes)} of pages in use in ${ew.rawFiles} DeviceHub databases (1-minute rows not counted) for ${n.toLocaleString('en-US')} samples`,
+        `blocks table ${b(perSample(ew.blocksTableBytes, n))}/sample in ${ew.blocks.toLocaleString('en-US')} blocks; head ${ew.headRows.toLocaleString('en-US')} rows (${b(perSample(ew.samplesTableBytes, n))}/sample)`,
+        `files on disk ${mib(ew.rawFileBytes)}, of which ${mib(ew.rawFreeBytes)} free pages the load left (workerd refuses VACUUM; later writes reuse them)`,
         'vs peer = B/sample / VM merged',
       ].join('; '),
       extra: { ...ew, samples: n },
