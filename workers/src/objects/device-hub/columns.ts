@@ -23,3 +23,10 @@ export function toColumns(points: readonly { ts: number; value: number }[]): Poi
   }
   return { ts, values };
 }
+
+/** Per-series points as per-series columns, the form the hub's aggregate reads answer in. */
+export function seriesColumns(
+  series: readonly { seriesId: string; points: readonly { ts: number; value: number }[] }[],
+): SeriesColumns[] {
+  return series.map((s) => ({ seriesId: s.seriesId, ...toColumns(s.points) }));
+}

@@ -11,7 +11,7 @@ import { previewRule } from './alert-preview.ts';
 import { HubAlerts } from './alerts.ts';
 import { batchSeen, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
-import { toColumns, type PointColumns, type SeriesColumns } from './columns.ts';
+import { seriesColumns, type PointColumns, type SeriesColumns } from './columns.ts';
 import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
 import { d1Statement, remainingDirty } from './flush.ts';
 import { markMinutesReported, minuteReport, minuteReportStatement } from './minute-flush.ts';
@@ -174,10 +174,7 @@ export class DeviceHub extends DurableObject<Env> {
     stepMs: number,
     agg: Aggregation,
   ): Promise<SeriesColumns[]> {
-    return aggregateRaw(this.sql, seriesIds, from, to, stepMs, agg).map((s) => ({
-      seriesId: s.seriesId,
-      ...toColumns(s.points),
-    }));
+    return seriesColumns(aggregateRaw(this.sql, seriesIds, from, to, stepMs, agg));
   }
 
   /** Stats over [from, to) from raw samples, including p95. */
@@ -193,10 +190,7 @@ export class DeviceHub extends DurableObject<Env> {
     stepMs: number,
     agg: Aggregation,
   ): Promise<SeriesColumns[]> {
-    return minutePoints(this.sql, seriesIds, from, to, stepMs, agg).map((s) => ({
-      seriesId: s.seriesId,
-      ...toColumns(s.points),
-    }));
+    return seriesColumns(minutePoints(this.sql, seriesIds, from, to, stepMs, agg));
   }
 
   /** Stats over [from, to) from 1-minute rollups (no p95). */

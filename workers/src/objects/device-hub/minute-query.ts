@@ -1,5 +1,14 @@
 import type { Aggregation, Point, RawStats, RollupAggregates, SeriesPoints } from '../../../../schema/wire/history.ts';
-import { addMinuteCount, decodeMinutes, hourOf, keyRange, type Minute, MINUTE_MS, seriesKeys } from './minute-store.ts';
+import {
+  addMinuteCount,
+  decodeMinutes,
+  hourOf,
+  keyRange,
+  type Minute,
+  MINUTE_MS,
+  seriesKeys,
+  totals,
+} from './minute-store.ts';
 
 /**
  * Reads over the DeviceHub's 1-minute rollups for the history and stats API (source `1m`), with
@@ -24,30 +33,8 @@ function minutesOf(store: SqlStorage, seriesId: string, from: number, to: number
 }
 
 function combine(minutes: readonly Minute[], agg: Aggregation): number {
-  let count = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const m of minutes) {
-    count += m.count;
-    sum += m.sum;
-    min = Math.min(min, m.min);
-    max = Math.max(max, m.max);
-  }
-  switch (agg) {
-    case 'mean':
-      return sum / count;
-    case 'min':
-      return min;
-    case 'max':
-      return max;
-    case 'sum':
-      return sum;
-    case 'count':
-      return count;
-    case 'last':
-      return minutes[minutes.length - 1]!.last;
-  }
+  const t = totals(minutes);
+  return agg === 'mean' ? t.sum / t.count : t[agg];
 }
 
 /** Points per series, bucketed by `stepMs` (a multiple of a minute). */
