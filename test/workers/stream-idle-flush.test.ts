@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { IMMEDIATE_FRAMES_PER_INTERVAL } from '../../workers/src/objects/channel-hub/batcher.ts';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
@@ -25,17 +26,21 @@ describe('stream idle flush', () => {
     const client = await connect(org.apiKey);
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     await hub.tune({ flushMs: HOUR_MS });
-    // Four go at once (IMMEDIATE_FRAMES_PER_INTERVAL); the rest wait for the interval.
-    for (let i = 1; i <= 7; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
-    const immediate = await take(client, 4);
-    expect(immediate.map((f) => (f as unknown as { samples: { value: number }[] }).samples[0]!.value)).toEqual([
-      1, 2, 3, 4,
-    ]);
+    // IMMEDIATE_FRAMES_PER_INTERVAL go at once; the rest wait for the interval.
+    const n = IMMEDIATE_FRAMES_PER_INTERVAL;
+    for (let i = 1; i <= n + 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    const immediate = await take(client, n);
+    const firstValues = immediate.map((f) => (f as unknown as { samples: { value: number }[] }).samples[0]!.value);
+    expect(firstValues).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(await client.idle()).toEqual([]);
     // stats() flushes what is pending, like an event does.
     await hub.stats();
     const [held] = await take(client, 1);
-    expect(held).toMatchObject({ type: 'data', seq: 5 });
-    expect((held as unknown as { samples: { value: number }[] }).samples.map((s) => s.value)).toEqual([5, 6, 7]);
+    expect(held).toMatchObject({ type: 'data', seq: n + 1 });
+    expect((held as unknown as { samples: { value: number }[] }).samples.map((s) => s.value)).toEqual([
+      n + 1,
+      n + 2,
+      n + 3,
+    ]);
   });
 });

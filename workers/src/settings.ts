@@ -78,8 +78,8 @@ const SETTINGS = {
   /** A device is online if it reported within this many seconds, stale within 10×, else offline. */
   ONLINE_WINDOW_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
   /**
-   * Longest wait of a live sample under load: an idle hub sends a publish at once, and past 4
-   * frames in this many ms publishes are coalesced into one data frame at its end. 0 sends every publish at once.
+   * Longest wait of a live sample under load: an idle hub sends a publish at once, and past one
+   * frame in this many ms publishes are coalesced into one data frame at its end. 0 sends every publish at once.
    */
   STREAM_FLUSH_MS: { schema: count(20, 0, 10_000), example: '20' },
   /** Who may create an organisation: anyone, only someone holding an invitation, or nobody. */
