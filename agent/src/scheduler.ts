@@ -72,7 +72,13 @@ export function startCollectors(options: SchedulerOptions): Scheduler {
     clearTimeout(entry.timer);
     if (!current(entry) || entry.running) return;
     const { intervalMs } = entry.collector;
-    entry.timer = setTimeout(() => run(entry), intervalMs - (Date.now() % intervalMs));
+    const due = (Math.floor(Date.now() / intervalMs) + 1) * intervalMs;
+    // A timer can fire a millisecond before Date.now() reaches `due` (timers run on another
+    // clock): sampling then would put a second sample into the interval just sampled.
+    const arm = () => {
+      entry.timer = setTimeout(() => (Date.now() < due ? arm() : run(entry)), Math.max(1, due - Date.now()));
+    };
+    arm();
   };
 
   const run = (entry: Entry, discard = false) => {

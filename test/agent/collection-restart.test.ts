@@ -43,21 +43,28 @@ const windows = (samples: Sample[], metric: string, interval = INTERVAL) =>
 describe('a restart of the collectors', () => {
   it('never writes a second sample into an interval already sampled, and primes rate collectors at once', async () => {
     // The restart must land in the interval of the first run for the test to mean anything,
-    // so start just after a boundary.
-    await new Promise((r) => setTimeout(r, INTERVAL - (Date.now() % INTERVAL) + 20));
+    // so start just after a boundary; on a loaded machine the first run can take the rest of the
+    // interval, and then the setup is tried again (at most three times).
     const received: Sample[] = [];
     const marks = new Map<string, number>();
     const onSamples = async (s: Sample[]) => void received.push(...s);
-    const first = startCollectors({
-      collectors: [gauge()],
-      log: quiet,
-      onSamples,
-      onRun: (name, at) => marks.set(name, at),
-    });
-    schedulers.push(first);
-    await until('the first sample', () => (received.length === 1 ? true : undefined));
-    await first.stop();
-    const restartWindow = windowOf(Date.now());
+    let restartWindow = NaN;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      received.length = 0;
+      marks.clear();
+      await new Promise((r) => setTimeout(r, INTERVAL - (Date.now() % INTERVAL) + 20));
+      const first = startCollectors({
+        collectors: [gauge()],
+        log: quiet,
+        onSamples,
+        onRun: (name, at) => marks.set(name, at),
+      });
+      schedulers.push(first);
+      await until('the first sample', () => (received.length === 1 ? true : undefined));
+      await first.stop();
+      restartWindow = windowOf(Date.now());
+      if (windowOf(marks.get('gauge')!) === restartWindow) break;
+    }
     expect(windowOf(marks.get('gauge')!)).toBe(restartWindow);
 
     const r = rate();
