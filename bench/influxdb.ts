@@ -4,16 +4,15 @@
  * `/query`. stop() ends the process and deletes its data; it is registered with the run's
  * cleanup, so a failure or Ctrl-C stops it too.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { freePort } from '../scripts/local/free-port.ts';
+import { startPeerProcess, waitReady } from './peer-process.ts';
 import { findOrInstall as findOrInstallDebian } from './debian.ts';
 import type { Sample } from './series.ts';
 import type { BenchContext } from './types.ts';
@@ -106,39 +105,11 @@ export async function startInflux(ctx: BenchContext, bin: string, o: InfluxOptio
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'influxdb.conf');
   await writeFile(conf, config(dir, httpPort, rpcPort, o));
-  // One log, overwritten by each instance: it only matters when the last start or write failed.
-  const logFd = openSync(INFLUX_LOG, 'w');
-  const child = spawn(bin, ['-config', conf], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  ctx.defer(stop);
+  const peer = startPeerProcess(ctx, bin, ['-config', conf], { log: INFLUX_LOG, dir });
   const url = `http://127.0.0.1:${httpPort}`;
-  const influx = { url, pid: child.pid!, dataDir: join(dir, 'data'), walDir: join(dir, 'wal'), stop };
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`influxd exited with ${child.exitCode}; see ${INFLUX_LOG}`);
-    try {
-      if ((await fetch(`${url}/ping`)).status === 204) {
-        await influxQuery(url, `CREATE DATABASE ${INFLUX_DB}`, 'POST');
-        return influx;
-      }
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(50);
-  }
-  throw new Error(`influxd did not answer /ping within 10 s; see ${INFLUX_LOG}`);
+  await waitReady(peer, 'influxd', INFLUX_LOG, async () => (await fetch(`${url}/ping`)).status === 204);
+  await influxQuery(url, `CREATE DATABASE ${INFLUX_DB}`, 'POST');
+  return { url, pid: peer.child.pid!, dataDir: join(dir, 'data'), walDir: join(dir, 'wal'), stop: peer.stop };
 }
 
 /** The installed version for the table, e.g. "1.6.7" from dpkg; undefined when unknown. */

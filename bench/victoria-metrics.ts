@@ -1,13 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { openSync, closeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { freePort } from '../scripts/local/free-port.ts';
+import { startPeerProcess, waitReady } from './peer-process.ts';
 import { findOrInstall as findOrInstallDebian } from './debian.ts';
 import { dirBytes } from './disk.ts';
 import type { BenchContext } from './types.ts';
@@ -33,9 +32,8 @@ export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
   const dir = await mkdtemp(join(tmpdir(), 'edgewatch-bench-vm-'));
   const dataDir = join(dir, 'data');
   const port = await freePort();
-  // One log, overwritten by each instance: it only matters when the last start or import failed.
-  const logFd = openSync(VM_LOG, 'w');
-  const child = spawn(
+  const peer = startPeerProcess(
+    ctx,
     bin,
     [
       `-httpListenAddr=127.0.0.1:${port}`,
@@ -47,34 +45,11 @@ export async function startVm(ctx: BenchContext, bin: string): Promise<Vm> {
       '-search.disableCache',
       '-loggerLevel=WARN',
     ],
-    { stdio: ['ignore', logFd, logFd] },
+    { log: VM_LOG, dir },
   );
-  closeSync(logFd);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  ctx.defer(stop);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${BINARY} exited with ${child.exitCode}; see ${VM_LOG}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, pid: child.pid!, dataDir, stop };
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(50);
-  }
-  throw new Error(`${BINARY} did not answer /health within 10 s`);
+  await waitReady(peer, BINARY, VM_LOG, async () => (await fetch(`${url}/health`)).ok);
+  return { url, pid: peer.child.pid!, dataDir, stop: peer.stop };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { d1Statement } from '../../workers/src/objects/device-hub/flush.ts';
+import { statement } from '../../workers/src/db.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { minuteStatements } from '../../workers/src/objects/device-hub/minute-flush.ts';
 import { HOUR_OF_KEY_SQL } from '../../workers/src/objects/device-hub/minute-store.ts';
@@ -138,10 +138,10 @@ describe('DeviceHub minute rows', () => {
       return plan;
     });
     expect(sent.merges).toHaveLength(1);
-    const statements = minuteStatements(org.orgId, sent, Date.now()).map((q) => d1Statement(env.DB, q));
+    const statements = minuteStatements(org.orgId, sent, Date.now()).map((q) => statement(env.DB, q));
     await env.DB.batch(statements);
     // Run twice with the same token: the second adds nothing.
-    await env.DB.batch(minuteStatements(org.orgId, sent, Date.now()).map((q) => d1Statement(env.DB, q)));
+    await env.DB.batch(minuteStatements(org.orgId, sent, Date.now()).map((q) => statement(env.DB, q)));
     // And the alarm re-sends the outbox it still holds: nothing more either.
     await runDurableObjectAlarm(hub);
     await runDurableObjectAlarm(hub);

@@ -56,6 +56,8 @@ const STATED_RULES = [
   /more than 10 minutes in the future/,
   /give either series=… or device=…/,
   /metric narrows a device=… export/,
+  // Export: the compact row form exists only for NDJSON (stated on the operation and on `rows`).
+  /rows=compact is an NDJSON form/,
   /must be at least retention\./,
   /is not a multiple of the \w+ source's/,
   /points; use a larger step or a shorter range/,

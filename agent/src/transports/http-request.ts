@@ -23,12 +23,10 @@ export interface HttpRequestOptions {
 /** A request that got no response: `reason` is what the shipper and the logs show. */
 export class HttpRequestError extends Error {
   readonly reason: string;
-  readonly timedOut: boolean;
-  constructor(reason: string, timedOut: boolean) {
+  constructor(reason: string) {
     super(reason);
     this.name = 'HttpRequestError';
     this.reason = reason;
-    this.timedOut = timedOut;
   }
 }
 
@@ -65,17 +63,17 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
         reject(err);
       } else resolve(res!);
     };
-    const onAbort = () => finish(new HttpRequestError(abortReason(signal), false));
-    const timer = setTimeout(() => finish(new HttpRequestError(`no response within ${timeoutMs} ms`, true)), timeoutMs);
+    const onAbort = () => finish(new HttpRequestError(abortReason(signal)));
+    const timer = setTimeout(() => finish(new HttpRequestError(`no response within ${timeoutMs} ms`)), timeoutMs);
     const headers = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = send(url, { method: options.method ?? 'GET', headers, agent }, (res) =>
       readBody(res).then(
         (text) => finish(undefined, toResponse(res, text)),
-        (err: Error) => finish(new HttpRequestError(networkReason(err), false)),
+        (err: Error) => finish(new HttpRequestError(networkReason(err))),
       ),
     );
-    req.on('error', (err) => finish(new HttpRequestError(networkReason(err), false)));
+    req.on('error', (err) => finish(new HttpRequestError(networkReason(err))));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     req.end(options.body);

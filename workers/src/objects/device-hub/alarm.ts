@@ -2,7 +2,8 @@ import { log } from '../../services/log.ts';
 import type { HubAlerts } from './alerts.ts';
 import { pruneBatches } from './batches.ts';
 import { deliverEvents, detectOffline, hasPendingEvents, offlineCheckAt } from './events.ts';
-import { clearFlushed, d1Statement, lastSeenStatement, pendingRollups, remainingDirty } from './flush.ts';
+import { statement } from '../../db.ts';
+import { clearFlushed, lastSeenStatement, pendingRollups, remainingDirty } from './flush.ts';
 import {
   markMinutesReported,
   mergesSent,
@@ -92,7 +93,7 @@ async function flushToD1(c: AlarmContext, report: RawFigures | null): Promise<Fl
     statements.push(lastSeenStatement(c.identity, seen.lastSeenAt, seen.agentVersion));
   }
   if (report) statements.push(rawReportStatement(c.identity.deviceId, c.identity.orgId, report));
-  if (statements.length > 0) await c.env.DB.batch(statements.map((s) => d1Statement(c.env.DB, s)));
+  if (statements.length > 0) await c.env.DB.batch(statements.map((s) => statement(c.env.DB, s)));
   clearFlushed(c.sql, minutes.cleared);
   mergesSent(c.sql, minutes.merges);
   if (report) markRawReported(c.sql, report);

@@ -26,7 +26,11 @@ export function migrateBatches(sql: SqlStorage): void {
  * says it is needed.
  */
 export function batchSeen(sql: SqlStorage, batchId: string, hash: string, legacy: readonly string[] = []): BatchSeen {
-  const stored = storedHash(sql, batchId);
+  return judgeStored(storedHash(sql, batchId), hash, legacy);
+}
+
+/** `batchSeen` for a stored hash already read (`storedHash`). */
+export function judgeStored(stored: string | null | undefined, hash: string, legacy: readonly string[]): BatchSeen {
   if (stored === undefined) return 'new';
   // Ids stored before hashes were kept have none: they stay plain duplicates, as they were answered then.
   if (stored === null || stored === hash) return 'duplicate';

@@ -1,5 +1,5 @@
 import { decodeBlock, encodeBlock } from '../../services/storage/codec/index.ts';
-import { SqliteSum } from './raw-sum.ts';
+import { RawAggregate } from './raw-aggregate.ts';
 
 /**
  * Sealed raw samples: one row per block of one series, the samples compressed by the storage
@@ -90,20 +90,12 @@ export function readBlock(sql: SqlStorage, id: number): { ts: Float64Array; valu
 
 /**
  * Stores `points` (ascending, non-empty) as one block of `sid` with its summary. The sum is
- * SQLite's compensated one (not the codec's `blockSummary`), so it equals the row-era SUM.
+ * SQLite's compensated one, so it equals the row-era SUM.
  */
 export function insertBlock(sql: SqlStorage, sid: number, points: Points): void {
   const n = points.ts.length;
-  const sum = new SqliteSum();
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = points.values[i]!;
-    sum.add(v);
-    // Strict comparisons keep the first of equal values, as SQLite's MIN and MAX do.
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const summary = new RawAggregate();
+  for (let i = 0; i < n; i++) summary.add(points.values[i]!);
   const bytes = encodeBlock(points.ts, [points.values]);
   sql.exec(
     `INSERT INTO blocks (sid, first_ts, last_ts, count, min, max, sum, last, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -111,10 +103,10 @@ export function insertBlock(sql: SqlStorage, sid: number, points: Points): void 
     points.ts[0]!,
     points.ts[n - 1]!,
     n,
-    min,
-    max,
-    sum.value,
-    points.values[n - 1]!,
+    summary.min,
+    summary.max,
+    summary.sum.value,
+    summary.last,
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
   );
 }

@@ -1,6 +1,5 @@
-import { sql, type Column, type SQL } from 'drizzle-orm';
-import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
-import { schema } from '../../db.ts';
+import { sql, type SQL } from 'drizzle-orm';
+import { bare, schema } from '../../db.ts';
 
 /**
  * Moves what a DeviceHub has accumulated into D1: the hour rollups of its dirty minutes (see
@@ -63,18 +62,7 @@ export function lastSeenStatement(
   agentVersion: string | null,
 ): SQL {
   const d = schema.devices;
-  return sql`UPDATE ${d} SET ${col(d.lastSeenAt)} = MAX(COALESCE(${col(d.lastSeenAt)}, 0), ${lastSeenAt}),
-      ${col(d.agentVersion)} = COALESCE(${agentVersion}, ${col(d.agentVersion)})
-    WHERE ${col(d.id)} = ${device.deviceId} AND ${col(d.orgId)} = ${device.orgId}`;
-}
-
-/** A column's bare name, for statements where SQLite refuses a table-qualified one (INSERT lists, SET). */
-export const col = (column: Column) => sql.identifier(column.name);
-
-const dialect = new SQLiteAsyncDialect();
-
-/** A drizzle `sql` statement as a D1 statement, for `D1Database#batch` (one transaction). */
-export function d1Statement(d1: D1Database, query: SQL): D1PreparedStatement {
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  return d1.prepare(text).bind(...params);
+  return sql`UPDATE ${d} SET ${bare(d.lastSeenAt)} = MAX(COALESCE(${bare(d.lastSeenAt)}, 0), ${lastSeenAt}),
+      ${bare(d.agentVersion)} = COALESCE(${agentVersion}, ${bare(d.agentVersion)})
+    WHERE ${bare(d.id)} = ${device.deviceId} AND ${bare(d.orgId)} = ${device.orgId}`;
 }

@@ -9,11 +9,12 @@ import type { PreviewRequest, PreviewResult } from '../../services/alerts/previe
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
 import { previewRule } from './alert-preview.ts';
 import { HubAlerts } from './alerts.ts';
-import { batchSeen, storedHash } from './batches.ts';
+import { judgeStored, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { seriesColumns, type PointColumns, type SeriesColumns } from './columns.ts';
 import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
-import { d1Statement, remainingDirty } from './flush.ts';
+import { statement } from '../../db.ts';
+import { remainingDirty } from './flush.ts';
 import { markMinutesReported, minuteReport, minuteReportStatement } from './minute-flush.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
@@ -96,7 +97,7 @@ export class DeviceHub extends DurableObject<Env> {
       // Only an id stored before the canonical hash needs the older one computed.
       legacy: stored && isLegacyHash(stored) ? await legacyHashes(batch) : [],
     };
-    const before = batchSeen(this.sql, batch.batchId, hash.canonical, hash.legacy);
+    const before = judgeStored(stored, hash.canonical, hash.legacy);
     if (before !== 'new') return seenAnswer(batch.batchId, before);
     const maxSeries = settings(this.env).SERIES_PER_DEVICE;
     const resolved = await this.series.resolve(identity, batch.series, maxSeries);
@@ -224,7 +225,7 @@ export class DeviceHub extends DurableObject<Env> {
     const figures = minuteReport(this.sql);
     // Reported now, not with the next flush: the cron's hour sweep waits on this figure.
     if (!more && identity && figures) {
-      await this.env.DB.batch([d1Statement(this.env.DB, minuteReportStatement(identity, figures))]);
+      await this.env.DB.batch([statement(this.env.DB, minuteReportStatement(identity, figures))]);
       markMinutesReported(this.sql, figures);
     }
     return more;

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { bare, db, schema } from '../../db.ts';
-import type { RollupRow } from './flush.ts';
+import { clearFlushed, type RollupRow } from './flush.ts';
 import { DAY_MS } from '../../services/storage/levels.ts';
 import {
   hourOf,
@@ -96,7 +96,7 @@ export function planMinuteFlush(
     }
   }
   // Kept out of `cleared`: these marks go now, in this transaction.
-  clearMarks(store, forgotten);
+  clearFlushed(store, forgotten);
   out.merges = pendingMerges(store, nums);
   return out;
 }
@@ -121,7 +121,7 @@ function queueMerge(store: SqlStorage, sid: number, hour: number, t: HourTotals,
     t.max,
     t.last,
   );
-  clearMarks(store, list);
+  clearFlushed(store, list);
   for (const r of list)
     store.exec('DELETE FROM samples WHERE sid = ? AND ts >= ? AND ts < ?', sid, r.minute, r.minute + MINUTE_MS);
 }
@@ -131,14 +131,6 @@ function newScope(store: SqlStorage): string {
   const scope = crypto.randomUUID();
   setMeta(store, 'mergeScope', scope);
   return scope;
-}
-
-function clearMarks(store: SqlStorage, list: readonly RollupRow[]): void {
-  if (list.length === 0) return;
-  store.exec(
-    `DELETE FROM dirty_minutes WHERE (sid, minute, gen) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))`,
-    JSON.stringify(list.map((r) => [r.sid, r.minute, r.gen])),
-  );
 }
 
 function pendingMerges(store: SqlStorage, nums: ReadonlyMap<number, number>): MergeRow[] {

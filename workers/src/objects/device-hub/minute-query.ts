@@ -1,6 +1,8 @@
 import type { Aggregation, Point, RawStats, RollupAggregates, SeriesPoints } from '../../../../schema/wire/history.ts';
+import { sidOf } from './store.ts';
 import {
   addMinuteCount,
+  countMinutes,
   decodeMinutes,
   hourOf,
   keyRange,
@@ -19,7 +21,7 @@ import {
 /** The minutes of one series overlapping [from, to), in time order. */
 function minutesOf(store: SqlStorage, seriesId: string, from: number, to: number): Minute[] {
   const first = from - (from % MINUTE_MS);
-  const sid = store.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
+  const sid = sidOf(store, seriesId);
   if (sid === undefined) return [];
   const rows = store
     .exec<{ block: ArrayBuffer }>(
@@ -66,17 +68,8 @@ export function minuteStats(store: SqlStorage, seriesIds: readonly string[], fro
     if (minutes.length === 0) {
       return { seriesId, count: 0, sum: 0, min: null, max: null, last: null, lastTs: null, p95: null };
     }
-    const latest = minutes[minutes.length - 1]!;
-    return {
-      seriesId,
-      count: combine(minutes, 'count'),
-      sum: combine(minutes, 'sum'),
-      min: combine(minutes, 'min'),
-      max: combine(minutes, 'max'),
-      last: latest.last,
-      lastTs: latest.minute,
-      p95: null,
-    };
+    const t = totals(minutes);
+    return { seriesId, ...t, lastTs: minutes[minutes.length - 1]!.minute, p95: null };
   });
 }
 
@@ -87,15 +80,12 @@ export function minutesHeld(store: SqlStorage, seriesIds: readonly string[], fro
 
 /** Drops one series' minutes and pending merges (the series is being deleted). */
 export function deleteSeriesMinutes(store: SqlStorage, seriesId: string): void {
-  const sid = store.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
+  const sid = sidOf(store, seriesId);
   if (sid === undefined) return;
-  let minutes = 0;
   const range = seriesKeys(sid);
-  for (const r of store
-    .exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key >= ? AND key < ?', ...range)
-    .toArray()) {
-    minutes += decodeMinutes(r.block).length;
-  }
+  const minutes = countMinutes(
+    store.exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key >= ? AND key < ?', ...range).toArray(),
+  );
   store.exec('DELETE FROM minute_hours WHERE key >= ? AND key < ?', ...range);
   store.exec('DELETE FROM minute_merges WHERE sid = ?', sid);
   addMinuteCount(store, -minutes);

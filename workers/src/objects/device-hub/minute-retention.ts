@@ -1,8 +1,6 @@
-import { eq } from 'drizzle-orm';
-import { db, schema } from '../../db.ts';
 import { DAY_MS } from '../../services/storage/levels.ts';
-import { addMinuteCount, advanceWatermark, decodeMinutes, hourOf, keyRange } from './minute-store.ts';
-import { getMeta, setMeta } from './store.ts';
+import { addMinuteCount, advanceWatermark, countMinutes, hourOf, keyRange } from './minute-store.ts';
+import { orgRetentionDays, SWEEP_AGAIN_MS, UPKEEP_INTERVAL_MS } from './retention.ts';
 
 /**
  * Retention of the DeviceHub's 1-minute rollups (org `rollup1mRetentionDays`): hour rows before
@@ -15,15 +13,6 @@ import { getMeta, setMeta } from './store.ts';
 
 /** Hour rows deleted per run, so one run stays short. */
 export const MINUTE_SWEEP_CHUNK = 5_000;
-const RETENTION_LOOKUP_MS = 3_600_000;
-const SWEEP_AGAIN_MS = 1_000;
-/** An object holding minutes comes back at least this often, so an idle device's minutes still expire. */
-const UPKEEP_INTERVAL_MS = 6 * 3_600_000;
-
-interface RetentionMeta {
-  days: number | null;
-  checkedAt: number;
-}
 
 /** Deletes up to one chunk of hour rows before `cutoff` (an hour); returns whether more may be left. */
 export function sweepMinutes(store: SqlStorage, cutoff: number): boolean {
@@ -43,7 +32,7 @@ export function sweepMinutes(store: SqlStorage, cutoff: number): boolean {
       )
       .toArray();
     if (rows.length === 0) continue;
-    for (const r of rows) minutes += decodeMinutes(r.block).length;
+    minutes += countMinutes(rows);
     store.exec('DELETE FROM minute_hours WHERE key >= ? AND key <= ?', low, rows[rows.length - 1]!.key);
     left -= rows.length;
     if (left === 0) break;
@@ -60,24 +49,9 @@ export async function upkeepMinutes(
   now: number,
   transact: <T>(fn: () => T) => T,
 ): Promise<number> {
-  const days = await minuteRetentionDays(d1, store, orgId, now);
+  const days = await orgRetentionDays(d1, store, orgId, now, '1m');
   const more = days !== null && transact(() => sweepMinutes(store, hourOf(now) - days * DAY_MS));
   if (more) return now + SWEEP_AGAIN_MS;
   const holds = store.exec('SELECT 1 FROM minute_hours LIMIT 1').toArray().length > 0;
   return holds ? now + UPKEEP_INTERVAL_MS : Number.POSITIVE_INFINITY;
-}
-
-async function minuteRetentionDays(
-  d1: D1Database,
-  store: SqlStorage,
-  orgId: string,
-  now: number,
-): Promise<number | null> {
-  const cached = getMeta<RetentionMeta>(store, 'minuteRetention');
-  if (cached && now - cached.checkedAt < RETENTION_LOOKUP_MS) return cached.days;
-  const o = schema.organisations;
-  const row = await db(d1).select({ days: o.rollup1mRetentionDays }).from(o).where(eq(o.id, orgId)).get();
-  const days = row?.days ?? null;
-  setMeta(store, 'minuteRetention', { days, checkedAt: now } satisfies RetentionMeta);
-  return days;
 }

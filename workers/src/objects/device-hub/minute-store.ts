@@ -1,4 +1,4 @@
-import { decodeBlock, encodeBlock } from '../../services/storage/codec/index.ts';
+import { blockLength, decodeBlock, encodeBlock } from '../../services/storage/codec/index.ts';
 import { unsealMinutes } from './blocks-unseal.ts';
 import { scanRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
@@ -16,7 +16,7 @@ import { getMeta, setMeta } from './store.ts';
  *
  * Hours before the minute watermark (`meta.minuteWatermark`) have been swept: their minutes are
  * gone from here, and D1's hour row is complete, so late data there is merged into it once
- * (minute-merge.ts) instead of replacing it with a part.
+ * (minute-flush.ts) instead of replacing it with a part.
  */
 
 export const MINUTE_MS = 60_000;
@@ -176,7 +176,14 @@ export function advanceWatermark(sql: SqlStorage, through: number): void {
   if (current === null || through > current) setMeta(sql, 'minuteWatermark', through);
 }
 
-/** Minutes held, kept as rows change (a count over blocks would decode them all). */
+/** Minutes in these hour rows, from their blocks' headers (nothing decoded). */
+export function countMinutes(rows: readonly { block: ArrayBuffer }[]): number {
+  let n = 0;
+  for (const r of rows) n += blockLength(new Uint8Array(r.block));
+  return n;
+}
+
+/** Minutes held, kept as rows change (a count over rows would read every block). */
 export const minuteCount = (sql: SqlStorage) => getMeta<number>(sql, 'minuteCount') ?? 0;
 
 export function addMinuteCount(sql: SqlStorage, delta: number): void {

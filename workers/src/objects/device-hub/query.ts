@@ -1,7 +1,6 @@
 import type { Aggregation, Point, RawStats, SeriesPoints } from '../../../../schema/wire/history.ts';
-import type { BlockMeta } from './blocks.ts';
 import { scanRaw } from './raw-read.ts';
-import { SqliteSum } from './raw-sum.ts';
+import { RawAggregate } from './raw-aggregate.ts';
 import { sidOf } from './store.ts';
 
 /**
@@ -9,49 +8,6 @@ import { sidOf } from './store.ts';
  * stats API. Aggregates are computed here as SQLite computed them over sample rows (compensated
  * sums in ts order, the first of equal minima), so answers do not change when samples are sealed.
  */
-
-/** One bucket's running aggregate. */
-class Bucket {
-  count = 0;
-  readonly sum = new SqliteSum();
-  min = Infinity;
-  max = -Infinity;
-  last = 0;
-
-  add(value: number): void {
-    this.count++;
-    this.sum.add(value);
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-    this.last = value;
-  }
-
-  /** A whole block's summary; its sum joins as one term, so sum and mean may differ in the last bits. */
-  addBlock(b: BlockMeta): void {
-    this.count += b.count;
-    this.sum.add(b.sum);
-    if (b.min < this.min) this.min = b.min;
-    if (b.max > this.max) this.max = b.max;
-    this.last = b.last;
-  }
-
-  value(agg: Aggregation): number {
-    switch (agg) {
-      case 'mean':
-        return this.sum.value / this.count;
-      case 'min':
-        return this.min;
-      case 'max':
-        return this.max;
-      case 'sum':
-        return this.sum.value;
-      case 'count':
-        return this.count;
-      case 'last':
-        return this.last;
-    }
-  }
-}
 
 /** Points per series bucketed by `stepMs` (buckets start at multiples of the step since the epoch). */
 export function aggregateRaw(
@@ -68,13 +24,13 @@ export function aggregateRaw(
     if (sid === undefined) continue;
     const points: Point[] = [];
     let start = NaN;
-    let bucket = new Bucket();
+    let bucket = new RawAggregate();
     const enter = (ts: number) => {
       const b = ts - (ts % stepMs);
       if (b === start) return;
       if (bucket.count > 0) points.push({ ts: start, value: bucket.value(agg) });
       start = b;
-      bucket = new Bucket();
+      bucket = new RawAggregate();
     };
     scanRaw(
       sql,
@@ -105,7 +61,7 @@ export function rawStats(sql: SqlStorage, seriesIds: readonly string[], from: nu
   return seriesIds.map((seriesId) => {
     const sid = sidOf(sql, seriesId);
     const values: number[] = [];
-    const all = new Bucket();
+    const all = new RawAggregate();
     let lastTs = 0;
     if (sid !== undefined) {
       // p95 needs every value, so whole-block summaries would save nothing here.

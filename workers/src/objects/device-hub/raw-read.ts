@@ -1,9 +1,10 @@
-import { blockBefore, blocksIn, DAY_MS, readBlock, type BlockMeta } from './blocks.ts';
+import { blockBefore, blocksIn, readBlock, type BlockMeta } from './blocks.ts';
 
 /**
  * The one reader of a series' raw samples: the head (`samples` rows) merged with its decoded
- * blocks, ascending by ts. A ts held by both is a re-sent sample not sealed yet: the head's
- * value is the newer one and wins.
+ * blocks, ascending by ts. No ts is in both: a batch that brings a sample into a sealed minute
+ * moves that minute back to the head first (blocks-unseal.ts), and sealing deletes the head rows
+ * it wrote into blocks in the same synchronous step (seal.ts).
  */
 
 const HEAD_PAGE = 4_096;
@@ -26,8 +27,6 @@ class HeadPager {
   private rows: [number, number][] = [];
   private at = 0;
   private done = false;
-  /** The ts of the sample `take` returned last. */
-  lastTaken = -Infinity;
 
   private readonly sql: SqlStorage;
   private readonly sid: number;
@@ -50,9 +49,7 @@ class HeadPager {
   }
 
   take(): [number, number] {
-    const row = this.rows[this.at++]!;
-    this.lastTaken = row[0];
-    return row;
+    return this.rows[this.at++]!;
   }
 
   private load(): void {
@@ -96,12 +93,10 @@ export function scanRaw(
       const ts = block.ts[i]!;
       if (ts < from) continue;
       if (ts >= to) break;
-      while (head.peek() <= ts) {
+      while (head.peek() < ts) {
         const [hts, value] = head.take();
         if (visit(hts, value) === false) return;
       }
-      // The head sample at this ts (if any) was visited just above.
-      if (head.lastTaken === ts) continue;
       if (visit(ts, block.values[i]!) === false) return;
     }
   }
@@ -194,41 +189,11 @@ export function lastBefore(sql: SqlStorage, sid: number, before: number): { ts: 
   return head;
 }
 
-/**
- * Samples held (head and blocks), each ts counted once: a head sample at a ts its block also
- * holds (re-sent, not sealed yet) is counted once. For one series, or all with `sid` null.
- */
+/** Samples held (head and blocks), for one series or all with `sid` null. */
 export function countRaw(sql: SqlStorage, sid: number | null): number {
   const where = sid === null ? '' : 'WHERE sid = ?';
   const params = sid === null ? [] : [sid];
   const head = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM samples ${where}`, ...params).one().n;
   const sealed = sql.exec<{ n: number }>(`SELECT COALESCE(SUM(count), 0) AS n FROM blocks ${where}`, ...params).one().n;
-  return head + sealed - duplicates(sql, sid);
-}
-
-/** Head samples whose ts a block of their series also holds. */
-function duplicates(sql: SqlStorage, sid: number | null): number {
-  const overlapping = sql
-    .exec<{ id: number; sid: number; first_ts: number; last_ts: number }>(
-      `SELECT DISTINCT b.id, b.sid, b.first_ts, b.last_ts FROM samples s JOIN blocks b
-         ON b.sid = s.sid AND b.first_ts <= s.ts AND b.first_ts > s.ts - ${DAY_MS} AND b.last_ts >= s.ts
-       ${sid === null ? '' : 'WHERE s.sid = ?'}`,
-      ...(sid === null ? [] : [sid]),
-    )
-    .toArray();
-  let n = 0;
-  for (const b of overlapping) {
-    const block = readBlock(sql, b.id);
-    const held = new Set(block.ts);
-    const head = sql
-      .exec<{ ts: number }>(
-        'SELECT ts FROM samples WHERE sid = ? AND ts >= ? AND ts <= ?',
-        b.sid,
-        b.first_ts,
-        b.last_ts,
-      )
-      .toArray();
-    for (const { ts } of head) if (held.has(ts)) n++;
-  }
-  return n;
+  return head + sealed;
 }

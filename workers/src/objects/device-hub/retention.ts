@@ -1,7 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import { db, schema } from '../../db.ts';
+import { bare, db, schema } from '../../db.ts';
 import { sweepBlocks } from './blocks-sweep.ts';
-import { col } from './flush.ts';
 import { countRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
 
@@ -18,13 +17,14 @@ const RETENTION_LOOKUP_MS = 3_600_000;
 /** Samples deleted per alarm run, so one run stays short. */
 export const RAW_SWEEP_CHUNK = 5_000;
 /** Delay before the next chunk when a sweep left expired samples behind. */
-const SWEEP_AGAIN_MS = 1_000;
-/** An object holding samples comes back at least this often, so an idle device's data still expires. */
-const UPKEEP_INTERVAL_MS = 6 * 3_600_000;
+export const SWEEP_AGAIN_MS = 1_000;
+/** An object holding samples or minutes comes back at least this often, so an idle device's data still expires. */
+export const UPKEEP_INTERVAL_MS = 6 * 3_600_000;
 /** Full recount of samples (a scan of the table); in between the count follows batches and sweeps. */
 const RECOUNT_MS = 24 * 3_600_000;
 
 interface RetentionMeta {
+  /** The level's retention in days (the name is the first level's: objects hold it so). */
   rawDays: number | null;
   checkedAt: number;
 }
@@ -52,7 +52,7 @@ export interface RawUpkeep {
 
 /** Sweeps expired samples and works out what to report; `now` is the alarm's clock. */
 export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, now: number): Promise<RawUpkeep> {
-  const rawDays = await rawRetentionDays(d1, sql, orgId, now);
+  const rawDays = await orgRetentionDays(d1, sql, orgId, now, 'raw');
   const swept = rawDays === null ? 0 : sweepSamples(sql, rawCutoff(now, rawDays));
   const figures: RawFigures = {
     bytes: sql.databaseSize,
@@ -79,9 +79,9 @@ export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, 
 /** The D1 statement that records the figures on the device row; run it with the flush batch. */
 export function rawReportStatement(deviceId: string, orgId: string, figures: RawFigures) {
   const d = schema.devices;
-  return sql`UPDATE ${d} SET ${col(d.rawBytes)} = ${figures.bytes}, ${col(d.rawSamples)} = ${figures.samples},
-      ${col(d.seriesCount)} = ${figures.series}
-    WHERE ${col(d.id)} = ${deviceId} AND ${col(d.orgId)} = ${orgId}`;
+  return sql`UPDATE ${d} SET ${bare(d.rawBytes)} = ${figures.bytes}, ${bare(d.rawSamples)} = ${figures.samples},
+      ${bare(d.seriesCount)} = ${figures.series}
+    WHERE ${bare(d.id)} = ${deviceId} AND ${bare(d.orgId)} = ${orgId}`;
 }
 
 /** Remembers figures D1 now has, so unchanged ones are not written again. */
@@ -95,14 +95,28 @@ function rawCutoff(now: number, rawDays: number): number {
   return cutoff - (cutoff % MINUTE_MS);
 }
 
-async function rawRetentionDays(d1: D1Database, sql: SqlStorage, orgId: string, now: number): Promise<number | null> {
-  const cached = getMeta<RetentionMeta>(sql, 'retention');
+/** The org's retention columns the DeviceHub enforces, and the meta key each is cached under. */
+const RETENTION = {
+  raw: { column: schema.organisations.rawRetentionDays, meta: 'retention' },
+  '1m': { column: schema.organisations.rollup1mRetentionDays, meta: 'minuteRetention' },
+} as const;
+
+/** The org's retention of raw samples or of 1-minute rollups, read from D1 at most hourly. */
+export async function orgRetentionDays(
+  d1: D1Database,
+  sql: SqlStorage,
+  orgId: string,
+  now: number,
+  level: keyof typeof RETENTION,
+): Promise<number | null> {
+  const { column, meta } = RETENTION[level];
+  const cached = getMeta<RetentionMeta>(sql, meta);
   if (cached && now - cached.checkedAt < RETENTION_LOOKUP_MS) return cached.rawDays;
   const o = schema.organisations;
-  const row = await db(d1).select({ days: o.rawRetentionDays }).from(o).where(eq(o.id, orgId)).get();
-  const rawDays = row?.days ?? null;
-  setMeta(sql, 'retention', { rawDays, checkedAt: now } satisfies RetentionMeta);
-  return rawDays;
+  const row = await db(d1).select({ days: column }).from(o).where(eq(o.id, orgId)).get();
+  const days = row?.days ?? null;
+  setMeta(sql, meta, { rawDays: days, checkedAt: now } satisfies RetentionMeta);
+  return days;
 }
 
 /**

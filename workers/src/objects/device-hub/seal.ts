@@ -5,8 +5,8 @@ import { BLOCK_MAX_SAMPLES, DAY_MS, deleteBlock, insertBlocks, readBlock } from 
  * samples older than SEAL_HORIZON_MS whose minute is not dirty are sealed, because the flush
  * computes a dirty minute's rollup from the head (flush.ts `pendingRollups`). An object that
  * holds row-per-sample data from before blocks existed is converted the same way, a chunk per
- * run. Safe to repeat and to interrupt: blocks are written before the head rows they replace
- * are deleted, and a reader prefers the head where both hold a ts.
+ * run. One synchronous step, so one implicit transaction: the blocks and the deletion of the
+ * head rows they replace commit together, and a kill leaves either both or neither.
  */
 
 /** Head samples younger than this stay rows: most late and re-sent data arrives within it. */
@@ -70,8 +70,8 @@ function sealSeries(sql: SqlStorage, sid: number, rows: [number, number, number]
 
 /**
  * Merges samples of one UTC day (ascending) into the series' blocks of that day. The blocks
- * whose span the samples reach are decoded, merged (the head's value wins on an equal ts) and
- * written again; usually that is only the day's last block, while it is not full.
+ * whose span the samples reach are decoded, merged in ts order and written again; usually that
+ * is only the day's last block, while it is not full.
  */
 function mergeDay(sql: SqlStorage, sid: number, day: number, ts: number[], values: number[]): void {
   const blocks = sql
@@ -104,8 +104,7 @@ function mergeDay(sql: SqlStorage, sid: number, day: number, ts: number[], value
     for (let j = 0; j < block.ts.length; j++) {
       const t = block.ts[j]!;
       while (i < ts.length && ts[i]! < t) push(merged, ts[i]!, values[i++]!);
-      if (i < ts.length && ts[i] === t) push(merged, t, values[i++]!);
-      else push(merged, t, block.values[j]!);
+      push(merged, t, block.values[j]!);
     }
     deleteBlock(sql, b.id);
   }

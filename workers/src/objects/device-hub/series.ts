@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { schema } from '../../db.ts';
+import { bare, schema, statement } from '../../db.ts';
 import type { CompactSeries } from '../../services/ingest/compact.ts';
 import { seriesId } from '../../services/ingest/series-key.ts';
-import { col, d1Statement } from './flush.ts';
 import { findSeries, insertSeries, type SeriesRow } from './store.ts';
 
 /** The row of each of the batch's series, or the first series that would pass the device's limit. */
@@ -82,19 +81,19 @@ export class SeriesResolver {
     const t = schema.series;
     const json = JSON.stringify(list);
     const [, found] = await this.d1.batch([
-      d1Statement(
+      statement(
         this.d1,
-        sql`INSERT INTO ${t} (${col(t.id)}, ${col(t.num)}, ${col(t.orgId)}, ${col(t.deviceId)}, ${col(t.metric)},
-          ${col(t.labels)}, ${col(t.createdAt)})
-        SELECT value ->> 'seriesId', (SELECT COALESCE(MAX(${col(t.num)}), 0) FROM ${t}) + 1 + key, ${device.orgId},
+        sql`INSERT INTO ${t} (${bare(t.id)}, ${bare(t.num)}, ${bare(t.orgId)}, ${bare(t.deviceId)}, ${bare(t.metric)},
+          ${bare(t.labels)}, ${bare(t.createdAt)})
+        SELECT value ->> 'seriesId', (SELECT COALESCE(MAX(${bare(t.num)}), 0) FROM ${t}) + 1 + key, ${device.orgId},
           ${device.deviceId}, value ->> 'metric', value -> 'labels', ${Date.now()}
         FROM json_each(${json}) WHERE true
-        ON CONFLICT (${col(t.id)}) DO NOTHING`,
+        ON CONFLICT (${bare(t.id)}) DO NOTHING`,
       ),
-      d1Statement(
+      statement(
         this.d1,
-        sql`SELECT ${col(t.id)} AS id, ${col(t.num)} AS num FROM ${t}
-          WHERE ${col(t.id)} IN (SELECT value ->> 'seriesId' FROM json_each(${json}))`,
+        sql`SELECT ${bare(t.id)} AS id, ${bare(t.num)} AS num FROM ${t}
+          WHERE ${bare(t.id)} IN (SELECT value ->> 'seriesId' FROM json_each(${json}))`,
       ),
     ]);
     return new Map((found!.results as { id: string; num: number }[]).map((r) => [r.id, r.num]));

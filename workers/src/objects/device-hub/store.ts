@@ -2,7 +2,7 @@ import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { migrateBatches } from './batches.ts';
 import { createBlockTable } from './blocks.ts';
 import { unsealMinutes } from './blocks-unseal.ts';
-import type { PointColumns as HistoryColumns } from './columns.ts';
+import type { PointColumns } from './columns.ts';
 import { readRawColumns } from './raw-read.ts';
 
 /**
@@ -90,7 +90,7 @@ export function insertSeries(
 }
 
 /** A batch's points in columns: each point's local series id, time and value. */
-export interface PointColumns {
+export interface BatchPoints {
   sid: ArrayLike<number>;
   ts: ArrayLike<number>;
   value: ArrayLike<number>;
@@ -102,7 +102,7 @@ export interface PointColumns {
  * about 125 ms of CPU in local workerd; this way about 13 ms (`npm run bench`). The JSON
  * parameters are written as text straight from the columns (numbers print as JSON does).
  */
-export function appendSamples(sql: SqlStorage, points: PointColumns): void {
+export function appendSamples(sql: SqlStorage, points: BatchPoints): void {
   const { sid, ts, value } = points;
   const n = ts.length;
   let samples = '';
@@ -178,7 +178,7 @@ export function latestValues(sql: SqlStorage, filter: LatestFilter = {}): Latest
     }));
 }
 
-export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): HistoryColumns {
+export function rawHistory(sql: SqlStorage, seriesId: string, from: number, to: number, limit: number): PointColumns {
   const sid = sidOf(sql, seriesId);
   return sid === undefined
     ? { ts: new Float64Array(0), values: new Float64Array(0) }

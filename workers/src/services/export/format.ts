@@ -42,27 +42,44 @@ function prefixCache(make: (s: ExportSeries) => string): (s: ExportSeries) => st
   };
 }
 
-// The columns naming a series are the same on every row, so they are encoded once per series
-// and each row only appends its numbers.
-function ndjsonEncoder(): ExportEncoder {
-  // The series object minus its closing brace.
-  const prefix = prefixCache((s) => `${seriesJson(s).slice(0, -1)},"ts":`);
+/**
+ * An encoder from its line shapes. `start` is written once per run of a series' rows (the
+ * compact form's header line), `prefix` before every line: the columns naming a series are the
+ * same on every row, so they are encoded once per series and each line only appends numbers.
+ */
+function linesEncoder(o: {
+  header: string;
+  start?: (s: ExportSeries) => string;
+  prefix?: (s: ExportSeries) => string;
+  raw: (p: string, ts: number, value: number) => string;
+  rollup: (p: string, r: RollupRow) => string;
+}): ExportEncoder {
   return {
-    header: '',
+    header: o.header,
     raw(s, ts, values) {
-      const p = prefix(s);
-      let out = '';
-      for (let i = 0; i < ts.length; i++) out += `${p}${ts[i]},"value":${values[i]}}\n`;
+      const p = o.prefix?.(s) ?? '';
+      let out = o.start?.(s) ?? '';
+      for (let i = 0; i < ts.length; i++) out += o.raw(p, ts[i]!, values[i]!);
       return out;
     },
     rollup(s, rows) {
-      const p = prefix(s);
-      let out = '';
-      for (const r of rows)
-        out += `${p}${r.bucket},"count":${r.count},"sum":${r.sum},"min":${r.min},"max":${r.max},"last":${r.last}}\n`;
+      const p = o.prefix?.(s) ?? '';
+      let out = o.start?.(s) ?? '';
+      for (const r of rows) out += o.rollup(p, r);
       return out;
     },
   };
+}
+
+function ndjsonEncoder(): ExportEncoder {
+  return linesEncoder({
+    header: '',
+    // The series object minus its closing brace.
+    prefix: prefixCache((s) => `${seriesJson(s).slice(0, -1)},"ts":`),
+    raw: (p, ts, value) => `${p}${ts},"value":${value}}\n`,
+    rollup: (p, r) =>
+      `${p}${r.bucket},"count":${r.count},"sum":${r.sum},"min":${r.min},"max":${r.max},"last":${r.last}}\n`,
+  });
 }
 
 /**
@@ -72,45 +89,27 @@ function ndjsonEncoder(): ExportEncoder {
  */
 function compactEncoder(): ExportEncoder {
   let current: string | undefined;
-  const head = (s: ExportSeries) => {
-    if (current === s.id) return '';
-    current = s.id;
-    return `${seriesJson(s)}\n`;
-  };
-  return {
+  return linesEncoder({
     header: '',
-    raw(s, ts, values) {
-      let out = head(s);
-      for (let i = 0; i < ts.length; i++) out += `[${ts[i]},${values[i]}]\n`;
-      return out;
+    start(s) {
+      if (current === s.id) return '';
+      current = s.id;
+      return `${seriesJson(s)}\n`;
     },
-    rollup(s, rows) {
-      let out = head(s);
-      for (const r of rows) out += `[${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}]\n`;
-      return out;
-    },
-  };
+    raw: (_, ts, value) => `[${ts},${value}]\n`,
+    rollup: (_, r) => `[${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}]\n`,
+  });
 }
 
 function csvEncoder(rollups: boolean): ExportEncoder {
-  const prefix = prefixCache((s) =>
-    [s.id, s.deviceId, s.metric, JSON.stringify(s.labels)].map(csvField).join(',').concat(','),
-  );
-  return {
+  return linesEncoder({
     header: [...SERIES_COLUMNS, ...(rollups ? ROLLUP_COLUMNS : RAW_COLUMNS)].join(',') + '\r\n',
-    raw(s, ts, values) {
-      const p = prefix(s);
-      let out = '';
-      for (let i = 0; i < ts.length; i++) out += `${p}${ts[i]},${values[i]}\r\n`;
-      return out;
-    },
-    rollup(s, rows) {
-      const p = prefix(s);
-      let out = '';
-      for (const r of rows) out += `${p}${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}\r\n`;
-      return out;
-    },
-  };
+    prefix: prefixCache((s) =>
+      [s.id, s.deviceId, s.metric, JSON.stringify(s.labels)].map(csvField).join(',').concat(','),
+    ),
+    raw: (p, ts, value) => `${p}${ts},${value}\r\n`,
+    rollup: (p, r) => `${p}${r.bucket},${r.count},${r.sum},${r.min},${r.max},${r.last}\r\n`,
+  });
 }
 
 /** The encoder of one export request: encoders keep per-request state (caches, the current series). */

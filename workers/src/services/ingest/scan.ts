@@ -97,8 +97,41 @@ function header(raw: Obj, list: 'samples' | 'series'): { batchId: string; agent?
   return parsed.success ? { batchId, agent: parsed.data } : undefined;
 }
 
-function columns(n: number) {
-  return { seriesIndex: new Uint32Array(n), ts: new Float64Array(n), values: new Float64Array(n) };
+/** The batch's points as columns, filled in order, noting the first future and the first repeated point. */
+class PointSink {
+  readonly seriesIndex: Uint32Array;
+  readonly ts: Float64Array;
+  readonly values: Float64Array;
+  future: number | undefined;
+  repeated: Scanned['repeated'];
+  private n = 0;
+  private readonly table: SeriesTable;
+  private readonly futureLimit: number;
+
+  constructor(size: number, table: SeriesTable, futureLimit: number) {
+    this.seriesIndex = new Uint32Array(size);
+    this.ts = new Float64Array(size);
+    this.values = new Float64Array(size);
+    this.table = table;
+    this.futureLimit = futureLimit;
+  }
+
+  add(series: number, ts: number, value: number): void {
+    const i = this.n++;
+    this.seriesIndex[i] = series;
+    this.ts[i] = ts;
+    this.values[i] = value;
+    if (this.future === undefined && ts > this.futureLimit) this.future = i;
+    if (this.repeated === undefined) {
+      const first = this.table.repeat(series, ts, i);
+      if (first !== undefined) this.repeated = { index: i, first };
+    }
+  }
+
+  scanned(head: { batchId: string; agent?: CompactBatch['agent'] }): Scanned {
+    const { seriesIndex, ts, values, future, repeated } = this;
+    return { batch: { ...head, series: this.table.series, seriesIndex, ts, values }, future, repeated };
+  }
 }
 
 /** Scans the flat form, `{batchId, samples: [{metric, ts, value, labels?}], agent?}`. */
@@ -107,12 +140,9 @@ export function scanFlat(raw: unknown, futureLimit: number): Scanned | undefined
   const head = header(raw, 'samples');
   const samples = raw.samples;
   if (!head || !Array.isArray(samples) || samples.length === 0) return undefined;
-  const n = samples.length;
-  const cols = columns(n);
   const table = new SeriesTable();
-  let future: number | undefined;
-  let repeated: Scanned['repeated'];
-  for (let i = 0; i < n; i++) {
+  const points = new PointSink(samples.length, table, futureLimit);
+  for (let i = 0; i < samples.length; i++) {
     const s: unknown = samples[i];
     if (!isObject(s)) return undefined;
     for (const k in s) if (k !== 'metric' && k !== 'ts' && k !== 'value' && k !== 'labels') return undefined;
@@ -120,16 +150,9 @@ export function scanFlat(raw: unknown, futureLimit: number): Scanned | undefined
     if (!validTs(ts) || !validValue(value)) return undefined;
     const series = table.index(s.metric, s.labels, `samples.${i}`);
     if (series < 0) return undefined;
-    cols.seriesIndex[i] = series;
-    cols.ts[i] = ts;
-    cols.values[i] = value;
-    if (future === undefined && ts > futureLimit) future = i;
-    if (repeated === undefined) {
-      const first = table.repeat(series, ts, i);
-      if (first !== undefined) repeated = { index: i, first };
-    }
+    points.add(series, ts, value);
   }
-  return { batch: { ...head, series: table.series, ...cols }, future, repeated };
+  return points.scanned(head);
 }
 
 /** Points in the grouped form: entries that are not arrays count nothing (the schema refuses them). */
@@ -145,11 +168,8 @@ export function scanGrouped(raw: unknown, futureLimit: number): Scanned | undefi
   const head = header(raw, 'series');
   const entries = raw.series;
   if (!head || !Array.isArray(entries) || entries.length === 0) return undefined;
-  const cols = columns(countPoints(entries));
   const table = new SeriesTable();
-  let future: number | undefined;
-  let repeated: Scanned['repeated'];
-  let i = 0;
+  const sink = new PointSink(countPoints(entries), table, futureLimit);
   for (let k = 0; k < entries.length; k++) {
     const e: unknown = entries[k];
     if (!isObject(e)) return undefined;
@@ -163,18 +183,10 @@ export function scanGrouped(raw: unknown, futureLimit: number): Scanned | undefi
       const ts: unknown = p[0];
       const value: unknown = p[1];
       if (!validTs(ts) || !validValue(value)) return undefined;
-      cols.seriesIndex[i] = series;
-      cols.ts[i] = ts;
-      cols.values[i] = value;
-      if (future === undefined && ts > futureLimit) future = i;
-      if (repeated === undefined) {
-        const first = table.repeat(series, ts, i);
-        if (first !== undefined) repeated = { index: i, first };
-      }
-      i++;
+      sink.add(series, ts, value);
     }
   }
-  return { batch: { ...head, series: table.series, ...cols }, future, repeated };
+  return sink.scanned(head);
 }
 
 /** The body field of point `index` of a grouped body: `series.<k>.points.<j>`. */

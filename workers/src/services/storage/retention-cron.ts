@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bare, schema, statement } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
-import { DAY_MS, DAYS, HOUR_MS } from './levels.ts';
+import { DAY_MS, HOUR_MS } from './levels.ts';
 
 /**
  * Deletes rollups past their org's retention, level by level, in bounded chunks.
@@ -79,7 +79,7 @@ async function sweepChunk(d1: D1Database, orgId: string, cap: number): Promise<b
   const limits = await statement(
     d1,
     sql`SELECT (SELECT MIN(${bare(marks.bucket)}) FROM ${marks}
-          WHERE ${bare(marks.level)} = ${DAYS.mark} AND ${bare(marks.orgId)} = ${orgId}) AS marked,
+          WHERE ${bare(marks.level)} = '1d' AND ${bare(marks.orgId)} = ${orgId}) AS marked,
         (SELECT MIN(${bare(dv.minutesFrom)}) FROM ${dv} WHERE ${bare(dv.orgId)} = ${orgId}) AS minutes`,
   ).first<{ marked: number | null; minutes: number | null }>();
   const held = limits?.minutes ?? Infinity;
@@ -93,7 +93,7 @@ async function sweepChunk(d1: D1Database, orgId: string, cap: number): Promise<b
   ).first<{ bucket: number }>();
   const through = nth ? Math.min(limit, nth.bucket - (nth.bucket % DAY_MS) + DAY_MS) : limit;
   // Checked again inside the transaction: a flush may have marked a day, or reported older minutes, meanwhile.
-  const clear = sql`NOT EXISTS (SELECT 1 FROM ${marks} WHERE ${bare(marks.level)} = ${DAYS.mark}
+  const clear = sql`NOT EXISTS (SELECT 1 FROM ${marks} WHERE ${bare(marks.level)} = '1d'
       AND ${bare(marks.orgId)} = ${orgId} AND ${bare(marks.bucket)} < ${through})
     AND NOT EXISTS (SELECT 1 FROM ${dv} WHERE ${bare(dv.orgId)} = ${orgId} AND ${bare(dv.minutesFrom)} < ${through})`;
   await d1.batch([
@@ -101,7 +101,7 @@ async function sweepChunk(d1: D1Database, orgId: string, cap: number): Promise<b
     statement(
       d1,
       sql`INSERT INTO ${sweeps} (${bare(sweeps.orgId)}, ${bare(sweeps.level)}, ${bare(sweeps.through)})
-          SELECT ${orgId}, ${DAYS.sourceName}, ${through} WHERE ${clear}
+          SELECT ${orgId}, '1h', ${through} WHERE ${clear}
           ON CONFLICT DO UPDATE SET ${bare(sweeps.through)} = MAX(${bare(sweeps.through)}, excluded.${bare(sweeps.through)})`,
     ),
   ]);

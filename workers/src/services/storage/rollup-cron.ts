@@ -1,6 +1,6 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { bare, db, schema, statement } from '../../db.ts';
-import { DAYS, type Level } from './levels.ts';
+import { DAY_MS } from './levels.ts';
 
 /**
  * Rolls hours into UTC days, for the days marked in `rollup_marks` by the DeviceHub flush (which
@@ -29,29 +29,32 @@ const MAX_ROUNDS = 100;
 /** Rolls up marked days until no marks are left or `deadline` passes. */
 export async function rollUp(d1: D1Database, deadline: number): Promise<void> {
   for (let round = 0; round < MAX_ROUNDS && Date.now() < deadline; round++) {
-    if ((await rollUpRound(d1, DAYS)) < MARKS_PER_ROUND) break;
+    if ((await rollUpRound(d1)) < MARKS_PER_ROUND) break;
   }
 }
 
-/** Processes one chunk of marks of `level`; returns how many it took. */
-async function rollUpRound(d1: D1Database, level: Level): Promise<number> {
+/** The rows a day is built from, and the day rows. */
+const src = schema.rollups1h;
+const dst = schema.rollups1d;
+
+/** Processes one chunk of day marks; returns how many it took. */
+async function rollUpRound(d1: D1Database): Promise<number> {
   const m = schema.rollupMarks;
   const results = await db(d1)
     .select({ sid: m.sid, bucket: m.bucket, orgId: m.orgId })
     .from(m)
-    .where(eq(m.level, level.mark))
+    .where(eq(m.level, '1d'))
     .limit(MARKS_PER_ROUND);
   if (results.length === 0) return 0;
   const marks = JSON.stringify(results.map((r) => [r.sid, r.bucket, r.orgId]));
-  const { source: src, target: dst } = level;
   const w = schema.rollupSweeps;
   // Read inside each statement, so the whole batch sees one watermark even if a sweep runs meanwhile.
   const withMarks = (swept: boolean) => sql`WITH marks AS (
       SELECT m.value ->> 0 AS sid, m.value ->> 1 AS bucket, m.value ->> 2 AS org_id FROM json_each(${marks}) m
       WHERE (m.value ->> 1 < COALESCE((SELECT w.${bare(w.through)} FROM ${w} w
-        WHERE w.${bare(w.orgId)} = m.value ->> 2 AND w.${bare(w.level)} = ${level.sourceName}), -1)) = ${swept ? 1 : 0})`;
+        WHERE w.${bare(w.orgId)} = m.value ->> 2 AND w.${bare(w.level)} = '1h'), -1)) = ${swept ? 1 : 0})`;
   const inBucket = (alias: string) =>
-    sql`${sql.raw(alias)}.${bare(src.sid)} = m.sid AND ${sql.raw(alias)}.${bare(src.bucket)} >= m.bucket AND ${sql.raw(alias)}.${bare(src.bucket)} < m.bucket + ${level.size}`;
+    sql`${sql.raw(alias)}.${bare(src.sid)} = m.sid AND ${sql.raw(alias)}.${bare(src.bucket)} >= m.bucket AND ${sql.raw(alias)}.${bare(src.bucket)} < m.bucket + ${DAY_MS}`;
   const aggregate = sql`SELECT m.sid, m.bucket, SUM(r.${bare(src.count)}), SUM(r.${bare(src.sum)}), MIN(r.${bare(src.min)}), MAX(r.${bare(src.max)}),
           (SELECT l.${bare(src.last)} FROM ${src} l WHERE ${inBucket('l')} ORDER BY l.${bare(src.bucket)} DESC LIMIT 1)
         FROM marks m JOIN ${src} r ON ${inBucket('r')}
@@ -77,9 +80,9 @@ async function rollUpRound(d1: D1Database, level: Level): Promise<number> {
     // …and leaves the finer level, which the sweep had already emptied there: never merged twice.
     sql`${withMarks(true)}
         DELETE FROM ${src} WHERE (${bare(src.sid)}, ${bare(src.bucket)}) IN (SELECT r.${bare(src.sid)}, r.${bare(src.bucket)} FROM marks m JOIN ${src} r ON ${inBucket('r')})`,
+    sql`DELETE FROM ${m} WHERE ${bare(m.level)} = '1d' AND (${bare(m.sid)}, ${bare(m.bucket)}) IN
+        (SELECT value ->> 0, value ->> 1 FROM json_each(${marks}))`,
   ];
-  statements.push(sql`DELETE FROM ${m} WHERE ${bare(m.level)} = ${level.mark} AND (${bare(m.sid)}, ${bare(m.bucket)}) IN
-        (SELECT value ->> 0, value ->> 1 FROM json_each(${marks}))`);
   await d1.batch(statements.map((q) => statement(d1, q)));
   return results.length;
 }

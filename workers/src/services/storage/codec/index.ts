@@ -7,8 +7,7 @@
  *
  * Version 1 (written now), after an 8-byte header (u8 version, u8 column count, u16 zero, u32 LE
  * n), is one bit stream of 32-bit words: the timestamps (timestamps.ts: delta-of-delta), then each
- * column with its own encoding (values.ts: decimal-aware deltas or Gorilla XOR). Version 0, the
- * placeholder's plain float64s (plain.ts), is still read.
+ * column with its own encoding (values.ts: decimal-aware deltas or Gorilla XOR).
  *
  * Bytes per sample (a sample is one timestamp and one value, 10 s apart, blocks of 2,048), from
  * `node_modules/.bin/node bench/codec.ts` on 2026-12-03: the bench gauge (two decimals, jitter ±10)
@@ -19,13 +18,11 @@
  */
 import { BitReader } from './bit-reader.ts';
 import { BitWriter } from './bit-writer.ts';
-import { decodePlain, VERSION_PLAIN } from './plain.ts';
 import { readTimestamps, writeTimestamps } from './timestamps.ts';
 import type { DecodedBlock } from './types.ts';
 import { readValues, writeValues } from './values.ts';
 
 export type { DecodedBlock } from './types.ts';
-export { blockSummary, type BlockSummary } from './summary.ts';
 
 const VERSION_PACKED = 1;
 const HEADER_BYTES = 8;
@@ -52,7 +49,6 @@ export function encodeBlock(ts: ArrayLike<number>, columns: readonly ArrayLike<n
 export function decodeBlock(bytes: Uint8Array): DecodedBlock {
   if (bytes.byteLength < 1) throw new RangeError('empty block');
   const version = bytes[0];
-  if (version === VERSION_PLAIN) return decodePlain(bytes);
   if (version !== VERSION_PACKED) throw new RangeError(`unknown block version ${version}`);
   if (bytes.byteLength < HEADER_BYTES || (bytes.byteLength - HEADER_BYTES) % 4 !== 0) {
     throw new RangeError(`truncated block of ${bytes.byteLength} bytes`);
@@ -67,6 +63,12 @@ export function decodeBlock(bytes: Uint8Array): DecodedBlock {
   // Reading past the end yields zero bits rather than throwing, so check once here.
   if (input.pos > (bytes.byteLength - HEADER_BYTES) * 8) throw new RangeError('truncated block');
   return { ts, columns };
+}
+
+/** The number of samples in a block, read from its header: counting needs no decoding. */
+export function blockLength(bytes: Uint8Array): number {
+  if (bytes.byteLength < HEADER_BYTES) throw new RangeError(`truncated block of ${bytes.byteLength} bytes`);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
 }
 
 /** The bit stream as words: a view when aligned (SQLite blobs usually are), else one copy. */
