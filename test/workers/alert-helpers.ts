@@ -112,11 +112,13 @@ export async function backdate(deviceId: string, byMs: number): Promise<void> {
       );
     }
     sql.exec('UPDATE batches SET received_at = received_at - ?', byMs);
-    sql.exec(
-      `UPDATE alert_state SET state = json_set(state, '$.incident.lastNotifiedAt', json_extract(state, '$.incident.lastNotifiedAt') - ?)
+    // The hub creates alert_state at its first state (lazy-tables.ts).
+    if (hasTable(sql, 'alert_state'))
+      sql.exec(
+        `UPDATE alert_state SET state = json_set(state, '$.incident.lastNotifiedAt', json_extract(state, '$.incident.lastNotifiedAt') - ?)
        WHERE json_extract(state, '$.incident.lastNotifiedAt') IS NOT NULL`,
-      byMs,
-    );
+        byMs,
+      );
     // As after an eviction: states come back from storage.
     (hub as unknown as { alerts: { states: unknown } }).alerts.states = undefined;
   });
@@ -125,9 +127,14 @@ export async function backdate(deviceId: string, byMs: number): Promise<void> {
 /** The outbox of the device's hub: items not yet delivered, with their stage. */
 export async function outbox(deviceId: string): Promise<{ stage: number; type: string }[]> {
   return runInDurableObject(deviceHubFor(env, deviceId), (_hub, state) =>
-    state.storage.sql
-      .exec<{ stage: number; item: string }>('SELECT stage, item FROM alert_outbox ORDER BY seq')
-      .toArray()
-      .map((r) => ({ stage: r.stage, type: (JSON.parse(r.item) as { type: string }).type })),
+    hasTable(state.storage.sql, 'alert_outbox')
+      ? state.storage.sql
+          .exec<{ stage: number; item: string }>('SELECT stage, item FROM alert_outbox ORDER BY seq')
+          .toArray()
+          .map((r) => ({ stage: r.stage, type: (JSON.parse(r.item) as { type: string }).type }))
+      : [],
   );
 }
+
+const hasTable = (sql: SqlStorage, name: string) =>
+  sql.exec("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", name).toArray().length > 0;

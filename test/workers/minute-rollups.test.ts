@@ -207,7 +207,9 @@ describe('an object from before minutes lived in the DeviceHub', () => {
       const { createMinuteTables, minuteWatermark } =
         await import('../../workers/src/objects/device-hub/minute-store.ts');
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE minute_hours; DROP TABLE minute_merges; DELETE FROM meta WHERE key LIKE 'minute%'");
+      sql.exec(
+        "DROP TABLE minute_hours; DROP TABLE IF EXISTS minute_merges; DELETE FROM meta WHERE key LIKE 'minute%'",
+      );
       createMinuteTables(sql);
       return {
         watermark: minuteWatermark(sql),

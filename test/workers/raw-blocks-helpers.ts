@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { deviceHubFor, type DeviceHub } from '../../workers/src/objects/device-hub/index.ts';
+import { BLOCK_MAX_BYTES, BLOCK_MAX_SAMPLES } from '../../workers/src/objects/device-hub/blocks.ts';
 import { readRaw } from '../../workers/src/objects/device-hub/raw-read.ts';
 import { batch, ingest } from './helpers.ts';
 
@@ -60,21 +61,23 @@ export function allOf(hub: Hub, sid: number): Promise<[number, number][]> {
 export function blockRows(hub: Hub, sid: number) {
   return runInDurableObject(hub, (_o, state) =>
     state.storage.sql
-      .exec<{ first_ts: number; last_ts: number; count: number }>(
-        'SELECT first_ts, last_ts, count FROM blocks WHERE sid = ? ORDER BY first_ts',
+      .exec<{ first_ts: number; last_ts: number; count: number; bytes: number }>(
+        'SELECT first_ts, last_ts, count, length(data) AS bytes FROM blocks WHERE sid = ? ORDER BY first_ts',
         sid,
       )
       .toArray(),
   );
 }
 
-/** Blocks of one series never overlap and each stays within its UTC day. */
+/** Blocks of one series never overlap, each spans less than a day, and each keeps to the size bounds. */
 export async function expectBlocksWellFormed(hub: Hub, sid: number): Promise<void> {
   const blocks = await blockRows(hub, sid);
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
     expect(b.first_ts).toBeLessThanOrEqual(b.last_ts);
-    expect(b.first_ts - (b.first_ts % DAY)).toBe(b.last_ts - (b.last_ts % DAY));
+    expect(b.last_ts - b.first_ts).toBeLessThan(DAY);
+    expect(b.count).toBeLessThanOrEqual(BLOCK_MAX_SAMPLES);
+    expect(b.bytes).toBeLessThanOrEqual(BLOCK_MAX_BYTES);
     if (i > 0) expect(b.first_ts).toBeGreaterThan(blocks[i - 1]!.last_ts);
   }
 }

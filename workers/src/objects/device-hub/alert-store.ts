@@ -3,6 +3,7 @@ import type { SeriesState } from '../../services/alerts/engine/types.ts';
 import type { IncidentSnapshot } from '../../services/alerts/incident-record.ts';
 import type { TransitionKind } from '../../services/alerts/engine/types.ts';
 import type { AlertTransition } from '../../../../schema/wire/alerts.ts';
+import { lazyTable } from './lazy-tables.ts';
 
 /**
  * The DeviceHub's alert tables: the state of each (rule, series) and an outbox of what still has
@@ -10,17 +11,15 @@ import type { AlertTransition } from '../../../../schema/wire/alerts.ts';
  * alarm run) that caused them, so an evicted object loses nothing and a failed D1 or queue write
  * is retried by the alarm.
  */
-export function createAlertTables(sql: SqlStorage): void {
-  sql.exec(`
-    CREATE TABLE IF NOT EXISTS alert_state (
-      rule_id TEXT NOT NULL, series_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (rule_id, series_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS alert_outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,
-      stage INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0
-    );
-  `);
-}
+const alertState = lazyTable(
+  'alert_state',
+  '(rule_id TEXT NOT NULL, series_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (rule_id, series_id)) WITHOUT ROWID',
+);
+// seq orders the items: a new rowid is one past the largest, so new items sort after those still waiting.
+const alertOutbox = lazyTable(
+  'alert_outbox',
+  '(seq INTEGER PRIMARY KEY, item TEXT NOT NULL, stage INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0)',
+);
 
 /** The episode a (rule, series) has open, as its incident row records it. */
 export interface OpenIncident {
@@ -49,6 +48,7 @@ const splitKey = (key: string) => key.split('\u0000') as [string, string];
 
 export function loadStates(sql: SqlStorage): Map<string, HubState> {
   const states = new Map<string, HubState>();
+  if (!alertState.exists(sql)) return states;
   for (const row of sql.exec<{ rule_id: string; series_id: string; state: string }>('SELECT * FROM alert_state')) {
     states.set(stateKey(row.rule_id, row.series_id), JSON.parse(row.state) as HubState);
   }
@@ -65,6 +65,7 @@ export function saveStates(sql: SqlStorage, changes: ReadonlyMap<string, HubStat
     else deletes.push([rule, series]);
   }
   if (upserts.length > 0) {
+    alertState.ensure(sql);
     sql.exec(
       `INSERT INTO alert_state (rule_id, series_id, state)
        SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
@@ -72,7 +73,7 @@ export function saveStates(sql: SqlStorage, changes: ReadonlyMap<string, HubStat
       JSON.stringify(upserts),
     );
   }
-  if (deletes.length > 0) {
+  if (deletes.length > 0 && alertState.exists(sql)) {
     sql.exec(
       'DELETE FROM alert_state WHERE (rule_id, series_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))',
       JSON.stringify(deletes),
@@ -112,6 +113,7 @@ export interface OutboxRow {
 
 export function addToOutbox(sql: SqlStorage, items: readonly OutboxItem[]): void {
   if (items.length === 0) return;
+  alertOutbox.ensure(sql);
   sql.exec(
     'INSERT INTO alert_outbox (item) SELECT value FROM json_each(?)',
     JSON.stringify(items.map((i) => JSON.stringify(i))),
@@ -119,6 +121,7 @@ export function addToOutbox(sql: SqlStorage, items: readonly OutboxItem[]): void
 }
 
 export function outboxHead(sql: SqlStorage, limit: number): OutboxRow[] {
+  if (!alertOutbox.exists(sql)) return [];
   return sql
     .exec<{ seq: number; item: string; stage: number; attempts: number }>(
       'SELECT seq, item, stage, attempts FROM alert_outbox ORDER BY seq LIMIT ?',
@@ -137,6 +140,7 @@ export const removeFromOutbox = (sql: SqlStorage, seq: number) =>
 
 /** Attempts of the oldest item, or null when the outbox is empty. */
 export function outboxBacklog(sql: SqlStorage): number | null {
+  if (!alertOutbox.exists(sql)) return null;
   return (
     sql.exec<{ attempts: number }>('SELECT attempts FROM alert_outbox ORDER BY seq LIMIT 1').toArray()[0]?.attempts ??
     null
@@ -145,12 +149,15 @@ export function outboxBacklog(sql: SqlStorage): number | null {
 
 /** The outbox's items as stored, oldest first (to carry them across a wipe of the object). */
 export const outboxItems = (sql: SqlStorage): string[] =>
-  sql
-    .exec<{ item: string }>('SELECT item FROM alert_outbox ORDER BY seq')
-    .toArray()
-    .map((r) => r.item);
+  alertOutbox.exists(sql)
+    ? sql
+        .exec<{ item: string }>('SELECT item FROM alert_outbox ORDER BY seq')
+        .toArray()
+        .map((r) => r.item)
+    : [];
 
 export function restoreOutbox(sql: SqlStorage, items: readonly string[]): void {
-  if (items.length > 0)
-    sql.exec('INSERT INTO alert_outbox (item) SELECT value FROM json_each(?)', JSON.stringify(items));
+  if (items.length === 0) return;
+  alertOutbox.ensure(sql);
+  sql.exec('INSERT INTO alert_outbox (item) SELECT value FROM json_each(?)', JSON.stringify(items));
 }

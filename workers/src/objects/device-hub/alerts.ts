@@ -7,7 +7,6 @@ import { AlertRun } from './alert-run.ts';
 import { checkAbsence, offlineAfter, passTime } from './alert-timers.ts';
 import {
   addToOutbox,
-  createAlertTables,
   outboxItems,
   restoreOutbox,
   loadStates,
@@ -48,7 +47,6 @@ export class HubAlerts {
 
   constructor(deps: HubAlertsDeps) {
     this.deps = deps;
-    createAlertTables(deps.sql);
     this.rules = new AlertRuleCache(deps.env, deps.sql, (set) => this.reconcile(set));
   }
 
@@ -211,7 +209,6 @@ export class HubAlerts {
 
   /** The object's storage was wiped: forget rules and states, keeping the outbox `items` still to send. */
   reset(items: readonly string[]): void {
-    createAlertTables(this.deps.sql);
     restoreOutbox(this.deps.sql, items);
     this.rules.clear();
     this.states = undefined;

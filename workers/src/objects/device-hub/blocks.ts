@@ -10,13 +10,32 @@ import { RawAggregate } from './raw-aggregate.ts';
 
 export const DAY_MS = 86_400_000;
 /**
- * A block closes at this many samples or at the end of its UTC day, whichever comes first.
- * 4,096 samples keeps the decode-append-encode of a growing block and the decode for a read
- * that needs a few points of it small (about 6 KB of block for the bench gauge), while the codec
- * gains little from longer runs (1.53 B/sample at 1,000, 1.51 at 4,000: codec/index.ts). One UTC day per block bounds a block's span, so a range read finds its blocks with
- * one index range (first_ts within a day before `from`), and retention drops whole days.
+ * A block closes at BLOCK_MAX_SAMPLES samples, at BLOCK_MAX_BYTES of encoding, or before it
+ * would span a day, whichever comes first. The sample bound keeps the decode-append-encode of a
+ * growing block and the decode for a read that needs a few points of it small, while the codec
+ * gains little from longer runs (1.53 B/sample at 1,000, 1.51 at 4,000: codec/index.ts). The
+ * span bound lets a range read find its blocks with one index range (first_ts within a day
+ * before `from`). Blocks are not cut at UTC midnight: that left two partial blocks a day per
+ * series, each wasting the rest of its page.
  */
 export const BLOCK_MAX_SAMPLES = 4_096;
+/**
+ * The byte bound fits a block to SQLite's pages (4 KiB in Durable Objects). A row too large for
+ * its leaf page keeps a local part there and moves the rest to overflow pages, which are full
+ * but for the last; the local part is 489 + (P - 489) mod 4092 bytes of a P-byte row when that is
+ * at most 4061, else 489. A row of 4.1-4.9 KB (this bound plus about 60 bytes of summary) so
+ * fills one overflow page (nearly) to the brim and leaves 489-800 bytes in the leaf, where
+ * seven such parts share a page. In dbstat of a storage-bench device (10 series, 12 h at 10 s)
+ * blocks took 21 pages, each leaf holding one 3.3 KB row cut at UTC midnight; with this bound
+ * and no cut at midnight, 19 pages (2026-12-03).
+ */
+export const BLOCK_MAX_BYTES = 4_600;
+/** A block this close to the byte bound is full: samples after it start a new block, and it is not rewritten. */
+const BLOCK_FULL_BYTES = BLOCK_MAX_BYTES - 512;
+
+/** Whether a stored block takes no more samples at its end (`bytes`: length of its data). */
+export const isFull = (b: { count: number; bytes: number }) =>
+  b.count >= BLOCK_MAX_SAMPLES || b.bytes >= BLOCK_FULL_BYTES;
 
 export function createBlockTable(sql: SqlStorage): void {
   sql.exec(`
@@ -92,11 +111,15 @@ export function readBlock(sql: SqlStorage, id: number): { ts: Float64Array; valu
  * Stores `points` (ascending, non-empty) as one block of `sid` with its summary. The sum is
  * SQLite's compensated one, so it equals the row-era SUM.
  */
-export function insertBlock(sql: SqlStorage, sid: number, points: Points): void {
+export function insertBlock(
+  sql: SqlStorage,
+  sid: number,
+  points: Points,
+  bytes = encodeBlock(points.ts, [points.values]),
+): void {
   const n = points.ts.length;
   const summary = new RawAggregate();
   for (let i = 0; i < n; i++) summary.add(points.values[i]!);
-  const bytes = encodeBlock(points.ts, [points.values]);
   sql.exec(
     `INSERT INTO blocks (sid, first_ts, last_ts, count, min, max, sum, last, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     sid,
@@ -111,12 +134,25 @@ export function insertBlock(sql: SqlStorage, sid: number, points: Points): void 
   );
 }
 
-/** Stores `points` (ascending) as blocks of at most BLOCK_MAX_SAMPLES, all within one UTC day. */
+/**
+ * Stores `points` (ascending) as blocks, each as long as the bounds allow. A run over the byte
+ * bound is cut in proportion to its bytes and encoded again: bytes per sample vary little along
+ * a series, so one cut usually fits.
+ */
 export function insertBlocks(sql: SqlStorage, sid: number, points: Points): void {
   const n = points.ts.length;
-  for (let start = 0; start < n; start += BLOCK_MAX_SAMPLES) {
-    const end = Math.min(n, start + BLOCK_MAX_SAMPLES);
-    insertBlock(sql, sid, { ts: slice(points.ts, start, end), values: slice(points.values, start, end) });
+  for (let start = 0; start < n;) {
+    let end = Math.min(n, start + BLOCK_MAX_SAMPLES);
+    while (points.ts[end - 1]! - points.ts[start]! >= DAY_MS) end--;
+    let run = sliceOf(points, start, end);
+    let bytes = encodeBlock(run.ts, [run.values]);
+    while (bytes.byteLength > BLOCK_MAX_BYTES && end - start > 1) {
+      end = start + Math.max(1, Math.floor(((end - start) * BLOCK_MAX_BYTES) / bytes.byteLength));
+      run = sliceOf(points, start, end);
+      bytes = encodeBlock(run.ts, [run.values]);
+    }
+    insertBlock(sql, sid, run, bytes);
+    start = end;
   }
 }
 
@@ -142,6 +178,11 @@ export function rewriteBlock(
   if (ts.length > 0) insertBlock(sql, sid, { ts, values });
   return block.ts.length - ts.length;
 }
+
+const sliceOf = (p: Points, start: number, end: number): Points => ({
+  ts: slice(p.ts, start, end),
+  values: slice(p.values, start, end),
+});
 
 function slice(a: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
   return Array.isArray(a) || ArrayBuffer.isView(a)

@@ -28,11 +28,12 @@ interface Presence {
   agentStartedAt: number | null;
 }
 
-type OutboxRow = { id: string; type: string; ts: number; correlation_id: string | null; data: string };
+type OutboxRow = { seq: number; id: string; type: string; ts: number; correlation_id: string | null; data: string };
 
 export function createEventTables(sql: SqlStorage): void {
+  // The rowid orders the outbox; rows are taken and deleted by it, so `id` needs no index of its own.
   sql.exec(`CREATE TABLE IF NOT EXISTS event_outbox (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, ts INTEGER NOT NULL, correlation_id TEXT, data TEXT NOT NULL
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL, correlation_id TEXT, data TEXT NOT NULL
   )`);
 }
 
@@ -133,7 +134,9 @@ export async function deliverEvents(
   device: { orgId: string; siteId: string | null; deviceId: string },
 ): Promise<void> {
   const rows = sql
-    .exec<OutboxRow>('SELECT id, type, ts, correlation_id, data FROM event_outbox ORDER BY rowid LIMIT 100')
+    .exec<OutboxRow>(
+      'SELECT rowid AS seq, id, type, ts, correlation_id, data FROM event_outbox ORDER BY rowid LIMIT 100',
+    )
     .toArray();
   for (const row of rows) {
     try {
@@ -150,6 +153,6 @@ export async function deliverEvents(
       log.warn('device event not recorded yet', { deviceId: device.deviceId, type: row.type, error: String(err) });
       return;
     }
-    sql.exec('DELETE FROM event_outbox WHERE id = ?', row.id);
+    sql.exec('DELETE FROM event_outbox WHERE rowid = ?', row.seq);
   }
 }

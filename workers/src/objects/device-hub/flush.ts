@@ -45,9 +45,9 @@ export function pendingRollups(sql: SqlStorage, limit: number): RollupRow[] {
 /** Clears the flushed marks, except those re-marked (gen moved on) while D1 was being written. */
 export function clearFlushed(sql: SqlStorage, rows: RollupRow[]): void {
   sql.exec(
-    `DELETE FROM dirty_minutes WHERE (sid, minute, gen) IN
+    `DELETE FROM dirty_minutes WHERE (minute, sid, gen) IN
        (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))`,
-    JSON.stringify(rows.map((r) => [r.sid, r.minute, r.gen])),
+    JSON.stringify(rows.map((r) => [r.minute, r.sid, r.gen])),
   );
 }
 

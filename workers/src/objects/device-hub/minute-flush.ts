@@ -9,6 +9,7 @@ import {
   minuteCount,
   minuteWatermark,
   MINUTE_MS,
+  minuteMerges,
   oldestHeldHour,
   totals,
 } from './minute-store.ts';
@@ -110,6 +111,7 @@ function queueMerge(store: SqlStorage, sid: number, hour: number, t: HourTotals,
   const seq = (getMeta<number>(store, 'mergeSeq') ?? 0) + 1;
   setMeta(store, 'mergeSeq', seq);
   const token = `${getMeta<string>(store, 'mergeScope') ?? newScope(store)}:${seq}`;
+  minuteMerges.ensure(store);
   store.exec(
     'INSERT INTO minute_merges (token, sid, hour, count, sum, min, max, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     token,
@@ -134,6 +136,7 @@ function newScope(store: SqlStorage): string {
 }
 
 function pendingMerges(store: SqlStorage, nums: ReadonlyMap<number, number>): MergeRow[] {
+  if (!minuteMerges.exists(store)) return [];
   const rows = store
     .exec<Omit<MergeRow, 'num'> & { sid: number }>(
       'SELECT token, sid, hour, count, sum, min, max, last FROM minute_merges',
@@ -151,6 +154,7 @@ function pendingMerges(store: SqlStorage, nums: ReadonlyMap<number, number>): Me
 
 /** Local series ids that the merge outbox refers to (their D1 ids are needed too). */
 export function outboxSids(store: SqlStorage): number[] {
+  if (!minuteMerges.exists(store)) return [];
   return store
     .exec<{ sid: number }>('SELECT DISTINCT sid FROM minute_merges')
     .toArray()

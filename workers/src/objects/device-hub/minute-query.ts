@@ -8,6 +8,7 @@ import {
   keyRange,
   type Minute,
   MINUTE_MS,
+  minuteMerges,
   seriesKeys,
   totals,
 } from './minute-store.ts';
@@ -87,7 +88,7 @@ export function deleteSeriesMinutes(store: SqlStorage, seriesId: string): void {
     store.exec<{ block: ArrayBuffer }>('SELECT block FROM minute_hours WHERE key >= ? AND key < ?', ...range).toArray(),
   );
   store.exec('DELETE FROM minute_hours WHERE key >= ? AND key < ?', ...range);
-  store.exec('DELETE FROM minute_merges WHERE sid = ?', sid);
+  if (minuteMerges.exists(store)) store.exec('DELETE FROM minute_merges WHERE sid = ?', sid);
   addMinuteCount(store, -minutes);
 }
 

@@ -2,6 +2,7 @@ import { blockLength, decodeBlock, encodeBlock } from '../../services/storage/co
 import { unsealMinutes } from './blocks-unseal.ts';
 import { scanRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
+import { lazyTable } from './lazy-tables.ts';
 
 /**
  * The DeviceHub's 1-minute rollups: one row per (series, UTC hour) holding that hour's minutes
@@ -35,16 +36,17 @@ export interface Minute {
 /** An hour's aggregates over its minutes (what D1's hour row holds). */
 export type HourTotals = Omit<Minute, 'minute'>;
 
+/** The outbox of late parts of hours D1 already has (minute-flush.ts): only devices that send late data have one. */
+export const minuteMerges = lazyTable(
+  'minute_merges',
+  `(token TEXT PRIMARY KEY, sid INTEGER NOT NULL, hour INTEGER NOT NULL,
+    count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL) WITHOUT ROWID`,
+);
+
 export function createMinuteTables(sql: SqlStorage): void {
   const existed = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'minute_hours'").toArray().length > 0;
   sql.exec(`
     CREATE TABLE IF NOT EXISTS minute_hours (key INTEGER PRIMARY KEY, block BLOB NOT NULL);
-    CREATE TABLE IF NOT EXISTS minute_merges (
-      token TEXT PRIMARY KEY,
-      sid INTEGER NOT NULL,
-      hour INTEGER NOT NULL,
-      count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL
-    ) WITHOUT ROWID;
   `);
   // D1's integer id of each series (series.num), learnt at registration; objects older than it learn it at their next flush.
   const columns = sql.exec<{ name: string }>('PRAGMA table_info(series)').toArray();

@@ -1,4 +1,4 @@
-import { BLOCK_MAX_SAMPLES, DAY_MS, deleteBlock, insertBlocks, readBlock } from './blocks.ts';
+import { DAY_MS, deleteBlock, insertBlocks, isFull, readBlock } from './blocks.ts';
 
 /**
  * The alarm's seal step: moves head samples (`samples` rows) into compressed blocks. Only
@@ -41,22 +41,14 @@ export function sealRaw(sql: SqlStorage, now: number): number {
   return rows.length === SEAL_CHUNK ? now + SEAL_AGAIN_MS : Infinity;
 }
 
-/** Seals one series' selected head rows (ascending), a UTC day at a time, then deletes them from the head. */
+/** Seals one series' selected head rows (ascending), then deletes them from the head. */
 function sealSeries(sql: SqlStorage, sid: number, rows: [number, number, number][], horizon: number): void {
-  let start = 0;
-  while (start < rows.length) {
-    const day = dayOf(rows[start]![1]);
-    let end = start;
-    while (end < rows.length && dayOf(rows[end]![1]) === day) end++;
-    mergeDay(
-      sql,
-      sid,
-      day,
-      rows.slice(start, end).map((r) => r[1]),
-      rows.slice(start, end).map((r) => r[2]),
-    );
-    start = end;
-  }
+  mergeIntoBlocks(
+    sql,
+    sid,
+    rows.map((r) => r[1]),
+    rows.map((r) => r[2]),
+  );
   // The same rows the selection took: the range of this series, not dirty, before the horizon.
   sql.exec(
     `DELETE FROM samples AS s WHERE sid = ? AND ts >= ? AND ts <= ? AND ts < ?
@@ -69,27 +61,30 @@ function sealSeries(sql: SqlStorage, sid: number, rows: [number, number, number]
 }
 
 /**
- * Merges samples of one UTC day (ascending) into the series' blocks of that day. The blocks
- * whose span the samples reach are decoded, merged in ts order and written again; usually that
- * is only the day's last block, while it is not full.
+ * Merges samples (ascending) into the series' blocks. The blocks whose span the samples reach
+ * are decoded, merged in ts order and written again; usually that is only the series' last
+ * block, while it is not full.
  */
-function mergeDay(sql: SqlStorage, sid: number, day: number, ts: number[], values: number[]): void {
-  const blocks = sql
-    .exec<{ id: number; first_ts: number; last_ts: number; count: number }>(
-      'SELECT id, first_ts, last_ts, count FROM blocks WHERE sid = ? AND first_ts >= ? AND first_ts < ? ORDER BY first_ts',
-      sid,
-      day,
-      day + DAY_MS,
-    )
-    .toArray();
+function mergeIntoBlocks(sql: SqlStorage, sid: number, ts: number[], values: number[]): void {
   const minTs = ts[0]!;
   const maxTs = ts.at(-1)!;
+  const blocks = sql
+    .exec<{ id: number; first_ts: number; last_ts: number; count: number; bytes: number }>(
+      // A block spans less than a day, so one starting a day before the samples ends before them.
+      // length() of a blob reads its size from the row, not its overflow pages.
+      `SELECT id, first_ts, last_ts, count, length(data) AS bytes FROM blocks
+       WHERE sid = ? AND first_ts > ? AND first_ts <= ? ORDER BY first_ts`,
+      sid,
+      minTs - DAY_MS,
+      maxTs,
+    )
+    .toArray();
   // The last block starting at or before each end; blocks between them are the ones reached.
   const lastAtOrBefore = (t: number) => blocks.findLastIndex((b) => b.first_ts <= t);
   let a = Math.max(0, lastAtOrBefore(minTs));
   const z = Math.max(a, lastAtOrBefore(maxTs));
   // A full block is left alone when the samples only come after it (or only before the first block).
-  if (a === z && blocks[a] && blocks[a]!.count >= BLOCK_MAX_SAMPLES) {
+  if (a === z && blocks[a] && isFull(blocks[a]!)) {
     if (minTs > blocks[a]!.last_ts || maxTs < blocks[a]!.first_ts) a = z + 1;
   }
   const reached = blocks.slice(a, z + 1);
@@ -116,5 +111,3 @@ function push(into: { ts: number[]; values: number[] }, ts: number, value: numbe
   into.ts.push(ts);
   into.values.push(value);
 }
-
-const dayOf = (ts: number) => ts - (ts % DAY_MS);

@@ -13,8 +13,12 @@ import { readRawColumns } from './raw-read.ts';
  * older ones into compressed `blocks` (seal.ts), and reads merge both (raw-read.ts).
  */
 export function createTables(sql: SqlStorage): void {
+  // Every table and index is a B-tree of at least one 4 KiB page, however few rows it holds: the
+  // layouts avoid B-trees no query needs (text keys as WITHOUT ROWID primary keys instead of a
+  // table plus an automatic index), and tables most devices never write are created at their
+  // first write (lazy-tables.ts). Objects created before keep their older, equivalent layouts.
   sql.exec(`
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS series (
       sid INTEGER PRIMARY KEY,
       key TEXT NOT NULL UNIQUE,
@@ -32,16 +36,16 @@ export function createTables(sql: SqlStorage): void {
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS batches (
       id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL, hash TEXT
-    );
-    CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at);
-    CREATE TABLE IF NOT EXISTS dirty_minutes (
-      sid INTEGER NOT NULL,
-      minute INTEGER NOT NULL,
-      gen INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (sid, minute)
     ) WITHOUT ROWID;
-    -- The flush takes the oldest dirty minutes first: without it, every run of a backfill sorts all of them.
-    CREATE INDEX IF NOT EXISTS dirty_minutes_minute_idx ON dirty_minutes (minute);
+    CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at);
+    -- Keyed by minute first: the flush takes the oldest dirty minutes first, and the seal looks
+    -- up (minute, sid) pairs; deleting a series' minutes (rare) scans this small table.
+    CREATE TABLE IF NOT EXISTS dirty_minutes (
+      minute INTEGER NOT NULL,
+      sid INTEGER NOT NULL,
+      gen INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (minute, sid)
+    ) WITHOUT ROWID;
   `);
   createBlockTable(sql);
   migrateBatches(sql);

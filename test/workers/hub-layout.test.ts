@@ -1,0 +1,134 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { batch, enroll, flush, ingest, seedOrg } from './helpers.ts';
+import { hubMinutes } from './minute-helpers.ts';
+import { allOf, deviceHubFor, env, MINUTE, sealAll, type Hub } from './raw-blocks-helpers.ts';
+
+/**
+ * The DeviceHub's SQLite layout: every B-tree costs a 4 KiB page however few rows it holds, so a
+ * new object has none that no query needs, creates the rarely written tables at their first
+ * write, and an object created with the layouts of before keeps working unchanged.
+ */
+
+/** B-trees of the object: tables and indexes, automatic ones included (not the runtime's own `_cf_` tables). */
+const btrees = (hub: Hub) =>
+  runInDurableObject(hub, (_o, state) =>
+    state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_schema WHERE rootpage > 0 AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+      )
+      .toArray()
+      .map((r) => r.name)
+      .sort(),
+  );
+
+/** Two series, a sample each 10 s over four minutes ending five minutes ago (sealable at once). */
+function samples(offset = 0) {
+  const end = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+  const out: { metric: string; ts: number; value: number; labels?: Record<string, string> }[] = [];
+  for (let ts = end - 4 * MINUTE; ts < end; ts += 10_000) {
+    out.push({ metric: 'temp', ts, value: 20 + ((ts / 10_000) % 7) + offset });
+    out.push({ metric: 'load', labels: { core: '0' }, ts, value: ((ts / 10_000) % 5) / 4 + offset });
+  }
+  return out;
+}
+
+/** Ingests, re-sends (a duplicate), flushes and seals; checks what is stored and what each step answered. */
+async function exercise(device: { deviceId: string; deviceToken: string }, hub: Hub) {
+  const sent = samples();
+  const first = await ingest(device.deviceToken, batch('layout-1', sent));
+  expect(await first.json()).toMatchObject({ accepted: sent.length, duplicate: false });
+  const again = await ingest(device.deviceToken, batch('layout-1', sent));
+  expect(await again.json()).toMatchObject({ accepted: 0, duplicate: true });
+  await flush(device.deviceId);
+  await sealAll(hub);
+  const stats = await hub.stats();
+  expect(stats).toMatchObject({ headSamples: 0, dirtyMinutes: 0, samples: sent.length });
+  const sids = await runInDurableObject(hub, (_o, state) =>
+    state.storage.sql.exec<{ sid: number }>('SELECT sid FROM series ORDER BY sid').toArray(),
+  );
+  let stored = 0;
+  for (const { sid } of sids) stored += (await allOf(hub, sid)).length;
+  expect(stored).toBe(sent.length);
+  // Four minutes of each series rolled up (6 samples a minute), and the device's events delivered.
+  const minutes = await hubMinutes(device.deviceId);
+  expect(minutes).toHaveLength(8);
+  expect(minutes.every((m) => m.count === 6)).toBe(true);
+  const pending = await runInDurableObject(
+    hub,
+    (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM event_outbox').one().n,
+  );
+  expect(pending).toBe(0);
+}
+
+describe('the DeviceHub SQLite layout', () => {
+  it('keeps no B-tree that no query needs, and leaves tables it has not written uncreated', async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'layout-new');
+    const hub = deviceHubFor(env, device.deviceId);
+    await exercise(device, hub);
+    expect(await btrees(hub)).toEqual(
+      [
+        'batches',
+        'batches_received_idx',
+        'blocks',
+        'blocks_sid_first_idx',
+        'dirty_minutes',
+        'event_outbox',
+        'meta',
+        'minute_hours',
+        'samples',
+        'series',
+        // series: by its key (metric and labels) at ingest, by its id for reads.
+        'sqlite_autoindex_series_1',
+        'sqlite_autoindex_series_2',
+      ].sort(),
+    );
+  });
+
+  it('keeps serving an object created with the layouts of before', async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'layout-old');
+    const hub = deviceHubFor(env, device.deviceId);
+    await runInDurableObject(hub, (_o, state) => {
+      const sql = state.storage.sql;
+      const rebuild = (table: string, create: string, columns: string) =>
+        sql.exec(
+          `ALTER TABLE ${table} RENAME TO old_${table}; ${create};
+           INSERT INTO ${table} (${columns}) SELECT ${columns} FROM old_${table}; DROP TABLE old_${table};`,
+        );
+      rebuild('meta', 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)', 'key, value');
+      rebuild(
+        'batches',
+        `CREATE TABLE batches (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, samples INTEGER NOT NULL, hash TEXT);
+         CREATE INDEX IF NOT EXISTS batches_received_idx ON batches (received_at)`,
+        'id, received_at, samples, hash',
+      );
+      rebuild(
+        'dirty_minutes',
+        `CREATE TABLE dirty_minutes (sid INTEGER NOT NULL, minute INTEGER NOT NULL, gen INTEGER NOT NULL DEFAULT 0,
+           PRIMARY KEY (sid, minute)) WITHOUT ROWID;
+         CREATE INDEX dirty_minutes_minute_idx ON dirty_minutes (minute)`,
+        'sid, minute, gen',
+      );
+      rebuild(
+        'event_outbox',
+        `CREATE TABLE event_outbox (id TEXT PRIMARY KEY, type TEXT NOT NULL, ts INTEGER NOT NULL, correlation_id TEXT,
+           data TEXT NOT NULL)`,
+        'id, type, ts, correlation_id, data',
+      );
+      sql.exec(`
+        CREATE TABLE alert_state (rule_id TEXT NOT NULL, series_id TEXT NOT NULL, state TEXT NOT NULL,
+          PRIMARY KEY (rule_id, series_id)) WITHOUT ROWID;
+        CREATE TABLE alert_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,
+          stage INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE minute_merges (token TEXT PRIMARY KEY, sid INTEGER NOT NULL, hour INTEGER NOT NULL,
+          count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL) WITHOUT ROWID;
+      `);
+    });
+    expect(await btrees(hub)).toEqual(
+      expect.arrayContaining(['dirty_minutes_minute_idx', 'sqlite_autoindex_meta_1', 'sqlite_sequence']),
+    );
+    await exercise(device, hub);
+  });
+});
