@@ -31,7 +31,7 @@ export const BLOCK_MAX_SAMPLES = 4_096;
  */
 export const BLOCK_MAX_BYTES = 4_600;
 /** A block this close to the byte bound is full: samples after it start a new block, and it is not rewritten. */
-const BLOCK_FULL_BYTES = BLOCK_MAX_BYTES - 512;
+const BLOCK_FULL_BYTES = BLOCK_MAX_BYTES - BLOCK_MAX_BYTES / 8;
 
 /** Whether a stored block takes no more samples at its end (`bytes`: length of its data). */
 export const isFull = (b: { count: number; bytes: number }) =>
@@ -116,12 +116,14 @@ export function insertBlock(
   sid: number,
   points: Points,
   bytes = encodeBlock(points.ts, [points.values]),
+  id: number | null = null,
 ): void {
   const n = points.ts.length;
   const summary = new RawAggregate();
   for (let i = 0; i < n; i++) summary.add(points.values[i]!);
   sql.exec(
-    `INSERT INTO blocks (sid, first_ts, last_ts, count, min, max, sum, last, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO blocks (id, sid, first_ts, last_ts, count, min, max, sum, last, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
     sid,
     points.ts[0]!,
     points.ts[n - 1]!,
@@ -138,9 +140,16 @@ export function insertBlock(
  * Stores `points` (ascending) as blocks, each as long as the bounds allow. A run over the byte
  * bound is cut in proportion to its bytes and encoded again: bytes per sample vary little along
  * a series, so one cut usually fits.
+ *
+ * `reuse` are ids of blocks just deleted that these points replace: the first blocks take them,
+ * so a block the seal rewrites stays where it was in the table's B-tree instead of moving to its
+ * right end, where SQLite starts a new page for a row that does not fit the last one and leaves
+ * the page before as it is. In place, a row that outgrows its page makes SQLite share the rows
+ * out over the page and its siblings.
  */
-export function insertBlocks(sql: SqlStorage, sid: number, points: Points): void {
+export function insertBlocks(sql: SqlStorage, sid: number, points: Points, reuse: readonly number[] = []): void {
   const n = points.ts.length;
+  let blocks = 0;
   for (let start = 0; start < n;) {
     let end = Math.min(n, start + BLOCK_MAX_SAMPLES);
     while (points.ts[end - 1]! - points.ts[start]! >= DAY_MS) end--;
@@ -151,7 +160,7 @@ export function insertBlocks(sql: SqlStorage, sid: number, points: Points): void
       run = sliceOf(points, start, end);
       bytes = encodeBlock(run.ts, [run.values]);
     }
-    insertBlock(sql, sid, run, bytes);
+    insertBlock(sql, sid, run, bytes, reuse[blocks++] ?? null);
     start = end;
   }
 }

@@ -104,7 +104,12 @@ function mergeIntoBlocks(sql: SqlStorage, sid: number, ts: number[], values: num
     deleteBlock(sql, b.id);
   }
   while (i < ts.length) push(merged, ts[i]!, values[i++]!);
-  insertBlocks(sql, sid, merged);
+  insertBlocks(
+    sql,
+    sid,
+    merged,
+    reached.map((b) => b.id),
+  );
 }
 
 function push(into: { ts: number[]; values: number[] }, ts: number, value: number): void {
