@@ -88,8 +88,11 @@ function mergeIntoBlocks(sql: SqlStorage, sid: number, ts: number[], values: num
     if (minTs > blocks[a]!.last_ts || maxTs < blocks[a]!.first_ts) a = z + 1;
   }
   const reached = blocks.slice(a, z + 1);
+  // Blocks after the last one reached start after maxTs: the merged run is the newest without them.
+  const newest =
+    sql.exec('SELECT 1 FROM blocks WHERE sid = ? AND first_ts > ? LIMIT 1', sid, maxTs).toArray().length === 0;
   if (reached.length === 0) {
-    insertBlocks(sql, sid, { ts, values });
+    insertBlocks(sql, sid, { ts, values }, newest);
     return;
   }
   const merged = { ts: [] as number[], values: [] as number[] };
@@ -104,12 +107,7 @@ function mergeIntoBlocks(sql: SqlStorage, sid: number, ts: number[], values: num
     deleteBlock(sql, b.id);
   }
   while (i < ts.length) push(merged, ts[i]!, values[i++]!);
-  insertBlocks(
-    sql,
-    sid,
-    merged,
-    reached.map((b) => b.id),
-  );
+  insertBlocks(sql, sid, merged, newest);
 }
 
 function push(into: { ts: number[]; values: number[] }, ts: number, value: number): void {
