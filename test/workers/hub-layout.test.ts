@@ -22,9 +22,9 @@ const btrees = (hub: Hub) =>
       .sort(),
   );
 
-/** Two series, a sample each 10 s over four minutes ending five minutes ago (sealable at once). */
-function samples(offset = 0) {
-  const end = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+/** Two series, a sample each 10 s over four minutes ending `ago` minutes ago (sealable at once if 3 or more). */
+function samples(offset = 0, ago = 5) {
+  const end = Math.floor(Date.now() / MINUTE) * MINUTE - ago * MINUTE;
   const out: { metric: string; ts: number; value: number; labels?: Record<string, string> }[] = [];
   for (let ts = end - 4 * MINUTE; ts < end; ts += 10_000) {
     out.push({ metric: 'temp', ts, value: 20 + ((ts / 10_000) % 7) + offset });
@@ -130,5 +130,42 @@ describe('the DeviceHub SQLite layout', () => {
       expect.arrayContaining(['dirty_minutes_minute_idx', 'sqlite_autoindex_meta_1', 'sqlite_sequence']),
     );
     await exercise(device, hub);
+  });
+
+  it('renumbers the blocks of an object from before open-block ids once, and loses no sample', async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'layout-ids');
+    const hub = deviceHubFor(env, device.deviceId);
+    await exercise(device, hub);
+    // As blocks were numbered before: 1 up in write order (here the reverse of the series' ids), no marker.
+    const renumbered = await runInDurableObject(hub, async (_o, state) => {
+      const sql = state.storage.sql;
+      const ids = sql.exec<{ id: number }>('SELECT id FROM blocks ORDER BY sid DESC, first_ts').toArray();
+      ids.forEach((r, i) => sql.exec('UPDATE blocks SET id = ? WHERE id = ?', -(i + 1), r.id));
+      sql.exec('UPDATE blocks SET id = -id');
+      sql.exec("DELETE FROM meta WHERE key = 'blockIds'");
+      const { createTables } = await import('../../workers/src/objects/device-hub/store.ts');
+      createTables(sql);
+      createTables(sql);
+      return {
+        ids: sql.exec<{ id: number }>('SELECT id FROM blocks ORDER BY id').toArray(),
+        last: sql.exec<{ t: number }>('SELECT MAX(last_ts) AS t FROM blocks').one().t,
+      };
+    });
+    const { ids, last } = renumbered;
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((r) => r.id > 2 ** 40 && r.id <= 2 ** 40 + ids.length)).toBe(true);
+    // Two minutes after them (still past the seal horizon): each series' open block takes its own id again.
+    const later = samples()
+      .slice(0, 24)
+      .map((x, i) => ({ ...x, ts: last + 10_000 * (Math.floor(i / 2) + 1) }));
+    expect((await ingest(device.deviceToken, batch('layout-2', later))).status).toBe(200);
+    await flush(device.deviceId);
+    await sealAll(hub);
+    const rows = await runInDurableObject(hub, (_o, state) =>
+      state.storage.sql.exec<{ id: number; sid: number }>('SELECT id, sid FROM blocks').toArray(),
+    );
+    expect(rows.filter((r) => r.id < 2 ** 40).every((r) => r.id === r.sid)).toBe(true);
+    expect((await hub.stats()).samples).toBe(samples().length + later.length);
   });
 });
