@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { findOrInstall } from './debian.ts';
 import { startPlatform } from './edgewatch.ts';
 import { cpuSeconds, peakRssMiB } from './proc-stats.ts';
 import type { BenchContext, BenchModule, Row } from './types.ts';
+import { stopChild } from './peer-process.ts';
 
 // Overridable for quick trial runs; the documented figures use 120 s at a 10 s interval.
 const WINDOW_MS = Number(process.env.BENCH_FOOTPRINT_SECONDS ?? 120) * 1000;
@@ -36,11 +36,7 @@ function spawnTracked(
   child.once('exit', (code) => {
     if (code && code !== 0) ctx.log(`  ${cmd} exited with ${code}: ${stderr}`);
   });
-  ctx.defer(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([once(child, 'exit'), sleep(8000).then(() => child.kill('SIGKILL'))]);
-  });
+  ctx.defer(() => stopChild(child, 8000));
   return child;
 }
 

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../scripts/local/free-port.ts';
 import type { BenchContext } from './types.ts';
+import { stopChild } from './peer-process.ts';
 
 /**
  * Our own mosquitto on a free loopback port with a throwaway config, so a system broker on
@@ -35,11 +35,7 @@ export async function startMosquitto(ctx: BenchContext, bin: string): Promise<{ 
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d).slice(-2000)));
-  ctx.defer(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([once(child, 'exit'), sleep(5000).then(() => child.kill('SIGKILL'))]);
-  });
+  ctx.defer(() => stopChild(child, 5000));
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) break;
     const up = await new Promise<boolean>((resolve) => {

@@ -4,6 +4,7 @@ import type { AlertNotifyMessage } from '../../schema/wire/alerts.ts';
 import type { StreamEvent } from '../../schema/wire/stream.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, ingest, type TestOrg } from './helpers.ts';
+import { tableExists } from '../../workers/src/objects/device-hub/lazy-tables.ts';
 
 /** Helpers of the alert tests: rules through the API, incidents and events as stored, queued notifications. */
 
@@ -113,7 +114,7 @@ export async function backdate(deviceId: string, byMs: number): Promise<void> {
     }
     sql.exec('UPDATE batches SET received_at = received_at - ?', byMs);
     // The hub creates alert_state at its first state (lazy-tables.ts).
-    if (hasTable(sql, 'alert_state'))
+    if (tableExists(sql, 'alert_state'))
       sql.exec(
         `UPDATE alert_state SET state = json_set(state, '$.incident.lastNotifiedAt', json_extract(state, '$.incident.lastNotifiedAt') - ?)
        WHERE json_extract(state, '$.incident.lastNotifiedAt') IS NOT NULL`,
@@ -127,7 +128,7 @@ export async function backdate(deviceId: string, byMs: number): Promise<void> {
 /** The outbox of the device's hub: items not yet delivered, with their stage. */
 export async function outbox(deviceId: string): Promise<{ stage: number; type: string }[]> {
   return runInDurableObject(deviceHubFor(env, deviceId), (_hub, state) =>
-    hasTable(state.storage.sql, 'alert_outbox')
+    tableExists(state.storage.sql, 'alert_outbox')
       ? state.storage.sql
           .exec<{ stage: number; item: string }>('SELECT stage, item FROM alert_outbox ORDER BY seq')
           .toArray()
@@ -135,6 +136,3 @@ export async function outbox(deviceId: string): Promise<{ stage: number; type: s
       : [],
   );
 }
-
-const hasTable = (sql: SqlStorage, name: string) =>
-  sql.exec("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", name).toArray().length > 0;

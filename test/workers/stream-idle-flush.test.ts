@@ -2,12 +2,12 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { IMMEDIATE_FRAMES_PER_INTERVAL } from '../../workers/src/objects/channel-hub/batcher.ts';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
+import { HOUR_MS } from '../../workers/src/time.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';
 
-// An interval no test waits out: a frame that arrives was not held for it.
-const HOUR_MS = 3_600_000;
+// An interval no test waits out (HOUR_MS): a frame that arrives was not held for it.
 
 describe('stream idle flush', () => {
   it('sends a lone publish to an idle hub at once, without waiting for the flush interval', async () => {

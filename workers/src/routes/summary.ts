@@ -5,7 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { doc } from '../openapi/doc.ts';
 import { deviceStatus } from '../services/devices/status.ts';
 import { orgCounts } from '../services/devices/summary.ts';
-import { HOUR_MS } from '../services/history/step.ts';
+import { HOUR_MS } from '../time.ts';
 import { incidentCounts } from '../services/incidents/counts.ts';
 import { settings } from '../settings.ts';
 

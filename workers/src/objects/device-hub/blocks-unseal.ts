@@ -1,6 +1,5 @@
-import { DAY_MS, readBlock, rewriteBlock } from './blocks.ts';
-
-const MINUTE_MS = 60_000;
+import { DAY_MS, MINUTE_MS } from '../../time.ts';
+import { readBlock, rewriteBlock } from './blocks.ts';
 
 /**
  * Moves the sealed samples of the given (sid, minute) pairs back into the head, in the ingest

@@ -1,6 +1,6 @@
 import { decodeBlock, encodeBlock } from '../../services/storage/codec/index.ts';
 import { RawAggregate } from './raw-aggregate.ts';
-import { getMeta, setMeta } from './store.ts';
+import { DAY_MS } from '../../time.ts';
 
 /**
  * Sealed raw samples: one row per block of one series, the samples compressed by the storage
@@ -9,7 +9,6 @@ import { getMeta, setMeta } from './store.ts';
  * `samples` table (the head) until the alarm seals them (seal.ts).
  */
 
-export const DAY_MS = 86_400_000;
 /**
  * A block closes at BLOCK_MAX_SAMPLES samples, at BLOCK_MAX_BYTES of encoding, or before it
  * would span a day, whichever comes first. The sample bound keeps the decode-append-encode of a
@@ -55,11 +54,11 @@ export function createBlockTable(sql: SqlStorage): void {
     );
     CREATE UNIQUE INDEX IF NOT EXISTS blocks_sid_first_idx ON blocks (sid, first_ts);
   `);
-  // Blocks written before open blocks had their own ids took ids from 1 up, where open ids now are.
-  if (getMeta<number>(sql, 'blockIds') !== 2) {
-    sql.exec('UPDATE blocks SET id = id + ? WHERE id <= ?', SEALED_ID_BASE, SEALED_ID_BASE);
-    setMeta(sql, 'blockIds', 2);
-  }
+}
+
+/** Moves blocks numbered before open blocks had their own ids (1 up, where open ids now are) above SEALED_ID_BASE. */
+export function renumberOldBlocks(sql: SqlStorage): void {
+  sql.exec('UPDATE blocks SET id = id + ? WHERE id <= ?', SEALED_ID_BASE, SEALED_ID_BASE);
 }
 
 /**
@@ -73,17 +72,8 @@ export function createBlockTable(sql: SqlStorage): void {
  */
 const SEALED_ID_BASE = 2 ** 40;
 
-function nextSealedId(sql: SqlStorage): number {
-  const max = sql.exec<{ m: number | null }>('SELECT MAX(id) AS m FROM blocks').one().m ?? 0;
-  return Math.max(max, SEALED_ID_BASE) + 1;
-}
-
-/** Frees the open id of `sid` for a new open block: a block still holding it is open no longer. */
-function claimOpenId(sql: SqlStorage, sid: number): number {
-  if (sql.exec('SELECT 1 FROM blocks WHERE id = ?', sid).toArray().length > 0)
-    sql.exec('UPDATE blocks SET id = ? WHERE id = ?', nextSealedId(sql), sid);
-  return sid;
-}
+/** The id of a block about to be written sealed: past every id, and above SEALED_ID_BASE. */
+const NEXT_SEALED_ID = `(MAX(${SEALED_ID_BASE}, COALESCE((SELECT MAX(id) FROM blocks), 0)) + 1)`;
 
 /** A block's row without its data. */
 export interface BlockMeta {
@@ -145,14 +135,16 @@ export function insertBlock(
   sql: SqlStorage,
   sid: number,
   points: Points,
-  id: number,
+  /** The block's id; null for a new sealed id. */
+  id: number | null,
   bytes = encodeBlock(points.ts, [points.values]),
 ): void {
   const n = points.ts.length;
   const summary = new RawAggregate();
   for (let i = 0; i < n; i++) summary.add(points.values[i]!);
   sql.exec(
-    `INSERT INTO blocks (id, sid, first_ts, last_ts, count, min, max, sum, last, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO blocks (id, sid, first_ts, last_ts, count, min, max, sum, last, data)
+     VALUES (COALESCE(?, ${NEXT_SEALED_ID}), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     id,
     sid,
     points.ts[0]!,
@@ -187,7 +179,9 @@ export function insertBlocks(sql: SqlStorage, sid: number, points: Points, newes
       bytes = encodeBlock(run.ts, [run.values]);
     }
     const open = newest && end === n && !isFull({ count: end - start, bytes: bytes.byteLength });
-    insertBlock(sql, sid, run, open ? claimOpenId(sql, sid) : nextSealedId(sql), bytes);
+    // A block still holding the open id (one a day or more older, not reached by these points) is open no longer.
+    if (open) sql.exec(`UPDATE blocks SET id = ${NEXT_SEALED_ID} WHERE id = ?`, sid);
+    insertBlock(sql, sid, run, open ? sid : null, bytes);
     start = end;
   }
 }

@@ -58,15 +58,20 @@ export class DeviceHub extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.series = new SeriesResolver(this.sql, env.DB);
-    createTables(this.sql);
-    createMinuteTables(this.sql);
-    createEventTables(this.sql);
+    this.createStorage();
     this.alerts = new HubAlerts({
       env,
       sql: this.sql,
       transact: (fn) => ctx.storage.transactionSync(fn),
       arm: (at) => this.armAlarm(at),
     });
+  }
+
+  /** The object's tables, on a new or an emptied object (and migrations of older ones). */
+  private createStorage(): void {
+    createTables(this.sql);
+    createMinuteTables(this.sql);
+    createEventTables(this.sql);
   }
 
   /** Called at enrollment (and on token rotation or revocation). */
@@ -273,9 +278,7 @@ export class DeviceHub extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.series.clear();
     this.identityCache = undefined;
-    createTables(this.sql);
-    createMinuteTables(this.sql);
-    createEventTables(this.sql);
+    this.createStorage();
     this.alerts.reset(outbox);
     if (keepIdentity && identity) {
       await this.setIdentity(identity);

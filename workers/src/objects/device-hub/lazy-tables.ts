@@ -15,11 +15,13 @@ export interface LazyTable {
   ensure(sql: SqlStorage): void;
 }
 
+export const tableExists = (sql: SqlStorage, name: string): boolean =>
+  sql.exec("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+
 /** `definition` is what follows the name in CREATE TABLE: the columns and any table options. */
 export function lazyTable(name: string, definition: string): LazyTable {
   return {
-    exists: (sql) =>
-      sql.exec("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", name).toArray().length > 0,
+    exists: (sql) => tableExists(sql, name),
     ensure: (sql) => void sql.exec(`CREATE TABLE IF NOT EXISTS ${name} ${definition}`),
   };
 }

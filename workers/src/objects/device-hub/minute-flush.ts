@@ -1,14 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { bare, db, schema } from '../../db.ts';
 import { clearFlushed, type RollupRow } from './flush.ts';
-import { DAY_MS } from '../../services/storage/levels.ts';
+import { DAY_MS, MINUTE_MS } from '../../time.ts';
 import {
   hourOf,
   type HourTotals,
   mergeMinutes,
   minuteCount,
   minuteWatermark,
-  MINUTE_MS,
   minuteMerges,
   oldestHeldHour,
   totals,

@@ -7,11 +7,11 @@ import {
   hourOf,
   keyRange,
   type Minute,
-  MINUTE_MS,
   minuteMerges,
   seriesKeys,
   totals,
 } from './minute-store.ts';
+import { MINUTE_MS } from '../../time.ts';
 
 /**
  * Reads over the DeviceHub's 1-minute rollups for the history and stats API (source `1m`), with

@@ -1,4 +1,4 @@
-import { DAY_MS } from '../../services/storage/levels.ts';
+import { DAY_MS } from '../../time.ts';
 import { addMinuteCount, advanceWatermark, countMinutes, hourOf, keyRange } from './minute-store.ts';
 import { orgRetentionDays, SWEEP_AGAIN_MS, UPKEEP_INTERVAL_MS } from './retention.ts';
 

@@ -2,7 +2,8 @@ import { blockLength, decodeBlock, encodeBlock } from '../../services/storage/co
 import { unsealMinutes } from './blocks-unseal.ts';
 import { scanRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
-import { lazyTable } from './lazy-tables.ts';
+import { lazyTable, tableExists } from './lazy-tables.ts';
+import { HOUR_MS, MINUTE_MS } from '../../time.ts';
 
 /**
  * The DeviceHub's 1-minute rollups: one row per (series, UTC hour) holding that hour's minutes
@@ -19,9 +20,6 @@ import { lazyTable } from './lazy-tables.ts';
  * gone from here, and D1's hour row is complete, so late data there is merged into it once
  * (minute-flush.ts) instead of replacing it with a part.
  */
-
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
 
 /** One minute's aggregates. */
 export interface Minute {
@@ -44,7 +42,7 @@ export const minuteMerges = lazyTable(
 );
 
 export function createMinuteTables(sql: SqlStorage): void {
-  const existed = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'minute_hours'").toArray().length > 0;
+  const existed = tableExists(sql, 'minute_hours');
   sql.exec(`
     CREATE TABLE IF NOT EXISTS minute_hours (key INTEGER PRIMARY KEY, block BLOB NOT NULL);
   `);

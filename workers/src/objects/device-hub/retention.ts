@@ -3,6 +3,7 @@ import { bare, db, schema } from '../../db.ts';
 import { sweepBlocks } from './blocks-sweep.ts';
 import { countRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
+import { DAY_MS, MINUTE_MS } from '../../time.ts';
 
 /**
  * Raw-sample upkeep for a DeviceHub, run from its alarm: deletes samples past the org's raw
@@ -10,8 +11,6 @@ import { getMeta, setMeta } from './store.ts';
  * Everything here is safe to repeat, because alarms run at least once.
  */
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
 /** The org's raw retention is read from D1 at most this often; a change applies within the hour. */
 const RETENTION_LOOKUP_MS = 3_600_000;
 /** Samples deleted per alarm run, so one run stays short. */

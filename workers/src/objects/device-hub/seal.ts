@@ -1,4 +1,5 @@
-import { DAY_MS, deleteBlock, insertBlocks, isFull, readBlock } from './blocks.ts';
+import { DAY_MS } from '../../time.ts';
+import { deleteBlock, insertBlocks, isFull, readBlock } from './blocks.ts';
 
 /**
  * The alarm's seal step: moves head samples (`samples` rows) into compressed blocks. Only

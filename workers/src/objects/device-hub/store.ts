@@ -1,6 +1,6 @@
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { migrateBatches } from './batches.ts';
-import { createBlockTable } from './blocks.ts';
+import { createBlockTable, renumberOldBlocks } from './blocks.ts';
 import { unsealMinutes } from './blocks-unseal.ts';
 import type { PointColumns } from './columns.ts';
 import { readRawColumns } from './raw-read.ts';
@@ -48,6 +48,10 @@ export function createTables(sql: SqlStorage): void {
     ) WITHOUT ROWID;
   `);
   createBlockTable(sql);
+  if (getMeta<number>(sql, 'blockIds') !== 2) {
+    renumberOldBlocks(sql);
+    setMeta(sql, 'blockIds', 2);
+  }
   migrateBatches(sql);
 }
 

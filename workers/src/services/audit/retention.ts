@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bare, schema, statement } from '../../db.ts';
+import { DAY_MS } from '../../time.ts';
 
-const DAY_MS = 86_400_000;
 /** Rows per DELETE statement: one short write, so requests queued behind it are not held up. */
 export const AUDIT_SWEEP_CHUNK = 5_000;
 /** Statements per cron run; what is left goes in the next run. */

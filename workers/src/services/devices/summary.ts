@@ -1,5 +1,6 @@
 import { and, count, eq, gte, inArray, sql, sum } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
+import { HOUR_MS } from '../../time.ts';
 
 /** What `GET /v1/summary` counts, read in one D1 batch (one round trip). */
 export interface OrgCounts {
@@ -45,8 +46,6 @@ export async function orgCounts(d1: D1Database, orgId: string, since: number): P
     rollupRows: { '1m': n(r1m), '1h': n(r1h), '1d': n(r1d) },
   };
 }
-
-const HOUR_MS = 3_600_000;
 
 /** The first of `ids` that is not a device of the org, if any; one query however many ids (via `json_each`). */
 export async function firstMissingDevice(

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { aggregations, historySources } from '../../../../schema/wire/history.ts';
-import { HOUR_MS, stepParam } from './step.ts';
+import { stepParam } from './step.ts';
 import { idList, pageLimit } from '../http/query-schemas.ts';
 import { queryTime } from './time-query.ts';
+import { HOUR_MS } from '../../time.ts';
 
 /** Query strings of the history and stats endpoints; the same schemas feed their OpenAPI entries. */
 

@@ -1,6 +1,7 @@
 import { type HistorySource, historySources, SOURCE_RESOLUTION_MS } from '../../../../schema/wire/history.ts';
 import { badRequest } from '../../errors.ts';
-import { autoStep, bucketCount, DAY_MS, HOUR_MS } from './step.ts';
+import { autoStep, bucketCount } from './step.ts';
+import { DAY_MS, HOUR_MS } from '../../time.ts';
 
 /** Which source answers a history or stats query, and with which step. Pure: no I/O. */
 

@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time.ts';
 
 /** Steps of the history API: parsing, bucket counting and the automatic choice. */
 
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
 /** The smallest step: finer buckets than a second say nothing the raw points don't. */
 export const MIN_STEP_MS = 1_000;
 /** Steps tried, smallest first, when the caller gives none. */

@@ -141,7 +141,7 @@ export function scanFlat(raw: unknown, futureLimit: number): Scanned | undefined
   const samples = raw.samples;
   if (!head || !Array.isArray(samples) || samples.length === 0) return undefined;
   const table = new SeriesTable();
-  const points = new PointSink(samples.length, table, futureLimit);
+  const sink = new PointSink(samples.length, table, futureLimit);
   for (let i = 0; i < samples.length; i++) {
     const s: unknown = samples[i];
     if (!isObject(s)) return undefined;
@@ -150,9 +150,9 @@ export function scanFlat(raw: unknown, futureLimit: number): Scanned | undefined
     if (!validTs(ts) || !validValue(value)) return undefined;
     const series = table.index(s.metric, s.labels, `samples.${i}`);
     if (series < 0) return undefined;
-    points.add(series, ts, value);
+    sink.add(series, ts, value);
   }
-  return points.scanned(head);
+  return sink.scanned(head);
 }
 
 /** Points in the grouped form: entries that are not arrays count nothing (the schema refuses them). */

@@ -16,9 +16,9 @@ import { newInvitationToken, invitationUrl } from './invitation-token.ts';
 import { isMemberByEmail } from './members.ts';
 import { normaliseEmail } from '../accounts/email.ts';
 import { assertMayGrant } from './roles.ts';
+import { DAY_MS } from '../../time.ts';
 
 type Ctx = Context<AppEnv>;
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Creates an invitation and returns it with its link, which holds the token and is shown this

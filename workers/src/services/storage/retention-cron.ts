@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bare, schema, statement } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
-import { DAY_MS, HOUR_MS } from './levels.ts';
+import { DAY_MS, HOUR_MS } from '../../time.ts';
 
 /**
  * Deletes rollups past their org's retention, level by level, in bounded chunks.

@@ -1,6 +1,6 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { bare, db, schema, statement } from '../../db.ts';
-import { DAY_MS } from './levels.ts';
+import { DAY_MS } from '../../time.ts';
 
 /**
  * Rolls hours into UTC days, for the days marked in `rollup_marks` by the DeviceHub flush (which
