@@ -40,14 +40,22 @@ export function authFailure(code: AuthFailure): ApiError {
  */
 export async function authenticateCaller(c: Context<AppEnv>, permission: Permission): Promise<Caller> {
   const now = Date.now();
-  const resolved = await resolveCaller(
-    c.env.DB,
-    c.req.header('authorization'),
-    getCookie(c, SESSION_COOKIE),
-    sessionLimits(c.env).idleMs,
-    now,
-  );
-  if ('failure' in resolved) throw authFailure(resolved.failure);
+  const presented = presentedCredential(c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+  if ('failure' in presented) throw authFailure(presented.failure);
+  const hash = await sha256Hex(presented.value);
+  // The limit is counted by the credential's hash, so the count and the lookup run together (a
+  // round trip less on every call). A credential that turns out unknown is still a 401 first.
+  const [resolved, limited] = await Promise.all([
+    presented.via === 'api-key'
+      ? fromApiKey(c.env.DB, hash)
+      : fromSession(c.env.DB, hash, sessionLimits(c.env).idleMs, now),
+    enforceRateLimit(c.env, RATE_LIMITS.api, hash).then(
+      () => null,
+      (refusal: unknown) => refusal,
+    ),
+  ]);
+  if (!resolved) throw authFailure(presented.via === 'api-key' ? 'invalid_api_key' : 'invalid_session');
+  if (limited) throw limited;
   const { caller, lastUsedAt } = resolved;
   // The credential's row is already in hand: write only when the recorded use is a minute old.
   if (caller.via === 'api-key' && (lastUsedAt ?? 0) < now - LAST_USED_RESOLUTION_MS) {
@@ -56,7 +64,6 @@ export async function authenticateCaller(c: Context<AppEnv>, permission: Permiss
   if (caller.via === 'session' && (lastUsedAt ?? 0) < now - SESSION_TOUCH_RESOLUTION_MS) {
     c.executionCtx.waitUntil(touchSession(c.env.DB, caller.credentialId, now));
   }
-  await enforceRateLimit(c.env, RATE_LIMITS.api, caller.credentialId);
   const principal: Principal =
     caller.role !== null ? { via: 'session', role: caller.role } : { via: 'api-key', scopes: caller.scopes };
   // Set before the check: a refused write is audited as `denied` with this caller.
@@ -74,28 +81,20 @@ export function requireAuth(permission: Permission): MiddlewareHandler<AppEnv> {
 }
 
 type Found = { caller: Caller; lastUsedAt: number | null };
-type Resolved = Found | { failure: AuthFailure };
+type Presented = { via: Caller['via']; value: string } | { failure: AuthFailure };
 
-async function resolveCaller(
-  d1: D1Database,
-  authorization: string | undefined,
-  sessionCookie: string | undefined,
-  idleMs: number,
-  now: number,
-): Promise<Resolved> {
+/** The credential the request presents; a bearer credential wins over a cookie. */
+function presentedCredential(authorization: string | undefined, sessionCookie: string | undefined): Presented {
   // `Authorization: Bearer` with nothing after it presents no credential, like no header at all.
-  const presented = authorization?.replace(/^Bearer\b/i, '').trim();
-  if (presented) {
-    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const found = bearer && isApiKey(bearer) ? await fromApiKey(d1, bearer) : null;
-    return found ?? { failure: 'invalid_api_key' };
+  if (authorization?.replace(/^Bearer\b/i, '').trim()) {
+    const bearer = authorization.match(/^Bearer\s+(\S+)$/i)?.[1];
+    return bearer && isApiKey(bearer) ? { via: 'api-key', value: bearer } : { failure: 'invalid_api_key' };
   }
   if (sessionCookie === undefined) return { failure: 'unauthenticated' };
-  const found = sessionCookie !== '' ? await fromSession(d1, sessionCookie, idleMs, now) : null;
-  return found ?? { failure: 'invalid_session' };
+  return sessionCookie !== '' ? { via: 'session', value: sessionCookie } : { failure: 'invalid_session' };
 }
 
-async function fromApiKey(d1: D1Database, key: string): Promise<Found | null> {
+async function fromApiKey(d1: D1Database, keyHash: string): Promise<Found | null> {
   const k = schema.apiKeys;
   const o = schema.organisations;
   // A deleted organisation answers as gone: its keys stop working the moment it is marked.
@@ -103,7 +102,7 @@ async function fromApiKey(d1: D1Database, key: string): Promise<Found | null> {
     .select({ key: k })
     .from(k)
     .innerJoin(o, and(eq(o.id, k.orgId), isNull(o.deletedAt)))
-    .where(and(eq(k.keyHash, await sha256Hex(key)), isNull(k.revokedAt)))
+    .where(and(eq(k.keyHash, keyHash), isNull(k.revokedAt)))
     .get();
   const row = found?.key;
   if (!row) return null;
@@ -143,7 +142,7 @@ async function touchSession(d1: D1Database, sessionId: string, now: number): Pro
  * session is unknown, past its absolute expiry, idle past the limit, the user is no longer a
  * member, or the org is deleted.
  */
-async function fromSession(d1: D1Database, token: string, idleMs: number, now: number): Promise<Found | null> {
+async function fromSession(d1: D1Database, tokenHash: string, idleMs: number, now: number): Promise<Found | null> {
   const s = schema.sessions;
   const m = schema.memberships;
   const o = schema.organisations;
@@ -152,7 +151,7 @@ async function fromSession(d1: D1Database, token: string, idleMs: number, now: n
     .from(s)
     .innerJoin(m, and(eq(m.orgId, s.orgId), eq(m.userId, s.userId)))
     .innerJoin(o, and(eq(o.id, s.orgId), isNull(o.deletedAt)))
-    .where(and(eq(s.tokenHash, await sha256Hex(token)), gt(s.expiresAt, now)))
+    .where(and(eq(s.tokenHash, tokenHash), gt(s.expiresAt, now)))
     .get();
   if (!row || !sessionLive(row.session, now, idleMs)) return null;
   return {

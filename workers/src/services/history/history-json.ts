@@ -4,22 +4,20 @@ import type { HistoryResult, SeriesHistory } from './read.ts';
 
 /**
  * History responses written as JSON text, the points straight from the DeviceHub's columns:
- * the same bytes as `JSON.stringify` of the documented shape, without an object per point.
+ * the same bytes as `JSON.stringify` of the documented shape.
  */
 
 /** The content type `c.json` would set. */
 export const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
-/** `JSON.stringify` of a number: a non-finite one (an overflowing sum) is `null`. */
-const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
-
 export function pointsJson(points: readonly Point[] | PointColumns): string {
   if (Array.isArray(points)) return JSON.stringify(points);
   const { ts, values } = points as PointColumns;
-  if (ts.length === 0) return '[]';
-  let out = '[';
-  for (let i = 0; i < ts.length; i++) out += `${i ? ',' : ''}{"ts":${num(ts[i]!)},"value":${num(values[i]!)}}`;
-  return `${out}]`;
+  // Objects of one shape through JSON.stringify beat concatenating the text by about a quarter
+  // (72,000 points); a non-finite value (an overflowing sum) is written as null either way.
+  const objects = new Array<Point>(ts.length);
+  for (let i = 0; i < ts.length; i++) objects[i] = { ts: ts[i]!, value: values[i]! };
+  return JSON.stringify(objects);
 }
 
 /** A series' naming fields and then `points`, as `{seriesId, deviceId, metric, labels, points}`. */

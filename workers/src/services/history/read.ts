@@ -3,7 +3,7 @@ import type { PointColumns } from '../../objects/device-hub/columns.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { HistoryQuery } from './query.ts';
 import { rollupHasData, rollupPoints } from './rollups.ts';
-import { byDevice, orgRetention, orgSeries, type SeriesInfo } from './series.ts';
+import { byDevice, orgSeriesAndRetention, type SeriesInfo } from './series.ts';
 import { planHistory } from './source.ts';
 
 /**
@@ -38,7 +38,7 @@ export async function readHistory(
   ids: readonly string[],
   q: Omit<HistoryQuery, 'series'>,
 ): Promise<HistoryResult> {
-  const [series, retention] = await Promise.all([orgSeries(env.DB, orgId, ids), orgRetention(env.DB, orgId)]);
+  const { series, retention } = await orgSeriesAndRetention(env.DB, orgId, ids);
   const plan = planHistory({ ...q, seriesCount: series.length }, retention, Date.now());
   const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
   const points = await fetchPoints(env, orgId, series, source, { ...q, step: plan.step });

@@ -15,17 +15,35 @@ export interface SeriesInfo {
 }
 
 /**
- * The org's series with these ids, in the order asked. A missing id, or one of another org,
- * is a 404 naming it: the two are indistinguishable.
+ * The org's series with these ids, in the order asked, and the org's retention: one statement,
+ * since every history and stats read needs both before it can plan. A missing id, or one of
+ * another org, is a 404 naming it: the two are indistinguishable.
  */
-export async function orgSeries(d1: D1Database, orgId: string, ids: readonly string[]): Promise<SeriesInfo[]> {
+export async function orgSeriesAndRetention(
+  d1: D1Database,
+  orgId: string,
+  ids: readonly string[],
+): Promise<{ series: SeriesInfo[]; retention: Retention }> {
   const t = schema.series;
-  const results = await db(d1)
-    .select({ id: t.id, deviceId: t.deviceId, metric: t.metric, labels: t.labels })
-    .from(t)
-    .where(and(eq(t.orgId, orgId), inJsonList(t.id, ids)))
+  const o = schema.organisations;
+  const rows = await db(d1)
+    .select({
+      retention: {
+        raw: o.rawRetentionDays,
+        '1m': o.rollup1mRetentionDays,
+        '1h': o.rollup1hRetentionDays,
+        '1d': o.rollup1dRetentionDays,
+      },
+      series: { id: t.id, deviceId: t.deviceId, metric: t.metric, labels: t.labels },
+    })
+    .from(o)
+    .leftJoin(t, and(eq(t.orgId, o.id), inJsonList(t.id, ids)))
+    .where(eq(o.id, orgId))
     .all();
-  return inIdOrder(ids, results);
+  const first = rows[0];
+  if (!first) throw notFound(`organisation "${orgId}"`);
+  const found = rows.flatMap((r) => (r.series ? [r.series] : []));
+  return { series: inIdOrder(ids, found), retention: first.retention satisfies Record<HistorySource, number | null> };
 }
 
 /** `column IN (ids)` with one JSON parameter however many ids: D1 binds at most 100 parameters. */
@@ -47,18 +65,6 @@ export function byDevice(series: readonly SeriesInfo[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const s of series) groups.set(s.deviceId, [...(groups.get(s.deviceId) ?? []), s.id]);
   return groups;
-}
-
-/** The org's retention per source, in days. */
-export async function orgRetention(d1: D1Database, orgId: string): Promise<Retention> {
-  const org = await db(d1).select().from(schema.organisations).where(eq(schema.organisations.id, orgId)).get();
-  if (!org) throw notFound(`organisation "${orgId}"`);
-  return {
-    raw: org.rawRetentionDays,
-    '1m': org.rollup1mRetentionDays,
-    '1h': org.rollup1hRetentionDays,
-    '1d': org.rollup1dRetentionDays,
-  } satisfies Record<HistorySource, number | null>;
 }
 
 export interface SeriesFilter {

@@ -2,7 +2,7 @@ import type { HistorySource, RawStats } from '../../../../schema/wire/history.ts
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import { firstWithData } from './read.ts';
 import { rollupStats } from './rollups.ts';
-import { byDevice, orgRetention, orgSeries } from './series.ts';
+import { byDevice, orgSeriesAndRetention } from './series.ts';
 import { planStats } from './source.ts';
 
 /**
@@ -36,7 +36,7 @@ export async function readStats(
   ids: readonly string[],
   q: { from: number; to: number },
 ): Promise<StatsResult> {
-  const [series, retention] = await Promise.all([orgSeries(env.DB, orgId, ids), orgRetention(env.DB, orgId)]);
+  const { series, retention } = await orgSeriesAndRetention(env.DB, orgId, ids);
   const plan = planStats(q.from, retention, Date.now());
   const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
   let found: Map<string, RawStats>;
