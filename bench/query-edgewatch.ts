@@ -18,12 +18,18 @@ import type { PointMap } from './points.ts';
 import { RUNS, type Measured, type QueryPlan } from './query-plan.ts';
 import { waitAllRollups, type RollupWait } from './rollup-wait.ts';
 import { timeGets } from './timing.ts';
+import { workerSocketUrl } from './worker-socket.ts';
 import type { BenchContext } from './types.ts';
 
 export interface EdgewatchQueries {
   /** Raw 24 h: the single-series endpoint's stored points, then `/v1/history` with step=10s. */
   raw: { noStep: Measured; step10s: Measured };
   month: Measured;
+  /**
+   * The step=10s and month reads again at workerd's own socket, without wrangler dev's proxy in
+   * front (worker-socket.ts); or why they were not timed.
+   */
+  direct: { step10s: Measured; month: Measured } | string;
   /** Setup figures for the notes. */
   setup: RollupWait & { loadSeconds: number; reloads: number };
 }
@@ -74,29 +80,41 @@ export async function edgewatchQueries(ctx: BenchContext, plan: QueryPlan): Prom
 
   ctx.log(`  timing the reads (${RUNS} runs each)…`);
   const [rawFrom, rawTo] = [plan.raw.start, endOf(plan.raw)];
-  // Without a step, ranges over 6 h are answered from rollups: source=raw asks for the stored points.
-  const noStep = await timeGets(api, `/v1/series/${rawId}/history?from=${rawFrom}&to=${rawTo}&source=raw`, RUNS);
+  const paths = {
+    // Without a step, ranges over 6 h are answered from rollups: source=raw asks for the stored points.
+    noStep: `/v1/series/${rawId}/history?from=${rawFrom}&to=${rawTo}&source=raw`,
+    step10s: `/v1/history?series=${rawId}&from=${rawFrom}&to=${rawTo}&step=10s&agg=mean&source=raw`,
+    month: `/v1/history?series=${[...monthKeys.keys()].join(',')}&from=${plan.monthFrom}&to=${plan.monthTo}&step=1h&agg=mean`,
+  };
+  const noStep = await timeGets(api, paths.noStep, RUNS);
   const single = JSON.parse(noStep.text) as SingleHistoryResponse;
-  const step10s = await timeGets(
-    api,
-    `/v1/history?series=${rawId}&from=${rawFrom}&to=${rawTo}&step=10s&agg=mean&source=raw`,
-    RUNS,
-  );
-  const stepBody = JSON.parse(step10s.text) as HistoryResponse;
-  const month = await timeGets(
-    api,
-    `/v1/history?series=${[...monthKeys.keys()].join(',')}&from=${plan.monthFrom}&to=${plan.monthTo}&step=1h&agg=mean`,
-    RUNS,
-  );
-  const monthBody = JSON.parse(month.text) as HistoryResponse;
+  const readMulti = async (to: Api, path: string, keys: Map<string, string>): Promise<Measured> => {
+    const timed = await timeGets(to, path, RUNS);
+    const body = JSON.parse(timed.text) as HistoryResponse;
+    return { timed, points: multiPoints(body, keys), source: body.source };
+  };
+  const step10s = await readMulti(api, paths.step10s, rawKeys);
+  const month = await readMulti(api, paths.month, monthKeys);
+  const pid = platform.workerPid();
+  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, platform.url);
+  let direct: EdgewatchQueries['direct'] = "workerd's own socket was not found (Linux /proc only)";
+  if (socket) {
+    ctx.log(`  the same reads at workerd's own socket (${socket}), without wrangler dev's proxy…`);
+    const at = { ...api, url: socket };
+    direct = {
+      step10s: await readMulti(at, paths.step10s, rawKeys),
+      month: await readMulti(at, paths.month, monthKeys),
+    };
+  }
   const reloads = await workerReloads(platform.dir);
   await platform.stop(); // Before the peer runs, so the two never share the 2 cores.
   return {
     raw: {
       noStep: { timed: noStep, points: new Map([[rawKeys.get(rawId)!, single.points]]), source: single.source },
-      step10s: { timed: step10s, points: multiPoints(stepBody, rawKeys), source: stepBody.source },
+      step10s,
     },
-    month: { timed: month, points: multiPoints(monthBody, monthKeys), source: monthBody.source },
+    month,
+    direct,
     setup: { loadSeconds, reloads, ...rollups },
   };
 }

@@ -6,6 +6,8 @@ import type { Timed } from './timing.ts';
 const HOUR = 3_600_000;
 // Overridable for quick trial runs; the documented figures use the default.
 export const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 20);
+/** Rows timed at workerd's own socket (worker-socket.ts); goals.ts finds them by this name. */
+export const DIRECT = "Edgewatch at workerd's socket";
 
 export interface QueryPlan {
   /** One series, 24 h at 10 s: 8,640 samples. */

@@ -1,12 +1,15 @@
 /**
  * `query`: read latency over stored data. (a) 24 h of raw 10 s samples of one series;
  * (b) 30 days of 100 series at a 1 h step, which Edgewatch answers from its D1 hourly
- * rollups. VictoriaMetrics answers the same reads from the same samples, in the same run.
+ * rollups. VictoriaMetrics answers the same reads from the same samples, in the same run, and
+ * a Worker that only returns Edgewatch's answers shows what the local server itself costs
+ * (dev-server-floor.ts).
  */
+import { devServerFloor } from './dev-server-floor.ts';
 import { fmtRate } from './load.ts';
 import { describe, comparePoints, pointCount } from './points.ts';
 import { edgewatchQueries, type EdgewatchQueries } from './query-edgewatch.ts';
-import { queryPlan, type Measured, type QueryPlan } from './query-plan.ts';
+import { DIRECT, queryPlan, RUNS, type Measured, type QueryPlan } from './query-plan.ts';
 import { vmQueries, type VmQueries } from './query-vm.ts';
 import type { BenchModule, Row } from './types.ts';
 import { runVmPeer, vmVersion } from './victoria-metrics.ts';
@@ -47,6 +50,7 @@ function edgewatchRow(system: string, m: Measured, expect: Expect, what: string,
 
 function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Row[] {
   const rawExpect = { rows: plan.raw.points, source: 'raw' };
+  const monthExpect = { rows: plan.month.devices * plan.month.seriesPerDevice * 720, source: '1h' };
   const vmOk = typeof vm === 'string' ? undefined : vm;
   const s = ew.setup;
   const vmName = `VictoriaMetrics ${vmVersion() ?? ''}`.trim();
@@ -76,7 +80,7 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
   const month = edgewatchRow(
     'Edgewatch (30 d, step=1h, 100 series)',
     ew.month,
-    { rows: plan.month.devices * plan.month.seriesPerDevice * 720, source: '1h' },
+    monthExpect,
     `GET /v1/history agg=mean; loaded in ${s.loadSeconds.toFixed(0)} s, 1m rollups after ${s.rollup1mSeconds.toFixed(0)} s, 1h after ${s.rollup1hSeconds.toFixed(0)} s more (${s.cronRuns} cron runs in all)`,
     vmOk?.month,
   );
@@ -92,6 +96,14 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
       notes: 'query_range avg_over_time(…[1h]) over the raw samples',
     });
   else out.push({ benchmark: 'query', system: 'VictoriaMetrics', notes: vm as string });
+  if (typeof ew.direct === 'string') out.push({ benchmark: 'query', system: DIRECT, notes: ew.direct });
+  else {
+    const what = "the same GET at the Worker's workerd socket, without the wrangler dev proxy in front";
+    out.push(
+      edgewatchRow(`${DIRECT} (raw 24 h, step=10s)`, ew.direct.step10s, rawExpect, what, vmOk?.raw),
+      edgewatchRow(`${DIRECT} (30 d, step=1h, 100 series)`, ew.direct.month, monthExpect, what, vmOk?.month),
+    );
+  }
   return out;
 }
 
@@ -100,7 +112,15 @@ export const queryBench: BenchModule = {
   async run(ctx) {
     const plan = queryPlan();
     const ew = await edgewatchQueries(ctx, plan);
+    const floor = await devServerFloor(
+      ctx,
+      [
+        { name: 'raw 24 h, step=10s', text: ew.raw.step10s.timed.text },
+        { name: '30 d, step=1h, 100 series', text: ew.month.timed.text },
+      ],
+      RUNS,
+    );
     const vm = await runVmPeer(ctx, (bin) => vmQueries(ctx, bin, plan));
-    return rows(plan, ew, vm);
+    return [...rows(plan, ew, vm), ...floor];
   },
 };

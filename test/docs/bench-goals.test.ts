@@ -60,6 +60,7 @@ const RUN: Row[] = [
   { benchmark: 'query', system: 'VictoriaMetrics 1.79.3 (raw 24 h, step=10s)', p50Ms: 10, notes: '' },
   { benchmark: 'query', system: 'Edgewatch (30 d, step=1h, 100 series)', p50Ms: 40, notes: '' },
   { benchmark: 'query', system: 'VictoriaMetrics 1.79.3 (30 d, step=1h, 100 series)', p50Ms: 20, notes: '' },
+  { benchmark: 'query', system: "Edgewatch at workerd's socket (raw 24 h, step=10s)", p50Ms: 15, notes: '' },
   {
     benchmark: 'storage',
     system: 'Edgewatch raw (DeviceHub SQLite)',
@@ -131,6 +132,14 @@ describe('bench goals table (issue 14)', () => {
     expect(g['ingest samples/s, batches of 1,000 (gzip) vs InfluxDB']!.peer).toBeUndefined();
     expect(g['query p50: 24 h raw of one series']).toMatchObject({ edgewatch: 30, peer: 10, ratio: 3, met: 'no' });
     expect(g['query p50: 30 d at 1 h for 100 series']).toMatchObject({ ratio: 2, met: 'yes' });
+    expect(g["query p50: 24 h raw of one series, at workerd's socket (no wrangler dev proxy)"]).toMatchObject({
+      edgewatch: 15,
+      ratio: 1.5,
+      met: 'yes',
+    });
+    expect(g["query p50: 30 d at 1 h for 100 series, at workerd's socket (no wrangler dev proxy)"]).toMatchObject({
+      met: 'not measured',
+    });
     expect(g['export 1M rows (NDJSON): rows/s vs VictoriaMetrics']).toMatchObject({ ratio: 0.4, met: 'no' });
     expect(g['export 1M rows (NDJSON): workerd RSS growth']).toMatchObject({ edgewatch: 50, peer: 20, met: 'yes' });
     expect(g['fan-out: what the hub adds to the ingest acknowledgement (p50)']).toMatchObject({

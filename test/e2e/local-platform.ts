@@ -17,6 +17,8 @@ export interface LocalPlatform {
   startWorker(): Promise<void>;
   /** Stops everything and deletes the state. */
   stop(): Promise<void>;
+  /** The running `wrangler dev` process's id (bench/worker-socket.ts finds the Worker's own socket from it). */
+  workerPid(): number | undefined;
 }
 
 export interface LocalPlatformOptions {
@@ -66,6 +68,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     persistTo,
     stopWorker,
     startWorker: start,
+    workerPid: () => worker?.process.pid,
     async stop() {
       await stopWorker();
       await rm(dir, { recursive: true, force: true });
