@@ -2,6 +2,8 @@ import { WORKER_LOG, enroll, ingest, startPlatform, workerRestarts, type Device 
 import { fmtRate, percentile, runPhase, type PhaseResult, type SendFn } from './load.ts';
 import { MAX_BATCHES_PER_SENDER, SAMPLES_PER_BATCH, makeBatch, spanMs, toVmJsonLines } from './series.ts';
 import { influxIngest } from './ingest-influx.ts';
+import { DIRECT } from './query-plan.ts';
+import { workerSocketUrl } from './worker-socket.ts';
 import type { BenchContext, BenchModule, Row } from './types.ts';
 import { findOrInstall, startVm, vmImport, vmVersion, waitQueryable } from './victoria-metrics.ts';
 
@@ -60,33 +62,52 @@ interface EdgewatchRun extends Run {
   restarts: number;
 }
 
-async function edgewatchRuns(ctx: BenchContext, base: number): Promise<EdgewatchRun[]> {
-  ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
-  const platform = await startPlatform(ctx);
+interface EdgewatchRuns {
+  /** One per variant, through wrangler dev. */
+  runs: EdgewatchRun[];
+  /** The json variant again at workerd's own socket (worker-socket.ts), or why it was not run. */
+  direct: EdgewatchRun | string;
+}
+
+async function enrollDevices(url: string, token: string, prefix: string): Promise<Device[]> {
   // Each sender rotates over DEVICES_PER_SENDER devices: one device alone would hit its ingest
   // rate limit (600 batches a minute) long before the Worker's throughput is reached.
   const devices: Device[] = [];
-  for (let d = 0; d < SENDERS * DEVICES_PER_SENDER; d++)
-    devices.push(await enroll(platform.url, platform.seed.enrollmentToken, `bench-${d}`));
-  const runs: EdgewatchRun[] = [];
-  for (const [v, variant] of VARIANTS.entries()) {
+  for (let d = 0; d < SENDERS * DEVICES_PER_SENDER; d++) devices.push(await enroll(url, token, `${prefix}-${d}`));
+  return devices;
+}
+
+async function edgewatchRuns(ctx: BenchContext, base: number): Promise<EdgewatchRuns> {
+  ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
+  const platform = await startPlatform(ctx);
+  const token = platform.seed.enrollmentToken;
+  const measure = async (url: string, devices: Device[], v: number, label: string): Promise<EdgewatchRun> => {
+    const variant = VARIANTS[v % VARIANTS.length]!;
     const before = workerRestarts;
     const send: SendFn = (s, i) =>
       ingest(
-        platform.url,
+        url,
         devices[s * DEVICES_PER_SENDER + (i % DEVICES_PER_SENDER)]!,
-        `bench-${variant.name}-${s}-${i}`,
+        `bench-${v}-${variant.name}-${s}-${i}`,
         makeBatch(base, v, s, i),
         variant.gz,
         variant.grouped,
       );
-    runs.push({
-      ...(await warmThenMeasure(ctx, `Edgewatch ${variant.name}`, send)),
-      restarts: workerRestarts - before,
-    });
-  }
+    return { ...(await warmThenMeasure(ctx, label, send)), restarts: workerRestarts - before };
+  };
+  const devices = await enrollDevices(platform.url, token, 'bench');
+  const runs: EdgewatchRun[] = [];
+  for (const [v, variant] of VARIANTS.entries())
+    runs.push(await measure(platform.url, devices, v, `Edgewatch ${variant.name}`));
+  // The first variant once more without wrangler dev's proxy in front, on devices of its own
+  // (the runs above used up part of their devices' rate-limit budget), with later timestamps.
+  const pid = platform.workerPid();
+  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, platform.url);
+  const direct = socket
+    ? await measure(socket, await enrollDevices(platform.url, token, 'direct'), VARIANTS.length, `${DIRECT} json`)
+    : "workerd's own socket was not found (Linux /proc only)";
   await platform.stop(); // Before the peer runs, so the two never share the 2 cores.
-  return runs;
+  return { runs, direct };
 }
 
 interface PeerResult {
@@ -149,8 +170,9 @@ export const ingestBench: BenchModule = {
   name: 'ingest',
   async run(ctx) {
     // All timestamps in the past (Edgewatch refuses > 10 min ahead), an hour of slack.
-    const base = Date.now() - spanMs(VARIANTS.length) - 3600_000;
-    const ew = await edgewatchRuns(ctx, base);
+    // One span more: the direct run follows the variants' spans.
+    const base = Date.now() - spanMs(VARIANTS.length + 1) - 3600_000;
+    const { runs: ew, direct } = await edgewatchRuns(ctx, base);
     let peer: PeerResult;
     try {
       peer = await vmRuns(ctx, base, ew);
@@ -160,41 +182,59 @@ export const ingestBench: BenchModule = {
       peer = peerNote(`failed: ${(err as Error).message}`);
     }
     const influx = await influxIngest(ctx, base, VARIANTS, ew);
-    return ew.flatMap(({ measured, restarts }, v): Row[] => {
-      const r = rate(measured);
+    const rows = ew.flatMap((run, v): Row[] => {
+      const r = rate(run.measured);
       const variant = VARIANTS[v]!;
       // The flat row is compared with the peer's run of the same encoding.
       const p = variant.peer ? v : VARIANTS.findIndex((x) => x.peer && x.gz === variant.gz);
       const [vmAck, vmQ] = [peer.ack[p], peer.queryable[p]];
-      const notes = [
-        variant.grouped ? 'series-grouped body (as the agent sends)' : 'flat body (one object per sample)',
-        `${SENDERS} senders x ${SAMPLES_PER_BATCH}`,
-        `${round(measured.batches / measured.seconds)} batches/s`,
-        'ack = durable',
-      ];
-      if (vmAck && vmQ) {
-        notes.push(`${(r / vmAck).toFixed(3)}x VM ack`);
+      if (vmAck && vmQ)
         ctx.log(
           `  Edgewatch/VM (${variant.name}): ${(r / vmQ).toFixed(3)} vs queryable, ${(r / vmAck).toFixed(3)} vs ack`,
         );
-      }
-      if (restarts) notes.push(`${restarts} Worker restarts (files changed?), see ${WORKER_LOG}`);
-      const row: Row = {
-        benchmark: 'ingest',
-        system: `Edgewatch (${variant.name})`,
-        samplesPerSec: r,
-        ...latency(measured),
-        // Against "queryable": the closest to Edgewatch acking only once the batch is durable.
-        ratio: vmQ ? r / vmQ : undefined,
-        notes: notes.join('; '),
-        extra: {
-          batches: measured.batches,
-          seconds: round(measured.seconds, 2),
-          perSender: measured.perSender,
-          restarts,
-        },
-      };
+      const row = edgewatchRow(`Edgewatch (${variant.name})`, run, variant, vmAck, vmQ);
       return [row, ...((variant.peer && peer.rows[v]) || []), ...((variant.peer && influx.rows[v]) || [])];
     });
+    if (typeof direct === 'string') rows.push({ benchmark: 'ingest', system: DIRECT, notes: direct });
+    else {
+      const row = edgewatchRow(`${DIRECT} (json)`, direct, VARIANTS[0], peer.ack[0], peer.queryable[0]);
+      row.notes += "; the json run again at the Worker's workerd socket, without the wrangler dev proxy in front";
+      rows.push(row);
+    }
+    return rows;
   },
 };
+
+/** An Edgewatch ingest row; `ratio` is against VictoriaMetrics' queryable rate of the same encoding. */
+function edgewatchRow(
+  system: string,
+  { measured, restarts }: Pick<EdgewatchRun, 'measured' | 'restarts'>,
+  variant: (typeof VARIANTS)[number],
+  vmAck: number | undefined,
+  vmQ: number | undefined,
+): Row {
+  const r = rate(measured);
+  const notes = [
+    variant.grouped ? 'series-grouped body (as the agent sends)' : 'flat body (one object per sample)',
+    `${SENDERS} senders x ${SAMPLES_PER_BATCH}`,
+    `${round(measured.batches / measured.seconds)} batches/s`,
+    'ack = durable',
+  ];
+  if (vmAck) notes.push(`${(r / vmAck).toFixed(3)}x VM ack`);
+  if (restarts) notes.push(`${restarts} Worker restarts (files changed?), see ${WORKER_LOG}`);
+  return {
+    benchmark: 'ingest',
+    system,
+    samplesPerSec: r,
+    ...latency(measured),
+    // Against "queryable": the closest to Edgewatch acking only once the batch is durable.
+    ratio: vmQ ? r / vmQ : undefined,
+    notes: notes.join('; '),
+    extra: {
+      batches: measured.batches,
+      seconds: round(measured.seconds, 2),
+      perSender: measured.perSender,
+      restarts,
+    },
+  };
+}
