@@ -81,12 +81,12 @@ async function edgewatchRuns(ctx: BenchContext, base: number): Promise<Edgewatch
   ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
   const platform = await startPlatform(ctx);
   const token = platform.seed.enrollmentToken;
-  const measure = async (url: string, devices: Device[], v: number, label: string): Promise<EdgewatchRun> => {
+  const measure = async (at: { url: string }, devices: Device[], v: number, label: string): Promise<EdgewatchRun> => {
     const variant = VARIANTS[v % VARIANTS.length]!;
     const before = workerRestarts;
     const send: SendFn = (s, i) =>
       ingest(
-        url,
+        at.url,
         devices[s * DEVICES_PER_SENDER + (i % DEVICES_PER_SENDER)]!,
         `bench-${v}-${variant.name}-${s}-${i}`,
         makeBatch(base, v, s, i),
@@ -98,15 +98,23 @@ async function edgewatchRuns(ctx: BenchContext, base: number): Promise<Edgewatch
   const devices = await enrollDevices(platform.url, token, 'bench');
   const runs: EdgewatchRun[] = [];
   for (const [v, variant] of VARIANTS.entries())
-    runs.push(await measure(platform.url, devices, v, `Edgewatch ${variant.name}`));
-  // The first variant once more without wrangler dev's proxy in front, on devices of its own
-  // (the runs above used up part of their devices' rate-limit budget), with later timestamps.
-  const pid = platform.workerPid();
-  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, platform.url);
+    runs.push(await measure(platform, devices, v, `Edgewatch ${variant.name}`));
+  await platform.stop();
+  // The first variant once more without wrangler dev's proxy in front, on a fresh platform like
+  // the first run's (the objects of the runs above would still be sealing in the background).
+  ctx.log("  a fresh platform again, for the json run at workerd's own socket…");
+  const fresh = await startPlatform(ctx);
+  const pid = fresh.workerPid();
+  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, fresh.url);
   const direct = socket
-    ? await measure(socket, await enrollDevices(platform.url, token, 'direct'), VARIANTS.length, `${DIRECT} json`)
+    ? await measure(
+        { ...fresh, url: socket },
+        await enrollDevices(fresh.url, fresh.seed.enrollmentToken, 'direct'),
+        VARIANTS.length,
+        `${DIRECT} json`,
+      )
     : "workerd's own socket was not found (Linux /proc only)";
-  await platform.stop(); // Before the peer runs, so the two never share the 2 cores.
+  await fresh.stop(); // Before the peer runs, so the two never share the 2 cores.
   return { runs, direct };
 }
 
