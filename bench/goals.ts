@@ -130,20 +130,26 @@ function ingestTag(r: Row): { variant?: string; kind?: string } {
   return m ? { variant: m[1], kind: m[2] } : {};
 }
 
+/**
+ * Edgewatch's rows through wrangler dev (as `npm start` serves), then at workerd's own socket
+ * (without the dev proxy), with what the second adds to a goal's name.
+ */
+const PATHS = [
+  ['Edgewatch', ''],
+  [DIRECT, " at workerd's socket (no wrangler dev proxy)"],
+] as const;
+
 function ingest(rows: Row[]): Goal[] {
   const peer = (name: string, variant: string, kind: string) =>
     rows.find((r) => {
       const tag = r.benchmark === 'ingest' && r.system.startsWith(name) ? ingestTag(r) : {};
       return tag.variant === variant && tag.kind === kind;
     });
-  // Through wrangler dev (every variant), then at workerd's own socket (the variants timed there).
-  return [
-    ['Edgewatch', ''],
-    [DIRECT, " at workerd's socket"],
-  ].flatMap(([system, where]) => {
+  // The variants at workerd's socket get lines only when they were timed there.
+  return PATHS.flatMap(([system, where]) => {
     const variantOf = (r: Row) =>
       r.benchmark === 'ingest' && r.system.startsWith(`${system} (`) && r.system.endsWith(')')
-        ? r.system.slice(system!.length + 2, -1)
+        ? r.system.slice(system.length + 2, -1)
         : undefined;
     const ew = rows.filter((r) => variantOf(r) !== undefined);
     if (!ew.length && where) return [];
@@ -182,12 +188,7 @@ function query(rows: Row[]): Goal[] {
     ['raw 24 h, step=10s', 'query p50: 24 h raw of one series'],
     ['30 d, step=1h, 100 series', 'query p50: 30 d at 1 h for 100 series'],
   ];
-  // Each shape through wrangler dev (as `npm start` serves it), then at workerd's own socket.
-  const at = [
-    ['Edgewatch', ''],
-    [DIRECT, ", at workerd's socket (no wrangler dev proxy)"],
-  ];
-  return at.flatMap(([system, where]) =>
+  return PATHS.flatMap(([system, where]) =>
     shapes.map(([shape, figure]) => {
       const mine = find(rows, 'query', (s) => s === `${system} (${shape})`);
       const vm = find(rows, 'query', (s) => s.startsWith('VictoriaMetrics') && s.endsWith(`(${shape})`));

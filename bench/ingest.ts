@@ -3,7 +3,7 @@ import { fmtRate, percentile, runPhase, type PhaseResult, type SendFn } from './
 import { MAX_BATCHES_PER_SENDER, SAMPLES_PER_BATCH, makeBatch, spanMs, toVmJsonLines } from './series.ts';
 import { influxIngest } from './ingest-influx.ts';
 import { DIRECT } from './query-plan.ts';
-import { workerSocketUrl } from './worker-socket.ts';
+import { SOCKET_NOT_FOUND, workerSocketUrl } from './worker-socket.ts';
 import type { BenchContext, BenchModule, Row } from './types.ts';
 import { findOrInstall, startVm, vmImport, vmVersion, waitQueryable } from './victoria-metrics.ts';
 
@@ -21,6 +21,7 @@ const VARIANTS = [
   { name: 'gzip', gz: true, grouped: true, peer: true },
   { name: 'flat-gzip', gz: true, grouped: false, peer: false },
 ] as const;
+type Variant = (typeof VARIANTS)[number];
 
 export interface Run {
   warm: PhaseResult;
@@ -81,15 +82,15 @@ async function edgewatchRuns(ctx: BenchContext, base: number): Promise<Edgewatch
   ctx.log('  starting a fresh local platform (migrate, seed, wrangler dev)…');
   const platform = await startPlatform(ctx);
   const token = platform.seed.enrollmentToken;
-  const measure = async (at: { url: string }, devices: Device[], v: number, label: string): Promise<EdgewatchRun> => {
-    const variant = VARIANTS[v % VARIANTS.length]!;
+  // `slot` places the run's timestamps (makeBatch); the direct run takes the slot after the variants'.
+  const measure = async (url: string, devices: Device[], variant: Variant, slot: number, label: string) => {
     const before = workerRestarts;
     const send: SendFn = (s, i) =>
       ingest(
-        at.url,
+        url,
         devices[s * DEVICES_PER_SENDER + (i % DEVICES_PER_SENDER)]!,
-        `bench-${v}-${variant.name}-${s}-${i}`,
-        makeBatch(base, v, s, i),
+        `bench-${slot}-${variant.name}-${s}-${i}`,
+        makeBatch(base, slot, s, i),
         variant.gz,
         variant.grouped,
       );
@@ -98,22 +99,22 @@ async function edgewatchRuns(ctx: BenchContext, base: number): Promise<Edgewatch
   const devices = await enrollDevices(platform.url, token, 'bench');
   const runs: EdgewatchRun[] = [];
   for (const [v, variant] of VARIANTS.entries())
-    runs.push(await measure(platform, devices, v, `Edgewatch ${variant.name}`));
+    runs.push(await measure(platform.url, devices, variant, v, `Edgewatch ${variant.name}`));
   await platform.stop();
   // The first variant once more without wrangler dev's proxy in front, on a fresh platform like
   // the first run's (the objects of the runs above would still be sealing in the background).
   ctx.log("  a fresh platform again, for the json run at workerd's own socket…");
   const fresh = await startPlatform(ctx);
-  const pid = fresh.workerPid();
-  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, fresh.url);
+  const socket = await workerSocketUrl(fresh);
   const direct = socket
     ? await measure(
-        { ...fresh, url: socket },
+        socket,
         await enrollDevices(fresh.url, fresh.seed.enrollmentToken, 'direct'),
+        VARIANTS[0],
         VARIANTS.length,
         `${DIRECT} json`,
       )
-    : "workerd's own socket was not found (Linux /proc only)";
+    : SOCKET_NOT_FOUND;
   await fresh.stop(); // Before the peer runs, so the two never share the 2 cores.
   return { runs, direct };
 }
@@ -217,7 +218,7 @@ export const ingestBench: BenchModule = {
 function edgewatchRow(
   system: string,
   { measured, restarts }: Pick<EdgewatchRun, 'measured' | 'restarts'>,
-  variant: (typeof VARIANTS)[number],
+  variant: Variant,
   vmAck: number | undefined,
   vmQ: number | undefined,
 ): Row {

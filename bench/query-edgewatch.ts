@@ -18,7 +18,7 @@ import type { PointMap } from './points.ts';
 import { RUNS, type Measured, type QueryPlan } from './query-plan.ts';
 import { waitAllRollups, type RollupWait } from './rollup-wait.ts';
 import { timeGets } from './timing.ts';
-import { workerSocketUrl } from './worker-socket.ts';
+import { SOCKET_NOT_FOUND, workerSocketUrl } from './worker-socket.ts';
 import type { BenchContext } from './types.ts';
 
 export interface EdgewatchQueries {
@@ -95,9 +95,8 @@ export async function edgewatchQueries(ctx: BenchContext, plan: QueryPlan): Prom
   };
   const step10s = await readMulti(api, paths.step10s, rawKeys);
   const month = await readMulti(api, paths.month, monthKeys);
-  const pid = platform.workerPid();
-  const socket = pid === undefined ? undefined : await workerSocketUrl(pid, platform.url);
-  let direct: EdgewatchQueries['direct'] = "workerd's own socket was not found (Linux /proc only)";
+  const socket = await workerSocketUrl(platform);
+  let direct: EdgewatchQueries['direct'] = SOCKET_NOT_FOUND;
   if (socket) {
     ctx.log(`  the same reads at workerd's own socket (${socket}), without wrangler dev's proxy…`);
     const at = { ...api, url: socket };

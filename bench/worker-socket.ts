@@ -7,22 +7,19 @@
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 
-async function children(pid: number): Promise<number[]> {
-  const out: number[] = [];
+/** Every process below `pid`: one pass over /proc for the parent of each, then a walk down. */
+async function descendants(pid: number): Promise<number[]> {
+  const byParent = new Map<number, number[]>();
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     // Field 4 (ppid) follows the parenthesised command, which may itself hold spaces.
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid) out.push(Number(entry));
+    byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
   }
-  return out;
-}
-
-async function descendants(pid: number): Promise<number[]> {
   const out: number[] = [];
   for (let queue = [pid]; queue.length > 0;) {
-    const next = await children(queue.shift()!);
+    const next = byParent.get(queue.shift()!) ?? [];
     out.push(...next);
     queue.push(...next);
   }
@@ -49,9 +46,17 @@ async function listeningPorts(pid: number): Promise<number[]> {
   return ports;
 }
 
-/** The URL of the workerd socket that answers Edgewatch's `/health`, under wrangler dev `pid`. */
-export async function workerSocketUrl(wranglerPid: number, proxyUrl: string): Promise<string | undefined> {
-  const proxyPort = Number(new URL(proxyUrl).port);
+/** What a row says when the socket was not found. */
+export const SOCKET_NOT_FOUND = "workerd's own socket was not found (Linux /proc only)";
+
+/** The URL of the workerd socket that answers Edgewatch's `/health`, under the platform's wrangler dev. */
+export async function workerSocketUrl(platform: {
+  url: string;
+  workerPid(): number | undefined;
+}): Promise<string | undefined> {
+  const wranglerPid = platform.workerPid();
+  if (wranglerPid === undefined) return undefined;
+  const proxyPort = Number(new URL(platform.url).port);
   for (const pid of await descendants(wranglerPid)) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (!cmdline.includes('workerd')) continue;

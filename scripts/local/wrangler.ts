@@ -57,6 +57,8 @@ export async function startWorker(opts: {
   secrets?: Record<string, string>;
   /** The V8 inspector's port (bench/profile-ingest.ts attaches a profiler there); any free one by default. */
   inspectorPort?: number;
+  /** Another Worker's wrangler.toml (bench/dev-server-floor.ts); Edgewatch's by default. */
+  config?: string;
 }): Promise<LocalWorker> {
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
@@ -74,6 +76,7 @@ export async function startWorker(opts: {
       '--inspector-port',
       String(opts.inspectorPort ?? 0),
       ...(opts.testScheduled ? ['--test-scheduled'] : []),
+      ...(opts.config ? ['--config', opts.config] : []),
       ...vars,
     ],
     { cwd: ROOT, env: { ...quietEnv(), ...opts.secrets }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },

@@ -11,7 +11,7 @@ import {
   type Retention,
 } from '../../workers/src/services/history/source.ts';
 import { autoStep, bucketCount } from '../../workers/src/services/history/step.ts';
-import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { api, batch, enroll, ingest, putHourRollups, seedOrg, type TestOrg } from './helpers.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -154,13 +154,7 @@ describe('GET /v1/history: sources agree', () => {
         return [id, h0 + h * HOUR, v.length, sum(v), Math.min(...v), Math.max(...v), v[v.length - 1]];
       }),
     );
-    await env.DB.prepare(
-      `INSERT OR REPLACE INTO rollups_1h (sid, bucket, count, sum, min, max, last)
-       SELECT s.num, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-       FROM json_each(?) JOIN series s ON s.id = value ->> 0 AND s.org_id = ?`,
-    )
-      .bind(JSON.stringify(hours), org.orgId)
-      .run();
+    await putHourRollups(org.orgId, hours);
   });
 
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);

@@ -1,6 +1,5 @@
-import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { api, batch, enroll, ingest, putHourRollups, seedOrg, type TestOrg } from './helpers.ts';
 
 /**
  * Hour rollups travel from D1 as JSON arrays built by SQLite (services/history/rollups.ts), so
@@ -37,38 +36,30 @@ describe('hour rollups read back exactly', () => {
     const list = (await (await api(org.apiKey, '/v1/series?metric=exact')).json()) as { series: { id: string }[] };
     seriesId = list.series[0]!.id;
     // One hour per awkward value: it is the min, max, last and sum of its hour.
-    const rows = AWKWARD.map((v, h) => [h0 + h * HOUR, 1, v, v, v, v]);
-    await env.DB.prepare(
-      `INSERT OR REPLACE INTO rollups_1h (sid, bucket, count, sum, min, max, last)
-       SELECT s.num, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
-       FROM json_each(?) JOIN series s ON s.id = ? AND s.org_id = ?`,
-    )
-      .bind(JSON.stringify(rows), seriesId, org.orgId)
-      .run();
+    await putHourRollups(
+      org.orgId,
+      AWKWARD.map((v, h) => [seriesId, h0 + h * HOUR, 1, v, v, v, v]),
+    );
   });
+
+  const to = h0 + AWKWARD.length * HOUR;
+  const points = async (query: string) => {
+    const res = await api(org.apiKey, `/v1/history?series=${seriesId}&from=${h0}&to=${to}&source=1h&${query}`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { series: { points: { ts: number; value: number }[] }[] }).series[0]!.points;
+  };
 
   it.each(['min', 'max', 'last', 'sum', 'mean'])('at the rollup step, agg=%s', async (agg) => {
-    const to = h0 + AWKWARD.length * HOUR;
-    const res = await api(
-      org.apiKey,
-      `/v1/history?series=${seriesId}&from=${h0}&to=${to}&step=1h&agg=${agg}&source=1h`,
-    );
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { series: { points: { ts: number; value: number }[] }[] };
-    expect(body.series[0]!.points).toEqual(AWKWARD.map((v, h) => ({ ts: h0 + h * HOUR, value: v })));
+    expect(await points(`step=1h&agg=${agg}`)).toEqual(AWKWARD.map((v, h) => ({ ts: h0 + h * HOUR, value: v })));
   });
 
-  it('grouped into 2 h steps, in order, with the values SQLite summed', async () => {
-    const to = h0 + AWKWARD.length * HOUR;
-    const res = await api(org.apiKey, `/v1/history?series=${seriesId}&from=${h0}&to=${to}&step=2h&agg=max&source=1h`);
-    const body = (await res.json()) as { series: { points: { ts: number; value: number }[] }[] };
-    // h0 is a whole hour, so the first 2 h bucket may start an hour before it.
-    const first = h0 - (h0 % (2 * HOUR));
-    const wantAll = [];
-    for (let b = first; b < to; b += 2 * HOUR) {
+  it('grouped into 2 h steps, in order, each the largest of its hours', async () => {
+    // The first 2 h bucket may start an hour before h0.
+    const want = [];
+    for (let b = h0 - (h0 % (2 * HOUR)); b < to; b += 2 * HOUR) {
       const vs = AWKWARD.filter((_, k) => h0 + k * HOUR >= b && h0 + k * HOUR < b + 2 * HOUR);
-      if (vs.length) wantAll.push({ ts: b, value: Math.max(...vs) });
+      if (vs.length) want.push({ ts: b, value: Math.max(...vs) });
     }
-    expect(body.series[0]!.points).toEqual(wantAll);
+    expect(await points('step=2h&agg=max')).toEqual(want);
   });
 });

@@ -2,6 +2,7 @@ import { type Aggregation, type RawStats, SOURCE_RESOLUTION_MS } from '../../../
 import { sql, type SQL } from 'drizzle-orm';
 import { db, schema, statement } from '../../db.ts';
 import type { PointColumns } from '../../objects/device-hub/columns.ts';
+import { inJsonList } from './series.ts';
 import type { RollupSource } from './source.ts';
 
 /**
@@ -53,19 +54,23 @@ function valueSql(t: RollupTable, agg: Aggregation): SQL {
   }
 }
 
-/**
- * `FROM … WHERE` of every rollup read: the ids (one JSON parameter) resolved in `series` within
- * the org, then each series' buckets from the first overlapping one along the (sid, bucket) key.
- * `series_id` names the text id in the select lists.
- */
-function fromRange(r: RollupRange): SQL {
+/** The range's series: its ids (one JSON parameter) resolved in `series` within the org. */
+const rangeSeries = (r: RollupRange): SQL =>
+  sql`${inJsonList(schema.series.id, r.ids)} AND ${schema.series.orgId} = ${r.orgId}`;
+
+/** A series' buckets in the range, from the first overlapping one, along the (sid, bucket) key. */
+function rangeBuckets(r: RollupRange): SQL {
   const t = ROLLUP_TABLE[r.source];
-  const s = schema.series;
   const first = r.from - (r.from % SOURCE_RESOLUTION_MS[r.source]);
-  return sql`FROM ${s} CROSS JOIN ${t} ON ${t.sid} = ${s.num}
-    WHERE ${s.id} IN (SELECT value FROM json_each(${JSON.stringify(r.ids)})) AND ${s.orgId} = ${r.orgId}
-    AND ${t.bucket} >= ${first} AND ${t.bucket} < ${r.to}`;
+  return sql`${t.sid} = ${schema.series.num} AND ${t.bucket} >= ${first} AND ${t.bucket} < ${r.to}`;
 }
+
+/**
+ * `FROM … WHERE` of the stats reads: the range's series, each joined to its buckets. The CROSS
+ * JOIN keeps `series` the outer loop. `series_id` names the text id in the select lists.
+ */
+const fromRange = (r: RollupRange): SQL =>
+  sql`FROM ${schema.series} CROSS JOIN ${ROLLUP_TABLE[r.source]} WHERE ${rangeSeries(r)} AND ${rangeBuckets(r)}`;
 
 const seriesIdSql = sql`${schema.series.id} AS series_id`;
 
@@ -93,7 +98,7 @@ function rowValueSql(t: RollupTable, agg: Aggregation): SQL {
  * holding two JSON arrays (its buckets and its values), not a row per point: D1 hands over 100
  * rows instead of 72,000, and a correlated subquery per series walks the (sid, bucket) key in
  * order, so nothing is sorted. Measured on the query bench's data with node:sqlite, the
- * statement took 29 ms against 100 ms for the row form (bench/query-plan.ts).
+ * statement took 29 ms against 100 ms for the row form (the data set of bench/query-plan.ts).
  */
 export async function rollupPoints(
   d1: D1Database,
@@ -103,16 +108,14 @@ export async function rollupPoints(
 ): Promise<Map<string, PointColumns>> {
   const t = ROLLUP_TABLE[range.source];
   const s = schema.series;
-  const first = range.from - (range.from % SOURCE_RESOLUTION_MS[range.source]);
-  const inRange = sql`${t.sid} = ${s.num} AND ${t.bucket} >= ${first} AND ${t.bucket} < ${range.to}`;
   // At the source's own step each row is a point: no grouping.
   const points =
     stepMs === SOURCE_RESOLUTION_MS[range.source]
-      ? sql`SELECT ${t.bucket} AS ts, ${rowValueSql(t, agg)} AS value FROM ${t} WHERE ${inRange}`
-      : sql`SELECT ${t.bucket} - ${t.bucket} % ${stepMs} AS ts, ${valueSql(t, agg)} FROM ${t} WHERE ${inRange}
-        GROUP BY ts ORDER BY ts`;
+      ? sql`SELECT ${t.bucket} AS ts, ${rowValueSql(t, agg)} AS value FROM ${t} WHERE ${rangeBuckets(range)}`
+      : sql`SELECT ${t.bucket} - ${t.bucket} % ${stepMs} AS ts, ${valueSql(t, agg)} FROM ${t}
+        WHERE ${rangeBuckets(range)} GROUP BY ts ORDER BY ts`;
   const query = sql`SELECT ${s.id}, (SELECT json_array(json_group_array(ts), json_group_array(value)) FROM (${points}))
-    FROM ${s} WHERE ${s.id} IN (SELECT value FROM json_each(${JSON.stringify(range.ids)})) AND ${s.orgId} = ${range.orgId}`;
+    FROM ${s} WHERE ${rangeSeries(range)}`;
   const rows = await statement(d1, query).raw<[string, string]>();
   const out = new Map<string, PointColumns>();
   for (const [id, json] of rows) {
