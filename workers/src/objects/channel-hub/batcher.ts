@@ -1,4 +1,4 @@
-import type { StreamSample } from '../../../../schema/wire/stream.ts';
+import type { PackedSamples } from './packed.ts';
 
 /**
  * Frames a publish may send at once per flush interval. Past that the hub is under load and
@@ -18,33 +18,35 @@ export const IMMEDIATE_FRAMES_PER_INTERVAL = 1;
  * Immediate sends are paced by a token bucket refilled over each interval; it starts full.
  */
 export class FrameBatcher {
-  #pending: StreamSample[] = [];
+  #pending: PackedSamples[] = [];
+  #pendingSamples = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #tokens = 0;
   #refilledAt: number | undefined;
 
   flushMs: number;
   readonly #maxSamples: number;
-  readonly #emit: (samples: StreamSample[]) => void;
+  readonly #emit: (parts: PackedSamples[]) => void;
 
-  constructor(flushMs: number, maxSamples: number, emit: (samples: StreamSample[]) => void) {
+  constructor(flushMs: number, maxSamples: number, emit: (parts: PackedSamples[]) => void) {
     this.flushMs = flushMs;
     this.#maxSamples = maxSamples;
     this.#emit = emit;
   }
 
   /** Sends samples now when the hub is idle; otherwise queues them for the end of the interval. */
-  add(samples: StreamSample[]): void {
+  add(part: PackedSamples): void {
     if (this.flushMs <= 0) {
-      this.#emit(samples);
+      this.#emit([part]);
       return;
     }
     if (this.#pending.length === 0 && this.#takeToken()) {
-      this.#emit(samples);
+      this.#emit([part]);
       return;
     }
-    this.#pending.push(...samples);
-    if (this.#pending.length >= this.#maxSamples) this.flush();
+    this.#pending.push(part);
+    this.#pendingSamples += part.ts.length;
+    if (this.#pendingSamples >= this.#maxSamples) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
@@ -53,13 +55,14 @@ export class FrameBatcher {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending.length === 0) return;
-    const samples = this.#pending;
+    const parts = this.#pending;
     this.#pending = [];
-    this.#emit(samples);
+    this.#pendingSamples = 0;
+    this.#emit(parts);
   }
 
   get pendingSamples(): number {
-    return this.#pending.length;
+    return this.#pendingSamples;
   }
 
   #takeToken(): boolean {

@@ -8,6 +8,7 @@ import { handleMessage, type HubView } from './messages.ts';
 import { frame, parseClientFrame } from './protocol.ts';
 import { FrameBatcher } from './batcher.ts';
 import { Ring } from './ring.ts';
+import { packSamples, unpackSamples, type PackedSamples } from './packed.ts';
 import { countProtocolError, newSession, saveSession } from './session.ts';
 import { needsSave, restoreConn, revokeSocket, saveConn, socketConn, type HubCounters } from './socket.ts';
 import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
@@ -127,17 +128,25 @@ export class ChannelHub extends DurableObject<Env> {
    */
   async publish(samples: StreamSample[]): Promise<void> {
     if (!Array.isArray(samples) || samples.length === 0) return;
-    this.#batcher.add(samples);
+    this.#batcher.add(packSamples(samples));
   }
 
-  #emitData(samples: StreamSample[]): void {
+  /** {@link publish} for samples packed by series, as a DeviceHub publishes a stored batch. */
+  async publishPacked(packed: PackedSamples): Promise<void> {
+    if (packed.ts.length === 0) return;
+    this.#batcher.add(packed);
+  }
+
+  #emitData(parts: PackedSamples[]): void {
     const seq = this.#nextSeq();
+    // Sample objects only for connections to offer them to; the ring keeps the parts packed.
+    let samples: StreamSample[] | undefined;
     let shared: string | undefined;
-    const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples }));
-    for (const conn of this.#allConns()) deliverData(conn, seq, samples, text);
+    const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples: samples! }));
+    for (const conn of this.#allConns()) deliverData(conn, seq, (samples ??= unpackSamples(parts)), text);
     this.#afterFanOut();
     // After fan-out: a connection rebuilt from the ring during fan-out must not see this frame twice.
-    this.#ring.append({ seq, kind: 'data', samples }, Date.now());
+    this.#ring.append({ seq, kind: 'data', parts }, Date.now());
   }
 
   /** Publishes one persisted event to every connection with a subscription matching its subject. */

@@ -1,8 +1,13 @@
 import { STREAM_LIMITS, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
+import { packedJson, unpackSamples, type PackedSamples } from './packed.ts';
 
-/** One published frame as the ring keeps it: every sample of the publish, unfiltered. */
+/** One published frame as the ring gives it back: every sample of the publish, unfiltered. */
 export type RingEntry =
   { seq: number; kind: 'data'; samples: StreamSample[] } | { seq: number; kind: 'event'; event: StreamEvent };
+
+/** One published frame as the ring is handed it: samples still packed as they were published. */
+export type RingAppend =
+  { seq: number; kind: 'data'; parts: PackedSamples[] } | { seq: number; kind: 'event'; event: StreamEvent };
 
 /** Limits of the ring; tests shrink them through `ChannelHub.tune`. */
 export interface RingLimits {
@@ -35,11 +40,19 @@ export class Ring {
   constructor(storage: DurableObjectStorage) {
     this.#sql = storage.sql;
     this.#kv = storage.kv;
+    // Data frames are kept packed (kind `packed`, PackedSamples[] as JSON), about a sixth of the
+    // samples' JSON; rings written before hold `data` rows (StreamSample[]), read alike.
+    // `bytes` is the body's length, kept beside it: SQLite's length() of text reads the whole
+    // text (and its overflow pages) to count characters, which pruning paid on every publish.
     this.#sql.exec(
-      'CREATE TABLE IF NOT EXISTS ring (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS ring (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0)',
     );
+    if (!this.#sql.exec('SELECT * FROM ring LIMIT 0').columnNames.includes('bytes')) {
+      this.#sql.exec('ALTER TABLE ring ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0');
+      this.#sql.exec('UPDATE ring SET bytes = length(body)');
+    }
     const totals = this.#sql
-      .exec<{ n: number; bytes: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(length(body)), 0) AS bytes FROM ring')
+      .exec<{ n: number; bytes: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM ring')
       .one();
     this.#count = totals.n;
     this.#bytes = totals.bytes;
@@ -56,9 +69,17 @@ export class Ring {
   }
 
   /** Appends one frame, then prunes at most one chunk past the frame or age limit. */
-  append(entry: RingEntry, now: number): void {
-    const body = JSON.stringify(entry.kind === 'data' ? entry.samples : entry.event);
-    this.#sql.exec('INSERT INTO ring (seq, ts, kind, body) VALUES (?, ?, ?, ?)', entry.seq, now, entry.kind, body);
+  append(entry: RingAppend, now: number): void {
+    const [kind, body] =
+      entry.kind === 'data' ? ['packed', packedJson(entry.parts)] : ['event', JSON.stringify(entry.event)];
+    this.#sql.exec(
+      'INSERT INTO ring (seq, ts, kind, body, bytes) VALUES (?, ?, ?, ?, ?)',
+      entry.seq,
+      now,
+      kind,
+      body,
+      body.length,
+    );
     this.#count += 1;
     this.#bytes += body.length;
     this.#prune(now);
@@ -71,9 +92,10 @@ export class Ring {
       after,
     );
     for (const row of rows) {
-      yield row.kind === 'data'
-        ? { seq: row.seq, kind: 'data', samples: JSON.parse(row.body) as StreamSample[] }
-        : { seq: row.seq, kind: 'event', event: JSON.parse(row.body) as StreamEvent };
+      if (row.kind === 'event') yield { seq: row.seq, kind: 'event', event: JSON.parse(row.body) as StreamEvent };
+      else if (row.kind === 'packed')
+        yield { seq: row.seq, kind: 'data', samples: unpackSamples(JSON.parse(row.body) as PackedSamples[]) };
+      else yield { seq: row.seq, kind: 'data', samples: JSON.parse(row.body) as StreamSample[] };
     }
   }
 
@@ -103,7 +125,7 @@ export class Ring {
     if (this.#bytes > maxBytes) {
       let excess = this.#bytes - maxBytes;
       const head = this.#sql.exec<{ seq: number; n: number }>(
-        'SELECT seq, length(body) AS n FROM ring ORDER BY seq LIMIT ?',
+        'SELECT seq, bytes AS n FROM ring ORDER BY seq LIMIT ?',
         PRUNE_CHUNK,
       );
       for (const row of head) {
@@ -114,7 +136,7 @@ export class Ring {
     }
     if (cut === 0) return;
     this.#bytes -= this.#sql
-      .exec<{ bytes: number }>('SELECT COALESCE(SUM(length(body)), 0) AS bytes FROM ring WHERE seq <= ?', cut)
+      .exec<{ bytes: number }>('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM ring WHERE seq <= ?', cut)
       .one().bytes;
     this.#count -= this.#sql.exec('DELETE FROM ring WHERE seq <= ?', cut).rowsWritten;
     if (cut > this.#prunedThrough) {

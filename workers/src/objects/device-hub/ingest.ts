@@ -1,5 +1,4 @@
 import type { IngestAck } from '../../../../schema/wire/ingest.ts';
-import type { StreamSample } from '../../../../schema/wire/stream.ts';
 import type { CompactBatch } from '../../services/ingest/compact.ts';
 import { batchConflict, toRefusal, type IngestRefusal } from '../../services/ingest/refusals.ts';
 import { log } from '../../services/log.ts';
@@ -66,29 +65,17 @@ export function publishBatch(
   batch: CompactBatch,
   rows: SeriesRow[],
 ): void {
-  // Each series' fields once; the samples share them.
-  const heads = batch.series.map((s, i) => ({
+  // Each series' fields once; the points go as the batch's own columns.
+  const series = batch.series.map((s, i) => ({
     subject: sampleSubject(identity.orgId, identity.siteId, identity.deviceId, s.metric),
     seriesId: rows[i]!.seriesId,
+    deviceId: identity.deviceId,
     metric: s.metric,
     labels: s.labels ?? {},
   }));
-  const samples: StreamSample[] = new Array<StreamSample>(batch.ts.length);
-  for (let i = 0; i < samples.length; i++) {
-    const h = heads[batch.seriesIndex[i]!]!;
-    samples[i] = {
-      subject: h.subject,
-      seriesId: h.seriesId,
-      deviceId: identity.deviceId,
-      metric: h.metric,
-      labels: h.labels,
-      ts: batch.ts[i]!,
-      value: batch.values[i]!,
-    };
-  }
   ctx.waitUntil(
     channelHubFor(env, identity.orgId)
-      .publish(samples)
+      .publishPacked({ series, index: batch.seriesIndex, ts: batch.ts, values: batch.values })
       .catch((err: unknown) => log.warn('publish failed', { deviceId: identity.deviceId, error: String(err) })),
   );
 }
