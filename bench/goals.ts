@@ -23,7 +23,7 @@
  * - footprint: the agent's peak RSS, and `extra.steadyCpuSeconds` (CPU after the first interval,
  *   start-up excluded) against node_exporter's.
  */
-import { DIRECT } from './query-plan.ts';
+import { DIRECT, UNCOMPRESSED_SHAPE } from './query-plan.ts';
 import type { Row } from './types.ts';
 
 export type Met = 'yes' | 'no' | 'not measured';
@@ -188,7 +188,13 @@ function query(rows: Row[]): Goal[] {
     ['raw 24 h, step=10s', 'query p50: 24 h raw of one series'],
     ['30 d, step=1h, 100 series', 'query p50: 30 d at 1 h for 100 series'],
   ];
-  return PATHS.flatMap(([system, where]) =>
+  // Without compression (both systems), through wrangler dev only.
+  const plain = shapes.map(([shape, figure]) => [`${shape}${UNCOMPRESSED_SHAPE}`, `${figure}, both uncompressed`]);
+  const paths = [
+    ...PATHS.map(([system, where]) => [system, where, shapes] as const),
+    ['Edgewatch', '', plain] as const,
+  ];
+  return paths.flatMap(([system, where, shapes]) =>
     shapes.map(([shape, figure]) => {
       const mine = find(rows, 'query', (s) => s === `${system} (${shape})`);
       const vm = find(rows, 'query', (s) => s.startsWith('VictoriaMetrics') && s.endsWith(`(${shape})`));

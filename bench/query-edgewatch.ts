@@ -15,7 +15,7 @@ import {
   type SingleHistoryResponse,
 } from './edgewatch-api.ts';
 import type { PointMap } from './points.ts';
-import { RUNS, type Measured, type QueryPlan } from './query-plan.ts';
+import { RUNS, UNCOMPRESSED, type Measured, type QueryPlan } from './query-plan.ts';
 import { waitAllRollups, type RollupWait } from './rollup-wait.ts';
 import { timeGets } from './timing.ts';
 import { SOCKET_NOT_FOUND, workerSocketUrl } from './worker-socket.ts';
@@ -30,6 +30,8 @@ export interface EdgewatchQueries {
    * front (worker-socket.ts); or why they were not timed.
    */
   direct: { step10s: Measured; month: Measured } | string;
+  /** The step=10s and month reads again through wrangler dev, asking for no compression. */
+  uncompressed: { step10s: Measured; month: Measured };
   /** Setup figures for the notes. */
   setup: RollupWait & { loadSeconds: number; reloads: number };
 }
@@ -95,6 +97,11 @@ export async function edgewatchQueries(ctx: BenchContext, plan: QueryPlan): Prom
   };
   const step10s = await readMulti(api, paths.step10s, rawKeys);
   const month = await readMulti(api, paths.month, monthKeys);
+  const plain = { ...api, headers: UNCOMPRESSED };
+  const uncompressed = {
+    step10s: await readMulti(plain, paths.step10s, rawKeys),
+    month: await readMulti(plain, paths.month, monthKeys),
+  };
   const socket = await workerSocketUrl(platform);
   let direct: EdgewatchQueries['direct'] = SOCKET_NOT_FOUND;
   if (socket) {
@@ -114,6 +121,7 @@ export async function edgewatchQueries(ctx: BenchContext, plan: QueryPlan): Prom
     },
     month,
     direct,
+    uncompressed,
     setup: { loadSeconds, reloads, ...rollups },
   };
 }

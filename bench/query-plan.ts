@@ -9,6 +9,17 @@ export const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 20);
 /** Rows timed at workerd's own socket (worker-socket.ts); goals.ts finds them by this name. */
 export const DIRECT = "Edgewatch at workerd's socket";
 
+/**
+ * Node's fetch asks for gzip, and both systems compress their answers then: VictoriaMetrics in
+ * its own process, Edgewatch under wrangler dev in miniflare's entry Worker, which does what
+ * Cloudflare's edge does in front of a deployed Worker, on the Worker's own thread (about 10 ms
+ * of the 24 h read's 25 ms, measured with one-off timings on 2026-12-03). The reads timed again
+ * with this header show both systems without it.
+ */
+export const UNCOMPRESSED = { 'accept-encoding': 'identity' };
+/** The suffix inside a row's shape for those reads: `(raw 24 h, step=10s, uncompressed)`. */
+export const UNCOMPRESSED_SHAPE = ', uncompressed';
+
 export interface QueryPlan {
   /** One series, 24 h at 10 s: 8,640 samples. */
   raw: Dataset;

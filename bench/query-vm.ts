@@ -6,8 +6,8 @@
 import { loadVm } from './bulk-load.ts';
 import { deviceName, endOf, seriesKey, METRIC } from './dataset.ts';
 import { vmPoints } from './points.ts';
-import { RUNS, type Measured, type QueryPlan } from './query-plan.ts';
-import { timeGets } from './timing.ts';
+import { RUNS, UNCOMPRESSED, type Measured, type QueryPlan } from './query-plan.ts';
+import { timeGets, type Endpoint } from './timing.ts';
 import type { BenchContext } from './types.ts';
 import { startVm, vmForceFlush, vmMatrix, vmQueryRangePath } from './victoria-metrics.ts';
 
@@ -16,6 +16,8 @@ const HOUR = 3_600_000;
 export interface VmQueries {
   raw: Measured;
   month: Measured;
+  /** The same two reads asking for no compression. */
+  uncompressed: { raw: Measured; month: Measured };
 }
 
 /** `agent="q30-7", idx="0"` → the data set's key for device 7, series 0. */
@@ -33,12 +35,23 @@ export async function vmQueries(ctx: BenchContext, bin: string, plan: QueryPlan)
   const rawQuery = `${METRIC}{agent="${deviceName(plan.raw, 0)}"}`;
   // Inclusive end: the last sample's own timestamp, so both systems return 8,640 points.
   const rawEnd = endOf(plan.raw) - plan.raw.intervalMs;
-  const raw = await timeGets(to, vmQueryRangePath(rawQuery, plan.raw.start, rawEnd, '10s'), RUNS);
+  const rawPath = vmQueryRangePath(rawQuery, plan.raw.start, rawEnd, '10s');
   const monthQuery = `avg_over_time(${METRIC}{agent=~"${plan.month.name}-.+"}[1h])`;
-  const month = await timeGets(to, vmQueryRangePath(monthQuery, plan.monthFrom + HOUR, plan.monthTo, '1h'), RUNS);
-  await vm.stop();
-  return {
-    raw: { timed: raw, points: vmPoints(vmMatrix(raw.text), keyOf(plan.raw.name)), source: rawQuery },
-    month: { timed: month, points: vmPoints(vmMatrix(month.text), keyOf(plan.month.name), -HOUR), source: monthQuery },
+  const monthPath = vmQueryRangePath(monthQuery, plan.monthFrom + HOUR, plan.monthTo, '1h');
+  const reads = async (at: Endpoint) => {
+    const raw = await timeGets(at, rawPath, RUNS);
+    const month = await timeGets(at, monthPath, RUNS);
+    return {
+      raw: { timed: raw, points: vmPoints(vmMatrix(raw.text), keyOf(plan.raw.name)), source: rawQuery },
+      month: {
+        timed: month,
+        points: vmPoints(vmMatrix(month.text), keyOf(plan.month.name), -HOUR),
+        source: monthQuery,
+      },
+    };
   };
+  const compressed = await reads(to);
+  const uncompressed = await reads({ ...to, headers: UNCOMPRESSED });
+  await vm.stop();
+  return { ...compressed, uncompressed };
 }

@@ -9,7 +9,7 @@ import { devServerFloor } from './dev-server-floor.ts';
 import { fmtRate } from './load.ts';
 import { describe, comparePoints, pointCount } from './points.ts';
 import { edgewatchQueries, type EdgewatchQueries } from './query-edgewatch.ts';
-import { DIRECT, queryPlan, RUNS, type Measured, type QueryPlan } from './query-plan.ts';
+import { DIRECT, queryPlan, RUNS, UNCOMPRESSED_SHAPE, type Measured, type QueryPlan } from './query-plan.ts';
 import { vmQueries, type VmQueries } from './query-vm.ts';
 import type { BenchModule, Row } from './types.ts';
 import { runVmPeer, vmVersion } from './victoria-metrics.ts';
@@ -96,6 +96,22 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
       notes: 'query_range avg_over_time(…[1h]) over the raw samples',
     });
   else out.push({ benchmark: 'query', system: 'VictoriaMetrics', notes: vm as string });
+  // Both systems again without response compression (query-plan.ts, UNCOMPRESSED).
+  const shapes = [
+    ['raw 24 h, step=10s', ew.uncompressed.step10s, rawExpect, vmOk?.uncompressed.raw],
+    ['30 d, step=1h, 100 series', ew.uncompressed.month, monthExpect, vmOk?.uncompressed.month],
+  ] as const;
+  for (const [shape, mine, expect, peer] of shapes) {
+    const name = `${shape}${UNCOMPRESSED_SHAPE}`;
+    out.push(edgewatchRow(`Edgewatch (${name})`, mine, expect, 'the same GET with Accept-Encoding: identity', peer));
+    if (peer)
+      out.push({
+        benchmark: 'query',
+        system: `${vmName} (${name})`,
+        ...figures(peer),
+        notes: 'Accept-Encoding: identity',
+      });
+  }
   if (typeof ew.direct === 'string') out.push({ benchmark: 'query', system: DIRECT, notes: ew.direct });
   else {
     const what = "the same GET at the Worker's workerd socket, without the wrangler dev proxy in front";

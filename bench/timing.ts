@@ -6,6 +6,8 @@ import { percentile } from './load.ts';
 export interface Endpoint {
   url: string;
   apiKey?: string;
+  /** More request headers, e.g. `accept-encoding: identity` for an uncompressed answer. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -14,7 +16,10 @@ export interface Endpoint {
  * limit window never shows up as query latency.
  */
 export async function timedGet(to: Endpoint, path: string): Promise<{ ms: number; text: string }> {
-  const headers: Record<string, string> = to.apiKey ? { authorization: `Bearer ${to.apiKey}` } : {};
+  const headers: Record<string, string> = {
+    ...to.headers,
+    ...(to.apiKey ? { authorization: `Bearer ${to.apiKey}` } : {}),
+  };
   for (let attempt = 1; ; attempt++) {
     const t0 = performance.now();
     const res = await fetch(`${to.url}${path}`, { headers });

@@ -61,6 +61,8 @@ const RUN: Row[] = [
   { benchmark: 'query', system: 'Edgewatch (30 d, step=1h, 100 series)', p50Ms: 40, notes: '' },
   { benchmark: 'query', system: 'VictoriaMetrics 1.79.3 (30 d, step=1h, 100 series)', p50Ms: 20, notes: '' },
   { benchmark: 'query', system: "Edgewatch at workerd's socket (raw 24 h, step=10s)", p50Ms: 15, notes: '' },
+  { benchmark: 'query', system: 'Edgewatch (raw 24 h, step=10s, uncompressed)', p50Ms: 12, notes: '' },
+  { benchmark: 'query', system: 'VictoriaMetrics 1.79.3 (raw 24 h, step=10s, uncompressed)', p50Ms: 8, notes: '' },
   {
     benchmark: 'storage',
     system: 'Edgewatch raw (DeviceHub SQLite)',
@@ -140,6 +142,14 @@ describe('bench goals table (issue 14)', () => {
     expect(g["query p50: 30 d at 1 h for 100 series at workerd's socket (no wrangler dev proxy)"]).toMatchObject({
       met: 'not measured',
     });
+    // The uncompressed reads are compared with the peer's uncompressed row, not its gzip one.
+    expect(g['query p50: 24 h raw of one series, both uncompressed']).toMatchObject({
+      edgewatch: 12,
+      peer: 8,
+      ratio: 1.5,
+      met: 'yes',
+    });
+    expect(g['query p50: 30 d at 1 h for 100 series, both uncompressed']).toMatchObject({ met: 'not measured' });
     expect(g['export 1M rows (NDJSON): rows/s vs VictoriaMetrics']).toMatchObject({ ratio: 0.4, met: 'no' });
     expect(g['export 1M rows (NDJSON): workerd RSS growth']).toMatchObject({ edgewatch: 50, peer: 20, met: 'yes' });
     expect(g['fan-out: what the hub adds to the ingest acknowledgement (p50)']).toMatchObject({
