@@ -12,8 +12,8 @@ const WRANGLER = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler
  * wrangler's environment. Since 4.x wrangler dev streams a trace of every invocation (each
  * request, RPC and alarm) to a local collector that stores it for its trace explorer: a
  * developer's tool, which cost a third of the Worker's CPU under the ingest bench (perf, 33,000
- * → 50,000 samples/s at workerd's socket once off) and keeps a store that grows as long as the
- * platform runs. `X_LOCAL_OBSERVABILITY=true` in the caller's environment turns it back on.
+ * → 50,000 samples/s at workerd's socket once off). `X_LOCAL_OBSERVABILITY=true` in the
+ * caller's environment turns it back on.
  */
 const quietEnv = () => ({
   ...process.env,
