@@ -48,6 +48,14 @@ function edgewatchRow(system: string, m: Measured, expect: Expect, what: string,
   };
 }
 
+/** VictoriaMetrics' row of one read. */
+const vmRow = (system: string, m: Measured, notes: string): Row => ({
+  benchmark: 'query',
+  system,
+  ...figures(m),
+  notes,
+});
+
 function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Row[] {
   const rawExpect = { rows: plan.raw.points, source: 'raw' };
   const monthExpect = { rows: plan.month.devices * plan.month.seriesPerDevice * 720, source: '1h' };
@@ -70,13 +78,7 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
       vmOk?.raw,
     ),
   ];
-  if (vmOk)
-    out.push({
-      benchmark: 'query',
-      system: `${vmName} (raw 24 h, step=10s)`,
-      ...figures(vmOk.raw),
-      notes: 'query_range step=10s',
-    });
+  if (vmOk) out.push(vmRow(`${vmName} (raw 24 h, step=10s)`, vmOk.raw, 'query_range step=10s'));
   const month = edgewatchRow(
     'Edgewatch (30 d, step=1h, 100 series)',
     ew.month,
@@ -89,12 +91,13 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
   if (s.reloads) for (const r of out.concat(month)) r.notes += `; ${s.reloads} Worker reloads during the run`;
   out.push(month);
   if (vmOk)
-    out.push({
-      benchmark: 'query',
-      system: `${vmName} (30 d, step=1h, 100 series)`,
-      ...figures(vmOk.month),
-      notes: 'query_range avg_over_time(…[1h]) over the raw samples',
-    });
+    out.push(
+      vmRow(
+        `${vmName} (30 d, step=1h, 100 series)`,
+        vmOk.month,
+        'query_range avg_over_time(…[1h]) over the raw samples',
+      ),
+    );
   else out.push({ benchmark: 'query', system: 'VictoriaMetrics', notes: vm as string });
   // Both systems again without response compression (query-plan.ts, UNCOMPRESSED).
   const shapes = [
@@ -104,13 +107,7 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
   for (const [shape, mine, expect, peer] of shapes) {
     const name = `${shape}${UNCOMPRESSED_SHAPE}`;
     out.push(edgewatchRow(`Edgewatch (${name})`, mine, expect, 'the same GET with Accept-Encoding: identity', peer));
-    if (peer)
-      out.push({
-        benchmark: 'query',
-        system: `${vmName} (${name})`,
-        ...figures(peer),
-        notes: 'Accept-Encoding: identity',
-      });
+    if (peer) out.push(vmRow(`${vmName} (${name})`, peer, 'Accept-Encoding: identity'));
   }
   if (typeof ew.direct === 'string') out.push({ benchmark: 'query', system: DIRECT, notes: ew.direct });
   else {

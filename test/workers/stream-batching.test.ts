@@ -6,7 +6,7 @@ import { recordEvent } from '../../workers/src/services/events/record.ts';
 import { orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
-import { sample, subscribed, take } from './stream-test-helpers.ts';
+import { publish, sample, subscribed, take } from './stream-test-helpers.ts';
 
 describe('stream frame batching', () => {
   // An idle hub sends a publish at once (stream-idle-flush.test.ts); under load, publishes wait for the interval.
@@ -18,9 +18,9 @@ describe('stream frame batching', () => {
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     // The first IMMEDIATE_FRAMES_PER_INTERVAL go out at once; the hub is then under load.
     for (let i = 1; i <= IMMEDIATE_FRAMES_PER_INTERVAL; i++)
-      await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+      await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     await take(client, IMMEDIATE_FRAMES_PER_INTERVAL);
-    for (let i = 1; i <= 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', 10 + i)]);
+    for (let i = 1; i <= 3; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 10 + i)]);
     const [frame] = await take(client, 1);
     expect(frame).toMatchObject({ type: 'data', seq: IMMEDIATE_FRAMES_PER_INTERVAL + 1 });
     expect((frame as unknown as { samples: { value: number }[] }).samples.map((s) => s.value)).toEqual([11, 12, 13]);
@@ -33,7 +33,7 @@ describe('stream frame batching', () => {
     await hub.tune({ flushMs: 5_000 });
     const client = await connect(org.apiKey);
     await subscribed(client, 'all', `org.${org.orgId}.**`);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 7)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 7)]);
     await recordEvent(env, {
       orgId: org.orgId,
       type: 'custom.deploy',

@@ -4,7 +4,7 @@ import { STREAM_LIMITS, type StreamSample } from '../../schema/wire/stream.ts';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { connect, type Client, type Frame } from './stream-client.ts';
-import { sample, subscribed, take } from './stream-test-helpers.ts';
+import { publish, sample, subscribed, take } from './stream-test-helpers.ts';
 
 describe('stream credits', () => {
   it('sends a client that granted 5 at most 5 frames until it grants more', async () => {
@@ -12,7 +12,7 @@ describe('stream credits', () => {
     const client = await connect(org.apiKey, {}, { credits: 0 });
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     const hub = channelHubFor(env, org.orgId);
-    for (let i = 1; i <= 8; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= 8; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     expect(await client.idle()).toEqual([]);
 
     client.send({ type: 'credit', n: 5 });
@@ -22,7 +22,7 @@ describe('stream credits', () => {
 
     client.send({ type: 'credit', n: 10 });
     expect((await take(client, 3)).map((f) => f.seq)).toEqual([6, 7, 8]);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 9)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 9)]);
     expect(await client.next()).toMatchObject({ type: 'data', seq: 9 });
   });
 
@@ -33,7 +33,7 @@ describe('stream credits', () => {
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     expect(await client.ask({ type: 'ping' })).toEqual({ type: 'pong' });
     const hub = channelHubFor(env, org.orgId);
-    for (let i = 1; i <= 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= 3; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     expect((await take(client, 2)).map((f) => f.seq)).toEqual([1, 2]);
     expect(await client.idle()).toEqual([]);
   });
@@ -43,11 +43,11 @@ describe('stream credits', () => {
     const client = await connect(org.apiKey, {}, { credits: 0 });
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     const hub = channelHubFor(env, org.orgId);
-    for (let i = 1; i <= 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= 3; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     await evictDurableObject(hub);
     client.send({ type: 'credit', n: 4 });
     expect((await take(client, 3)).map((f) => f.seq)).toEqual([1, 2, 3]);
-    await channelHubFor(env, org.orgId).publish([sample(org.orgId, 'dev_a', 'load1', 4)]);
+    await publish(channelHubFor(env, org.orgId), [sample(org.orgId, 'dev_a', 'load1', 4)]);
     // A restarted hub resumes past its reserved block of seqs: larger, never reused.
     const live = await client.next();
     expect(live).toMatchObject({ type: 'data', samples: [{ value: 4 }] });
@@ -83,7 +83,7 @@ describe('slow consumer', () => {
       const batch = Array.from({ length: PER_PUBLISH }, (_, k) =>
         sample(org.orgId, 'dev_a', 'load1', i + k, `ser_${(i + k) % SERIES}`),
       );
-      await hub.publish(batch);
+      await publish(hub, batch);
     }
     for (const samples of await Promise.all(received)) {
       expect(samples.length).toBe(MESSAGES);
@@ -98,7 +98,8 @@ describe('slow consumer', () => {
 
     // New series cannot be conflated away: the queue grows past the hard cap.
     for (let i = 0; i < 100; i++) {
-      await hub.publish(
+      await publish(
+        hub,
         Array.from({ length: PER_PUBLISH }, (_, k) =>
           sample(org.orgId, 'dev_b', 'load1', k, `ser_new_${i}_${k}_${'x'.repeat(40)}`),
         ),
@@ -118,7 +119,10 @@ describe('slow consumer', () => {
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     // About 300 KiB of frames: past the soft cap.
     for (let i = 0; i < 20; i++) {
-      await hub.publish(Array.from({ length: 100 }, (_, k) => sample(org.orgId, 'dev_a', 'load1', i, `ser_${k}`)));
+      await publish(
+        hub,
+        Array.from({ length: 100 }, (_, k) => sample(org.orgId, 'dev_a', 'load1', i, `ser_${k}`)),
+      );
     }
     client.send({ type: 'credit', n: 10 });
     const f = await client.next();
@@ -144,7 +148,10 @@ describe('slow consumer', () => {
     });
     await hub.publishEvent(event(1));
     for (let i = 0; i < 20; i++) {
-      await hub.publish(Array.from({ length: 100 }, (_, k) => sample(org.orgId, 'dev_a', 'load1', i, `ser_${k}`)));
+      await publish(
+        hub,
+        Array.from({ length: 100 }, (_, k) => sample(org.orgId, 'dev_a', 'load1', i, `ser_${k}`)),
+      );
     }
     await hub.publishEvent(event(2));
     client.send({ type: 'credit', n: 10 });

@@ -5,7 +5,7 @@ import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { HOUR_MS } from '../../workers/src/time.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
-import { sample, subscribed, take } from './stream-test-helpers.ts';
+import { publish, sample, subscribed, take } from './stream-test-helpers.ts';
 
 // An interval no test waits out (HOUR_MS): a frame that arrives was not held for it.
 
@@ -16,7 +16,7 @@ describe('stream idle flush', () => {
     const client = await connect(org.apiKey);
     await subscribed(client, 'all', `org.${org.orgId}.**`);
     await hub.tune({ flushMs: HOUR_MS });
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 1)]);
     expect(await take(client, 1)).toMatchObject([{ type: 'data', seq: 1, samples: [{ value: 1 }] }]);
   });
 
@@ -28,7 +28,7 @@ describe('stream idle flush', () => {
     await hub.tune({ flushMs: HOUR_MS });
     // IMMEDIATE_FRAMES_PER_INTERVAL go at once; the rest wait for the interval.
     const n = IMMEDIATE_FRAMES_PER_INTERVAL;
-    for (let i = 1; i <= n + 3; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= n + 3; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     const immediate = await take(client, n);
     const firstValues = immediate.map((f) => (f as unknown as { samples: { value: number }[] }).samples[0]!.value);
     expect(firstValues).toEqual(Array.from({ length: n }, (_, i) => i + 1));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
-import { sample, subscribed, take } from './stream-test-helpers.ts';
+import { publish, sample, subscribed, take } from './stream-test-helpers.ts';
 
 describe('stream resume', () => {
   it('gives a reconnecting client exactly the frames it missed, then live, with no gap and no duplicate', async () => {
@@ -13,13 +13,13 @@ describe('stream resume', () => {
     const welcome = await first.ask({ type: 'hello', v: 1, credits: 3 });
     const load = `org.${org.orgId}.*.*.*.*.metric.load1`;
     await subscribed(first, 'load', load);
-    for (let i = 1; i <= 5; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= 5; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     // Mid-stream: three frames delivered, two waiting for credits when the client drops.
     const seen = await take(first, 3);
     first.ws.close(1000);
     expect(await first.closed).toMatchObject({ code: 1000 });
-    await hub.publish([sample(org.orgId, 'dev_a', 'mem_used_bytes', 99)]);
-    for (let i = 6; i <= 7; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'mem_used_bytes', 99)]);
+    for (let i = 6; i <= 7; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
 
     const last = seen.at(-1)!.seq as number;
     const second = await connect(org.apiKey);
@@ -29,7 +29,7 @@ describe('stream resume', () => {
     });
     await subscribed(second, 'load', load);
     const missed = await take(second, 4);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 8)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 8)]);
     const live = await second.next();
     const values = [...seen, ...missed, live].map(
       (f) => (f as unknown as { samples: { value: number }[] }).samples[0]!.value,
@@ -46,7 +46,7 @@ describe('stream resume', () => {
     const first = await connect(org.apiKey);
     const welcome = await first.ask({ type: 'hello', v: 1 });
     first.ws.close(1000);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1), sample(org.orgId, 'dev_b', 'load1', 2)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 1), sample(org.orgId, 'dev_b', 'load1', 2)]);
     const second = await connect(org.apiKey);
     await second.ask({ type: 'hello', v: 1, resume: { epoch: welcome.epoch, seq: welcome.seq } });
     await subscribed(second, 'a', `org.${org.orgId}.*.*.device.dev_a.**`);
@@ -63,7 +63,7 @@ describe('stream resume', () => {
     const first = await connect(org.apiKey);
     const welcome = await first.ask({ type: 'hello', v: 1 });
     first.ws.close(1000);
-    for (let i = 1; i <= 20; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 1; i <= 20; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     expect((await hub.stats()).ringFrames).toBeLessThanOrEqual(5);
 
     const second = await connect(org.apiKey);
@@ -80,7 +80,7 @@ describe('stream resume', () => {
       fromSeq: 3,
       reason: 'out_of_window',
     });
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 21)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 21)]);
     expect(await second.next()).toMatchObject({ type: 'data', seq: 21 });
   });
 
@@ -103,7 +103,7 @@ describe('stream resume', () => {
     const hub = channelHubFor(env, org.orgId);
     await hub.tune({ ringMaxBytes: 5_000 });
     const batch = (i: number) => Array.from({ length: 10 }, (_, k) => sample(org.orgId, 'dev_a', `m${k}`, i));
-    for (let i = 1; i <= 20; i++) await hub.publish(batch(i));
+    for (let i = 1; i <= 20; i++) await publish(hub, batch(i));
     const { ringFrames, epoch } = await hub.stats();
     expect(ringFrames).toBeGreaterThan(0);
     expect(ringFrames).toBeLessThan(10);

@@ -1,9 +1,9 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
-import { packSamples, unpackSamples } from '../../workers/src/objects/channel-hub/packed.ts';
+import { unpackSamples } from '../../workers/src/objects/channel-hub/packed.ts';
 import { Ring } from '../../workers/src/objects/channel-hub/ring.ts';
-import { sample } from './stream-test-helpers.ts';
+import { packSamples, sample } from './stream-test-helpers.ts';
 
 describe('stream replay ring layout', () => {
   it('packs samples by series and gives back the same samples, in order', () => {

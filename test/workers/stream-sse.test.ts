@@ -2,7 +2,7 @@ import { env, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelHubFor } from '../../workers/src/objects/channel-hub/index.ts';
 import { seedOrg } from './helpers.ts';
-import { sample } from './stream-test-helpers.ts';
+import { publish, sample } from './stream-test-helpers.ts';
 
 interface SseEvent {
   id?: string;
@@ -65,21 +65,21 @@ describe('GET /v1/stream/sse', () => {
     const hub = channelHubFor(env, org.orgId);
     const stream = await openSse(org.apiKey, `org.${org.orgId}.*.*.*.*.metric.load1`);
     const { epoch } = await hub.stats();
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1), sample(org.orgId, 'dev_a', 'mem', 0)]);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 2)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 1), sample(org.orgId, 'dev_a', 'mem', 0)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 2)]);
     const first = await stream.nextEvent();
     expect(first).toMatchObject({ id: `${epoch}:1`, event: 'data' });
     expect(JSON.parse(first.data!)).toMatchObject({ type: 'data', seq: 1, samples: [{ value: 1 }] });
     expect(await stream.nextEvent()).toMatchObject({ id: `${epoch}:2` });
     await stream.close();
 
-    for (let i = 3; i <= 5; i++) await hub.publish([sample(org.orgId, 'dev_a', 'load1', i)]);
+    for (let i = 3; i <= 5; i++) await publish(hub, [sample(org.orgId, 'dev_a', 'load1', i)]);
     const resumed = await openSse(org.apiKey, `org.${org.orgId}.*.*.*.*.metric.load1`, {
       'Last-Event-ID': `${epoch}:2`,
     });
     const values = [];
     for (let i = 0; i < 3; i++) values.push(JSON.parse((await resumed.nextEvent()).data!).samples[0].value);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 6)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 6)]);
     const live = await resumed.nextEvent();
     values.push(JSON.parse(live.data!).samples[0].value);
     expect(values).toEqual([3, 4, 5, 6]);

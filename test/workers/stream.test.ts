@@ -6,6 +6,7 @@ import { newId, sha256Hex } from '../../workers/src/services/credentials/crypto.
 import { sampleSubject } from '../../workers/src/services/streams/subjects.ts';
 import { batch, enroll, ingest, seedOrg, seedUser } from './helpers.ts';
 import { connect, upgrade, type Client } from './stream-client.ts';
+import { publish } from './stream-test-helpers.ts';
 
 function sample(
   orgId: string,
@@ -100,7 +101,7 @@ describe('stream protocol v1', () => {
     const a = sample(org.orgId, 'dev_a', 'cpu_usage_percent', 10);
     const b = sample(org.orgId, 'dev_b', 'cpu_usage_percent', 20, 'site_1');
     const mem = sample(org.orgId, 'dev_a', 'mem_used_bytes', 30);
-    await channelHubFor(env, org.orgId).publish([a, mem, b]);
+    await publish(channelHubFor(env, org.orgId), [a, mem, b]);
     const data = await client.next();
     expect(data).toMatchObject({ type: 'data', seq: 1, samples: [a, b] });
     expect(data.epoch).toMatch(/^[0-9a-f-]{36}$/);
@@ -112,10 +113,10 @@ describe('stream protocol v1', () => {
     const client = await connect(org.apiKey);
     await subscribed(client, 'dev', `org.${org.orgId}.*.*.device.dev_a.**`);
     const hub = channelHubFor(env, org.orgId);
-    await hub.publish([sample(org.orgId, 'dev_b', 'load1')]);
-    await hub.publish([sample(other.orgId, 'dev_a', 'load1')]);
+    await publish(hub, [sample(org.orgId, 'dev_b', 'load1')]);
+    await publish(hub, [sample(other.orgId, 'dev_a', 'load1')]);
     const wanted = sample(org.orgId, 'dev_a', 'load1');
-    await hub.publish([wanted]);
+    await publish(hub, [wanted]);
     // Frames arrive in publish order, so the first one proves the earlier two were skipped.
     expect(await client.next()).toMatchObject({ type: 'data', seq: 3, samples: [wanted] });
   });
@@ -128,8 +129,8 @@ describe('stream protocol v1', () => {
     const hub = channelHubFor(env, org.orgId);
     const first = sample(org.orgId, 'dev_a', 'load1', 1);
     const second = sample(org.orgId, 'dev_a', 'load1', 2);
-    await hub.publish([first]);
-    await hub.publish([second]);
+    await publish(hub, [first]);
+    await publish(hub, [second]);
     const f1 = await client.next();
     const f2 = await client.next();
     expect(f1.samples).toEqual([first]);
@@ -143,7 +144,7 @@ describe('stream protocol v1', () => {
     const clients = await Promise.all([1, 2, 3].map(() => connect(org.apiKey)));
     for (const c of clients) await subscribed(c, 's', `org.${org.orgId}.**`);
     const s = sample(org.orgId, 'dev_a', 'load1');
-    await channelHubFor(env, org.orgId).publish([s]);
+    await publish(channelHubFor(env, org.orgId), [s]);
     for (const c of clients) expect(await c.next()).toMatchObject({ type: 'data', seq: 1, samples: [s] });
   });
 
@@ -154,7 +155,7 @@ describe('stream protocol v1', () => {
     await subscribed(client, 'mem', `org.${org.orgId}.*.*.*.*.metric.mem_used_bytes`);
     expect(await client.ask({ type: 'unsubscribe', id: 'load' })).toEqual({ type: 'unsubscribed', id: 'load' });
     const mem = sample(org.orgId, 'dev_a', 'mem_used_bytes');
-    await channelHubFor(env, org.orgId).publish([sample(org.orgId, 'dev_a', 'load1'), mem]);
+    await publish(channelHubFor(env, org.orgId), [sample(org.orgId, 'dev_a', 'load1'), mem]);
     expect(await client.next()).toMatchObject({ type: 'data', samples: [mem] });
     expect(await client.ask({ type: 'unsubscribe', id: 'load' })).toMatchObject({
       type: 'error',
@@ -210,7 +211,7 @@ describe('stream protocol v1', () => {
       expect(reply.message).toBeTypeOf('string');
     }
     const s = sample(org.orgId, 'dev_a', 'load1');
-    await channelHubFor(env, org.orgId).publish([s]);
+    await publish(channelHubFor(env, org.orgId), [s]);
     expect(await client.next()).toMatchObject({ type: 'data', samples: [s] });
   });
 
@@ -236,8 +237,8 @@ describe('stream protocol v1', () => {
       });
     }
     const hub = channelHubFor(env, org.orgId);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1)]);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 2)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 1)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 2)]);
     // Exactly the one credit granted before the bad messages.
     expect(await client.next()).toMatchObject({ type: 'data', samples: [{ value: 1 }] });
     expect(await client.idle()).toEqual([]);
@@ -278,7 +279,7 @@ describe('stream protocol v1', () => {
       ...sample(org.orgId, 'dev_a', 'load1'),
       subject: `org.${org.orgId}.site.${'s'.repeat(450)}0.device.d.metric.m`,
     };
-    await channelHubFor(env, org.orgId).publish([s]);
+    await publish(channelHubFor(env, org.orgId), [s]);
     expect(await client.next()).toMatchObject({ type: 'data', samples: [s] });
   });
 
@@ -309,13 +310,13 @@ describe('stream protocol v1', () => {
     const before = await client.ask({ type: 'hello', v: 1 });
     await subscribed(client, 'load', `org.${org.orgId}.*.*.*.*.metric.load1`);
     const hub = channelHubFor(env, org.orgId);
-    await hub.publish([sample(org.orgId, 'dev_a', 'load1', 1)]);
+    await publish(hub, [sample(org.orgId, 'dev_a', 'load1', 1)]);
     const first = await client.next();
 
     await evictDurableObject(hub);
 
     const s = sample(org.orgId, 'dev_a', 'load1', 2);
-    await channelHubFor(env, org.orgId).publish([sample(org.orgId, 'dev_a', 'mem_used_bytes'), s]);
+    await publish(channelHubFor(env, org.orgId), [sample(org.orgId, 'dev_a', 'mem_used_bytes'), s]);
     const second = await client.next();
     expect(second).toMatchObject({ type: 'data', epoch: before.epoch, samples: [s] });
     expect(second.seq as number).toBeGreaterThan(first.seq as number);

@@ -61,10 +61,6 @@ export class FrameBatcher {
     this.#emit(parts);
   }
 
-  get pendingSamples(): number {
-    return this.#pendingSamples;
-  }
-
   #takeToken(): boolean {
     const now = Date.now();
     if (this.#refilledAt === undefined) {

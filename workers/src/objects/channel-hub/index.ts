@@ -8,7 +8,7 @@ import { handleMessage, type HubView } from './messages.ts';
 import { frame, parseClientFrame } from './protocol.ts';
 import { FrameBatcher } from './batcher.ts';
 import { Ring } from './ring.ts';
-import { packSamples, unpackSamples, type PackedSamples } from './packed.ts';
+import { unpackSamples, type PackedSamples } from './packed.ts';
 import { countProtocolError, newSession, saveSession } from './session.ts';
 import { needsSave, restoreConn, revokeSocket, saveConn, socketConn, type HubCounters } from './socket.ts';
 import { openSse, SSE_HEARTBEAT_MS } from './sse.ts';
@@ -122,17 +122,12 @@ export class ChannelHub extends DurableObject<Env> {
   }
 
   /**
-   * Publishes the samples of one durable batch: at once when the hub is idle, else coalesced
+   * Publishes the samples of one durable batch, packed by series (packed.ts), as a DeviceHub
+   * hands them over: at once when the hub is idle, else coalesced
    * with other publishes of the flush interval into one frame under one new hub-wide `seq`.
    * Each connection is offered one data frame with the samples it subscribed to.
    */
-  async publish(samples: StreamSample[]): Promise<void> {
-    if (!Array.isArray(samples) || samples.length === 0) return;
-    this.#batcher.add(packSamples(samples));
-  }
-
-  /** {@link publish} for samples packed by series, as a DeviceHub publishes a stored batch. */
-  async publishPacked(packed: PackedSamples): Promise<void> {
+  async publish(packed: PackedSamples): Promise<void> {
     if (packed.ts.length === 0) return;
     this.#batcher.add(packed);
   }
@@ -141,9 +136,10 @@ export class ChannelHub extends DurableObject<Env> {
     const seq = this.#nextSeq();
     // Sample objects only for connections to offer them to; the ring keeps the parts packed.
     let samples: StreamSample[] | undefined;
+    const all = () => (samples ??= unpackSamples(parts));
     let shared: string | undefined;
-    const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples: samples! }));
-    for (const conn of this.#allConns()) deliverData(conn, seq, (samples ??= unpackSamples(parts)), text);
+    const text = () => (shared ??= frame({ type: 'data', seq, epoch: this.#epoch, samples: all() }));
+    for (const conn of this.#allConns()) deliverData(conn, seq, all(), text);
     this.#afterFanOut();
     // After fan-out: a connection rebuilt from the ring during fan-out must not see this frame twice.
     this.#ring.append({ seq, kind: 'data', parts }, Date.now());

@@ -18,21 +18,7 @@ export interface PackedSamples {
   values: ArrayLike<number>;
 }
 
-/** Packs samples given one by one (publishes of `StreamSample[]`), each series' head once. */
-export function packSamples(samples: readonly StreamSample[]): PackedSamples {
-  const heads = new Map<string, number>();
-  const series: SeriesHead[] = [];
-  const index = new Array<number>(samples.length);
-  samples.forEach(({ ts: _ts, value: _value, ...head }, i) => {
-    const key = JSON.stringify([head.subject, head.seriesId, head.deviceId, head.metric, head.labels]);
-    let at = heads.get(key);
-    if (at === undefined) heads.set(key, (at = series.push(head) - 1));
-    index[i] = at;
-  });
-  return { series, index, ts: samples.map((s) => s.ts), values: samples.map((s) => s.value) };
-}
-
-export const countSamples = (parts: readonly PackedSamples[]) => parts.reduce((n, p) => n + p.ts.length, 0);
+const countSamples = (parts: readonly PackedSamples[]) => parts.reduce((n, p) => n + p.ts.length, 0);
 
 /** The samples of the parts in order, as the stream protocol sends them. */
 export function unpackSamples(parts: readonly PackedSamples[]): StreamSample[] {

@@ -1,4 +1,5 @@
 import { STREAM_LIMITS, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
+import { addColumnIfMissing } from '../sqlite-columns.ts';
 import { packedJson, unpackSamples, type PackedSamples } from './packed.ts';
 
 /** One published frame as the ring gives it back: every sample of the publish, unfiltered. */
@@ -48,8 +49,7 @@ export class Ring {
     this.#sql.exec(
       'CREATE TABLE IF NOT EXISTS ring (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0)',
     );
-    if (!this.#sql.exec('SELECT * FROM ring LIMIT 0').columnNames.includes('bytes')) {
-      this.#sql.exec('ALTER TABLE ring ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0');
+    if (addColumnIfMissing(this.#sql, 'ring', 'bytes', 'INTEGER NOT NULL DEFAULT 0')) {
       this.#sql.exec('UPDATE ring SET bytes = length(body)');
     }
     const totals = this.#sql

@@ -1,4 +1,5 @@
 import { isLegacyHash } from '../../services/ingest/compact.ts';
+import { addColumnIfMissing } from '../sqlite-columns.ts';
 
 /**
  * Batch ids the DeviceHub has stored, each with a hash of its samples, so a retry of the same
@@ -15,8 +16,7 @@ export type BatchSeen = 'new' | 'duplicate' | 'conflict';
 
 /** Adds the hash column to a table created before it existed. */
 export function migrateBatches(sql: SqlStorage): void {
-  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('batches')").toArray();
-  if (!columns.some((c) => c.name === 'hash')) sql.exec('ALTER TABLE batches ADD COLUMN hash TEXT');
+  addColumnIfMissing(sql, 'batches', 'hash', 'TEXT');
 }
 
 /**

@@ -75,7 +75,7 @@ export function publishBatch(
   }));
   ctx.waitUntil(
     channelHubFor(env, identity.orgId)
-      .publishPacked({ series, index: batch.seriesIndex, ts: batch.ts, values: batch.values })
+      .publish({ series, index: batch.seriesIndex, ts: batch.ts, values: batch.values })
       .catch((err: unknown) => log.warn('publish failed', { deviceId: identity.deviceId, error: String(err) })),
   );
 }

@@ -4,6 +4,7 @@ import { scanRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
 import { lazyTable, tableExists } from './lazy-tables.ts';
 import { HOUR_MS, MINUTE_MS } from '../../time.ts';
+import { addColumnIfMissing } from '../sqlite-columns.ts';
 
 /**
  * The DeviceHub's 1-minute rollups: one row per (series, UTC hour) holding that hour's minutes
@@ -47,8 +48,7 @@ export function createMinuteTables(sql: SqlStorage): void {
     CREATE TABLE IF NOT EXISTS minute_hours (key INTEGER PRIMARY KEY, block BLOB NOT NULL);
   `);
   // D1's integer id of each series (series.num), learnt at registration; objects older than it learn it at their next flush.
-  const columns = sql.exec<{ name: string }>('PRAGMA table_info(series)').toArray();
-  if (!columns.some((c) => c.name === 'num')) sql.exec('ALTER TABLE series ADD COLUMN num INTEGER');
+  addColumnIfMissing(sql, 'series', 'num', 'INTEGER');
   if (!existed) adoptD1Minutes(sql);
 }
 
