@@ -38,6 +38,30 @@ export default defineConfig({
         },
       },
       {
+        // The live stream with publishers and viewers sharded (docs/stream-protocol.md, "Sharded layout"):
+        // three publish shards and two relays per org. stream-sharded*.test.ts skip themselves in the
+        // project above; stream-events runs in both, through the routing as in production.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                STREAM_FLUSH_MS: '0',
+                STREAM_PUBLISH_SHARDS: '3',
+                STREAM_RELAYS: '2',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers-sharded',
+          include: ['test/workers/stream-sharded*.test.ts', 'test/workers/stream-events.test.ts'],
+          setupFiles: ['test/workers/setup.ts'],
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
+        },
+      },
+      {
         test: {
           name: 'agent',
           environment: 'node',

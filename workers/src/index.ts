@@ -1,17 +1,18 @@
 import { app } from './app.ts';
 import { runCron } from './services/storage/cron.ts';
 import { consumeQueue } from './services/queue-consumer.ts';
+import { metered } from './services/meter/metered-env.ts';
 
 export { DeviceHub } from './objects/device-hub/index.ts';
 export { ChannelHub } from './objects/channel-hub/index.ts';
 export { MqttSession } from './objects/mqtt-session/index.ts';
 
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => app.fetch(request, metered(env, 'worker'), ctx),
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runCron(env, controller.scheduledTime));
+    ctx.waitUntil(runCron(metered(env, 'cron'), controller.scheduledTime));
   },
   async queue(batch, env) {
-    await consumeQueue(batch, env);
+    await consumeQueue(batch, metered(env, 'queue'));
   },
 } satisfies ExportedHandler<Env>;

@@ -82,6 +82,13 @@ const SETTINGS = {
    * frame in this many ms publishes are coalesced into one data frame at its end. 0 sends every publish at once.
    */
   STREAM_FLUSH_MS: { schema: count(20, 0, 10_000), example: '20' },
+  /**
+   * Live streams (docs/stream-protocol.md, "Sharded layout"): publish hubs per org, devices spread
+   * over them by a hash of their id. 1 with STREAM_RELAYS 1 is one `org:<org>` hub and no relay hop.
+   */
+  STREAM_PUBLISH_SHARDS: { schema: count(1, 1, 64), example: '4' },
+  /** Relay hubs per org that serve viewers (by a hash of their credential), each fed by every publish hub. */
+  STREAM_RELAYS: { schema: count(1, 1, 64), example: '8' },
   /** Who may create an organisation: anyone, only someone holding an invitation, or nobody. */
   SIGNUP: {
     schema: z.prefault(z.enum(['open', 'invite', 'closed'], 'must be open, invite or closed'), 'closed'),
@@ -111,6 +118,8 @@ const SETTINGS = {
    * backstop for changes that do not announce themselves (a device's tags or site).
    */
   ALERT_RULES_TTL_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
+  /** Usage counters for the capacity model (services/meter), served at /health/meter; off in production. */
+  METER: { schema: z.prefault(z.enum(['true', 'false'], 'must be true or false'), 'false'), example: 'true' },
 } as const;
 
 type Name = keyof typeof SETTINGS;

@@ -4,7 +4,10 @@ import type { AppEnv } from '../app-env.ts';
 import { db, schema } from '../db.ts';
 import { channelHubFor } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
+import { notFound } from '../errors.ts';
 import { log } from '../services/log.ts';
+import { snapshot } from '../services/meter/meter.ts';
+import { meterOn } from '../services/meter/metered-env.ts';
 import type { HealthPing } from '../services/queue-consumer.ts';
 
 interface Check {
@@ -32,6 +35,18 @@ const deepDegraded = z.strictObject({
   failing: z.array(z.enum(['d1', 'durableObject', 'queue'])).min(1),
   checks,
 });
+const meterQuery = z.strictObject({ reset: z.enum(['true', 'false']).optional() });
+const meterSnapshot = z.strictObject({
+  since: z.number().int(),
+  at: z.number().int(),
+  counters: z.record(z.string(), z.number()),
+});
+const meterExample = {
+  since: 1795000000000,
+  at: 1795000060000,
+  counters: { 'd1.roundTrips.DeviceHub': 4, 'd1.statements.DeviceHub': 13, 'do.calls.DeviceHub.ingest.worker': 60 },
+};
+
 /** No parameters: an unknown one is a 400, as on every route. */
 const noQuery = z.strictObject({});
 
@@ -98,5 +113,26 @@ export const healthRoutes = new Hono<AppEnv>()
         .map(([name]) => name);
       if (failing.length === 0) return c.json({ status: 'ok', checks });
       return c.json({ status: 'degraded', failing, checks }, 503);
+    },
+  )
+  .get(
+    '/meter',
+    doc({
+      operationId: 'getMeter',
+      summary: 'Usage counters of the answering isolate (only with METER on)',
+      description:
+        "For the capacity model (`npm run bench -- capacity`, docs/capacity.md): D1 round trips, statements, rows read and written and the database's own milliseconds, Durable Object calls by class and method, and alarms, each by the part that made them. Counts are per isolate, so they are whole only where one isolate runs everything (`wrangler dev`). `reset=true` starts counting again. With METER off (the default) this is a 404, and nothing is counted.",
+      tag: 'Health',
+      auth: 'none',
+      query: meterQuery,
+      example: { query: {} },
+      responses: {
+        200: { description: 'The counters since `since`', schema: meterSnapshot, example: meterExample },
+        404: { description: 'METER is off', example: notFound('route').body() },
+      },
+    }),
+    (c) => {
+      if (!meterOn(c.env)) throw notFound('route');
+      return c.json(snapshot(c.req.valid('query').reset === 'true'));
     },
   );

@@ -4,15 +4,17 @@ import { forbiddenSubjectExample } from './events.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { assertSameOrigin } from '../middleware/csrf/index.ts';
-import { channelHubFor, STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
+import { STREAM_ORG_HEADER } from '../objects/channel-hub/index.ts';
 import { doc } from '../openapi/doc.ts';
 import { principalHeader, STREAM_PRINCIPAL_HEADER } from '../services/streams/principal.ts';
+import { viewerHubFor } from '../services/streams/routing.ts';
 import { callerPattern, subjectPattern } from '../services/streams/subject-match.ts';
 
 /**
  * `GET /v1/stream`: the live WebSocket stream, and `GET /v1/stream/sse?subject=`: the same
  * frames as Server-Sent Events (protocol in docs/stream-protocol.md). Both authenticate,
- * then hand over to the caller's org hub.
+ * then hand over to the hub serving the caller's viewers: by credential, so a reconnect
+ * lands where its resume point is (routing.ts).
  */
 export const streamRoutes = new Hono<AppEnv>();
 
@@ -66,7 +68,7 @@ streamRoutes.get(
     });
     const last = c.req.header('last-event-id');
     if (last !== undefined) headers.set('last-event-id', last.slice(0, 128));
-    const res = await channelHubFor(c.env, caller.orgId).fetch(new Request(url, { headers }));
+    const res = await viewerHubFor(c.env, caller.orgId, caller.credentialId).fetch(new Request(url, { headers }));
     return new Response(res.body, { status: res.status, headers: res.headers });
   },
 );
@@ -107,7 +109,7 @@ streamRoutes.get(
         [STREAM_PRINCIPAL_HEADER]: principalHeader(caller, Date.now()),
       },
     });
-    const res = await channelHubFor(c.env, caller.orgId).fetch(upgrade);
+    const res = await viewerHubFor(c.env, caller.orgId, caller.credentialId).fetch(upgrade);
     // A stub's response has immutable headers; copy it so app-wide middleware can add its own.
     return new Response(res.body, { status: res.status, headers: res.headers, webSocket: res.webSocket });
   },

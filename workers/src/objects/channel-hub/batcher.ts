@@ -36,16 +36,21 @@ export class FrameBatcher {
 
   /** Sends samples now when the hub is idle; otherwise queues them for the end of the interval. */
   add(part: PackedSamples): void {
+    this.addAll([part]);
+  }
+
+  /** {@link add} for parts that must go out in one frame (a relay's copy of one shard frame). */
+  addAll(parts: PackedSamples[]): void {
     if (this.flushMs <= 0) {
-      this.#emit([part]);
+      this.#emit(parts);
       return;
     }
     if (this.#pending.length === 0 && this.#takeToken()) {
-      this.#emit([part]);
+      this.#emit(parts);
       return;
     }
-    this.#pending.push(part);
-    this.#pendingSamples += part.ts.length;
+    this.#pending.push(...parts);
+    for (const part of parts) this.#pendingSamples += part.ts.length;
     if (this.#pendingSamples >= this.#maxSamples) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), this.flushMs);
   }

@@ -114,6 +114,17 @@ export function replayRing(conn: Conn, id: SubscriptionId, ring: Ring, after: nu
   return null;
 }
 
+/**
+ * Tells each subscription of a connection that frames may be missing from `fromSeq` on (a relay
+ * lost frames of a shard); a control frame, so it needs no credits.
+ */
+export function announceGap(conn: Conn, fromSeq: number): void {
+  const epoch = conn.outbox.epoch;
+  for (const id of conn.session.subs.keys()) {
+    conn.control(JSON.stringify({ type: 'gap', id, epoch, fromSeq, reason: 'out_of_window' } satisfies GapFrame));
+  }
+}
+
 /** Refills a connection whose queue was lost with the hub's memory, from the ring. */
 export function refill(conn: Conn, ring: Ring): boolean {
   const after = conn.outbox.lastSeq;

@@ -8,6 +8,8 @@ export interface ChannelHubStats {
   ringFrames: number;
   conflatedSamples: number;
   slowConsumerCloses: number;
+  /** Relays this hub feeds as a publish shard (sharded layout). */
+  relays: number;
   seq: number;
   epoch: string;
 }

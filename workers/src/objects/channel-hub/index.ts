@@ -3,11 +3,12 @@ import type { StreamPrincipals } from '../../services/streams/close.ts';
 import { DurableObject } from 'cloudflare:workers';
 import { STREAM_CLOSE, type EventFrame, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
 import { log } from '../../services/log.ts';
-import { deliverData, deliverEvent, type Conn } from './conn.ts';
+import { metered } from '../../services/meter/metered-env.ts';
+import { announceGap, deliverData, deliverEvent, type Conn } from './conn.ts';
 import { handleMessage, type HubView } from './messages.ts';
 import { frame, parseClientFrame } from './protocol.ts';
 import { FrameBatcher } from './batcher.ts';
-import { Ring } from './ring.ts';
+import { Ring, type RingAppend } from './ring.ts';
 import { unpackSamples, type PackedSamples } from './packed.ts';
 import { countProtocolError, newSession, saveSession } from './session.ts';
 import { needsSave, restoreConn, revokeSocket, saveConn, socketConn, type HubCounters } from './socket.ts';
@@ -23,6 +24,16 @@ import {
 } from '../../services/streams/principal.ts';
 import { Withdrawals } from './withdrawals.ts';
 import type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
+import { Downstream, shardPage, type ShardBatch, type ShardPage } from './downstream.ts';
+import { Upstream } from './upstream.ts';
+import {
+  hubByName,
+  orgHubName,
+  parseHubName,
+  servesViewersOf,
+  shardNames,
+  streamLayout,
+} from '../../services/streams/routing.ts';
 
 /** Header the Worker sets on the hub's upgrade request; built fresh there, never copied from a client. */
 export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
@@ -30,14 +41,15 @@ export const STREAM_ORG_HEADER = 'X-Edgewatch-Stream-Org';
 export type { ChannelHubStats, ChannelHubTuning } from './figures.ts';
 
 /**
- * The hub's name. Subjects are sharded by org today; a hot org could later be split by
- * site (`org:<org>:site:<site>`), with publishers and subscribers routed by subject prefix.
+ * The name of an org's unsharded hub, which takes every publish and serves every viewer when
+ * the layout has one shard and one relay. Which hub a publisher or viewer uses in any layout is
+ * decided in services/streams/routing.ts.
  */
-export const channelHubName = (orgId: string) => `org:${orgId}`;
+export const channelHubName = orgHubName;
 
-/** The stub of the ChannelHub serving an org's subjects. */
+/** The stub of the org's unsharded hub (`org:<org>`). */
 export function channelHubFor(env: Env, orgId: string): DurableObjectStub<ChannelHub> {
-  return env.CHANNEL_HUB.get(env.CHANNEL_HUB.idFromName(channelHubName(orgId)));
+  return hubByName(env, channelHubName(orgId));
 }
 
 /** A coalesced data frame holds at most this many samples; a fuller one goes out at once. */
@@ -53,6 +65,11 @@ const SEQ_BLOCK = 1024;
  * docs/stream-protocol.md). Every frame is kept in a replay ring in the hub's SQLite;
  * each connection has credits and a bounded queue. Sockets use the Hibernation API, with
  * subscriptions, credits and resume state in their attachments.
+ *
+ * In a sharded layout (routing.ts) the same class plays two more roles, by its name: a publish
+ * shard (`org:<org>:p<k>`) also pushes each frame to the relays attached to it (downstream.ts),
+ * and a relay (`org:<org>:r<j>`) takes those frames instead of publishes, numbering them under
+ * its own epoch and seq (upstream.ts), so the viewers it serves see one ordinary stream.
  */
 export class ChannelHub extends DurableObject<Env> {
   readonly #epoch: string;
@@ -70,9 +87,13 @@ export class ChannelHub extends DurableObject<Env> {
   #heartbeatMs = SSE_HEARTBEAT_MS;
   readonly #batcher: FrameBatcher;
   readonly #withdrawals = new Withdrawals();
+  /** Set on a relay: its feed from the org's shards. */
+  readonly #upstream: Upstream | undefined;
+  /** Set on a hub that may feed relays (any but a relay). */
+  readonly #downstream: Downstream | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, metered(env, 'ChannelHub'));
     const kv = ctx.storage.kv;
     let epoch = kv.get<string>('epoch');
     if (!epoch) {
@@ -83,6 +104,15 @@ export class ChannelHub extends DurableObject<Env> {
     this.#seq = this.#reserved = kv.get<number>('seqReserved') ?? 0;
     this.#ring = new Ring(ctx.storage);
     this.#batcher = new FrameBatcher(settings(env).STREAM_FLUSH_MS, MAX_FRAME_SAMPLES, (s) => this.#emitData(s));
+    const name = ctx.id.name;
+    const role = name === undefined ? null : parseHubName(name);
+    if (name !== undefined && role?.role === 'relay') {
+      const shards = shardNames(streamLayout(env), role.orgId);
+      this.#upstream = new Upstream(ctx.storage, this.env, name, shards, {
+        apply: (f) => this.#applyShardFrame(f),
+        hole: () => this.#hole(),
+      });
+    } else if (name !== undefined) this.#downstream = new Downstream(ctx.storage.kv, this.env, name, epoch);
     // Answered by the runtime without waking the hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -96,9 +126,11 @@ export class ChannelHub extends DurableObject<Env> {
     const orgId = request.headers.get(STREAM_ORG_HEADER);
     const principal = parsePrincipal(request.headers.get(STREAM_PRINCIPAL_HEADER));
     const name = this.ctx.id.name;
-    if (!orgId || !principal || (name !== undefined && name !== channelHubName(orgId))) {
+    if (!orgId || !principal || (name !== undefined && !servesViewersOf(name, orgId))) {
       return new ApiError(400, 'bad_request', 'request reached the wrong hub').response();
     }
+    // A relay lets a viewer in once it is fed and has caught up, so a resume finds every frame.
+    await this.#upstream?.ensure();
     // Authenticated before a withdrawal that has already closed this principal's streams.
     if (this.#withdrawals.refuses(principal, Date.now())) {
       return authFailure(principal.via === 'api-key' ? 'invalid_api_key' : 'invalid_session').response();
@@ -142,11 +174,15 @@ export class ChannelHub extends DurableObject<Env> {
     for (const conn of this.#allConns()) deliverData(conn, seq, all(), text);
     this.#afterFanOut();
     // After fan-out: a connection rebuilt from the ring during fan-out must not see this frame twice.
-    this.#ring.append({ seq, kind: 'data', parts }, Date.now());
+    this.#record({ seq, kind: 'data', parts }, Date.now());
   }
 
   /** Publishes one persisted event to every connection with a subscription matching its subject. */
   async publishEvent(event: StreamEvent): Promise<void> {
+    this.#emitEvent(event);
+  }
+
+  #emitEvent(event: StreamEvent): void {
     this.#batcher.flush();
     const seq = this.#nextSeq();
     const f: EventFrame = { type: 'event', seq, epoch: this.#epoch, event };
@@ -154,7 +190,58 @@ export class ChannelHub extends DurableObject<Env> {
     const now = Date.now();
     for (const conn of this.#allConns()) deliverEvent(conn, f, text, now);
     this.#afterFanOut();
-    this.#ring.append({ seq, kind: 'event', event }, now);
+    this.#record({ seq, kind: 'event', event }, now);
+  }
+
+  // Ring row, relay cursors and the push to relays in one synchronous step (one storage commit).
+  #record(entry: RingAppend, now: number): void {
+    const prev = this.#ring.last;
+    this.#ring.append(entry, now);
+    this.#upstream?.persist();
+    this.#downstream?.push(prev, entry, now);
+  }
+
+  /** Shard side: starts or renews a relay's lease on this hub's frames; says where its sequence stands. */
+  async attachRelay(relay: string): Promise<Omit<ShardPage, 'covered' | 'frames'>> {
+    this.#downstream?.attach(relay, Date.now());
+    return { epoch: this.#epoch, last: this.#ring.last };
+  }
+
+  /** Shard side: a relay without viewers stops being fed. */
+  async detachRelay(relay: string): Promise<void> {
+    this.#downstream?.detach(relay);
+  }
+
+  /** Shard side: one page of the frames after `after`, for a relay catching up. */
+  async framesAfter(after: number): Promise<ShardPage> {
+    return shardPage(this.#ring, this.#epoch, after);
+  }
+
+  /** Relay side: frames a shard pushes. */
+  async deliver(batch: ShardBatch): Promise<void> {
+    if (!this.#upstream) throw new Error('deliver reached a hub that is not a relay');
+    await this.#upstream.deliver(batch);
+  }
+
+  /** Relay side: renews the shards' leases while viewers remain, else lets them lapse. */
+  override async alarm(): Promise<void> {
+    if (!this.#upstream) return;
+    if (this.ctx.getWebSockets().length + this.#sse.size > 0) await this.#upstream.renew();
+    else await this.#upstream.detach();
+  }
+
+  #applyShardFrame(f: RingAppend): void {
+    if (f.kind === 'data') this.#batcher.addAll(f.parts);
+    else this.#emitEvent(f.event);
+  }
+
+  // A relay lost frames of a shard: the hole takes a seq of its own, no resume point before it is
+  // honoured, and every open subscription is told.
+  #hole(): void {
+    this.#batcher.flush();
+    const seq = this.#nextSeq();
+    this.#ring.forgetThrough(seq);
+    for (const conn of this.#allConns()) announceGap(conn, seq);
   }
 
   /**
@@ -194,6 +281,7 @@ export class ChannelHub extends DurableObject<Env> {
       ringFrames: this.#ring.size,
       conflatedSamples: this.#counters.conflatedSamples,
       slowConsumerCloses: this.#counters.slowConsumerCloses,
+      relays: this.#downstream?.size(Date.now()) ?? 0,
       seq: this.#seq,
       epoch: this.#epoch,
     };

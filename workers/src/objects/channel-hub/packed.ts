@@ -41,6 +41,16 @@ export function unpackSamples(parts: readonly PackedSamples[]): StreamSample[] {
   return out;
 }
 
+/** Samples as one part with a series entry each (frames stored before packing). */
+export function packEach(samples: readonly StreamSample[]): PackedSamples {
+  return {
+    series: samples.map(({ ts: _ts, value: _value, ...head }) => head),
+    index: samples.map((_, i) => i),
+    ts: samples.map((s) => s.ts),
+    values: samples.map((s) => s.value),
+  };
+}
+
 /** JSON of the parts with their columns as plain arrays (JSON writes a typed array as an object). */
 export const packedJson = (parts: readonly PackedSamples[]) =>
   JSON.stringify(

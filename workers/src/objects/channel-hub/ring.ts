@@ -1,6 +1,6 @@
 import { STREAM_LIMITS, type StreamEvent, type StreamSample } from '../../../../schema/wire/stream.ts';
 import { addColumnIfMissing } from '../sqlite-columns.ts';
-import { packedJson, unpackSamples, type PackedSamples } from './packed.ts';
+import { packEach, packedJson, unpackSamples, type PackedSamples } from './packed.ts';
 
 /** One published frame as the ring gives it back: every sample of the publish, unfiltered. */
 export type RingEntry =
@@ -32,6 +32,7 @@ export class Ring {
   #count: number;
   #bytes: number;
   #prunedThrough: number;
+  #last: number;
   limits: RingLimits = {
     maxFrames: STREAM_LIMITS.ringMaxFrames,
     maxAgeMs: STREAM_LIMITS.ringMaxAgeMs,
@@ -53,15 +54,23 @@ export class Ring {
       this.#sql.exec('UPDATE ring SET bytes = length(body)');
     }
     const totals = this.#sql
-      .exec<{ n: number; bytes: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM ring')
+      .exec<{ n: number; bytes: number; last: number }>(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes, COALESCE(MAX(seq), 0) AS last FROM ring',
+      )
       .one();
     this.#count = totals.n;
     this.#bytes = totals.bytes;
+    this.#last = totals.last;
     this.#prunedThrough = this.#kv.get<number>('ringPrunedThrough') ?? 0;
   }
 
   get size(): number {
     return this.#count;
+  }
+
+  /** The seq of the last frame appended (or pruned, when the ring emptied), 0 for none. */
+  get last(): number {
+    return Math.max(this.#last, this.#prunedThrough);
   }
 
   /** True when every frame after `seq` is still in the ring. */
@@ -83,21 +92,47 @@ export class Ring {
     );
     this.#count += 1;
     this.#bytes += body.length;
+    this.#last = entry.seq;
     this.#prune(now);
   }
 
   /** Frames with seq > `after`, oldest first. */
   *after(after: number): Generator<RingEntry> {
-    const rows = this.#sql.exec<{ seq: number; kind: string; body: string }>(
-      'SELECT seq, kind, body FROM ring WHERE seq > ? ORDER BY seq',
+    for (const e of this.stored(after)) {
+      yield e.kind === 'event' ? e : { seq: e.seq, kind: 'data', samples: unpackSamples(e.parts) };
+    }
+  }
+
+  /**
+   * Frames with seq > `after` as they were appended (samples packed), oldest first: at least one
+   * when there is one, then as many as fit `maxFrames` and `maxBytes` of stored JSON.
+   */
+  *stored(
+    after: number,
+    maxFrames = Number.POSITIVE_INFINITY,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Generator<RingAppend> {
+    const rows = this.#sql.exec<{ seq: number; kind: string; body: string; bytes: number }>(
+      'SELECT seq, kind, body, bytes FROM ring WHERE seq > ? ORDER BY seq',
       after,
     );
+    let frames = 0;
+    let bytes = 0;
     for (const row of rows) {
-      if (row.kind === 'event') yield { seq: row.seq, kind: 'event', event: JSON.parse(row.body) as StreamEvent };
-      else if (row.kind === 'packed')
-        yield { seq: row.seq, kind: 'data', samples: unpackSamples(JSON.parse(row.body) as PackedSamples[]) };
-      else yield { seq: row.seq, kind: 'data', samples: JSON.parse(row.body) as StreamSample[] };
+      bytes += row.bytes;
+      if (frames > 0 && (frames >= maxFrames || bytes > maxBytes)) return;
+      frames += 1;
+      yield storedEntry(row);
     }
+  }
+
+  /**
+   * Drops every frame through `seq` and refuses resume points before it: the hub's own stream
+   * has a hole there (a relay that lost frames of a shard), so nothing before it may be replayed
+   * as if complete.
+   */
+  forgetThrough(seq: number): void {
+    this.#cut(seq);
   }
 
   #prune(now: number): void {
@@ -135,7 +170,10 @@ export class Ring {
         if (excess <= 0) break;
       }
     }
-    if (cut === 0) return;
+    if (cut !== 0) this.#cut(cut);
+  }
+
+  #cut(cut: number): void {
     this.#bytes -= this.#sql
       .exec<{ bytes: number }>('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM ring WHERE seq <= ?', cut)
       .one().bytes;
@@ -145,4 +183,13 @@ export class Ring {
       this.#kv.put('ringPrunedThrough', cut);
     }
   }
+}
+
+function storedEntry(row: { seq: number; kind: string; body: string }): RingAppend {
+  if (row.kind === 'event') return { seq: row.seq, kind: 'event', event: JSON.parse(row.body) as StreamEvent };
+  const parts =
+    row.kind === 'packed'
+      ? (JSON.parse(row.body) as PackedSamples[])
+      : [packEach(JSON.parse(row.body) as StreamSample[])];
+  return { seq: row.seq, kind: 'data', parts };
 }

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { countAlarm, metered } from '../../services/meter/metered-env.ts';
 import type { Aggregation, ExportPosition, RawStats, RollupAggregates } from '../../../../schema/wire/history.ts';
 import type { LatestValue } from '../../../../schema/wire/telemetry.ts';
 import { ingestLimit, TokenBucket } from '../../services/ingest/token-bucket.ts';
@@ -55,12 +56,12 @@ export class DeviceHub extends DurableObject<Env> {
   private exportPagesServed = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, metered(env, 'DeviceHub'));
     this.sql = ctx.storage.sql;
-    this.series = new SeriesResolver(this.sql, env.DB);
+    this.series = new SeriesResolver(this.sql, this.env.DB);
     this.createStorage();
     this.alerts = new HubAlerts({
-      env,
+      env: this.env,
       sql: this.sql,
       transact: (fn) => ctx.storage.transactionSync(fn),
       arm: (at) => this.armAlarm(at),
@@ -315,6 +316,7 @@ export class DeviceHub extends DurableObject<Env> {
 
   /** Offline detection, raw upkeep and the D1 flush: see alarm.ts for the steps. */
   override async alarm(): Promise<void> {
+    countAlarm(this.env, 'DeviceHub');
     const identity = await this.identity();
     if (!identity) return;
     await this.armAlarm(

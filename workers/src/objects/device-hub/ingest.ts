@@ -3,7 +3,7 @@ import type { CompactBatch } from '../../services/ingest/compact.ts';
 import { batchConflict, toRefusal, type IngestRefusal } from '../../services/ingest/refusals.ts';
 import { log } from '../../services/log.ts';
 import { sampleSubject } from '../../services/streams/subjects.ts';
-import { channelHubFor } from '../channel-hub/index.ts';
+import { publishHubFor } from '../../services/streams/routing.ts';
 import { batchSeen, recordBatch, type BatchSeen } from './batches.ts';
 import { detectBatchEvents } from './events.ts';
 import type { DeviceIdentity } from './identity.ts';
@@ -74,7 +74,7 @@ export function publishBatch(
     labels: s.labels ?? {},
   }));
   ctx.waitUntil(
-    channelHubFor(env, identity.orgId)
+    publishHubFor(env, identity.orgId, identity.deviceId)
       .publish({ series, index: batch.seriesIndex, ts: batch.ts, values: batch.values })
       .catch((err: unknown) => log.warn('publish failed', { deviceId: identity.deviceId, error: String(err) })),
   );

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { metered } from '../../services/meter/metered-env.ts';
 import { MQTT5_REASON, type MqttConfigMessage } from '../../../../schema/wire/mqtt.ts';
 import { ApiError } from '../../errors.ts';
 import { concatBytes, encodePacket, messageBytes, splitPackets } from './codec.ts';
@@ -28,6 +29,10 @@ export class MqttSession extends DurableObject<Env> {
   // Held-back bytes of an incomplete packet; after hibernation, rebuilt from the attachment.
   #tail: Uint8Array | null = null;
   #queue: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, metered(env, 'MqttSession'));
+  }
 
   /** Accepts the upgrade forwarded by `GET /mqtt`. */
   override async fetch(request: Request): Promise<Response> {

@@ -1,9 +1,9 @@
 import type { StreamEvent } from '../../../../schema/wire/stream.ts';
 import { db, schema } from '../../db.ts';
 import type { Alongside } from '../audit/record.ts';
-import { channelHubFor } from '../../objects/channel-hub/index.ts';
 import { newId } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
+import { eventHubFor } from '../streams/routing.ts';
 import { orgEventSubject } from '../streams/subjects.ts';
 
 export interface NewEvent {
@@ -19,7 +19,8 @@ export interface NewEvent {
 }
 
 /**
- * Appends an event to the log in D1, then publishes it to the org's channel. Persisted first:
+ * Appends an event to the log in D1, then publishes it to the org's channel (its device's publish
+ * shard, so it keeps its order with the device's samples). Persisted first:
  * a subscriber never sees an event that a later query would not return. `alongside` (the
  * request's audit row, given the stored event) commits in the same D1 batch as the event.
  */
@@ -45,7 +46,7 @@ export async function recordEvent(
     ...alongside(event),
   ]);
   try {
-    await channelHubFor(env, e.orgId).publishEvent(event);
+    await eventHubFor(env, e.orgId, event.subject).publishEvent(event);
   } catch (err) {
     // The log is the record; live delivery is best effort.
     log.warn('event publish failed', { eventId: event.id, error: String(err) });

@@ -1,4 +1,4 @@
-import { channelHubFor } from '../../objects/channel-hub/index.ts';
+import { viewerHubsFor } from './routing.ts';
 
 /** Whose live streams to end: any connection opened by one of these credentials or users. */
 export interface StreamPrincipals {
@@ -15,7 +15,8 @@ export interface StreamPrincipals {
  */
 export async function closeStreams(env: Env, orgId: string, who: StreamPrincipals): Promise<void> {
   if (!who.credentialIds?.length && !who.userIds?.length) return;
-  await channelHubFor(env, orgId).closeStreams(who);
+  // Every hub that may hold the org's viewers: each relay of a sharded layout.
+  await Promise.all(viewerHubsFor(env, orgId).map((hub) => hub.closeStreams(who)));
 }
 
 /**
