@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { alertsBench } from '../bench/alerts.ts';
+import { capacityBench } from '../bench/capacity.ts';
 import { Cleanup } from '../bench/cleanup.ts';
 import { dashboardBench } from '../bench/dashboard.ts';
 import { exportBench } from '../bench/export.ts';
@@ -31,6 +32,7 @@ const MODULES: BenchModule[] = [
   dashboardBench,
   alertsBench,
   gatewayBench,
+  capacityBench,
 ];
 
 const only = process.argv[2];

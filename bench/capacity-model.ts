@@ -1,0 +1,237 @@
+import type { Measured } from './capacity-measure.ts';
+
+/**
+ * The capacity model: per-unit costs from one measured run, projected to a fleet against
+ * Cloudflare's published limits. Pure arithmetic, so docs/capacity.md can show every formula.
+ */
+
+/** Cloudflare's limits the design has to stay inside (docs/capacity.md cites each). */
+export const LIMITS = {
+  d1QueriesPerSec: 1_000,
+  d1Bytes: 10e9,
+  doRequestsPerSec: 1_000,
+  /** Frames sent on open WebSockets go about 3× as far as requests. */
+  doFramesPerSec: 3_000,
+  doBytes: 10e9,
+  doSockets: 32_768,
+  queueMessagesPerSec: 5_000,
+  subrequestsPerInvocation: 1_000,
+} as const;
+
+/** Retention the storage figures assume (the defaults of PATCH /v1/org/settings). */
+const RETENTION_DAYS = { raw: 30, minutes: 90, hours: 730, days: 730 };
+/**
+ * Raw bytes per sample once a device's head is sealed into blocks (`npm run bench -- storage`,
+ * 20 devices × 10 series × 12 h at 10 s; docs/performance.md). A run of a few minutes cannot
+ * measure it: its objects hold mostly unsealed head rows and the fixed pages of every table.
+ */
+const RAW_BYTES_PER_SAMPLE = 2.94;
+/** Bytes of one D1 hour or day row (dbstat, `node bench/rollup-layout.ts`; docs/architecture.md). */
+const D1_ROLLUP_ROW_BYTES = 59.7;
+/** Bytes of one hour of minutes in a DeviceHub (compressed column block; docs/architecture.md). */
+const HUB_MINUTE_HOUR_BYTES = 688;
+/** The production cron cadence: every 5 minutes. */
+const CRON_RUNS_PER_HOUR = 12;
+
+export interface Units {
+  devices: number;
+  series: number;
+  batchesPerDeviceSec: number;
+  d1StatementsPerDeviceHour: number;
+  d1RowsWrittenPerDeviceHour: number;
+  d1StatementsByPart: Record<string, number>;
+  deviceHubCallsPerBatch: number;
+  deviceHubAlarmsPerDeviceHour: number;
+  channelHubCallsPerBatch: number;
+  /** Shard → relay pushes per publish, per relay (sharded runs; 0 when unsharded). */
+  relayPushesPerPublish: number;
+  cpuMsPerBatch: number;
+  /** The same with the sharded layout (combined from a second run). */
+  cpuMsPerBatchSharded?: number;
+  framesPerViewerSec: number;
+  bytesPerViewerSec: number;
+  rawBytesPerDeviceDay: number;
+  hubMinuteBytesPerDeviceDay: number;
+  d1BytesPerDeviceDay: number;
+  queueMessagesPerDeviceHour: number;
+}
+
+const sumMatching = (c: Record<string, number>, re: RegExp) =>
+  Object.entries(c).reduce((n, [k, v]) => (re.test(k) ? n + v : n), 0);
+
+/** Per device, per batch and per viewer, from one run's counters. */
+export function unitsOf(m: Measured): Units {
+  const devices = m.options.httpsDevices + m.options.mqttDevices;
+  const hours = m.windowSeconds / 3600;
+  const perDeviceHour = (n: number) => n / devices / hours;
+  const c = m.counters;
+  // The cron ran once in the window; in production it runs 12 times an hour whatever the window.
+  const cronStatements = (sumMatching(c, /^d1\.statements\.cron$/) / m.cronRuns) * CRON_RUNS_PER_HOUR;
+  const byPart: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c)) {
+    const part = /^d1\.statements\.(.+)$/.exec(k)?.[1];
+    if (part && part !== 'cron') byPart[part] = perDeviceHour(v);
+  }
+  byPart.cron = cronStatements / devices;
+  const samplesPerDay = (m.options.series * 86_400_000) / m.options.intervalMs;
+  return {
+    devices,
+    series: m.options.series,
+    batchesPerDeviceSec: m.batches / devices / m.windowSeconds,
+    d1StatementsPerDeviceHour: Object.values(byPart).reduce((a, b) => a + b, 0),
+    d1RowsWrittenPerDeviceHour: perDeviceHour(sumMatching(c, /^d1\.rowsWritten\./)),
+    d1StatementsByPart: byPart,
+    deviceHubCallsPerBatch: sumMatching(c, /^do\.calls\.DeviceHub\./) / m.batches,
+    deviceHubAlarmsPerDeviceHour: perDeviceHour(sumMatching(c, /^do\.alarms\.DeviceHub$/)),
+    // Calls from DeviceHubs and the Worker: a shard's pushes to its relays are counted apart.
+    channelHubCallsPerBatch: sumMatching(c, /^do\.calls\.ChannelHub\.publish\.DeviceHub$/) / m.batches,
+    relayPushesPerPublish:
+      sumMatching(c, /^do\.calls\.ChannelHub\.deliver\./) /
+      Math.max(1, sumMatching(c, /^do\.calls\.ChannelHub\.publish\.DeviceHub$/)) /
+      Number(m.options.vars?.STREAM_RELAYS ?? 1),
+    cpuMsPerBatch: (m.cpuSeconds * 1000) / m.batches,
+    framesPerViewerSec: m.viewerFrames / m.options.viewers / m.windowSeconds,
+    bytesPerViewerSec: m.viewerBytes / m.options.viewers / m.windowSeconds,
+    rawBytesPerDeviceDay: RAW_BYTES_PER_SAMPLE * samplesPerDay,
+    hubMinuteBytesPerDeviceDay: m.options.series * 24 * HUB_MINUTE_HOUR_BYTES,
+    d1BytesPerDeviceDay: m.options.series * 25 * D1_ROLLUP_ROW_BYTES,
+    queueMessagesPerDeviceHour: perDeviceHour(sumMatching(c, /^queue\.sent\./)),
+  };
+}
+
+export interface Scale {
+  devices: number;
+  viewers: number;
+}
+
+export const SCALES: Scale[] = [
+  { devices: 1_000, viewers: 100 },
+  { devices: 10_000, viewers: 1_000 },
+  { devices: 100_000, viewers: 10_000 },
+];
+
+/** How the platform is laid out: D1 databases, publish shards and relays per org. */
+export interface Layout {
+  d1Databases: number;
+  publishShards: number;
+  relays: number;
+}
+
+export interface PartLoad {
+  part: string;
+  /** What is compared with the limit, in the limit's unit. */
+  load: number;
+  limit: number;
+  unit: string;
+  /** How the load is computed, for the doc. */
+  formula: string;
+}
+
+/** The largest org: "a few orgs of 10,000+ devices among many small ones". */
+export const largestOrg = (s: Scale) => Math.min(s.devices, 10_000);
+
+/** Every part's load at one scale and layout; viewers all watch the largest org (the worst case). */
+export function project(u: Units, s: Scale, l: Layout): PartLoad[] {
+  const org = largestOrg(s);
+  const publishesPerSec = org * u.batchesPerDeviceSec * u.channelHubCallsPerBatch;
+  const viewersPerRelay = Math.ceil(s.viewers / l.relays);
+  // A relay takes at most one coalesced frame per STREAM_FLUSH_MS (20 ms) from each shard.
+  const relayInbound =
+    l.relays > 1 || l.publishShards > 1
+      ? Math.min(publishesPerSec * Math.max(u.relayPushesPerPublish, 1), l.publishShards * 50)
+      : 0;
+  const rawDays = RETENTION_DAYS.raw;
+  return [
+    {
+      part: 'D1 statements/s, per database',
+      load: (s.devices * u.d1StatementsPerDeviceHour) / 3600 / l.d1Databases,
+      limit: LIMITS.d1QueriesPerSec,
+      unit: '/s',
+      formula: 'devices × D1 statements per device-hour ÷ 3600 ÷ databases',
+    },
+    {
+      part: 'D1 storage, per database',
+      load: (s.devices * u.d1BytesPerDeviceDay * RETENTION_DAYS.hours) / l.d1Databases,
+      limit: LIMITS.d1Bytes,
+      unit: 'B',
+      formula: `devices × rollup bytes per device-day × ${RETENTION_DAYS.hours} days ÷ databases`,
+    },
+    {
+      part: 'DeviceHub requests/s, per object',
+      load: u.batchesPerDeviceSec * u.deviceHubCallsPerBatch + u.deviceHubAlarmsPerDeviceHour / 3600,
+      limit: LIMITS.doRequestsPerSec,
+      unit: '/s',
+      formula: 'batches/s × calls per batch + alarms/s (one device: independent of the fleet)',
+    },
+    {
+      part: 'DeviceHub storage, per object',
+      load: u.rawBytesPerDeviceDay * rawDays + u.hubMinuteBytesPerDeviceDay * RETENTION_DAYS.minutes,
+      limit: LIMITS.doBytes,
+      unit: 'B',
+      formula: `raw bytes/day × ${rawDays} + minute bytes/day × ${RETENTION_DAYS.minutes}`,
+    },
+    {
+      part: 'MqttSession requests/s, per object',
+      load: u.batchesPerDeviceSec,
+      limit: LIMITS.doRequestsPerSec,
+      unit: '/s',
+      formula: 'one PUBLISH per batch (one object per connection)',
+    },
+    {
+      part: 'ChannelHub publishes/s, per publish shard',
+      load: publishesPerSec / l.publishShards,
+      limit: LIMITS.doRequestsPerSec,
+      unit: '/s',
+      formula: 'largest org × batches/s × publish calls per batch ÷ shards',
+    },
+    {
+      part: 'Viewer frames/s, per viewer-serving object',
+      load: viewersPerRelay * u.framesPerViewerSec,
+      limit: LIMITS.doFramesPerSec,
+      unit: '/s',
+      formula: 'viewers ÷ relays × frames per viewer-second',
+    },
+    {
+      part: 'Viewer sockets, per viewer-serving object',
+      load: viewersPerRelay,
+      limit: LIMITS.doSockets,
+      unit: '',
+      formula: 'viewers ÷ relays',
+    },
+    {
+      part: 'Relay pushes in/s, per relay',
+      load: relayInbound,
+      limit: LIMITS.doRequestsPerSec,
+      unit: '/s',
+      formula:
+        'min(publishes/s × measured pushes per publish per relay (at least 1), shards × 50 coalesced frames/s); 0 without relays',
+    },
+    {
+      part: 'Shard pushes per frame (subrequests)',
+      load: l.relays > 1 || l.publishShards > 1 ? l.relays : 0,
+      limit: LIMITS.subrequestsPerInvocation,
+      unit: '',
+      formula: 'relays (one RPC to each relay per frame)',
+    },
+    {
+      part: 'Alert queue messages/s',
+      load: (s.devices * u.queueMessagesPerDeviceHour) / 3600,
+      limit: LIMITS.queueMessagesPerSec,
+      unit: '/s',
+      formula: 'devices × queue messages per device-hour ÷ 3600',
+    },
+  ];
+}
+
+/** The smallest layout that keeps every part under `share` of its limit, within the settings' bounds. */
+export function layoutFor(u: Units, s: Scale, share = 0.5, max = 64): Layout {
+  const layout: Layout = { d1Databases: 1, publishShards: 1, relays: 1 };
+  const over = (part: string) => {
+    const p = project(u, s, layout).find((x) => x.part.startsWith(part))!;
+    return p.load / p.limit >= share;
+  };
+  while (over('D1 statements') || over('D1 storage')) layout.d1Databases++;
+  while (over('ChannelHub publishes') && layout.publishShards < max) layout.publishShards++;
+  while ((over('Viewer frames') || over('Viewer sockets')) && layout.relays < max) layout.relays++;
+  return layout;
+}

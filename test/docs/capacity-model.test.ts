@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Measured } from '../../bench/capacity-measure.ts';
+import { layoutFor, project, SCALES, unitsOf } from '../../bench/capacity-model.ts';
+
+/** One hour of 50 devices at a 10 s interval, with counters shaped as GET /health/meter gives them. */
+const batches = 50 * 360;
+const RUN: Measured = {
+  options: {
+    httpsDevices: 40,
+    mqttDevices: 10,
+    viewers: 20,
+    series: 60,
+    intervalMs: 10_000,
+    warmupMs: 0,
+    windowMs: 3_600_000,
+  },
+  windowSeconds: 3600,
+  batches,
+  counters: {
+    'd1.statements.DeviceHub': 50 * 900,
+    'd1.statements.cron': 50,
+    'd1.rowsWritten.DeviceHub': 50 * 16_000,
+    'do.calls.DeviceHub.ingest.worker': batches,
+    'do.calls.DeviceHub.authenticate.worker': 40 * 360,
+    'do.calls.ChannelHub.publish.DeviceHub': batches,
+    'do.alarms.DeviceHub': 50 * 180,
+  },
+  cronRuns: 1,
+  cpuSeconds: batches * 0.02,
+  idleCpuSeconds: 0,
+  viewerFrames: 20 * 5 * 3600,
+  viewerBytes: 0,
+  rawBytesPerSample: null,
+  errors: [],
+};
+
+describe('capacity model', () => {
+  const u = unitsOf(RUN);
+
+  it('turns counters into per-unit costs, the cron at its production cadence', () => {
+    // 900 from the hubs; one cron run of 50 statements is 12 an hour, shared by 50 devices.
+    expect(u.d1StatementsPerDeviceHour).toBeCloseTo(912, 6);
+    expect(u.batchesPerDeviceSec).toBeCloseTo(0.1, 6);
+    expect(u.deviceHubCallsPerBatch).toBeCloseTo(1.8, 6);
+    expect(u.channelHubCallsPerBatch).toBe(1);
+    expect(u.cpuMsPerBatch).toBeCloseTo(20, 6);
+    expect(u.framesPerViewerSec).toBeCloseTo(5, 6);
+  });
+
+  it('projects D1 and one hub per org past their limits at 100k devices and 10k viewers', () => {
+    const top = SCALES.at(-1)!;
+    const loads = Object.fromEntries(
+      project(u, top, { d1Databases: 1, publishShards: 1, relays: 1 }).map((p) => [p.part, p.load / p.limit]),
+    );
+    expect(loads['D1 statements/s, per database']).toBeCloseTo((100_000 * 912) / 3600 / 1000, 6);
+    expect(loads['ChannelHub publishes/s, per publish shard']).toBeCloseTo(1, 6);
+    expect(loads['DeviceHub requests/s, per object']).toBeLessThan(0.01);
+  });
+
+  it('finds a layout with every part under half its limit, shards and relays within the settings', () => {
+    for (const s of SCALES) {
+      const l = layoutFor(u, s);
+      expect(l.publishShards).toBeLessThanOrEqual(64);
+      expect(l.relays).toBeLessThanOrEqual(64);
+      for (const p of project(u, s, l)) expect(p.load / p.limit, `${p.part} at ${s.devices}`).toBeLessThan(0.5);
+    }
+  });
+});
