@@ -8,59 +8,49 @@ const migrations = await readD1Migrations('schema/migrations');
 // one, unless a developer's .dev.vars or environment has one already.
 process.env.WEBHOOK_SECRETS_KEY ??= 'dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=';
 
+/** A project of Workers tests in workerd, with real D1 and Durable Objects, and these `[vars]` over wrangler.toml's. */
+function workersProject(name: string, include: string[], bindings: Record<string, string>) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          // Stream tests count frames per publish; the coalescing interval has its own test (stream-batching).
+          bindings: { TEST_MIGRATIONS: migrations, STREAM_FLUSH_MS: '0', ...bindings },
+          outboundService: outbound,
+        },
+      }),
+    ],
+    test: {
+      name,
+      include,
+      setupFiles: ['test/workers/setup.ts'],
+      // mqtt-packet's CommonJS dependency tree fails to load in the Workers runtime unless pre-bundled.
+      // standardwebhooks (CommonJS too) loads either way; pre-bundled, vite stops warning about its source maps.
+      deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            // Stream tests count frames per publish; the coalescing interval has its own test (stream-batching).
-            // Webhooks: outbound fetches (the DNS-over-HTTPS resolver, receivers) are answered by a stub
-            // world in this process, so no test depends on the network.
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: migrations,
-                STREAM_FLUSH_MS: '0',
-                WEBHOOK_DNS_RESOLVER: DNS_RESOLVER,
-              },
-              outboundService: outbound,
-            },
-          }),
-        ],
-        test: {
-          name: 'workers',
-          include: ['test/workers/**/*.test.ts'],
-          setupFiles: ['test/workers/setup.ts'],
-          // mqtt-packet's CommonJS dependency tree fails to load in the Workers runtime unless pre-bundled.
-          // standardwebhooks (CommonJS too) loads either way; pre-bundled, vite stops warning about its source maps.
-          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
+      workersProject('workers', ['test/workers/**/*.test.ts'], {
+        // Webhooks: outbound fetches (the DNS-over-HTTPS resolver, receivers) are answered by a stub
+        // world in this process, so no test depends on the network.
+        WEBHOOK_DNS_RESOLVER: DNS_RESOLVER,
+      }),
+      // The live stream with publishers and viewers sharded (docs/stream-protocol.md, "Sharded layout"):
+      // three publish shards and two relays per org. stream-sharded*.test.ts skip themselves in the
+      // project above; stream-events runs in both, through the routing as in production.
+      workersProject(
+        'workers-sharded',
+        ['test/workers/stream-sharded*.test.ts', 'test/workers/stream-events.test.ts'],
+        {
+          STREAM_PUBLISH_SHARDS: '3',
+          STREAM_RELAYS: '2',
         },
-      },
-      {
-        // The live stream with publishers and viewers sharded (docs/stream-protocol.md, "Sharded layout"):
-        // three publish shards and two relays per org. stream-sharded*.test.ts skip themselves in the
-        // project above; stream-events runs in both, through the routing as in production.
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: migrations,
-                STREAM_FLUSH_MS: '0',
-                STREAM_PUBLISH_SHARDS: '3',
-                STREAM_RELAYS: '2',
-              },
-            },
-          }),
-        ],
-        test: {
-          name: 'workers-sharded',
-          include: ['test/workers/stream-sharded*.test.ts', 'test/workers/stream-events.test.ts'],
-          setupFiles: ['test/workers/setup.ts'],
-          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'standardwebhooks'] } } },
-        },
-      },
+      ),
       {
         test: {
           name: 'agent',

@@ -223,14 +223,17 @@ export function project(u: Units, s: Scale, l: Layout): PartLoad[] {
   ];
 }
 
-/** The smallest layout that keeps every part under `share` of its limit, within the settings' bounds. */
+/**
+ * The smallest stream layout (publish shards, relays; up to the settings' bound) that keeps the
+ * stream objects under `share` of their limits. D1 stays one database: the code has no way to
+ * split it, and what it is over on is answered by design, not by more databases (docs/capacity.md).
+ */
 export function layoutFor(u: Units, s: Scale, share = 0.5, max = 64): Layout {
   const layout: Layout = { d1Databases: 1, publishShards: 1, relays: 1 };
   const over = (part: string) => {
     const p = project(u, s, layout).find((x) => x.part.startsWith(part))!;
     return p.load / p.limit >= share;
   };
-  while (over('D1 statements') || over('D1 storage')) layout.d1Databases++;
   while (over('ChannelHub publishes') && layout.publishShards < max) layout.publishShards++;
   while ((over('Viewer frames') || over('Viewer sockets')) && layout.relays < max) layout.relays++;
   return layout;

@@ -141,7 +141,7 @@ export function capacitySection(m: Measured, sharded: Measured, when: string): s
     '',
     projectionTable(u, () => TODAY),
     '',
-    '### The smallest layout that keeps each part under half its limit',
+    '### With the smallest stream layout that keeps each stream object under half its limit',
     '',
     projectionTable(u, (i) => layoutFor(u, SCALES[i]!)),
     '',
