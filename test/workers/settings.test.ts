@@ -11,6 +11,8 @@ describe('settings', () => {
       SERIES_PER_DEVICE: 10_000,
       ONLINE_WINDOW_SECONDS: 60,
       STREAM_FLUSH_MS: 20,
+      STREAM_PUBLISH_SHARDS: 1,
+      STREAM_RELAYS: 1,
       SIGNUP: 'closed',
       SESSION_IDLE_MINUTES: 10_080,
       SESSION_MAX_DAYS: 30,
@@ -21,6 +23,7 @@ describe('settings', () => {
       WEBHOOK_DNS_RESOLVER: 'https://cloudflare-dns.com/dns-query',
       PUBLIC_URL: undefined,
       ALERT_RULES_TTL_SECONDS: 60,
+      METER: 'false',
     });
   });
 
