@@ -16,6 +16,7 @@ import { footprintBench } from '../bench/footprint.ts';
 import { computeGoals, formatGoals } from '../bench/goals.ts';
 import { gatewayBench } from '../bench/gateway.ts';
 import { ingestBench } from '../bench/ingest.ts';
+import { loadBench } from '../bench/soak.ts';
 import { queryBench } from '../bench/query.ts';
 import { storageBench } from '../bench/storage.ts';
 import { formatTable } from '../bench/table.ts';
@@ -33,6 +34,7 @@ const MODULES: BenchModule[] = [
   alertsBench,
   gatewayBench,
   capacityBench,
+  loadBench,
 ];
 
 const only = process.argv[2];
