@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { ROOT } from '../scripts/local/wrangler.ts';
 import { measureUnits, type Measured, type MeasureOptions } from './capacity-measure.ts';
 import {
@@ -157,7 +158,9 @@ async function writeDoc(section: string): Promise<void> {
   const start = doc.indexOf(BEGIN);
   const end = doc.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${DOC} has no ${BEGIN} … ${END} section to rewrite`);
-  await writeFile(DOC, doc.slice(0, start) + section + doc.slice(end + END.length));
+  const text = doc.slice(0, start) + section + doc.slice(end + END.length);
+  // Formatted as `npm run check` wants it, so a rewritten doc can be committed as it is.
+  await writeFile(DOC, await format(text, { ...(await resolveConfig(DOC)), filepath: DOC }));
 }
 
 export const capacityBench: BenchModule = {
