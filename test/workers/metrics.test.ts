@@ -134,3 +134,28 @@ describe('GET /v1/metrics', () => {
     expect((await api(org.apiKey, '/v1/metrics?format=json')).status).toBe(400);
   });
 });
+
+describe('GET /v1/metrics of a large org', () => {
+  it('refuses a scrape of more devices than one request may ask (422 too_many_devices on site), and serves a site', async () => {
+    const big = await seedOrg();
+    const bigSite = newId('site');
+    await env.DB.prepare('INSERT INTO sites (id, org_id, name, created_at) VALUES (?, ?, ?, ?)')
+      .bind(bigSite, big.orgId, 'Hall', Date.now())
+      .run();
+    // 501 device rows: one more than a scrape asks. Two of them on the site.
+    const rows = Array.from({ length: 501 }, (_, i) => [newId('dev'), `host-${i}`, i < 2 ? bigSite : null]);
+    await env.DB.prepare(
+      `INSERT INTO devices (id, org_id, name, kind, token_hash, tags, site_id, created_at)
+       SELECT value ->> 0, ?, value ->> 1, 'host', 'hash-' || (value ->> 0), '[]', value ->> 2, ? FROM json_each(?)`,
+    )
+      .bind(big.orgId, Date.now(), JSON.stringify(rows))
+      .run();
+    const res = await api(big.apiKey, '/v1/metrics');
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; field: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'too_many_devices', field: 'site' });
+    expect(body.error.message).toMatch(/^the org has more than 500 devices/);
+    const perSite = await api(big.apiKey, `/v1/metrics?site=${bigSite}`);
+    expect(perSite.status).toBe(200);
+  });
+});
