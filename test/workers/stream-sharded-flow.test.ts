@@ -5,7 +5,7 @@ import { recordEvent } from '../../workers/src/services/events/record.ts';
 import { deviceEventSubject, orgEventSubject } from '../../workers/src/services/streams/subjects.ts';
 import { seedOrg } from './helpers.ts';
 import { connect } from './stream-client.ts';
-import { deviceOnShard, keyOnRelay, publishFrom, relayHub, sharded, valuesOf } from './stream-sharded-helpers.ts';
+import { deviceOnShard, keyOnRelay, publishFrom, relayHub, valuesOf } from './stream-sharded-helpers.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';
 
 // A viewer without credits beside a witness on the same relay: once the witness has every frame,
@@ -18,7 +18,7 @@ async function viewerAndWitness(orgId: string) {
   return { viewer, witness };
 }
 
-describe.skipIf(!sharded)('sharded live stream: credits, conflation and events', () => {
+describe('sharded live stream: credits, conflation and events', () => {
   it('sends frames of every shard only against credits, in the relay’s seq order', async () => {
     const org = await seedOrg(['read']);
     const { viewer, witness } = await viewerAndWitness(org.orgId);

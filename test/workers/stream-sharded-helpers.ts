@@ -5,7 +5,6 @@ import { newApiKey } from '../../workers/src/services/credentials/tokens.ts';
 import {
   bucket,
   hubByName,
-  isSharded,
   publishHubFor,
   relayName,
   shardName,
@@ -13,9 +12,8 @@ import {
 } from '../../workers/src/services/streams/routing.ts';
 import { packSamples } from './stream-test-helpers.ts';
 
-/** The layout of the project running the file (vitest.config.ts); sharded tests skip an unsharded one. */
+/** The layout of the project running the file (vitest.config.ts's `workers-sharded`). */
 export const layout = streamLayout(env);
-export const sharded = isSharded(layout);
 
 /** A device id that the routing places on publish shard `k`. */
 export function deviceOnShard(k: number, tag = 'dev'): string {

@@ -3,15 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { relayName } from '../../workers/src/services/streams/routing.ts';
 import { seedOrg } from './helpers.ts';
 import { connect, type Client, type Frame } from './stream-client.ts';
-import {
-  deviceOnShard,
-  keyOnRelay,
-  publishFrom,
-  relayHub,
-  shardHub,
-  sharded,
-  valuesOf,
-} from './stream-sharded-helpers.ts';
+import { deviceOnShard, keyOnRelay, publishFrom, relayHub, shardHub, valuesOf } from './stream-sharded-helpers.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';
 
 /** Publishes `values` in turn from a device on each shard. */
@@ -55,7 +47,7 @@ const expectExactlyOnce = (frames: readonly Frame[], values: readonly number[]) 
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-describe.skipIf(!sharded)('sharded live stream: resume', () => {
+describe('sharded live stream: resume', () => {
   it('gives a reconnecting viewer what it missed from every shard, then live, once each', async () => {
     const org = await seedOrg(['read']);
     const { apiKey } = await keyOnRelay(org.orgId, 0);

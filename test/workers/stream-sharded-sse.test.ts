@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedOrg } from './helpers.ts';
-import { deviceOnShard, keyOnRelay, publishFrom, relayHub, sharded } from './stream-sharded-helpers.ts';
+import { deviceOnShard, keyOnRelay, publishFrom, relayHub } from './stream-sharded-helpers.ts';
 import { closeSseReaders, openSse, sample } from './stream-test-helpers.ts';
 
 afterEach(closeSseReaders);
 
-// Runs in the `workers-sharded` project (3 shards, 2 relays); skipped in the unsharded one.
-describe.skipIf(!sharded)('SSE through a relay', () => {
+// Runs in the `workers-sharded` project only (3 shards, 2 relays): vitest.config.ts.
+describe('SSE through a relay', () => {
   it("numbers every shard's frames under the relay's epoch and resumes from Last-Event-ID", async () => {
     const org = await seedOrg(['read']);
     const { apiKey } = await keyOnRelay(org.orgId, 1);

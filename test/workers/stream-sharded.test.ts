@@ -14,13 +14,12 @@ import {
   publishFrom,
   relayHub,
   shardHub,
-  sharded,
   valuesOf,
 } from './stream-sharded-helpers.ts';
 import { sample, subscribed, take } from './stream-test-helpers.ts';
 
-// Runs in the `workers-sharded` project (3 shards, 2 relays); skipped in the unsharded one.
-describe.skipIf(!sharded)('sharded live stream', () => {
+// Runs in the `workers-sharded` project only (3 shards, 2 relays): vitest.config.ts.
+describe('sharded live stream', () => {
   it('spreads publishers over the shards and viewers over the relays; a wildcard sees every shard', async () => {
     expect(layout).toEqual({ shards: 3, relays: 2 });
     const org = await seedOrg(['read']);
