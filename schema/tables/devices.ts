@@ -43,7 +43,14 @@ export const devices = sqliteTable(
     tokenHash: text('token_hash').notNull(),
     tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
     agentVersion: text('agent_version'),
+    /**
+     * When the device last sent a batch, written by its DeviceHub only when its status changes:
+     * the time it came online, and the exact last batch when it went offline. While `live`, the
+     * exact time is in the hub (the device list asks it).
+     */
     lastSeenAt: integer('last_seen_at'),
+    /** 1 from the batch that brings the device online until its hub finds it silent past the online window. */
+    live: integer('live', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     /** Size of the device's Durable Object SQLite database, reported by its alarm. */
@@ -56,10 +63,19 @@ export const devices = sqliteTable(
     minuteRows: integer('minute_rows').notNull().default(0),
     /**
      * The oldest hour whose minutes the device's Durable Object still holds (null: none), reported
-     * with the hour rows it writes: the cron sweeps hours no further, and asks the object to sweep
-     * minutes past the org's retention.
+     * by its alarm: the cron asks the object to sweep minutes past the org's retention.
      */
     minutesFrom: integer('minutes_from'),
+    /** Hour and day rollups held by the device's Durable Object, reported by its alarm. */
+    hourRows: integer('hour_rows').notNull().default(0),
+    dayRows: integer('day_rows').notNull().default(0),
+    /**
+     * Samples in the clock hour starting at `samples_hour` and in the one before, from the hour
+     * rollups, as the device's Durable Object last reported them (the summary's last hour).
+     */
+    samplesHour: integer('samples_hour'),
+    samplesInHour: integer('samples_in_hour').notNull().default(0),
+    samplesInPreviousHour: integer('samples_in_previous_hour').notNull().default(0),
   },
   (t) => [uniqueIndex('devices_token_hash_uq').on(t.tokenHash), index('devices_org_idx').on(t.orgId, t.name)],
 );

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { storedFor } from './minute-helpers.ts';
+import { storedFor } from './rollup-helpers.ts';
 
 // The start of a minute, with the next minute in the same hour: rollup and mark counts are exact.
 const minute = Math.floor((Date.now() - 600_000) / 60_000) * 60_000;

@@ -4,7 +4,7 @@ import type { DeviceView } from '../../schema/wire/telemetry.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { hubMinutes } from './minute-helpers.ts';
+import { hubMinutes } from './rollup-helpers.ts';
 
 interface Page {
   devices: DeviceView[];

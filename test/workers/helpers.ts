@@ -101,16 +101,3 @@ export function login(body: unknown, headers: Record<string, string> = {}) {
   });
 }
 
-/**
- * Writes hour rollup rows straight into D1, bypassing the DeviceHubs, so a test can read known
- * values back: each row is `[seriesId, bucket, count, sum, min, max, last]`.
- */
-export async function putHourRollups(orgId: string, rows: readonly (readonly unknown[])[]): Promise<void> {
-  await env.DB.prepare(
-    `INSERT OR REPLACE INTO rollups_1h (sid, bucket, count, sum, min, max, last)
-     SELECT s.num, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-     FROM json_each(?) JOIN series s ON s.id = value ->> 0 AND s.org_id = ?`,
-  )
-    .bind(JSON.stringify(rows), orgId)
-    .run();
-}

@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { batch, enroll, flush, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './minute-helpers.ts';
+import { hubMinutes } from './rollup-helpers.ts';
 import { allOf, deviceHubFor, env, MINUTE, sealAll, type Hub } from './raw-blocks-helpers.ts';
 
 /**

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { orgMinutes } from './minute-helpers.ts';
+import { orgMinutes } from './rollup-helpers.ts';
 
 let org: TestOrg;
 let device: { deviceId: string; deviceToken: string };

@@ -7,7 +7,7 @@ import { HOUR_OF_KEY_SQL } from '../../workers/src/objects/device-hub/minute-sto
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { seriesId } from '../../workers/src/services/ingest/series-key.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, hubMinutes, seriesNum } from './minute-helpers.ts';
+import { d1Rollups, hubMinutes, seriesNum } from './rollup-helpers.ts';
 
 /** The DeviceHub's 1-minute rollups: hour rows of minute blocks, their retention, and late data merged once. */
 

@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEAL_CHUNK } from '../../workers/src/objects/device-hub/seal.ts';
 import { api, batch, enroll, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './minute-helpers.ts';
+import { hubMinutes } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,

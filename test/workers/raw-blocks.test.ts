@@ -7,7 +7,7 @@ import { rawHistory } from '../../workers/src/objects/device-hub/store.ts';
 import { previewRule } from '../../workers/src/objects/device-hub/alert-preview.ts';
 import type { Aggregation } from '../../schema/wire/history.ts';
 import { api, batch, enroll, flush, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './minute-helpers.ts';
+import { hubMinutes } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,

@@ -5,7 +5,7 @@ import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub/retention.
 import { getMeta, setMeta } from '../../workers/src/objects/device-hub/store.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, orgMinutes } from './minute-helpers.ts';
+import { d1Rollups, orgMinutes } from './rollup-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { sweepRollups } from '../../workers/src/services/storage/retention-cron.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, orgMinutes } from './minute-helpers.ts';
+import { d1Rollups, orgMinutes } from './rollup-helpers.ts';
 
 /** The retention sweep and the roll-up together: what each level holds when data comes late or early. */
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
 import { batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, hubMinutes, seriesNum } from './minute-helpers.ts';
+import { d1Rollups, hubMinutes, seriesNum } from './rollup-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;

@@ -8,6 +8,7 @@ import { notifyConfigChanged } from '../services/agents/config-push.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
 import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
+import { withExactSeen } from '../services/devices/status.ts';
 import { deviceDocs } from './devices-docs.ts';
 
 /** Loads a device of the caller's org, or 404: another org's device is indistinguishable from none. */
@@ -46,7 +47,8 @@ export const deviceRoutes = new Hono<AppEnv>()
     return c.json(await listDevices(c.env, c.var.caller.orgId, c.req.valid('query')));
   })
   .get('/:id', deviceDocs.get, async (c) => {
-    return c.json(deviceView(await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id), c.env, Date.now()));
+    const [row] = await withExactSeen(c.env, [await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id)]);
+    return c.json(deviceView(row!, c.env, Date.now()));
   })
   .patch('/:id', deviceDocs.patch, async (c) => {
     const { orgId } = c.var.caller;
@@ -73,7 +75,8 @@ export const deviceRoutes = new Hono<AppEnv>()
       // A gateway discovers with its site's settings (the `gateway` section of its config).
       if (device.kind === 'gateway') c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, [device.id]));
     }
-    return c.json(deviceView(updated, c.env, Date.now()));
+    const [row] = await withExactSeen(c.env, [updated]);
+    return c.json(deviceView(row!, c.env, Date.now()));
   })
   .delete('/:id', deviceDocs.delete, async (c) => {
     const device = await orgDevice(c.env, c.var.caller.orgId, c.req.valid('param').id);

@@ -75,7 +75,7 @@ export const exportRoutes = new Hono<AppEnv>().get(
     const pages =
       q.source === 'raw'
         ? rawPages(c.env, series, range, encoder)
-        : rollupPages(c.env, orgId, q.source, series, range, encoder);
+        : rollupPages(c.env, q.source, series, range, encoder);
     const body = exportStream(encoder.header, pages, { requestId: c.var.requestId, orgId });
     return c.body(body, 200, {
       'content-type': CONTENT_TYPES[q.format],

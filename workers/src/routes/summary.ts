@@ -19,7 +19,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
     operationId: 'getSummary',
     summary: 'Device status counts, series, samples in the last hour and storage used',
     description:
-      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the hour rollups overlapping the last hour (so it counts from the start of the clock hour an hour ago: up to two hours of samples), and trails ingest by up to one flush (~15 s). `rollupRows['1m']` is what the devices' Durable Objects last reported holding. `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported. `incidents` counts open incidents: firing, pending, firing and not acknowledged, and firing at critical severity.",
+      "Status as in `GET /v1/devices` (online within ONLINE_WINDOW_SECONDS, stale within ten times that, else offline). `samplesLastHour` sums the hour rollups overlapping the last hour (so it counts from the start of the clock hour an hour ago: up to two hours of samples). It, `rollupRows` and `rawBytes` and `rawSamples` are what the devices' Durable Objects last reported: at most every 15 minutes while they change, and at once when a device comes online or goes offline. `incidents` counts open incidents: firing, pending, firing and not acknowledged, and firing at critical severity.",
     tag: 'Telemetry',
     auth: 'caller',
     permission: 'org.read',
@@ -52,7 +52,7 @@ export const summaryRoutes = new Hono<AppEnv>().get(
     const rows = counts.devices;
     const status: Record<DeviceStatus, number> = { online: 0, stale: 0, offline: 0 };
     const windowSeconds = settings(c.env).ONLINE_WINDOW_SECONDS;
-    for (const r of rows) status[deviceStatus(r.lastSeenAt, now, windowSeconds)]++;
+    for (const r of rows) status[deviceStatus(r, now, windowSeconds)]++;
     return c.json({
       devices: { total: rows.length, ...status },
       series: counts.series,

@@ -14,15 +14,15 @@ import { judgeStored, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
 import { seriesColumns, type PointColumns, type SeriesColumns } from './columns.ts';
 import { deleteSeriesData, exportPage, type ExportPage } from './export.ts';
-import { statement } from '../../db.ts';
 import { remainingDirty } from './flush.ts';
-import { markMinutesReported, minuteReport, minuteReportStatement } from './minute-flush.ts';
+import { reportedLive, reportSoon } from './device-report.ts';
 import { identityFromD1, storedIdentity, storeIdentity, type DeviceIdentity } from './identity.ts';
 import { publishBatch, seenAnswer, storeBatch, type IngestResult } from './ingest.ts';
 import { attachSession, detachSession, pushConfig } from './mqtt.ts';
-import { deleteSeriesMinutes, minuteExportRows, minutePoints, minutesHeld, minuteStats } from './minute-query.ts';
-import { sweepMinutes } from './minute-retention.ts';
-import { createMinuteTables, minuteCount } from './minute-store.ts';
+import { deleteRollupsOf, rollupExportRows, rollupPoints, rollupsHeld, rollupStats } from './rollup-query.ts';
+import { sweepLevel } from './rollup-retention.ts';
+import { createRollupStorage } from './minute-store.ts';
+import { bucketCount, type Level } from './rollup-store.ts';
 import { aggregateRaw, rawStats } from './query.ts';
 import { countRaw } from './raw-read.ts';
 import { SeriesResolver } from './series.ts';
@@ -71,7 +71,7 @@ export class DeviceHub extends DurableObject<Env> {
   /** The object's tables, on a new or an emptied object (and migrations of older ones). */
   private createStorage(): void {
     createTables(this.sql);
-    createMinuteTables(this.sql);
+    createRollupStorage(this.sql);
     createEventTables(this.sql);
   }
 
@@ -189,51 +189,57 @@ export class DeviceHub extends DurableObject<Env> {
     return rawStats(this.sql, seriesIds, from, to);
   }
 
-  /** 1-minute rollups bucketed by `stepMs` (a multiple of a minute) and aggregated with `agg`, per series. */
-  async minuteAggregate(
+  /** Rollups of a level bucketed by `stepMs` (a multiple of the level's bucket) and aggregated with `agg`, per series. */
+  async rollupAggregate(
+    level: Level,
     seriesIds: string[],
     from: number,
     to: number,
     stepMs: number,
     agg: Aggregation,
   ): Promise<SeriesColumns[]> {
-    return seriesColumns(minutePoints(this.sql, seriesIds, from, to, stepMs, agg));
+    return seriesColumns(rollupPoints(this.sql, level, seriesIds, from, to, stepMs, agg));
   }
 
-  /** Stats over [from, to) from 1-minute rollups (no p95). */
-  async minuteStats(seriesIds: string[], from: number, to: number): Promise<RawStats[]> {
-    return minuteStats(this.sql, seriesIds, from, to);
+  /** Stats over [from, to) from rollups of a level (no p95). */
+  async rollupStats(level: Level, seriesIds: string[], from: number, to: number): Promise<RawStats[]> {
+    return rollupStats(this.sql, level, seriesIds, from, to);
   }
 
-  /** Up to `limit` 1-minute rollups of one series starting in [from, to), for an export page. */
-  async minuteExportPage(
+  /** Up to `limit` rollups of a level of one series starting in [from, to), for an export page. */
+  async rollupExportPage(
+    level: Level,
     seriesId: string,
     from: number,
     to: number,
     limit: number,
   ): Promise<(RollupAggregates & { bucket: number })[]> {
-    return minuteExportRows(this.sql, seriesId, from, to, limit);
+    return rollupExportRows(this.sql, level, seriesId, from, to, limit);
   }
 
-  /** Whether this object holds a minute of these series overlapping [from, to). */
-  async minutesHeld(seriesIds: string[], from: number, to: number): Promise<boolean> {
-    return minutesHeld(this.sql, seriesIds, from, to);
+  /** Whether this object holds a rollup of a level of these series overlapping [from, to). */
+  async rollupsHeld(level: Level, seriesIds: string[], from: number, to: number): Promise<boolean> {
+    return rollupsHeld(this.sql, level, seriesIds, from, to);
+  }
+
+  /** The device's exact last batch time and agent version (D1 has them only as of its last status change). */
+  async seen(): Promise<{ lastSeenAt: number | null; agentVersion: string | null }> {
+    const seen = getSeen(this.sql);
+    return { lastSeenAt: seen?.lastSeenAt ?? null, agentVersion: seen?.agentVersion ?? null };
   }
 
   /**
    * Sweeps 1-minute rollups before `cutoff` (an hour), as the cron asks when the device row
    * reports minutes past the org's retention; returns whether more are left. The device row's
-   * minute figures are updated once none is.
+   * figures follow from the alarm soon after.
    */
   async sweepMinutes(cutoff: number): Promise<boolean> {
-    const more = this.ctx.storage.transactionSync(() => sweepMinutes(this.sql, cutoff));
-    const identity = await this.identity();
-    const figures = minuteReport(this.sql);
-    // Reported now, not with the next flush: the cron's hour sweep waits on this figure.
-    if (!more && identity && figures) {
-      await this.env.DB.batch([statement(this.env.DB, minuteReportStatement(identity, figures))]);
-      markMinutesReported(this.sql, figures);
-    }
+    const more = this.ctx.storage.transactionSync(() => {
+      const left = sweepLevel(this.sql, '1m', cutoff);
+      if (!left) reportSoon(this.sql);
+      return left;
+    });
+    if (!more) await this.armAlarm(Date.now() + REPORT_SOON_MS);
     return more;
   }
 
@@ -249,10 +255,11 @@ export class DeviceHub extends DurableObject<Env> {
     return exportPage(this.sql, seriesIds, from, to, after, limit);
   }
 
-  /** Removes one series' raw data. The caller removes its D1 rows (registry and rollups). */
+  /** Removes one series' data, raw and rolled up. The caller removes its D1 row. */
   async deleteSeries(seriesId: string): Promise<number> {
     const deleted = this.ctx.storage.transactionSync(() => {
-      deleteSeriesMinutes(this.sql, seriesId);
+      deleteRollupsOf(this.sql, seriesId);
+      reportSoon(this.sql);
       return deleteSeriesData(this.sql, seriesId);
     });
     this.series.forget(seriesId);
@@ -299,6 +306,8 @@ export class DeviceHub extends DurableObject<Env> {
     batches: number;
     dirtyMinutes: number;
     minutes: number;
+    hours: number;
+    days: number;
     exportPagesServed: number;
   }> {
     const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
@@ -309,7 +318,9 @@ export class DeviceHub extends DurableObject<Env> {
       series: count('series'),
       batches: count('batches'),
       dirtyMinutes: remainingDirty(this.sql),
-      minutes: minuteCount(this.sql),
+      minutes: bucketCount(this.sql, '1m'),
+      hours: bucketCount(this.sql, '1h'),
+      days: bucketCount(this.sql, '1d'),
       exportPagesServed: this.exportPagesServed,
     };
   }
@@ -354,11 +365,9 @@ export class DeviceHub extends DurableObject<Env> {
     return { status: 'rate_limited', retryAfterSeconds: token.retryAfterSeconds, perMinute: limit.perMinute };
   }
 
-  /** Flush soon when D1 may still show the device offline, otherwise on the regular cadence. */
+  /** Soon when D1 does not have the device as live yet (its status changes), otherwise on the flush cadence. */
   private async scheduleFlush(now: number): Promise<void> {
-    const flushed = getSeen(this.sql)?.flushedSeenAt ?? null;
-    const comingOnline = flushed === null || now - flushed > FLUSH_INTERVAL_MS * 2;
-    await this.armAlarm(now + (comingOnline ? 500 : FLUSH_INTERVAL_MS));
+    await this.armAlarm(now + (reportedLive(this.sql) ? FLUSH_INTERVAL_MS : 500));
   }
 
   /** The one alarm serves the flush and the offline check: keep whichever is due first. */

@@ -43,7 +43,6 @@ export function storeBatch(
   setSeen(sql, {
     lastSeenAt: now,
     agentVersion: batch.agent?.version ?? last?.agentVersion ?? null,
-    flushedSeenAt: last?.flushedSeenAt ?? null,
   });
   return { seen, eventsQueued };
 }

@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
-import { bare, db, schema } from '../../db.ts';
+import { eq } from 'drizzle-orm';
+import { db, schema } from '../../db.ts';
 import { sweepBlocks } from './blocks-sweep.ts';
 import { countRaw } from './raw-read.ts';
 import { getMeta, setMeta } from './store.ts';
@@ -22,11 +22,13 @@ export const UPKEEP_INTERVAL_MS = 6 * 3_600_000;
 /** Full recount of samples (a scan of the table); in between the count follows batches and sweeps. */
 const RECOUNT_MS = 24 * 3_600_000;
 
+/** The org's retention of each level in days (null: kept forever), as last read from D1. */
 interface RetentionMeta {
-  /** The level's retention in days (the name is the first level's: objects hold it so). */
-  rawDays: number | null;
+  days: Record<RetentionLevel, number | null>;
   checkedAt: number;
 }
+
+export type RetentionLevel = 'raw' | '1m' | '1h' | '1d';
 
 interface SampleCount {
   samples: number;
@@ -43,8 +45,8 @@ export interface RawFigures {
 }
 
 export interface RawUpkeep {
-  /** The device row's storage figures, when they differ from the last ones reported. */
-  report: RawFigures | null;
+  /** The device's storage figures (device-report.ts decides when the device row gets them). */
+  figures: RawFigures;
   /** When the alarm must come back for raw upkeep (Infinity: no need). */
   nextAt: number;
 }
@@ -58,14 +60,11 @@ export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, 
     samples: countSamples(sql, now, swept),
     series: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM series').one().n,
   };
-  const reported = getMeta<RawFigures>(sql, 'rawReported');
-  const changed =
-    reported?.bytes !== figures.bytes || reported.samples !== figures.samples || reported.series !== figures.series;
   const holdsSamples =
     sql.exec('SELECT 1 FROM samples LIMIT 1').toArray().length > 0 ||
     sql.exec('SELECT 1 FROM blocks LIMIT 1').toArray().length > 0;
   return {
-    report: changed ? figures : null,
+    figures,
     nextAt:
       swept === RAW_SWEEP_CHUNK
         ? now + SWEEP_AGAIN_MS
@@ -75,47 +74,46 @@ export async function upkeepRaw(d1: D1Database, sql: SqlStorage, orgId: string, 
   };
 }
 
-/** The D1 statement that records the figures on the device row; run it with the flush batch. */
-export function rawReportStatement(deviceId: string, orgId: string, figures: RawFigures) {
-  const d = schema.devices;
-  return sql`UPDATE ${d} SET ${bare(d.rawBytes)} = ${figures.bytes}, ${bare(d.rawSamples)} = ${figures.samples},
-      ${bare(d.seriesCount)} = ${figures.series}
-    WHERE ${bare(d.id)} = ${deviceId} AND ${bare(d.orgId)} = ${orgId}`;
-}
-
-/** Remembers figures D1 now has, so unchanged ones are not written again. */
-export function markRawReported(sql: SqlStorage, figures: RawFigures): void {
-  setMeta(sql, 'rawReported', figures);
-}
-
 /** Samples before this time are expired; whole minutes, so a minute's rollup is never cut in half. */
 function rawCutoff(now: number, rawDays: number): number {
   const cutoff = now - rawDays * DAY_MS;
   return cutoff - (cutoff % MINUTE_MS);
 }
 
-/** The org's retention columns the DeviceHub enforces, and the meta key each is cached under. */
-const RETENTION = {
-  raw: { column: schema.organisations.rawRetentionDays, meta: 'retention' },
-  '1m': { column: schema.organisations.rollup1mRetentionDays, meta: 'minuteRetention' },
-} as const;
-
-/** The org's retention of raw samples or of 1-minute rollups, read from D1 at most hourly. */
+/**
+ * The org's retention of one level, read from D1 at most hourly, all levels in one query (a
+ * change applies within the hour).
+ */
 export async function orgRetentionDays(
   d1: D1Database,
   sql: SqlStorage,
   orgId: string,
   now: number,
-  level: keyof typeof RETENTION,
+  level: RetentionLevel,
 ): Promise<number | null> {
-  const { column, meta } = RETENTION[level];
-  const cached = getMeta<RetentionMeta>(sql, meta);
-  if (cached && now - cached.checkedAt < RETENTION_LOOKUP_MS) return cached.rawDays;
+  const cached = getMeta<Partial<RetentionMeta>>(sql, 'retention');
+  if (cached?.days && cached.checkedAt !== undefined && now - cached.checkedAt < RETENTION_LOOKUP_MS) {
+    return cached.days[level];
+  }
   const o = schema.organisations;
-  const row = await db(d1).select({ days: column }).from(o).where(eq(o.id, orgId)).get();
-  const days = row?.days ?? null;
-  setMeta(sql, meta, { rawDays: days, checkedAt: now } satisfies RetentionMeta);
-  return days;
+  const row = await db(d1)
+    .select({
+      raw: o.rawRetentionDays,
+      '1m': o.rollup1mRetentionDays,
+      '1h': o.rollup1hRetentionDays,
+      '1d': o.rollup1dRetentionDays,
+    })
+    .from(o)
+    .where(eq(o.id, orgId))
+    .get();
+  const days = {
+    raw: row?.raw ?? null,
+    '1m': row?.['1m'] ?? null,
+    '1h': row?.['1h'] ?? null,
+    '1d': row?.['1d'] ?? null,
+  };
+  setMeta(sql, 'retention', { days, checkedAt: now } satisfies RetentionMeta);
+  return days[level];
 }
 
 /**

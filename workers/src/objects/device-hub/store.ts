@@ -198,12 +198,10 @@ export function sidOf(sql: SqlStorage, seriesId: string): number | undefined {
   return sql.exec<{ sid: number }>('SELECT sid FROM series WHERE series_id = ?', seriesId).toArray()[0]?.sid;
 }
 
-/** When the device last sent a batch, and what of it D1 has seen. */
+/** When the device last sent a batch, and the agent version it named. */
 export interface SeenState {
   lastSeenAt: number;
   agentVersion: string | null;
-  /** last_seen written to D1 by the latest flush. */
-  flushedSeenAt: number | null;
 }
 
 export const getSeen = (sql: SqlStorage) => getMeta<SeenState>(sql, 'seen');

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { DeviceStatus, DeviceView } from '../../../../schema/wire/telemetry.ts';
 import { db, schema } from '../../db.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
-import { deviceStatus } from './status.ts';
+import { deviceStatus, withExactSeen } from './status.ts';
 import type { deviceListQuery } from './schemas.ts';
 import { settings } from '../../settings.ts';
 
@@ -25,7 +25,7 @@ export function deviceView(row: DeviceRow, env: Env, now: number): DeviceView {
     tags: row.tags,
     agentVersion: row.agentVersion,
     lastSeenAt: row.lastSeenAt,
-    status: deviceStatus(row.lastSeenAt, now, onlineWindowSeconds(env)),
+    status: deviceStatus(row, now, onlineWindowSeconds(env)),
     createdAt: row.createdAt,
     series: { count: row.seriesCount, limit: settings(env).SERIES_PER_DEVICE },
   };
@@ -44,16 +44,16 @@ const isPosition = (v: unknown): v is Position =>
   typeof (v as Position).id === 'string';
 
 /**
- * The SQL form of `deviceStatus` at `now`, so a status filter pages correctly: online within
- * the window, stale within ten windows, offline after that or when never seen.
+ * The SQL form of `deviceStatus` at `now`, so a status filter pages correctly: online while live
+ * or within the window, stale within ten windows, offline after that or when never seen.
  */
 function statusFilter(status: DeviceStatus, now: number, windowSeconds: number): SQL | undefined {
-  const seen = schema.devices.lastSeenAt;
+  const { lastSeenAt: seen, live } = schema.devices;
   const onlineSince = now - windowSeconds * 1000;
   const staleSince = now - windowSeconds * 10_000;
-  if (status === 'online') return sql`${seen} >= ${onlineSince}`;
-  if (status === 'stale') return and(lt(seen, onlineSince), sql`${seen} >= ${staleSince}`);
-  return or(isNull(seen), lt(seen, staleSince));
+  if (status === 'online') return or(eq(live, true), sql`${seen} >= ${onlineSince}`);
+  if (status === 'stale') return and(eq(live, false), lt(seen, onlineSince), sql`${seen} >= ${staleSince}`);
+  return and(eq(live, false), or(isNull(seen), lt(seen, staleSince)));
 }
 
 /** One page of the org's devices in (name, id) order, filtered in SQL. */
@@ -81,7 +81,7 @@ export async function listDevices(
     .orderBy(asc(d.name), asc(d.id))
     .limit(q.limit + 1)
     .all();
-  const page = rows.slice(0, q.limit);
+  const page = await withExactSeen(env, rows.slice(0, q.limit));
   const last = page.at(-1);
   return {
     devices: page.map((r) => deviceView(r, env, now)),

@@ -1,49 +1,53 @@
-import { and, count, eq, gte, inArray, sql, sum } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
 import { HOUR_MS } from '../../time.ts';
 
 /** What `GET /v1/summary` counts, read in one D1 batch (one round trip). */
 export interface OrgCounts {
-  devices: { lastSeenAt: number | null; rawBytes: number; rawSamples: number }[];
+  devices: { lastSeenAt: number | null; live: boolean; rawBytes: number; rawSamples: number }[];
   series: number;
   samplesSince: number;
   rollupRows: { '1m': number; '1h': number; '1d': number };
 }
 
 /**
- * Devices, series, samples stored since `since` and rollup rows of one org. Samples come from the
- * hour rollups overlapping [since, now) (the minutes are in the DeviceHubs), so they count from
- * the start of `since`'s hour; the 1-minute rows are what each DeviceHub last reported on its
- * device row.
+ * Devices, series, samples stored since `since` and rollup rows of one org, all from the device
+ * rows: each DeviceHub reports its rollup rows and the samples of its latest two clock hours
+ * (objects/device-hub/device-report.ts). Samples count from the start of `since`'s hour.
  */
 export async function orgCounts(d1: D1Database, orgId: string, since: number): Promise<OrgCounts> {
   const d = db(d1);
-  const { devices, series, rollups1h, rollups1d } = schema;
-  const ofOrg = (sid: typeof rollups1h.sid | typeof rollups1d.sid) =>
-    inArray(sid, d.select({ num: series.num }).from(series).where(eq(series.orgId, orgId)));
-  const [deviceRows, seriesCount, recent, r1m, r1h, r1d] = await d.batch([
+  const { devices, series } = schema;
+  const from = since - (since % HOUR_MS);
+  const [deviceRows, seriesCount, totals] = await d.batch([
     d
-      .select({ lastSeenAt: devices.lastSeenAt, rawBytes: devices.rawBytes, rawSamples: devices.rawSamples })
+      .select({
+        lastSeenAt: devices.lastSeenAt,
+        live: devices.live,
+        rawBytes: devices.rawBytes,
+        rawSamples: devices.rawSamples,
+      })
       .from(devices)
       .where(eq(devices.orgId, orgId)),
     d.select({ n: count() }).from(series).where(eq(series.orgId, orgId)),
     d
-      .select({ n: sum(rollups1h.count) })
-      .from(rollups1h)
-      .where(and(ofOrg(rollups1h.sid), gte(rollups1h.bucket, since - (since % HOUR_MS)))),
-    d
-      .select({ n: sum(devices.minuteRows) })
+      .select({
+        samples: sql<number>`COALESCE(SUM(
+          CASE WHEN ${devices.samplesHour} >= ${from} THEN ${devices.samplesInHour} ELSE 0 END +
+          CASE WHEN ${devices.samplesHour} - ${HOUR_MS} >= ${from} THEN ${devices.samplesInPreviousHour} ELSE 0 END), 0)`,
+        minutes: sql<number>`COALESCE(SUM(${devices.minuteRows}), 0)`,
+        hours: sql<number>`COALESCE(SUM(${devices.hourRows}), 0)`,
+        days: sql<number>`COALESCE(SUM(${devices.dayRows}), 0)`,
+      })
       .from(devices)
       .where(eq(devices.orgId, orgId)),
-    d.select({ n: count() }).from(rollups1h).where(ofOrg(rollups1h.sid)),
-    d.select({ n: count() }).from(rollups1d).where(ofOrg(rollups1d.sid)),
   ]);
-  const n = (r: { n: number | string | null }[]) => Number(r[0]?.n ?? 0);
+  const t = totals[0];
   return {
     devices: deviceRows,
-    series: n(seriesCount),
-    samplesSince: n(recent),
-    rollupRows: { '1m': n(r1m), '1h': n(r1h), '1d': n(r1d) },
+    series: Number(seriesCount[0]?.n ?? 0),
+    samplesSince: Number(t?.samples ?? 0),
+    rollupRows: { '1m': Number(t?.minutes ?? 0), '1h': Number(t?.hours ?? 0), '1d': Number(t?.days ?? 0) },
   };
 }
 

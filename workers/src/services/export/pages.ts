@@ -1,13 +1,10 @@
 import type { ExportPosition, HistorySource } from '../../../../schema/wire/history.ts';
-import { sql } from 'drizzle-orm';
-import { db, schema } from '../../db.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { ExportPage } from '../../objects/device-hub/export.ts';
 import type { ExportEncoder, RollupRow } from './format.ts';
 import type { ExportSeries } from './query.ts';
-import { ROLLUP_TABLE } from '../history/rollups.ts';
 
-/** Rows fetched per page: one DeviceHub RPC or one D1 query. */
+/** Rows fetched per page: one DeviceHub RPC. */
 export const EXPORT_PAGE_ROWS = 5_000;
 
 /**
@@ -66,26 +63,16 @@ export function rawPages(env: Env, series: readonly ExportSeries[], range: Range
   };
 }
 
-/** Rollup buckets starting in [from, to), keyset-paged on (series, bucket): minutes from the DeviceHubs, hours and days from D1. */
+/** Rollup buckets starting in [from, to), keyset-paged on (series, bucket), from each series' DeviceHub. */
 export function rollupPages(
   env: Env,
-  orgId: string,
   source: Exclude<HistorySource, 'raw'>,
   series: readonly ExportSeries[],
   range: Range,
   encoder: ExportEncoder,
 ): NextPage {
-  const reg = schema.series;
-  const page = async (x: ExportSeries, from: number): Promise<RollupRow[]> => {
-    if (source === '1m') return deviceHubFor(env, x.deviceId).minuteExportPage(x.id, from, range.to, EXPORT_PAGE_ROWS);
-    const t = ROLLUP_TABLE[source];
-    return db(env.DB).all<RollupRow>(
-      sql`SELECT ${t.bucket} AS bucket, ${t.count} AS count, ${t.sum} AS sum, ${t.min} AS min, ${t.max} AS max,
-        ${t.last} AS last FROM ${reg} CROSS JOIN ${t} ON ${t.sid} = ${reg.num}
-        WHERE ${reg.id} = ${x.id} AND ${reg.orgId} = ${orgId} AND ${t.bucket} >= ${from} AND ${t.bucket} < ${range.to}
-        ORDER BY ${t.bucket} LIMIT ${EXPORT_PAGE_ROWS}`,
-    );
-  };
+  const page = (x: ExportSeries, from: number): Promise<RollupRow[]> =>
+    deviceHubFor(env, x.deviceId).rollupExportPage(source, x.id, from, range.to, EXPORT_PAGE_ROWS);
   let index = 0;
   let from = range.from;
   return async () => {

@@ -2,13 +2,12 @@ import type { Aggregation, HistorySource, Point } from '../../../../schema/wire/
 import type { PointColumns } from '../../objects/device-hub/columns.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import type { HistoryQuery } from './query.ts';
-import { rollupHasData, rollupPoints } from './rollups.ts';
 import { byDevice, orgSeriesAndRetention, type SeriesInfo } from './series.ts';
-import { planHistory } from './source.ts';
+import { planHistory, type RollupSource } from './source.ts';
 
 /**
- * Reads history for up to 100 series across devices: raw points and 1-minute rollups from each
- * DeviceHub in parallel, hours and days from D1.
+ * Reads history for up to 100 series across devices: raw points and rollups from each
+ * DeviceHub, one call per device, in parallel.
  */
 
 export interface SeriesHistory {
@@ -40,8 +39,8 @@ export async function readHistory(
 ): Promise<HistoryResult> {
   const { series, retention } = await orgSeriesAndRetention(env.DB, orgId, ids);
   const plan = planHistory({ ...q, seriesCount: series.length }, retention, Date.now());
-  const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
-  const points = await fetchPoints(env, orgId, series, source, { ...q, step: plan.step });
+  const source = await firstWithData(env, series, q.from, q.to, plan.sources);
+  const points = await fetchPoints(env, series, source, { ...q, step: plan.step });
   return {
     from: q.from,
     to: q.to,
@@ -62,7 +61,6 @@ export async function readHistory(
 /** The first source holding data for the range, else the last one: see `HistoryPlan.sources`. */
 export async function firstWithData(
   env: Env,
-  orgId: string,
   series: readonly SeriesInfo[],
   from: number,
   to: number,
@@ -70,27 +68,27 @@ export async function firstWithData(
 ): Promise<HistorySource> {
   for (const source of sources.slice(0, -1)) {
     if (source === 'raw') continue;
-    if (
-      source === '1m'
-        ? await minutesHeld(env, series, from, to)
-        : await rollupHasData(env.DB, { source, orgId, ids: series.map((s) => s.id), from, to })
-    )
-      return source;
+    if (await rollupsHeld(env, source, series, from, to)) return source;
   }
   return sources[sources.length - 1] ?? 'raw';
 }
 
-/** Whether any device of these series holds a minute of them in [from, to). */
-async function minutesHeld(env: Env, series: readonly SeriesInfo[], from: number, to: number): Promise<boolean> {
+/** Whether any device of these series holds a rollup of them at `source` in [from, to). */
+async function rollupsHeld(
+  env: Env,
+  source: RollupSource,
+  series: readonly SeriesInfo[],
+  from: number,
+  to: number,
+): Promise<boolean> {
   const held = await Promise.all(
-    [...byDevice(series)].map(([deviceId, ids]) => deviceHubFor(env, deviceId).minutesHeld(ids, from, to)),
+    [...byDevice(series)].map(([deviceId, ids]) => deviceHubFor(env, deviceId).rollupsHeld(source, ids, from, to)),
   );
   return held.includes(true);
 }
 
 async function fetchPoints(
   env: Env,
-  orgId: string,
   series: readonly SeriesInfo[],
   source: HistorySource,
   q: { from: number; to: number; step: number | null; agg: Aggregation; limit: number },
@@ -105,14 +103,12 @@ async function fetchPoints(
         points: await deviceHubFor(env, s.deviceId).history(s.id, q.from, q.to, q.limit),
       })),
     );
-  } else if (source === '1h' || source === '1d') {
-    return rollupPoints(env.DB, { source, orgId, ids: series.map((s) => s.id), from: q.from, to: q.to }, step, q.agg);
   } else {
     const perDevice = await Promise.all(
       [...byDevice(series)].map(([deviceId, ids]) =>
-        source === '1m'
-          ? deviceHubFor(env, deviceId).minuteAggregate(ids, q.from, q.to, step, q.agg)
-          : deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg),
+        source === 'raw'
+          ? deviceHubFor(env, deviceId).aggregate(ids, q.from, q.to, step, q.agg)
+          : deviceHubFor(env, deviceId).rollupAggregate(source, ids, q.from, q.to, step, q.agg),
       ),
     );
     perSeries = perDevice.flat().map(({ seriesId, ts, values }) => ({ seriesId, points: { ts, values } }));

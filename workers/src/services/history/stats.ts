@@ -1,13 +1,12 @@
 import type { HistorySource, RawStats } from '../../../../schema/wire/history.ts';
 import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import { firstWithData } from './read.ts';
-import { rollupStats } from './rollups.ts';
 import { byDevice, orgSeriesAndRetention } from './series.ts';
 import { planStats } from './source.ts';
 
 /**
  * Stats over a range for up to 100 series: raw (with p95) while raw retention covers it, else
- * rollups (minutes from the DeviceHubs, hours and days from D1).
+ * rollups; both from the DeviceHubs, one call per device in parallel.
  */
 
 export interface SeriesStats {
@@ -38,20 +37,15 @@ export async function readStats(
 ): Promise<StatsResult> {
   const { series, retention } = await orgSeriesAndRetention(env.DB, orgId, ids);
   const plan = planStats(q.from, retention, Date.now());
-  const source = await firstWithData(env, orgId, series, q.from, q.to, plan.sources);
-  let found: Map<string, RawStats>;
-  if (source === 'raw' || source === '1m') {
-    const perDevice = await Promise.all(
-      [...byDevice(series)].map(([deviceId, deviceSeries]) =>
-        source === 'raw'
-          ? deviceHubFor(env, deviceId).rangeStats(deviceSeries, q.from, q.to)
-          : deviceHubFor(env, deviceId).minuteStats(deviceSeries, q.from, q.to),
-      ),
-    );
-    found = new Map(perDevice.flat().map((s) => [s.seriesId, s]));
-  } else {
-    found = await rollupStats(env.DB, { source, orgId, ids, from: q.from, to: q.to });
-  }
+  const source = await firstWithData(env, series, q.from, q.to, plan.sources);
+  const perDevice = await Promise.all(
+    [...byDevice(series)].map(([deviceId, deviceSeries]) =>
+      source === 'raw'
+        ? deviceHubFor(env, deviceId).rangeStats(deviceSeries, q.from, q.to)
+        : deviceHubFor(env, deviceId).rollupStats(source, deviceSeries, q.from, q.to),
+    ),
+  );
+  const found = new Map<string, RawStats>(perDevice.flat().map((s) => [s.seriesId, s]));
   return {
     from: q.from,
     to: q.to,

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { db, schema } from '../../db.ts';
-import { deviceStatus } from '../devices/status.ts';
+import { deviceStatus, withExactSeen } from '../devices/status.ts';
 import { onlineWindowSeconds } from '../devices/list.ts';
 import { controllerViews } from './controllers.ts';
 import type { SiteRow } from './store.ts';
@@ -15,9 +15,16 @@ export async function siteViews(env: Env, orgId: string, rows: readonly SiteRow[
   const d = db(env.DB);
   const dev = schema.devices;
   const c = schema.controllers;
-  const [gateways, controllerRows] = await d.batch([
+  const [gatewayRows, controllerRows] = await d.batch([
     d
-      .select({ id: dev.id, name: dev.name, siteId: dev.siteId, lastSeenAt: dev.lastSeenAt })
+      .select({
+        id: dev.id,
+        name: dev.name,
+        siteId: dev.siteId,
+        lastSeenAt: dev.lastSeenAt,
+        live: dev.live,
+        agentVersion: dev.agentVersion,
+      })
       .from(dev)
       .where(and(eq(dev.orgId, orgId), eq(dev.kind, 'gateway'), inArray(dev.siteId, ids)))
       .orderBy(asc(dev.name), asc(dev.id)),
@@ -27,7 +34,10 @@ export async function siteViews(env: Env, orgId: string, rows: readonly SiteRow[
       .where(and(eq(c.orgId, orgId), inArray(c.siteId, ids)))
       .orderBy(asc(c.serial)),
   ]);
-  const controllers = await controllerViews(env, orgId, controllerRows);
+  const [controllers, gateways] = await Promise.all([
+    controllerViews(env, orgId, controllerRows),
+    withExactSeen(env, gatewayRows),
+  ]);
   const window = onlineWindowSeconds(env);
   return rows.map((site) => ({
     id: site.id,
@@ -44,7 +54,7 @@ export async function siteViews(env: Env, orgId: string, rows: readonly SiteRow[
       .map((g) => ({
         id: g.id,
         name: g.name,
-        status: deviceStatus(g.lastSeenAt, now, window),
+        status: deviceStatus(g, now, window),
         lastSeenAt: g.lastSeenAt,
       })),
     ...controllerCounts(controllers.filter((ctl) => ctl.siteId === site.id)),
