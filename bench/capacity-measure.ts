@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mqttTopics } from '../schema/wire/mqtt.ts';
 import { createStreamClient, type StreamClient } from '../clients/stream/src/index.ts';
 import { enroll, ingest, startPlatform, type Device } from './edgewatch.ts';
+import { join } from 'node:path';
+import { sqliteFiles, sqliteTables } from './disk.ts';
 import { cpuSeconds } from './proc-stats.ts';
 import { workerdPids } from './proc-tree.ts';
 import type { BenchContext } from './types.ts';
@@ -43,6 +45,8 @@ export interface Measured {
   viewerBytes: number;
   /** Raw bytes per stored sample, as the devices' objects report them to D1. */
   rawBytesPerSample: number | null;
+  /** D1 pages of the device and series tables (with their indexes) per device, by dbstat. */
+  d1BytesPerDevice: number;
   errors: string[];
 }
 
@@ -170,6 +174,9 @@ export async function measureUnits(ctx: BenchContext, o: MeasureOptions): Promis
     await fetch(`${platform.url}/v1/summary`, { headers: { authorization: `Bearer ${platform.seed.apiKey}` } })
   ).json()) as { storage: { rawBytes: number; rawSamples: number } };
   const { rawBytes, rawSamples } = summary.storage;
+  const d1 = sqliteFiles(join(platform.persistTo, 'v3/d1/miniflare-D1DatabaseObject'));
+  const tables = d1.length === 1 ? await sqliteTables(d1[0]!) : new Map<string, { bytes: number }>();
+  const relational = (tables.get('devices')?.bytes ?? 0) + (tables.get('series')?.bytes ?? 0);
   return {
     options: o,
     windowSeconds: (meter.at - meter.since) / 1000,
@@ -181,6 +188,7 @@ export async function measureUnits(ctx: BenchContext, o: MeasureOptions): Promis
     viewerFrames,
     viewerBytes,
     rawBytesPerSample: rawSamples > 0 ? rawBytes / rawSamples : null,
+    d1BytesPerDevice: relational / devices.length,
     errors,
   };
 }

@@ -1,4 +1,5 @@
 import type { Measured } from './capacity-measure.ts';
+import { DEVICE_REPORT_INTERVAL_MS } from '../workers/src/time.ts';
 
 /**
  * The capacity model: per-unit costs from one measured run, projected to a fleet against
@@ -26,10 +27,20 @@ const RETENTION_DAYS = { raw: 30, minutes: 90, hours: 730, days: 730 };
  * measure it: its objects hold mostly unsealed head rows and the fixed pages of every table.
  */
 const RAW_BYTES_PER_SAMPLE = 2.94;
-/** Bytes of one D1 hour or day row (dbstat, `node bench/rollup-layout.ts`; docs/architecture.md). */
-const D1_ROLLUP_ROW_BYTES = 59.7;
 /** Bytes of one hour of minutes in a DeviceHub (compressed column block; docs/architecture.md). */
 const HUB_MINUTE_HOUR_BYTES = 688;
+/**
+ * Bytes of one day of hours of one series in a DeviceHub (`hour_days` row), and of one day in a
+ * 128-day `day_spans` row: the codec's block for a 10 s random-walk series (311 B and 1,537 B)
+ * plus the 80 B per row that minute rows measure over their block (688 B for 609 B).
+ */
+const HUB_HOUR_DAY_BYTES = 390;
+const HUB_DAY_BYTES = (1_537 + 80) / 128;
+/**
+ * D1 statements per device-hour that a short window does not see: the device row's figures
+ * (every DEVICE_REPORT_INTERVAL_MS while they change) and the hourly read of the org's retention.
+ */
+const SCHEDULED_D1_PER_DEVICE_HOUR = 3_600_000 / DEVICE_REPORT_INTERVAL_MS + 1;
 /** The production cron cadence: every 5 minutes. */
 const CRON_RUNS_PER_HOUR = 12;
 
@@ -37,7 +48,14 @@ export interface Units {
   devices: number;
   series: number;
   batchesPerDeviceSec: number;
+  /** Per device-hour, the cron's excluded. */
   d1StatementsPerDeviceHour: number;
+  /**
+   * The cron's statements per hour, for the whole platform: a run sweeps audit rows and asks
+   * devices over their minute retention to sweep, each a bounded statement or two, whatever the
+   * number of devices (it no longer rolls up or sweeps rollups in D1).
+   */
+  d1CronStatementsPerHour: number;
   d1RowsWrittenPerDeviceHour: number;
   d1StatementsByPart: Record<string, number>;
   deviceHubCallsPerBatch: number;
@@ -52,7 +70,10 @@ export interface Units {
   bytesPerViewerSec: number;
   rawBytesPerDeviceDay: number;
   hubMinuteBytesPerDeviceDay: number;
-  d1BytesPerDeviceDay: number;
+  /** Hours and days held in the DeviceHub, per day of data. */
+  hubHourDayBytesPerDeviceDay: number;
+  /** D1's relational rows of one device (its device row and series rows, with their indexes): no time in it. */
+  d1BytesPerDevice: number;
   queueMessagesPerDeviceHour: number;
 }
 
@@ -72,7 +93,7 @@ export function unitsOf(m: Measured): Units {
     const part = /^d1\.statements\.(.+)$/.exec(k)?.[1];
     if (part && part !== 'cron') byPart[part] = perDeviceHour(v);
   }
-  byPart.cron = cronStatements / devices;
+  byPart['DeviceHub, scheduled'] = SCHEDULED_D1_PER_DEVICE_HOUR;
   const samplesPerDay = (m.options.series * 86_400_000) / m.options.intervalMs;
   return {
     devices,
@@ -81,6 +102,7 @@ export function unitsOf(m: Measured): Units {
     d1StatementsPerDeviceHour: Object.values(byPart).reduce((a, b) => a + b, 0),
     d1RowsWrittenPerDeviceHour: perDeviceHour(sumMatching(c, /^d1\.rowsWritten\./)),
     d1StatementsByPart: byPart,
+    d1CronStatementsPerHour: cronStatements,
     deviceHubCallsPerBatch: sumMatching(c, /^do\.calls\.DeviceHub\./) / m.batches,
     deviceHubAlarmsPerDeviceHour: perDeviceHour(sumMatching(c, /^do\.alarms\.DeviceHub$/)),
     // Calls from DeviceHubs and the Worker: a shard's pushes to its relays are counted apart.
@@ -94,7 +116,8 @@ export function unitsOf(m: Measured): Units {
     bytesPerViewerSec: m.viewerBytes / m.options.viewers / m.windowSeconds,
     rawBytesPerDeviceDay: RAW_BYTES_PER_SAMPLE * samplesPerDay,
     hubMinuteBytesPerDeviceDay: m.options.series * 24 * HUB_MINUTE_HOUR_BYTES,
-    d1BytesPerDeviceDay: m.options.series * 25 * D1_ROLLUP_ROW_BYTES,
+    hubHourDayBytesPerDeviceDay: m.options.series * (HUB_HOUR_DAY_BYTES + HUB_DAY_BYTES),
+    d1BytesPerDevice: m.d1BytesPerDevice,
     queueMessagesPerDeviceHour: perDeviceHour(sumMatching(c, /^queue\.sent\./)),
   };
 }
@@ -144,17 +167,17 @@ export function project(u: Units, s: Scale, l: Layout): PartLoad[] {
   return [
     {
       part: 'D1 statements/s, per database',
-      load: (s.devices * u.d1StatementsPerDeviceHour) / 3600 / l.d1Databases,
+      load: (s.devices * u.d1StatementsPerDeviceHour + u.d1CronStatementsPerHour) / 3600 / l.d1Databases,
       limit: LIMITS.d1QueriesPerSec,
       unit: '/s',
-      formula: 'devices × D1 statements per device-hour ÷ 3600 ÷ databases',
+      formula: '(devices × D1 statements per device-hour + cron statements per hour) ÷ 3600 ÷ databases',
     },
     {
       part: 'D1 storage, per database',
-      load: (s.devices * u.d1BytesPerDeviceDay * RETENTION_DAYS.hours) / l.d1Databases,
+      load: (s.devices * u.d1BytesPerDevice) / l.d1Databases,
       limit: LIMITS.d1Bytes,
       unit: 'B',
-      formula: `devices × rollup bytes per device-day × ${RETENTION_DAYS.hours} days ÷ databases`,
+      formula: 'devices × D1 bytes per device (device and series rows; rollups are in the DeviceHubs) ÷ databases',
     },
     {
       part: 'DeviceHub requests/s, per object',
@@ -165,10 +188,13 @@ export function project(u: Units, s: Scale, l: Layout): PartLoad[] {
     },
     {
       part: 'DeviceHub storage, per object',
-      load: u.rawBytesPerDeviceDay * rawDays + u.hubMinuteBytesPerDeviceDay * RETENTION_DAYS.minutes,
+      load:
+        u.rawBytesPerDeviceDay * rawDays +
+        u.hubMinuteBytesPerDeviceDay * RETENTION_DAYS.minutes +
+        u.hubHourDayBytesPerDeviceDay * RETENTION_DAYS.hours,
       limit: LIMITS.doBytes,
       unit: 'B',
-      formula: `raw bytes/day × ${rawDays} + minute bytes/day × ${RETENTION_DAYS.minutes}`,
+      formula: `raw bytes/day × ${rawDays} + minute bytes/day × ${RETENTION_DAYS.minutes} + hour and day bytes/day × ${RETENTION_DAYS.hours}`,
     },
     {
       part: 'MqttSession requests/s, per object',

@@ -66,6 +66,7 @@ export function unitsTable(u: Units, m: Measured): string {
   const rows: [string, string][] = [
     ['batches per device-second', fmt(u.batchesPerDeviceSec, 3)],
     ['D1 statements per device-hour', `${fmt(u.d1StatementsPerDeviceHour)} (${byPart})`],
+    ['D1 statements of the cron per hour (whole platform, 12 runs)', fmt(u.d1CronStatementsPerHour)],
     ['D1 rows written per device-hour', fmt(u.d1RowsWrittenPerDeviceHour)],
     ['DeviceHub calls per batch', fmt(u.deviceHubCallsPerBatch)],
     ['DeviceHub alarms per device-hour', fmt(u.deviceHubAlarmsPerDeviceHour)],
@@ -84,7 +85,11 @@ export function unitsTable(u: Units, m: Measured): string {
       m.rawBytesPerSample === null ? 'not reported yet' : `${fmt(m.rawBytesPerSample)} B`,
     ],
     ['minute rollups per device-day (DeviceHub)', bytes(u.hubMinuteBytesPerDeviceDay)],
-    ['hour and day rollups per device-day (D1)', bytes(u.d1BytesPerDeviceDay)],
+    ['hour and day rollups per device-day (DeviceHub)', bytes(u.hubHourDayBytesPerDeviceDay)],
+    [
+      "D1 bytes per device (device and series rows with their indexes, dbstat of this run's D1)",
+      bytes(u.d1BytesPerDevice),
+    ],
     ['alert queue messages per device-hour', fmt(u.queueMessagesPerDeviceHour)],
   ];
   const o = m.options;

@@ -83,7 +83,7 @@ function rows(plan: QueryPlan, ew: EdgewatchQueries, vm: VmQueries | string): Ro
     'Edgewatch (30 d, step=1h, 100 series)',
     ew.month,
     monthExpect,
-    `GET /v1/history agg=mean; loaded in ${s.loadSeconds.toFixed(0)} s, 1m rollups after ${s.rollup1mSeconds.toFixed(0)} s, 1h after ${s.rollup1hSeconds.toFixed(0)} s more (${s.cronRuns} cron runs in all)`,
+    `GET /v1/history agg=mean; loaded in ${s.loadSeconds.toFixed(0)} s, 1m rollups after ${s.rollup1mSeconds.toFixed(0)} s, 1h after ${s.rollup1hSeconds.toFixed(0)} s more`,
     vmOk?.month,
   );
   month.extra = { ...month.extra, setup: s };

@@ -1,29 +1,25 @@
 /**
- * Waiting for rollups: the DeviceHubs' alarms build their 1-minute rollups and write the hours
- * to D1 on their own; the cron (run on demand through `/__scheduled`) rolls hours into days.
+ * Waiting for rollups: the DeviceHubs' alarms build their minute, hour and day rollups on their
+ * own (no cron is involved).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistorySource } from '../schema/wire/history.ts';
-import { rolledUpSamples, triggerCron, type Api } from './edgewatch-api.ts';
+import { rolledUpSamples, type Api } from './edgewatch-api.ts';
 import type { BenchContext } from './types.ts';
 
 const DAY = 86_400_000;
 
-/**
- * Polls until `expected` samples are rolled up at `source`, calling `nudge` (e.g. the cron)
- * before each poll. Returns the seconds it took.
- */
+/** Polls until `expected` samples are rolled up at `source`. Returns the seconds it took. */
 export async function waitRolledUp(
   ctx: BenchContext,
   api: Api,
   q: { ids: string[]; from: number; to: number; source: Exclude<HistorySource, 'raw'>; expected: number },
-  opts: { timeoutMs: number; pollMs: number; nudge?: () => Promise<void> },
+  opts: { timeoutMs: number; pollMs: number },
 ): Promise<{ seconds: number; polls: number }> {
   const t0 = performance.now();
   let got = -1;
   let lastLog = 0;
   for (let polls = 1; performance.now() - t0 < opts.timeoutMs; polls++) {
-    await opts.nudge?.();
     got = await rolledUpSamples(api, q.ids, q.from, q.to, q.source).catch((err: Error) => {
       ctx.log(`    ${q.source} rollups: ${err.message}`);
       return -1;
@@ -42,33 +38,23 @@ export interface RollupWait {
   rollup1mSeconds: number;
   rollup1hSeconds: number;
   rollup1dSeconds: number;
-  cronRuns: number;
 }
 
-/**
- * Until every level covers the `expected` samples of `ids` in [from, to). The cron runs between
- * polls; each run handles a bounded chunk of marked buckets.
- */
+/** Until every level covers the `expected` samples of `ids` in [from, to). */
 export async function waitAllRollups(
   ctx: BenchContext,
   api: Api,
   q: { ids: string[]; from: number; to: number; expected: number },
 ): Promise<RollupWait> {
-  ctx.log('  waiting for the DeviceHubs to flush their minutes (and hours, to D1)…');
-  const m = await waitRolledUp(ctx, api, { ...q, source: '1m' }, { timeoutMs: 240_000, pollMs: 2000 });
+  ctx.log('  waiting for the DeviceHubs to flush their minutes, hours and days…');
+  const opts = { timeoutMs: 240_000, pollMs: 2000 };
+  const m = await waitRolledUp(ctx, api, { ...q, source: '1m' }, opts);
   ctx.log(`    1m rollups complete after ${m.seconds.toFixed(1)} s`);
-  let cronRuns = 0;
-  const nudge = async () => {
-    cronRuns++;
-    await triggerCron(api.url);
-  };
-  const opts = { timeoutMs: 240_000, pollMs: 2000, nudge };
   const h = await waitRolledUp(ctx, api, { ...q, source: '1h' }, opts);
-  ctx.log(`    1h rollups complete after ${h.seconds.toFixed(1)} s more, ${cronRuns} cron runs`);
-  // Days too: a cron still working on them would compete with what is measured next. Whole UTC
-  // days, since a day bucket that starts before `from` would not be counted.
+  ctx.log(`    1h rollups complete after ${h.seconds.toFixed(1)} s more`);
+  // Whole UTC days, since a day bucket that starts before `from` would not be counted.
   const days = { from: Math.floor(q.from / DAY) * DAY, to: Math.ceil(q.to / DAY) * DAY };
   const d = await waitRolledUp(ctx, api, { ...q, ...days, source: '1d' }, opts);
-  ctx.log(`    1d rollups complete after ${d.seconds.toFixed(1)} s more, ${cronRuns} cron runs in all`);
-  return { rollup1mSeconds: m.seconds, rollup1hSeconds: h.seconds, rollup1dSeconds: d.seconds, cronRuns };
+  ctx.log(`    1d rollups complete after ${d.seconds.toFixed(1)} s more`);
+  return { rollup1mSeconds: m.seconds, rollup1hSeconds: h.seconds, rollup1dSeconds: d.seconds };
 }

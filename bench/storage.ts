@@ -1,8 +1,8 @@
 /**
- * `storage`: bytes per sample at rest. Edgewatch keeps raw samples and 1-minute rollups (hour
- * rows of minute blocks, `minute_hours`) in each device's Durable Object (SQLite), and hour and
- * day rollups in D1; both are measured with dbstat in wrangler's state folder once the Worker
- * has stopped. VictoriaMetrics stores the same samples; its data folder is measured
+ * `storage`: bytes per sample at rest. Edgewatch keeps raw samples and its rollups (minute blocks
+ * per hour in `minute_hours`, hour blocks per day in `hour_days`, day blocks per 128 days in
+ * `day_spans`) in each device's Durable Object (SQLite), measured with dbstat in wrangler's state
+ * folder once the Worker has stopped. VictoriaMetrics stores the same samples; its data folder is measured
  * after a flush and again after a forced merge.
  */
 import { join } from 'node:path';
@@ -17,9 +17,13 @@ import type { BenchContext, BenchModule, Row } from './types.ts';
 import { runVmPeer, startVm, vmForceMerge, vmVersion, vmWaitOnDisk, type VmStored } from './victoria-metrics.ts';
 
 const HOUR = 3_600_000;
-const ROLLUPS = ['minute_hours', 'rollups_1h', 'rollups_1d'] as const;
-/** The D1 levels; `minute_hours` is summed over the DeviceHub databases. */
-const D1_ROLLUPS = ['rollups_1h', 'rollups_1d'] as const;
+/** The rollup tables, summed over the DeviceHub databases. */
+const ROLLUPS = ['minute_hours', 'hour_days', 'day_spans'] as const;
+const ROLLUP_NAMES: Record<(typeof ROLLUPS)[number], string> = {
+  minute_hours: '1m (hour rows)',
+  hour_days: '1h (day rows)',
+  day_spans: '1d (128-day rows)',
+};
 
 /** 20 devices × 10 series × 12 h at 10 s (an agent's default interval): 864,000 samples. */
 function dataset(now = Date.now()): Dataset {
@@ -30,7 +34,7 @@ function dataset(now = Date.now()): Dataset {
 interface EdgewatchBytes {
   /**
    * The raw data's share of the DeviceHub databases: pages in use (what `databaseSize` reports)
-   * less the 1-minute rollups' pages, which the rollups row counts.
+   * less the rollups' pages, which the rollups row counts.
    */
   rawBytes: number;
   /** The files on disk, free pages included (workerd refuses VACUUM; later writes reuse them). */
@@ -65,31 +69,26 @@ async function edgewatch(ctx: BenchContext, d: Dataset): Promise<EdgewatchBytes>
   await platform.stopWorker();
   const raw = await atRest(hubDir);
   let [samplesTableBytes, blocksTableBytes, headRows, blocks, usedBytes, freeBytes] = [0, 0, 0, 0, 0, 0];
-  const minutes = { bytes: 0, rows: 0 };
+  const rollups = Object.fromEntries(ROLLUPS.map((t) => [t, { bytes: 0, rows: 0 }])) as EdgewatchBytes['rollups'];
   for (const f of raw.databases) {
-    const t = await sqliteTables(f, ['minute_hours', 'samples', 'blocks']);
+    const t = await sqliteTables(f, [...ROLLUPS, 'samples', 'blocks']);
     samplesTableBytes += t.get('samples')?.bytes ?? 0;
     blocksTableBytes += t.get('blocks')?.bytes ?? 0;
     headRows += t.get('samples')?.rows ?? 0;
     blocks += t.get('blocks')?.rows ?? 0;
-    minutes.bytes += t.get('minute_hours')?.bytes ?? 0;
-    minutes.rows += t.get('minute_hours')?.rows ?? 0;
+    for (const name of ROLLUPS) {
+      rollups[name].bytes += t.get(name)?.bytes ?? 0;
+      rollups[name].rows += t.get(name)?.rows ?? 0;
+    }
     const usage = await sqliteUsedBytes(f);
     usedBytes += usage.used;
     freeBytes += usage.free;
   }
   const d1 = await atRest(join(platform.persistTo, 'v3/d1/miniflare-D1DatabaseObject'));
   if (d1.databases.length !== 1) throw new Error(`expected one D1 database, found ${d1.databases.length}`);
-  const tables = await sqliteTables(d1.databases[0]!, [...D1_ROLLUPS]);
-  const rollups = {
-    minute_hours: minutes,
-    ...Object.fromEntries(
-      D1_ROLLUPS.map((t) => [t, { bytes: tables.get(t)?.bytes ?? 0, rows: tables.get(t)?.rows ?? 0 }]),
-    ),
-  } as EdgewatchBytes['rollups'];
   await platform.stop();
   return {
-    rawBytes: usedBytes - minutes.bytes,
+    rawBytes: usedBytes - ROLLUPS.reduce((s, t) => s + rollups[t].bytes, 0),
     rawFileBytes: raw.bytes,
     rawFreeBytes: freeBytes,
     rawFiles: raw.databases.length,
@@ -149,7 +148,7 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
   const rollupBytes = ROLLUPS.reduce((s, t) => s + ew.rollups[t].bytes, 0);
   const perRow = ROLLUPS.map((t) => {
     const r = ew.rollups[t];
-    return `${t === 'minute_hours' ? '1m (hub hour rows)' : t.slice(8)} ${r.rows.toLocaleString('en-US')} rows × ${b(r.bytes / r.rows)}`;
+    return `${ROLLUP_NAMES[t]} ${r.rows.toLocaleString('en-US')} rows × ${b(r.bytes / r.rows)}`;
   });
   const out: Row[] = [
     {
@@ -157,7 +156,7 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
       system: 'Edgewatch raw (DeviceHub SQLite)',
       ratio: vmBest && perSample(ew.rawBytes, n) / vmBest,
       notes: [
-        `${b(perSample(ew.rawBytes, n))}/sample: ${mib(ew.rawBytes)} of pages in use in ${ew.rawFiles} DeviceHub databases (1-minute rows not counted) for ${n.toLocaleString('en-US')} samples`,
+        `${b(perSample(ew.rawBytes, n))}/sample: ${mib(ew.rawBytes)} of pages in use in ${ew.rawFiles} DeviceHub databases (rollup rows not counted) for ${n.toLocaleString('en-US')} samples`,
         `blocks table ${b(perSample(ew.blocksTableBytes, n))}/sample in ${ew.blocks.toLocaleString('en-US')} blocks; head ${ew.headRows.toLocaleString('en-US')} rows (${b(perSample(ew.samplesTableBytes, n))}/sample)`,
         `files on disk ${mib(ew.rawFileBytes)}, of which ${mib(ew.rawFreeBytes)} free pages the load left (workerd refuses VACUUM; later writes reuse them)`,
         'vs peer = B/sample / VM merged',
@@ -166,12 +165,12 @@ function rows(d: Dataset, ew: EdgewatchBytes, peer: { flushed: VmMeasure; merged
     },
     {
       benchmark: 'storage',
-      system: 'Edgewatch rollups (1m in the DeviceHubs, 1h/1d in D1)',
+      system: 'Edgewatch rollups (DeviceHub SQLite)',
       ratio: vmBest && perSample(rollupBytes, n) / vmBest,
       notes: [
         `${b(perSample(rollupBytes, n))}/raw sample: ${mib(rollupBytes)} of rollup pages`,
         perRow.join(', '),
-        `D1 file ${mib(ew.d1FileBytes)} in all`,
+        `D1 file ${mib(ew.d1FileBytes)} (the relational model only)`,
         'vs peer = B/raw sample / VM merged',
       ].join('; '),
     },

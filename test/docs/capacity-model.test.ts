@@ -17,9 +17,9 @@ const RUN: Measured = {
   windowSeconds: 3600,
   batches,
   counters: {
-    'd1.statements.DeviceHub': 50 * 900,
-    'd1.statements.cron': 50,
-    'd1.rowsWritten.DeviceHub': 50 * 16_000,
+    'd1.statements.DeviceHub': 50 * 2,
+    'd1.statements.cron': 3,
+    'd1.rowsWritten.DeviceHub': 50 * 2,
     'do.calls.DeviceHub.ingest.worker': batches,
     'do.calls.DeviceHub.authenticate.worker': 40 * 360,
     'do.calls.ChannelHub.publish.DeviceHub': batches,
@@ -31,6 +31,7 @@ const RUN: Measured = {
   viewerFrames: 20 * 5 * 3600,
   viewerBytes: 0,
   rawBytesPerSample: null,
+  d1BytesPerDevice: 20_000,
   errors: [],
 };
 
@@ -38,8 +39,10 @@ describe('capacity model', () => {
   const u = unitsOf(RUN);
 
   it('turns counters into per-unit costs, the cron at its production cadence', () => {
-    // 900 from the hubs; one cron run of 50 statements is 12 an hour, shared by 50 devices.
-    expect(u.d1StatementsPerDeviceHour).toBeCloseTo(912, 6);
+    // 2 from the hubs in the window, and the 4 figure reports and 1 retention read an hour a
+    // window this short does not see; one cron run of 3 statements is 36 an hour for the platform.
+    expect(u.d1StatementsPerDeviceHour).toBeCloseTo(7, 6);
+    expect(u.d1CronStatementsPerHour).toBeCloseTo(36, 6);
     expect(u.batchesPerDeviceSec).toBeCloseTo(0.1, 6);
     expect(u.deviceHubCallsPerBatch).toBeCloseTo(1.8, 6);
     expect(u.channelHubCallsPerBatch).toBe(1);
@@ -47,22 +50,23 @@ describe('capacity model', () => {
     expect(u.framesPerViewerSec).toBeCloseTo(5, 6);
   });
 
-  it('projects D1 and one hub per org past their limits at 100k devices and 10k viewers', () => {
+  it('projects one hub per org past its limits at 100k devices and 10k viewers, and D1 under half', () => {
     const top = SCALES.at(-1)!;
     const loads = Object.fromEntries(
       project(u, top, { d1Databases: 1, publishShards: 1, relays: 1 }).map((p) => [p.part, p.load / p.limit]),
     );
-    expect(loads['D1 statements/s, per database']).toBeCloseTo((100_000 * 912) / 3600 / 1000, 6);
+    expect(loads['D1 statements/s, per database']).toBeCloseTo((100_000 * 7 + 36) / 3600 / 1000, 6);
+    expect(loads['D1 storage, per database']).toBeCloseTo((100_000 * 20_000) / 10e9, 6);
     expect(loads['ChannelHub publishes/s, per publish shard']).toBeCloseTo(1, 6);
     expect(loads['DeviceHub requests/s, per object']).toBeLessThan(0.01);
   });
 
-  it('finds shards and relays that keep every stream object under half its limit, within the settings', () => {
+  it('finds shards and relays that keep every part under half its limit, within the settings', () => {
     for (const s of SCALES) {
       const l = layoutFor(u, s);
       expect(l.publishShards).toBeLessThanOrEqual(64);
       expect(l.relays).toBeLessThanOrEqual(64);
-      for (const p of project(u, s, l).filter((x) => !x.part.startsWith('D1'))) {
+      for (const p of project(u, s, l)) {
         expect(p.load / p.limit, `${p.part} at ${s.devices}`).toBeLessThan(0.5);
       }
     }

@@ -64,7 +64,7 @@ export function batch(
   return { batchId, samples };
 }
 
-/** Runs a device's alarm until every dirty minute's rollup has reached D1. */
+/** Runs a device's alarm until its hub has rolled up every dirty minute (into its minute, hour and day rollups). */
 export async function flush(deviceId: string): Promise<void> {
   const hub = deviceHubFor(env, deviceId);
   while ((await hub.stats()).dirtyMinutes > 0) await runDurableObjectAlarm(hub);
@@ -100,4 +100,3 @@ export function login(body: unknown, headers: Record<string, string> = {}) {
     body: JSON.stringify(body),
   });
 }
-

@@ -1,6 +1,6 @@
 import { sql as dsql, type SQL } from 'drizzle-orm';
 import { bare, schema } from '../../db.ts';
-import { HOUR_MS } from '../../time.ts';
+import { DEVICE_REPORT_INTERVAL_MS, HOUR_MS } from '../../time.ts';
 import type { RawFigures } from './retention.ts';
 import { bucketCount, bucketsOf, oldestHeldSpan } from './rollup-store.ts';
 import { getMeta, getSeen, setMeta } from './store.ts';
@@ -19,8 +19,7 @@ import { getMeta, getSeen, setMeta } from './store.ts';
  * batch per 15 s flush before.
  */
 
-/** How stale the device row's figures may get while they change. */
-export const REPORT_INTERVAL_MS = 15 * 60_000;
+const REPORT_INTERVAL_MS = DEVICE_REPORT_INTERVAL_MS;
 
 export interface DeviceFigures extends RawFigures {
   minuteRows: number;
