@@ -38,9 +38,11 @@ const HUB_HOUR_DAY_BYTES = 390;
 const HUB_DAY_BYTES = (1_537 + 80) / 128;
 /**
  * D1 statements per device-hour that a short window does not see: the device row's figures
- * (every DEVICE_REPORT_INTERVAL_MS while they change) and the hourly read of the org's retention.
+ * (every DEVICE_REPORT_INTERVAL_MS while they change), the hourly read of the org's retention,
+ * and the alert rules' backstop reload (one batch of two statements every
+ * ALERT_RULES_TTL_SECONDS, an hour by default).
  */
-const SCHEDULED_D1_PER_DEVICE_HOUR = 3_600_000 / DEVICE_REPORT_INTERVAL_MS + 1;
+const SCHEDULED_D1_PER_DEVICE_HOUR = 3_600_000 / DEVICE_REPORT_INTERVAL_MS + 1 + 2;
 /** The production cron cadence: every 5 minutes. */
 const CRON_RUNS_PER_HOUR = 12;
 

@@ -26,7 +26,7 @@ interface __BaseEnv_Env {
 	WEBHOOK_TIMEOUT_MS: "10000";
 	WEBHOOK_DNS_RESOLVER: "https://cloudflare-dns.com/dns-query";
 	PUBLIC_URL: "";
-	ALERT_RULES_TTL_SECONDS: "60";
+	ALERT_RULES_TTL_SECONDS: "3600";
 	METER: "false";
 	WEBHOOK_SECRETS_KEY: string;
 	DEVICE_HUB: DurableObjectNamespace<import("./src/index").DeviceHub>;

@@ -337,6 +337,18 @@ describe('rule changes reach the DeviceHub', () => {
     ).toHaveLength(1);
   });
 
+  it('tells a device whose tags or site change at once, not at the TTL', async () => {
+    await createRule(org, { ...threshold(), scope: { kind: 'tag', value: 'edge' } });
+    // The device is not in the scope yet: its cached rules (loaded with this batch) leave the rule out.
+    await send(device.deviceToken, 'cpu_usage_percent', [[at(0), 90]]);
+    expect(await incidentsOf(device.deviceId)).toHaveLength(0);
+    expect((await api(org.apiKey, `/v1/devices/${device.deviceId}`, json('PATCH', { tags: ['edge'] }))).status).toBe(
+      200,
+    );
+    await send(device.deviceToken, 'cpu_usage_percent', [[at(1), 91]]);
+    expect(await incidentsOf(device.deviceId)).toHaveLength(1);
+  });
+
   it('follows a device into a tag scope, and picks up unannounced changes once its cache is past the TTL', async () => {
     expect((await api(org.apiKey, `/v1/devices/${device.deviceId}`, json('PATCH', { tags: ['edge'] }))).status).toBe(
       200,

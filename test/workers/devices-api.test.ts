@@ -4,7 +4,8 @@ import type { DeviceView } from '../../schema/wire/telemetry.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { newId } from '../../workers/src/services/credentials/crypto.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { hubMinutes } from './rollup-helpers.ts';
+import { LEVELS } from '../../workers/src/objects/device-hub/rollup-store.ts';
+import { hubRollups } from './rollup-helpers.ts';
 
 interface Page {
   devices: DeviceView[];
@@ -34,6 +35,17 @@ async function shape(
     .bind(fields.kind ?? null, JSON.stringify(fields.tags ?? []), fields.siteId ?? null, fields.lastSeenAt, deviceId)
     .run();
 }
+
+/** Rows of each rollup level in a device's hub, whatever series they belong to. */
+const heldRows = (deviceId: string) =>
+  runInDurableObject(deviceHubFor(env, deviceId), (_hub, state) =>
+    Object.fromEntries(
+      (['1m', '1h', '1d'] as const).map((level) => [
+        level,
+        state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${LEVELS[level].table}`).one().n,
+      ]),
+    ),
+  );
 
 const patch = (org: TestOrg, id: string, body: unknown) =>
   api(org.apiKey, `/v1/devices/${id}`, {
@@ -202,7 +214,7 @@ describe('PATCH /v1/devices/:id', () => {
 });
 
 describe('DELETE /v1/devices/:id', () => {
-  it('deletes the device, its series, rollups, marks and config, and refuses its token', async () => {
+  it('deletes the device, its series, rollups at every level and config, and refuses its token', async () => {
     const org = await seedOrg();
     const keep = await enroll(org, 'keeper');
     const dev = await enroll(org, 'doomed');
@@ -221,48 +233,42 @@ describe('DELETE /v1/devices/:id', () => {
       body: JSON.stringify({ intervals: { cpu: 5 } }),
     });
     expect(put.status).toBe(200);
-    const seriesIds = await env.DB.prepare('SELECT id, num FROM series WHERE device_id = ?')
-      .bind(dev.deviceId)
-      .all<{ id: string; num: number }>();
-    // Integer ids as they were before the delete, so marks left behind under them are still counted.
-    const nums = new Map<string, string>();
-    for (const d of [dev, keep]) {
-      const { results } = await env.DB.prepare('SELECT num FROM series WHERE device_id = ?')
-        .bind(d.deviceId)
-        .all<{ num: number }>();
-      nums.set(d.deviceId, JSON.stringify(results.map((r) => r.num)));
-    }
+    // D1's series rows and config, and the minute, hour and day rollups its hub holds.
     const counts = async (deviceId: string) => ({
       ...(await env.DB.prepare(
         `SELECT (SELECT COUNT(*) FROM series WHERE device_id = ?1) AS series,
-                (SELECT COUNT(*) FROM rollup_marks WHERE sid IN (SELECT value FROM json_each(?2))) AS marks,
                 (SELECT COUNT(*) FROM agent_configs WHERE scope = ?1) AS configs`,
       )
-        .bind(deviceId, nums.get(deviceId))
+        .bind(deviceId)
         .first()),
-      rollups: (await hubMinutes(deviceId)).length,
+      minutes: (await hubRollups(deviceId, '1m')).length,
+      hours: (await hubRollups(deviceId, '1h')).length,
+      days: (await hubRollups(deviceId, '1d')).length,
     });
-    expect(await counts(dev.deviceId)).toEqual({ series: 1, rollups: 1, marks: 1, configs: 1 });
+    expect(await counts(dev.deviceId)).toEqual({ series: 1, minutes: 1, hours: 1, days: 1, configs: 1 });
 
     const res = await api(org.apiKey, `/v1/devices/${dev.deviceId}`, { method: 'DELETE' });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
     expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}`)).status).toBe(404);
-    expect(await counts(dev.deviceId)).toEqual({ series: 0, rollups: 0, marks: 0, configs: 0 });
-    const orphans = await env.DB.prepare(
-      'SELECT (SELECT COUNT(*) FROM rollups_1h WHERE sid = ?1) + (SELECT COUNT(*) FROM rollup_marks WHERE sid = ?1) AS n',
-    )
-      .bind(seriesIds.results[0]!.num)
-      .first('n');
-    expect(orphans).toBe(0);
+    expect(await counts(dev.deviceId)).toEqual({ series: 0, minutes: 0, hours: 0, days: 0, configs: 0 });
+    // No rollup row is left in the hub's tables under any series (counts above join the series it still knows).
+    expect(await heldRows(dev.deviceId)).toEqual({ '1m': 0, '1h': 0, '1d': 0 });
     const refused = await ingest(
       dev.deviceToken,
       batch('after-delete', [{ metric: 'cpu_usage_percent', ts, value: 1 }]),
     );
     expect(refused.status).toBe(401);
-    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({ samples: 0, series: 0 });
+    expect(await deviceHubFor(env, dev.deviceId).stats()).toMatchObject({
+      samples: 0,
+      series: 0,
+      minutes: 0,
+      hours: 0,
+      days: 0,
+    });
     // The other device is untouched.
-    expect(await counts(keep.deviceId)).toEqual({ series: 1, rollups: 1, marks: 1, configs: 0 });
+    expect(await counts(keep.deviceId)).toEqual({ series: 1, minutes: 1, hours: 1, days: 1, configs: 0 });
+    expect(await heldRows(keep.deviceId)).toEqual({ '1m': 1, '1h': 1, '1d': 1 });
     expect(
       (await ingest(keep.deviceToken, batch('keep-2', [{ metric: 'cpu_usage_percent', ts, value: 2 }]))).status,
     ).toBe(200);
@@ -301,5 +307,78 @@ describe('GET /v1/devices/:id series', () => {
     expect((await api(org.apiKey, `/v1/devices/${dev.deviceId}/data`, { method: 'DELETE' })).status).toBe(200);
     expect(await runDurableObjectAlarm(deviceHubFor(env, dev.deviceId))).toBe(true);
     expect(await series()).toEqual({ count: 0, limit: 10_000 });
+  });
+});
+
+describe('device status from its DeviceHub', () => {
+  it('is written to D1 when it changes, and the API answers with the exact last-seen time from the hub', async () => {
+    const org = await seedOrg();
+    const dev = await enroll(org, 'reporter');
+    const hub = deviceHubFor(env, dev.deviceId);
+    const row = () =>
+      env.DB.prepare('SELECT live, last_seen_at FROM devices WHERE id = ?')
+        .bind(dev.deviceId)
+        .first<{ live: number; last_seen_at: number | null }>();
+    const view = async () => json<DeviceView>(await api(org.apiKey, `/v1/devices/${dev.deviceId}`));
+    const listed = async (query: string) =>
+      (await json<Page>(await api(org.apiKey, `/v1/devices?${query}`))).devices.filter((d) => d.id === dev.deviceId);
+    const send = async (batchId: string) => {
+      const res = await ingest(dev.deviceToken, batch(batchId, [{ metric: 'cpu', ts: Date.now() - 1_000, value: 1 }]));
+      expect(res.status).toBe(200);
+      return (await hub.seen()).lastSeenAt!;
+    };
+    expect(await row()).toEqual({ live: 0, last_seen_at: null });
+    expect(await view()).toMatchObject({ lastSeenAt: null, status: 'offline' });
+
+    // The first batch brings the device online: the alarm writes live and the exact time at once.
+    const first = await send('status-1');
+    await runDurableObjectAlarm(hub);
+    expect(await row()).toEqual({ live: 1, last_seen_at: first });
+    expect(await view()).toMatchObject({ lastSeenAt: first, status: 'online' });
+    // The alarm comes back by the end of the online window (60 s), to find the device silent then.
+    const next = await runInDurableObject(hub, (_hub, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    expect(next!).toBeLessThanOrEqual(first + 60_000 + 1);
+
+    // A second batch changes no status: D1 keeps the time the device came online, also after the
+    // alarm (its figures wait for the report interval), while the API answers with the hub's time.
+    const second = await send('status-2');
+    expect(second).toBeGreaterThan(first);
+    await runDurableObjectAlarm(hub);
+    expect(await row()).toEqual({ live: 1, last_seen_at: first });
+    expect(await view()).toMatchObject({ lastSeenAt: second, status: 'online' });
+    expect(await listed('')).toMatchObject([{ lastSeenAt: second, status: 'online' }]);
+
+    // A device online for hours: D1's last_seen_at is past the window, `live` keeps it online.
+    await env.DB.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?')
+      .bind(first - 2 * 3_600_000, dev.deviceId)
+      .run();
+    expect(await listed('status=online')).toMatchObject([{ lastSeenAt: second, status: 'online' }]);
+    expect(await listed('status=stale')).toEqual([]);
+    expect(await listed('status=offline')).toEqual([]);
+    expect(await view()).toMatchObject({ lastSeenAt: second, status: 'online' });
+
+    // Its last batch five minutes ago (past the 60 s window, within ten): the alarm finds it silent
+    // and writes live = 0 with the exact last-seen time; it shows stale.
+    const silentSince = Date.now() - 5 * 60_000;
+    await runInDurableObject(hub, (_hub, state) => {
+      const sql = state.storage.sql;
+      const seen = JSON.parse(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'seen'").one().value) as {
+        lastSeenAt: number;
+        agentVersion: string | null;
+      };
+      sql.exec("UPDATE meta SET value = ? WHERE key = 'seen'", JSON.stringify({ ...seen, lastSeenAt: silentSince }));
+    });
+    await runDurableObjectAlarm(hub);
+    expect(await row()).toEqual({ live: 0, last_seen_at: silentSince });
+    expect(await view()).toMatchObject({ lastSeenAt: silentSince, status: 'stale' });
+    expect(await listed('status=stale')).toMatchObject([{ lastSeenAt: silentSince, status: 'stale' }]);
+    expect(await listed('status=online')).toEqual([]);
+
+    // Its next batch brings it online again, written at once by the alarm.
+    const back = await send('status-3');
+    await runDurableObjectAlarm(hub);
+    expect(await row()).toEqual({ live: 1, last_seen_at: back });
+    expect(await listed('status=online')).toMatchObject([{ lastSeenAt: back, status: 'online' }]);
   });
 });

@@ -11,7 +11,8 @@ import {
   type Retention,
 } from '../../workers/src/services/history/source.ts';
 import { autoStep, bucketCount } from '../../workers/src/services/history/step.ts';
-import { api, batch, enroll, ingest, putHourRollups, seedOrg, type TestOrg } from './helpers.ts';
+import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { seriesRollups } from './rollup-helpers.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -147,14 +148,24 @@ describe('GET /v1/history: sources agree', () => {
       values: { seriesId: string; labels: Record<string, string> }[];
     };
     ids.push(latest.values.find((v) => !v.labels.cpu)!.seriesId, latest.values.find((v) => v.labels.cpu)!.seriesId);
-    // The 1h rows, computed here from the samples (independently of the 1m flush).
+    // The 1h rows, computed here from the samples (independently of the flush, which builds them
+    // in the hub from its minutes): the 1h answers below read what the flush stored.
     const hours = ids.flatMap((id, k) =>
       [0, 1, 2].map((h) => {
         const v = samples[k]!.filter((s) => s.ts >= h0 + h * HOUR && s.ts < h0 + (h + 1) * HOUR).map((s) => s.value);
-        return [id, h0 + h * HOUR, v.length, sum(v), Math.min(...v), Math.max(...v), v[v.length - 1]];
+        return {
+          series_id: id,
+          bucket: h0 + h * HOUR,
+          count: v.length,
+          sum: sum(v),
+          min: Math.min(...v),
+          max: Math.max(...v),
+          last: v[v.length - 1]!,
+        };
       }),
     );
-    await putHourRollups(org.orgId, hours);
+    const stored = [...(await seriesRollups(ids[0]!, '1h')), ...(await seriesRollups(ids[1]!, '1h'))];
+    expect(stored).toEqual(hours);
   });
 
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);

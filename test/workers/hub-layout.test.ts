@@ -1,8 +1,11 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { batch, enroll, flush, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './rollup-helpers.ts';
-import { allOf, deviceHubFor, env, MINUTE, sealAll, type Hub } from './raw-blocks-helpers.ts';
+import { hubMinutes, hubRollups, type StoredRollup } from './rollup-helpers.ts';
+import { seriesId } from '../../workers/src/services/ingest/series-key.ts';
+import { allOf, alarmNow, DAY, deviceHubFor, env, MINUTE, sealAll, type Hub } from './raw-blocks-helpers.ts';
+
+const HOUR = 3_600_000;
 
 /**
  * The DeviceHub's SQLite layout: every B-tree costs a 4 KiB page however few rows it holds, so a
@@ -22,6 +25,13 @@ const btrees = (hub: Hub) =>
       .sort(),
   );
 
+/** Whether the object is still taking rollups from D1 (rollup-adopt.ts). */
+const adopting = (hub: Hub) =>
+  runInDurableObject(
+    hub,
+    (_o, state) => state.storage.sql.exec("SELECT 1 FROM meta WHERE key = 'rollupAdoption'").toArray().length > 0,
+  );
+
 /** Two series, a sample each 10 s over four minutes ending `ago` minutes ago (sealable at once if 3 or more). */
 function samples(offset = 0, ago = 5) {
   const end = Math.floor(Date.now() / MINUTE) * MINUTE - ago * MINUTE;
@@ -33,8 +43,15 @@ function samples(offset = 0, ago = 5) {
   return out;
 }
 
-/** Ingests, re-sends (a duplicate), flushes and seals; checks what is stored and what each step answered. */
-async function exercise(device: { deviceId: string; deviceToken: string }, hub: Hub) {
+/**
+ * Ingests, re-sends (a duplicate), flushes and seals; checks what is stored and what each step
+ * answered. `held`: samples of `heldSeries` the object had before.
+ */
+async function exercise(
+  device: { deviceId: string; deviceToken: string },
+  hub: Hub,
+  { held = 0, heldSeries = [] as string[] } = {},
+) {
   const sent = samples();
   const first = await ingest(device.deviceToken, batch('layout-1', sent));
   expect(await first.json()).toMatchObject({ accepted: sent.length, duplicate: false });
@@ -43,17 +60,24 @@ async function exercise(device: { deviceId: string; deviceToken: string }, hub: 
   await flush(device.deviceId);
   await sealAll(hub);
   const stats = await hub.stats();
-  expect(stats).toMatchObject({ headSamples: 0, dirtyMinutes: 0, samples: sent.length });
+  expect(stats).toMatchObject({ headSamples: 0, dirtyMinutes: 0, samples: sent.length + held });
   const sids = await runInDurableObject(hub, (_o, state) =>
     state.storage.sql.exec<{ sid: number }>('SELECT sid FROM series ORDER BY sid').toArray(),
   );
   let stored = 0;
   for (const { sid } of sids) stored += (await allOf(hub, sid)).length;
-  expect(stored).toBe(sent.length);
-  // Four minutes of each series rolled up (6 samples a minute), and the device's events delivered.
-  const minutes = await hubMinutes(device.deviceId);
+  expect(stored).toBe(sent.length + held);
+  // Four minutes of each series rolled up (6 samples a minute) into one or two hours and days,
+  // and the device's events delivered.
+  const mine = (rows: StoredRollup[]) => rows.filter((r) => !heldSeries.includes(r.series_id));
+  const minutes = mine(await hubMinutes(device.deviceId));
   expect(minutes).toHaveLength(8);
   expect(minutes.every((m) => m.count === 6)).toBe(true);
+  for (const level of ['1h', '1d'] as const) {
+    const rows = mine(await hubRollups(device.deviceId, level));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(sent.length);
+  }
   const pending = await runInDurableObject(
     hub,
     (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM event_outbox').one().n,
@@ -76,7 +100,10 @@ describe('the DeviceHub SQLite layout', () => {
         'dirty_minutes',
         'event_outbox',
         'meta',
+        // The rollups of each level (minutes in hour rows, hours in day rows, days in 128-day rows), created at once.
         'minute_hours',
+        'hour_days',
+        'day_spans',
         'samples',
         'series',
         // series: by its key (metric and labels) at ingest, by its id for reads.
@@ -86,10 +113,29 @@ describe('the DeviceHub SQLite layout', () => {
     );
   });
 
-  it('keeps serving an object created with the layouts of before', async () => {
+  it('keeps serving an object created with the layouts of before, and takes its hours and days from D1 once', async () => {
     const org = await seedOrg();
     const device = await enroll(org, 'layout-old');
     const hub = deviceHubFor(env, device.deviceId);
+    // A series the object had before, two days back: its hour and day were in D1, as the old flush and cron wrote them.
+    const oldTs = Math.floor(Date.now() / MINUTE) * MINUTE - 2 * DAY;
+    const oldHour = oldTs - (oldTs % HOUR);
+    const oldDay = oldTs - (oldTs % DAY);
+    expect(
+      (await ingest(device.deviceToken, batch('layout-0', [{ metric: 'uptime', ts: oldTs, value: 7 }]))).status,
+    ).toBe(200);
+    await flush(device.deviceId);
+    const uptime = await seriesId(device.deviceId, 'uptime');
+    for (const [table, bucket, count, sum] of [
+      ['rollups_1h', oldHour, 3, 21],
+      ['rollups_1d', oldDay, 5, 35],
+    ] as const) {
+      await env.DB.prepare(
+        `INSERT INTO ${table} (sid, bucket, count, sum, min, max, last) SELECT num, ?, ?, ?, 7, 7, 7 FROM series WHERE id = ?`,
+      )
+        .bind(bucket, count, sum, uptime)
+        .run();
+    }
     await runInDurableObject(hub, (_o, state) => {
       const sql = state.storage.sql;
       const rebuild = (table: string, create: string, columns: string) =>
@@ -117,7 +163,11 @@ describe('the DeviceHub SQLite layout', () => {
            data TEXT NOT NULL)`,
         'id, type, ts, correlation_id, data',
       );
+      // Before hours and days lived here: minutes only, and the merge outbox of late parts for D1.
       sql.exec(`
+        DROP TABLE hour_days;
+        DROP TABLE day_spans;
+        DELETE FROM meta WHERE key IN ('hourCount', 'dayCount', 'hourWatermark', 'dayWatermark');
         CREATE TABLE alert_state (rule_id TEXT NOT NULL, series_id TEXT NOT NULL, state TEXT NOT NULL,
           PRIMARY KEY (rule_id, series_id)) WITHOUT ROWID;
         CREATE TABLE alert_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,
@@ -126,10 +176,43 @@ describe('the DeviceHub SQLite layout', () => {
           count INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL) WITHOUT ROWID;
       `);
     });
-    expect(await btrees(hub)).toEqual(
-      expect.arrayContaining(['dirty_minutes_minute_idx', 'sqlite_autoindex_meta_1', 'sqlite_sequence']),
+    const before = await btrees(hub);
+    expect(before).toEqual(
+      expect.arrayContaining([
+        'dirty_minutes_minute_idx',
+        'sqlite_autoindex_meta_1',
+        'sqlite_sequence',
+        'minute_merges',
+      ]),
     );
-    await exercise(device, hub);
+    expect(before).not.toContain('hour_days');
+    // The object starts with the code of now: its storage is created as in its constructor.
+    const adoption = await runInDurableObject(hub, async (o, state) => {
+      (o as unknown as { createStorage(): void }).createStorage();
+      const { getMeta } = await import('../../workers/src/objects/device-hub/store.ts');
+      return getMeta(state.storage.sql, 'rollupAdoption');
+    });
+    expect(adoption).toEqual({ level: '1h', after: null });
+    expect(await btrees(hub)).toEqual(expect.arrayContaining(['hour_days', 'day_spans']));
+
+    await exercise(device, hub, { held: 1, heldSeries: [uptime] });
+    // The alarm took D1's hour and day of the old series (in chunks, over a few runs), and emptied the outbox.
+    for (let runs = 0; runs < 10 && (await adopting(hub)); runs++) await alarmNow(hub);
+    expect(await adopting(hub)).toBe(false);
+    const d1Row = { series_id: uptime, min: 7, max: 7, last: 7 };
+    expect((await hubRollups(device.deviceId, '1h')).filter((r) => r.series_id === uptime)).toEqual([
+      { ...d1Row, bucket: oldHour, count: 3, sum: 21 },
+    ]);
+    expect((await hubRollups(device.deviceId, '1d')).filter((r) => r.series_id === uptime)).toEqual([
+      // Rebuilt from the hours it now holds, as every day that has hours.
+      { ...d1Row, bucket: oldDay, count: 3, sum: 21 },
+    ]);
+    expect(await btrees(hub)).not.toContain('minute_merges');
+    // Once: later runs add nothing.
+    await alarmNow(hub);
+    await alarmNow(hub);
+    expect((await hubRollups(device.deviceId, '1h')).filter((r) => r.series_id === uptime)).toHaveLength(1);
+    expect((await hubRollups(device.deviceId, '1h')).find((r) => r.series_id === uptime)).toMatchObject({ count: 3 });
   });
 
   it('renumbers the blocks of an object from before open-block ids once, and loses no sample', async () => {

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { orgMinutes } from './rollup-helpers.ts';
+import { orgMinutes, orgRollups } from './rollup-helpers.ts';
 
 let org: TestOrg;
 let device: { deviceId: string; deviceToken: string };
@@ -275,10 +275,12 @@ describe('POST /v1/ingest', () => {
 });
 
 describe('DeviceHub flush to D1', () => {
-  it('writes 1-minute rollups and last_seen from its alarm, and re-running changes nothing', async () => {
+  it('writes 1-minute rollups locally and last_seen with live at the status change from its alarm, and re-running changes nothing', async () => {
     const org2 = await seedOrg();
     const dev = await enroll(org2, 'roll');
     const minute = Math.floor((now - 120_000) / 60_000) * 60_000;
+    const hour = minute - (minute % 3_600_000);
+    const day = minute - (minute % 86_400_000);
     const values = [3, 1, 4, 1, 5];
     await ingest(
       dev.deviceToken,
@@ -289,29 +291,62 @@ describe('DeviceHub flush to D1', () => {
     );
     const hub = deviceHubFor(env, dev.deviceId);
     expect(await runDurableObjectAlarm(hub)).toBe(true);
-    const read = async () => ({
-      results: (await orgMinutes(org2.orgId)).map(({ count, sum, min, max, last, bucket }) => ({
+    const level = async (l: '1m' | '1h' | '1d') =>
+      (await orgRollups(org2.orgId, l)).map(({ count, sum, min, max, last, bucket }) => ({
         count,
         sum,
         min,
         max,
         last,
         bucket,
-      })),
+      }));
+    const read = async () => ({ minutes: await level('1m'), hours: await level('1h'), days: await level('1d') });
+    const first = { count: 5, sum: 14, min: 1, max: 5, last: 5 };
+    // Every level is rolled up in the hub's own SQLite.
+    expect(await read()).toEqual({
+      minutes: [{ ...first, bucket: minute }],
+      hours: [{ ...first, bucket: hour }],
+      days: [{ ...first, bucket: day }],
     });
-    const rows = (await read()).results;
-    expect(rows).toEqual([{ count: 5, sum: 14, min: 1, max: 5, last: 5, bucket: minute }]);
-    const device = await env.DB.prepare('SELECT last_seen_at FROM devices WHERE id = ?')
-      .bind(dev.deviceId)
-      .first<{ last_seen_at: number }>();
-    expect(device!.last_seen_at).toBeGreaterThanOrEqual(now);
     expect((await hub.stats()).dirtyMinutes).toBe(0);
+    // The device came online: its row gets live and the exact time of its batch at once.
+    const deviceRow = () =>
+      env.DB.prepare('SELECT live, last_seen_at, minute_rows, hour_rows, day_rows FROM devices WHERE id = ?')
+        .bind(dev.deviceId)
+        .first<{ live: number; last_seen_at: number; minute_rows: number; hour_rows: number; day_rows: number }>();
+    const seen = await hub.seen();
+    expect(seen.lastSeenAt).toBeGreaterThanOrEqual(now);
+    expect(await deviceRow()).toEqual({
+      live: 1,
+      last_seen_at: seen.lastSeenAt,
+      minute_rows: 1,
+      hour_rows: 1,
+      day_rows: 1,
+    });
+    // Re-running the alarm (alarms are at-least-once) changes nothing, in the hub or in D1.
+    const rollups = await read();
+    const row = await deviceRow();
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    expect(await read()).toEqual(rollups);
+    expect(await deviceRow()).toEqual(row);
 
     // A late sample for the same minute is merged by recomputation, not double counted.
     await ingest(dev.deviceToken, batch('roll-2', [{ metric: 'temp_c', ts: minute + 55_000, value: 9 }]));
     await runDurableObjectAlarm(hub);
     await runDurableObjectAlarm(hub);
-    expect((await read()).results).toEqual([{ count: 6, sum: 23, min: 1, max: 9, last: 9, bucket: minute }]);
+    const second = { count: 6, sum: 23, min: 1, max: 9, last: 9 };
+    expect(await read()).toEqual({
+      minutes: [{ ...second, bucket: minute }],
+      hours: [{ ...second, bucket: hour }],
+      days: [{ ...second, bucket: day }],
+    });
+    // Still online: D1 keeps the time the device came online, and the API answers the exact last batch.
+    expect((await deviceRow())!.last_seen_at).toBe(seen.lastSeenAt);
+    const latest = (await hub.seen()).lastSeenAt!;
+    expect(latest).toBeGreaterThanOrEqual(seen.lastSeenAt!);
+    const res = await api(org2.apiKey, `/v1/devices/${dev.deviceId}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'online', lastSeenAt: latest });
   });
 
   it('works off a backfill of more minutes than one flush takes in quick runs, not every 15 s', async () => {
@@ -334,5 +369,9 @@ describe('DeviceHub flush to D1', () => {
     expect((await hub.stats()).dirtyMinutes).toBe(0);
     const n = (await orgMinutes(org3.orgId)).length;
     expect(n).toBe(2_500);
+    // The hours and days those runs rebuilt hold every sample once.
+    for (const level of ['1h', '1d'] as const) {
+      expect((await orgRollups(org3.orgId, level)).reduce((sum, r) => sum + r.count, 0)).toBe(2_500);
+    }
   });
 });

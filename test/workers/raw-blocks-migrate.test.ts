@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEAL_CHUNK } from '../../workers/src/objects/device-hub/seal.ts';
 import { api, batch, enroll, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './rollup-helpers.ts';
+import { hubMinutes, hubRollups, type StoredRollup } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,
@@ -17,7 +17,36 @@ import {
   type Hub,
 } from './raw-blocks-helpers.ts';
 
+const HOUR = 3_600_000;
 const SERIES = 20;
+
+/** Each bucket of `coarse` is the total of the `fine` buckets in it (of one series, in time order). */
+function expectTotals(coarse: StoredRollup[], fine: StoredRollup[], size: number): void {
+  const want = new Map<string, StoredRollup>();
+  for (const r of fine) {
+    const key = `${r.series_id}:${r.bucket - (r.bucket % size)}`;
+    const held = want.get(key);
+    want.set(
+      key,
+      held
+        ? {
+            ...held,
+            count: held.count + r.count,
+            sum: held.sum + r.sum,
+            min: Math.min(held.min, r.min),
+            max: Math.max(held.max, r.max),
+            last: r.last,
+          }
+        : { ...r, bucket: r.bucket - (r.bucket % size) },
+    );
+  }
+  expect(coarse.map((r) => `${r.series_id}:${r.bucket}`).sort()).toEqual([...want.keys()].sort());
+  for (const r of coarse) {
+    const w = want.get(`${r.series_id}:${r.bucket}`)!;
+    expect({ ...r, sum: 0 }).toEqual({ ...w, sum: 0 });
+    expect(r.sum).toBeCloseTo(w.sum, 6);
+  }
+}
 const PER_SERIES = 10_000;
 const END = Date.now() - 30 * MINUTE;
 const STEP = 15_000;
@@ -130,5 +159,16 @@ describe('an object holding row-per-sample data from before blocks', () => {
       });
     }
     expect(END - START).toBeLessThan(2 * DAY);
+  });
+
+  it('rolls those minutes up into the hours and days of the hub, each the total of the finer level', async () => {
+    const minutes = await hubMinutes(deviceId);
+    const hours = await hubRollups(deviceId, '1h');
+    const days = await hubRollups(deviceId, '1d');
+    expect(hours.length).toBeGreaterThan(10);
+    expect(hours.reduce((n, h) => n + h.count, 0)).toBe(minutes.reduce((n, m) => n + m.count, 0));
+    expectTotals(hours, minutes, HOUR);
+    expectTotals(days, hours, DAY);
+    expect(await hub.stats()).toMatchObject({ minutes: minutes.length, hours: hours.length, days: days.length });
   });
 });

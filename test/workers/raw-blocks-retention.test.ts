@@ -1,6 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, enroll, seedOrg } from './helpers.ts';
+import { reportDue } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,
@@ -91,9 +92,9 @@ describe('raw retention over sealed blocks', () => {
 
   it('reports the count of head and block samples on the device row', async () => {
     const kept = await allOf(hub, sid);
-    await runInDurableObject(hub, (_o, state) =>
-      state.storage.sql.exec("DELETE FROM meta WHERE key IN ('sampleCount', 'rawReported')"),
-    );
+    // A full recount of head and blocks, written to the device row now (as once the report interval has passed).
+    await runInDurableObject(hub, (_o, state) => state.storage.sql.exec("DELETE FROM meta WHERE key = 'sampleCount'"));
+    await reportDue(deviceId);
     await alarmNow(hub);
     const row = await env.DB.prepare('SELECT raw_samples FROM devices WHERE id = ?')
       .bind(deviceId)

@@ -7,7 +7,7 @@ import { rawHistory } from '../../workers/src/objects/device-hub/store.ts';
 import { previewRule } from '../../workers/src/objects/device-hub/alert-preview.ts';
 import type { Aggregation } from '../../schema/wire/history.ts';
 import { api, batch, enroll, flush, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes } from './rollup-helpers.ts';
+import { hubMinutes, hubRollups } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,
@@ -217,6 +217,19 @@ describe('raw samples sealed into blocks', () => {
       values.reduce((a, b) => a + b, 0),
       9,
     );
+    // Its hour and day are rebuilt from the minutes the hub holds (here only those flushed: the rest came in as rows).
+    const hour = minute - (minute % 3_600_000);
+    const held = (await hubMinutes(deviceId)).filter(
+      (r) => r.series_id === s.seriesId && r.bucket >= hour && r.bucket < hour + 3_600_000,
+    );
+    expect(held.map((r) => r.bucket)).toContain(minute);
+    const hourRow = (await hubRollups(deviceId, '1h')).find((r) => r.series_id === s.seriesId && r.bucket === hour);
+    expect(hourRow).toMatchObject({
+      count: held.reduce((n, r) => n + r.count, 0),
+      min: Math.min(...held.map((r) => r.min)),
+      max: Math.max(...held.map((r) => r.max)),
+      last: held.at(-1)!.last,
+    });
 
     await sealAll(hub);
     expect((await hub.stats()).headSamples).toBe(0);
@@ -241,9 +254,17 @@ describe('raw samples sealed into blocks', () => {
     expect(await allOf(hub, s.sid)).toEqual([...expected.get(s.sid)!].sort((a, b) => a[0] - b[0]));
   });
 
-  it('removes a deleted series’ blocks and reports its samples', async () => {
+  it('removes a deleted series’ blocks and rollups and reports its samples', async () => {
     const s = series[2]!;
     expect((await blockRows(hub, s.sid)).length).toBeGreaterThan(0);
+    const rollupsOf = async () => {
+      const out: Record<string, number> = {};
+      for (const level of ['1m', '1h', '1d'] as const)
+        out[level] = (await hubRollups(deviceId, level)).filter((r) => r.series_id === s.seriesId).length;
+      return out;
+    };
+    // Its registration sample was rolled up at every level.
+    expect(await rollupsOf()).toEqual({ '1m': 1, '1h': 1, '1d': 1 });
     const deleted = await hub.deleteSeries(s.seriesId);
     expect(deleted).toBe(expected.get(s.sid)!.size);
     expect(await blockRows(hub, s.sid)).toEqual([]);
@@ -251,8 +272,19 @@ describe('raw samples sealed into blocks', () => {
     expect((await hub.history(s.seriesId, 0, T, 10)).ts).toHaveLength(0);
     const total = [...expected.values()].reduce((n, m) => n + m.size, 0) - expected.get(s.sid)!.size;
     expect((await hub.stats()).samples).toBe(total);
-    // An alarm after the delete changes nothing else.
+    expect(await rollupsOf()).toEqual({ '1m': 0, '1h': 0, '1d': 0 });
+    // An alarm after the delete changes nothing else, and writes the device row's figures at once (no interval to wait).
     await alarmNow(hub);
-    expect((await hub.stats()).samples).toBe(total);
+    const stats = await hub.stats();
+    expect(stats.samples).toBe(total);
+    const row = await env.DB.prepare('SELECT series_count, minute_rows, hour_rows, day_rows FROM devices WHERE id = ?')
+      .bind(deviceId)
+      .first();
+    expect(row).toEqual({
+      series_count: series.length - 1,
+      minute_rows: stats.minutes,
+      hour_rows: stats.hours,
+      day_rows: stats.days,
+    });
   });
 });

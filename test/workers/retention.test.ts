@@ -1,11 +1,13 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor, type DeviceHub } from '../../workers/src/objects/device-hub/index.ts';
-import { RAW_SWEEP_CHUNK } from '../../workers/src/objects/device-hub/retention.ts';
+import { RAW_SWEEP_CHUNK, SWEEP_AGAIN_MS } from '../../workers/src/objects/device-hub/retention.ts';
+import type { Level } from '../../workers/src/objects/device-hub/rollup-store.ts';
 import { getMeta, setMeta } from '../../workers/src/objects/device-hub/store.ts';
+import { ROLLUP_SWEEP_CHUNK } from '../../workers/src/objects/device-hub/rollup-retention.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, orgMinutes } from './rollup-helpers.ts';
+import { hubRollups, orgRollups, reportDue } from './rollup-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
@@ -18,17 +20,26 @@ interface Row extends RollupAggregates {
   bucket: number;
 }
 
+type Sample = { metric: string; ts: number; value: number; labels?: Record<string, string> };
+
 /** `perHour` samples `step` ms apart at `offset` into each of the `hours` hours before `end`. */
-function hourly(end: number, hours: number, perHour: number, step: number, offset = 0) {
-  const samples = [];
+function hourly(
+  end: number,
+  hours: number,
+  perHour: number,
+  step: number,
+  offset = 0,
+  labels?: Record<string, string>,
+) {
+  const samples: Sample[] = [];
   for (let h = 1; h <= hours; h++) {
     for (let k = 0; k < perHour; k++)
-      samples.push({ metric: 'temp_c', ts: end - h * HOUR + offset + k * step, value: h + k / 100 });
+      samples.push({ metric: 'temp_c', ts: end - h * HOUR + offset + k * step, value: h + k / 100, labels });
   }
   return samples;
 }
 
-async function ingestAll(deviceToken: string, samples: { metric: string; ts: number; value: number }[], tag: string) {
+async function ingestAll(deviceToken: string, samples: Sample[], tag: string) {
   for (let i = 0; i < samples.length; i += 5000) {
     const res = await ingest(deviceToken, batch(`${tag}-${i}`, samples.slice(i, i + 5000)));
     expect(res.status).toBe(200);
@@ -55,9 +66,25 @@ const held = (hub: DurableObjectStub<DeviceHub>) =>
       .one(),
   );
 
-async function rollups(table: string, orgId: string): Promise<Row[]> {
-  if (table === 'rollups_1m') return orgMinutes(orgId);
-  return d1Rollups(table as 'rollups_1h' | 'rollups_1d', 's.org_id = ?', orgId);
+const rollups = (level: Level, orgId: string): Promise<Row[]> => orgRollups(orgId, level);
+
+/** Has the hub read the org's windows again on its next alarm (it reads them at most hourly). */
+const rereadRetention = (deviceId: string) =>
+  runInDurableObject(deviceHubFor(env, deviceId), (_o, state) =>
+    state.storage.sql.exec("DELETE FROM meta WHERE key = 'retention'"),
+  );
+
+async function alarm(deviceId: string): Promise<void> {
+  expect(await runDurableObjectAlarm(deviceHubFor(env, deviceId))).toBe(true);
+}
+
+/** Every minute held has its hour held, and every hour its day: no level was swept past a finer one. */
+async function expectNested(deviceId: string) {
+  const [minutes, hours, days] = await Promise.all((['1m', '1h', '1d'] as const).map((l) => hubRollups(deviceId, l)));
+  const hourSet = new Set(hours!.map((h) => `${h.series_id}|${h.bucket}`));
+  const daySet = new Set(days!.map((d) => `${d.series_id}|${d.bucket}`));
+  expect(minutes!.filter((m) => !hourSet.has(`${m.series_id}|${m.bucket - (m.bucket % HOUR)}`))).toEqual([]);
+  expect(hours!.filter((h) => !daySet.has(`${h.series_id}|${h.bucket - (h.bucket % DAY)}`))).toEqual([]);
 }
 
 describe('raw retention in the DeviceHub alarm', () => {
@@ -95,6 +122,9 @@ describe('raw retention in the DeviceHub alarm', () => {
   });
 
   it("reports the object's sample count and size on the device row", async () => {
+    // The row was written by the first alarm; the next one writes the figures the sweeps left once they are due.
+    await reportDue(device.deviceId);
+    await runDurableObjectAlarm(deviceHubFor(env, device.deviceId));
     const row = await env.DB.prepare('SELECT raw_samples, raw_bytes FROM devices WHERE id = ?')
       .bind(device.deviceId)
       .first<{ raw_samples: number; raw_bytes: number }>();
@@ -124,11 +154,12 @@ describe('raw retention in the DeviceHub alarm', () => {
   });
 });
 
-describe('rollup retention by cron', () => {
+describe("rollup retention by the DeviceHub's alarm", () => {
   let org: TestOrg;
   let other: TestOrg;
   let device: { deviceId: string; deviceToken: string };
-  const levels = ['rollups_1m', 'rollups_1h', 'rollups_1d'] as const;
+  let otherDevice: { deviceId: string; deviceToken: string };
+  const levels = ['1m', '1h', '1d'] as const;
   const before: Record<string, Row[]> = {};
   const otherBefore: Record<string, Row[]> = {};
 
@@ -136,52 +167,63 @@ describe('rollup retention by cron', () => {
     org = await seedOrg();
     other = await seedOrg();
     device = await enroll(org, 'rolled');
-    const otherDevice = await enroll(other, 'rolled-other');
-    // Twelve minutes of every hour for 40 days: more expired 1-minute rows than one delete chunk.
+    otherDevice = await enroll(other, 'rolled-other');
+    // Twelve minutes of every hour for 40 days.
     await ingestAll(device.deviceToken, hourly(T - (T % HOUR), 40 * 24, 12, MINUTE), 'rolled');
     await ingestAll(otherDevice.deviceToken, hourly(T - (T % HOUR), 40 * 24, 1, MINUTE), 'rolled-other');
+    // Rolled up under the default windows, which keep all of it; then the org narrows them.
     await flush(device.deviceId);
     await flush(otherDevice.deviceId);
-    // Rolled up under the default windows, which keep all of it; then the org narrows them.
-    for (let i = 0; i < 5; i++) await runCron(env, Date.now());
     for (const level of levels) {
       before[level] = await rollups(level, org.orgId);
       otherBefore[level] = await rollups(level, other.orgId);
     }
     await setRetention(org, { rawDays: 10, rollup1mDays: 20, rollup1hDays: 30, rollup1dDays: null });
+    await rereadRetention(device.deviceId);
   });
 
   it("deletes each level's rows before the org's window, keeps newer ones, and keeps days forever when rollup1dDays is null", async () => {
     const now = Date.now();
-    await runCron(env, now);
+    await alarm(device.deviceId);
     const cutoff1m = now - (now % HOUR) - 20 * DAY;
     const cutoff1h = now - (now % DAY) - 30 * DAY;
-    expect(before.rollups_1m!.filter((r) => r.bucket < cutoff1m).length).toBeGreaterThan(5000);
-    expect(await rollups('rollups_1m', org.orgId)).toEqual(before.rollups_1m!.filter((r) => r.bucket >= cutoff1m));
-    expect(before.rollups_1h!.some((r) => r.bucket < cutoff1h)).toBe(true);
-    expect(await rollups('rollups_1h', org.orgId)).toEqual(before.rollups_1h!.filter((r) => r.bucket >= cutoff1h));
-    expect(before.rollups_1d!.length).toBeGreaterThanOrEqual(40);
-    expect(await rollups('rollups_1d', org.orgId)).toEqual(before.rollups_1d);
+    // Minutes go both with the hours (before the hour window) and on their own (between the two windows).
+    expect(before['1m']!.some((r) => r.bucket < cutoff1h)).toBe(true);
+    expect(before['1m']!.some((r) => r.bucket >= cutoff1h && r.bucket < cutoff1m)).toBe(true);
+    expect(await rollups('1m', org.orgId)).toEqual(before['1m']!.filter((r) => r.bucket >= cutoff1m));
+    expect(before['1h']!.some((r) => r.bucket < cutoff1h)).toBe(true);
+    expect(await rollups('1h', org.orgId)).toEqual(before['1h']!.filter((r) => r.bucket >= cutoff1h));
+    expect(before['1d']!.length).toBeGreaterThanOrEqual(40);
+    expect(await rollups('1d', org.orgId)).toEqual(before['1d']);
+    await expectNested(device.deviceId);
   });
 
   it("leaves another organisation's rollups alone", async () => {
+    await rereadRetention(otherDevice.deviceId);
+    await alarm(otherDevice.deviceId);
     for (const level of levels) expect(await rollups(level, other.orgId)).toEqual(otherBefore[level]);
   });
 
-  it('deletes daily rollups once rollup1dDays is set', async () => {
+  it('deletes daily rollups once rollup1dDays is set, and the finer levels before them with them', async () => {
+    const finer = { '1m': await rollups('1m', org.orgId), '1h': await rollups('1h', org.orgId) };
     await setRetention(org, { rollup1dDays: 35 });
+    await rereadRetention(device.deviceId);
     const now = Date.now();
-    await runCron(env, now);
+    await alarm(device.deviceId);
     const cutoff = now - (now % DAY) - 35 * DAY;
-    expect(before.rollups_1d!.some((r) => r.bucket < cutoff)).toBe(true);
-    expect(await rollups('rollups_1d', org.orgId)).toEqual(before.rollups_1d!.filter((r) => r.bucket >= cutoff));
+    expect(before['1d']!.some((r) => r.bucket < cutoff)).toBe(true);
+    expect(await rollups('1d', org.orgId)).toEqual(before['1d']!.filter((r) => r.bucket >= cutoff));
+    // Their windows are shorter: nothing of theirs was left before the day window.
+    expect(await rollups('1h', org.orgId)).toEqual(finer['1h']);
+    expect(await rollups('1m', org.orgId)).toEqual(finer['1m']);
+    await expectNested(device.deviceId);
   });
 
   it('merges late data for an hour whose minutes expired into the hour and its day, never recomputing them from the part', async () => {
     const hour = T - (T % HOUR) - 25 * DAY;
     const day = hour - (hour % DAY);
-    const hourRow = before.rollups_1h!.find((r) => r.bucket === hour)!;
-    const dayRow = before.rollups_1d!.find((r) => r.bucket === day)!;
+    const hourRow = before['1h']!.find((r) => r.bucket === hour)!;
+    const dayRow = before['1d']!.find((r) => r.bucket === day)!;
     expect(hourRow.count).toBe(12);
     const res = await ingest(
       device.deviceToken,
@@ -189,18 +231,115 @@ describe('rollup retention by cron', () => {
     );
     expect(res.status).toBe(200);
     await flush(device.deviceId);
-    await runCron(env, Date.now());
     const merged = { count: 13, min: hourRow.min, max: 1e6, last: 1e6 };
-    const hourAfter = (await rollups('rollups_1h', org.orgId)).find((r) => r.bucket === hour);
+    const hourAfter = (await rollups('1h', org.orgId)).find((r) => r.bucket === hour);
     expect(hourAfter).toMatchObject({ ...merged, series_id: hourRow.series_id });
     expect(hourAfter!.sum).toBeCloseTo(hourRow.sum + 1e6, 6);
-    const dayAfter = (await rollups('rollups_1d', org.orgId)).find((r) => r.bucket === day);
+    const dayAfter = (await rollups('1d', org.orgId)).find((r) => r.bucket === day);
     expect(dayAfter).toMatchObject({ count: dayRow.count + 1, min: dayRow.min, max: 1e6 });
     expect(dayAfter!.sum).toBeCloseTo(dayRow.sum + 1e6, 6);
-    // The merged minute left the expired level with its mark, so a second run adds nothing.
-    expect((await rollups('rollups_1m', org.orgId)).some((r) => r.bucket < hour + HOUR)).toBe(false);
-    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM rollup_marks').first('n')).toBe(0);
-    await runCron(env, Date.now());
-    expect((await rollups('rollups_1h', org.orgId)).find((r) => r.bucket === hour)).toEqual(hourAfter);
+    // The merged minute did not come back to the expired level, and its samples went with the merge, so a
+    // second alarm adds nothing.
+    expect((await rollups('1m', org.orgId)).some((r) => r.bucket < hour + HOUR)).toBe(false);
+    const hub = deviceHubFor(env, device.deviceId);
+    expect(await hub.stats()).toMatchObject({ dirtyMinutes: 0 });
+    const lateSamples = await runInDurableObject(
+      hub,
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ n: number }>('SELECT COUNT(*) AS n FROM samples WHERE ts >= ? AND ts < ?', hour, hour + HOUR)
+          .one().n,
+    );
+    expect(lateSamples).toBe(0);
+    await alarm(device.deviceId);
+    await alarm(device.deviceId);
+    expect((await rollups('1h', org.orgId)).find((r) => r.bucket === hour)).toEqual(hourAfter);
+    expect((await rollups('1d', org.orgId)).find((r) => r.bucket === day)).toEqual(dayAfter);
+  });
+});
+
+describe('rollup retention in bounded chunks', () => {
+  it('sweeps a backlog larger than one chunk over alarms that come back within a second', async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'chunked');
+    const hub = deviceHubFor(env, device.deviceId);
+    // 24 series, one minute in every hour for 40 days: 23,040 hour rows of minutes.
+    const end = T - (T % HOUR);
+    const samples = [...Array(24).keys()].flatMap((i) => hourly(end, 40 * 24, 1, MINUTE, 0, { room: `r${i}` }));
+    await ingestAll(device.deviceToken, samples, 'chunked');
+    await flush(device.deviceId);
+    const nextAlarm = () => runInDurableObject(hub, (_o, state) => state.storage.getAlarm());
+    /** Runs the alarm while it comes back within SWEEP_AGAIN_MS (a sweep left work); returns how many runs. */
+    async function untilIdle(): Promise<number> {
+      let runs = 0;
+      do {
+        await alarm(device.deviceId);
+        runs++;
+      } while (runs < 20 && ((await nextAlarm()) ?? Infinity) <= Date.now() + SWEEP_AGAIN_MS);
+      return runs;
+    }
+    // Raw samples first, so what is left below is the rollups' backlog alone.
+    await setRetention(org, { rawDays: 10 });
+    await rereadRetention(device.deviceId);
+    await untilIdle();
+
+    const held = { '1m': await rollups('1m', org.orgId), '1h': await rollups('1h', org.orgId) };
+    await setRetention(org, { rollup1mDays: 20, rollup1hDays: 30 });
+    await rereadRetention(device.deviceId);
+    const now = Date.now();
+    const cutoff1m = now - (now % HOUR) - 20 * DAY;
+    const cutoff1h = now - (now % DAY) - 30 * DAY;
+    // One minute per hour row: between the two windows alone, more rows than one chunk.
+    expect(held['1m'].filter((r) => r.bucket >= cutoff1h && r.bucket < cutoff1m).length).toBeGreaterThan(
+      ROLLUP_SWEEP_CHUNK,
+    );
+
+    await alarm(device.deviceId);
+    expect((await rollups('1m', org.orgId)).some((r) => r.bucket < cutoff1m)).toBe(true);
+    expect(await nextAlarm()).toBeLessThanOrEqual(Date.now() + SWEEP_AGAIN_MS);
+    await expectNested(device.deviceId);
+
+    expect(await untilIdle()).toBeGreaterThanOrEqual(1);
+    expect(await rollups('1m', org.orgId)).toEqual(held['1m'].filter((r) => r.bucket >= cutoff1m));
+    expect(await rollups('1h', org.orgId)).toEqual(held['1h'].filter((r) => r.bucket >= cutoff1h));
+    await expectNested(device.deviceId);
+  });
+});
+
+describe('minute sweeps asked by the cron', () => {
+  it("has a hub whose device row reports minutes past the org's window sweep them, leaving hours and days to its alarm", async () => {
+    const org = await seedOrg();
+    const device = await enroll(org, 'cron-swept');
+    await ingestAll(device.deviceToken, hourly(T - (T % HOUR), 30 * 24, 2, MINUTE), 'cron-swept');
+    await flush(device.deviceId);
+    const row = () =>
+      env.DB.prepare('SELECT minutes_from, minute_rows FROM devices WHERE id = ?')
+        .bind(device.deviceId)
+        .first<{ minutes_from: number; minute_rows: number }>();
+    const before = {
+      '1m': await rollups('1m', org.orgId),
+      '1h': await rollups('1h', org.orgId),
+      '1d': await rollups('1d', org.orgId),
+    };
+    expect((await row())?.minutes_from).toBe(before['1m'][0]!.bucket - (before['1m'][0]!.bucket % HOUR));
+
+    // The hub still has the wider windows it read within the hour: only the cron acts on the change now.
+    await setRetention(org, { rawDays: 10, rollup1mDays: 20 });
+    const now = Date.now();
+    await runCron(env, now);
+    const cutoff = now - (now % HOUR) - 20 * DAY;
+    expect(before['1m'].some((r) => r.bucket < cutoff)).toBe(true);
+    const minutes = await rollups('1m', org.orgId);
+    expect(minutes).toEqual(before['1m'].filter((r) => r.bucket >= cutoff));
+    expect(await rollups('1h', org.orgId)).toEqual(before['1h']);
+    expect(await rollups('1d', org.orgId)).toEqual(before['1d']);
+
+    // The hub reports its new figures with its next alarm, so the next cron run asks it nothing.
+    await alarm(device.deviceId);
+    expect(await row()).toEqual({
+      minutes_from: minutes[0]!.bucket - (minutes[0]!.bucket % HOUR),
+      minute_rows: minutes.length,
+    });
+    expect((await row())!.minutes_from).toBeGreaterThanOrEqual(cutoff);
   });
 });

@@ -1,19 +1,19 @@
-import { env } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCron } from '../../workers/src/services/storage/cron.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
-import { batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
-import { d1Rollups, hubMinutes, seriesNum } from './rollup-helpers.ts';
+import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
+import { hubRollups } from './rollup-helpers.ts';
 import type { RollupAggregates } from '../../schema/wire/history.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const LEVELS = [
-  ['rollups_1m', MINUTE],
-  ['rollups_1h', HOUR],
-  ['rollups_1d', DAY],
+  ['1m', MINUTE],
+  ['1h', HOUR],
+  ['1d', DAY],
 ] as const;
 
 const SERIES = [
@@ -40,30 +40,31 @@ beforeAll(async () => {
   org = await seedOrg();
 });
 
-/** Runs cron until no bucket is left marked. */
-async function cronUntilDone(): Promise<void> {
-  const marks = () => env.DB.prepare('SELECT COUNT(*) AS n FROM rollup_marks').first<number>('n');
-  for (let i = 0; (await marks()) !== 0; i++) {
-    if (i === 20) throw new Error('cron left marks behind');
-    await runCron(env, Date.now());
-  }
+const rows = (level: '1m' | '1h' | '1d', deviceId: string): Promise<Row[]> => hubRollups(deviceId, level);
+
+/** Runs the device's alarm once; it must have been armed (a device holding rollups keeps one for its upkeep). */
+async function alarm(deviceId: string): Promise<void> {
+  expect(await runDurableObjectAlarm(deviceHubFor(env, deviceId))).toBe(true);
 }
 
-async function rows(table: string, deviceId: string): Promise<Row[]> {
-  if (table === 'rollups_1m') return hubMinutes(deviceId);
-  return d1Rollups(table as 'rollups_1h' | 'rollups_1d', 's.device_id = ?', deviceId);
-}
-
+/** Everything the hub holds of its rollups: every level's rows, their bucket counts and watermarks. */
 async function dump(deviceId: string): Promise<string> {
-  const tables = await Promise.all([
-    hubMinutes(deviceId),
-    ...(['rollups_1h', 'rollups_1d'] as const).map((table) =>
-      env.DB.prepare(`SELECT * FROM ${table} ORDER BY sid, bucket`)
-        .all()
-        .then((r) => r.results),
-    ),
-  ]);
-  return JSON.stringify(tables);
+  return runInDurableObject(deviceHubFor(env, deviceId), (_o, state) => {
+    const sql = state.storage.sql;
+    const tables = ['minute_hours', 'hour_days', 'day_spans'].map((table) =>
+      sql
+        .exec<{ key: number; block: ArrayBuffer }>(`SELECT key, block FROM ${table} ORDER BY key`)
+        .toArray()
+        .map((r) => [r.key, [...new Uint8Array(r.block)]]),
+    );
+    const meta = sql
+      .exec(
+        `SELECT key, value FROM meta WHERE key IN
+           ('minuteCount', 'hourCount', 'dayCount', 'minuteWatermark', 'hourWatermark', 'dayWatermark') ORDER BY key`,
+      )
+      .toArray();
+    return JSON.stringify({ tables, meta });
+  });
 }
 
 /** Rollups computed straight from the samples: the reference the stored rows must match. */
@@ -132,28 +133,34 @@ const samplesArb = fc.uniqueArray(sampleArb, {
   selector: (s) => `${s.series}|${s.ts}`,
 });
 
-describe('rollups 1m → 1h → 1d', () => {
-  it('match a direct computation from the samples at every level, and a second cron changes nothing', async () => {
+describe('rollups 1m → 1h → 1d in the DeviceHub', () => {
+  it("match a direct computation from the samples at every level after the alarm's flush, and a second alarm changes nothing", async () => {
     await fc.assert(
       fc.asyncProperty(samplesArb, async (samples) => {
         const device = await enroll(org, `prop-${++devices}`);
         await ingestAll(device.deviceToken, samples, `prop-${devices}`);
         await flush(device.deviceId);
-        await cronUntilDone();
-        for (const [table, size] of LEVELS) {
-          expectRows(await rows(table, device.deviceId), await expected(device.deviceId, samples, size));
+        for (const [level, size] of LEVELS) {
+          expectRows(await rows(level, device.deviceId), await expected(device.deviceId, samples, size));
         }
+        // The counts the hub keeps (and reports) are the buckets it holds.
+        expect(await deviceHubFor(env, device.deviceId).stats()).toMatchObject({
+          dirtyMinutes: 0,
+          minutes: (await expected(device.deviceId, samples, MINUTE)).length,
+          hours: (await expected(device.deviceId, samples, HOUR)).length,
+          days: (await expected(device.deviceId, samples, DAY)).length,
+        });
         const before = await dump(device.deviceId);
-        await runCron(env, Date.now());
-        await runCron(env, Date.now());
+        await alarm(device.deviceId);
+        await alarm(device.deviceId);
         expect(await dump(device.deviceId)).toBe(before);
       }),
       { numRuns: 15 },
     );
-    // Fifteen ingest → flush → cron rounds in workerd: room for a loaded two-core machine.
+    // Fifteen ingest → alarm rounds in workerd: room for a loaded two-core machine.
   }, 30_000);
 
-  it('fold late data for an already rolled-up hour into the hour and the day on the next cron', async () => {
+  it('rebuild an already rolled-up hour and its day from the minutes when late data comes for it, in the same alarm', async () => {
     const device = await enroll(org, 'late');
     const hour = Date.now() - 2 * DAY - ((Date.now() - 2 * DAY) % HOUR);
     const first: Sample[] = [
@@ -163,10 +170,9 @@ describe('rollups 1m → 1h → 1d', () => {
     ];
     await ingestAll(device.deviceToken, first, 'late-a');
     await flush(device.deviceId);
-    await cronUntilDone();
     const id = await seriesId(device.deviceId, 'load');
     const day = hour - (hour % DAY);
-    expect((await rows('rollups_1h', device.deviceId))[0]).toEqual({
+    expect((await rows('1h', device.deviceId))[0]).toEqual({
       series_id: id,
       bucket: hour,
       count: 2,
@@ -176,26 +182,81 @@ describe('rollups 1m → 1h → 1d', () => {
       last: 8,
     });
 
-    await ingestAll(device.deviceToken, [{ series: 2, ts: hour + 59 * MINUTE, value: -3 }], 'late-b');
+    const late = { series: 2, ts: hour + 59 * MINUTE, value: -3 };
+    await ingestAll(device.deviceToken, [late], 'late-b');
+    // The flush that takes the late minute rebuilds its hour and day: nothing is left for later.
     await flush(device.deviceId);
-    const marks = await env.DB.prepare('SELECT level, sid, bucket FROM rollup_marks').all();
-    expect(marks.results).toEqual([{ level: '1d', sid: await seriesNum(id), bucket: day }]);
-    await cronUntilDone();
 
-    const hours = await rows('rollups_1h', device.deviceId);
+    const hours = await rows('1h', device.deviceId);
     expect(hours).toEqual([
       { series_id: id, bucket: hour, count: 3, sum: 9, min: -3, max: 8, last: -3 },
       { series_id: id, bucket: hour + 2 * HOUR, count: 1, sum: 1, min: 1, max: 1, last: 1 },
     ]);
     // The hour two hours on may fall on the next UTC day; the day rows are rebuilt from the hours either way.
-    const days = await rows('rollups_1d', device.deviceId);
-    expect(days).toEqual(
-      await expected(device.deviceId, [...first, { series: 2, ts: hour + 59 * MINUTE, value: -3 }], DAY),
-    );
+    const days = await rows('1d', device.deviceId);
+    expect(days).toEqual(await expected(device.deviceId, [...first, late], DAY));
     expect(days.find((d) => d.bucket === day)).toMatchObject({ min: -3, max: 8 });
+    expect(await rows('1m', device.deviceId)).toEqual(await expected(device.deviceId, [...first, late], MINUTE));
+    // Rebuilt, not added to: another alarm counts the late sample no second time.
+    const before = await dump(device.deviceId);
+    await alarm(device.deviceId);
+    expect(await dump(device.deviceId)).toBe(before);
   });
 
-  it('drop the hour row when all its minutes were deleted, and rebuild the day without it', async () => {
+  it('keep an hour and its day when its minutes are swept, and add late data for it to both once', async () => {
+    const device = await enroll(org, 'swept');
+    const hub = deviceHubFor(env, device.deviceId);
+    const day = Date.now() - 2 * DAY - ((Date.now() - 2 * DAY) % DAY);
+    const samples: Sample[] = [
+      { series: 0, ts: day + 3 * HOUR, value: 10 },
+      { series: 0, ts: day + 5 * HOUR, value: 20 },
+    ];
+    await ingestAll(device.deviceToken, samples, 'swept');
+    await flush(device.deviceId);
+    const id = await seriesId(device.deviceId, seriesKey('temp_c', { room: 'a' }));
+    const hours = await rows('1h', device.deviceId);
+    const days = await rows('1d', device.deviceId);
+    expect(days).toEqual([{ series_id: id, bucket: day, count: 2, sum: 30, min: 10, max: 20, last: 20 }]);
+
+    // The minutes of both hours go (as the cron asks a hub whose minutes are past the org's window): the
+    // hours and the day keep what they counted.
+    expect(await hub.sweepMinutes(day + 6 * HOUR)).toBe(false);
+    expect(await rows('1m', device.deviceId)).toEqual([]);
+    expect(await rows('1h', device.deviceId)).toEqual(hours);
+    expect(await rows('1d', device.deviceId)).toEqual(days);
+
+    // A late sample for the second hour is added to that hour and to the day, not rebuilt from it alone.
+    await ingestAll(device.deviceToken, [{ series: 0, ts: day + 5 * HOUR + 10 * MINUTE, value: 5 }], 'swept-late-a');
+    await flush(device.deviceId);
+    expect(await rows('1m', device.deviceId)).toEqual([]);
+    expect(await rows('1h', device.deviceId)).toEqual([
+      { series_id: id, bucket: day + 3 * HOUR, count: 1, sum: 10, min: 10, max: 10, last: 10 },
+      { series_id: id, bucket: day + 5 * HOUR, count: 2, sum: 25, min: 5, max: 20, last: 5 },
+    ]);
+    expect(await rows('1d', device.deviceId)).toEqual([
+      { series_id: id, bucket: day, count: 3, sum: 35, min: 5, max: 20, last: 5 },
+    ]);
+    // Another sample in the same minute adds itself only: the first late one was counted once and is gone.
+    await ingestAll(
+      device.deviceToken,
+      [{ series: 0, ts: day + 5 * HOUR + 10 * MINUTE + 1, value: 7 }],
+      'swept-late-b',
+    );
+    await flush(device.deviceId);
+    const after = await dump(device.deviceId);
+    expect(await rows('1h', device.deviceId)).toEqual([
+      { series_id: id, bucket: day + 3 * HOUR, count: 1, sum: 10, min: 10, max: 10, last: 10 },
+      { series_id: id, bucket: day + 5 * HOUR, count: 3, sum: 32, min: 5, max: 20, last: 7 },
+    ]);
+    expect(await rows('1d', device.deviceId)).toEqual([
+      { series_id: id, bucket: day, count: 4, sum: 42, min: 5, max: 20, last: 7 },
+    ]);
+    await alarm(device.deviceId);
+    await alarm(device.deviceId);
+    expect(await dump(device.deviceId)).toBe(after);
+  });
+
+  it("drop deleted data's hours and days, and build them again from what comes after alone", async () => {
     const device = await enroll(org, 'deleted');
     const day = Date.now() - 2 * DAY - ((Date.now() - 2 * DAY) % DAY);
     const samples: Sample[] = [
@@ -204,27 +265,20 @@ describe('rollups 1m → 1h → 1d', () => {
     ];
     await ingestAll(device.deviceToken, samples, 'deleted');
     await flush(device.deviceId);
-    await cronUntilDone();
     const id = await seriesId(device.deviceId, seriesKey('temp_c', { room: 'a' }));
-    // What a data deletion does to D1 now that the hub writes hours: remove the hour and mark its day.
-    const num = await seriesNum(id);
-    await env.DB.batch([
-      env.DB.prepare('DELETE FROM rollups_1h WHERE sid = ? AND bucket >= ? AND bucket < ?').bind(
-        num,
-        day + 5 * HOUR,
-        day + 6 * HOUR,
-      ),
-      env.DB.prepare("INSERT INTO rollup_marks (level, sid, bucket, org_id) VALUES ('1d', ?, ?, ?)").bind(
-        num,
-        day,
-        org.orgId,
-      ),
-    ]);
-    await cronUntilDone();
-    expect(await rows('rollups_1h', device.deviceId)).toEqual([
+    expect(await rows('1h', device.deviceId)).toHaveLength(2);
+
+    const res = await api(org.apiKey, `/v1/devices/${device.deviceId}/data`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    for (const [level] of LEVELS) expect(await rows(level, device.deviceId)).toEqual([]);
+
+    // The device reports the first sample again; the deleted second one is in no level.
+    await ingestAll(device.deviceToken, [samples[0]!], 'deleted-again');
+    await flush(device.deviceId);
+    expect(await rows('1h', device.deviceId)).toEqual([
       { series_id: id, bucket: day + 3 * HOUR, count: 1, sum: 10, min: 10, max: 10, last: 10 },
     ]);
-    expect(await rows('rollups_1d', device.deviceId)).toEqual([
+    expect(await rows('1d', device.deviceId)).toEqual([
       { series_id: id, bucket: day, count: 1, sum: 10, min: 10, max: 10, last: 10 },
     ]);
   });

@@ -22,7 +22,7 @@ describe('settings', () => {
       WEBHOOK_TIMEOUT_MS: 10_000,
       WEBHOOK_DNS_RESOLVER: 'https://cloudflare-dns.com/dns-query',
       PUBLIC_URL: undefined,
-      ALERT_RULES_TTL_SECONDS: 60,
+      ALERT_RULES_TTL_SECONDS: 3600,
       METER: 'false',
     });
   });

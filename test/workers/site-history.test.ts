@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_METRICS } from '../../schema/wire/gateway.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { seriesId, seriesKey } from '../../workers/src/services/ingest/series-key.ts';
-import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { batch, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { call, createSite, enrollGateway } from './site-fixtures.ts';
 
@@ -50,35 +49,39 @@ let org: TestOrg;
 let gateway: { deviceId: string; deviceToken: string };
 let ids: string[];
 
-async function cronUntilSettled(): Promise<number> {
-  const left = () =>
-    env.DB.prepare(
-      `SELECT (SELECT COUNT(*) FROM rollup_marks) + (SELECT COUNT(*) FROM devices WHERE minutes_from < ?1)
-        + (SELECT COUNT(*) FROM rollups_1h WHERE bucket < ?2) AS n`,
-    )
-      .bind(TODAY - 90 * DAY, TODAY - 730 * DAY)
-      .first<number>('n');
-  let runs = 0;
-  while ((await left()) !== 0) {
-    if (++runs > 60) throw new Error('cron left marks or expired rollups behind');
-    await runCron(env, Date.now());
-  }
-  return runs;
+/** The org's default windows (schema/tables/tenancy.ts): 1-minute rollups 90 days, hourly 730. */
+const MINUTES_KEPT = 90 * DAY;
+const HOURS_KEPT = 730 * DAY;
+
+/** What the gateway's hub holds: dirty minutes, and the oldest minute and hour rows (span starts). */
+function holdings() {
+  return runInDurableObject(deviceHubFor(env, gateway.deviceId), (_o, state) => {
+    const sql = state.storage.sql;
+    const oldest = (table: string, spanMs: number) =>
+      (sql.exec<{ k: number | null }>(`SELECT MIN(key % 16777216) AS k FROM ${table}`).one().k ?? Infinity) * spanMs;
+    return {
+      dirty: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM dirty_minutes').one().n,
+      minutesFrom: oldest('minute_hours', HOUR),
+      hoursFrom: oldest('hour_days', DAY),
+    };
+  });
 }
 
-/** Runs the gateway's alarm until every dirty minute reached D1; returns how many runs it took. */
-async function flushAll(): Promise<number> {
+/**
+ * Runs the gateway's alarm until every dirty minute is rolled up and its sweeps have taken minutes
+ * and hours to the org's windows; returns how many runs it took. Counting only the dirty minutes:
+ * the hub's stats() would scan every sample on each run.
+ */
+async function alarmUntilSettled(): Promise<number> {
   const hub = deviceHubFor(env, gateway.deviceId);
-  // Counting only the dirty minutes: the hub's stats() would scan every sample on each run.
-  const dirty = () =>
-    runInDurableObject(
-      hub,
-      (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM dirty_minutes').one().n,
-    );
+  const settled = async () => {
+    const h = await holdings();
+    return h.dirty === 0 && h.minutesFrom >= TODAY - MINUTES_KEPT && h.hoursFrom >= TODAY - HOURS_KEPT;
+  };
   let runs = 0;
-  while ((await dirty()) > 0) {
-    await runDurableObjectAlarm(hub);
-    runs++;
+  while (!(await settled())) {
+    if (++runs > 1000) throw new Error('the alarm left dirty minutes or expired rollups behind');
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
   }
   return runs;
 }
@@ -123,12 +126,11 @@ describe('years of building history through the daily rollups', () => {
     const t0 = Date.now();
     const batches = await ingestAll(samples, 'spool');
     const t1 = Date.now();
-    const alarms = await flushAll();
+    // The alarm rolls minutes into hours and days and sweeps them by the org's windows as it goes.
+    const alarms = await alarmUntilSettled();
     const t2 = Date.now();
-    const runs = await cronUntilSettled();
-    const t3 = Date.now();
     console.info(
-      `loaded ${samples.length} samples in ${batches} batches: ingest ${t1 - t0} ms, flush ${t2 - t1} ms in ${alarms} alarms, ${runs} cron runs ${t3 - t2} ms`,
+      `loaded ${samples.length} samples in ${batches} batches: ingest ${t1 - t0} ms, flush and sweeps ${t2 - t1} ms in ${alarms} alarms`,
     );
   }, 300_000);
 
@@ -205,7 +207,7 @@ describe('years of building history through the daily rollups', () => {
     }));
     await ingestAll(late, 'late');
     await flush(gateway.deviceId);
-    await cronUntilSettled();
+    await alarmUntilSettled();
     const days = async (d: number, agg: string) =>
       (await history(`from=${FIRST_DAY + d * DAY}&to=${FIRST_DAY + (d + 1) * DAY}&step=1d&agg=${agg}`)).series[0]!
         .points[0]!.value;
@@ -219,8 +221,10 @@ describe('years of building history through the daily rollups', () => {
       `from=${FIRST_DAY + recent * DAY}&to=${FIRST_DAY + recent * DAY + HOUR}&step=1h&agg=count`,
     );
     expect(hours.series[0]!.points).toEqual([{ ts: FIRST_DAY + recent * DAY, value: 6 }]);
-    // Merged once: another run finds nothing to add.
-    await runCron(env, Date.now());
+    // Merged once: more alarms find nothing to add.
+    const hub = deviceHubFor(env, gateway.deviceId);
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
     expect(await days(old, 'count')).toBe(SLOTS + 4);
     expect(await days(recent, 'count')).toBe(SLOTS + 2);
   });

@@ -3,21 +3,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, batch, enroll, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { insertIncident } from './incident-fixtures.ts';
+import { putRollups, reportDue } from './rollup-helpers.ts';
 
 const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
 let org: TestOrg;
 let other: TestOrg;
 const now = Date.now();
-const recent = Math.floor(now / MIN) * MIN - 10 * MIN;
+// Ten minutes ago, moved back so its three minutes (below) lie in one clock hour: hour counts are exact.
+const tenAgo = Math.floor(now / MIN) * MIN - 10 * MIN;
+const recent = tenAgo % HOUR >= HOUR - 3 * MIN ? tenAgo - 3 * MIN : tenAgo;
+const old = recent - 2 * HOUR;
+/** Day buckets the online device's cpu samples fall in: two when the recent ones are within two hours of midnight UTC. */
+const cpuDays = new Set([recent, old].map((t) => t - (t % DAY))).size;
+/** A day before every sample's, for fixture buckets no flush rebuilds (and within every default retention). */
+const fixtureDay = recent - (recent % DAY) - 3 * DAY;
 
-async function rollup(table: string, orgId: string, seriesId: string, bucket: number, count: number) {
-  await env.DB.prepare(
-    `INSERT INTO ${table} (sid, bucket, count, sum, min, max, last)
-     SELECT num, ?, ?, 1, 1, 1, 1 FROM series WHERE id = ? AND org_id = ?`,
-  )
-    .bind(bucket, count, seriesId, orgId)
-    .run();
-}
+const seriesOf = async (deviceId: string) =>
+  (await env.DB.prepare('SELECT id FROM series WHERE device_id = ? ORDER BY id').bind(deviceId).first<string>('id'))!;
 
 beforeAll(async () => {
   org = await seedOrg();
@@ -32,31 +36,35 @@ beforeAll(async () => {
     batch('recent', [
       ...[0, 1, 2, 3, 4, 5].map((i) => ({ metric: 'cpu', ts: recent + i * 30_000, value: i })),
       ...[0, 1, 2, 3, 4, 5].map((i) => ({ metric: 'mem', ts: recent + i * 30_000, value: i })),
-      ...[0, 1, 2, 3].map((i) => ({ metric: 'cpu', ts: recent - 2 * 60 * MIN + i * 1000, value: i })),
+      ...[0, 1, 2, 3].map((i) => ({ metric: 'cpu', ts: old + i * 1000, value: i })),
     ]),
   );
-  await ingest(stale.deviceToken, batch('stale', [{ metric: 'cpu', ts: recent - 2 * 60 * MIN, value: 1 }]));
+  await ingest(stale.deviceToken, batch('stale', [{ metric: 'cpu', ts: old, value: 1 }]));
   await ingest(elsewhere.deviceToken, batch('o', [{ metric: 'cpu', ts: recent, value: 1 }]));
   for (const d of [online, stale, elsewhere]) await runDurableObjectAlarm(deviceHubFor(env, d.deviceId));
-  // Storage figures and a last-seen five minutes ago (stale: within ten 60 s windows), set after the alarms.
+  // Fixture buckets in the hubs (two hours and a day of one series of the org, an hour of the other
+  // org's); the hubs report them to their device rows at their next alarm.
+  const mine = await seriesOf(online.deviceId);
+  const theirs = await seriesOf(elsewhere.deviceId);
+  await putRollups('1h', [
+    [mine, fixtureDay, 5, 1, 1, 1, 1],
+    [mine, fixtureDay + HOUR, 5, 1, 1, 1, 1],
+    [theirs, fixtureDay, 5, 1, 1, 1, 1],
+  ]);
+  await putRollups('1d', [[mine, fixtureDay, 10, 1, 1, 1, 1]]);
+  for (const d of [online, elsewhere]) {
+    await reportDue(d.deviceId);
+    await runDurableObjectAlarm(deviceHubFor(env, d.deviceId));
+  }
+  // Storage figures and a last-seen five minutes ago (stale: within ten 60 s windows), set after
+  // the alarms; the stale device's hub reported it live, so `live` goes back to 0 with it.
   await env.DB.batch([
     env.DB.prepare('UPDATE devices SET raw_bytes = 4096, raw_samples = 16 WHERE id = ?').bind(online.deviceId),
-    env.DB.prepare('UPDATE devices SET raw_bytes = 1000, raw_samples = 1, last_seen_at = ? WHERE id = ?').bind(
-      now - 5 * MIN,
-      stale.deviceId,
-    ),
+    env.DB.prepare(
+      'UPDATE devices SET raw_bytes = 1000, raw_samples = 1, last_seen_at = ?, live = 0 WHERE id = ?',
+    ).bind(now - 5 * MIN, stale.deviceId),
     env.DB.prepare('UPDATE devices SET raw_bytes = 777777 WHERE id = ?').bind(elsewhere.deviceId),
   ]);
-  const series = await env.DB.prepare('SELECT id, org_id FROM series ORDER BY id').all<{
-    id: string;
-    org_id: string;
-  }>();
-  const mine = series.results.find((s) => s.org_id === org.orgId)!.id;
-  const theirs = series.results.find((s) => s.org_id === other.orgId)!.id;
-  await rollup('rollups_1h', org.orgId, mine, 0, 5);
-  await rollup('rollups_1h', org.orgId, mine, 3_600_000, 5);
-  await rollup('rollups_1d', org.orgId, mine, 0, 10);
-  await rollup('rollups_1h', other.orgId, theirs, 0, 5);
 });
 
 describe('GET /v1/summary', () => {
@@ -70,9 +78,12 @@ describe('GET /v1/summary', () => {
       storage: {
         rawBytes: 5096,
         rawSamples: 17,
-        // cpu and mem over 3 recent minutes, cpu in one old minute, the stale device's one minute.
-        // Hours: the two inserted above, and the four the alarms' flushes wrote (cpu in two hours, mem, the stale device).
-        rollupRows: { '1m': 8, '1h': 6, '1d': 1 },
+        // What the hubs hold, as they reported it. Minutes: cpu and mem over 3 recent minutes, cpu
+        // in one old minute, the stale device's one minute. Hours: the two fixtures, and the four
+        // the flushes built (cpu in two hours, mem in one, the stale device in one). Days: the
+        // fixture, and those the flushes built from the hours: cpu's (one, or two when the old
+        // minute is the day before), mem's one and the stale device's one.
+        rollupRows: { '1m': 8, '1h': 6, '1d': 1 + cpuDays + 1 + 1 },
       },
       incidents: { firing: 0, pending: 0, unacknowledged: 0, critical: 0 },
     });

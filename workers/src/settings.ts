@@ -115,9 +115,10 @@ const SETTINGS = {
   PUBLIC_URL: { schema: z.optional(httpUrlString), example: 'https://edgewatch.example.com' },
   /**
    * Alerts: a DeviceHub reloads its cached alert rules when they are this many seconds old, a
-   * backstop for changes that do not announce themselves (a device's tags or site).
+   * backstop for a change whose announcement did not reach it (rule, tag and site changes tell
+   * the devices' objects at once). Hourly: each reload is a D1 round trip per device.
    */
-  ALERT_RULES_TTL_SECONDS: { schema: count(60, 1, 86_400), example: '60' },
+  ALERT_RULES_TTL_SECONDS: { schema: count(3_600, 1, 86_400), example: '3600' },
   /** Usage counters for the capacity model (services/meter), served at /health/meter; off in production. */
   METER: { schema: z.prefault(z.enum(['true', 'false'], 'must be true or false'), 'false'), example: 'true' },
 } as const;

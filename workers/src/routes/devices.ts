@@ -9,6 +9,7 @@ import { auditInsert } from '../services/audit/record.ts';
 import { deleteDevice, deleteDeviceData } from '../services/devices/delete.ts';
 import { type DeviceRow, deviceView, listDevices } from '../services/devices/list.ts';
 import { withExactSeen } from '../services/devices/status.ts';
+import { log } from '../services/log.ts';
 import { deviceDocs } from './devices-docs.ts';
 
 /** Loads a device of the caller's org, or 404: another org's device is indistinguishable from none. */
@@ -70,6 +71,12 @@ export const deviceRoutes = new Hono<AppEnv>()
         after: Object.fromEntries(fields.map((f) => [f, updated[f]])),
       }),
     ]);
+    // Rules scoped by tag or site may now cover the device, or no longer: its object reloads them.
+    if (updated.siteId !== device.siteId || JSON.stringify(updated.tags) !== JSON.stringify(device.tags)) {
+      await deviceHubFor(c.env, device.id)
+        .rulesChanged()
+        .catch((err: unknown) => log.warn('rule change not announced', { deviceId: device.id, error: String(err) }));
+    }
     if (updated.siteId !== device.siteId) {
       await syncIdentity(c.env, updated);
       // A gateway discovers with its site's settings (the `gateway` section of its config).

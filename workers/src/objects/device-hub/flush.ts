@@ -1,11 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { bare, schema } from '../../db.ts';
-
 /**
- * Moves what a DeviceHub has accumulated into D1: the hour rollups of its dirty minutes (see
- * minute-flush.ts) and the device's last-seen time. Minutes are recomputed from raw samples and
- * hours written as absolute values, so a flush that runs twice (alarms are at-least-once)
- * writes the same rows again.
+ * The dirty minutes a DeviceHub's flush rolls up (rollup-flush.ts): each is recomputed from its
+ * raw samples, so a flush that runs twice (alarms are at-least-once) writes the same rows again.
  */
 
 export interface RollupRow {
@@ -53,16 +48,4 @@ export function clearFlushed(sql: SqlStorage, rows: RollupRow[]): void {
 
 export function remainingDirty(sql: SqlStorage): number {
   return sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM dirty_minutes').one().n;
-}
-
-/** The device's last-seen time and agent version; MAX keeps an older flush from moving it back. */
-export function lastSeenStatement(
-  device: { deviceId: string; orgId: string },
-  lastSeenAt: number,
-  agentVersion: string | null,
-): SQL {
-  const d = schema.devices;
-  return sql`UPDATE ${d} SET ${bare(d.lastSeenAt)} = MAX(COALESCE(${bare(d.lastSeenAt)}, 0), ${lastSeenAt}),
-      ${bare(d.agentVersion)} = COALESCE(${agentVersion}, ${bare(d.agentVersion)})
-    WHERE ${bare(d.id)} = ${device.deviceId} AND ${bare(d.orgId)} = ${device.orgId}`;
 }

@@ -325,7 +325,7 @@ export class DeviceHub extends DurableObject<Env> {
     };
   }
 
-  /** Offline detection, raw upkeep and the D1 flush: see alarm.ts for the steps. */
+  /** Offline detection, upkeep, the rollup flush and the device row's report: see alarm.ts for the steps. */
   override async alarm(): Promise<void> {
     countAlarm(this.env, 'DeviceHub');
     const identity = await this.identity();

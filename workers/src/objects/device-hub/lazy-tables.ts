@@ -1,9 +1,9 @@
 /**
  * Tables a DeviceHub creates at their first write. An empty table still costs its B-tree's page
  * (4 KiB) in every object, and most devices never write these: alert state and outbox (devices
- * without rules) and late-rollup merges (devices that never send data older than their flushed
- * minutes). With the `sqlite_sequence` the outbox's AUTOINCREMENT used to add, those were four
- * pages: 0.38 B per raw sample of a storage-bench device (10 series, 12 h at 10 s).
+ * without rules). With the `sqlite_sequence` the outbox's AUTOINCREMENT used to add, and the
+ * late-rollup merge outbox rollups in the hub no longer need, those were four pages: 0.38 B per
+ * raw sample of a storage-bench device (10 series, 12 h at 10 s).
  *
  * Readers ask `exists` first and treat a missing table as an empty one. The answer is not
  * cached: a table created inside a transaction that rolls back is gone again, and a lookup in

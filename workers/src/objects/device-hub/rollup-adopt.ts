@@ -32,7 +32,8 @@ import { getMeta, setMeta } from './store.ts';
  * value instead, and days from the hour watermark on are rebuilt from their hours at the end.
  * D1's hour sweep watermark (`rollup_sweeps`) becomes the object's hour watermark; hours D1 kept
  * below it (late data the cron had not merged yet) are added to their days, as the cron would
- * have done, and the merge outbox of the old flush (`minute_merges`) is added to hours or days.
+ * have done, and what the old flush's merge outbox (`minute_merges`) holds and D1 has not
+ * counted (its token is not in `rollup_merges`) is added to hours or days.
  * The D1 tables are no longer written, and a later release drops them.
  */
 
@@ -88,16 +89,18 @@ export async function adoptD1Rollups(
         AND (${t.sid} > ${afterNum} OR (${t.sid} = ${afterNum} AND ${t.bucket} > ${afterBucket}))
       ORDER BY ${t.sid}, ${t.bucket} LIMIT ${ADOPT_CHUNK}`,
   );
-  const through = rows.length < ADOPT_CHUNK && state.level === '1d' ? await d1SweepWatermark(d1, orgId) : undefined;
+  const last = rows.length < ADOPT_CHUNK && state.level === '1d';
+  const through = last ? await d1SweepWatermark(d1, orgId) : undefined;
+  const merged = last ? await d1MergedTokens(d1, sql) : new Set<string>();
   transact(() => {
     takeRows(sql, state.level, rows, localOf);
-    const last = rows[rows.length - 1];
-    if (rows.length === ADOPT_CHUNK && last) {
-      setMeta(sql, ADOPTION_KEY, { level: state.level, after: [last.sid, last.bucket] } satisfies Adoption);
+    const lastRow = rows[rows.length - 1];
+    if (rows.length === ADOPT_CHUNK && lastRow) {
+      setMeta(sql, ADOPTION_KEY, { level: state.level, after: [lastRow.sid, lastRow.bucket] } satisfies Adoption);
     } else if (state.level === '1h') {
       setMeta(sql, ADOPTION_KEY, { level: '1d', after: null } satisfies Adoption);
     } else {
-      finish(sql, through ?? null);
+      finish(sql, through ?? null, merged);
       sql.exec('DELETE FROM meta WHERE key = ?', ADOPTION_KEY);
     }
   });
@@ -141,8 +144,26 @@ async function d1SweepWatermark(d1: D1Database, orgId: string): Promise<number |
   return row?.through ?? null;
 }
 
+/**
+ * The tokens of the old merge outbox that D1 already counted: the old flush cleared its outbox
+ * only after D1 confirmed, so a lost confirmation left a part there that D1's hour includes.
+ */
+async function d1MergedTokens(d1: D1Database, sql: SqlStorage): Promise<Set<string>> {
+  if (!tableExists(sql, 'minute_merges')) return new Set();
+  const tokens = sql
+    .exec<{ token: string }>('SELECT token FROM minute_merges')
+    .toArray()
+    .map((r) => r.token);
+  const g = schema.rollupMerges;
+  const found = await db(d1)
+    .select({ token: g.token })
+    .from(g)
+    .where(dsql`${g.token} IN (SELECT value FROM json_each(${JSON.stringify(tokens)}))`);
+  return new Set(found.map((r) => r.token));
+}
+
 /** Hour watermark, hours left below it into their days, the old merge outbox, and days rebuilt from hours. */
-function finish(sql: SqlStorage, hourMark: number | null): void {
+function finish(sql: SqlStorage, hourMark: number | null, merged: ReadonlySet<string>): void {
   const series = sql.exec<{ sid: number }>('SELECT sid FROM series').toArray();
   if (hourMark !== null) {
     for (const { sid } of series) foldHoursBefore(sql, sid, hourMark);
@@ -153,9 +174,12 @@ function finish(sql: SqlStorage, hourMark: number | null): void {
   const mark = watermark(sql, '1h') ?? -Infinity;
   if (tableExists(sql, 'minute_merges')) {
     const parts = sql
-      .exec<D1Row>('SELECT sid, hour AS bucket, count, sum, min, max, last FROM minute_merges ORDER BY token')
+      .exec<D1Row & { token: string }>(
+        'SELECT token, sid, hour AS bucket, count, sum, min, max, last FROM minute_merges ORDER BY token',
+      )
       .toArray();
-    for (const { sid, bucket, ...part } of parts) {
+    for (const { token, sid, bucket, ...part } of parts) {
+      if (merged.has(token)) continue;
       const level: Level = bucketOf('1d', bucket) >= mark ? '1h' : '1d';
       const start = bucketOf(level, bucket);
       const held = readSpan(sql, level, sid, spanOf(level, start)).find((b) => b.start === start);

@@ -7,6 +7,7 @@ import {
   type Level,
   LEVELS,
   keyRange,
+  readSpan,
   spanOf,
   spanOfKey,
   updateSpan,
@@ -68,17 +69,21 @@ function deleteBefore(sql: SqlStorage, level: Level, before: number, limit: numb
       addBucketCount(sql, level, -countBuckets(whole));
       sql.exec(`DELETE FROM ${table} WHERE key >= ? AND key <= ?`, low, whole[whole.length - 1]!.key);
     }
-    if (split) trimSpan(sql, level, sid, spanOf(level, before), before);
-    touched += rows.length;
+    touched += whole.length;
+    // A split row is rewritten only while it still holds buckets before the cut, so a sweep with
+    // nothing left to do writes nothing and counts nothing.
+    if (split && trimSpan(sql, level, sid, spanOf(level, before), before)) touched++;
     if (touched >= limit) break;
   }
   return touched;
 }
 
-function trimSpan(sql: SqlStorage, level: Level, sid: number, span: number, before: number): void {
-  const gone = new Map<number, null>();
-  for (let t = span; t < before; t += LEVELS[level].bucketMs) gone.set(t, null);
-  updateSpan(sql, level, sid, span, gone);
+/** Drops a span's buckets before `before`; returns whether it held any. */
+function trimSpan(sql: SqlStorage, level: Level, sid: number, span: number, before: number): boolean {
+  const expired = readSpan(sql, level, sid, span).filter((b) => b.start < before);
+  if (expired.length === 0) return false;
+  updateSpan(sql, level, sid, span, new Map(expired.map((b) => [b.start, null])));
+  return true;
 }
 
 /** The alarm's step: sweeps with the org's settings; returns when the alarm must come back (Infinity: no need). */

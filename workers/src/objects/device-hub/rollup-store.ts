@@ -16,7 +16,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time.ts';
  * stay under 4 KB.
  *
  * Each level has a watermark: buckets before it have been swept by retention, so late data
- * there is added to the next level once instead of rebuilding it (minute-flush.ts). Sweeping a
+ * there is added to the next level once instead of rebuilding it (rollup-flush.ts). Sweeping a
  * level sweeps the finer ones up to the same point, so minutes ≥ hours ≥ days always holds for
  * the watermarks, and a bucket rebuilt from the finer level is never below the coarser one's.
  */

@@ -54,15 +54,18 @@ export async function deleteSite(ctx: Context<AppEnv>, site: SiteRow) {
   ]);
   if (deleted.length === 0) throw siteNotFound(site.id);
   await Promise.all(
-    devices.map((device) =>
-      deviceHubFor(ctx.env, device.id).setIdentity({
+    devices.map(async (device) => {
+      const hub = deviceHubFor(ctx.env, device.id);
+      await hub.setIdentity({
         deviceId: device.id,
         orgId: device.orgId,
         siteId: null,
         tokenHash: device.tokenHash,
         revoked: device.revokedAt !== null,
-      }),
-    ),
+      });
+      // Rules scoped to the site no longer cover it.
+      await hub.rulesChanged();
+    }),
   );
   pushGatewayConfig(ctx, orgId, gateways);
   return { id: site.id, controllers: controllers?.n ?? 0, trendLogs: trendLogs?.n ?? 0 };
