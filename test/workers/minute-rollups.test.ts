@@ -6,7 +6,7 @@ import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { seriesId } from '../../workers/src/services/ingest/series-key.ts';
 import { api, batch, enroll, flush, ingest, seedOrg, type TestOrg } from './helpers.ts';
 import { alarmNow, type Hub } from './raw-blocks-helpers.ts';
-import { hubMinutes, hubRollups, reportDue, type StoredRollup } from './rollup-helpers.ts';
+import { hubMinutes, hubRollups, reportDue, rollUpRows, type StoredRollup } from './rollup-helpers.ts';
 
 /**
  * The DeviceHub's rollups: hour rows of minute blocks rolled up into its hours and days, their
@@ -54,28 +54,8 @@ const deviceRow = (deviceId: string) =>
     .bind(deviceId)
     .first();
 
-/** The buckets one level up: buckets of `size` summed from these (in time order, one series). */
-function rollUp(rows: readonly StoredRollup[], size: number): StoredRollup[] {
-  const out = new Map<number, StoredRollup>();
-  for (const r of rows) {
-    const bucket = r.bucket - (r.bucket % size);
-    const held = out.get(bucket);
-    out.set(
-      bucket,
-      held
-        ? {
-            ...held,
-            count: held.count + r.count,
-            sum: held.sum + r.sum,
-            min: Math.min(held.min, r.min),
-            max: Math.max(held.max, r.max),
-            last: r.last,
-          }
-        : { ...r, bucket },
-    );
-  }
-  return [...out.values()];
-}
+/** The buckets one level up, of one series. */
+const rollUp = (rows: readonly StoredRollup[], size: number) => rollUpRows(rows, size);
 
 describe('DeviceHub minute rows', () => {
   it('keeps one row per series and hour, merges a later batch of dirty minutes into it, and rolls it up into its hour and day', async () => {

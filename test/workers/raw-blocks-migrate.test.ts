@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEAL_CHUNK } from '../../workers/src/objects/device-hub/seal.ts';
 import { api, batch, enroll, ingest, seedOrg } from './helpers.ts';
-import { hubMinutes, hubRollups, type StoredRollup } from './rollup-helpers.ts';
+import { hubMinutes, hubRollups, rollUpRows, type StoredRollup } from './rollup-helpers.ts';
 import {
   allOf,
   alarmNow,
@@ -22,24 +22,7 @@ const SERIES = 20;
 
 /** Each bucket of `coarse` is the total of the `fine` buckets in it (of one series, in time order). */
 function expectTotals(coarse: StoredRollup[], fine: StoredRollup[], size: number): void {
-  const want = new Map<string, StoredRollup>();
-  for (const r of fine) {
-    const key = `${r.series_id}:${r.bucket - (r.bucket % size)}`;
-    const held = want.get(key);
-    want.set(
-      key,
-      held
-        ? {
-            ...held,
-            count: held.count + r.count,
-            sum: held.sum + r.sum,
-            min: Math.min(held.min, r.min),
-            max: Math.max(held.max, r.max),
-            last: r.last,
-          }
-        : { ...r, bucket: r.bucket - (r.bucket % size) },
-    );
-  }
+  const want = new Map(rollUpRows(fine, size).map((r) => [`${r.series_id}:${r.bucket}`, r]));
   expect(coarse.map((r) => `${r.series_id}:${r.bucket}`).sort()).toEqual([...want.keys()].sort());
   for (const r of coarse) {
     const w = want.get(`${r.series_id}:${r.bucket}`)!;

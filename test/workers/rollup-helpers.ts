@@ -135,3 +135,30 @@ export async function storedFor(
   );
   return { series, minutes: counts[0]!, hours: counts[1]!, days: counts[2]! };
 }
+
+/**
+ * The buckets one level up: buckets of `size` summed from these, per series (rows of a series in
+ * time order, so `last` is the latest one's).
+ */
+export function rollUpRows(rows: readonly StoredRollup[], size: number): StoredRollup[] {
+  const out = new Map<string, StoredRollup>();
+  for (const r of rows) {
+    const bucket = r.bucket - (r.bucket % size);
+    const key = `${r.series_id}:${bucket}`;
+    const held = out.get(key);
+    out.set(
+      key,
+      held
+        ? {
+            ...held,
+            count: held.count + r.count,
+            sum: held.sum + r.sum,
+            min: Math.min(held.min, r.min),
+            max: Math.max(held.max, r.max),
+            last: r.last,
+          }
+        : { ...r, bucket },
+    );
+  }
+  return [...out.values()];
+}

@@ -8,7 +8,6 @@ import {
   bucketOf,
   keyRange,
   type Level,
-  LEVELS,
   readSpan,
   spanOf,
   spanOfKey,
@@ -18,6 +17,7 @@ import {
   advanceWatermark,
   decodeBuckets,
   seriesKeys,
+  spanRows,
 } from './rollup-store.ts';
 import { getMeta, setMeta } from './store.ts';
 
@@ -192,14 +192,7 @@ function finish(sql: SqlStorage, hourMark: number | null, merged: ReadonlySet<st
 
 /** Adds the hours of days before `before` to those days, and deletes them. */
 function foldHoursBefore(sql: SqlStorage, sid: number, before: number): void {
-  const [low, high] = keyRange('1h', sid, 0, before);
-  const rows = sql
-    .exec<{ key: number; block: ArrayBuffer }>(
-      `SELECT key, block FROM ${LEVELS['1h'].table} WHERE key >= ? AND key < ?`,
-      low,
-      high,
-    )
-    .toArray();
+  const rows = spanRows(sql, '1h', ...keyRange('1h', sid, 0, before));
   for (const r of rows) {
     const day = spanOfKey('1h', r.key);
     const hours = decodeBuckets(r.block);
@@ -212,14 +205,7 @@ function foldHoursBefore(sql: SqlStorage, sid: number, before: number): void {
 /** Every day from `from` on that has hours, rebuilt from them as an absolute value. */
 function rebuildDays(sql: SqlStorage, sid: number, from: number): void {
   const low = keyRange('1h', sid, Number.isFinite(from) ? from : 0, 0)[0];
-  const high = seriesKeys(sid)[1];
-  const rows = sql
-    .exec<{ key: number; block: ArrayBuffer }>(
-      `SELECT key, block FROM ${LEVELS['1h'].table} WHERE key >= ? AND key < ?`,
-      low,
-      high,
-    )
-    .toArray();
+  const rows = spanRows(sql, '1h', low, seriesKeys(sid)[1]);
   const bySpan = new Map<number, Map<number, Bucket>>();
   for (const r of rows) {
     const day = spanOfKey('1h', r.key);

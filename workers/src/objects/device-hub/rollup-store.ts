@@ -199,6 +199,22 @@ export function bucketsOf(sql: SqlStorage, level: Level, sid: number, from: numb
   return out;
 }
 
+/** The rows of a level with keys in [low, high), in key order. */
+export function spanRows(
+  sql: SqlStorage,
+  level: Level,
+  low: number,
+  high: number,
+): { key: number; block: ArrayBuffer }[] {
+  return sql
+    .exec<{ key: number; block: ArrayBuffer }>(
+      `SELECT key, block FROM ${LEVELS[level].table} WHERE key >= ? AND key < ? ORDER BY key`,
+      low,
+      high,
+    )
+    .toArray();
+}
+
 /** Buckets in these rows, from their blocks' headers (nothing decoded). */
 export function countBuckets(rows: readonly { block: ArrayBuffer }[]): number {
   let n = 0;
