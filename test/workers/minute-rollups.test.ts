@@ -153,6 +153,12 @@ describe('DeviceHub minute rows', () => {
     expect((await ingest(device.deviceToken, batch('base', minutes))).status).toBe(200);
     await flush(device.deviceId);
     await setRetention(org, { rawDays: 10, rollup1mDays: 20 });
+    // The hub reads the org's retention at most hourly: this one reads it at its next alarm. Without
+    // that, its cached 30-day raw retention keeps the base samples or not depending on the minute
+    // of the hour the test runs in (they are 30 days old).
+    await runInDurableObject(deviceHubFor(env, device.deviceId), (_o, state) =>
+      state.storage.sql.exec("DELETE FROM meta WHERE key = 'retention'"),
+    );
     await runCron(env, Date.now());
     // The cron had the hub sweep its minutes: the hour is below its watermark now.
     expect(await hubMinutes(device.deviceId)).toEqual([]);
