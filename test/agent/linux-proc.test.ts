@@ -9,8 +9,11 @@ import {
 import {
   commandMatcher,
   parseCmdline,
+  parseContextSwitches,
   parsePidStat,
   parsePidStatmResident,
+  parseSchedstatRunDelayNs,
+  schedstatWorks,
 } from '../../agent/src/collectors/proc-pid.ts';
 
 describe('/proc parsers', () => {
@@ -74,12 +77,40 @@ describe('/proc parsers', () => {
     });
   });
 
-  it('reads CPU ticks from /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
+  it('reads CPU ticks and major faults from /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
     const stat =
       '4242 (Web Content (x)) S 1 4242 4242 0 -1 4194560 5000 0 12 0 731 204 0 0 20 0 31 0 123456 3000000000 50000 18446744073709551615';
-    expect(parsePidStat(stat)).toEqual({ cpuTicks: 935, startTicks: 123456 });
+    expect(parsePidStat(stat)).toEqual({ cpuTicks: 935, startTicks: 123456, majorFaults: 12 });
+    // A name made to look like the fields that follow it: only the last ')' ends it.
+    const tricky = '77 (a) R 1 2 3 4 5 6 7 8 9 10 11 ) S 1 77 77 0 -1 0 40 0 3 0 5 6 0 0 20 0 1 0 999 0 0';
+    expect(parsePidStat(tricky)).toEqual({ cpuTicks: 11, startTicks: 999, majorFaults: 3 });
     expect(parsePidStat('garbage')).toBeUndefined();
     expect(parsePidStatmResident('123456 7890 1000 10 0 5000 0\n')).toBe(7890);
+  });
+
+  it('reads the run delay, the second field, from /proc/<pid>/schedstat', () => {
+    expect(parseSchedstatRunDelayNs('865504025 111726181 1344\n')).toBe(111726181);
+    expect(parseSchedstatRunDelayNs('0 0 1\n')).toBe(0);
+    expect(parseSchedstatRunDelayNs('')).toBeUndefined();
+    expect(parseSchedstatRunDelayNs('12 x 3')).toBeUndefined();
+    // Scheduler statistics switched off: every process reads "0 0 0", the reader included.
+    expect(schedstatWorks('865504025 111726181 1344\n')).toBe(true);
+    expect(schedstatWorks('0 0 0\n')).toBe(false);
+  });
+
+  it('reads voluntary and involuntary context switches from /proc/<pid>/status', () => {
+    const status = [
+      'Name:\tnode',
+      'State:\tS (sleeping)',
+      'Threads:\t11',
+      'voluntary_ctxt_switches:\t368',
+      'nonvoluntary_ctxt_switches:\t975',
+      '',
+    ].join('\n');
+    expect(parseContextSwitches(status)).toEqual({ voluntary: 368, involuntary: 975 });
+    // Only voluntary_ctxt_switches at the start of a line, not inside nonvoluntary_ctxt_switches.
+    expect(parseContextSwitches('nonvoluntary_ctxt_switches:\t5\n')).toBeUndefined();
+    expect(parseContextSwitches('Name:\tkthreadd\n')).toBeUndefined();
   });
 
   it('joins /proc/<pid>/cmdline arguments and matches substrings or /regex/', () => {

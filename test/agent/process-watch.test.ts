@@ -1,6 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createProcessesCollector } from '../../agent/src/collectors/processes.ts';
+import type { Sample } from '../../agent/src/collectors/types.ts';
 import { createLogger } from '../../agent/src/log.ts';
 import { busy, byMetric, one } from './helpers/samples.ts';
 
@@ -49,4 +54,91 @@ describe('processes collector', () => {
     expect(new Set(samples.map((s) => s.labels?.process))).toEqual(new Set(['ok']));
     expect(lines.join('')).toContain('invalid pattern');
   });
+});
+
+// Run delay needs the kernel's scheduler statistics (CONFIG_SCHED_INFO), which /proc/self/schedstat shows.
+const hasSchedstat = process.platform === 'linux' && existsSync('/proc/self/schedstat');
+
+describe.skipIf(!hasSchedstat)('processes collector: responsiveness', () => {
+  const children: ChildProcess[] = [];
+  const stopChildren = () =>
+    Promise.all(
+      children.splice(0).map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
+  afterAll(stopChildren);
+
+  /** A Node child running `code`, with `marker` on its command line for the watch to match. */
+  const child = (code: string, marker: string) => {
+    const c = spawn(process.execPath, ['-e', code, marker], { stdio: 'ignore' });
+    children.push(c);
+    return c;
+  };
+
+  /** Until the child has exec'd: before that, its /proc/<pid>/cmdline is still this process's. */
+  const started = async (c: ChildProcess, marker: string) => {
+    for (let i = 0; i < 200; i++) {
+      const cmdline = await readFile(`/proc/${c.pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes(marker)) return;
+      await sleep(10);
+    }
+    throw new Error(`child ${c.pid} never showed ${marker}`);
+  };
+
+  const of = (samples: Sample[], group: string, metric: string) =>
+    samples.find((s) => s.labels?.process === group && s.metric === metric)?.value;
+
+  it('shows a growing run delay for processes kept runnable under CPU contention, against an idle one', async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const busyMarker = `edgewatch-test-busy-${tag}`;
+    const idleMarker = `edgewatch-test-idle-${tag}`;
+    try {
+      // One more spinning process than there are cores: at least one is always runnable and waiting.
+      const spinners = Array.from({ length: availableParallelism() + 1 }, () => child('for(;;){}', busyMarker));
+      const idle = child('setInterval(() => {}, 1e9)', idleMarker);
+      await Promise.all([...spinners.map((c) => started(c, busyMarker)), started(idle, idleMarker)]);
+
+      const watch = createProcessesCollector({
+        watches: [
+          { name: 'busy', match: busyMarker },
+          { name: 'idle', match: idleMarker },
+        ],
+      });
+      const first = await watch.collect();
+      expect(of(first, 'busy', 'process_count')).toBe(spinners.length);
+      expect(of(first, 'idle', 'process_count')).toBe(1);
+      expect(byMetric(first, 'process_run_delay_rate')).toEqual([]);
+      // Real time passing under contention is what is measured.
+      await sleep(1000);
+      const second = await watch.collect();
+      const schedstat = await readFile(`/proc/${idle.pid}/schedstat`, 'utf8');
+
+      const busyRate = of(second, 'busy', 'process_run_delay_rate')!;
+      const idleRate = of(second, 'idle', 'process_run_delay_rate')!;
+      expect(idleRate).toBeGreaterThanOrEqual(0);
+      expect(busyRate).toBeGreaterThan(0);
+      expect(busyRate).toBeGreaterThan(idleRate);
+      expect(of(second, 'busy', 'process_run_delay_seconds_total')).toBeGreaterThan(
+        of(first, 'busy', 'process_run_delay_seconds_total')!,
+      );
+      // The idle child sleeps, so its run delay holds still between the collector's read and this one.
+      const direct = Number(schedstat.split(' ')[1]) / 1e9;
+      expect(Math.abs(of(second, 'idle', 'process_run_delay_seconds_total')! - direct)).toBeLessThanOrEqual(0.001);
+      for (const group of ['busy', 'idle'])
+        for (const metric of [
+          'process_context_switches_voluntary_per_second',
+          'process_context_switches_involuntary_per_second',
+          'process_major_faults_per_second',
+        ])
+          expect(of(second, group, metric), `${group} ${metric}`).toBeGreaterThanOrEqual(0);
+    } finally {
+      await stopChildren();
+    }
+  }, 30_000);
 });

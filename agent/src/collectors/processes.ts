@@ -1,7 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { ProcessWatch } from '../../../schema/wire/agent-config.ts';
 import type { Logger } from '../log.ts';
-import { commandMatcher, parseCmdline, parsePidStat, parsePidStatmResident } from './proc-pid.ts';
+import {
+  commandMatcher,
+  parseCmdline,
+  parseContextSwitches,
+  parsePidStat,
+  parsePidStatmResident,
+  parseSchedstatRunDelayNs,
+  schedstatWorks,
+} from './proc-pid.ts';
 import { DEFAULT_INTERVAL_MS, type Collector, type CollectorOptions, type Sample } from './types.ts';
 
 export type { ProcessWatch };
@@ -18,12 +26,33 @@ export interface ProcessesCollectorOptions extends CollectorOptions {
 // USER_HZ is 100 on every architecture Linux ships for servers; reading it needs `getconf`, a process.
 const TICKS_PER_SECOND = 100;
 
+/** One process's running totals; a figure whose file could not be read is absent. */
+interface Counters {
+  ticks: number;
+  runDelayNs?: number;
+  voluntary?: number;
+  involuntary?: number;
+  majorFaults?: number;
+}
+
+/** The per-second rates, each from one running total, scaled to its unit. */
+const RATES: readonly { metric: string; counter: keyof Counters; scale: number }[] = [
+  { metric: 'process_cpu_percent', counter: 'ticks', scale: 100 / TICKS_PER_SECOND },
+  { metric: 'process_run_delay_rate', counter: 'runDelayNs', scale: 1e-9 },
+  { metric: 'process_context_switches_voluntary_per_second', counter: 'voluntary', scale: 1 },
+  { metric: 'process_context_switches_involuntary_per_second', counter: 'involuntary', scale: 1 },
+  { metric: 'process_major_faults_per_second', counter: 'majorFaults', scale: 1 },
+];
+
 /**
  * Per watched group (label `process` = the watch's name): `process_count`, `process_rss_bytes`
- * (summed), and from the second run `process_cpu_percent` (summed, % of one core, so 250 is
- * two and a half cores busy). A process belongs to a group when its command line contains
- * `match`, or matches it when written `/regex/`. Read from /proc/<pid>/{cmdline,stat,statm}
- * with no process spawned (systeminformation's `processes()` ran 96 when measured).
+ * and `process_run_delay_seconds_total` (summed), and from the second run `process_cpu_percent`
+ * (summed, % of one core, so 250 is two and a half cores busy), `process_run_delay_rate`
+ * (seconds waiting for a CPU per second), context switches and major faults per second. A
+ * process belongs to a group when its command line contains `match`, or matches it when
+ * written `/regex/`. Read from /proc/<pid>/{cmdline,stat,statm,status,schedstat} with no
+ * process spawned (systeminformation's `processes()` ran 96 when measured). A figure none of
+ * the group's processes could be read for is left out, not sent as 0.
  * Linux only; elsewhere it returns nothing.
  */
 export function createProcessesCollector(options: ProcessesCollectorOptions): Collector {
@@ -36,8 +65,10 @@ export function createProcessesCollector(options: ProcessesCollectorOptions): Co
       return [];
     }
   });
-  let previous: { at: number; ticks: Map<string, number> } | undefined;
+  let previous: { at: number; counters: Map<string, Counters> } | undefined;
   const pageBytes = pageSize(proc);
+  // Without CONFIG_SCHED_INFO there is no schedstat; with scheduler statistics off it reads 0.
+  const hasSchedstat = read(`${proc}/self/schedstat`).then((t) => t !== undefined && schedstatWorks(t));
 
   return {
     name: 'processes',
@@ -55,38 +86,61 @@ export function createProcessesCollector(options: ProcessesCollectorOptions): Co
       });
 
       const wanted = [...new Set(members.flat())];
-      const details = new Map<string, { key: string; ticks: number; rss: number }>();
-      const page = await pageBytes;
+      const details = new Map<string, { key: string; rss: number; counters: Counters }>();
+      const [page, schedstat] = await Promise.all([pageBytes, hasSchedstat]);
       await Promise.all(
         wanted.map(async (pid) => {
-          const [stat, statm] = await Promise.all([read(`${proc}/${pid}/stat`), read(`${proc}/${pid}/statm`)]);
+          const [stat, statm, status, sched] = await Promise.all([
+            read(`${proc}/${pid}/stat`),
+            read(`${proc}/${pid}/statm`),
+            read(`${proc}/${pid}/status`),
+            schedstat ? read(`${proc}/${pid}/schedstat`) : undefined,
+          ]);
           // The process exited after its cmdline was read: leave it out.
           const s = stat === undefined ? undefined : parsePidStat(stat);
           const resident = statm === undefined ? undefined : parsePidStatmResident(statm);
           if (!s || resident === undefined) return;
-          details.set(pid, { key: `${pid}:${s.startTicks}`, ticks: s.cpuTicks, rss: resident * page });
+          const switches = status === undefined ? undefined : parseContextSwitches(status);
+          const counters: Counters = {
+            ticks: s.cpuTicks,
+            runDelayNs: sched === undefined ? undefined : parseSchedstatRunDelayNs(sched),
+            voluntary: switches?.voluntary,
+            involuntary: switches?.involuntary,
+            majorFaults: s.majorFaults,
+          };
+          details.set(pid, { key: `${pid}:${s.startTicks}`, rss: resident * page, counters });
         }),
       );
 
       const before = previous;
-      previous = { at, ticks: new Map([...details.values()].map((d) => [d.key, d.ticks])) };
+      previous = { at, counters: new Map([...details.values()].map((d) => [d.key, d.counters])) };
       const seconds = before ? (at - before.at) / 1000 : 0;
+      const rates = schedstat ? RATES : RATES.filter((r) => r.counter !== 'runDelayNs');
       const samples: Sample[] = [];
       groups.forEach((g, gi) => {
         const labels = { process: g.name };
         const found = members[gi]!.flatMap((pid) => details.get(pid) ?? []);
+        // An empty group sums to 0; a group whose files could not be read has no figure at all.
+        const readable = (c: keyof Counters) => found.length === 0 || found.some((d) => d.counters[c] !== undefined);
         samples.push(
           { metric: 'process_count', ts, value: found.length, labels },
           { metric: 'process_rss_bytes', ts, value: found.reduce((sum, d) => sum + d.rss, 0), labels },
         );
-        if (!before || seconds <= 0) return;
-        // Only processes seen last time have a baseline; a new one counts from the next run.
-        let ticks = 0;
-        for (const d of found) {
-          const prev = before.ticks.get(d.key);
-          if (prev !== undefined && d.ticks >= prev) ticks += d.ticks - prev;
+        if (schedstat && readable('runDelayNs')) {
+          const ns = found.reduce((sum, d) => sum + (d.counters.runDelayNs ?? 0), 0);
+          samples.push({ metric: 'process_run_delay_seconds_total', ts, value: ns / 1e9, labels });
         }
-        samples.push({ metric: 'process_cpu_percent', ts, value: (100 * ticks) / TICKS_PER_SECOND / seconds, labels });
+        if (!before || seconds <= 0) return;
+        for (const r of rates.filter((r) => readable(r.counter))) {
+          // Only processes seen last time have a baseline; a new one counts from the next run.
+          let delta = 0;
+          for (const d of found) {
+            const now = d.counters[r.counter];
+            const prev = before.counters.get(d.key)?.[r.counter];
+            if (now !== undefined && prev !== undefined && now >= prev) delta += now - prev;
+          }
+          samples.push({ metric: r.metric, ts, value: (delta * r.scale) / seconds, labels });
+        }
       });
       return samples;
     },

@@ -189,6 +189,31 @@ export const CHART_SPECS: readonly ChartSpec[] = [
     unit: 'bytes',
   },
   {
+    // Seconds spent runnable but waiting for a CPU, per second: slowness that CPU % does not show.
+    id: 'process-run-delay',
+    title: 'Watched processes: waiting for a CPU (run delay per second)',
+    collector: 'processes',
+    metrics: ['process_run_delay_rate'],
+    splitBy: ['process'],
+    unit: 'seconds',
+  },
+  {
+    id: 'process-context-switches',
+    title: 'Watched processes: context switches',
+    collector: 'processes',
+    metrics: ['process_context_switches_voluntary_per_second', 'process_context_switches_involuntary_per_second'],
+    splitBy: ['process'],
+    unit: 'per-s',
+  },
+  {
+    id: 'process-major-faults',
+    title: 'Watched processes: major page faults',
+    collector: 'processes',
+    metrics: ['process_major_faults_per_second'],
+    splitBy: ['process'],
+    unit: 'per-s',
+  },
+  {
     id: 'agent-spool',
     title: 'Agent spool',
     collector: 'self',
