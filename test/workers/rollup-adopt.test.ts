@@ -142,7 +142,7 @@ describe('adopting D1 hours and days into an older DeviceHub', () => {
     const from = today - 11 * DAY;
     const res = await api(
       org.apiKey,
-      `/v1/history?series=${seriesId}&from=${from}&to=${today}&step=${HOUR}&source=1h&agg=sum`,
+      `/v1/history?series=${seriesId}&from=${from}&to=${today - 9 * DAY}&step=${HOUR}&source=1h&agg=sum`,
     );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { source: string; series: { points: { ts: number; value: number }[] }[] };

@@ -73,7 +73,7 @@ function flushRollups(c: AlarmContext): number {
 /** Writes the device row when its status changed or its figures are due (device-report.ts). */
 async function report(c: AlarmContext, raw: Parameters<typeof deviceFigures>[1]): Promise<number> {
   const now = Date.now();
-  const plan = planReport(c.sql, c.identity, deviceFigures(c.sql, raw, now), now, c.windowMs);
+  const plan = planReport(c.sql, c.identity, () => deviceFigures(c.sql, raw, now), now, c.windowMs);
   if (plan.statement) {
     await c.env.DB.batch([statement(c.env.DB, plan.statement)]);
     plan.done();

@@ -81,11 +81,14 @@ export interface ReportPlan {
   nextAt: number;
 }
 
-/** Works out whether the device row must be written now, and what it gets. */
+/**
+ * Works out whether the device row must be written now, and what it gets. `figuresOf` reads every
+ * series' hour row, so it runs only when a report may be due, not on each 15 s flush.
+ */
 export function planReport(
   sql: SqlStorage,
   device: { deviceId: string; orgId: string },
-  figures: DeviceFigures,
+  figuresOf: () => DeviceFigures,
   now: number,
   windowMs: number,
 ): ReportPlan {
@@ -95,17 +98,20 @@ export function planReport(
   const agentVersion = seen?.agentVersion ?? null;
   const prev = getMeta<Reported>(sql, REPORTED_KEY);
   const statusChanged = !prev || prev.live !== live || (agentVersion !== null && prev.agentVersion !== agentVersion);
-  const changed = !prev || JSON.stringify(prev.figures) !== JSON.stringify(figures);
-  const due =
-    statusChanged || getMeta<boolean>(sql, SOON_KEY) === true || (changed && now - prev.at >= REPORT_INTERVAL_MS);
-  // While live, the alarm looks again when the window would end; figures wait for their interval.
+  // While live, the alarm looks again when the window would end.
   const offlineAt = live ? lastSeenAt + windowMs + 1 : Infinity;
-  if (!due)
-    return {
-      statement: null,
-      done: () => {},
-      nextAt: Math.min(offlineAt, changed ? prev!.at + REPORT_INTERVAL_MS : Infinity),
-    };
+  const forced = statusChanged || getMeta<boolean>(sql, SOON_KEY) === true;
+  // Inside the interval only a status change or a request writes; figures are compared once the
+  // interval is over (so an idle object wakes at most once more to find them unchanged).
+  if (!forced && now - prev.at < REPORT_INTERVAL_MS) {
+    return { statement: null, done: () => {}, nextAt: Math.min(offlineAt, prev.at + REPORT_INTERVAL_MS) };
+  }
+  const figures = figuresOf();
+  if (!forced && JSON.stringify(prev!.figures) === JSON.stringify(figures)) {
+    // Nothing to write: the next comparison is an interval from now, not at every alarm.
+    setMeta(sql, REPORTED_KEY, { ...prev!, at: now } satisfies Reported);
+    return { statement: null, done: () => {}, nextAt: offlineAt };
+  }
   const d = schema.devices;
   const statement = dsql`UPDATE ${d} SET ${bare(d.rawBytes)} = ${figures.bytes}, ${bare(d.rawSamples)} = ${figures.samples},
       ${bare(d.seriesCount)} = ${figures.series}, ${bare(d.minuteRows)} = ${figures.minuteRows},

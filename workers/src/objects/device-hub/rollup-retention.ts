@@ -11,7 +11,9 @@ import {
   spanOf,
   spanOfKey,
   updateSpan,
+  watermark,
 } from './rollup-store.ts';
+import { getMeta, setMeta } from './store.ts';
 import { orgRetentionDays, SWEEP_AGAIN_MS, UPKEEP_INTERVAL_MS } from './retention.ts';
 
 /**
@@ -22,6 +24,9 @@ import { orgRetentionDays, SWEEP_AGAIN_MS, UPKEEP_INTERVAL_MS } from './retentio
  * from what is left. Sweeping a level sweeps the finer ones to the same point (see
  * rollup-store.ts), and no level is swept past a minute still waiting for its flush.
  */
+
+/** Meta key of the cutoff each level was last swept through to. */
+const SWEPT_KEY = 'rollupsSweptTo';
 
 /** Rows deleted per run, so one run stays short. */
 export const ROLLUP_SWEEP_CHUNK = 5_000;
@@ -95,11 +100,20 @@ export async function upkeepRollups(
   transact: <T>(fn: () => T) => T,
 ): Promise<number> {
   let more = false;
+  // A level swept through to a cutoff is not looked at again until the cutoff moves (hourly for
+  // minutes, daily for hours and days): nothing below a watermark is ever written again.
+  const done = getMeta<Partial<Record<Level, number>>>(sql, SWEPT_KEY) ?? {};
   for (const level of ['1d', '1h', '1m'] as const) {
     const days = await orgRetentionDays(d1, sql, orgId, now, level);
     if (days === null) continue;
     const cutoff = (level === '1m' ? bucketOf('1h', now) : bucketOf('1d', now)) - days * DAY_MS;
+    if (done[level] === cutoff) continue;
     if (transact(() => sweepLevel(sql, level, cutoff))) more = true;
+    // Short of the cutoff (a minute still waiting for its flush held it back): again next time.
+    else if ((watermark(sql, level) ?? -Infinity) >= cutoff) {
+      done[level] = cutoff;
+      setMeta(sql, SWEPT_KEY, done);
+    }
   }
   if (more) return now + SWEEP_AGAIN_MS;
   const holds = Object.values(LEVELS).some(
