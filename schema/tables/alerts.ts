@@ -1,5 +1,6 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { AlertCondition, AlertScopeKind, LabelMatcher, SilenceMatcher, WebhookFilters } from '../wire/alerts.ts';
+import type { HostNotice } from '../wire/notices.ts';
 import { devices } from './devices.ts';
 import { organisations, users } from './tenancy.ts';
 
@@ -115,13 +116,15 @@ export const silences = sqliteTable(
   (t) => [index('silences_org_ends_idx').on(t.orgId, t.endsAt)],
 );
 
-export const webhookKinds = ['generic', 'slack', 'discord'] as const;
+/** `host`: no URL and no secret; notices go to the affected agents over their config channel (`hostNotices`). */
+export const webhookKinds = ['generic', 'slack', 'discord', 'host'] as const;
 export type WebhookKind = (typeof webhookKinds)[number];
 
 /**
  * A notification channel. The signing secret must be read back to sign, so it cannot be
  * hashed: it is stored encrypted (AES-GCM under the Worker secret, see services/notify).
- * During a rotation the previous secret signs too, until `previousSecretExpiresAt`.
+ * During a rotation the previous secret signs too, until `previousSecretExpiresAt`. A `host`
+ * channel has neither URL nor secret: both columns hold '' (the API shows null).
  */
 export const webhooks = sqliteTable(
   'webhooks',
@@ -206,4 +209,33 @@ export const deliveryAttempts = sqliteTable(
     responseExcerpt: text('response_excerpt'),
   },
   (t) => [uniqueIndex('delivery_attempts_uq').on(t.deliveryId, t.attempt)],
+);
+
+/**
+ * One incident transition for one device's agent, from a `host` channel. `seq` orders them over
+ * the platform: the agent keeps the highest it delivered, so a notice never shows twice. One row
+ * per (transition, device) however many host channels pass it (`dedupKey`), and a queue's
+ * redelivery of `alert.notify` adds nothing. The cron deletes rows past HOST_NOTICE_DAYS.
+ */
+export const hostNotices = sqliteTable(
+  'host_notices',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    incidentId: text('incident_id').references(() => incidents.id, { onDelete: 'set null' }),
+    dedupKey: text('dedup_key').notNull(),
+    /** The notice as agents receive it, without its id (the `seq`). */
+    notice: text('notice', { mode: 'json' }).$type<Omit<HostNotice, 'id'>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('host_notices_dedup_idx').on(t.dedupKey),
+    index('host_notices_device_idx').on(t.deviceId, t.seq),
+    index('host_notices_created_idx').on(t.createdAt),
+  ],
 );

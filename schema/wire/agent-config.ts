@@ -1,6 +1,7 @@
 // zod/mini, so the agent bundle stays small; the Worker validates with the same schemas.
 import * as z from 'zod/mini';
 import { gatewayConfig } from './gateway.ts';
+import { noticeOutputs } from './notices.ts';
 
 /** Every collector an agent can run; intervals and `disabled` name them. */
 export const COLLECTOR_NAMES = [
@@ -96,10 +97,14 @@ const settableSections = {
     server: z.string().check(z.minLength(1), z.maxLength(253)),
     port: z.int().check(z.gte(1), z.lte(65_535)),
   }),
+  /** Where host notices go besides the agent's log; absent means the log only (schema/wire/notices.ts). */
+  notices: noticeOutputs,
 };
 
 export const remoteAgentConfig = z.strictObject({
   ...settableSections,
+  // Optional and not in the defaults: an agent from before it refuses a config that has it.
+  notices: z.optional(noticeOutputs),
   /**
    * Only for gateway devices: the controllers, trend logs and discovery settings the platform
    * computes from its sites, controllers and trend logs (schema/wire/gateway.ts). Never set by hand.

@@ -153,6 +153,10 @@ export const webhookFilters = z.strictObject({
     .optional(),
   ruleIds: z.array(id).min(1).max(100).optional(),
   siteIds: z.array(id).min(1).max(100).optional(),
+  /** Only incidents of these devices. */
+  deviceIds: z.array(id).min(1).max(100).optional(),
+  /** Only incidents of devices that carried one of these tags when the incident opened. */
+  tags: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
 });
 export type WebhookFilters = z.infer<typeof webhookFilters>;
 

@@ -1,4 +1,5 @@
 import type { RemoteAgentConfig } from './agent-config.ts';
+import type { HostNotice } from './notices.ts';
 
 /**
  * MQTT over WebSocket between agents and the Worker (docs/mqtt.md): topics, payloads and the
@@ -29,6 +30,8 @@ export interface MqttConfigMessage {
   /** Same value as the ETag of `GET /v1/agents/config`. */
   etag: string;
   config: RemoteAgentConfig;
+  /** The device's latest host notices, oldest first (schema/wire/notices.ts); the ETag covers them. */
+  notices: HostNotice[];
 }
 
 /** Payload on the errors topic: the HTTPS error body's fields, plus the batch it is about. */

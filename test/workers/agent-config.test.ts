@@ -23,6 +23,7 @@ describe('GET /v1/agents/config', () => {
     expect(etag).toMatch(/^".+"$/);
     expect(await res.json()).toEqual({
       config: { intervals: {}, disabled: [], probes: [], processes: [], ntp: { server: 'pool.ntp.org', port: 123 } },
+      notices: [],
     });
     const again = await poll(device.deviceToken, { 'if-none-match': etag });
     expect(again.status).toBe(304);

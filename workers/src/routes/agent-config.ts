@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
+import type { HostNotice } from '../../../schema/wire/notices.ts';
 import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
@@ -20,6 +21,18 @@ const patchExample = {
 };
 const deviceNotFound = notFound(`device "${DEVICE_ID}"`).body();
 const effectiveExample = { ...DEFAULT_AGENT_CONFIG, ...patchExample };
+const noticeExample: HostNotice = {
+  id: 1042,
+  at: 1795000300000,
+  transition: 'firing',
+  severity: 'critical',
+  incidentId: 'inc_01jd5z9k2m',
+  ruleName: 'Disk almost full',
+  device: { id: DEVICE_ID, name: 'web-1' },
+  summary: 'disk_used_percent{mount="/"} is 93.2 (value 93.2, threshold 90)',
+  title: '[Firing · CRITICAL] Disk almost full on web-1',
+  url: 'https://edgewatch.example.com/incidents/inc_01jd5z9k2m',
+};
 
 /** `GET /v1/agents/config`: the calling device's effective config, with an ETag for cheap polling. */
 export const agentConfigPollRoutes = new Hono<AppEnv>().get(
@@ -28,19 +41,25 @@ export const agentConfigPollRoutes = new Hono<AppEnv>().get(
     operationId: 'getOwnAgentConfig',
     summary: "The calling device's effective agent config",
     description:
-      "Built-in defaults, then the org's sections, then the device's. Poll with `If-None-Match`; 304 means unchanged.",
+      "Built-in defaults, then the org's sections, then the device's. Poll with `If-None-Match`; 304 means unchanged. " +
+      "`notices` are the device's newest host notices (at most 20 of the last 7 days, oldest first, ids increasing), from notification channels of kind `host`; the ETag covers them, so a new notice is a changed answer. An agent shows each id once (docs/agent.md).",
     tag: TAG,
     auth: 'device',
     example: {},
-    responses: { 200: { description: 'The effective config', example: { config: effectiveExample } } },
+    responses: {
+      200: {
+        description: 'The effective config and the latest host notices',
+        example: { config: effectiveExample, notices: [noticeExample] },
+      },
+    },
   }),
   async (c) => {
     const { orgId, deviceId } = c.var.device;
-    const { config, etag } = await effectiveConfig(c.env, orgId, deviceId);
+    const { config, notices, etag } = await effectiveConfig(c.env, orgId, deviceId);
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-    return c.json({ config });
+    return c.json({ config, notices });
   },
 );
 

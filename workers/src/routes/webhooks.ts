@@ -33,6 +33,7 @@ import {
   webhookSchema,
   webhookView,
   withSecretSchema,
+  createdWebhookSchema,
 } from '../services/notify/views.ts';
 
 /** What every operation declares alike: tag and credential; only an admin manages channels. */
@@ -61,7 +62,9 @@ export const webhooksRoutes = new Hono<AppEnv>()
       description:
         'Incidents reach the channel as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). ' +
         'The answer shows the signing `secret` (`whsec_…`) this once; it is stored encrypted. `filters` narrow what the channel receives ' +
-        '(severities, rules, sites; each given filter must hold). See docs/alerts.md.',
+        '(severities, rules, sites, devices, tags; each given filter must hold). ' +
+        "A channel of kind `host` has no URL and no secret: each incident transition it passes becomes a notice for the incident's own device, " +
+        'delivered to its agent with its config (`GET /v1/agents/config`, the MQTT config topic). See docs/alerts.md.',
       ...CHANNELS,
       body: createWebhookBody,
       example: {
@@ -74,8 +77,8 @@ export const webhooksRoutes = new Hono<AppEnv>()
       },
       responses: {
         201: {
-          description: 'The channel, with its secret shown this once',
-          schema: withSecretSchema,
+          description: 'The channel, with its secret shown this once (a host channel has none)',
+          schema: createdWebhookSchema,
           example: withSecretExample,
         },
         400: urlRefused400,
@@ -169,7 +172,8 @@ export const webhooksRoutes = new Hono<AppEnv>()
         },
         404: notFound404,
         409: {
-          description: 'Another rotation of this secret happened at the same time',
+          description:
+            'Another rotation of this secret happened at the same time; `not_supported`: a host channel has no secret',
           example: concurrentChange(`the secret of webhook "${WEBHOOK_ID}"`).body(),
         },
         503: notConfigured503,
@@ -200,7 +204,10 @@ export const webhooksRoutes = new Hono<AppEnv>()
           },
         },
         404: notFound404,
-        409: { description: 'The channel is disabled', example: webhookDisabled(WEBHOOK_ID).body() },
+        409: {
+          description: 'The channel is disabled; `not_supported`: a host channel (its notices need an incident)',
+          example: webhookDisabled(WEBHOOK_ID).body(),
+        },
       },
     }),
     async (c) => c.json(await sendTest(c, c.req.valid('param').id), 202),
@@ -211,7 +218,7 @@ export const webhooksRoutes = new Hono<AppEnv>()
       operationId: 'listWebhookDeliveries',
       summary: "A channel's delivery log",
       description:
-        'Deliveries newest first, each with its state (`pending`, `delivered`, `failed` after 410 Gone, `dead` after the last retry), attempt count and times. Page with `nextCursor`; GET /v1/deliveries/{id} has the attempts.',
+        'Deliveries newest first (none for a host channel: its notices are not deliveries), each with its state (`pending`, `delivered`, `failed` after 410 Gone, `dead` after the last retry), attempt count and times. Page with `nextCursor`; GET /v1/deliveries/{id} has the attempts.',
       ...ONE_CHANNEL,
       query: deliveriesQuery,
       example: { ...ONE_CHANNEL.example, query: { limit: 50 } },

@@ -24,12 +24,13 @@ export async function handleSubscribe(io: SessionIO, packet: ISubscribePacket): 
 }
 
 /**
- * Publishes `{etag, config}` on the config topic at QoS 0. `retained` marks the copy sent on
+ * Publishes `{etag, config, notices}` on the config topic at QoS 0. `retained` marks the copy sent on
  * subscribe, as a broker marks a retained message; live changes go out unmarked.
  */
 export function sendConfigUpdate(io: SessionIO, update: MqttConfigMessage, retained: boolean): void {
   const topic = mqttTopics(io.s.device!.deviceId).config;
-  const payload = JSON.stringify({ etag: update.etag, config: update.config } satisfies MqttConfigMessage);
+  const { etag, config, notices } = update;
+  const payload = JSON.stringify({ etag, config, notices } satisfies MqttConfigMessage);
   io.send({ cmd: 'publish', topic, payload, qos: 0, retain: retained, dup: false });
   io.s.configEtag = update.etag;
 }

@@ -4,25 +4,29 @@ import {
   type RemoteAgentConfig,
   type RemoteAgentConfigPatch,
 } from '../../../../schema/wire/agent-config.ts';
+import type { HostNotice } from '../../../../schema/wire/notices.ts';
 import { db, schema } from '../../db.ts';
 import type { Alongside } from '../audit/record.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
 import { gatewayConfigFor } from '../sites/gateway-config.ts';
+import { latestNoticesQuery, noticesFromRows } from '../notify/host-notices.ts';
 
 /** Scope of the org-wide default in `agent_configs`. */
 export const ORG_SCOPE = '*';
 
 /**
  * A device's effective config (defaults, then the org's sections, then the device's; for a
- * gateway, its computed `gateway` section) and its ETag.
+ * gateway, its computed `gateway` section), its latest host notices, and one ETag over both: a
+ * new notice is a changed answer, so polling agents see it at their next poll and the MQTT
+ * session pushes it.
  */
 export async function effectiveConfig(
   env: Env,
   orgId: string,
   deviceId: string,
-): Promise<{ config: RemoteAgentConfig; etag: string }> {
+): Promise<{ config: RemoteAgentConfig; notices: HostNotice[]; etag: string }> {
   const d = db(env.DB);
-  const [rows, device] = await d.batch([
+  const [rows, device, noticeRows] = await d.batch([
     d
       .select()
       .from(schema.agentConfigs)
@@ -31,12 +35,16 @@ export async function effectiveConfig(
       .select({ kind: schema.devices.kind })
       .from(schema.devices)
       .where(and(eq(schema.devices.id, deviceId), eq(schema.devices.orgId, orgId))),
+    latestNoticesQuery(env, orgId, deviceId),
   ]);
   const layer = (scope: string) => rows.find((r) => r.scope === scope)?.config;
   const config = mergeAgentConfig(layer(ORG_SCOPE), layer(deviceId));
   // A gateway's controllers, trend logs and discovery come from D1, so changing them changes the ETag.
   if (device[0]?.kind === 'gateway') config.gateway = await gatewayConfigFor(env, orgId, deviceId);
-  return { config, etag: `"${(await sha256Hex(JSON.stringify(config))).slice(0, 32)}"` };
+  const notices = noticesFromRows(noticeRows);
+  // Without notices the ETag is the config's alone, as before notices existed.
+  const tagged = notices.length === 0 ? config : { config, notices };
+  return { config, notices, etag: `"${(await sha256Hex(JSON.stringify(tagged))).slice(0, 32)}"` };
 }
 
 /**

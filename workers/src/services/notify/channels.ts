@@ -4,11 +4,11 @@ import type { WebhookKind } from '../../../../schema/tables/alerts.ts';
 import type { WebhookFilters } from '../../../../schema/wire/alerts.ts';
 import type { AppEnv } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
-import { ApiError, notFound } from '../../errors.ts';
+import { ApiError, badRequest, notFound } from '../../errors.ts';
 import { auditInsert, auditInsertIf } from '../audit/record.ts';
 import { newId } from '../credentials/crypto.ts';
 import type { DeliverMessage } from './deliver.ts';
-import { testBody } from './payloads.ts';
+import { testBody, type UrlChannelKind } from './payloads.ts';
 import {
   encryptSecret,
   newWebhookSecret,
@@ -29,6 +29,12 @@ const W = schema.webhooks;
 export const webhookNotFound = (id: string) => notFound(`webhook "${id}"`);
 export const webhookDisabled = (id: string) =>
   new ApiError(409, 'webhook_disabled', `webhook "${id}" is disabled; enable it with PATCH {"enabled": true} first`);
+export const notForHostChannels = (id: string, what: string) =>
+  new ApiError(
+    409,
+    'not_supported',
+    `webhook "${id}" is a host channel: ${what}; its notices reach the agents with their config (docs/alerts.md)`,
+  );
 export const concurrentChange = (what: string) =>
   new ApiError(409, 'conflict', `${what} was changed by another request at the same time; try again`);
 
@@ -67,24 +73,31 @@ export async function listWebhooks(c: C) {
 export interface CreateWebhook {
   name: string;
   kind: WebhookKind;
-  url: string;
+  /** Absent for a `host` channel (the request schema sees to it). */
+  url?: string;
   filters: WebhookFilters;
   enabled: boolean;
 }
 
-/** Creates a channel with a new secret, which the answer shows this once. */
+/**
+ * Creates a channel. A URL channel gets a new secret, which the answer shows this once; a `host`
+ * channel has neither URL nor secret (both columns hold '').
+ */
 export async function createWebhook(c: C, body: CreateWebhook) {
-  await keyOrRefuse(c.env);
-  await checkWebhookUrl(c.env, body.url);
   const id = newId('whk');
-  const secret = newWebhookSecret();
+  const secret = body.kind === 'host' ? undefined : newWebhookSecret();
+  if (body.url !== undefined) {
+    await keyOrRefuse(c.env);
+    await checkWebhookUrl(c.env, body.url);
+  }
   const now = Date.now();
   const row: WebhookRow = {
     id,
     orgId: c.var.caller.orgId,
     ...body,
-    secretEnc: await encryptSecret(c.env, id, secret),
-    secretPrefix: secretPrefix(secret),
+    url: body.url ?? '',
+    secretEnc: secret ? await encryptSecret(c.env, id, secret) : '',
+    secretPrefix: secret ? secretPrefix(secret) : '',
     previousSecretEnc: null,
     previousSecretExpiresAt: null,
     disabledReason: null,
@@ -101,7 +114,7 @@ export async function createWebhook(c: C, body: CreateWebhook) {
       after: { name: row.name, kind: row.kind, url: urlForAudit(row.url), filters: row.filters, enabled: row.enabled },
     }),
   ]);
-  return { ...webhookView(row, now), secret };
+  return { ...webhookView(row, now), ...(secret ? { secret } : {}) };
 }
 
 export type UpdateWebhook = Partial<Pick<CreateWebhook, 'name' | 'url' | 'filters' | 'enabled'>>;
@@ -109,6 +122,9 @@ export type UpdateWebhook = Partial<Pick<CreateWebhook, 'name' | 'url' | 'filter
 /** Changes a channel. Enabling it clears the reason the platform disabled it for. */
 export async function updateWebhook(c: C, id: string, patch: UpdateWebhook) {
   const existing = await findWebhook(c, id);
+  if (patch.url !== undefined && existing.kind === 'host') {
+    throw badRequest('invalid_input', 'url: a host channel has no URL: its notices go to agents', 'url');
+  }
   if (patch.url !== undefined && patch.url !== existing.url) await checkWebhookUrl(c.env, patch.url);
   const changed = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as UpdateWebhook;
   const now = Date.now();
@@ -165,6 +181,7 @@ export async function deleteWebhook(c: C, id: string): Promise<void> {
  */
 export async function rotateSecret(c: C, id: string, graceSeconds: number) {
   const existing = await findWebhook(c, id);
+  if (existing.kind === 'host') throw notForHostChannels(id, 'it has no secret');
   await keyOrRefuse(c.env);
   const secret = newWebhookSecret();
   const now = Date.now();
@@ -201,6 +218,7 @@ export async function rotateSecret(c: C, id: string, graceSeconds: number) {
 /** Queues a signed `webhook.test` event to the channel, through the same path as every delivery. */
 export async function sendTest(c: C, id: string) {
   const hook = await findWebhook(c, id);
+  if (hook.kind === 'host') throw notForHostChannels(id, 'a test would need an incident of a device');
   if (!hook.enabled) throw webhookDisabled(id);
   const now = Date.now();
   const row = {
@@ -210,7 +228,7 @@ export async function sendTest(c: C, id: string) {
     incidentId: null,
     eventType: 'webhook.test',
     repeat: false,
-    body: JSON.stringify(testBody(hook.kind, { webhook: { id, name: hook.name }, at: now })),
+    body: JSON.stringify(testBody(hook.kind as UrlChannelKind, { webhook: { id, name: hook.name }, at: now })),
     state: 'pending' as const,
     attempts: 0,
     createdAt: now,

@@ -8,6 +8,7 @@ import { log } from '../log.ts';
 import { mapLimit } from '../map-limit.ts';
 import { runDelivery, type RunOptions, type RunResult } from './deliver.ts';
 import { incidentView } from '../incidents/views.ts';
+import { recordHostNotice } from './host-notices.ts';
 import { alertBody, alertEventType } from './payloads.ts';
 
 /** Channels of one notification attempted at once. */
@@ -16,11 +17,16 @@ const PARALLEL_CHANNELS = 6;
 type IncidentRow = typeof schema.incidents.$inferSelect;
 
 /** Whether a channel's filters let an incident through: every filter given must hold. */
-export function passesFilters(f: WebhookFilters, i: Pick<IncidentRow, 'severity' | 'ruleId' | 'siteId'>): boolean {
+export function passesFilters(
+  f: WebhookFilters,
+  i: Pick<IncidentRow, 'severity' | 'ruleId' | 'siteId' | 'deviceId' | 'tags'>,
+): boolean {
   return (
     (!f.severities || f.severities.includes(i.severity)) &&
     (!f.ruleIds || (i.ruleId !== null && f.ruleIds.includes(i.ruleId))) &&
-    (!f.siteIds || (i.siteId !== null && f.siteIds.includes(i.siteId)))
+    (!f.siteIds || (i.siteId !== null && f.siteIds.includes(i.siteId))) &&
+    (!f.deviceIds || f.deviceIds.includes(i.deviceId)) &&
+    (!f.tags || f.tags.some((t) => i.tags.includes(t)))
   );
 }
 
@@ -39,7 +45,8 @@ async function deliveryIdFor(msg: AlertNotifyMessage, webhookId: string): Promis
  * silenced incident notifies no one and records nothing (a log line says which). Each channel
  * whose filters pass gets one delivery row with its body, and its first attempt is made here and
  * now, so a threshold crossing reaches its receivers without a second trip through the queue;
- * retries go through the queue (deliver.ts). Answers what became of each delivery.
+ * retries go through the queue (deliver.ts). Host channels instead lead to one notice for the
+ * incident's device (host-notices.ts). Answers what became of each delivery.
  */
 export async function handleAlertNotify(
   env: Env,
@@ -81,7 +88,7 @@ export async function handleAlertNotify(
   const device = await d
     .select({ name: schema.devices.name })
     .from(schema.devices)
-    .where(eq(schema.devices.id, incident.deviceId))
+    .where(and(eq(schema.devices.id, incident.deviceId), eq(schema.devices.orgId, msg.orgId)))
     .get();
   const publicUrl = settings(env).PUBLIC_URL;
   const event = {
@@ -94,8 +101,12 @@ export async function handleAlertNotify(
     device: { id: incident.deviceId, name: device?.name ?? null },
     url: publicUrl ? `${publicUrl}/incidents/${encodeURIComponent(incident.id)}` : null,
   };
+  // Host channels all lead to the one notice of this transition for the incident's device.
+  if (device && matching.some((c) => c.kind === 'host')) await recordHostNotice(env, msg.orgId, event);
+  const posted = matching.flatMap((c) => (c.kind === 'host' ? [] : [{ ...c, kind: c.kind }]));
+  if (posted.length === 0) return {};
   const rows = await Promise.all(
-    matching.map(async (c) => ({
+    posted.map(async (c) => ({
       id: await deliveryIdFor(msg, c.id),
       orgId: msg.orgId,
       webhookId: c.id,

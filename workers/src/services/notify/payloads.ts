@@ -1,6 +1,9 @@
 import type { AlertTransition, IncidentView } from '../../../../schema/wire/alerts.ts';
 import type { WebhookKind } from '../../../../schema/tables/alerts.ts';
 
+/** Kinds whose notifications are POSTed to a URL (a `host` channel's go to agents, see host-notices.ts). */
+export type UrlChannelKind = Exclude<WebhookKind, 'host'>;
+
 /**
  * Notification bodies per channel kind. `generic` is the Standard Webhooks shape
  * `{ type, timestamp, data }`; `slack` is `{ text, blocks }` for an incoming webhook; `discord`
@@ -40,20 +43,22 @@ export const alertEventType = (t: AlertTransition) => `alert.${t}`;
 
 const slackEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function headline(e: AlertEvent): string {
+/** One line naming the transition, severity, rule and device; also a host notice's title. */
+export function headline(e: AlertEvent): string {
   const status = `${TITLES[e.transition]}${e.repeat ? ' (repeat)' : ''}`;
   const severity = e.incident.severity.toUpperCase();
   return `[${status} · ${severity}] ${e.incident.ruleName} on ${e.device.name ?? e.device.id}`;
 }
 
-function detail(e: AlertEvent): string {
+/** The incident's summary with its value and threshold; also a host notice's summary. */
+export function detail(e: AlertEvent): string {
   const { value, threshold } = e.incident;
   const reading = value === null ? '' : ` (value ${value}${threshold === null ? '' : `, threshold ${threshold}`})`;
   return `${e.incident.summary}${reading}`;
 }
 
 /** The body a channel of `kind` receives for an incident transition. */
-export function alertBody(kind: WebhookKind, e: AlertEvent): unknown {
+export function alertBody(kind: UrlChannelKind, e: AlertEvent): unknown {
   const timestamp = new Date(e.at).toISOString();
   if (kind === 'generic') {
     return {
@@ -100,7 +105,7 @@ export function alertBody(kind: WebhookKind, e: AlertEvent): unknown {
 }
 
 /** The body of a `webhook.test` event for a channel of `kind`. */
-export function testBody(kind: WebhookKind, e: TestEvent): unknown {
+export function testBody(kind: UrlChannelKind, e: TestEvent): unknown {
   const text = `Test notification from Edgewatch for channel "${e.webhook.name}"`;
   const timestamp = new Date(e.at).toISOString();
   if (kind === 'generic') {

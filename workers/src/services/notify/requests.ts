@@ -8,20 +8,37 @@ import { nonBlank } from '../../../../schema/wire/text.ts';
 
 const name = nonBlank('name is required, e.g. "On-call Slack"').max(100);
 const url = z
-  .string()
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'a generic, slack or discord channel needs a url, e.g. https://hooks.example.com/edgewatch'
+        : undefined,
+  })
   .max(2000)
   .regex(/^https?:\/\/\S+$/i, 'a webhook URL starts with https://, e.g. https://hooks.example.com/edgewatch')
   .describe(
     'https (http only for targets ALLOW_PRIVATE_WEBHOOKS allows). Refused (400 `url_not_allowed`) when the host is, or resolves to, a loopback, private, link-local or other non-public address: the SSRF guard, applied again before every attempt.',
   );
 
-export const createWebhookBody = z.strictObject({
-  name,
-  kind: z.enum(webhookKinds).default('generic').describe('Body format: Standard Webhooks JSON, Slack or Discord'),
-  url,
-  filters: webhookFilters.default({}),
-  enabled: z.boolean().default(true),
-});
+const common = { name, filters: webhookFilters.default({}), enabled: z.boolean().default(true) };
+
+/** By `kind`: a URL channel (the default, `generic`) needs its `url`; a `host` channel has none. */
+export const createWebhookBody = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...common,
+    kind: z
+      .enum(webhookKinds.filter((k) => k !== 'host') as ['generic', 'slack', 'discord'])
+      .default('generic')
+      .describe('Body format: Standard Webhooks JSON, Slack or Discord'),
+    url,
+  }),
+  z.strictObject({
+    ...common,
+    kind: z
+      .literal('host')
+      .describe("Notices to the affected devices' agents over their config channel: no URL, no secret"),
+  }),
+]);
 export const updateWebhookBody = z.strictObject({
   name: name.optional(),
   url: url.optional(),

@@ -15,17 +15,21 @@ export const webhookSchema = z.object({
   id: z.string(),
   name: z.string(),
   kind: z.enum(webhookKinds),
-  url: z.string(),
+  /** null for a `host` channel. */
+  url: z.string().nullable(),
   filters: webhookFilters,
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
-  secretPrefix: z.string(),
+  /** null for a `host` channel, which signs nothing. */
+  secretPrefix: z.string().nullable(),
   previousSecretExpiresAt: when.nullable(),
   createdAt: when,
   updatedAt: when,
 });
 
 export const withSecretSchema = webhookSchema.extend({ secret: z.string() });
+/** What creating a channel answers: the secret, shown this once, for every kind but `host`. */
+export const createdWebhookSchema = webhookSchema.extend({ secret: z.string().optional() });
 
 export const deliverySchema = z.object({
   id: z.string(),
@@ -58,11 +62,11 @@ export function webhookView(r: WebhookRow, now = Date.now()): z.infer<typeof web
     id: r.id,
     name: r.name,
     kind: r.kind,
-    url: r.url,
+    url: r.kind === 'host' ? null : r.url,
     filters: r.filters,
     enabled: r.enabled,
     disabledReason: r.disabledReason,
-    secretPrefix: r.secretPrefix,
+    secretPrefix: r.kind === 'host' ? null : r.secretPrefix,
     previousSecretExpiresAt: rotating ? r.previousSecretExpiresAt : null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
@@ -93,7 +97,7 @@ export const attemptView = (r: AttemptRow): z.infer<typeof attemptSchema> => ({
 });
 
 /** For the audit log: a URL's path and query may hold a token, so only its origin is recorded. */
-export const urlForAudit = (url: string) => (URL.canParse(url) ? new URL(url).origin : '(invalid)');
+export const urlForAudit = (url: string) => (url === '' ? null : URL.canParse(url) ? new URL(url).origin : '(invalid)');
 
 export const WEBHOOK_ID = 'whk_01jd5x3m7q2w8e4r';
 export const DELIVERY_ID = 'dlv_4f1c9a0b7e2d5c8a6b3f9e1d';
