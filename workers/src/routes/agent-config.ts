@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import { DEFAULT_AGENT_CONFIG, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
-import type { HostNotice } from '../../../schema/wire/notices.ts';
+import * as z from 'zod/mini';
+import { DEFAULT_AGENT_CONFIG, remoteAgentConfig, remoteAgentConfigPatch } from '../../../schema/wire/agent-config.ts';
+import { hostNotices, type HostNotice } from '../../../schema/wire/notices.ts';
 import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
@@ -49,6 +50,7 @@ export const agentConfigPollRoutes = new Hono<AppEnv>().get(
     responses: {
       200: {
         description: 'The effective config and the latest host notices',
+        schema: z.strictObject({ config: remoteAgentConfig, notices: hostNotices }),
         example: { config: effectiveExample, notices: [noticeExample] },
       },
     },
