@@ -1,5 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
 
 let org: TestOrg;
@@ -16,6 +17,21 @@ beforeAll(async () => {
 });
 
 describe('GET /v1/agents/config', () => {
+  it("is answered from the device's hub, which reloads when told of a change", async () => {
+    const d = await enroll(org, 'cfg-cached');
+    const etag = (await poll(d.deviceToken)).headers.get('etag')!;
+    // Written behind the API's back: no change is announced, so polls keep the hub's copy (no D1 read).
+    await env.DB.prepare('INSERT INTO agent_configs (org_id, scope, config, updated_at) VALUES (?, ?, ?, ?)')
+      .bind(org.orgId, d.deviceId, JSON.stringify({ disabled: ['ntp'] }), Date.now())
+      .run();
+    expect((await poll(d.deviceToken, { 'if-none-match': etag })).status).toBe(304);
+    // What every change does (the API's PUT, a gateway's controllers, a host notice): tell the hub.
+    await deviceHubFor(env, d.deviceId).configChanged();
+    const fresh = await poll(d.deviceToken, { 'if-none-match': etag });
+    expect(fresh.status).toBe(200);
+    expect(((await fresh.json()) as { config: { disabled: string[] } }).config.disabled).toEqual(['ntp']);
+  });
+
   it('gives a device the defaults with an ETag, and 304 while nothing changed', async () => {
     const res = await poll(device.deviceToken);
     expect(res.status).toBe(200);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertNotifyMessage, AlertTransition } from '../../schema/wire/alerts.ts';
 import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
 import type { HostNotice } from '../../schema/wire/notices.ts';
+import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { handleAlertNotify } from '../../workers/src/services/notify/notify.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
@@ -231,6 +232,8 @@ describe('host channels', () => {
     await env.DB.prepare('UPDATE host_notices SET created_at = created_at - ? WHERE device_id = ?')
       .bind(8 * 86_400_000, device.deviceId)
       .run();
+    // The hub answers polls from its copy until told of a change (or an hour passes).
+    await deviceHubFor(env, device.deviceId).configChanged();
     expect((await poll(device.deviceToken)).notices).toEqual([]);
     await runCron(env, Date.now());
     const left = await env.DB.prepare('SELECT count(*) AS n FROM host_notices WHERE device_id = ?')

@@ -8,6 +8,7 @@ import { doc } from '../openapi/doc.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
 import { notifyConfigChanged } from '../services/agents/config-push.ts';
+import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { recordEvent } from '../services/events/record.ts';
 import { deviceEventSubject, orgEventSubject } from '../services/streams/subjects.ts';
 import { deviceParams } from '../services/devices/schemas.ts';
@@ -57,7 +58,9 @@ export const agentConfigPollRoutes = new Hono<AppEnv>().get(
   }),
   async (c) => {
     const { orgId, deviceId } = c.var.device;
-    const { config, notices, etag } = await effectiveConfig(c.env, orgId, deviceId);
+    // From the device's hub, which keeps it until told of a change: no D1 statement per poll.
+    const { config, notices, etag } =
+      (await deviceHubFor(c.env, deviceId).agentConfigAnswer()) ?? (await effectiveConfig(c.env, orgId, deviceId));
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
@@ -183,7 +186,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         correlationId: c.var.requestId,
         data: { scope: 'device', deviceId: device.id, sections: Object.keys(patch) },
       });
-      c.executionCtx.waitUntil(notifyConfigChanged(c.env, device.orgId, [device.id]));
+      await notifyConfigChanged(c.env, device.orgId, [device.id]);
       const effective = await effectiveConfig(c.env, device.orgId, device.id);
       return c.json({ deviceId: device.id, overrides: patch, effective: effective.config });
     },

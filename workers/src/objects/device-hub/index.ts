@@ -9,6 +9,8 @@ import { settings } from '../../settings.ts';
 import type { PreviewRequest, PreviewResult } from '../../services/alerts/preview-types.ts';
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
 import { previewRule } from './alert-preview.ts';
+import { AgentConfigCache } from './agent-config.ts';
+import type { EffectiveConfig } from '../../services/agents/config.ts';
 import { HubAlerts } from './alerts.ts';
 import { judgeStored, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
@@ -48,6 +50,7 @@ export class DeviceHub extends DurableObject<Env> {
   private readonly series: SeriesResolver;
   private readonly alerts: HubAlerts;
   private identityCache: DeviceIdentity | undefined;
+  private readonly agentConfig: AgentConfigCache;
   private ingestBucket: TokenBucket | undefined;
   /**
    * Export pages served since the object started. Kept although only tests read it: reads that
@@ -58,6 +61,7 @@ export class DeviceHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, metered(env, 'DeviceHub'));
     this.sql = ctx.storage.sql;
+    this.agentConfig = new AgentConfigCache(this.env, this.sql);
     this.series = new SeriesResolver(this.sql, this.env.DB);
     this.createStorage();
     this.alerts = new HubAlerts({
@@ -135,8 +139,17 @@ export class DeviceHub extends DurableObject<Env> {
    * on its session (see the MQTT session object); over HTTPS the agent's next poll sees it.
    */
   async configChanged(): Promise<void> {
+    this.agentConfig.forget();
     const identity = await this.identity();
-    if (identity) await pushConfig(this.env, this.sql, identity);
+    // Answered once the copy is dropped, so the change's request can wait for just that; the
+    // push (a D1 read and a call to the session) follows on its own.
+    if (identity) this.ctx.waitUntil(pushConfig(this.env, this.sql, identity, this.agentConfig));
+  }
+
+  /** The device's effective agent config, host notices and ETag, as `GET /v1/agents/config` answers. */
+  async agentConfigAnswer(): Promise<EffectiveConfig | undefined> {
+    const identity = await this.identity();
+    return identity && this.agentConfig.get(identity);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { effectiveConfig } from '../../services/agents/config.ts';
+import type { AgentConfigCache } from './agent-config.ts';
 import { log } from '../../services/log.ts';
 import { getMeta, setMeta } from './store.ts';
 
@@ -49,10 +49,11 @@ export async function pushConfig(
   env: Env,
   sql: SqlStorage,
   device: { deviceId: string; orgId: string },
+  configs: AgentConfigCache,
 ): Promise<void> {
   const sessionId = getMeta<string>(sql, SESSION_KEY);
   if (!sessionId) return;
-  const update = await effectiveConfig(env, device.orgId, device.deviceId);
+  const update = await configs.get(device);
   let live: boolean;
   try {
     live = await mqttSessionFor(env, sessionId).deliverConfig(update);

@@ -20,11 +20,13 @@ export const ORG_SCOPE = '*';
  * new notice is a changed answer, so polling agents see it at their next poll and the MQTT
  * session pushes it.
  */
-export async function effectiveConfig(
-  env: Env,
-  orgId: string,
-  deviceId: string,
-): Promise<{ config: RemoteAgentConfig; notices: HostNotice[]; etag: string }> {
+export interface EffectiveConfig {
+  config: RemoteAgentConfig;
+  notices: HostNotice[];
+  etag: string;
+}
+
+export async function effectiveConfig(env: Env, orgId: string, deviceId: string): Promise<EffectiveConfig> {
   const d = db(env.DB);
   const [rows, device, noticeRows] = await d.batch([
     d

@@ -1,14 +1,15 @@
 import { notifyConfigChanged } from '../agents/config-push.ts';
 
 /**
- * Pushes the new config to these gateways (live MQTT sessions get it at once; HTTPS agents see a
- * new ETag on their next poll, which is computed from D1 and needs no push).
+ * Tells these gateways' hubs that their config changed: live MQTT sessions get it at once, and
+ * an HTTPS agent's next poll (even one right after this request) gets the new answer, since
+ * the hub has dropped its copy when this resolves.
  */
-export function pushGatewayConfig(
-  c: { env: Env; executionCtx: { waitUntil(p: Promise<unknown>): void } },
+export async function pushGatewayConfig(
+  c: { env: Env },
   orgId: string,
   gatewayIds: readonly (string | null | undefined)[],
-): void {
+): Promise<void> {
   const ids = [...new Set(gatewayIds.filter((id): id is string => typeof id === 'string'))];
-  if (ids.length > 0) c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, ids));
+  if (ids.length > 0) await notifyConfigChanged(c.env, orgId, ids);
 }
