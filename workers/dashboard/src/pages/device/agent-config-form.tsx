@@ -1,38 +1,46 @@
 import { useEffect, useState } from 'preact/hooks';
-import {
-  COLLECTOR_NAMES,
-  DEFAULT_INTERVALS,
-  type CollectorName,
-  type Probe,
-  type ProcessWatch,
-  type RemoteAgentConfigPatch,
-} from '../../../../../schema/wire/agent-config.ts';
+import { COLLECTOR_NAMES, DEFAULT_INTERVALS } from '../../../../../schema/wire/agent-config.ts';
+import type { NoticeOutputs } from '../../../../../schema/wire/notices.ts';
 import { deviceApi } from './api.ts';
+import { draftOf, patchOf, type AgentConfigDraft as Draft, type EditedSection } from './agent-config-draft.ts';
 import { FieldError, ProbesEditor, ProcessesEditor } from './agent-config-lists.tsx';
 import { fieldMatches, formError, type FormError } from './field-error.ts';
 
-interface Draft {
-  /** Text of each interval input; empty means "inherit". */
-  intervals: Record<CollectorName, string>;
-  probes: Probe[];
-  processes: ProcessWatch[];
-  /** Sections this device overrides (or the user edited): only those are sent. */
-  own: Set<'intervals' | 'probes' | 'processes'>;
+const NOTICE_OUTPUTS: { key: keyof NoticeOutputs; label: string }[] = [
+  { key: 'wall', label: 'Show notices on logged-in terminals (wall)' },
+  { key: 'journal', label: 'Write notices to the system journal' },
+];
+
+/** Where the agent shows host notices besides its log: two switches, the `notices` section. */
+function NoticesEditor(p: { value: NoticeOutputs; error: FormError | null; onChange(value: NoticeOutputs): void }) {
+  return (
+    <fieldset class="config-list" data-testid="notices">
+      <legend>Host notices</legend>
+      <p class="muted">
+        Incidents from notification channels of kind "Host notices" always go to the agent's log on the host.
+      </p>
+      {NOTICE_OUTPUTS.map(({ key, label }) => (
+        <div key={key}>
+          <input
+            type="checkbox"
+            id={`notices-${key}`}
+            checked={p.value[key]}
+            aria-invalid={fieldMatches(p.error, `notices.${key}`)}
+            onChange={(e) => p.onChange({ ...p.value, [key]: e.currentTarget.checked })}
+            data-testid={`notices-${key}`}
+          />{' '}
+          <label for={`notices-${key}`}>{label}</label>
+        </div>
+      ))}
+      <FieldError error={p.error} field="notices" />
+    </fieldset>
+  );
 }
 
-function patchOf(draft: Draft): RemoteAgentConfigPatch {
-  const patch: RemoteAgentConfigPatch = {};
-  if (draft.own.has('intervals')) {
-    const entries = Object.entries(draft.intervals).filter(([, v]) => v.trim() !== '');
-    // A value that is not a number goes as typed, so the API names the field and says why.
-    patch.intervals = Object.fromEntries(entries.map(([k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
-  }
-  if (draft.own.has('probes')) patch.probes = draft.probes;
-  if (draft.own.has('processes')) patch.processes = draft.processes;
-  return patch;
-}
-
-/** The device's remote agent config: intervals, probes and watched processes, with the API's errors by field. */
+/**
+ * The device's remote agent config: intervals, probes, watched processes and where host notices
+ * go, with the API's errors by field.
+ */
 export function AgentConfigForm({ deviceId, canWrite }: { deviceId: string; canWrite: boolean }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -43,18 +51,7 @@ export function AgentConfigForm({ deviceId, canWrite }: { deviceId: string; canW
   useEffect(() => {
     const aborter = new AbortController();
     deviceApi.agentConfig(deviceId, aborter.signal).then(
-      (cfg) => {
-        const intervals = Object.fromEntries(
-          COLLECTOR_NAMES.map((c) => [
-            c,
-            cfg.overrides.intervals?.[c] === undefined ? '' : String(cfg.overrides.intervals[c]),
-          ]),
-        ) as Record<CollectorName, string>;
-        const own = new Set(
-          (['intervals', 'probes', 'processes'] as const).filter((k) => cfg.overrides[k] !== undefined),
-        );
-        setDraft({ intervals, probes: cfg.effective.probes, processes: cfg.effective.processes, own });
-      },
+      (cfg) => setDraft(draftOf(cfg)),
       (err: unknown) => !aborter.signal.aborted && setLoadError(formError(err).message),
     );
     return () => aborter.abort();
@@ -79,7 +76,7 @@ export function AgentConfigForm({ deviceId, canWrite }: { deviceId: string; canW
     );
   }
 
-  const edit = (section: 'intervals' | 'probes' | 'processes', next: Partial<Draft>) => {
+  const edit = (section: EditedSection, next: Partial<Draft>) => {
     setSaved(false);
     setDraft({ ...draft, ...next, own: new Set([...draft.own, section]) });
   };
@@ -96,7 +93,8 @@ export function AgentConfigForm({ deviceId, canWrite }: { deviceId: string; canW
       setBusy(false);
     }
   };
-  const shownFields = (f: string) => /^intervals\.[a-z]+$/.test(f) || /^(probes|processes)\.\d+\.[a-zA-Z]+$/.test(f);
+  const shownFields = (f: string) =>
+    /^intervals\.[a-z]+$/.test(f) || /^(probes|processes)\.\d+\.[a-zA-Z]+$/.test(f) || f === 'notices';
 
   return (
     <section class="card agent-config" aria-labelledby="agent-config-title" data-testid="agent-config">
@@ -130,6 +128,7 @@ export function AgentConfigForm({ deviceId, canWrite }: { deviceId: string; canW
             error={error}
             onChange={(processes) => edit('processes', { processes })}
           />
+          <NoticesEditor value={draft.notices} error={error} onChange={(notices) => edit('notices', { notices })} />
           <div class="form-actions">
             <button type="submit" class="primary" data-testid="agent-config-save">
               Save agent configuration

@@ -1,11 +1,16 @@
 import type { WebhookFilters } from '../../../../../schema/wire/alerts.ts';
 import { call } from '../../api.ts';
 
-export type WebhookKind = 'generic' | 'slack' | 'discord';
+/**
+ * `host` sends no HTTP request: its notices go to the agents of the affected devices, which
+ * write them to a log on the host (and to terminals and the journal if their config says so).
+ */
+export type WebhookKind = 'generic' | 'slack' | 'discord' | 'host';
 export const WEBHOOK_KINDS: readonly { kind: WebhookKind; label: string }[] = [
   { kind: 'generic', label: 'Generic JSON (signed, Standard Webhooks)' },
   { kind: 'slack', label: 'Slack-compatible' },
   { kind: 'discord', label: 'Discord-compatible' },
+  { kind: 'host', label: 'Host notices (agents)' },
 ];
 
 /** A notification channel as listed: the secret's prefix only, never the secret. */
@@ -13,24 +18,30 @@ export interface WebhookView {
   id: string;
   name: string;
   kind: WebhookKind;
-  url: string;
+  /** Null for a `host` channel, which has none. */
+  url: string | null;
   filters: WebhookFilters;
   enabled: boolean;
   /** Why the platform disabled it (e.g. the receiver answered 410 Gone). */
   disabledReason?: string | null;
-  secretPrefix?: string;
+  /** Null for a `host` channel, which signs nothing. */
+  secretPrefix: string | null;
   previousSecretExpiresAt?: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
+/** What create and update send: `url` for the URL kinds, left out for `host`. */
 export interface WebhookBody {
   name: string;
   kind: WebhookKind;
-  url: string;
+  url?: string;
   filters: WebhookFilters;
   enabled: boolean;
 }
+
+/** What an update sends: the kind is fixed when a channel is made. */
+export type WebhookUpdate = Omit<WebhookBody, 'kind'>;
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'dead';
 
@@ -69,14 +80,14 @@ export const webhooksApi = {
   list: (signal?: AbortSignal) =>
     call<{ webhooks: WebhookView[] }>('GET', '/v1/webhooks', undefined, signal).then((r) => r.webhooks),
   get: (id: string, signal?: AbortSignal) => call<WebhookView>('GET', hook(id), undefined, signal),
-  /** The answer's `secret` is shown once and never again. */
-  create: (body: WebhookBody) => call<WebhookView & { secret: string }>('POST', '/v1/webhooks', body),
-  update: (id: string, body: Partial<WebhookBody>) => call<WebhookView>('PATCH', hook(id), body),
+  /** The answer's `secret` (URL kinds only) is shown once and never again. */
+  create: (body: WebhookBody) => call<WebhookView & { secret?: string }>('POST', '/v1/webhooks', body),
+  update: (id: string, body: Partial<WebhookUpdate>) => call<WebhookView>('PATCH', hook(id), body),
   remove: (id: string) => call<null>('DELETE', hook(id)),
-  /** The new secret, shown once; the old one keeps signing for `graceSeconds`. */
+  /** The new secret, shown once; the old one keeps signing for `graceSeconds`. A `host` channel answers 409. */
   rotate: (id: string, graceSeconds: number) =>
     call<WebhookView & { secret: string }>('POST', `${hook(id)}/rotate-secret`, { graceSeconds }),
-  /** Queues a signed `webhook.test` event; the answer is its delivery, pending. */
+  /** Queues a signed `webhook.test` event; the answer is its delivery, pending. A `host` channel answers 409. */
   test: (id: string) => call<DeliveryView>('POST', `${hook(id)}/test`),
   deliveries: (id: string, cursor: string | null, signal?: AbortSignal, limit = 25) => {
     const q = new URLSearchParams({ limit: String(limit) });

@@ -1,46 +1,39 @@
 import { useState } from 'preact/hooks';
-import type { AlertRuleView, WebhookFilters } from '../../../../../schema/wire/alerts.ts';
+import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
+import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
 import { fieldMatches, type FormError } from '../device/field-error.ts';
 import { FieldError, LeftoverError } from '../alerts/bits.tsx';
 import { TextField } from '../alerts/text-field.tsx';
-import { WEBHOOK_KINDS, type WebhookBody, type WebhookKind } from './api.ts';
+import type { WebhookKind } from './api.ts';
+import { deviceChoices, isHostKind, kindChoices, type WebhookDraft } from './draft.ts';
+import { Checks } from './filter-checks.tsx';
+import './webhooks.css';
 
 const SEVERITIES = ['critical', 'warning'] as const;
 const SHOWN = ['name', 'kind', 'url', 'filters', 'enabled'];
 
-const splitList = (text: string) =>
-  text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** The body a channel starts from. */
-export const emptyWebhook = (): WebhookBody => ({ name: '', kind: 'generic', url: '', filters: {}, enabled: true });
-
 /**
- * A channel's settings: name, kind, URL, filters (severities, rules, sites; none means every
- * incident) and whether it is on. Used to create one and to edit one; the API's field errors
- * show beside the inputs they name.
+ * A channel's settings: name, kind, URL (none for host notices), filters (severities, rules,
+ * sites, devices, tags; none means every incident) and whether it is on. Used to create one
+ * (`existingKind` null) and to edit one; the API's field errors show beside the inputs they name.
  */
 export function WebhookForm(props: {
-  initial: WebhookBody;
+  initial: WebhookDraft;
+  /** The kind of the channel edited; null when creating one. */
+  existingKind: WebhookKind | null;
   rules: readonly AlertRuleView[] | null;
+  devices: readonly DeviceView[] | null;
   submitLabel: string;
   busy: boolean;
   error: FormError | null;
-  onSubmit(body: WebhookBody): void;
+  /** With the draft as it stands: `bodyOf` or `updateOf` makes what to send. */
+  onSubmit(draft: WebhookDraft): void;
 }) {
-  const [body, setBody] = useState<WebhookBody>(props.initial);
-  const [sites, setSites] = useState((props.initial.filters.siteIds ?? []).join(', '));
+  const [draft, setDraft] = useState<WebhookDraft>(props.initial);
+  const set = (change: Partial<WebhookDraft>) => setDraft({ ...draft, ...change });
   const { error } = props;
-  const setFilters = (change: Partial<WebhookFilters>) => {
-    const filters: WebhookFilters = { ...body.filters, ...change };
-    // An empty list is "no filter": the API takes that as the key left out.
-    for (const key of Object.keys(filters) as (keyof WebhookFilters)[]) if (!filters[key]?.length) delete filters[key];
-    setBody({ ...body, filters });
-  };
-  const toggle = <T extends string>(list: readonly T[] | undefined, value: T, on: boolean): T[] =>
-    on ? [...(list ?? []), value] : (list ?? []).filter((v) => v !== value);
+  const host = isHostKind(draft.kind);
+  const kinds = kindChoices(props.existingKind);
 
   return (
     <form
@@ -49,13 +42,7 @@ export function WebhookForm(props: {
       data-testid="webhook-form"
       onSubmit={(e) => {
         e.preventDefault();
-        const siteIds = splitList(sites);
-        props.onSubmit({
-          ...body,
-          name: body.name.trim(),
-          url: body.url.trim(),
-          filters: { ...body.filters, ...(siteIds.length ? { siteIds } : { siteIds: undefined }) },
-        });
+        props.onSubmit(draft);
       }}
     >
       <div class="row">
@@ -63,96 +50,135 @@ export function WebhookForm(props: {
           label="Name"
           path="name"
           prefix="webhook"
-          value={body.name}
+          value={draft.name}
           error={error}
           required
           maxLength={200}
           placeholder="On-call pager"
-          onInput={(name) => setBody({ ...body, name })}
+          onInput={(name) => set({ name })}
         />
         <label for="webhook-kind">
           Kind
           <select
             id="webhook-kind"
-            value={body.kind}
+            value={draft.kind}
+            disabled={props.existingKind !== null}
+            aria-describedby="webhook-kind-note"
             aria-invalid={fieldMatches(error, 'kind')}
-            onChange={(e) => setBody({ ...body, kind: e.currentTarget.value as WebhookKind })}
+            onChange={(e) => set({ kind: e.currentTarget.value as WebhookKind })}
             data-testid="webhook-kind"
           >
-            {WEBHOOK_KINDS.map((k) => (
+            {kinds.map((k) => (
               <option key={k.kind} value={k.kind}>
                 {k.label}
               </option>
             ))}
           </select>
-          <FieldError error={error} field="kind" />
+          {fieldMatches(error, 'kind') ? (
+            <FieldError error={error} field="kind" id="webhook-kind-note" />
+          ) : (
+            <span class="hint" id="webhook-kind-note">
+              {props.existingKind === null ? '' : 'fixed when the channel is made'}
+            </span>
+          )}
         </label>
       </div>
-      <div class="row">
-        <TextField
-          label="URL"
-          path="url"
-          prefix="webhook"
-          value={body.url}
-          error={error}
-          required
-          wide
-          placeholder="https://hooks.example.com/edgewatch"
-          hint="HTTPS to a public address (private ones only where the platform allows them)"
-          onInput={(url) => setBody({ ...body, url })}
-        />
-      </div>
-      <fieldset class="rows">
-        <legend>Only incidents that match (leave a filter empty for all)</legend>
-        <div class="row" role="group" aria-label="Severities">
-          {SEVERITIES.map((s) => (
-            <label key={s} class="inline">
-              <input
-                type="checkbox"
-                checked={body.filters.severities?.includes(s) ?? false}
-                onChange={(e) =>
-                  setFilters({ severities: toggle(body.filters.severities, s, e.currentTarget.checked) })
-                }
-                data-testid={`webhook-severity-${s}`}
-              />{' '}
-              {s}
-            </label>
-          ))}
-          <FieldError error={error} field="filters.severities" />
+      {host ? (
+        <p class="hint host-note" data-testid="webhook-host-note">
+          No URL: each incident the filters pass goes to the agent of the incident's own device, which writes it to its
+          log on the host, and to logged-in terminals (wall) or the system journal when the device's agent configuration
+          turns those on.
+        </p>
+      ) : (
+        <div class="row">
+          <TextField
+            label="URL"
+            path="url"
+            prefix="webhook"
+            value={draft.url}
+            error={error}
+            required
+            wide
+            placeholder="https://hooks.example.com/edgewatch"
+            hint="HTTPS to a public address (private ones only where the platform allows them)"
+            onInput={(url) => set({ url })}
+          />
         </div>
+      )}
+      <fieldset class="rows">
+        <legend>
+          {host
+            ? 'Whose incidents (leave a filter empty for all; none at all: the whole organisation)'
+            : 'Only incidents that match (leave a filter empty for all)'}
+        </legend>
+        <Checks
+          label="Severities"
+          field="filters.severities"
+          choices={SEVERITIES.map((s) => [s, s] as const)}
+          picked={draft.severities}
+          error={error}
+          testId="webhook-severity"
+          onChange={(severities) => set({ severities })}
+        />
         {props.rules && props.rules.length > 0 && (
-          <div class="row" role="group" aria-label="Rules">
-            {props.rules.map((r) => (
-              <label key={r.id} class="inline">
-                <input
-                  type="checkbox"
-                  checked={body.filters.ruleIds?.includes(r.id) ?? false}
-                  onChange={(e) => setFilters({ ruleIds: toggle(body.filters.ruleIds, r.id, e.currentTarget.checked) })}
-                />{' '}
-                {r.name}
-              </label>
-            ))}
-            <FieldError error={error} field="filters.ruleIds" />
-          </div>
+          <Checks
+            label="Rules"
+            field="filters.ruleIds"
+            choices={props.rules.map((r) => [r.id, r.name] as const)}
+            picked={draft.ruleIds}
+            error={error}
+            testId="webhook-rule"
+            onChange={(ruleIds) => set({ ruleIds })}
+          />
         )}
+        <div class="filter-devices">
+          <span class="filter-title">Devices</span>
+          {props.devices === null ? (
+            <p class="muted">Loading devices…</p>
+          ) : (
+            <Checks
+              label="Devices"
+              field="filters.deviceIds"
+              class="pick-list"
+              choices={deviceChoices(props.devices, draft.deviceIds)}
+              picked={draft.deviceIds}
+              error={error}
+              testId="webhook-device"
+              empty="No devices yet."
+              onChange={(deviceIds) => set({ deviceIds })}
+            />
+          )}
+        </div>
         <div class="row">
           <TextField
             label="Site ids (comma-separated)"
             path="filters.siteIds"
             prefix="webhook"
-            value={sites}
+            value={draft.siteIds}
             error={error}
             placeholder="all sites"
-            onInput={setSites}
+            onInput={(siteIds) => set({ siteIds })}
+          />
+          <TextField
+            label="Device tags (comma-separated, any of them)"
+            path="filters.tags"
+            prefix="webhook"
+            value={draft.tags}
+            error={error}
+            placeholder="all tags"
+            onInput={(tags) => set({ tags })}
           />
         </div>
+        {host && (
+          <p class="hint">Whichever devices the filters choose, each notice goes only to its incident's own device.</p>
+        )}
       </fieldset>
       <div class="row">
         <label class="inline">
           <input
             type="checkbox"
-            checked={body.enabled}
-            onChange={(e) => setBody({ ...body, enabled: e.currentTarget.checked })}
+            checked={draft.enabled}
+            onChange={(e) => set({ enabled: e.currentTarget.checked })}
             data-testid="webhook-enabled"
           />{' '}
           Enabled

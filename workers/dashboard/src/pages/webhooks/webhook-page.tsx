@@ -2,98 +2,18 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
 import { DeleteInPlace, DetailLoading } from '../../app/detail-page.tsx';
-import { errorMessage } from '../../page-state.ts';
 import { alertsApi } from '../alerts/api.ts';
-import { AlertsTabs, when } from '../alerts/bits.tsx';
+import { AlertsTabs, useDevices, when } from '../alerts/bits.tsx';
 import { formError, type FormError } from '../device/field-error.ts';
-import { webhooksApi, type WebhookBody, type WebhookView } from './api.ts';
+import { webhooksApi, type WebhookView } from './api.ts';
+import { Actions, HostNotices } from './channel-actions.tsx';
 import { DeliveryLog } from './delivery-log.tsx';
-import { SecretShown } from './secret-shown.tsx';
+import { draftOf, HOST_TARGET, isHostKind, updateOf, type WebhookDraft } from './draft.ts';
 import { WebhookForm } from './webhook-form.tsx';
 import { AdminsOnly } from './webhooks-page.tsx';
 import '../alerts/alerts.css';
 
-const GRACE: [number, string][] = [
-  [0, 'stops at once'],
-  [3600, 'keeps signing for 1 hour'],
-  [86_400, 'keeps signing for 24 hours'],
-  [7 * 86_400, 'keeps signing for 7 days'],
-];
-
-/** Send a test, rotate the secret (the old one may keep signing for a grace period). */
-function Actions({ hook, onTest }: { hook: WebhookView; onTest(): void }) {
-  const [grace, setGrace] = useState(86_400);
-  const [secret, setSecret] = useState<string | null>(null);
-  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const run = (action: () => Promise<void>) => {
-    setBusy(true);
-    setMessage(null);
-    action()
-      .catch((err: unknown) => setMessage({ error: true, text: errorMessage(err) }))
-      .finally(() => setBusy(false));
-  };
-  const test = () =>
-    run(async () => {
-      await webhooksApi.test(hook.id);
-      setMessage({ error: false, text: 'Test event queued: it appears in the delivery log below.' });
-      onTest();
-    });
-  const rotate = () =>
-    run(async () => {
-      const r = await webhooksApi.rotate(hook.id, grace);
-      setSecret(r.secret);
-    });
-  return (
-    <section class="card" aria-labelledby="webhook-actions-title">
-      <h2 id="webhook-actions-title">Test and secret</h2>
-      {secret && (
-        <SecretShown
-          name={hook.name}
-          secret={secret}
-          note={grace ? 'Until the grace period ends, messages carry two signatures: old and new.' : undefined}
-          onDone={() => setSecret(null)}
-        />
-      )}
-      <div class="row">
-        <button type="button" class="primary" disabled={busy} onClick={test} data-testid="webhook-test">
-          Send test
-        </button>
-      </div>
-      <div class="row">
-        <label for="webhook-grace">
-          The old secret
-          <select
-            id="webhook-grace"
-            value={grace}
-            onChange={(e) => setGrace(Number(e.currentTarget.value))}
-            data-testid="webhook-grace"
-          >
-            {GRACE.map(([s, text]) => (
-              <option key={s} value={s}>
-                {text}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="button" class="device-secondary" disabled={busy} onClick={rotate} data-testid="webhook-rotate">
-          Rotate secret
-        </button>
-      </div>
-      {message && (
-        <p
-          class={message.error ? 'form-error' : 'notice'}
-          role={message.error ? 'alert' : 'status'}
-          data-testid="webhook-action-message"
-        >
-          {message.text}
-        </p>
-      )}
-    </section>
-  );
-}
-
-/** `/webhooks/:id`: one channel: test it, rotate its secret, change it, read its delivery log. */
+/** `/webhooks/:id`: one channel: test it, rotate its secret, change it, read its delivery log (host notices: change it). */
 export function WebhookPage({ id, access }: { id: string; access: Access }) {
   return access.can('notifications.manage') ? <Channel id={id} access={access} /> : <AdminsOnly access={access} />;
 }
@@ -106,6 +26,7 @@ function Channel({ id, access }: { id: string; access: Access }) {
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
   const [version, setVersion] = useState(0);
+  const devices = useDevices();
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -126,12 +47,12 @@ function Channel({ id, access }: { id: string; access: Access }) {
       />
     );
   }
-  const save = (body: WebhookBody) => {
+  const save = (draft: WebhookDraft) => {
     setBusy(true);
     setError(null);
     setSaved(false);
     webhooksApi
-      .update(hook.id, body)
+      .update(hook.id, updateOf(draft))
       .then(
         (w) => {
           setHook(w);
@@ -141,22 +62,21 @@ function Channel({ id, access }: { id: string; access: Access }) {
       )
       .finally(() => setBusy(false));
   };
+  const host = isHostKind(hook.kind);
   return (
     <main class="page alerts-page" data-testid="webhook-page">
       <AlertsTabs current="webhooks" access={access} />
       <h1 data-testid="webhook-name">{hook.name}</h1>
       <dl class="facts">
         <dt>Kind</dt>
-        <dd>{hook.kind}</dd>
-        <dt>URL</dt>
-        <dd>
-          <code>{hook.url}</code>
-        </dd>
+        <dd data-testid="webhook-kind-shown">{hook.kind}</dd>
+        <dt>{host ? 'Sends to' : 'URL'}</dt>
+        <dd data-testid="webhook-target">{host ? HOST_TARGET : <code>{hook.url}</code>}</dd>
         <dt>Status</dt>
         <dd data-testid="webhook-status">
           {hook.enabled ? 'enabled' : `disabled${hook.disabledReason ? `: ${hook.disabledReason}` : ''}`}
         </dd>
-        {hook.secretPrefix && (
+        {!host && hook.secretPrefix && (
           <>
             <dt>Secret</dt>
             <dd>
@@ -168,14 +88,22 @@ function Channel({ id, access }: { id: string; access: Access }) {
           </>
         )}
       </dl>
-      <Actions hook={hook} onTest={() => setVersion((v) => v + 1)} />
-      <DeliveryLog webhookId={hook.id} version={version} />
+      {host ? (
+        <HostNotices />
+      ) : (
+        <>
+          <Actions hook={hook} onTest={() => setVersion((v) => v + 1)} />
+          <DeliveryLog webhookId={hook.id} version={version} />
+        </>
+      )}
       <section class="card" aria-labelledby="webhook-settings-title">
         <h2 id="webhook-settings-title">Settings</h2>
         <WebhookForm
           key={hook.updatedAt}
-          initial={{ name: hook.name, kind: hook.kind, url: hook.url, filters: hook.filters, enabled: hook.enabled }}
+          initial={draftOf(hook)}
+          existingKind={hook.kind}
           rules={rules}
+          devices={devices}
           submitLabel="Save changes"
           busy={busy}
           error={error}
@@ -187,7 +115,9 @@ function Channel({ id, access }: { id: string; access: Access }) {
           </p>
         )}
         <DeleteInPlace
-          question={<>Delete the channel {hook.name} and its delivery log?</>}
+          question={
+            host ? <>Delete the channel {hook.name}?</> : <>Delete the channel {hook.name} and its delivery log?</>
+          }
           label="Delete channel…"
           testId="webhook-delete"
           doneHref="/webhooks"

@@ -3,24 +3,14 @@ import { TableHead } from '../../app/table-head.tsx';
 import type { AlertRuleView } from '../../../../../schema/wire/alerts.ts';
 import type { Access } from '../../app/access.ts';
 import { ListState, useLoaded } from '../../app/list-shell.tsx';
-import { AlertsTabs } from '../alerts/bits.tsx';
+import { AlertsTabs, useDevices } from '../alerts/bits.tsx';
 import { alertsApi } from '../alerts/api.ts';
 import { formError, type FormError } from '../device/field-error.ts';
-import { webhooksApi, type WebhookBody, type WebhookView } from './api.ts';
+import { webhooksApi } from './api.ts';
+import { bodyOf, emptyDraft, filtersText, HOST_TARGET, isHostKind, type WebhookDraft } from './draft.ts';
 import { SecretShown } from './secret-shown.tsx';
-import { emptyWebhook, WebhookForm } from './webhook-form.tsx';
+import { WebhookForm } from './webhook-form.tsx';
 import '../alerts/alerts.css';
-
-/** What a channel's filters let through, in a few words. */
-export function filtersText(w: WebhookView, rules: readonly AlertRuleView[] | null): string {
-  const f = w.filters;
-  const parts = [
-    f.severities ? f.severities.join(' or ') : '',
-    f.ruleIds ? `rules ${f.ruleIds.map((id) => rules?.find((r) => r.id === id)?.name ?? id).join(', ')}` : '',
-    f.siteIds ? `sites ${f.siteIds.join(', ')}` : '',
-  ].filter(Boolean);
-  return parts.length ? parts.join('; ') : 'every incident';
-}
 
 /** Shown instead of the channel pages to people whose role cannot manage them (no request is made). */
 export function AdminsOnly({ access }: { access: Access }) {
@@ -35,7 +25,7 @@ export function AdminsOnly({ access }: { access: Access }) {
   );
 }
 
-/** `/webhooks`: notification channels; create one (its secret shown once) and open one to edit and test it. */
+/** `/webhooks`: notification channels; create one (a URL channel's secret shown once) and open one to edit it. */
 export function WebhooksPage({ access }: { access: Access }) {
   return access.can('notifications.manage') ? <Channels access={access} /> : <AdminsOnly access={access} />;
 }
@@ -45,7 +35,9 @@ function Channels({ access }: { access: Access }) {
   const [rules, setRules] = useState<AlertRuleView[] | null>(null);
   const [error, setError] = useState<FormError | null>(null);
   const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<{ id: string; name: string; secret: string } | null>(null);
+  const devices = useDevices();
+  /** The channel just made; `secret` only for the URL kinds (a host channel has none). */
+  const [created, setCreated] = useState<{ id: string; name: string; secret?: string } | null>(null);
   const [formKey, setFormKey] = useState(0);
 
   useEffect(() => {
@@ -54,11 +46,11 @@ function Channels({ access }: { access: Access }) {
     return () => ctl.abort();
   }, []);
 
-  const create = (body: WebhookBody) => {
+  const create = (draft: WebhookDraft) => {
     setBusy(true);
     setError(null);
     webhooksApi
-      .create(body)
+      .create(bodyOf(draft))
       .then(
         (w) => {
           setCreated({ id: w.id, name: w.name, secret: w.secret });
@@ -76,7 +68,7 @@ function Channels({ access }: { access: Access }) {
       <AlertsTabs current="webhooks" access={access} />
       <section class="card" aria-labelledby="webhook-new-title">
         <h2 id="webhook-new-title">New channel</h2>
-        {created && (
+        {created?.secret && (
           <SecretShown
             name={created.name}
             secret={created.secret}
@@ -84,10 +76,17 @@ function Channels({ access }: { access: Access }) {
             onDone={() => setCreated(null)}
           />
         )}
+        {created && !created.secret && (
+          <p class="notice" role="status" data-testid="webhook-created">
+            Created <strong>{created.name}</strong>. Its notices go to the agents of the affected devices.
+          </p>
+        )}
         <WebhookForm
           key={formKey}
-          initial={emptyWebhook()}
+          initial={emptyDraft()}
+          existingKind={null}
           rules={rules}
+          devices={devices}
           submitLabel="Create channel"
           busy={busy}
           error={error}
@@ -106,7 +105,7 @@ function Channels({ access }: { access: Access }) {
         >
           {(hooks) => (
             <table class="grid" data-testid="webhook-list">
-              <TableHead columns={['Name', 'Kind', 'URL', 'Sends', 'Status']} actions={false} />
+              <TableHead columns={['Name', 'Kind', 'Sends to', 'Sends', 'Status']} actions={false} />
               <tbody>
                 {hooks.map((w) => (
                   <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
@@ -116,10 +115,8 @@ function Channels({ access }: { access: Access }) {
                       </a>
                     </td>
                     <td>{w.kind}</td>
-                    <td>
-                      <code>{w.url}</code>
-                    </td>
-                    <td>{filtersText(w, rules)}</td>
+                    <td data-testid="webhook-target">{isHostKind(w.kind) ? HOST_TARGET : <code>{w.url}</code>}</td>
+                    <td>{filtersText(w.filters, rules, devices)}</td>
                     <td>{w.enabled ? 'enabled' : `disabled${w.disabledReason ? `: ${w.disabledReason}` : ''}`}</td>
                   </tr>
                 ))}
