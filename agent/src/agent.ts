@@ -1,5 +1,6 @@
 import { DEFAULT_AGENT_CONFIG } from '../../schema/wire/agent-config.ts';
 import type { GatewayConfig } from '../../schema/wire/gateway.ts';
+import { DEFAULT_NOTICE_OUTPUTS } from '../../schema/wire/notices.ts';
 import type { GatewayRuntime } from './gateway/runtime.ts';
 import type { ControllerHealth } from './gateway/samples.ts';
 import { createCollectorPlan } from './collectors/plan.ts';
@@ -7,6 +8,7 @@ import type { Sample } from './collectors/types.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { createCollectionMarks, readCollectionMarks } from './collection-marks.ts';
+import { createNoticeDelivery } from './notices/delivery.ts';
 import { collectionMarksPath, configCachePath, statusPath } from './paths.ts';
 import { createConfigPoller, type AppliedConfig, type ConfigPoller } from './remote-config.ts';
 import { startCollectors, type Scheduler } from './scheduler.ts';
@@ -30,6 +32,8 @@ export interface StartAgentOptions {
   statusIntervalMs?: number;
   /** Gateway mode: where discovery broadcasts go (default 1234; tests use a free port). */
   discoveryPort?: number;
+  /** Environment of the programs that show host notices (`wall`, `systemd-cat`). Default `process.env`. */
+  noticeEnv?: NodeJS.ProcessEnv;
 }
 
 /** A started agent: its parts, for logs and tests, and `stop`. */
@@ -67,6 +71,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       probes: c.probes.map((p) => p.name),
       processes: c.processes.map((p) => p.name),
       ntp: `${c.ntp.server}:${c.ntp.port}`,
+      ...(c.notices ? { notices: c.notices } : {}),
       ...(c.gateway
         ? { gateway: { controllers: c.gateway.controllers.length, trendLogs: c.gateway.trendLogs.length } }
         : {}),
@@ -77,11 +82,19 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     const change = live.scheduler.reconfigure(plan.build(c));
     log.info('remote config applied', { ...summary, ...change, kept: undefined });
   };
+  // Host notices ride along with the config; delivering them (log, wall, journal) is never awaited here.
+  const notices = createNoticeDelivery({
+    dir: config.spoolDir,
+    log: log.child({ component: 'notices' }),
+    outputs: () => poller.current()?.config.notices ?? DEFAULT_NOTICE_OUTPUTS,
+    env: options.noticeEnv,
+  });
   const poller = createConfigPoller({
     url: config.url,
     deviceToken: config.deviceToken,
     log: log.child({ component: 'config' }),
     apply: onConfig,
+    onNotices: (list) => notices.deliver(list),
     intervalMs: options.configPollMs,
     cachePath: configCachePath(config.spoolDir),
   });
@@ -216,7 +229,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     poller,
     async stop({ flushMs = 5_000 } = {}) {
       poller.stop();
-      await Promise.all([running.stop(), live.gateway?.stop()]);
+      // A notice being shown ends within its programs' timeout (5 s).
+      await Promise.all([running.stop(), live.gateway?.stop(), notices.stop()]);
       await marks.flush();
       const { flushed } = await shipper.stop({ flushMs });
       await transport.close().catch((err: unknown) => log.warn('transport did not close cleanly', { err }));

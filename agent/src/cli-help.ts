@@ -33,6 +33,7 @@ Commands:
   enroll   Register this host with an enrollment token and write the config file
   run      Collect and ship metrics until stopped
   status   Show whether the agent runs, when it last shipped, and what is queued
+  notices  Show the incident notices the platform sent to this host
   check    Validate the config and test the connection to the server
   gateway  Read T3000 and Modbus controllers, or simulate them (gateway --help)
 
@@ -45,8 +46,9 @@ Files:
                  ${defaultConfigPath()}
                  (url, device token, settings; written by enroll with mode 0600)
   state folder   "spoolDir" in the config file: the disk spool, status.json (read by
-                 status) and the remote config cache. enroll records it, so run,
-                 status and check use the same folder. Not in the file:
+                 status), notices.jsonl (read by notices) and the remote config cache.
+                 enroll records it, so run, status, notices and check use the same
+                 folder. Not in the file:
                  ${STATE_FALLBACK}
 
 Get started:
@@ -96,7 +98,8 @@ ${ENVIRONMENT}`,
 Reads the status file the running agent rewrites every 5 s (status.json in its state
 folder, "spoolDir" in the config file) and prints whether it runs, its last successful
 ship, the samples queued in the spool, dropped samples, the last error and the remote
-config in force. A status file of another device than the config's does not count.
+config in force, and how many notices of firing incidents are unread (see notices).
+A status file of another device than the config's does not count.
 Exit status: 0 running, 1 not running (no status file, stopped, or not updated for a while).
 
 Options:
@@ -108,6 +111,27 @@ Options:
   -h, --help       Show this help
 
 A service's state directory is usually readable only by its user: sudo edgewatch-agent status
+`,
+  notices: `Usage: edgewatch-agent notices [--follow] [--json] [--config PATH] [--spool-dir DIR]
+
+Prints the host notices the platform sent to this agent (incidents of this device that fired,
+escalated, were acknowledged or resolved, from a notification channel of kind "host"), oldest
+first, one line each: time, transition, severity, title, summary and link. They are kept in
+notices.jsonl in the state folder ("spoolDir" in the config file; 256 KiB, then one older
+notices.jsonl.1). Reading them marks them read: status counts the unread firing ones.
+Exit status: 0, also when there are no notices yet; 1 when the log cannot be read.
+
+Options:
+  -f, --follow     Keep printing new notices as they arrive, until Ctrl-C (SIGINT or SIGTERM)
+  --json           Print each notice as the JSON line stored in the log
+  --config PATH    Config file whose state folder to read (default: ${defaultConfigPath()})
+  --spool-dir DIR  Read DIR/notices.jsonl instead. When neither names a folder:
+                   ${defaultSpoolDir()}, then /var/lib/edgewatch
+  -h, --help       Show this help
+
+Notices also go to logged-in terminals (wall) and the journal when the agent config's
+"notices" section enables them. A service's state directory is usually readable only by its
+user: sudo edgewatch-agent notices
 `,
   check: `Usage: edgewatch-agent check [--config PATH]
 
@@ -130,5 +154,6 @@ export const EXAMPLES = {
   enroll: `edgewatch-agent enroll --url ${EXAMPLE_URL} --token <enrollment token>`,
   run: 'edgewatch-agent run --config /etc/edgewatch/agent.json',
   status: 'edgewatch-agent status --json',
+  notices: 'edgewatch-agent notices --follow',
   check: 'edgewatch-agent check --config /etc/edgewatch/agent.json',
 };

@@ -10,11 +10,12 @@ import { checkCommand } from './check-command.ts';
 import { EXAMPLES, HELP } from './cli-help.ts';
 import { ConfigError, defaultConfigPath, normalizeUrl } from './config.ts';
 import { enroll, EnrollError } from './enroll.ts';
+import { noticesCommand } from './notices/command.ts';
 import { runAgent } from './run.ts';
 import { statusCommand } from './status-command.ts';
 import { AGENT_VERSION } from './version.ts';
 
-const COMMANDS = ['enroll', 'run', 'status', 'check'] as const;
+const COMMANDS = ['enroll', 'run', 'status', 'notices', 'check'] as const;
 type Command = (typeof COMMANDS)[number];
 
 class UsageError extends Error {}
@@ -37,6 +38,21 @@ async function main(argv: string[]): Promise<number> {
         });
         if (values.help) return help('status');
         return await statusCommand({ configPath: values.config, spoolDir: values['spool-dir'], json: values.json });
+      }
+      case 'notices': {
+        const { values } = parse('notices', rest, {
+          config: { type: 'string' },
+          'spool-dir': { type: 'string' },
+          json: { type: 'boolean' },
+          follow: { type: 'boolean', short: 'f' },
+        });
+        if (values.help) return help('notices');
+        return await noticesCommand({
+          configPath: values.config,
+          spoolDir: values['spool-dir'],
+          json: values.json,
+          follow: values.follow,
+        });
       }
       case 'check': {
         const { values } = parse('check', rest, { config: { type: 'string' } });
@@ -135,7 +151,7 @@ async function enrollCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-type Options = Record<string, { type: 'string' | 'boolean' }>;
+type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 function parse<T extends Options>(command: Command, args: string[], options: T) {
   try {

@@ -47,6 +47,11 @@ const FIELDS = {
   fsync: { env: 'EDGEWATCH_FSYNC', rule: 'must be one of always, batch, never', example: 'batch' },
   transport: { env: 'EDGEWATCH_TRANSPORT', rule: 'must be https or mqtt', example: 'https' },
   mqttProtocol: { env: 'EDGEWATCH_MQTT_PROTOCOL', rule: 'must be 4 (MQTT 3.1.1) or 5', example: 5 },
+  configPollSeconds: {
+    env: 'EDGEWATCH_CONFIG_POLL',
+    rule: 'must be a number of seconds from 2 to 3600',
+    example: 60,
+  },
 } as const;
 type FieldName = keyof typeof FIELDS;
 
@@ -77,6 +82,11 @@ export const agentConfigSchema = z.strictObject({
   fsync: z._default(z.enum(['always', 'batch', 'never']), 'batch'),
   transport: z._default(z.enum(['https', 'mqtt']), 'https'),
   mqttProtocol: z.optional(z.union([z.literal(4), z.literal(5)])),
+  /**
+   * How often the remote config (and with it host notices) is polled over HTTPS. Over MQTT the
+   * platform pushes changes; the poll is only the backstop there.
+   */
+  configPollSeconds: z._default(z.number().check(z.gte(2), z.lte(3600)), 60),
 });
 /** The validated configuration; `spoolDir` is always resolved to an absolute path. */
 export type AgentConfig = z.output<typeof agentConfigSchema> & { spoolDir: string };
@@ -91,7 +101,7 @@ export interface LoadConfigOptions {
  * Reads the config file, applies environment overrides (`EDGEWATCH_URL`, `EDGEWATCH_TOKEN`,
  * `EDGEWATCH_INTERVAL`, `EDGEWATCH_LOG_LEVEL`, `EDGEWATCH_SPOOL_DIR`,
  * `EDGEWATCH_SPOOL_MAX_BYTES`, `EDGEWATCH_FSYNC`, `EDGEWATCH_TRANSPORT`,
- * `EDGEWATCH_MQTT_PROTOCOL`; empty means unset) and validates once.
+ * `EDGEWATCH_MQTT_PROTOCOL`, `EDGEWATCH_CONFIG_POLL`; empty means unset) and validates once.
  * Throws ConfigError naming each bad value, where it came from, and an example.
  */
 export async function loadConfig(

@@ -40,3 +40,12 @@ export const configCachePath = (spoolDir: string): string => join(spoolDir, 'rem
 
 /** When each collector last ran, so a restart does not sample an interval twice. */
 export const collectionMarksPath = (spoolDir: string): string => join(spoolDir, 'last-collection.json');
+
+/** Host notices as delivered, one JSON line each; rotated to `notices.jsonl.1` (docs/agent.md, "Notices on the host"). */
+export const noticesLogPath = (spoolDir: string): string => join(spoolDir, 'notices.jsonl');
+
+/** The highest notice id the agent delivered, so none is shown twice across restarts. */
+export const noticesStatePath = (spoolDir: string): string => join(spoolDir, 'notices-state.json');
+
+/** The highest notice id `edgewatch-agent notices` showed; `status` counts unread ones above it. */
+export const noticesReadPath = (spoolDir: string): string => join(spoolDir, 'notices-read.json');

@@ -1,11 +1,20 @@
 import { remoteAgentConfig, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import { hostNotices, type HostNotice } from '../../schema/wire/notices.ts';
 import { describeHttpError } from './transports/http-errors.ts';
 import { HttpRequestError, httpRequest, type HttpResponse } from './transports/http-request.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /** Outcome of one `GET /v1/agents/config`; nothing is thrown for network or HTTP failures. */
 export type FetchConfigResult =
-  | { kind: 'ok'; config: RemoteAgentConfig; etag?: string }
+  | {
+      kind: 'ok';
+      config: RemoteAgentConfig;
+      etag?: string;
+      /** Absent when the server sent none (a server from before host notices). */
+      notices?: HostNotice[];
+      /** Why the answer's notices were ignored; the config is still good. */
+      noticesInvalid?: string;
+    }
   /** 304: the config is still the one with the ETag sent. */
   | { kind: 'not-modified' }
   /** `status` is absent for network errors; `invalid` when the server's answer failed validation. */
@@ -51,10 +60,32 @@ export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<Fe
   } catch {
     return { kind: 'error', status: res.status, invalid: true, reason: `${res.status} answer is not JSON` };
   }
-  const parsed = parseRemoteConfig((body as { config?: unknown } | null)?.config);
+  const answer = body as { config?: unknown; notices?: unknown } | null;
+  const parsed = parseRemoteConfig(answer?.config);
   if (!parsed.ok) return { kind: 'error', status: res.status, invalid: true, reason: parsed.reason };
   const etag = res.header('etag');
-  return { kind: 'ok', config: parsed.config, ...(etag ? { etag } : {}) };
+  const notices = parseNotices(answer?.notices);
+  return {
+    kind: 'ok',
+    config: parsed.config,
+    ...(etag ? { etag } : {}),
+    ...(notices?.ok ? { notices: notices.notices } : {}),
+    ...(notices && !notices.ok ? { noticesInvalid: notices.reason } : {}),
+  };
+}
+
+/**
+ * Validates the host notices beside a config. Undefined when there are none (`undefined`,
+ * as an older server sends), which means "nothing new" rather than an empty list.
+ */
+export function parseNotices(
+  value: unknown,
+): { ok: true; notices: HostNotice[] } | { ok: false; reason: string } | undefined {
+  if (value === undefined) return undefined;
+  const parsed = hostNotices.safeParse(value);
+  if (parsed.success) return { ok: true, notices: parsed.data };
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(notices)'}: ${i.message}`);
+  return { ok: false, reason: `invalid notices: ${issues.join('; ')}` };
 }
 
 /** Validates a remote config; `reason` names the first bad fields, e.g. `probes.0.url: …`. */

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import type { HostNotice } from '../../schema/wire/notices.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import type { Logger } from './log.ts';
-import { fetchRemoteConfig, parseRemoteConfig } from './remote-config-fetch.ts';
+import { fetchRemoteConfig, parseNotices, parseRemoteConfig } from './remote-config-fetch.ts';
 
 /** Where the config in force came from. */
 export type ConfigSource = 'poll' | 'push' | 'cache';
@@ -22,6 +23,12 @@ export interface ConfigPollerOptions {
   log: Logger;
   /** Called with each new config (not for a 304 or an identical one). Must not throw. */
   apply(applied: AppliedConfig): void;
+  /**
+   * Called with the host notices of each answer (200) or push that carries a valid list, after
+   * its config was applied, and even when the config itself did not change: the list is the
+   * server's newest notices, and the caller keeps which it delivered. Must not throw.
+   */
+  onNotices?(notices: HostNotice[]): void;
   /** Default 60 000 ms, with ±10 % jitter so a fleet restarted together spreads out. */
   intervalMs?: number;
   /** Per request. Default 10 000 ms. */
@@ -40,8 +47,9 @@ export interface ConfigPoller {
   /** One poll now. Resolves true when it applied a new config. */
   poll(): Promise<boolean>;
   /**
-   * A config pushed by the server (the MQTT config topic): `{etag, config}`, a bare config,
-   * or their JSON text. Invalid or unrecognised payloads are logged and answered with a poll.
+   * A config pushed by the server (the MQTT config topic): `{etag, config, notices?}`, a bare
+   * config, or their JSON text. Invalid or unrecognised payloads are logged and answered with a
+   * poll; invalid notices beside a good config are logged and ignored.
    */
   push(payload: unknown): void;
   current(): AppliedConfig | undefined;
@@ -59,6 +67,7 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let failing = false;
+  let answered = false;
   let polling: Promise<boolean> | undefined;
 
   const use = (config: RemoteAgentConfig, etag: string | undefined, source: ConfigSource): boolean => {
@@ -78,7 +87,10 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
   };
 
   const pollOnce = async (): Promise<boolean> => {
-    const result = await fetchRemoteConfig({ ...options, etag: applied?.etag });
+    // No ETag until one poll has answered: a 304 carries no host notices, and those a crash or
+    // stop cut short must come again after a restart (delivery drops the ones already shown).
+    const result = await fetchRemoteConfig({ ...options, etag: answered ? applied?.etag : undefined });
+    if (result.kind !== 'error') answered = true;
     if (result.kind === 'error') {
       const fields = { status: result.status, reason: result.reason, keeping: applied?.etag ?? 'defaults' };
       if (result.status === 401 || result.status === 403)
@@ -90,7 +102,16 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
     }
     if (failing) log.info('remote config reachable again');
     failing = false;
-    return result.kind === 'ok' ? use(result.config, result.etag, 'poll') : false;
+    if (result.kind !== 'ok') return false;
+    const changed = use(result.config, result.etag, 'poll');
+    handOver(result.noticesInvalid ?? result.notices);
+    return changed;
+  };
+
+  /** Notices, or why the ones sent were not usable: a bad list never costs the config. */
+  const handOver = (notices: HostNotice[] | string | undefined) => {
+    if (typeof notices === 'string') log.warn('host notices not usable; ignoring them', { reason: notices });
+    else if (notices) options.onNotices?.(notices);
   };
 
   const poll = () => {
@@ -121,7 +142,7 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
       const data = decode(payload);
       const wrapped =
         data && typeof data === 'object' && 'config' in data
-          ? (data as { config: unknown; etag?: unknown })
+          ? (data as { config: unknown; etag?: unknown; notices?: unknown })
           : undefined;
       const parsed = parseRemoteConfig(wrapped ? wrapped.config : data);
       if (!parsed.ok) {
@@ -129,7 +150,11 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
         void poll();
         return;
       }
+      // A push is a whole answer (config and notices), as a poll's 200 is.
+      answered = true;
       use(parsed.config, typeof wrapped?.etag === 'string' ? wrapped.etag : undefined, 'push');
+      const notices = parseNotices(wrapped?.notices);
+      handOver(notices && (notices.ok ? notices.notices : notices.reason));
     },
     current: () => applied,
     stop() {

@@ -22,7 +22,7 @@ export async function runAgent(options: RunOptions = {}): Promise<number> {
   const log = createLogger({ level: config.logLevel });
   // Installed before the (possibly slow) start, so a signal during it still stops cleanly.
   const signal = stopSignal(log);
-  const starting = startAgent(config, { log });
+  const starting = startAgent(config, { log, configPollMs: config.configPollSeconds * 1000 });
   const first = await Promise.race([starting, signal]);
   if (typeof first === 'string') {
     // Nothing collected yet, and whatever the start is stuck on (a hung filesystem) would keep

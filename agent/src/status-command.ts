@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
-import { defaultConfigPath, readConfigFile } from './config-file.ts';
-import { resolveSpoolDir, statusPath } from './paths.ts';
+import { noticeSummary, type NoticeSummary } from './notices/summary.ts';
+import { statusPath } from './paths.ts';
+import { stateFolders } from './state-folder.ts';
 import { assessStatus, readStatusFile, type AgentStatus, type StatusRead } from './status-file.ts';
 
 export interface StatusCommandOptions {
@@ -15,9 +15,7 @@ export interface StatusCommandOptions {
 export async function statusCommand(options: StatusCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
   const write = options.write ?? ((t: string) => process.stdout.write(t));
-  const { dirs: candidates, deviceId } = options.spoolDir
-    ? { dirs: [resolve(options.spoolDir)], deviceId: undefined }
-    : await candidateDirs(options.configPath, env);
+  const { dirs: candidates, deviceId } = await stateFolders({ ...options, env });
   let found: { dir: string; read: StatusRead } | undefined;
   for (const dir of candidates) {
     const read = await readStatusFile(statusPath(dir));
@@ -51,35 +49,16 @@ export async function statusCommand(options: StatusCommandOptions = {}): Promise
     return 1;
   }
   const verdict = assessStatus(status);
+  const notices = await noticeSummary(found.dir);
   if (options.json) {
-    write(JSON.stringify({ running: verdict.running, reason: verdict.reason, ...status }, null, 2) + '\n');
+    write(JSON.stringify({ running: verdict.running, reason: verdict.reason, ...status, notices }, null, 2) + '\n');
   } else {
-    write(describe(status, verdict));
+    write(describe(status, verdict, notices));
   }
   return verdict.running ? 0 : 1;
 }
 
-/**
- * The state folder the config names (or the environment overrides), as `run` resolves it.
- * Only when neither names one: the default, then the systemd unit's.
- */
-async function candidateDirs(
-  configPath: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<{ dirs: string[]; deviceId: string | undefined }> {
-  const path = configPath ?? (env.EDGEWATCH_CONFIG || defaultConfigPath(env));
-  let file: Record<string, unknown> | undefined;
-  try {
-    file = await readConfigFile(path);
-  } catch {
-    // A broken config file does not stop us from finding a running agent.
-  }
-  const deviceId = typeof file?.deviceId === 'string' ? file.deviceId : undefined;
-  const { dir, source } = resolveSpoolDir(path, file?.spoolDir, env);
-  return { dirs: source === 'default' ? [...new Set([dir, '/var/lib/edgewatch'])] : [dir], deviceId };
-}
-
-function describe(s: AgentStatus, v: ReturnType<typeof assessStatus>): string {
+function describe(s: AgentStatus, v: ReturnType<typeof assessStatus>, notices: NoticeSummary): string {
   const now = Date.now();
   const ago = (iso: string | undefined) => (iso ? `${duration(now - Date.parse(iso))} ago (${iso})` : 'never');
   const lines = [
@@ -94,6 +73,7 @@ function describe(s: AgentStatus, v: ReturnType<typeof assessStatus>): string {
     `  errors:      ${s.shipping.shipErrors} failed sends${s.shipping.lastError ? `; last ${ago(s.shipping.lastError.at)}: ${s.shipping.lastError.message}` : ''}`,
     `  config:      ${s.config.source}${s.config.etag ? ` ${s.config.etag}` : ''}${s.config.appliedAt ? `, applied ${ago(s.config.appliedAt)}` : ''}`,
     `  collectors:  ${s.collectors.map((c) => `${c.name} ${c.intervalSeconds}s`).join(', ')}`,
+    `  notices:     ${notices.unreadFiring} unread firing${notices.unreadFiring > 0 ? ' (edgewatch-agent notices to read them)' : ''}`,
   ];
   if (s.gateway) {
     lines.push(`  gateway:     ${s.gateway.controllers.length} controller(s) polled`);

@@ -11,7 +11,7 @@ describe('edgewatch-agent --help', () => {
       .split('\n\n')[0]!
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0]);
-    expect(commands).toEqual(['enroll', 'run', 'status', 'check', 'gateway']);
+    expect(commands).toEqual(['enroll', 'run', 'status', 'notices', 'check', 'gateway']);
   });
 
   it('gives every command its own help, exit 0', async () => {

@@ -40,6 +40,7 @@ describe('agent config', () => {
       spoolMaxBytes: 64 * 1024 * 1024,
       fsync: 'batch',
       transport: 'https',
+      configPollSeconds: 60,
     });
   });
 
@@ -50,6 +51,7 @@ describe('agent config', () => {
       fsync: 'always',
       transport: 'mqtt',
       mqttProtocol: 4,
+      configPollSeconds: 30,
     };
     const path = await fileWith({ ...enrolled, ...fromFile });
     expect((await loadConfig({ path, env: {} })).config).toMatchObject(fromFile);
@@ -59,6 +61,7 @@ describe('agent config', () => {
       EDGEWATCH_FSYNC: 'never',
       EDGEWATCH_TRANSPORT: 'https',
       EDGEWATCH_MQTT_PROTOCOL: '5',
+      EDGEWATCH_CONFIG_POLL: '5',
     };
     expect((await loadConfig({ path, env })).config).toMatchObject({
       spoolDir: '/srv/ew',
@@ -66,6 +69,7 @@ describe('agent config', () => {
       fsync: 'never',
       transport: 'https',
       mqttProtocol: 5,
+      configPollSeconds: 5,
     });
   });
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_AGENT_CONFIG, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
+import type { HostNotice } from '../../schema/wire/notices.ts';
 import { createLogger } from '../../agent/src/log.ts';
 import { createConfigPoller, type AppliedConfig, type ConfigPoller } from '../../agent/src/remote-config.ts';
 import { etagOf, startConfigServer, type ConfigServer } from './helpers/config-server.ts';
-import { closedPort } from './helpers/http-server.ts';
+import { closedPort, startServer } from './helpers/http-server.ts';
 
 let server: ConfigServer | undefined;
 let poller: ConfigPoller | undefined;
@@ -28,7 +29,7 @@ const withProbe: RemoteAgentConfig = {
   probes: [{ type: 'tcp', name: 'db', host: '127.0.0.1', port: 5432 }],
 };
 
-function pollerFor(url: string, options: { cachePath?: string } = {}) {
+function pollerFor(url: string, options: { cachePath?: string; onNotices?: (notices: HostNotice[]) => void } = {}) {
   const applied: AppliedConfig[] = [];
   const lines: { level: string; msg: string }[] = [];
   poller = createConfigPoller({
@@ -129,5 +130,93 @@ describe('remote config poller', () => {
     await down.poller.start({ waitMs: 2_000 });
     expect(down.applied).toEqual([expect.objectContaining({ source: 'cache', config: withProbe })]);
     expect(down.poller.current()?.etag).toBe(etagOf(withProbe));
+  });
+});
+
+describe('host notices beside the remote config', () => {
+  const notice = (id: number): HostNotice => ({
+    id,
+    at: Date.now(),
+    transition: 'firing',
+    severity: 'warning',
+    incidentId: `inc_${id}`,
+    ruleName: 'Load high',
+    device: { id: 'dev_test', name: null },
+    summary: 'load1 is 9 (> 8)',
+    title: '[Firing · WARNING] Load high on dev_test',
+    url: null,
+  });
+
+  /** Serves `{config, notices}` under one ETag, as the Worker does; `notices: undefined` leaves them out. */
+  async function serve(body: { config: unknown; notices?: unknown }) {
+    const s = await startServer((req) => {
+      const etag = etagOf(body);
+      if (req.headers['if-none-match'] === etag) return { status: 304, headers: { etag }, body: '' };
+      return { headers: { etag }, body };
+    });
+    return { url: s.url, close: s.close, body };
+  }
+
+  function noticePoller(url: string) {
+    const seen: HostNotice[][] = [];
+    return { ...pollerFor(url, { onNotices: (n) => seen.push(n) }), seen };
+  }
+
+  it('hands over the notices of every 200 answer, also when the config is unchanged, and none on a 304', async () => {
+    const s = await serve({ config: withProbe, notices: [notice(1)] });
+    try {
+      const { poller, applied, seen } = noticePoller(s.url);
+      await poller.poll();
+      s.body.notices = [notice(1), notice(2)];
+      expect(await poller.poll()).toBe(false);
+      expect(await poller.poll()).toBe(false);
+      expect(applied).toHaveLength(1);
+      expect(seen.map((list) => list.map((n) => n.id))).toEqual([[1], [1, 2]]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('applies the config and ignores notices that fail validation, with a warning', async () => {
+    const s = await serve({ config: withProbe, notices: [{ ...notice(1), severity: 'fatal' }] });
+    try {
+      const { poller, applied, seen, lines } = noticePoller(s.url);
+      expect(await poller.poll()).toBe(true);
+      expect(applied.map((a) => a.config)).toEqual([withProbe]);
+      expect(seen).toEqual([]);
+      expect(lines.find((l) => l.msg === 'host notices not usable; ignoring them')).toMatchObject({ level: 'warn' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('asks for the whole answer once after a restart, so notices a stop cut short come again', async () => {
+    const s = await serve({ config: withProbe, notices: [notice(1)] });
+    const cachePath = join(dir, 'remote-config.json');
+    try {
+      const first = pollerFor(s.url, { cachePath });
+      await first.poller.start();
+      first.poller.stop();
+      await new Promise((r) => setTimeout(r, 50));
+      // The restart has the config and its ETag cached; its first poll still gets a 200 with the notices.
+      const seen: HostNotice[][] = [];
+      const again = pollerFor(s.url, { cachePath, onNotices: (n) => seen.push(n) });
+      await again.poller.start();
+      expect(seen.map((list) => list.map((n) => n.id))).toEqual([[1]]);
+      // From then on the ETag is sent, and an unchanged answer is a 304 with nothing handed over.
+      expect(await again.poller.poll()).toBe(false);
+      expect(seen).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('takes notices from a push, and treats an answer or push without them as nothing new', async () => {
+    server = await startConfigServer(withProbe);
+    const { poller, seen } = noticePoller(server.url);
+    await poller.poll();
+    poller.push({ etag: '"p1"', config: withProbe });
+    poller.push(JSON.stringify({ etag: '"p2"', config: withProbe, notices: [notice(3)] }));
+    expect(seen.map((list) => list.map((n) => n.id))).toEqual([[3]]);
   });
 });

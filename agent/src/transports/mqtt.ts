@@ -24,8 +24,11 @@ export interface MqttTransportOptions {
   /** Added to every batch, as over HTTPS. */
   agent?: IngestBatch['agent'];
   log?: Logger;
-  /** Called with each new remote config (once per ETag), on connect and whenever an admin changes it. */
-  onConfig?: (config: unknown, etag: string) => void;
+  /**
+   * Called with each new remote config (once per ETag), on connect and whenever an admin changes
+   * it or a host notice is added; `notices` as sent (unvalidated), absent from older servers.
+   */
+  onConfig?: (config: unknown, etag: string, notices?: unknown) => void;
   /** How long `send` waits for a connection, and mqtt.js for a CONNACK. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** How long `send` waits for the PUBACK. Default 15 000 ms. */
@@ -87,11 +90,15 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
     }
     if (topic !== topics.config) return;
     try {
-      const msg = JSON.parse(new TextDecoder().decode(payload)) as { etag?: unknown; config?: unknown };
+      const msg = JSON.parse(new TextDecoder().decode(payload)) as {
+        etag?: unknown;
+        config?: unknown;
+        notices?: unknown;
+      };
       if (typeof msg.etag !== 'string' || typeof msg.config !== 'object' || msg.config === null) return;
       if (msg.etag === configEtag) return;
       configEtag = msg.etag;
-      options.onConfig?.(msg.config, msg.etag);
+      options.onConfig?.(msg.config, msg.etag, msg.notices);
     } catch (err) {
       log?.warn('mqtt config message not applied', { err });
     }

@@ -8,11 +8,11 @@ import type { Transport } from './types.ts';
 
 /**
  * The transport the config names: `https` (default) or `mqtt` (MQTT over WebSocket to the
- * same server, which also pushes config changes to `onConfig`).
+ * same server, which also pushes config changes, with the host notices, to `onConfig`).
  */
 export function createTransport(
   config: AgentConfig,
-  options: { log: Logger; onConfig: (payload: { etag?: string; config: unknown }) => void },
+  options: { log: Logger; onConfig: (payload: { etag?: string; config: unknown; notices?: unknown }) => void },
 ): Transport {
   if (config.transport === 'mqtt') {
     // The MQTT username is the device id; only enrollment writes it.
@@ -28,7 +28,8 @@ export function createTransport(
       ...(config.mqttProtocol ? { protocolVersion: config.mqttProtocol } : {}),
       agent: AGENT_INFO,
       log: options.log,
-      onConfig: (config, etag) => options.onConfig({ etag, config }),
+      onConfig: (config, etag, notices) =>
+        options.onConfig({ etag, config, ...(notices === undefined ? {} : { notices }) }),
     };
     // mqtt.js and ws (about 300 KiB of the bundle, in their own chunk) load only for this transport.
     return lazyTransport('mqtt', async () => (await import('./mqtt.ts')).createMqttTransport(mqttOptions));
