@@ -72,12 +72,12 @@ async function startNoticeServer(served: Served): Promise<TestServer> {
 /** An agent in this process, on the sandbox's state folder; `bin` is the only PATH wall and systemd-cat are looked up on. */
 async function start(url: string, bin: string, more: Record<string, string> = {}): Promise<RunningAgent> {
   const env = {
-    ...more,
     XDG_CONFIG_HOME: sb.dir,
     EDGEWATCH_URL: url,
     EDGEWATCH_TOKEN: 'ewd.test',
     EDGEWATCH_SPOOL_DIR: stateDir(),
     EDGEWATCH_INTERVAL: '60',
+    ...more,
   };
   const { config } = await loadConfig({ env });
   const log = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l)) });
@@ -249,6 +249,38 @@ describe('host notices on the agent', () => {
     expect(journal).toContain('args: -t edgewatch-agent -p err\n[Firing · CRITICAL] Disk almost full on web-1: ');
     expect(journal).toContain('args: -t edgewatch-agent -p warning\n');
     expect(journal.match(/^args:/gm)).toHaveLength(2);
+  }, 20_000);
+
+  it('holds up neither collection nor shipping while wall hangs', async () => {
+    // A wall that never returns (a terminal that blocks): the agent gives it 5 s.
+    const bin = join(sb.dir, 'bin-hung');
+    await mkdir(bin, { recursive: true });
+    const started = join(sb.dir, 'wall.started');
+    await writeFile(join(bin, 'wall'), `#!/bin/sh\nPATH=/usr/bin:/bin\ntouch '${started}'\nexec sleep 60\n`);
+    await chmod(join(bin, 'wall'), 0o755);
+    const server = await startNoticeServer({
+      config: { ...BASE, notices: { wall: true, journal: false } },
+      notices: [notice(1)],
+    });
+    const ingests = () => server.requests.filter((r) => r.path === '/v1/ingest').length;
+    await start(server.url, bin, { EDGEWATCH_INTERVAL: '1' });
+    await until('wall started', () =>
+      stat(started)
+        .then(() => true)
+        .catch(() => undefined),
+    );
+    const hungAt = Date.now();
+    const from = ingests();
+    // Two more batches are collected and shipped while wall still hangs (1 s apart, well inside its 5 s).
+    await until('two batches shipped during the hung wall', () => (ingests() >= from + 2 ? true : undefined), 4_500);
+    expect(Date.now() - hungAt).toBeLessThan(5_000);
+    expect(await loggedIds()).toEqual([1]);
+    // Stopping waits for the delivery, which ends when wall's time is up.
+    await stop();
+    expect(logs.find((l) => l.msg === 'wall failed; the notice is in the log')).toMatchObject({
+      level: 'warn',
+      reason: expect.stringContaining('no exit within 5000 ms'),
+    });
   }, 20_000);
 
   it('does not call wall when the config leaves it off', async () => {
