@@ -1,5 +1,5 @@
 import { remoteAgentConfig, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
-import { hostNotices, type HostNotice } from '../../schema/wire/notices.ts';
+import { hostNotice, hostNotices, MAX_NOTICES_SENT, type HostNotice } from '../../schema/wire/notices.ts';
 import { describeHttpError } from './transports/http-errors.ts';
 import { HttpRequestError, httpRequest, type HttpResponse } from './transports/http-request.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -11,9 +11,7 @@ export type FetchConfigResult =
       config: RemoteAgentConfig;
       etag?: string;
       /** Absent when the server sent none (a server from before host notices). */
-      notices?: HostNotice[];
-      /** Why the answer's notices were ignored; the config is still good. */
-      noticesInvalid?: string;
+      notices?: ParsedNotices;
     }
   /** 304: the config is still the one with the ETag sent. */
   | { kind: 'not-modified' }
@@ -69,23 +67,37 @@ export async function fetchRemoteConfig(options: FetchConfigOptions): Promise<Fe
     kind: 'ok',
     config: parsed.config,
     ...(etag ? { etag } : {}),
-    ...(notices?.ok ? { notices: notices.notices } : {}),
-    ...(notices && !notices.ok ? { noticesInvalid: notices.reason } : {}),
+    ...(notices ? { notices } : {}),
   };
 }
 
 /**
- * Validates the host notices beside a config. Undefined when there are none (`undefined`,
- * as an older server sends), which means "nothing new" rather than an empty list.
+ * The host notices beside a config: those usable, and why any were left out (`skipped`); or,
+ * when the list itself is not one (`ok: false`), why it was ignored. The config stays good.
  */
-export function parseNotices(
-  value: unknown,
-): { ok: true; notices: HostNotice[] } | { ok: false; reason: string } | undefined {
+export type ParsedNotices = { ok: true; notices: HostNotice[]; skipped?: string } | { ok: false; reason: string };
+
+/**
+ * Validates the host notices beside a config, one by one: a notice this agent cannot read (a
+ * later platform's new transition, say) is left out rather than costing it the others.
+ * Undefined when there are none (`undefined`, as an older server sends), which means "nothing
+ * new" rather than an empty list.
+ */
+export function parseNotices(value: unknown): ParsedNotices | undefined {
   if (value === undefined) return undefined;
-  const parsed = hostNotices.safeParse(value);
-  if (parsed.success) return { ok: true, notices: parsed.data };
-  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(notices)'}: ${i.message}`);
-  return { ok: false, reason: `invalid notices: ${issues.join('; ')}` };
+  const list = hostNotices.safeParse(value);
+  if (list.success) return { ok: true, notices: list.data };
+  if (!Array.isArray(value) || value.length > MAX_NOTICES_SENT) {
+    return { ok: false, reason: `invalid notices: expected a list of at most ${MAX_NOTICES_SENT}` };
+  }
+  const notices: HostNotice[] = [];
+  const issues: string[] = [];
+  for (const [i, item] of value.entries()) {
+    const one = hostNotice.safeParse(item);
+    if (one.success) notices.push(one.data);
+    else issues.push(...one.error.issues.slice(0, 1).map((e) => `${[i, ...e.path].join('.')}: ${e.message}`));
+  }
+  return { ok: true, notices, skipped: `invalid notices left out: ${issues.slice(0, 3).join('; ')}` };
 }
 
 /** Validates a remote config; `reason` names the first bad fields, e.g. `probes.0.url: …`. */

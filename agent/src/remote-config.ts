@@ -3,7 +3,7 @@ import type { RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
 import type { HostNotice } from '../../schema/wire/notices.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import type { Logger } from './log.ts';
-import { fetchRemoteConfig, parseNotices, parseRemoteConfig } from './remote-config-fetch.ts';
+import { fetchRemoteConfig, parseNotices, parseRemoteConfig, type ParsedNotices } from './remote-config-fetch.ts';
 
 /** Where the config in force came from. */
 export type ConfigSource = 'poll' | 'push' | 'cache';
@@ -104,14 +104,16 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
     failing = false;
     if (result.kind !== 'ok') return false;
     const changed = use(result.config, result.etag, 'poll');
-    handOver(result.noticesInvalid ?? result.notices);
+    handOver(result.notices);
     return changed;
   };
 
   /** Notices, or why the ones sent were not usable: a bad list never costs the config. */
-  const handOver = (notices: HostNotice[] | string | undefined) => {
-    if (typeof notices === 'string') log.warn('host notices not usable; ignoring them', { reason: notices });
-    else if (notices) options.onNotices?.(notices);
+  const handOver = (parsed: ParsedNotices | undefined) => {
+    if (!parsed) return;
+    if (!parsed.ok) return log.warn('host notices not usable; ignoring them', { reason: parsed.reason });
+    if (parsed.skipped) log.warn('some host notices not usable; showing the others', { reason: parsed.skipped });
+    options.onNotices?.(parsed.notices);
   };
 
   const poll = () => {
@@ -153,8 +155,7 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
       // A push is a whole answer (config and notices), as a poll's 200 is.
       answered = true;
       use(parsed.config, typeof wrapped?.etag === 'string' ? wrapped.etag : undefined, 'push');
-      const notices = parseNotices(wrapped?.notices);
-      handOver(notices && (notices.ok ? notices.notices : notices.reason));
+      handOver(parseNotices(wrapped?.notices));
     },
     current: () => applied,
     stop() {

@@ -177,13 +177,22 @@ describe('host notices beside the remote config', () => {
     }
   });
 
-  it('applies the config and ignores notices that fail validation, with a warning', async () => {
-    const s = await serve({ config: withProbe, notices: [{ ...notice(1), severity: 'fatal' }] });
+  it('applies the config, shows the notices it can read and leaves out the others, with a warning', async () => {
+    // A later platform's new transition: this agent cannot show it, but must not lose the rest.
+    const s = await serve({ config: withProbe, notices: [{ ...notice(1), transition: 'snoozed' }, notice(2)] });
     try {
       const { poller, applied, seen, lines } = noticePoller(s.url);
       expect(await poller.poll()).toBe(true);
       expect(applied.map((a) => a.config)).toEqual([withProbe]);
-      expect(seen).toEqual([]);
+      expect(seen.map((list) => list.map((n) => n.id))).toEqual([[2]]);
+      expect(lines.find((l) => l.msg === 'some host notices not usable; showing the others')).toMatchObject({
+        level: 'warn',
+        reason: expect.stringContaining('0.transition'),
+      });
+      // Not a list at all: ignored whole, the config still good.
+      s.body.notices = { oops: true };
+      expect(await poller.poll()).toBe(false);
+      expect(seen).toHaveLength(1);
       expect(lines.find((l) => l.msg === 'host notices not usable; ignoring them')).toMatchObject({ level: 'warn' });
     } finally {
       await s.close();
