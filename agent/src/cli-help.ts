@@ -112,7 +112,7 @@ Options:
 
 A service's state directory is usually readable only by its user: sudo edgewatch-agent status
 `,
-  notices: `Usage: edgewatch-agent notices [--follow] [--json] [--config PATH] [--spool-dir DIR]
+  notices: `Usage: edgewatch-agent notices [--follow] [--json] [--test] [--config PATH] [--spool-dir DIR]
 
 Prints the host notices the platform sent to this agent (incidents of this device that fired,
 escalated, were acknowledged or resolved, from a notification channel of kind "host"), oldest
@@ -124,6 +124,8 @@ Exit status: 0, also when there are no notices yet; 1 when the log cannot be rea
 Options:
   -f, --follow     Keep printing new notices as they arrive, until Ctrl-C (SIGINT or SIGTERM)
   --json           Print each notice as the JSON line stored in the log
+  --test           Send a test notice to wall and the journal, as the agent config enables
+                   them (exit 1 when one could not be reached); nothing goes to the log
   --config PATH    Config file whose state folder to read (default: ${defaultConfigPath()})
   --spool-dir DIR  Read DIR/notices.jsonl instead. When neither names a folder:
                    ${defaultSpoolDir()}, then /var/lib/edgewatch

@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
           'spool-dir': { type: 'string' },
           json: { type: 'boolean' },
           follow: { type: 'boolean', short: 'f' },
+          test: { type: 'boolean' },
         });
         if (values.help) return help('notices');
         return await noticesCommand({
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
           spoolDir: values['spool-dir'],
           json: values.json,
           follow: values.follow,
+          test: values.test,
         });
       }
       case 'check': {

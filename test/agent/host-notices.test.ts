@@ -283,6 +283,32 @@ describe('host notices on the agent', () => {
     });
   }, 20_000);
 
+  it('notices --test sends a made-up notice to wall and the journal as the cached config enables them', async () => {
+    const bin = await standIns('wall', 'systemd-cat');
+    const env = { ...cliEnv(), PATH: bin };
+    // No config received yet: both outputs off, and the answer says how to turn them on.
+    const off = await runCli(['notices', '--test'], env);
+    expect(off).toMatchObject({ code: 0, stdout: expect.stringContaining('"notices":{"wall":true,"journal":true}') });
+    expect(await outputOf('wall')).toBeUndefined();
+
+    await mkdir(stateDir(), { recursive: true });
+    const config = { ...BASE, notices: { wall: true, journal: true } };
+    await writeFile(join(stateDir(), 'remote-config.json'), JSON.stringify({ etag: '"x"', config }));
+    const on = await runCli(['notices', '--test'], env);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('sent a test notice to logged-in terminals (wall)');
+    expect(on.stdout).toContain('sent a test notice to the journal');
+    expect(await outputOf('wall')).toContain('Edgewatch: Test notice for ');
+    expect(await outputOf('systemd-cat')).toContain('args: -t edgewatch-agent -p info\nTest notice for ');
+    // Nothing went to the log, so status counts nothing.
+    await expect(stat(logPath())).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A host without wall: said so, exit 1.
+    const noWall = await runCli(['notices', '--test'], { ...env, PATH: await standIns('systemd-cat') });
+    expect(noWall.code).toBe(1);
+    expect(noWall.stderr).toContain('no test notice to logged-in terminals (wall): wall is not on PATH');
+  }, 30_000);
+
   it('does not call wall when the config leaves it off', async () => {
     const bin = await standIns('wall');
     const server = await startNoticeServer({

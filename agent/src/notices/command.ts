@@ -1,8 +1,9 @@
-import { noticesLogPath, noticesReadPath, statusPath } from '../paths.ts';
+import { configCachePath, noticesLogPath, noticesReadPath, statusPath } from '../paths.ts';
 import { stateFolders } from '../state-folder.ts';
 import { followNoticeLog } from './follow.ts';
 import { fileIsThere, readNoticeLog, rotatedPath, type LogEntry } from './log.ts';
 import { readMark, writeMark } from './marks.ts';
+import { sendTestNotice } from './test-notice.ts';
 import { listLine } from './text.ts';
 
 export interface NoticesCommandOptions {
@@ -10,6 +11,8 @@ export interface NoticesCommandOptions {
   spoolDir?: string;
   json?: boolean;
   follow?: boolean;
+  /** Send a made-up notice through wall and the journal as the config enables them (test-notice.ts). */
+  test?: boolean;
   env?: NodeJS.ProcessEnv;
   write?: (text: string) => void;
   warn?: (text: string) => void;
@@ -26,6 +29,7 @@ export async function noticesCommand(options: NoticesCommandOptions = {}): Promi
   const write = options.write ?? ((t: string) => process.stdout.write(t));
   const warn = options.warn ?? ((t: string) => process.stderr.write(t));
   const dir = await noticesFolder(options, env);
+  if (options.test) return sendTestNotice({ dir, env, write, warn });
   const path = noticesLogPath(dir);
 
   let entries: LogEntry[];
@@ -76,12 +80,13 @@ export async function noticesCommand(options: NoticesCommandOptions = {}): Promi
   return 0;
 }
 
-/** The state folder that has the notice log (or the status file), else the first candidate. */
+/** The state folder that has the notice log (or the status file, or the config cache), else the first candidate. */
 async function noticesFolder(options: NoticesCommandOptions, env: NodeJS.ProcessEnv): Promise<string> {
   const { dirs } = await stateFolders({ ...options, env });
   for (const dir of dirs) {
     const log = noticesLogPath(dir);
-    for (const file of [log, rotatedPath(log), statusPath(dir)]) if (await fileIsThere(file)) return dir;
+    for (const file of [log, rotatedPath(log), statusPath(dir), configCachePath(dir)])
+      if (await fileIsThere(file)) return dir;
   }
   return dirs[0]!;
 }
