@@ -218,7 +218,8 @@ export async function rotateSecret(c: C, id: string, graceSeconds: number) {
 /** Queues a signed `webhook.test` event to the channel, through the same path as every delivery. */
 export async function sendTest(c: C, id: string) {
   const hook = await findWebhook(c, id);
-  if (hook.kind === 'host') throw notForHostChannels(id, 'a test would need an incident of a device');
+  if (hook.kind === 'host')
+    throw notForHostChannels(id, 'to see a notice arrive on a host, run `edgewatch-agent notices --test` there');
   if (!hook.enabled) throw webhookDisabled(id);
   const now = Date.now();
   const row = {

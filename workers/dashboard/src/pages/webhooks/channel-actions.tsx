@@ -96,7 +96,10 @@ export function HostNotices() {
         update. The agent writes it to its log on the host, and to logged-in terminals (wall) and the system journal
         when the device's agent configuration turns those on (device page, Agent configuration).
       </p>
-      <p class="muted">There is no URL, secret, test or delivery log: notices are not webhook deliveries.</p>
+      <p class="muted">
+        There is no URL, secret or delivery log: notices are not webhook deliveries. To see one arrive on a host, run{' '}
+        <code>edgewatch-agent notices --test</code> there.
+      </p>
     </section>
   );
 }
