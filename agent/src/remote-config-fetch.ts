@@ -1,5 +1,5 @@
 import { remoteAgentConfig, type RemoteAgentConfig } from '../../schema/wire/agent-config.ts';
-import { hostNotice, hostNotices, MAX_NOTICES_SENT, type HostNotice } from '../../schema/wire/notices.ts';
+import { hostNotice, MAX_NOTICES_SENT, type HostNotice } from '../../schema/wire/notices.ts';
 import { describeHttpError } from './transports/http-errors.ts';
 import { HttpRequestError, httpRequest, type HttpResponse } from './transports/http-request.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -85,8 +85,6 @@ export type ParsedNotices = { ok: true; notices: HostNotice[]; skipped?: string 
  */
 export function parseNotices(value: unknown): ParsedNotices | undefined {
   if (value === undefined) return undefined;
-  const list = hostNotices.safeParse(value);
-  if (list.success) return { ok: true, notices: list.data };
   if (!Array.isArray(value) || value.length > MAX_NOTICES_SENT) {
     return { ok: false, reason: `invalid notices: expected a list of at most ${MAX_NOTICES_SENT}` };
   }
@@ -95,9 +93,11 @@ export function parseNotices(value: unknown): ParsedNotices | undefined {
   for (const [i, item] of value.entries()) {
     const one = hostNotice.safeParse(item);
     if (one.success) notices.push(one.data);
-    else issues.push(...one.error.issues.slice(0, 1).map((e) => `${[i, ...e.path].join('.')}: ${e.message}`));
+    else issues.push(`${[i, ...one.error.issues[0]!.path].join('.')}: ${one.error.issues[0]!.message}`);
   }
-  return { ok: true, notices, skipped: `invalid notices left out: ${issues.slice(0, 3).join('; ')}` };
+  return issues.length === 0
+    ? { ok: true, notices }
+    : { ok: true, notices, skipped: `invalid notices left out: ${issues.slice(0, 3).join('; ')}` };
 }
 
 /** Validates a remote config; `reason` names the first bad fields, e.g. `probes.0.url: …`. */

@@ -90,7 +90,6 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
     // No ETag until one poll has answered: a 304 carries no host notices, and those a crash or
     // stop cut short must come again after a restart (delivery drops the ones already shown).
     const result = await fetchRemoteConfig({ ...options, etag: answered ? applied?.etag : undefined });
-    if (result.kind !== 'error') answered = true;
     if (result.kind === 'error') {
       const fields = { status: result.status, reason: result.reason, keeping: applied?.etag ?? 'defaults' };
       if (result.status === 401 || result.status === 403)
@@ -102,6 +101,7 @@ export function createConfigPoller(options: ConfigPollerOptions): ConfigPoller {
     }
     if (failing) log.info('remote config reachable again');
     failing = false;
+    answered = true;
     if (result.kind !== 'ok') return false;
     const changed = use(result.config, result.etag, 'poll');
     handOver(result.notices);

@@ -41,10 +41,12 @@ export function parseNoticeLines(text: string): LogEntry[] {
   return entries;
 }
 
-/** Every notice in the log, the rotated file's first. Missing files are empty; other errors throw. */
+/** The rotated file's text and the current one's; undefined for a missing file, other errors throw. */
+const readBoth = (path: string) => Promise.all([rotatedPath(path), path].map(readIfThere));
+
+/** Every notice in the log, the rotated file's first. */
 export async function readNoticeLog(path: string): Promise<LogEntry[]> {
-  const texts = await Promise.all([rotatedPath(path), path].map(readIfThere));
-  return texts.flatMap((t) => parseNoticeLines(t ?? ''));
+  return (await readBoth(path)).flatMap((t) => parseNoticeLines(t ?? ''));
 }
 
 /** The log as the delivery appends to it. */
@@ -57,8 +59,9 @@ export interface NoticeLog {
 
 /** Opens the log at `path` (created on the first append), bounded near `maxBytes` per file. */
 export async function openNoticeLog(path: string, maxBytes = DEFAULT_LOG_MAX_BYTES): Promise<NoticeLog> {
-  const [old, current] = await Promise.all([rotatedPath(path), path].map(readIfThere));
-  const entries = [...parseNoticeLines(old ?? ''), ...parseNoticeLines(current ?? '')];
+  const texts = await readBoth(path);
+  const current = texts[1];
+  const entries = texts.flatMap((t) => parseNoticeLines(t ?? ''));
   let size = current === undefined ? 0 : Buffer.byteLength(current);
   // A line torn by a crash gets its own line ending, so the next one is not glued to it.
   let needsNewline = current !== undefined && current !== '' && !current.endsWith('\n');

@@ -52,6 +52,39 @@ export function runWithInput(
  */
 export const WALL_FRESH_MS = 60 * 60_000;
 
+/** The programs notices are shown with. */
+export type NoticeOutput = 'wall' | 'systemd-cat';
+
+/** How long `wall` or `systemd-cat` may run: a terminal that takes no writes cannot hold a delivery. */
+export const OUTPUT_TIMEOUT_MS = 5_000;
+
+/**
+ * Shows notices as `enabled` says and answers how each program run ended: `wall` once for all
+ * the fresh ones (each `wall` is a banner on every terminal), `systemd-cat` once per notice.
+ */
+export async function runOutputs(
+  notices: HostNotice[],
+  enabled: NoticeOutputs,
+  run: { env: NodeJS.ProcessEnv; timeoutMs: number },
+  now = Date.now(),
+): Promise<[NoticeOutput, RunOutcome][]> {
+  const outcomes: [NoticeOutput, RunOutcome][] = [];
+  const fresh = notices.filter((n) => now - n.at < WALL_FRESH_MS);
+  if (enabled.wall && fresh.length > 0) {
+    outcomes.push(['wall', await runWithInput('wall', [], fresh.map(wallText).join('\n\n') + '\n', run)]);
+  }
+  if (enabled.journal) {
+    for (const n of notices) {
+      // systemd-cat rather than logger: the setting promises the journal, and systemd-cat writes
+      // to journald's own stream with the identifier and priority, where logger goes through
+      // the syslog socket (a syslog file, or nothing, on hosts whose syslog is not the journal).
+      const args = ['-t', 'edgewatch-agent', '-p', journalPriority(n)];
+      outcomes.push(['systemd-cat', await runWithInput('systemd-cat', args, journalLine(n) + '\n', run)]);
+    }
+  }
+  return outcomes;
+}
+
 export interface NoticeOutputRunner {
   /** Shows delivered notices where `enabled` says; resolves when every program has ended. */
   show(notices: HostNotice[], enabled: NoticeOutputs): Promise<void>;
@@ -64,11 +97,11 @@ export function createNoticeOutputs(options: {
   timeoutMs?: number;
 }): NoticeOutputRunner {
   const { log } = options;
-  const run = { env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? 5_000 };
+  const run = { env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? OUTPUT_TIMEOUT_MS };
   // Outputs that failed last time: each streak is logged once, at its start and its end.
-  const trouble = new Set<string>();
+  const trouble = new Set<NoticeOutput>();
 
-  const report = (output: string, outcome: RunOutcome) => {
+  const report = (output: NoticeOutput, outcome: RunOutcome) => {
     if (outcome.kind === 'ok') {
       if (trouble.delete(output)) log.info(`notices reach ${output} again`);
       return;
@@ -82,23 +115,9 @@ export function createNoticeOutputs(options: {
 
   return {
     async show(notices, enabled) {
-      if (enabled.wall) {
-        const fresh = notices.filter((n) => Date.now() - n.at < WALL_FRESH_MS);
-        if (fresh.length < notices.length)
-          log.debug('old notices not broadcast', { ids: notices.filter((n) => !fresh.includes(n)).map((n) => n.id) });
-        // One broadcast for what arrived together: each `wall` is a banner on every terminal.
-        if (fresh.length > 0)
-          report('wall', await runWithInput('wall', [], fresh.map(wallText).join('\n\n') + '\n', run));
-      }
-      if (enabled.journal) {
-        for (const n of notices) {
-          // systemd-cat rather than logger: the setting promises the journal, and systemd-cat writes
-          // to journald's own stream with the identifier and priority, where logger goes through
-          // the syslog socket (a syslog file, or nothing, on hosts whose syslog is not the journal).
-          const args = ['-t', 'edgewatch-agent', '-p', journalPriority(n)];
-          report('systemd-cat', await runWithInput('systemd-cat', args, journalLine(n) + '\n', run));
-        }
-      }
+      const old = notices.filter((n) => Date.now() - n.at >= WALL_FRESH_MS);
+      if (enabled.wall && old.length > 0) log.debug('old notices not broadcast', { ids: old.map((n) => n.id) });
+      for (const [output, outcome] of await runOutputs(notices, enabled, run)) report(output, outcome);
     },
   };
 }

@@ -7,8 +7,7 @@ import {
   type NoticeOutputs,
 } from '../../../schema/wire/notices.ts';
 import { configCachePath } from '../paths.ts';
-import { runWithInput, type RunOutcome } from './outputs.ts';
-import { journalLine, journalPriority, wallText } from './text.ts';
+import { OUTPUT_TIMEOUT_MS, runOutputs } from './outputs.ts';
 
 /**
  * `edgewatch-agent notices --test`: shows a made-up notice through the outputs this host's
@@ -26,21 +25,15 @@ export async function sendTestNotice(options: {
   const { write, warn } = options;
   const outputs = await outputsInForce(options.dir);
   const notice = testNotice(Date.now());
-  const enabled = (Object.keys(outputs) as (keyof NoticeOutputs)[]).filter((k) => outputs[k]);
-  if (enabled.length === 0) {
+  if (!outputs.wall && !outputs.journal) {
     write(
       `edgewatch-agent: wall and the journal are both off in this agent's config (its "notices" section), so notices only go to its log.\n` +
         `  Turn them on for the org: PUT /v1/agent-config {"notices":{"wall":true,"journal":true}} (or on the device page of the dashboard)\n`,
     );
     return 0;
   }
-  const run = { env: options.env, timeoutMs: options.timeoutMs ?? 5_000 };
-  const outcomes: [string, RunOutcome][] = [];
-  if (outputs.wall) outcomes.push(['wall', await runWithInput('wall', [], wallText(notice) + '\n', run)]);
-  if (outputs.journal) {
-    const args = ['-t', 'edgewatch-agent', '-p', journalPriority(notice)];
-    outcomes.push(['systemd-cat', await runWithInput('systemd-cat', args, journalLine(notice) + '\n', run)]);
-  }
+  const run = { env: options.env, timeoutMs: options.timeoutMs ?? OUTPUT_TIMEOUT_MS };
+  const outcomes = await runOutputs([notice], outputs, run);
   let failed = false;
   for (const [output, outcome] of outcomes) {
     const where = output === 'wall' ? 'logged-in terminals (wall)' : 'the journal (journalctl -t edgewatch-agent)';

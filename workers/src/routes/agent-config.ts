@@ -59,8 +59,7 @@ export const agentConfigPollRoutes = new Hono<AppEnv>().get(
   async (c) => {
     const { orgId, deviceId } = c.var.device;
     // From the device's hub, which keeps it until told of a change: no D1 statement per poll.
-    const { config, notices, etag } =
-      (await deviceHubFor(c.env, deviceId).agentConfigAnswer()) ?? (await effectiveConfig(c.env, orgId, deviceId));
+    const { config, notices, etag } = await deviceHubFor(c.env, deviceId).agentConfigAnswer({ orgId, deviceId });
     c.header('ETag', etag);
     c.header('Cache-Control', 'no-cache');
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
@@ -146,7 +145,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         configLayer(c.env, device.orgId, device.id),
         effectiveConfig(c.env, device.orgId, device.id),
       ]);
-      return c.json({ deviceId: device.id, overrides, effective: effective.config });
+      return c.json({ deviceId: device.id, overrides, effective });
     },
   )
   .put(
@@ -188,6 +187,6 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
       });
       await notifyConfigChanged(c.env, device.orgId, [device.id]);
       const effective = await effectiveConfig(c.env, device.orgId, device.id);
-      return c.json({ deviceId: device.id, overrides: patch, effective: effective.config });
+      return c.json({ deviceId: device.id, overrides: patch, effective });
     },
   );

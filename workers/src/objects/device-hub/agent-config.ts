@@ -1,4 +1,4 @@
-import { effectiveConfig, type EffectiveConfig } from '../../services/agents/config.ts';
+import { agentConfigAnswer, type AgentConfigAnswer } from '../../services/agents/config.ts';
 import { AGENT_CONFIG_CACHE_MS } from '../../time.ts';
 import { getMeta, setMeta } from './store.ts';
 
@@ -15,7 +15,7 @@ const KEY = 'agentConfig';
 
 interface Cached {
   at: number;
-  value: EffectiveConfig;
+  value: AgentConfigAnswer;
 }
 
 export class AgentConfigCache {
@@ -29,11 +29,11 @@ export class AgentConfigCache {
     this.sql = sql;
   }
 
-  async get(device: { deviceId: string; orgId: string }, now = Date.now()): Promise<EffectiveConfig> {
+  async get(device: { deviceId: string; orgId: string }, now = Date.now()): Promise<AgentConfigAnswer> {
     const hit = getMeta<Cached>(this.sql, KEY);
     if (hit && now - hit.at >= 0 && now - hit.at < AGENT_CONFIG_CACHE_MS) return hit.value;
     const generation = this.generation;
-    const value = await effectiveConfig(this.env, device.orgId, device.deviceId);
+    const value = await agentConfigAnswer(this.env, device.orgId, device.deviceId);
     if (generation === this.generation) setMeta(this.sql, KEY, { at: now, value } satisfies Cached);
     return value;
   }

@@ -10,7 +10,7 @@ import type { PreviewRequest, PreviewResult } from '../../services/alerts/previe
 import { FLUSH_INTERVAL_MS, runAlarm } from './alarm.ts';
 import { previewRule } from './alert-preview.ts';
 import { AgentConfigCache } from './agent-config.ts';
-import type { EffectiveConfig } from '../../services/agents/config.ts';
+import type { AgentConfigAnswer } from '../../services/agents/config.ts';
 import { HubAlerts } from './alerts.ts';
 import { judgeStored, storedHash } from './batches.ts';
 import { createEventTables, deliverEvents } from './events.ts';
@@ -146,10 +146,12 @@ export class DeviceHub extends DurableObject<Env> {
     if (identity) this.ctx.waitUntil(pushConfig(this.env, this.sql, identity, this.agentConfig));
   }
 
-  /** The device's effective agent config, host notices and ETag, as `GET /v1/agents/config` answers. */
-  async agentConfigAnswer(): Promise<EffectiveConfig | undefined> {
-    const identity = await this.identity();
-    return identity && this.agentConfig.get(identity);
+  /**
+   * What the device's agent polls for (config, host notices, ETag), from this object's copy. The
+   * caller authenticated the device, so it passes the identity it got.
+   */
+  async agentConfigAnswer(device: { deviceId: string; orgId: string }): Promise<AgentConfigAnswer> {
+    return this.agentConfig.get(device);
   }
 
   /**

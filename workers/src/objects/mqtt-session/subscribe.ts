@@ -5,7 +5,7 @@ import {
   mqttTopics,
   type MqttConfigMessage,
 } from '../../../../schema/wire/mqtt.ts';
-import { effectiveConfig } from '../../services/agents/config.ts';
+import { deviceHubFor } from '../device-hub/index.ts';
 import { log } from '../../services/log.ts';
 import type { SessionIO, SessionState } from './state.ts';
 
@@ -16,7 +16,12 @@ export async function handleSubscribe(io: SessionIO, packet: ISubscribePacket): 
   if (!sendConfig) return;
   const device = io.s.device!;
   try {
-    sendConfigUpdate(io, await effectiveConfig(io.env, device.orgId, device.deviceId), true);
+    // The device's hub keeps the answer (as for an HTTPS poll), so a reconnect costs D1 nothing.
+    sendConfigUpdate(
+      io,
+      await deviceHubFor(io.env, device.deviceId).agentConfigAnswer({ deviceId: device.deviceId, orgId: device.orgId }),
+      true,
+    );
   } catch (err) {
     // The next change is pushed, and HTTPS polling still works; the subscription stands.
     log.warn('mqtt config lookup failed', { sessionId: io.s.id, error: String(err) });

@@ -9,26 +9,29 @@ import { db, schema } from '../../db.ts';
 import type { Alongside } from '../audit/record.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
 import { gatewayConfigFor } from '../sites/gateway-config.ts';
-import { latestNoticesQuery, noticesFromRows } from '../notify/host-notices.ts';
+import { latestNotices } from '../notify/host-notices.ts';
 
 /** Scope of the org-wide default in `agent_configs`. */
 export const ORG_SCOPE = '*';
 
 /**
- * A device's effective config (defaults, then the org's sections, then the device's; for a
- * gateway, its computed `gateway` section), its latest host notices, and one ETag over both: a
- * new notice is a changed answer, so polling agents see it at their next poll and the MQTT
- * session pushes it.
+ * What a device's agent polls for (`GET /v1/agents/config`, the MQTT config message): its
+ * effective config, its latest host notices, and one ETag over both, so a new notice is a
+ * changed answer. Its DeviceHub keeps it (objects/device-hub/agent-config.ts).
  */
-export interface EffectiveConfig {
+export interface AgentConfigAnswer {
   config: RemoteAgentConfig;
   notices: HostNotice[];
   etag: string;
 }
 
-export async function effectiveConfig(env: Env, orgId: string, deviceId: string): Promise<EffectiveConfig> {
+/**
+ * A device's effective config: defaults, then the org's sections, then the device's; for a
+ * gateway, its computed `gateway` section.
+ */
+export async function effectiveConfig(env: Env, orgId: string, deviceId: string): Promise<RemoteAgentConfig> {
   const d = db(env.DB);
-  const [rows, device, noticeRows] = await d.batch([
+  const [rows, device] = await d.batch([
     d
       .select()
       .from(schema.agentConfigs)
@@ -37,13 +40,20 @@ export async function effectiveConfig(env: Env, orgId: string, deviceId: string)
       .select({ kind: schema.devices.kind })
       .from(schema.devices)
       .where(and(eq(schema.devices.id, deviceId), eq(schema.devices.orgId, orgId))),
-    latestNoticesQuery(env, orgId, deviceId),
   ]);
   const layer = (scope: string) => rows.find((r) => r.scope === scope)?.config;
   const config = mergeAgentConfig(layer(ORG_SCOPE), layer(deviceId));
   // A gateway's controllers, trend logs and discovery come from D1, so changing them changes the ETag.
   if (device[0]?.kind === 'gateway') config.gateway = await gatewayConfigFor(env, orgId, deviceId);
-  const notices = noticesFromRows(noticeRows);
+  return config;
+}
+
+/** Builds a device's {@link AgentConfigAnswer} from D1. */
+export async function agentConfigAnswer(env: Env, orgId: string, deviceId: string): Promise<AgentConfigAnswer> {
+  const [config, notices] = await Promise.all([
+    effectiveConfig(env, orgId, deviceId),
+    latestNotices(env, orgId, deviceId),
+  ]);
   // Without notices the ETag is the config's alone, as before notices existed.
   const tagged = notices.length === 0 ? config : { config, notices };
   return { config, notices, etag: `"${(await sha256Hex(JSON.stringify(tagged))).slice(0, 32)}"` };

@@ -8,7 +8,7 @@ import { ApiError, badRequest, notFound } from '../../errors.ts';
 import { auditInsert, auditInsertIf } from '../audit/record.ts';
 import { newId } from '../credentials/crypto.ts';
 import type { DeliverMessage } from './deliver.ts';
-import { testBody, type UrlChannelKind } from './payloads.ts';
+import { testBody } from './payloads.ts';
 import {
   encryptSecret,
   newWebhookSecret,
@@ -229,7 +229,7 @@ export async function sendTest(c: C, id: string) {
     incidentId: null,
     eventType: 'webhook.test',
     repeat: false,
-    body: JSON.stringify(testBody(hook.kind as UrlChannelKind, { webhook: { id, name: hook.name }, at: now })),
+    body: JSON.stringify(testBody(hook.kind, { webhook: { id, name: hook.name }, at: now })),
     state: 'pending' as const,
     attempts: 0,
     createdAt: now,

@@ -57,18 +57,21 @@ export async function recordHostNotice(env: Env, orgId: string, event: AlertEven
 }
 
 /** The device's newest notices of the last HOST_NOTICE_DAYS, oldest first: what its agent config carries. */
-export function latestNoticesQuery(env: Env, orgId: string, deviceId: string, now = Date.now()) {
-  return db(env.DB)
+export async function latestNotices(
+  env: Env,
+  orgId: string,
+  deviceId: string,
+  now = Date.now(),
+): Promise<HostNotice[]> {
+  const rows = await db(env.DB)
     .select({ seq: N.seq, notice: N.notice })
     .from(N)
     .where(and(eq(N.deviceId, deviceId), eq(N.orgId, orgId), gt(N.createdAt, now - HOST_NOTICE_DAYS * DAY_MS)))
     .orderBy(desc(N.seq))
-    .limit(MAX_NOTICES_SENT);
+    .limit(MAX_NOTICES_SENT)
+    .all();
+  return rows.map((r) => ({ ...r.notice, id: r.seq })).reverse();
 }
-
-/** Rows of {@link latestNoticesQuery} as agents receive them. */
-export const noticesFromRows = (rows: { seq: number; notice: Omit<HostNotice, 'id'> }[]): HostNotice[] =>
-  rows.map((r) => ({ ...r.notice, id: r.seq })).sort((a, b) => a.id - b.id);
 
 /** The cron's part: deletes notices past HOST_NOTICE_DAYS (one statement; the index on created_at bounds it). */
 export async function sweepHostNotices(env: Env, now: number): Promise<void> {

@@ -9,7 +9,7 @@ import { mapLimit } from '../map-limit.ts';
 import { runDelivery, type RunOptions, type RunResult } from './deliver.ts';
 import { incidentView } from '../incidents/views.ts';
 import { recordHostNotice } from './host-notices.ts';
-import { alertBody, alertEventType } from './payloads.ts';
+import { alertBody, alertEventType, type UrlChannelKind } from './payloads.ts';
 
 /** Channels of one notification attempted at once. */
 const PARALLEL_CHANNELS = 6;
@@ -103,7 +103,7 @@ export async function handleAlertNotify(
   };
   // Host channels all lead to the one notice of this transition for the incident's device.
   if (device && matching.some((c) => c.kind === 'host')) await recordHostNotice(env, msg.orgId, event);
-  const posted = matching.flatMap((c) => (c.kind === 'host' ? [] : [{ ...c, kind: c.kind }]));
+  const posted = matching.filter((c): c is typeof c & { kind: UrlChannelKind } => c.kind !== 'host');
   if (posted.length === 0) return {};
   const rows = await Promise.all(
     posted.map(async (c) => ({

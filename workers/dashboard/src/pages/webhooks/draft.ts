@@ -74,10 +74,7 @@ export function bodyOf(d: WebhookDraft): WebhookBody {
     deviceIds: [...new Set(d.deviceIds)],
     tags: splitList(d.tags),
   };
-  const filters: WebhookFilters = {};
-  for (const [key, list] of Object.entries(lists) as [keyof WebhookFilters, string[]][]) {
-    if (list.length) Object.assign(filters, { [key]: list });
-  }
+  const filters = Object.fromEntries(Object.entries(lists).filter(([, list]) => list.length > 0)) as WebhookFilters;
   const body: WebhookBody = { name: d.name.trim(), kind: d.kind, filters, enabled: d.enabled };
   if (!isHostKind(d.kind)) body.url = d.url.trim();
   return body;
