@@ -78,8 +78,9 @@ describe('processes collector: responsiveness', () => {
   afterAll(stopChildren);
 
   /** A Node child running `code`, with `marker` on its command line for the watch to match. */
-  const child = (code: string, marker: string) => {
-    const c = spawn(process.execPath, ['-e', code, marker], { stdio: 'ignore' });
+  const child = (code: string, marker: string) =>
+    keep(spawn(process.execPath, ['-e', code, marker], { stdio: 'ignore' }));
+  const keep = (c: ChildProcess) => {
     children.push(c);
     return c;
   };
@@ -104,7 +105,9 @@ describe('processes collector: responsiveness', () => {
     try {
       // One more spinning process than there are cores: at least one is always runnable and waiting.
       const spinners = Array.from({ length: availableParallelism() + 1 }, () => child('for(;;){}', busyMarker));
-      const idle = child('setInterval(() => {}, 1e9)', idleMarker);
+      // The idle one is `sleep` (named by the marker), not Node: an idle Node still starts up, compiles and
+      // collects garbage on its threads, and under this contention it was preempted several times a second.
+      const idle = keep(spawn('sleep', ['600'], { argv0: idleMarker, stdio: 'ignore' }));
       await Promise.all([...spinners.map((c) => started(c, busyMarker)), started(idle, idleMarker)]);
 
       const watch = createProcessesCollector({
