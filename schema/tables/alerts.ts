@@ -121,6 +121,14 @@ export const webhookKinds = ['generic', 'slack', 'discord', 'host'] as const;
 export type WebhookKind = (typeof webhookKinds)[number];
 
 /**
+ * Which agents a `host` channel's notices go to: `covered`, every enrolled device its filters'
+ * devices, sites and tags cover (the whole org without them), so the operators of a group of
+ * machines see each other's incidents; `incident`, only the incident's own device.
+ */
+export const hostTargets = ['covered', 'incident'] as const;
+export type HostTargets = (typeof hostTargets)[number];
+
+/**
  * A notification channel. The signing secret must be read back to sign, so it cannot be
  * hashed: it is stored encrypted (AES-GCM under the Worker secret, see services/notify).
  * During a rotation the previous secret signs too, until `previousSecretExpiresAt`. A `host`
@@ -142,6 +150,8 @@ export const webhooks = sqliteTable(
     previousSecretEnc: text('previous_secret_enc'),
     previousSecretExpiresAt: integer('previous_secret_expires_at'),
     filters: text('filters', { mode: 'json' }).$type<WebhookFilters>().notNull(),
+    /** A `host` channel's targets (null for the URL kinds). */
+    hosts: text('hosts', { enum: hostTargets }),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
     /** Why the platform disabled it (e.g. the receiver answered 410 Gone). */
     disabledReason: text('disabled_reason'),
@@ -212,7 +222,8 @@ export const deliveryAttempts = sqliteTable(
 );
 
 /**
- * One incident transition for one device's agent, from a `host` channel. `seq` orders them over
+ * One incident transition for one device's agent, from a `host` channel (a row for each device
+ * the channel targets). `seq` orders them over
  * the platform: the agent keeps the highest it delivered, so a notice never shows twice. One row
  * per (transition, device) however many host channels pass it (`dedupKey`), and a queue's
  * redelivery of `alert.notify` adds nothing. The cron deletes rows past HOST_NOTICE_DAYS.

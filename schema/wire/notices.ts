@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 
 /**
  * Host notices: incident transitions that a notification channel of kind `host` sends to the
- * affected devices' agents, over their config channel (beside `config` in the answer of
+ * devices it targets (their agents), over their config channel (beside `config` in the answer of
  * `GET /v1/agents/config` and in the MQTT config message). The agent logs each one once, and
  * shows it on logged-in terminals (`wall`) and in the journal when its config says so.
  * Written up in docs/alerts.md ("Host notices") and docs/agent.md ("Notices on the host").

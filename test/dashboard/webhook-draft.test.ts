@@ -8,6 +8,8 @@ import {
   draftOf,
   emptyDraft,
   filtersText,
+  HOST_TARGET_CHOICES,
+  hostTargetText,
   kindChoices,
   splitList,
   updateOf,
@@ -22,7 +24,7 @@ describe('the notification channel draft', () => {
   it('sends a host channel without a URL, whatever was typed into it before the kind changed', () => {
     const draft: WebhookDraft = { ...emptyDraft(), name: ' Terminals ', kind: 'host', url: 'https://left.over' };
     const body = bodyOf(draft);
-    expect(body).toEqual({ name: 'Terminals', kind: 'host', filters: {}, enabled: true });
+    expect(body).toEqual({ name: 'Terminals', kind: 'host', filters: {}, hosts: 'covered', enabled: true });
     expect('url' in body).toBe(false);
     expect(createWebhookBody.safeParse(body).success).toBe(true);
   });
@@ -63,12 +65,55 @@ describe('the notification channel draft', () => {
       kind: 'host' as const,
       url: null,
       filters: { siteIds: ['site_a'], deviceIds: ['dev_1'], tags: ['web', 'db'], ruleIds: ['r1'] },
+      hosts: 'incident' as const,
       enabled: false,
     };
     const draft = draftOf(stored);
     expect(draft.url).toBe('');
     expect(draft.tags).toBe('web, db');
-    expect(bodyOf(draft)).toEqual({ name: 'Web hosts', kind: 'host', filters: stored.filters, enabled: false });
+    expect(draft.hosts).toBe('incident');
+    expect(bodyOf(draft)).toEqual({
+      name: 'Web hosts',
+      kind: 'host',
+      filters: stored.filters,
+      hosts: 'incident',
+      enabled: false,
+    });
+  });
+
+  it("starts a host channel's targets at the devices its filters cover, and reads a URL channel's null as that", () => {
+    expect(emptyDraft().hosts).toBe('covered');
+    expect(HOST_TARGET_CHOICES.map((c) => c.hosts)).toEqual(['covered', 'incident']);
+    const url = {
+      name: 'Pager',
+      kind: 'slack' as const,
+      url: 'https://hooks.example.com/x',
+      filters: {},
+      enabled: true,
+    };
+    expect(draftOf({ ...url, hosts: null }).hosts).toBe('covered');
+  });
+
+  it('sends the targets for a host channel only, on create and on update, in a shape the API takes', () => {
+    for (const hosts of ['covered', 'incident'] as const) {
+      const draft: WebhookDraft = { ...emptyDraft(), name: 'Terminals', kind: 'host', hosts, tags: 'web' };
+      const body = bodyOf(draft);
+      expect(body.hosts).toBe(hosts);
+      expect(createWebhookBody.parse(body)).toMatchObject({ kind: 'host', hosts });
+      const update = updateOf(draft);
+      expect(update).toEqual({ name: 'Terminals', filters: { tags: ['web'] }, hosts, enabled: true });
+      expect(updateWebhookBody.parse(update).hosts).toBe(hosts);
+    }
+    // A URL channel never sends them, even when the draft was a host one with 'incident' before the kind changed.
+    const draft: WebhookDraft = {
+      ...emptyDraft(),
+      name: 'Pager',
+      url: 'https://hooks.example.com/x',
+      hosts: 'incident',
+    };
+    expect('hosts' in bodyOf(draft)).toBe(false);
+    expect('hosts' in updateOf(draft)).toBe(false);
+    expect(createWebhookBody.safeParse(bodyOf(draft)).success).toBe(true);
   });
 
   it('updates without the kind, which PATCH does not take', () => {
@@ -81,7 +126,7 @@ describe('the notification channel draft', () => {
     });
     expect(updateWebhookBody.safeParse(update).success).toBe(true);
     const host = updateOf({ ...emptyDraft(), name: 'Terminals', kind: 'host', url: 'https://left.over' });
-    expect(host).toEqual({ name: 'Terminals', filters: {}, enabled: true });
+    expect(host).toEqual({ name: 'Terminals', filters: {}, hosts: 'covered', enabled: true });
     expect(updateWebhookBody.safeParse(host).success).toBe(true);
   });
 
@@ -125,6 +170,31 @@ describe('the notification channel draft', () => {
         fleet,
       ),
     ).toBe('critical; rules Disk full; devices web-1, dev_9; tagged web or db');
+  });
+
+  it("says where a host channel's notices go: the incident's own device, the devices its filters cover, or all", () => {
+    const fleet = [device('dev_1', 'web-1')];
+    expect(hostTargetText({ hosts: 'incident', filters: { tags: ['web'] } })).toBe(
+      "The agent of the incident's own device",
+    );
+    expect(hostTargetText({ hosts: 'covered', filters: {} })).toBe('The agents of every device in the organisation');
+    // Severities and rules choose incidents, not hosts.
+    expect(hostTargetText({ hosts: 'covered', filters: { severities: ['critical'], ruleIds: ['r1'] } })).toBe(
+      'The agents of every device in the organisation',
+    );
+    expect(
+      hostTargetText(
+        {
+          hosts: 'covered',
+          filters: { severities: ['warning'], deviceIds: ['dev_1', 'dev_9'], siteIds: ['site_a'], tags: ['web', 'db'] },
+        },
+        fleet,
+      ),
+    ).toBe('The agents of every device its filters cover (devices web-1, dev_9; sites site_a; tagged web or db)');
+    // Devices by id until the fleet is loaded.
+    expect(hostTargetText({ hosts: 'covered', filters: { deviceIds: ['dev_1'] } })).toBe(
+      'The agents of every device its filters cover (devices dev_1)',
+    );
   });
 
   it('splits comma-separated text, dropping blanks and repeats', () => {

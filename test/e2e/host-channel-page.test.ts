@@ -13,12 +13,14 @@ import { openSignedIn, settle, visit, type WatchedPage } from './watched-page.ts
 /**
  * Issue 16's host notices in real Chromium against a real local platform: a notification
  * channel of kind "Host notices" made in the form (no URL, no secret, a device and a tag
- * filter), its page without test, secret or delivery log, the device's agent configuration
- * turning on wall and the journal, and an incident that reaches the picked device's agent,
- * and not the other one's, as a notice beside its config.
+ * filter, only the incident's own device as its target), its page without test, secret or
+ * delivery log, where its target goes back to every device the filters cover, the device's
+ * agent configuration turning on wall and the journal, and an incident that reaches the picked
+ * device's agent, and not the other one's, as a notice beside its config.
  */
 
-const HOST_TARGET = 'Delivered to the agents of the affected devices';
+const OWN_DEVICE = "The agent of the incident's own device";
+const COVERED = 'The agents of every device its filters cover (devices notice-host-01; tagged web)';
 const METRIC = 'custom_queue_depth';
 
 let platform: LocalPlatform;
@@ -35,6 +37,7 @@ interface ChannelView {
   url: string | null;
   secretPrefix: string | null;
   filters: Record<string, string[]>;
+  hosts: string | null;
 }
 
 const goto = (path: string): Promise<Page> => visit(watched.page, `${platform.url}${path}`);
@@ -67,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('a host notices channel', () => {
-  it('is made in the form without a URL or secret, with a device and a tag filter', async () => {
+  it("is made in the form without a URL or secret, with a device and a tag filter, for the incident's own device only", async () => {
     const page = await goto('/webhooks');
     expect(await page.getByTestId('webhook-url').count()).toBe(1);
     await page.getByTestId('webhook-name').fill('Terminals of web hosts');
@@ -77,30 +80,46 @@ describe('a host notices channel', () => {
     await page.getByTestId(`webhook-device-${picked.deviceId}`).check();
     await page.getByTestId('webhook-filters-tags').fill('web, web , ');
     await page.getByTestId('webhook-severity-critical').check();
+    const targets = page.getByRole('group', { name: 'Which hosts get each notice' });
+    const covered = targets.getByRole('radio', { name: 'Every device the filters cover' });
+    const own = targets.getByRole('radio', { name: "Only the incident's own device" });
+    expect(await covered.isChecked()).toBe(true);
+    expect(await own.isChecked()).toBe(false);
+    expect(await page.getByTestId('webhook-hosts-hint').textContent()).toContain(
+      'devices, sites and tags also choose which hosts get them',
+    );
+    await own.check();
+    expect(await covered.isChecked()).toBe(false);
+    expect(await page.getByTestId('webhook-hosts-hint').textContent()).toContain(
+      'The filters only choose which incidents pass',
+    );
     const formViolations = await seriousViolations(page);
     expect(formViolations, describeViolations(formViolations)).toEqual([]);
     await page.getByTestId('webhook-save').click();
 
     await page.getByTestId('webhook-created').waitFor();
+    expect(await page.getByTestId('webhook-created').textContent()).toContain(
+      "Its notices go to the agent of the incident's own device.",
+    );
     expect(await page.getByTestId('webhook-secret').count()).toBe(0);
     const row = page.getByTestId('webhook-row');
     await row.waitFor();
-    expect(await row.getByTestId('webhook-target').textContent()).toBe(HOST_TARGET);
+    expect(await row.getByTestId('webhook-target').textContent()).toBe(OWN_DEVICE);
     expect(await row.textContent()).toContain('devices notice-host-01');
     expect(await row.textContent()).toContain('tagged web');
     channelId = (await row.getAttribute('data-id'))!;
 
     const stored = await adminCall<ChannelView>(platform, 'GET', `/v1/webhooks/${channelId}`);
-    expect(stored).toMatchObject({ kind: 'host', url: null, secretPrefix: null });
+    expect(stored).toMatchObject({ kind: 'host', url: null, secretPrefix: null, hosts: 'incident' });
     expect(stored.filters).toEqual({ severities: ['critical'], deviceIds: [picked.deviceId], tags: ['web'] });
   });
 
-  it('has a page that says where notices go, without test, secret or delivery log, and saves its filters', async () => {
+  it('has a page that says where notices go, without test, secret or delivery log, and saves its filters and targets', async () => {
     const page = await goto('/webhooks');
     await page.getByTestId('webhook-link').click();
     await page.getByTestId('webhook-page').waitFor();
     await settle(page);
-    expect(await page.getByTestId('webhook-target').textContent()).toBe(HOST_TARGET);
+    expect(await page.getByTestId('webhook-target').textContent()).toBe(OWN_DEVICE);
     expect(await page.getByTestId('host-notices').textContent()).toMatch(/log on the host/);
     for (const absent of ['webhook-test', 'webhook-rotate', 'delivery-log', 'webhook-url']) {
       expect(await page.getByTestId(absent).count(), absent).toBe(0);
@@ -111,12 +130,23 @@ describe('a host notices channel', () => {
     expect(await page.getByTestId(`webhook-device-${picked.deviceId}`).isChecked()).toBe(true);
     expect(await page.getByTestId('webhook-filters-tags').inputValue()).toBe('web');
 
+    expect(await page.getByTestId('webhook-hosts-incident').isChecked()).toBe(true);
+    expect(await page.getByTestId('webhook-hosts-covered').isChecked()).toBe(false);
+
     await page.getByTestId('webhook-severity-critical').uncheck();
+    await page.getByRole('radio', { name: 'Every device the filters cover' }).check();
     await page.getByTestId('webhook-save').click();
     await page.getByTestId('webhook-saved').waitFor();
     const stored = await adminCall<ChannelView>(platform, 'GET', `/v1/webhooks/${channelId}`);
     expect(stored.filters).toEqual({ deviceIds: [picked.deviceId], tags: ['web'] });
+    expect(stored.hosts).toBe('covered');
     expect(stored.url).toBeNull();
+    expect(await page.getByTestId('webhook-target').textContent()).toBe(COVERED);
+    expect(await page.getByTestId('webhook-hosts-covered').isChecked()).toBe(true);
+
+    // The list says the same.
+    await goto('/webhooks');
+    expect(await page.getByTestId('webhook-row').getByTestId('webhook-target').textContent()).toBe(COVERED);
   });
 
   it("turns on wall and the journal in the device's agent configuration", async () => {

@@ -150,7 +150,8 @@ describe('host notices', () => {
     "reach the incident's own agent over HTTPS and MQTT, once, across a restart, and no one else",
     { timeout: 300_000 },
     async () => {
-      await adminCall(platform, 'POST', '/v1/webhooks', { name: 'On the host', kind: 'host' });
+      // Each host hears of its own incidents (a channel covering several hosts is in test/workers/host-notices.test.ts).
+      await adminCall(platform, 'POST', '/v1/webhooks', { name: 'On the host', kind: 'host', hosts: 'incident' });
       await adminCall(platform, 'PUT', '/v1/agent-config', { notices: { wall: true, journal: false } });
 
       const https = await host('notice-https', { EDGEWATCH_CONFIG_POLL: '2' });

@@ -1,20 +1,28 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import type { IPublishPacket, ISubackPacket } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import type { AlertNotifyMessage, AlertTransition } from '../../schema/wire/alerts.ts';
 import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
 import type { HostNotice } from '../../schema/wire/notices.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
+import { newId } from '../../workers/src/services/credentials/crypto.ts';
+import {
+  MAX_NOTICE_TARGETS,
+  PUSHES_PER_MESSAGE,
+  type NoticesPushMessage,
+} from '../../workers/src/services/notify/host-notices.ts';
 import { handleAlertNotify } from '../../workers/src/services/notify/notify.ts';
+import worker from '../../workers/src/index.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
 import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice } from './mqtt-client.ts';
-import { capturingEnv, createChannel, json, newKey, receiverUrl, seedIncident } from './notify-helpers.ts';
+import { capturingEnv, createChannel, json, newKey, receiverUrl, seedIncident, seedRule } from './notify-helpers.ts';
 
 /**
- * Channels of kind `host` (issue 16): an incident transition becomes a notice for the incident's
- * own device, carried by that device's agent config (poll with ETag, MQTT push). Other devices
- * and other orgs never see it; a redelivered message adds nothing.
+ * Channels of kind `host` (issue 16): an incident transition becomes a notice for each device the
+ * channel targets (`hosts`: the devices its filters cover, or the incident's own), carried by
+ * that device's agent config (poll with ETag, MQTT push). Devices outside the targets and other
+ * orgs never see it; a redelivered message adds nothing.
  */
 
 async function orgWithDevices(...names: string[]) {
@@ -26,6 +34,9 @@ async function orgWithDevices(...names: string[]) {
 
 const hostChannel = (org: TestOrg, extra: Record<string, unknown> = {}) =>
   createChannel(org, { name: 'On this host', kind: 'host', ...extra });
+/** A host channel whose notices go only to the incident's own device. */
+const ownHostChannel = (org: TestOrg, extra: Record<string, unknown> = {}) =>
+  hostChannel(org, { hosts: 'incident', ...extra });
 
 const notify = (
   orgId: string,
@@ -54,7 +65,7 @@ describe('host channels', () => {
     const res = await api(org.apiKey, '/v1/webhooks', json('POST', { name: 'Terminals', kind: 'host' }));
     expect(res.status).toBe(201);
     const channel = (await res.json()) as Record<string, unknown>;
-    expect(channel).toMatchObject({ kind: 'host', url: null, secretPrefix: null, filters: {} });
+    expect(channel).toMatchObject({ kind: 'host', url: null, secretPrefix: null, filters: {}, hosts: 'covered' });
     expect(channel).not.toHaveProperty('secret');
 
     const withUrl = await api(
@@ -74,13 +85,25 @@ describe('host channels', () => {
     const id = channel.id as string;
     const patch = await api(org.apiKey, `/v1/webhooks/${id}`, json('PATCH', { url: 'https://hooks.example.com/a' }));
     expect(patch.status).toBe(400);
+    const retarget = await api(org.apiKey, `/v1/webhooks/${id}`, json('PATCH', { hosts: 'incident' }));
+    expect(retarget.status).toBe(200);
+    expect((await retarget.json()) as object).toMatchObject({ hosts: 'incident' });
+    const wrong = await api(org.apiKey, `/v1/webhooks/${id}`, json('PATCH', { hosts: 'everyone' }));
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()) as object).toMatchObject({ error: { code: 'invalid_input', field: 'hosts' } });
+    // Only a host channel has targets.
+    const hook = await createChannel(org, { url: receiverUrl(newKey()) });
+    expect(hook).toMatchObject({ kind: 'generic', hosts: null });
+    const onUrl = await api(org.apiKey, `/v1/webhooks/${hook.id}`, json('PATCH', { hosts: 'covered' }));
+    expect(onUrl.status).toBe(400);
+    expect((await onUrl.json()) as object).toMatchObject({ error: { code: 'invalid_input', field: 'hosts' } });
     for (const path of ['rotate-secret', 'test']) {
       const r = await api(org.apiKey, `/v1/webhooks/${id}/${path}`, json('POST', {}));
       expect(r.status).toBe(409);
       expect((await r.json()) as object).toMatchObject({ error: { code: 'not_supported' } });
     }
     const list = (await (await api(org.apiKey, '/v1/webhooks')).json()) as { webhooks: unknown[] };
-    expect(list.webhooks).toEqual([expect.objectContaining({ id, url: null, secretPrefix: null })]);
+    expect(list.webhooks).toContainEqual(expect.objectContaining({ id, url: null, secretPrefix: null }));
   });
 
   it("delivers an incident's transitions to its own device's config, once each, and to no one else", async () => {
@@ -88,9 +111,9 @@ describe('host channels', () => {
     const [mine, neighbour] = devices as [(typeof devices)[0], (typeof devices)[0]];
     const other = await orgWithDevices('web-1');
     const otherDevice = other.devices[0]!;
-    const channel = await hostChannel(org);
-    // A second host channel, and the other org's own: still one notice, and only in this org.
-    await hostChannel(org, { name: 'Second' });
+    const channel = await ownHostChannel(org);
+    // A second host channel, and the other org's own over all its devices: still one notice, and only in this org.
+    await ownHostChannel(org, { name: 'Second' });
     await hostChannel(other.org);
 
     const before = await poll(mine.deviceToken);
@@ -157,11 +180,11 @@ describe('host channels', () => {
     expect((await poll(device.deviceToken)).notices).toHaveLength(1);
   });
 
-  it("applies the channel's filters: devices, tags, severities", async () => {
+  it("applies the channel's filters to incidents: devices, tags, severities", async () => {
     const { org, devices } = await orgWithDevices('a', 'b', 'c');
     const [a, b, c] = devices as [(typeof devices)[0], (typeof devices)[0], (typeof devices)[0]];
     await hostChannel(org, { filters: { deviceIds: [a.deviceId] } });
-    await hostChannel(org, { filters: { tags: ['db'], severities: ['critical'] } });
+    await ownHostChannel(org, { filters: { tags: ['db'], severities: ['critical'] } });
     const { env: e } = capturingEnv();
     for (const [device, tags, severity] of [
       [a, [], 'warning'],
@@ -180,7 +203,7 @@ describe('host channels', () => {
   it('pushes the notice to a device connected over MQTT at once', async () => {
     const { org, devices } = await orgWithDevices('mqtt-1', 'mqtt-2');
     const [mine, neighbour] = devices as [(typeof devices)[0], (typeof devices)[0]];
-    await hostChannel(org);
+    await ownHostChannel(org);
     const subscribe = async (device: typeof mine) => {
       const client = await connectDevice(5, device);
       const topic = mqttTopics(device.deviceId).config;
@@ -240,5 +263,125 @@ describe('host channels', () => {
       .bind(device.deviceId)
       .first<{ n: number }>();
     expect(left?.n).toBe(0);
+  });
+  it('send a notice to every live device the filters cover (sites, tags, or the whole org), within the org', async () => {
+    const { org, devices } = await orgWithDevices('a', 'b', 'c', 'd', 'revoked');
+    const [a, b, c, d, revoked] = devices as [(typeof devices)[0], ...(typeof devices)[0][]];
+    const other = await orgWithDevices('o');
+    await hostChannel(other.org);
+    const site = newId('site');
+    await env.DB.prepare('INSERT INTO sites (id, org_id, name, created_at) VALUES (?, ?, ?, ?)')
+      .bind(site, org.orgId, 'Plant', Date.now())
+      .run();
+    const place = (
+      device: { deviceId: string },
+      siteId: string | null,
+      tags: string[],
+      revokedAt: number | null = null,
+    ) =>
+      env.DB.prepare('UPDATE devices SET site_id = ?, tags = ?, revoked_at = ? WHERE id = ?')
+        .bind(siteId, JSON.stringify(tags), revokedAt, device.deviceId)
+        .run();
+    await place(a, site, ['db']);
+    await place(b!, site, []);
+    await place(c!, null, ['db']);
+    await place(d!, null, ['web']);
+    await place(revoked!, site, [], Date.now());
+    const before = await Promise.all([a, b!, c!, d!, other.devices[0]!].map((x) => poll(x.deviceToken)));
+
+    await hostChannel(org, { name: 'The plant', filters: { siteIds: [site] } });
+    await hostChannel(org, { name: 'Databases', filters: { tags: ['db'], severities: ['critical'] } });
+    // Passes no incident here: its rule is another.
+    await hostChannel(org, { name: 'Everyone, for one rule', filters: { ruleIds: [await seedRule(org.orgId)] } });
+    const incidentId = await seedIncident(org.orgId, { deviceId: a.deviceId, siteId: site, tags: ['db'] });
+    await handleAlertNotify(capturingEnv().env, notify(org.orgId, incidentId));
+
+    // The site's devices and the tagged ones: one notice each, about a; d, the revoked device and the other org get none.
+    const rows = await env.DB.prepare('SELECT device_id, org_id FROM host_notices WHERE incident_id = ?')
+      .bind(incidentId)
+      .all<{ device_id: string; org_id: string }>();
+    expect(rows.results.map((r) => r.device_id).sort()).toEqual([a.deviceId, b!.deviceId, c!.deviceId].sort());
+    expect(new Set(rows.results.map((r) => r.org_id))).toEqual(new Set([org.orgId]));
+    for (const x of [a, b!, c!]) {
+      expect((await poll(x.deviceToken)).notices).toEqual([
+        expect.objectContaining({
+          incidentId,
+          device: { id: a.deviceId, name: 'a' },
+          title: expect.stringMatching(/ on a$/),
+        }),
+      ]);
+    }
+    expect((await poll(d!.deviceToken, before[3]!.etag)).status).toBe(304);
+    expect((await poll(other.devices[0]!.deviceToken, before[4]!.etag)).status).toBe(304);
+
+    // Without device, site or tag filters a channel covers the whole org: d now gets the next transition too.
+    await hostChannel(org, { name: 'Everyone' });
+    await handleAlertNotify(capturingEnv().env, notify(org.orgId, incidentId, 'resolved'));
+    expect((await poll(d!.deviceToken)).notices).toEqual([
+      expect.objectContaining({ incidentId, transition: 'resolved' }),
+    ]);
+    expect((await poll(other.devices[0]!.deviceToken, before[4]!.etag)).status).toBe(304);
+    const revokedRows = await env.DB.prepare('SELECT count(*) AS n FROM host_notices WHERE device_id = ?')
+      .bind(revoked!.deviceId)
+      .first<{ n: number }>();
+    expect(revokedRows?.n).toBe(0);
+  });
+
+  it('push the first 50 devices at once and the rest through the queue, and stop at 1,000 devices', async () => {
+    const { org, devices } = await orgWithDevices('own', 'far');
+    const [own, far] = devices as [(typeof devices)[0], (typeof devices)[0]];
+    // Devices made straight in D1, with ids that sort before any enrolled one: far comes after them.
+    let made = 0;
+    const addBare = async (count: number) => {
+      await env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT ?4 + 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?4 + ?1)
+         INSERT INTO devices (id, org_id, name, kind, token_hash, tags, created_at)
+         SELECT printf('dev_0000000%s%05d', ?2, i), ?2, printf('bare-%05d', i), 'host', printf('bare-%s-%d', ?2, i), '[]', ?3 FROM n`,
+      )
+        .bind(count, org.orgId, Date.now(), made)
+        .run();
+      made += count;
+    };
+    await addBare(60);
+    const farBefore = await poll(far.deviceToken);
+    await hostChannel(org);
+    const incidentId = await seedIncident(org.orgId, { deviceId: own.deviceId });
+    const { env: e, sent } = capturingEnv();
+    await handleAlertNotify(e, notify(org.orgId, incidentId));
+
+    // 62 targets: the incident's own device and 49 more pushed now; 12 queued, far among them.
+    const pushes = sent.map((m) => m.body as unknown as NoticesPushMessage);
+    expect(pushes).toEqual([{ type: 'notices.push', orgId: org.orgId, deviceIds: expect.any(Array) }]);
+    expect(pushes[0]!.deviceIds).toHaveLength(12);
+    expect(pushes[0]!.deviceIds).toContain(far.deviceId);
+    expect((await poll(own.deviceToken)).notices).toHaveLength(1);
+    // Until its hub is told, far's agent is answered from the hub's copy of its config.
+    expect((await poll(far.deviceToken, farBefore.etag)).status).toBe(304);
+    const batch = createMessageBatch<unknown>('edgewatch-alerts', [
+      { id: 'p1', timestamp: new Date(), attempts: 1, body: pushes[0] },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['p1']);
+    const farAfter = await poll(far.deviceToken, farBefore.etag);
+    expect(farAfter.status).toBe(200);
+    expect(farAfter.notices).toEqual([
+      expect.objectContaining({ incidentId, device: { id: own.deviceId, name: 'own' } }),
+    ]);
+
+    // Past 1,000 devices the notice stops, the incident's own device always among them.
+    await addBare(1000 - 60 + 100);
+    sent.length = 0;
+    await handleAlertNotify(e, notify(org.orgId, incidentId, 'acknowledged'));
+    const acked = await env.DB.prepare(
+      "SELECT device_id FROM host_notices WHERE incident_id = ? AND notice ->> 'transition' = 'acknowledged'",
+    )
+      .bind(incidentId)
+      .all<{ device_id: string }>();
+    expect(acked.results).toHaveLength(MAX_NOTICE_TARGETS);
+    expect(acked.results.map((r) => r.device_id)).toContain(own.deviceId);
+    const queued = sent.flatMap((m) => (m.body as unknown as NoticesPushMessage).deviceIds);
+    expect(queued).toHaveLength(MAX_NOTICE_TARGETS - PUSHES_PER_MESSAGE);
+    expect(Math.max(...sent.map((m) => (m.body as unknown as NoticesPushMessage).deviceIds.length))).toBe(50);
   });
 });

@@ -43,7 +43,9 @@ export function capturingEnv(vars: Record<string, string> = {}) {
   const queue = (into: (body: unknown, delaySeconds?: number) => void) =>
     ({
       send: async (body: unknown, options?: { delaySeconds?: number }) => into(body, options?.delaySeconds),
-      sendBatch: async () => {},
+      sendBatch: async (messages: { body: unknown; delaySeconds?: number }[]) => {
+        for (const m of messages) into(m.body, m.delaySeconds);
+      },
     }) as unknown as Queue;
   const testEnv = {
     ...env,

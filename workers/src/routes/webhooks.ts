@@ -63,8 +63,9 @@ export const webhooksRoutes = new Hono<AppEnv>()
         'Incidents reach the channel as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). ' +
         'The answer shows the signing `secret` (`whsec_…`) this once; it is stored encrypted. `filters` narrow what the channel receives ' +
         '(severities, rules, sites, devices, tags; each given filter must hold). ' +
-        "A channel of kind `host` has no URL and no secret: each incident transition it passes becomes a notice for the incident's own device, " +
-        'delivered to its agent with its config (`GET /v1/agents/config`, the MQTT config topic). See docs/alerts.md.',
+        'A channel of kind `host` has no URL and no secret: each incident transition it passes becomes a notice for the devices it targets ' +
+        "(`hosts`: every device its filters cover, or only the incident's own), delivered to their agents with their config " +
+        '(`GET /v1/agents/config`, the MQTT config topic). See docs/alerts.md.',
       ...CHANNELS,
       body: createWebhookBody,
       example: {

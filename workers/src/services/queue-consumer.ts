@@ -3,7 +3,9 @@ import { log } from './log.ts';
 import { mapLimit } from './map-limit.ts';
 import { handleDeadLetter } from './notify/dead-letters.ts';
 import { runDelivery, type DeliverMessage } from './notify/deliver.ts';
+import { type NoticesPushMessage } from './notify/host-notices.ts';
 import { handleAlertNotify } from './notify/notify.ts';
+import { notifyConfigChanged } from './agents/config-push.ts';
 
 /** The message `/health/deep` sends through ALERTS_QUEUE to prove it is reachable. */
 export interface HealthPing {
@@ -26,7 +28,7 @@ const backoffSeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 
 /**
  * Consumer of ALERTS_QUEUE and of its dead-letter queue. `alert.notify` becomes deliveries to
  * the org's channels (services/notify/notify.ts); `webhook.deliver` is one attempt of one of
- * them (deliver.ts); `health.ping` needs no work. Each message is acknowledged on its own, and
+ * them (deliver.ts); `notices.push` tells devices' hubs of a host notice (host-notices.ts); `health.ping` needs no work. Each message is acknowledged on its own, and
  * only one whose handling threw is retried (then dead-lettered by the queue); an unknown message
  * is acknowledged and logged, so it cannot loop through retries.
  */
@@ -40,7 +42,10 @@ async function consume(queue: string, message: Message<unknown>, env: Env): Prom
     if (queue === DEAD_LETTER_QUEUE) await handleDeadLetter(env, body);
     else if (typeOf(body) === 'alert.notify')
       await handleAlertNotify(env, body as AlertNotifyMessage, { queueAttempts: message.attempts });
-    else if (typeOf(body) === 'webhook.deliver')
+    else if (typeOf(body) === 'notices.push') {
+      const push = body as NoticesPushMessage;
+      await notifyConfigChanged(env, push.orgId, push.deviceIds);
+    } else if (typeOf(body) === 'webhook.deliver')
       await runDelivery(env, body as DeliverMessage, { queueAttempts: message.attempts });
     else if (typeOf(body) !== 'health.ping') log.warn('unknown queue message dropped', { id: message.id });
     message.ack();

@@ -1,6 +1,6 @@
 import { and, desc, eq, exists, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
-import type { WebhookKind } from '../../../../schema/tables/alerts.ts';
+import type { HostTargets, WebhookKind } from '../../../../schema/tables/alerts.ts';
 import type { WebhookFilters } from '../../../../schema/wire/alerts.ts';
 import type { AppEnv } from '../../app-env.ts';
 import { db, schema } from '../../db.ts';
@@ -76,6 +76,8 @@ export interface CreateWebhook {
   /** Absent for a `host` channel (the request schema sees to it). */
   url?: string;
   filters: WebhookFilters;
+  /** A `host` channel's targets (the request schema defaults it; absent for the URL kinds). */
+  hosts?: HostTargets;
   enabled: boolean;
 }
 
@@ -96,6 +98,7 @@ export async function createWebhook(c: C, body: CreateWebhook) {
     orgId: c.var.caller.orgId,
     ...body,
     url: body.url ?? '',
+    hosts: body.kind === 'host' ? (body.hosts ?? 'covered') : null,
     secretEnc: secret ? await encryptSecret(c.env, id, secret) : '',
     secretPrefix: secret ? secretPrefix(secret) : '',
     previousSecretEnc: null,
@@ -111,13 +114,20 @@ export async function createWebhook(c: C, body: CreateWebhook) {
     auditInsert(c, {
       targetType: 'webhook',
       targetId: id,
-      after: { name: row.name, kind: row.kind, url: urlForAudit(row.url), filters: row.filters, enabled: row.enabled },
+      after: {
+        name: row.name,
+        kind: row.kind,
+        url: urlForAudit(row.url),
+        filters: row.filters,
+        ...(row.hosts ? { hosts: row.hosts } : {}),
+        enabled: row.enabled,
+      },
     }),
   ]);
   return { ...webhookView(row, now), ...(secret ? { secret } : {}) };
 }
 
-export type UpdateWebhook = Partial<Pick<CreateWebhook, 'name' | 'url' | 'filters' | 'enabled'>>;
+export type UpdateWebhook = Partial<Pick<CreateWebhook, 'name' | 'url' | 'filters' | 'hosts' | 'enabled'>>;
 
 /** Changes a channel. Enabling it clears the reason the platform disabled it for. */
 export async function updateWebhook(c: C, id: string, patch: UpdateWebhook) {
@@ -125,11 +135,14 @@ export async function updateWebhook(c: C, id: string, patch: UpdateWebhook) {
   if (patch.url !== undefined && existing.kind === 'host') {
     throw badRequest('invalid_input', 'url: a host channel has no URL: its notices go to agents', 'url');
   }
+  if (patch.hosts !== undefined && existing.kind !== 'host') {
+    throw badRequest('invalid_input', `hosts: only a host channel has targets; this one is ${existing.kind}`, 'hosts');
+  }
   if (patch.url !== undefined && patch.url !== existing.url) await checkWebhookUrl(c.env, patch.url);
   const changed = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as UpdateWebhook;
   const now = Date.now();
   const set = { ...changed, ...(changed.enabled !== undefined ? { disabledReason: null } : {}), updatedAt: now };
-  const forAudit = (r: UpdateWebhook & { disabledReason?: string | null }) =>
+  const forAudit = (r: Omit<UpdateWebhook, 'hosts'> & { hosts?: HostTargets | null; disabledReason?: string | null }) =>
     Object.fromEntries(
       Object.keys(set)
         .filter((k) => k !== 'updatedAt')

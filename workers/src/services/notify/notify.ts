@@ -8,7 +8,7 @@ import { log } from '../log.ts';
 import { mapLimit } from '../map-limit.ts';
 import { runDelivery, type RunOptions, type RunResult } from './deliver.ts';
 import { incidentView } from '../incidents/views.ts';
-import { recordHostNotice } from './host-notices.ts';
+import { recordHostNotices } from './host-notices.ts';
 import { alertBody, alertEventType, type UrlChannelKind } from './payloads.ts';
 
 /** Channels of one notification attempted at once. */
@@ -45,8 +45,8 @@ async function deliveryIdFor(msg: AlertNotifyMessage, webhookId: string): Promis
  * silenced incident notifies no one and records nothing (a log line says which). Each channel
  * whose filters pass gets one delivery row with its body, and its first attempt is made here and
  * now, so a threshold crossing reaches its receivers without a second trip through the queue;
- * retries go through the queue (deliver.ts). Host channels instead lead to one notice for the
- * incident's device (host-notices.ts). Answers what became of each delivery.
+ * retries go through the queue (deliver.ts). Host channels instead lead to a notice for each
+ * device they target (host-notices.ts). Answers what became of each delivery.
  */
 export async function handleAlertNotify(
   env: Env,
@@ -101,8 +101,14 @@ export async function handleAlertNotify(
     device: { id: incident.deviceId, name: device?.name ?? null },
     url: publicUrl ? `${publicUrl}/incidents/${encodeURIComponent(incident.id)}` : null,
   };
-  // Host channels all lead to the one notice of this transition for the incident's device.
-  if (device && matching.some((c) => c.kind === 'host')) await recordHostNotice(env, msg.orgId, event);
+  // Host channels lead to the notice of this transition for each device they target, once each.
+  if (device)
+    await recordHostNotices(
+      env,
+      msg.orgId,
+      event,
+      matching.filter((c) => c.kind === 'host'),
+    );
   const posted = matching.filter((c): c is typeof c & { kind: UrlChannelKind } => c.kind !== 'host');
   if (posted.length === 0) return {};
   const rows = await Promise.all(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deliveryStates, webhookKinds } from '../../../../schema/tables/alerts.ts';
+import { deliveryStates, hostTargets, webhookKinds } from '../../../../schema/tables/alerts.ts';
 import { webhookFilters } from '../../../../schema/wire/alerts.ts';
 import { cursorParam, pageLimit } from '../http/query-schemas.ts';
 import { nonBlank } from '../../../../schema/wire/text.ts';
@@ -22,6 +22,12 @@ const url = z
 
 const common = { name, filters: webhookFilters.default({}), enabled: z.boolean().default(true) };
 
+const hosts = z
+  .enum(hostTargets)
+  .describe(
+    "A host channel's targets: `covered`, every device its filters' devices, sites and tags cover (the whole org without them), so the operators of a group of machines see each other's incidents; `incident`, only the incident's own device",
+  );
+
 /** By `kind`: a URL channel (the default, `generic`) needs its `url`; a `host` channel has none. */
 export const createWebhookBody = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -36,13 +42,15 @@ export const createWebhookBody = z.discriminatedUnion('kind', [
     ...common,
     kind: z
       .literal('host')
-      .describe("Notices to the affected devices' agents over their config channel: no URL, no secret"),
+      .describe("Notices to the targeted devices' agents over their config channel: no URL, no secret"),
+    hosts: hosts.default('covered'),
   }),
 ]);
 export const updateWebhookBody = z.strictObject({
   name: name.optional(),
   url: url.optional(),
   filters: webhookFilters.optional(),
+  hosts: hosts.optional(),
   enabled: z.boolean().optional().describe('`true` also clears `disabledReason`'),
 });
 export const rotateSecretBody = z.strictObject({

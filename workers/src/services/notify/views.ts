@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deliveryStates, webhookKinds } from '../../../../schema/tables/alerts.ts';
+import { deliveryStates, hostTargets, webhookKinds } from '../../../../schema/tables/alerts.ts';
 import { webhookFilters } from '../../../../schema/wire/alerts.ts';
 import type { schema } from '../../db.ts';
 
@@ -18,6 +18,8 @@ export const webhookSchema = z.object({
   /** null for a `host` channel. */
   url: z.string().nullable(),
   filters: webhookFilters,
+  /** A `host` channel's targets; null for the URL kinds. */
+  hosts: z.enum(hostTargets).nullable(),
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
   /** null for a `host` channel, which signs nothing. */
@@ -64,6 +66,7 @@ export function webhookView(r: WebhookRow, now = Date.now()): z.infer<typeof web
     kind: r.kind,
     url: r.kind === 'host' ? null : r.url,
     filters: r.filters,
+    hosts: r.kind === 'host' ? (r.hosts ?? 'covered') : null,
     enabled: r.enabled,
     disabledReason: r.disabledReason,
     secretPrefix: r.kind === 'host' ? null : r.secretPrefix,
@@ -108,6 +111,7 @@ export const webhookExample = {
   kind: 'generic',
   url: 'https://hooks.example.com/edgewatch',
   filters: { severities: ['critical'] },
+  hosts: null,
   enabled: true,
   disabledReason: null,
   secretPrefix: 'whsec_MfKQ',

@@ -2,8 +2,9 @@ import type { WebhookFilters } from '../../../../../schema/wire/alerts.ts';
 import { call } from '../../api.ts';
 
 /**
- * `host` sends no HTTP request: its notices go to the agents of the affected devices, which
- * write them to a log on the host (and to terminals and the journal if their config says so).
+ * `host` sends no HTTP request: its notices go to the agents of the devices it targets (see
+ * `HostTargets`), which write them to a log on the host (and to terminals and the journal if
+ * their config says so).
  */
 export type WebhookKind = 'generic' | 'slack' | 'discord' | 'host';
 export const WEBHOOK_KINDS: readonly { kind: WebhookKind; label: string }[] = [
@@ -13,6 +14,13 @@ export const WEBHOOK_KINDS: readonly { kind: WebhookKind; label: string }[] = [
   { kind: 'host', label: 'Host notices (agents)' },
 ];
 
+/**
+ * Which agents a `host` channel's notices go to: `covered`, every device its device, site and
+ * tag filters cover (the whole organisation without them); `incident`, only the incident's own
+ * device. Severity and rule filters only choose which incidents pass.
+ */
+export type HostTargets = 'covered' | 'incident';
+
 /** A notification channel as listed: the secret's prefix only, never the secret. */
 export interface WebhookView {
   id: string;
@@ -21,6 +29,8 @@ export interface WebhookView {
   /** Null for a `host` channel, which has none. */
   url: string | null;
   filters: WebhookFilters;
+  /** A `host` channel's targets; null for the URL kinds. */
+  hosts: HostTargets | null;
   enabled: boolean;
   /** Why the platform disabled it (e.g. the receiver answered 410 Gone). */
   disabledReason?: string | null;
@@ -31,12 +41,13 @@ export interface WebhookView {
   updatedAt: number;
 }
 
-/** What create and update send: `url` for the URL kinds, left out for `host`. */
+/** What create and update send: `url` for the URL kinds, `hosts` for `host` (each left out for the other). */
 export interface WebhookBody {
   name: string;
   kind: WebhookKind;
   url?: string;
   filters: WebhookFilters;
+  hosts?: HostTargets;
   enabled: boolean;
 }
 

@@ -92,9 +92,9 @@ export function HostNotices() {
     <section class="card" aria-labelledby="host-notices-title" data-testid="host-notices">
       <h2 id="host-notices-title">Where notices go</h2>
       <p>
-        Each incident this channel passes goes to the agent of the incident's own device with its next configuration
-        update. The agent writes it to its log on the host, and to logged-in terminals (wall) and the system journal
-        when the device's agent configuration turns those on (device page, Agent configuration).
+        Each incident this channel passes goes to the agents under <em>Sends to</em> with their next configuration
+        update. Each agent writes it to its log on the host, and to logged-in terminals (wall) and the system journal
+        when its device's agent configuration turns those on (device page, Agent configuration).
       </p>
       <p class="muted">
         There is no URL, secret or delivery log: notices are not webhook deliveries. To see one arrive on a host, run{' '}

@@ -1,6 +1,13 @@
 import type { AlertRuleView, AlertSeverity, WebhookFilters } from '../../../../../schema/wire/alerts.ts';
 import type { DeviceView } from '../../../../../schema/wire/telemetry.ts';
-import { WEBHOOK_KINDS, type WebhookBody, type WebhookKind, type WebhookUpdate, type WebhookView } from './api.ts';
+import {
+  WEBHOOK_KINDS,
+  type HostTargets,
+  type WebhookBody,
+  type WebhookKind,
+  type WebhookUpdate,
+  type WebhookView,
+} from './api.ts';
 
 /** The channel form as edited: the lists typed as text stay text until they are sent. */
 export interface WebhookDraft {
@@ -15,11 +22,41 @@ export interface WebhookDraft {
   siteIds: string;
   /** Comma-separated, as typed. */
   tags: string;
+  /** Which agents a `host` channel's notices go to; kept for the URL kinds, never sent for them. */
+  hosts: HostTargets;
   enabled: boolean;
 }
 
-/** Where a `host` channel's notices go, in the words the list and the channel page use. */
-export const HOST_TARGET = 'Delivered to the agents of the affected devices';
+/** The choices of a `host` channel's targets, in the form's words. */
+export const HOST_TARGET_CHOICES: readonly { hosts: HostTargets; label: string }[] = [
+  { hosts: 'covered', label: 'Every device the filters cover' },
+  { hosts: 'incident', label: "Only the incident's own device" },
+];
+
+/** An item's name from a list by id; the id itself when the list lacks it (or is not loaded). */
+const nameOf = <T extends { id: string; name: string }>(list: readonly T[] | null, id: string) =>
+  list?.find((x) => x.id === id)?.name ?? id;
+
+/**
+ * Where a `host` channel's notices go, in the words the list and the channel page use: the
+ * incident's own device, or every device its device, site and tag filters cover (each given one
+ * must hold, as for incidents; none of them, the whole organisation). Devices by name when known.
+ */
+export function hostTargetText(
+  w: Pick<WebhookView, 'hosts' | 'filters'>,
+  devices: readonly DeviceView[] | null = null,
+): string {
+  if (w.hosts === 'incident') return "The agent of the incident's own device";
+  const f = w.filters;
+  const parts = [
+    f.deviceIds?.length ? `devices ${f.deviceIds.map((id) => nameOf(devices, id)).join(', ')}` : '',
+    f.siteIds?.length ? `sites ${f.siteIds.join(', ')}` : '',
+    f.tags?.length ? `tagged ${f.tags.join(' or ')}` : '',
+  ].filter(Boolean);
+  return parts.length
+    ? `The agents of every device its filters cover (${parts.join('; ')})`
+    : 'The agents of every device in the organisation';
+}
 
 export const isHostKind = (kind: WebhookKind): boolean => kind === 'host';
 
@@ -43,11 +80,12 @@ export const emptyDraft = (): WebhookDraft => ({
   deviceIds: [],
   siteIds: '',
   tags: '',
+  hosts: 'covered',
   enabled: true,
 });
 
 /** A stored channel as a draft to edit. */
-export function draftOf(w: Pick<WebhookView, 'name' | 'kind' | 'url' | 'filters' | 'enabled'>): WebhookDraft {
+export function draftOf(w: Pick<WebhookView, 'name' | 'kind' | 'url' | 'filters' | 'hosts' | 'enabled'>): WebhookDraft {
   const f = w.filters;
   return {
     name: w.name,
@@ -58,13 +96,15 @@ export function draftOf(w: Pick<WebhookView, 'name' | 'kind' | 'url' | 'filters'
     deviceIds: f.deviceIds ?? [],
     siteIds: (f.siteIds ?? []).join(', '),
     tags: (f.tags ?? []).join(', '),
+    hosts: w.hosts ?? 'covered',
     enabled: w.enabled,
   };
 }
 
 /**
  * The body create and update send. An empty filter is left out (the API reads that as "all");
- * `url` is sent only for the URL kinds: a `host` channel must not have one.
+ * `url` is sent only for the URL kinds (a `host` channel must not have one), and `hosts` only
+ * for `host` (the API refuses it for the others).
  */
 export function bodyOf(d: WebhookDraft): WebhookBody {
   const lists: WebhookFilters = {
@@ -76,7 +116,8 @@ export function bodyOf(d: WebhookDraft): WebhookBody {
   };
   const filters = Object.fromEntries(Object.entries(lists).filter(([, list]) => list.length > 0)) as WebhookFilters;
   const body: WebhookBody = { name: d.name.trim(), kind: d.kind, filters, enabled: d.enabled };
-  if (!isHostKind(d.kind)) body.url = d.url.trim();
+  if (isHostKind(d.kind)) body.hosts = d.hosts;
+  else body.url = d.url.trim();
   return body;
 }
 
@@ -104,13 +145,11 @@ export function filtersText(
   rules: readonly AlertRuleView[] | null,
   devices: readonly DeviceView[] | null,
 ): string {
-  const name = <T extends { id: string; name: string }>(list: readonly T[] | null, id: string) =>
-    list?.find((x) => x.id === id)?.name ?? id;
   const parts = [
     f.severities ? f.severities.join(' or ') : '',
-    f.ruleIds ? `rules ${f.ruleIds.map((id) => name(rules, id)).join(', ')}` : '',
+    f.ruleIds ? `rules ${f.ruleIds.map((id) => nameOf(rules, id)).join(', ')}` : '',
     f.siteIds ? `sites ${f.siteIds.join(', ')}` : '',
-    f.deviceIds ? `devices ${f.deviceIds.map((id) => name(devices, id)).join(', ')}` : '',
+    f.deviceIds ? `devices ${f.deviceIds.map((id) => nameOf(devices, id)).join(', ')}` : '',
     f.tags ? `tagged ${f.tags.join(' or ')}` : '',
   ].filter(Boolean);
   return parts.length ? parts.join('; ') : 'every incident';

@@ -5,17 +5,18 @@ import { fieldMatches, type FormError } from '../device/field-error.ts';
 import { FieldError, LeftoverError } from '../alerts/bits.tsx';
 import { TextField } from '../alerts/text-field.tsx';
 import type { WebhookKind } from './api.ts';
-import { deviceChoices, isHostKind, kindChoices, type WebhookDraft } from './draft.ts';
+import { deviceChoices, HOST_TARGET_CHOICES, isHostKind, kindChoices, type WebhookDraft } from './draft.ts';
 import { Checks } from './filter-checks.tsx';
 import './webhooks.css';
 
 const SEVERITIES = ['critical', 'warning'] as const;
-const SHOWN = ['name', 'kind', 'url', 'filters', 'enabled'];
+const SHOWN = ['name', 'kind', 'url', 'filters', 'hosts', 'enabled'];
 
 /**
  * A channel's settings: name, kind, URL (none for host notices), filters (severities, rules,
- * sites, devices, tags; none means every incident) and whether it is on. Used to create one
- * (`existingKind` null) and to edit one; the API's field errors show beside the inputs they name.
+ * sites, devices, tags; none means every incident), for host notices which hosts get them, and
+ * whether it is on. Used to create one (`existingKind` null) and to edit one; the API's field
+ * errors show beside the inputs they name.
  */
 export function WebhookForm(props: {
   initial: WebhookDraft;
@@ -85,9 +86,9 @@ export function WebhookForm(props: {
       </div>
       {host ? (
         <p class="hint host-note" data-testid="webhook-host-note">
-          No URL: each incident the filters pass goes to the agent of the incident's own device, which writes it to its
-          log on the host, and to logged-in terminals (wall) or the system journal when the device's agent configuration
-          turns those on.
+          No URL: each incident the filters pass becomes a notice for the agents of the hosts chosen below. Each agent
+          writes it to its log on the host, and to logged-in terminals (wall) or the system journal when its device's
+          agent configuration turns those on.
         </p>
       ) : (
         <div class="row">
@@ -169,10 +170,33 @@ export function WebhookForm(props: {
             onInput={(tags) => set({ tags })}
           />
         </div>
-        {host && (
-          <p class="hint">Whichever devices the filters choose, each notice goes only to its incident's own device.</p>
-        )}
       </fieldset>
+      {host && (
+        <fieldset class="rows" aria-describedby="webhook-hosts-hint" data-testid="webhook-hosts">
+          <legend>Which hosts get each notice</legend>
+          <div class="row">
+            {HOST_TARGET_CHOICES.map((c) => (
+              <label key={c.hosts} class="inline">
+                <input
+                  type="radio"
+                  name="webhook-hosts"
+                  value={c.hosts}
+                  checked={draft.hosts === c.hosts}
+                  onChange={() => set({ hosts: c.hosts })}
+                  data-testid={`webhook-hosts-${c.hosts}`}
+                />{' '}
+                {c.label}
+              </label>
+            ))}
+          </div>
+          <p class="hint" id="webhook-hosts-hint" data-testid="webhook-hosts-hint">
+            {draft.hosts === 'covered'
+              ? 'Severities and rules choose which incidents pass; devices, sites and tags also choose which hosts get them.'
+              : 'The filters only choose which incidents pass; each notice goes to one host.'}
+          </p>
+          <FieldError error={error} field="hosts" />
+        </fieldset>
+      )}
       <div class="row">
         <label class="inline">
           <input

@@ -8,7 +8,7 @@ import { formError, type FormError } from '../device/field-error.ts';
 import { webhooksApi, type WebhookView } from './api.ts';
 import { Actions, HostNotices } from './channel-actions.tsx';
 import { DeliveryLog } from './delivery-log.tsx';
-import { draftOf, HOST_TARGET, isHostKind, updateOf, type WebhookDraft } from './draft.ts';
+import { draftOf, hostTargetText, isHostKind, updateOf, type WebhookDraft } from './draft.ts';
 import { WebhookForm } from './webhook-form.tsx';
 import { AdminsOnly } from './webhooks-page.tsx';
 import '../alerts/alerts.css';
@@ -71,7 +71,7 @@ function Channel({ id, access }: { id: string; access: Access }) {
         <dt>Kind</dt>
         <dd data-testid="webhook-kind-shown">{hook.kind}</dd>
         <dt>{host ? 'Sends to' : 'URL'}</dt>
-        <dd data-testid="webhook-target">{host ? HOST_TARGET : <code>{hook.url}</code>}</dd>
+        <dd data-testid="webhook-target">{host ? hostTargetText(hook, devices) : <code>{hook.url}</code>}</dd>
         <dt>Status</dt>
         <dd data-testid="webhook-status">
           {hook.enabled ? 'enabled' : `disabled${hook.disabledReason ? `: ${hook.disabledReason}` : ''}`}

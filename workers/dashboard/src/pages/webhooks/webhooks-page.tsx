@@ -7,7 +7,7 @@ import { AlertsTabs, useDevices } from '../alerts/bits.tsx';
 import { alertsApi } from '../alerts/api.ts';
 import { formError, type FormError } from '../device/field-error.ts';
 import { webhooksApi } from './api.ts';
-import { bodyOf, emptyDraft, filtersText, HOST_TARGET, isHostKind, type WebhookDraft } from './draft.ts';
+import { bodyOf, emptyDraft, filtersText, hostTargetText, isHostKind, type WebhookDraft } from './draft.ts';
 import { SecretShown } from './secret-shown.tsx';
 import { WebhookForm } from './webhook-form.tsx';
 import '../alerts/alerts.css';
@@ -37,7 +37,7 @@ function Channels({ access }: { access: Access }) {
   const [busy, setBusy] = useState(false);
   const devices = useDevices();
   /** The channel just made; `secret` only for the URL kinds (a host channel has none). */
-  const [created, setCreated] = useState<{ id: string; name: string; secret?: string } | null>(null);
+  const [created, setCreated] = useState<{ id: string; name: string; secret?: string; target?: string } | null>(null);
   const [formKey, setFormKey] = useState(0);
 
   useEffect(() => {
@@ -53,7 +53,13 @@ function Channels({ access }: { access: Access }) {
       .create(bodyOf(draft))
       .then(
         (w) => {
-          setCreated({ id: w.id, name: w.name, secret: w.secret });
+          setCreated({
+            id: w.id,
+            name: w.name,
+            secret: w.secret,
+            // "The agents of …" as the rest of a sentence.
+            target: isHostKind(w.kind) ? hostTargetText(w, devices).replace(/^The /, 'the ') : undefined,
+          });
           setFormKey((k) => k + 1);
           void reload();
         },
@@ -78,7 +84,7 @@ function Channels({ access }: { access: Access }) {
         )}
         {created && !created.secret && (
           <p class="notice" role="status" data-testid="webhook-created">
-            Created <strong>{created.name}</strong>. Its notices go to the agents of the affected devices.
+            Created <strong>{created.name}</strong>. Its notices go to {created.target}.
           </p>
         )}
         <WebhookForm
@@ -115,7 +121,9 @@ function Channels({ access }: { access: Access }) {
                       </a>
                     </td>
                     <td>{w.kind}</td>
-                    <td data-testid="webhook-target">{isHostKind(w.kind) ? HOST_TARGET : <code>{w.url}</code>}</td>
+                    <td data-testid="webhook-target">
+                      {isHostKind(w.kind) ? hostTargetText(w, devices) : <code>{w.url}</code>}
+                    </td>
                     <td>{filtersText(w.filters, rules, devices)}</td>
                     <td>{w.enabled ? 'enabled' : `disabled${w.disabledReason ? `: ${w.disabledReason}` : ''}`}</td>
                   </tr>
