@@ -200,7 +200,7 @@ describe('host channels', () => {
     expect((await poll(c.deviceToken)).notices).toEqual([]);
   });
 
-  it('pushes the notice to a device connected over MQTT at once', async () => {
+  it('pushes the notice to a device connected over MQTT at once, or on the redelivery when the first try could not', async () => {
     const { org, devices } = await orgWithDevices('mqtt-1', 'mqtt-2');
     const [mine, neighbour] = devices as [(typeof devices)[0], (typeof devices)[0]];
     await ownHostChannel(org);
@@ -217,7 +217,20 @@ describe('host channels', () => {
     const neighbourClient = await subscribe(neighbour);
 
     const incidentId = await seedIncident(org.orgId, { deviceId: mine.deviceId });
-    await handleAlertNotify(capturingEnv().env, notify(org.orgId, incidentId));
+    const firing = notify(org.orgId, incidentId);
+    // A first try stores the notice, but its call to the device's hub fails.
+    const { env: e } = capturingEnv();
+    const unreachable = {
+      ...e,
+      DEVICE_HUB: {
+        ...env.DEVICE_HUB,
+        idFromName: env.DEVICE_HUB.idFromName.bind(env.DEVICE_HUB),
+        get: () => ({ configChanged: () => Promise.reject(new Error('hub unreachable')) }),
+      },
+    } as unknown as Env;
+    await handleAlertNotify(unreachable, firing);
+    // The queue's redelivery adds no notice, but tells the hub, which pushes it.
+    await handleAlertNotify(e, firing);
     const pushed = (await client.next('publish')) as IPublishPacket;
     expect(pushed).toMatchObject({ topic: mqttTopics(mine.deviceId).config, retain: false });
     const update = JSON.parse(String(pushed.payload)) as MqttConfigMessage;

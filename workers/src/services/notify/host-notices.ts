@@ -62,8 +62,9 @@ function covers(f: WebhookFilters): SQL {
  * (`hosts`: the devices a channel's filters cover, or the incident's own), always within the
  * incident's org and never a revoked device, then has their DeviceHubs push the config. One
  * statement chooses and inserts the rows. Idempotent: a redelivered `alert.notify` finds its
- * rows there and pushes nothing. Repeats of a still-firing incident are not sent to hosts:
- * each transition shows once there.
+ * rows there and adds none, but tells the hubs again (the try before may have stopped before
+ * it did; an agent shows each notice id once, however often it is pushed). Repeats of a
+ * still-firing incident are not sent to hosts: each transition shows once there.
  */
 export async function recordHostNotices(
   env: Env,
@@ -88,17 +89,17 @@ export async function recordHostNotices(
   const key = await sha256Hex([orgId, event.incident.id, event.transition, event.at].join('|'));
   const covered = channels.filter((c) => c.hosts !== 'incident').map((c) => sql`(${covers(c.filters)})`);
   const targets = sql.join([sql`${dv.id} = ${own}`, ...covered], sql` OR `);
-  const inserted = await db(env.DB).all<{ device_id: string; seq: number }>(sql`
+  const stored = await db(env.DB).all<{ device_id: string }>(sql`
     INSERT INTO ${N} (${bare(N.orgId)}, ${bare(N.deviceId)}, ${bare(N.incidentId)}, ${bare(N.dedupKey)}, ${bare(N.notice)}, ${bare(N.createdAt)})
     SELECT ${orgId}, ${dv.id}, ${event.incident.id}, ${`${key}|`} || ${dv.id}, ${JSON.stringify(notice)}, ${Date.now()}
     FROM ${dv}
     WHERE ${dv.orgId} = ${orgId} AND ${dv.revokedAt} IS NULL AND (${targets})
     ORDER BY ${dv.id} = ${own} DESC, ${dv.id}
     LIMIT ${MAX_NOTICE_TARGETS}
-    ON CONFLICT DO NOTHING
+    ON CONFLICT (${bare(N.dedupKey)}) DO UPDATE SET ${bare(N.createdAt)} = ${bare(N.createdAt)}
     RETURNING ${bare(N.deviceId)} AS device_id`);
-  if (inserted.length === 0) return;
-  if (inserted.length === MAX_NOTICE_TARGETS) {
+  if (stored.length === 0) return;
+  if (stored.length === MAX_NOTICE_TARGETS) {
     const [all] = await db(env.DB).all<{ n: number }>(
       sql`SELECT count(*) AS n FROM ${dv} WHERE ${dv.orgId} = ${orgId} AND ${dv.revokedAt} IS NULL AND (${targets})`,
     );
@@ -110,7 +111,7 @@ export async function recordHostNotices(
     });
   }
   // The incident's own device is pushed first (RETURNING does not keep the SELECT's order).
-  const ids = inserted.map((r) => r.device_id).sort((a, b) => Number(b === own) - Number(a === own));
+  const ids = stored.map((r) => r.device_id).sort((a, b) => Number(b === own) - Number(a === own));
   log.info('host notice recorded', {
     orgId,
     incidentId: event.incident.id,
