@@ -3,9 +3,8 @@ import { log } from './log.ts';
 import { mapLimit } from './map-limit.ts';
 import { handleDeadLetter } from './notify/dead-letters.ts';
 import { runDelivery, type DeliverMessage } from './notify/deliver.ts';
-import { type NoticesPushMessage } from './notify/host-notices.ts';
+import { pushNotices, type NoticesPushMessage } from './notify/host-notices.ts';
 import { handleAlertNotify } from './notify/notify.ts';
-import { notifyConfigChanged } from './agents/config-push.ts';
 
 /** The message `/health/deep` sends through ALERTS_QUEUE to prove it is reachable. */
 export interface HealthPing {
@@ -44,7 +43,7 @@ async function consume(queue: string, message: Message<unknown>, env: Env): Prom
       await handleAlertNotify(env, body as AlertNotifyMessage, { queueAttempts: message.attempts });
     else if (typeOf(body) === 'notices.push') {
       const push = body as NoticesPushMessage;
-      await notifyConfigChanged(env, push.orgId, push.deviceIds);
+      await pushNotices(env, push.orgId, push.deviceIds);
     } else if (typeOf(body) === 'webhook.deliver')
       await runDelivery(env, body as DeliverMessage, { queueAttempts: message.attempts });
     else if (typeOf(body) !== 'health.ping') log.warn('unknown queue message dropped', { id: message.id });

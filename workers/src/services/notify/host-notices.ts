@@ -124,7 +124,18 @@ export async function recordHostNotices(
       later.map((deviceIds) => ({ body: { type: 'notices.push', orgId, deviceIds } satisfies NoticesPushMessage })),
     );
   }
-  await notifyConfigChanged(env, orgId, now!);
+  await pushNotices(env, orgId, now!);
+}
+
+/**
+ * Tells the hubs of devices with a new notice. One that could not be told makes this throw, so
+ * the queue tries the message again (the notice rows are there; the hubs are told again).
+ */
+export async function pushNotices(env: Env, orgId: string, deviceIds: string[]): Promise<void> {
+  const failed = await notifyConfigChanged(env, orgId, deviceIds);
+  if (failed > 0) {
+    throw new Error(`${failed} of ${deviceIds.length} devices' hubs could not be told of a host notice`);
+  }
 }
 
 const chunks = <T>(items: T[], size: number): T[][] =>
