@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
-import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
+import { addBareDevices, api, enroll, seedOrg, type TestOrg } from './helpers.ts';
 
 let org: TestOrg;
 let device: { deviceId: string; deviceToken: string };
@@ -30,6 +30,23 @@ describe('GET /v1/agents/config', () => {
     const fresh = await poll(d.deviceToken, { 'if-none-match': etag });
     expect(fresh.status).toBe(200);
     expect(((await fresh.json()) as { config: { disabled: string[] } }).config.disabled).toEqual(['ntp']);
+  });
+
+  it("tells every device's hub of an org-wide change: the first 50 at once, the rest through the queue", async () => {
+    const big = await seedOrg();
+    await addBareDevices(big.orgId, 60);
+    // Its id sorts after the 60 others', so its hub is told by the queue's consumer.
+    const far = await enroll(big, 'cfg-far');
+    const etag = (await poll(far.deviceToken)).headers.get('etag')!;
+    expect((await put('/v1/agent-config', { intervals: { cpu: 7 } }, big.apiKey)).status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const res = await poll(far.deviceToken, { 'if-none-match': etag });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { config: { intervals: object } }).config.intervals).toEqual({ cpu: 7 });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it('gives a device the defaults with an ETag, and 304 while nothing changed', async () => {

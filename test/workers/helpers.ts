@@ -31,6 +31,20 @@ export async function seedOrg(scopes: string[] = ['read', 'write', 'admin']): Pr
   return { orgId, apiKey, enrollmentToken };
 }
 
+/**
+ * `count` devices made straight in D1 (no token anyone holds, no hub yet), numbered from
+ * `from + 1`, with ids that sort before any enrolled device's: for fan-outs past a bound.
+ */
+export async function addBareDevices(orgId: string, count: number, from = 0): Promise<void> {
+  await env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT ?4 + 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?4 + ?1)
+     INSERT INTO devices (id, org_id, name, kind, token_hash, tags, created_at)
+     SELECT printf('dev_0000000%s%05d', ?2, i), ?2, printf('bare-%05d', i), 'host', printf('bare-%s-%d', ?2, i), '[]', ?3 FROM n`,
+  )
+    .bind(count, orgId, Date.now(), from)
+    .run();
+}
+
 /** Enrolls a device through the real endpoint. */
 export async function enroll(org: TestOrg, name = 'host-1'): Promise<{ deviceId: string; deviceToken: string }> {
   const res = await SELF.fetch('http://test/v1/agents/enroll', {

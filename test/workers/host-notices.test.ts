@@ -6,15 +6,12 @@ import { mqttTopics, type MqttConfigMessage } from '../../schema/wire/mqtt.ts';
 import type { HostNotice } from '../../schema/wire/notices.ts';
 import { deviceHubFor } from '../../workers/src/objects/device-hub/index.ts';
 import { newId } from '../../workers/src/services/credentials/crypto.ts';
-import {
-  MAX_NOTICE_TARGETS,
-  PUSHES_PER_MESSAGE,
-  type NoticesPushMessage,
-} from '../../workers/src/services/notify/host-notices.ts';
+import { PUSHES_PER_MESSAGE, type ConfigPushMessage } from '../../workers/src/services/agents/config-push.ts';
+import { MAX_NOTICE_TARGETS } from '../../workers/src/services/notify/host-notices.ts';
 import { handleAlertNotify } from '../../workers/src/services/notify/notify.ts';
 import worker from '../../workers/src/index.ts';
 import { runCron } from '../../workers/src/services/storage/cron.ts';
-import { api, enroll, seedOrg, type TestOrg } from './helpers.ts';
+import { addBareDevices, api, enroll, seedOrg, type TestOrg } from './helpers.ts';
 import { connectDevice } from './mqtt-client.ts';
 import { capturingEnv, createChannel, json, newKey, receiverUrl, seedIncident, seedRule } from './notify-helpers.ts';
 
@@ -344,18 +341,7 @@ describe('host channels', () => {
     const { org, devices } = await orgWithDevices('own', 'far');
     const [own, far] = devices as [(typeof devices)[0], (typeof devices)[0]];
     // Devices made straight in D1, with ids that sort before any enrolled one: far comes after them.
-    let made = 0;
-    const addBare = async (count: number) => {
-      await env.DB.prepare(
-        `WITH RECURSIVE n(i) AS (SELECT ?4 + 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?4 + ?1)
-         INSERT INTO devices (id, org_id, name, kind, token_hash, tags, created_at)
-         SELECT printf('dev_0000000%s%05d', ?2, i), ?2, printf('bare-%05d', i), 'host', printf('bare-%s-%d', ?2, i), '[]', ?3 FROM n`,
-      )
-        .bind(count, org.orgId, Date.now(), made)
-        .run();
-      made += count;
-    };
-    await addBare(60);
+    await addBareDevices(org.orgId, 60);
     const farBefore = await poll(far.deviceToken);
     await hostChannel(org);
     const incidentId = await seedIncident(org.orgId, { deviceId: own.deviceId });
@@ -363,8 +349,8 @@ describe('host channels', () => {
     await handleAlertNotify(e, notify(org.orgId, incidentId));
 
     // 62 targets: the incident's own device and 49 more pushed now; 12 queued, far among them.
-    const pushes = sent.map((m) => m.body as unknown as NoticesPushMessage);
-    expect(pushes).toEqual([{ type: 'notices.push', orgId: org.orgId, deviceIds: expect.any(Array) }]);
+    const pushes = sent.map((m) => m.body as unknown as ConfigPushMessage);
+    expect(pushes).toEqual([{ type: 'config.push', orgId: org.orgId, deviceIds: expect.any(Array) }]);
     expect(pushes[0]!.deviceIds).toHaveLength(12);
     expect(pushes[0]!.deviceIds).toContain(far.deviceId);
     expect((await poll(own.deviceToken)).notices).toHaveLength(1);
@@ -383,7 +369,7 @@ describe('host channels', () => {
     ]);
 
     // Past 1,000 devices the notice stops, the incident's own device always among them.
-    await addBare(1000 - 60 + 100);
+    await addBareDevices(org.orgId, 1000 - 60 + 100, 60);
     sent.length = 0;
     await handleAlertNotify(e, notify(org.orgId, incidentId, 'acknowledged'));
     const acked = await env.DB.prepare(
@@ -393,8 +379,8 @@ describe('host channels', () => {
       .all<{ device_id: string }>();
     expect(acked.results).toHaveLength(MAX_NOTICE_TARGETS);
     expect(acked.results.map((r) => r.device_id)).toContain(own.deviceId);
-    const queued = sent.flatMap((m) => (m.body as unknown as NoticesPushMessage).deviceIds);
+    const queued = sent.flatMap((m) => (m.body as unknown as ConfigPushMessage).deviceIds);
     expect(queued).toHaveLength(MAX_NOTICE_TARGETS - PUSHES_PER_MESSAGE);
-    expect(Math.max(...sent.map((m) => (m.body as unknown as NoticesPushMessage).deviceIds.length))).toBe(50);
+    expect(Math.max(...sent.map((m) => (m.body as unknown as ConfigPushMessage).deviceIds.length))).toBe(50);
   });
 });

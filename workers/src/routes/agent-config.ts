@@ -7,7 +7,7 @@ import { notFound } from '../errors.ts';
 import { doc } from '../openapi/doc.ts';
 import { auditInsert } from '../services/audit/record.ts';
 import { configLayer, effectiveConfig, ORG_SCOPE, saveConfigLayer } from '../services/agents/config.ts';
-import { notifyConfigChanged } from '../services/agents/config-push.ts';
+import { notifyConfigChanged, orgConfigChanged } from '../services/agents/config-push.ts';
 import { deviceHubFor } from '../objects/device-hub/index.ts';
 import { recordEvent } from '../services/events/record.ts';
 import { deviceEventSubject, orgEventSubject } from '../services/streams/subjects.ts';
@@ -111,7 +111,7 @@ export const orgAgentConfigRoutes = new Hono<AppEnv>()
         correlationId: c.var.requestId,
         data: { scope: 'org', by: userId ?? c.var.caller.credentialId, sections: Object.keys(patch) },
       });
-      c.executionCtx.waitUntil(notifyConfigChanged(c.env, orgId, 'all'));
+      await orgConfigChanged(c.env, orgId);
       return c.json({ scope: 'org', config: patch });
     },
   );
@@ -185,7 +185,7 @@ export const deviceAgentConfigRoutes = new Hono<AppEnv>()
         correlationId: c.var.requestId,
         data: { scope: 'device', deviceId: device.id, sections: Object.keys(patch) },
       });
-      await notifyConfigChanged(c.env, device.orgId, [device.id]);
+      await notifyConfigChanged(c.env, [device.id]);
       const effective = await effectiveConfig(c.env, device.orgId, device.id);
       return c.json({ deviceId: device.id, overrides: patch, effective });
     },

@@ -80,7 +80,7 @@ export const deviceRoutes = new Hono<AppEnv>()
     if (updated.siteId !== device.siteId) {
       await syncIdentity(c.env, updated);
       // A gateway discovers with its site's settings (the `gateway` section of its config).
-      if (device.kind === 'gateway') await notifyConfigChanged(c.env, orgId, [device.id]);
+      if (device.kind === 'gateway') await notifyConfigChanged(c.env, [device.id]);
     }
     const [row] = await withExactSeen(c.env, [updated]);
     return c.json(deviceView(row!, c.env, Date.now()));

@@ -60,7 +60,7 @@ export const gatewayDiscoveryRoutes = new Hono<AppEnv>().post(
   async (c) => {
     const { orgId, deviceId } = c.var.device;
     const { gateways, ...result } = await upsertDiscovered(c.env, orgId, deviceId, c.req.valid('json'));
-    await pushGatewayConfig(c, orgId, gateways);
+    await pushGatewayConfig(c, gateways);
     return c.json(result);
   },
 );

@@ -178,7 +178,7 @@ export const siteRoutes = new Hono<AppEnv>()
           .returning(),
       ]);
       if (updated.length === 0) throw siteNotFound(before.id);
-      if (patch.discovery) await pushGatewayConfig(c, orgId, await gatewaysOfSite(c.env, orgId, before.id));
+      if (patch.discovery) await pushGatewayConfig(c, await gatewaysOfSite(c.env, orgId, before.id));
       const [view] = await siteViews(c.env, orgId, [after]);
       return c.json(view!);
     },

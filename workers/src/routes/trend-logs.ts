@@ -131,7 +131,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
         d.insert(t).values(row),
         auditInsert(c, { targetType: 'trend_log', targetId: row.id, after: body(row) }),
       ]);
-      await pushGatewayConfig(c, orgId, gateways);
+      await pushGatewayConfig(c, gateways);
       return c.json(trendLogView(row), 201);
     },
   )
@@ -212,7 +212,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
           .returning(),
       ]);
       if (updated.length === 0) throw trendLogNotFound(before.id);
-      await pushGatewayConfig(c, orgId, [...previous, ...gateways]);
+      await pushGatewayConfig(c, [...previous, ...gateways]);
       return c.json(trendLogView(updated[0]!));
     },
   )
@@ -252,7 +252,7 @@ export const trendLogRoutes = new Hono<AppEnv>()
         d.delete(t).where(here).returning({ id: t.id }),
       ]);
       if (deleted.length === 0) throw trendLogNotFound(before.id);
-      await pushGatewayConfig(c, orgId, gateways);
+      await pushGatewayConfig(c, gateways);
       return c.json({ id: before.id });
     },
   );

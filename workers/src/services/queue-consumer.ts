@@ -3,7 +3,7 @@ import { log } from './log.ts';
 import { mapLimit } from './map-limit.ts';
 import { handleDeadLetter } from './notify/dead-letters.ts';
 import { runDelivery, type DeliverMessage } from './notify/deliver.ts';
-import { pushNotices, type NoticesPushMessage } from './notify/host-notices.ts';
+import { handleConfigPush, type ConfigPushMessage } from './agents/config-push.ts';
 import { handleAlertNotify } from './notify/notify.ts';
 
 /** The message `/health/deep` sends through ALERTS_QUEUE to prove it is reachable. */
@@ -27,9 +27,10 @@ const backoffSeconds = (attempts: number) => Math.min(300, 5 * 2 ** (attempts - 
 /**
  * Consumer of ALERTS_QUEUE and of its dead-letter queue. `alert.notify` becomes deliveries to
  * the org's channels (services/notify/notify.ts); `webhook.deliver` is one attempt of one of
- * them (deliver.ts); `notices.push` tells devices' hubs of a host notice (host-notices.ts); `health.ping` needs no work. Each message is acknowledged on its own, and
- * only one whose handling threw is retried (then dead-lettered by the queue); an unknown message
- * is acknowledged and logged, so it cannot loop through retries.
+ * them (deliver.ts); `config.push` tells devices' hubs of a change of their config or host
+ * notices (agents/config-push.ts); `health.ping` needs no work. Each message is acknowledged on
+ * its own, and only one whose handling threw is retried (then dead-lettered by the queue); an
+ * unknown message is acknowledged and logged, so it cannot loop through retries.
  */
 export async function consumeQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   await mapLimit(batch.messages, PARALLEL, (message) => consume(batch.queue, message, env));
@@ -41,10 +42,8 @@ async function consume(queue: string, message: Message<unknown>, env: Env): Prom
     if (queue === DEAD_LETTER_QUEUE) await handleDeadLetter(env, body);
     else if (typeOf(body) === 'alert.notify')
       await handleAlertNotify(env, body as AlertNotifyMessage, { queueAttempts: message.attempts });
-    else if (typeOf(body) === 'notices.push') {
-      const push = body as NoticesPushMessage;
-      await pushNotices(env, push.orgId, push.deviceIds);
-    } else if (typeOf(body) === 'webhook.deliver')
+    else if (typeOf(body) === 'config.push') await handleConfigPush(env, body as ConfigPushMessage);
+    else if (typeOf(body) === 'webhook.deliver')
       await runDelivery(env, body as DeliverMessage, { queueAttempts: message.attempts });
     else if (typeOf(body) !== 'health.ping') log.warn('unknown queue message dropped', { id: message.id });
     message.ack();

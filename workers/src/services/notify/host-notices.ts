@@ -3,7 +3,7 @@ import type { WebhookFilters } from '../../../../schema/wire/alerts.ts';
 import { MAX_NOTICES_SENT, type HostNotice } from '../../../../schema/wire/notices.ts';
 import { bare, db, schema } from '../../db.ts';
 import { DAY_MS } from '../../time.ts';
-import { notifyConfigChanged } from '../agents/config-push.ts';
+import { spreadConfigChanged } from '../agents/config-push.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
 import { detail, headline, type AlertEvent } from './payloads.ts';
@@ -23,25 +23,11 @@ export const HOST_NOTICE_DAYS = 7;
  * terminal of a fleet larger than this is noise, and a narrower filter says whose it is.
  */
 export const MAX_NOTICE_TARGETS = 1000;
-/**
- * Config pushes made in the queue message that recorded the notice; the rest go through the
- * queue as `notices.push` messages of this many devices, so no one invocation makes more than
- * a few hundred Durable Object calls (Workers allow 1,000 subrequests, and a batch holds 10
- * messages).
- */
-export const PUSHES_PER_MESSAGE = 50;
 const N = schema.hostNotices;
 const dv = schema.devices;
 
 /** A host channel as the fan-out needs it. */
 export type HostChannel = Pick<typeof schema.webhooks.$inferSelect, 'filters' | 'hosts'>;
-
-/** The rest of a notice's config pushes, sent through ALERTS_QUEUE. */
-export interface NoticesPushMessage {
-  type: 'notices.push';
-  orgId: string;
-  deviceIds: string[];
-}
 
 /**
  * Which devices a channel covers as targets: its device, site and tag filters (each given one
@@ -118,28 +104,11 @@ export async function recordHostNotices(
     transition: event.transition,
     devices: ids.length,
   });
-  const [now, ...later] = chunks(ids, PUSHES_PER_MESSAGE);
-  if (later.length > 0) {
-    await env.ALERTS_QUEUE.sendBatch(
-      later.map((deviceIds) => ({ body: { type: 'notices.push', orgId, deviceIds } satisfies NoticesPushMessage })),
-    );
-  }
-  await pushNotices(env, orgId, now!);
+  // A hub that could not be told makes the message throw, so the queue tries again (the rows are
+  // there; the hubs are told again).
+  const failed = await spreadConfigChanged(env, orgId, ids);
+  if (failed > 0) throw new Error(`${failed} of ${ids.length} devices' hubs could not be told of a host notice`);
 }
-
-/**
- * Tells the hubs of devices with a new notice. One that could not be told makes this throw, so
- * the queue tries the message again (the notice rows are there; the hubs are told again).
- */
-export async function pushNotices(env: Env, orgId: string, deviceIds: string[]): Promise<void> {
-  const failed = await notifyConfigChanged(env, orgId, deviceIds);
-  if (failed > 0) {
-    throw new Error(`${failed} of ${deviceIds.length} devices' hubs could not be told of a host notice`);
-  }
-}
-
-const chunks = <T>(items: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /** The device's newest notices of the last HOST_NOTICE_DAYS, oldest first: what its agent config carries. */
 export async function latestNotices(

@@ -84,7 +84,7 @@ export async function createController(
     if (isUniqueViolation(err)) throw serialTaken(body.serial);
     throw err;
   }
-  await pushGatewayConfig(ctx, orgId, [row.gatewayDeviceId]);
+  await pushGatewayConfig(ctx, [row.gatewayDeviceId]);
   return controllerView(row, { status: 'unknown', lastReadAt: null });
 }
 
@@ -133,7 +133,7 @@ export async function patchController(
   const configChanged = (
     ['gatewayDeviceId', 'ip', 'port', 'modbusId', 'timeoutMs', 'bacnetInstance', 'bacnetPort'] as const
   ).some((k) => before[k] !== after[k]);
-  if (configChanged) await pushGatewayConfig(ctx, orgId, [before.gatewayDeviceId, after.gatewayDeviceId]);
+  if (configChanged) await pushGatewayConfig(ctx, [before.gatewayDeviceId, after.gatewayDeviceId]);
   const [view] = await controllerViews(ctx.env, orgId, [updated[0]!]);
   return view!;
 }
@@ -175,5 +175,5 @@ export async function deleteController(ctx: Context<AppEnv>, row: ControllerRow)
     d.delete(c).where(here).returning({ id: c.id }),
   ]);
   if (deleted.length === 0) throw controllerNotFound(row.id);
-  await pushGatewayConfig(ctx, orgId, [row.gatewayDeviceId]);
+  await pushGatewayConfig(ctx, [row.gatewayDeviceId]);
 }

@@ -7,9 +7,8 @@ import { notifyConfigChanged } from '../agents/config-push.ts';
  */
 export async function pushGatewayConfig(
   c: { env: Env },
-  orgId: string,
   gatewayIds: readonly (string | null | undefined)[],
 ): Promise<void> {
   const ids = [...new Set(gatewayIds.filter((id): id is string => typeof id === 'string'))];
-  if (ids.length > 0) await notifyConfigChanged(c.env, orgId, ids);
+  if (ids.length > 0) await notifyConfigChanged(c.env, ids);
 }

@@ -67,6 +67,6 @@ export async function deleteSite(ctx: Context<AppEnv>, site: SiteRow) {
       await hub.rulesChanged();
     }),
   );
-  await pushGatewayConfig(ctx, orgId, gateways);
+  await pushGatewayConfig(ctx, gateways);
   return { id: site.id, controllers: controllers?.n ?? 0, trendLogs: trendLogs?.n ?? 0 };
 }
