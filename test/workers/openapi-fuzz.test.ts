@@ -73,6 +73,8 @@ const STATED_RULES = [
   /matchers\.\d+\.value: no (rule|device|site) .* in this organisation/,
   // Webhook URLs: the SSRF guard (scheme, and what the host is or resolves to), stated on the operations.
   /webhook URL/,
+  // A channel's kind is fixed: `url` only for the URL kinds, `hosts` only for host channels (stated on PATCH).
+  /a host channel has no URL|only a host channel has targets/,
   // Alert rules: checks across a rule's fields and against the org's devices and sites (RULE_CHECKS).
   /"code":"invalid_rule"/,
   // Sites, controllers, trend logs (stated on their operations): time zones the runtime knows, the

@@ -126,7 +126,8 @@ export const webhooksRoutes = new Hono<AppEnv>()
       operationId: 'updateWebhook',
       summary: 'Change a notification channel',
       description:
-        'Name, URL (checked like on create), filters, enabled. Enabling a channel the platform disabled (its receiver answered 410 Gone) clears `disabledReason`.',
+        'Name, URL (checked like on create), filters, `hosts`, enabled. The kind is fixed: `url` is for the URL kinds only and `hosts` for a host channel only; ' +
+        'the other kind answers 400 (`invalid_input`, `field` naming it). Enabling a channel the platform disabled (its receiver answered 410 Gone) clears `disabledReason`.',
       ...ONE_CHANNEL,
       body: updateWebhookBody,
       example: {

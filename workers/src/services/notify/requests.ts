@@ -22,11 +22,9 @@ const url = z
 
 const common = { name, filters: webhookFilters.default({}), enabled: z.boolean().default(true) };
 
-const hosts = z
-  .enum(hostTargets)
-  .describe(
-    "A host channel's targets: `covered`, every device its filters' devices, sites and tags cover (the whole org without them), so the operators of a group of machines see each other's incidents; `incident`, only the incident's own device",
-  );
+const hostsText =
+  "A host channel's targets: `covered`, every device its filters' devices, sites and tags cover (the whole org without them), so the operators of a group of machines see each other's incidents; `incident`, only the incident's own device";
+const hosts = z.enum(hostTargets).describe(hostsText);
 
 /** By `kind`: a URL channel (the default, `generic`) needs its `url`; a `host` channel has none. */
 export const createWebhookBody = z.discriminatedUnion('kind', [
@@ -50,7 +48,7 @@ export const updateWebhookBody = z.strictObject({
   name: name.optional(),
   url: url.optional(),
   filters: webhookFilters.optional(),
-  hosts: hosts.optional(),
+  hosts: hosts.optional().describe(`${hostsText}. Only for a host channel (400 otherwise)`),
   enabled: z.boolean().optional().describe('`true` also clears `disabledReason`'),
 });
 export const rotateSecretBody = z.strictObject({
