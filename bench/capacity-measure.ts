@@ -11,7 +11,8 @@ import type { BenchContext } from './types.ts';
 
 /**
  * Measures what one device and one viewer cost, locally, at the agent's default interval:
- * devices (HTTPS and MQTT) send a batch every interval, viewers follow the whole org, and the
+ * devices (HTTPS and MQTT) send a batch every interval and poll their config every minute,
+ * viewers follow the whole org, and the
  * Worker's own counters (METER, services/meter) count D1 statements and rows and the calls
  * into each Durable Object class over a steady window after a warm-up.
  */
@@ -23,6 +24,8 @@ export interface MeasureOptions {
   /** Series in each batch, one sample each. */
   series: number;
   intervalMs: number;
+  /** How often each device polls its config and host notices with its ETag, as the agent does (60 s by default). */
+  configPollMs: number;
   warmupMs: number;
   windowMs: number;
   /** `[vars]` for this run, e.g. a sharded stream layout. */
@@ -34,6 +37,9 @@ export interface Measured {
   windowSeconds: number;
   /** Batches acknowledged in the window (HTTPS 200 or MQTT PUBACK). */
   batches: number;
+  /** Config polls answered in the window, and how many of them were 304 (nothing new). */
+  configPolls: number;
+  configPolls304: number;
   /** The Worker's counters over the window. */
   counters: Record<string, number>;
   /** Cron runs in the window (the bench triggers them at the production cadence, scaled). */
@@ -149,10 +155,39 @@ export async function measureUnits(ctx: BenchContext, o: MeasureOptions): Promis
     }
   });
 
+  // Every agent, over HTTPS or MQTT, also polls `GET /v1/agents/config` with its ETag (MQTT
+  // agents get changes pushed besides); each on its own phase of the poll interval.
+  let configPolls = 0;
+  let configPolls304 = 0;
+  // The first poll goes at once, as an agent's does when it starts (without an ETag), so the
+  // hubs' copies are built in the warm-up; the window sees the steady polls.
+  const polls = devices.map(async (device, d) => {
+    let etag: string | null = null;
+    for (let n = 0; !stopping; n++) {
+      if (n === 1) await sleep((o.configPollMs * d) / devices.length);
+      const started = Date.now();
+      try {
+        const res = await fetch(`${platform.url}/v1/agents/config`, {
+          headers: { authorization: `Bearer ${device.deviceToken}`, ...(etag ? { 'if-none-match': etag } : {}) },
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200 && res.status !== 304) throw new Error(`config poll: HTTP ${res.status}`);
+        etag = res.headers.get('etag') ?? etag;
+        if (counting) {
+          configPolls++;
+          if (res.status === 304) configPolls304++;
+        }
+      } catch (err) {
+        fail(`config poll ${d}`)(err);
+      }
+      if (n > 0) await sleep(Math.max(0, o.configPollMs - (Date.now() - started)));
+    }
+  });
+
   // However the window ends, the senders stop: a sender left running keeps the bench alive.
   ctx.defer(async () => {
     stopping = true;
-    await Promise.all(loops);
+    await Promise.all([...loops, ...polls]);
   });
   await sleep(o.warmupMs);
   await fetch(`${platform.url}/health/meter?reset=true`);
@@ -181,6 +216,8 @@ export async function measureUnits(ctx: BenchContext, o: MeasureOptions): Promis
     options: o,
     windowSeconds: (meter.at - meter.since) / 1000,
     batches,
+    configPolls,
+    configPolls304,
     counters: meter.counters,
     cronRuns: 1,
     cpuSeconds: Math.max(0, cpuWindow - idleCpuSeconds),

@@ -39,10 +39,12 @@ const HUB_DAY_BYTES = (1_537 + 80) / 128;
 /**
  * D1 statements per device-hour that a short window does not see: the device row's figures
  * (every DEVICE_REPORT_INTERVAL_MS while they change), the hourly read of the org's retention,
- * and the alert rules' backstop reload (one batch of two statements every
- * ALERT_RULES_TTL_SECONDS, an hour by default).
+ * the alert rules' backstop reload (one batch of two statements every
+ * ALERT_RULES_TTL_SECONDS, an hour by default), and the config answer the hub keeps for polls,
+ * built again once it is AGENT_CONFIG_CACHE_MS old (a batch of two statements for the config
+ * layers and the device's kind, one for its host notices; a gateway's controllers add more).
  */
-const SCHEDULED_D1_PER_DEVICE_HOUR = 3_600_000 / DEVICE_REPORT_INTERVAL_MS + 1 + 2;
+const SCHEDULED_D1_PER_DEVICE_HOUR = 3_600_000 / DEVICE_REPORT_INTERVAL_MS + 1 + 2 + 3;
 /** The production cron cadence: every 5 minutes. */
 const CRON_RUNS_PER_HOUR = 12;
 

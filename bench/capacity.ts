@@ -27,6 +27,7 @@ const OPTIONS: MeasureOptions = {
   viewers: 20,
   series: 60,
   intervalMs: 10_000,
+  configPollMs: 60_000,
   warmupMs: 30_000,
   windowMs: 120_000,
 };
@@ -94,7 +95,7 @@ export function unitsTable(u: Units, m: Measured): string {
   ];
   const o = m.options;
   return [
-    `Measured over ${fmt(m.windowSeconds)} s after a ${o.warmupMs / 1000} s warm-up: ${o.httpsDevices} devices over HTTPS and ${o.mqttDevices} over MQTT, each sending ${o.series} samples every ${o.intervalMs / 1000} s, and ${o.viewers} stream viewers following the whole org; ${m.batches} batches acknowledged, ${m.errors.length} errors.`,
+    `Measured over ${fmt(m.windowSeconds)} s after a ${o.warmupMs / 1000} s warm-up: ${o.httpsDevices} devices over HTTPS and ${o.mqttDevices} over MQTT, each sending ${o.series} samples every ${o.intervalMs / 1000} s and polling its config every ${o.configPollMs / 1000} s, and ${o.viewers} stream viewers following the whole org; ${m.batches} batches acknowledged, ${m.configPolls} config polls answered (${m.configPolls304} of them 304), ${m.errors.length} errors.`,
     '',
     '| per unit | measured |',
     '| --- | --- |',

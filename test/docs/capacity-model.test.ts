@@ -11,11 +11,14 @@ const RUN: Measured = {
     viewers: 20,
     series: 60,
     intervalMs: 10_000,
+    configPollMs: 60_000,
     warmupMs: 0,
     windowMs: 3_600_000,
   },
   windowSeconds: 3600,
   batches,
+  configPolls: 50 * 60,
+  configPolls304: 50 * 60,
   counters: {
     'd1.statements.DeviceHub': 50 * 2,
     'd1.statements.cron': 3,
@@ -40,9 +43,9 @@ describe('capacity model', () => {
 
   it('turns counters into per-unit costs, the cron at its production cadence', () => {
     // 2 from the hubs in the window, and what a window this short does not see: 4 figure reports,
-    // 1 retention read and a rules reload of 2 an hour; one cron run of 3 statements is 36 an
-    // hour for the whole platform.
-    expect(u.d1StatementsPerDeviceHour).toBeCloseTo(9, 6);
+    // 1 retention read, a rules reload of 2 and a config answer built again (3) an hour; one cron
+    // run of 3 statements is 36 an hour for the whole platform.
+    expect(u.d1StatementsPerDeviceHour).toBeCloseTo(12, 6);
     expect(u.d1CronStatementsPerHour).toBeCloseTo(36, 6);
     expect(u.batchesPerDeviceSec).toBeCloseTo(0.1, 6);
     expect(u.deviceHubCallsPerBatch).toBeCloseTo(1.8, 6);
@@ -56,7 +59,7 @@ describe('capacity model', () => {
     const loads = Object.fromEntries(
       project(u, top, { d1Databases: 1, publishShards: 1, relays: 1 }).map((p) => [p.part, p.load / p.limit]),
     );
-    expect(loads['D1 statements/s, per database']).toBeCloseTo((100_000 * 9 + 36) / 3600 / 1000, 6);
+    expect(loads['D1 statements/s, per database']).toBeCloseTo((100_000 * 12 + 36) / 3600 / 1000, 6);
     expect(loads['D1 storage, per database']).toBeCloseTo((100_000 * 20_000) / 10e9, 6);
     expect(loads['ChannelHub publishes/s, per publish shard']).toBeCloseTo(1, 6);
     expect(loads['DeviceHub requests/s, per object']).toBeLessThan(0.01);
