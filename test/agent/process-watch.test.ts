@@ -127,6 +127,11 @@ describe('processes collector: responsiveness', () => {
 
       const busyRate = of(second, 'busy', 'process_run_delay_rate')!;
       const idleRate = of(second, 'idle', 'process_run_delay_rate')!;
+      console.log(
+        `responsiveness: ${spinners.length} spinners on ${availableParallelism()} cores waited ${busyRate.toFixed(3)} s/s for a CPU ` +
+          `(${of(second, 'busy', 'process_context_switches_involuntary_per_second')!.toFixed(0)} preemptions/s); ` +
+          `the idle process ${idleRate.toFixed(4)} s/s (${of(second, 'idle', 'process_context_switches_involuntary_per_second')!.toFixed(1)}/s)`,
+      );
       // One process more than cores waits about a core's worth of time each second; the idle one never waits.
       expect(busyRate).toBeGreaterThan(0.3);
       expect(idleRate).toBeLessThan(0.05);
