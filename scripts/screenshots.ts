@@ -36,6 +36,7 @@ const SIGNED_IN: Array<[string, string]> = [
   ['incident', '/incidents/:incident'],
   ['silences', '/silences'],
   ['webhook', '/webhooks/:webhook'],
+  ['host-channel', '/webhooks/:hostChannel'],
   ['site', '/sites/:site'],
   ['trend-log', '/trend-logs/:trendLog'],
 ];
@@ -88,6 +89,12 @@ async function main(): Promise<void> {
       const d = await adminCall<{ state: string }>(platform, 'GET', `/v1/deliveries/${test.id}`);
       return d.state === 'pending' ? undefined : d;
     });
+    // Host notices for the web servers: each incident among them shows on all of them.
+    const hostChannel = await adminCall<{ id: string }>(platform, 'POST', '/v1/webhooks', {
+      name: 'Web operators',
+      kind: 'host',
+      filters: { tags: ['web'], severities: ['critical'] },
+    });
     const site = await seedSite(platform);
     let n = 0;
     // Live values keep arriving while the pages are shot, as from running agents.
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
         .replace(':rule', cpuRule.id)
         .replace(':incident', alerts.incidentId)
         .replace(':webhook', alerts.webhookId)
+        .replace(':hostChannel', hostChannel.id)
         .replace(':site', site.siteId)
         .replace(':trendLog', site.trendLogId);
 
