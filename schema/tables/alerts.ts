@@ -223,10 +223,9 @@ export const deliveryAttempts = sqliteTable(
 
 /**
  * One incident transition for one device's agent, from a `host` channel (a row for each device
- * the channel targets). `seq` orders them over
- * the platform: the agent keeps the highest it delivered, so a notice never shows twice. One row
- * per (transition, device) however many host channels pass it (`dedupKey`), and a queue's
- * redelivery of `alert.notify` adds nothing. The cron deletes rows past HOST_NOTICE_DAYS.
+ * the channel targets). `seq` orders them over the platform: the agent keeps the highest it
+ * delivered, so a notice never shows twice. One row per (transition, device) however many host
+ * channels pass it (`dedupKey`), and a queue's redelivery of `alert.notify` adds nothing. The cron deletes rows past HOST_NOTICE_DAYS.
  */
 export const hostNotices = sqliteTable(
   'host_notices',

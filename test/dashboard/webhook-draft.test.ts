@@ -190,7 +190,7 @@ describe('the notification channel draft', () => {
         },
         fleet,
       ),
-    ).toBe('The agents of every device its filters cover (devices web-1, dev_9; sites site_a; tagged web or db)');
+    ).toBe('The agents of every device its filters cover (sites site_a; devices web-1, dev_9; tagged web or db)');
     // Devices by id until the fleet is loaded.
     expect(hostTargetText({ hosts: 'covered', filters: { deviceIds: ['dev_1'] } })).toBe(
       'The agents of every device its filters cover (devices dev_1)',

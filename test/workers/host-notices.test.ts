@@ -197,7 +197,7 @@ describe('host channels', () => {
     expect((await poll(c.deviceToken)).notices).toEqual([]);
   });
 
-  it("pushes the notice to a device connected over MQTT at once, or on the queue's retry when the first try could not", async () => {
+  it('pushes the notice to a device connected over MQTT at once, or through the queue when its hub could not be reached', async () => {
     const { org, devices } = await orgWithDevices('mqtt-1', 'mqtt-2');
     const [mine, neighbour] = devices as [(typeof devices)[0], (typeof devices)[0]];
     await ownHostChannel(org);
@@ -215,8 +215,8 @@ describe('host channels', () => {
 
     const incidentId = await seedIncident(org.orgId, { deviceId: mine.deviceId });
     const firing = notify(org.orgId, incidentId);
-    // A first try stores the notice, but its call to the device's hub fails.
-    const { env: e } = capturingEnv();
+    // The notice is stored, but the call to the device's hub fails.
+    const { env: e, sent } = capturingEnv();
     const unreachable = {
       ...e,
       DEVICE_HUB: {
@@ -225,9 +225,22 @@ describe('host channels', () => {
         get: () => ({ configChanged: () => Promise.reject(new Error('hub unreachable')) }),
       },
     } as unknown as Env;
-    // It throws, so the queue tries again: that try adds no notice, but tells the hub, which pushes it.
-    await expect(handleAlertNotify(unreachable, firing)).rejects.toThrow("1 of 1 devices' hubs could not be told");
-    await handleAlertNotify(e, firing);
+    await handleAlertNotify(unreachable, firing);
+    // That hub goes to the queue, whose consumer tells it (and is retried while it cannot): it pushes the notice.
+    expect(sent.map((m) => m.body as unknown)).toEqual([{ type: 'config.push', deviceIds: [mine.deviceId] }]);
+    const stillDown = createMessageBatch<unknown>('edgewatch-alerts', [
+      { id: 'p0', timestamp: new Date(), attempts: 1, body: sent[0]!.body },
+    ]);
+    await worker.queue(stillDown, unreachable);
+    expect((await getQueueResult(stillDown, createExecutionContext())).retryMessages).toEqual([
+      expect.objectContaining({ msgId: 'p0' }),
+    ]);
+    const batch = createMessageBatch<unknown>('edgewatch-alerts', [
+      { id: 'p1', timestamp: new Date(), attempts: 1, body: sent[0]!.body },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['p1']);
     const pushed = (await client.next('publish')) as IPublishPacket;
     expect(pushed).toMatchObject({ topic: mqttTopics(mine.deviceId).config, retain: false });
     const update = JSON.parse(String(pushed.payload)) as MqttConfigMessage;
@@ -350,7 +363,7 @@ describe('host channels', () => {
 
     // 62 targets: the incident's own device and 49 more pushed now; 12 queued, far among them.
     const pushes = sent.map((m) => m.body as unknown as ConfigPushMessage);
-    expect(pushes).toEqual([{ type: 'config.push', orgId: org.orgId, deviceIds: expect.any(Array) }]);
+    expect(pushes).toEqual([{ type: 'config.push', deviceIds: expect.any(Array) }]);
     expect(pushes[0]!.deviceIds).toHaveLength(12);
     expect(pushes[0]!.deviceIds).toContain(far.deviceId);
     expect((await poll(own.deviceToken)).notices).toHaveLength(1);

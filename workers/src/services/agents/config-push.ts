@@ -4,69 +4,68 @@ import { deviceHubFor } from '../../objects/device-hub/index.ts';
 import { log } from '../log.ts';
 
 /**
- * Hubs told in the invocation that changed their devices' config; the rest go through
- * ALERTS_QUEUE as `config.push` messages of this many devices. A hub answers polls from its copy
- * of the config for up to an hour unless told, so every affected hub must be told, and an org's
- * devices can be far more than the 1,000 subrequests one invocation may make (a consumer batch
- * of 10 such messages makes 500).
+ * Hubs told in the invocation that changed their devices' config; the rest, and any that could
+ * not be reached, go through ALERTS_QUEUE as `config.push` messages of this many devices. A hub
+ * answers polls from its copy of the config for up to an hour unless told, so every affected
+ * hub must be told, and an org's devices can be far more than the 1,000 subrequests one
+ * invocation may make (a consumer batch of 10 such messages makes 500).
  */
 export const PUSHES_PER_MESSAGE = 50;
 
 /** Devices whose hubs are still to be told of a config change (theirs or their host notices). */
 export interface ConfigPushMessage {
   type: 'config.push';
-  orgId: string;
   deviceIds: string[];
 }
 
-/**
- * Tells each device's DeviceHub that its remote config changed: it drops its copy, so the
- * agent's next poll (even one right after this resolves) gets the new answer, and a live MQTT
- * session is sent it at once. One hub that cannot be reached does not stop the others; the
- * answer is how many could not.
- */
-export async function notifyConfigChanged(env: Env, deviceIds: readonly string[]): Promise<number> {
+/** Tells each device's hub at once; answers the devices whose hub could not be reached. */
+async function tellHubs(env: Env, deviceIds: readonly string[]): Promise<string[]> {
   const told = await Promise.allSettled(deviceIds.map((id) => deviceHubFor(env, id).configChanged()));
-  return told.filter((t) => t.status === 'rejected').length;
+  return deviceIds.filter((_, i) => told[i]!.status === 'rejected');
 }
 
 /**
- * Tells the hubs of any number of devices: the first PUSHES_PER_MESSAGE now, the rest through
- * the queue (whose consumer retries a hub it cannot reach). Answers how many of those told now
- * could not be.
+ * Tells these devices' DeviceHubs that their remote config (or their host notices) changed: a
+ * hub drops its copy, so the agent's next poll gets the new answer, and a live MQTT session is
+ * sent it at once. The first PUSHES_PER_MESSAGE are told now (a poll right after this resolves
+ * sees the change); the rest, and any hub that could not be reached, through the queue, whose
+ * consumer tries again until each is told.
  */
-export async function spreadConfigChanged(env: Env, orgId: string, deviceIds: readonly string[]): Promise<number> {
-  const later = deviceIds.slice(PUSHES_PER_MESSAGE);
-  const messages = Array.from({ length: Math.ceil(later.length / PUSHES_PER_MESSAGE) }, (_, i) => ({
+export async function notifyConfigChanged(env: Env, deviceIds: readonly string[]): Promise<void> {
+  const left = [
+    ...(await tellHubs(env, deviceIds.slice(0, PUSHES_PER_MESSAGE))),
+    ...deviceIds.slice(PUSHES_PER_MESSAGE),
+  ];
+  const messages = Array.from({ length: Math.ceil(left.length / PUSHES_PER_MESSAGE) }, (_, i) => ({
     body: {
       type: 'config.push',
-      orgId,
-      deviceIds: later.slice(i * PUSHES_PER_MESSAGE, (i + 1) * PUSHES_PER_MESSAGE),
+      deviceIds: left.slice(i * PUSHES_PER_MESSAGE, (i + 1) * PUSHES_PER_MESSAGE),
     } satisfies ConfigPushMessage,
   }));
   // A queue's sendBatch takes at most 100 messages.
   for (let i = 0; i < messages.length; i += 100) await env.ALERTS_QUEUE.sendBatch(messages.slice(i, i + 100));
-  return notifyConfigChanged(env, deviceIds.slice(0, PUSHES_PER_MESSAGE));
 }
 
-/** The org's config changed: every enrolled device's hub is told (spreadConfigChanged). */
+/** The org's config changed: every enrolled device's hub is told. */
 export async function orgConfigChanged(env: Env, orgId: string): Promise<void> {
-  const ids = await db(env.DB)
+  const rows = await db(env.DB)
     .select({ id: schema.devices.id })
     .from(schema.devices)
     .where(and(eq(schema.devices.orgId, orgId), isNull(schema.devices.revokedAt)))
     .all();
-  const failed = await spreadConfigChanged(
+  await notifyConfigChanged(
     env,
-    orgId,
-    ids.map((r) => r.id),
+    rows.map((r) => r.id),
+  ).catch((err: unknown) =>
+    // The change is stored; hubs not told answer from their copy until it is an hour old.
+    log.warn('org config change: the queue did not take the rest of the devices', { orgId, error: String(err) }),
   );
-  // Those hubs answer from their copy until it is an hour old.
-  if (failed > 0) log.warn('org config change: some device hubs could not be told', { orgId, failed });
 }
 
 /** The consumer's part of `config.push`: a hub it cannot reach makes it throw, so the queue tries again. */
 export async function handleConfigPush(env: Env, msg: ConfigPushMessage): Promise<void> {
-  const failed = await notifyConfigChanged(env, msg.deviceIds);
-  if (failed > 0) throw new Error(`${failed} of ${msg.deviceIds.length} devices' hubs could not be told of a change`);
+  const failed = await tellHubs(env, msg.deviceIds);
+  if (failed.length > 0) {
+    throw new Error(`${failed.length} of ${msg.deviceIds.length} devices' hubs could not be told of a change`);
+  }
 }

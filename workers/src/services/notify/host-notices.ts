@@ -3,7 +3,7 @@ import type { WebhookFilters } from '../../../../schema/wire/alerts.ts';
 import { MAX_NOTICES_SENT, type HostNotice } from '../../../../schema/wire/notices.ts';
 import { bare, db, schema } from '../../db.ts';
 import { DAY_MS } from '../../time.ts';
-import { spreadConfigChanged } from '../agents/config-push.ts';
+import { notifyConfigChanged } from '../agents/config-push.ts';
 import { sha256Hex } from '../credentials/crypto.ts';
 import { log } from '../log.ts';
 import { detail, headline, type AlertEvent } from './payloads.ts';
@@ -47,10 +47,10 @@ function covers(f: WebhookFilters): SQL {
  * Stores the notice of one transition for every device the host channels that passed it target
  * (`hosts`: the devices a channel's filters cover, or the incident's own), always within the
  * incident's org and never a revoked device, then has their DeviceHubs push the config. One
- * statement chooses and inserts the rows. Idempotent: a redelivered `alert.notify` finds its
- * rows there and adds none, but tells the hubs again (the try before may have stopped before
- * it did; an agent shows each notice id once, however often it is pushed). Repeats of a
- * still-firing incident are not sent to hosts: each transition shows once there.
+ * statement chooses and inserts the rows. Idempotent: a redelivered `alert.notify` (the try
+ * before failed after storing them) finds its rows there and adds none, but tells the hubs again
+ * (an agent shows each notice id once, however often it is pushed). Repeats of a still-firing
+ * incident are not sent to hosts: each transition shows once there.
  */
 export async function recordHostNotices(
   env: Env,
@@ -104,10 +104,7 @@ export async function recordHostNotices(
     transition: event.transition,
     devices: ids.length,
   });
-  // A hub that could not be told makes the message throw, so the queue tries again (the rows are
-  // there; the hubs are told again).
-  const failed = await spreadConfigChanged(env, orgId, ids);
-  if (failed > 0) throw new Error(`${failed} of ${ids.length} devices' hubs could not be told of a host notice`);
+  await notifyConfigChanged(env, ids);
 }
 
 /** The device's newest notices of the last HOST_NOTICE_DAYS, oldest first: what its agent config carries. */

@@ -101,44 +101,34 @@ export async function handleAlertNotify(
     device: { id: incident.deviceId, name: device?.name ?? null },
     url: publicUrl ? `${publicUrl}/incidents/${encodeURIComponent(incident.id)}` : null,
   };
-  const posted = matching.filter((c): c is typeof c & { kind: UrlChannelKind } => c.kind !== 'host');
-  const deliver = async (): Promise<Record<string, RunResult>> => {
-    if (posted.length === 0) return {};
-    const rows = await Promise.all(
-      posted.map(async (c) => ({
-        id: await deliveryIdFor(msg, c.id),
-        orgId: msg.orgId,
-        webhookId: c.id,
-        incidentId: incident.id,
-        eventType: event.type,
-        repeat: msg.repeat,
-        body: JSON.stringify(alertBody(c.kind, event)),
-        state: 'pending' as const,
-        attempts: 0,
-        createdAt: now,
-      })),
-    );
-    // One statement per row keeps each far below D1's 100 bound parameters; the batch is one transaction.
-    const inserts = rows.map((r) => d.insert(schema.deliveries).values(r).onConflictDoNothing());
-    await d.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
-    const results = await mapLimit(rows, PARALLEL_CHANNELS, (r) =>
-      runDelivery(
-        env,
-        { type: 'webhook.deliver', orgId: msg.orgId, deliveryId: r.id, attempts: 0, seriesStart: 0 },
-        options,
-      ),
-    );
-    return Object.fromEntries(rows.map((r, i) => [r.id, results[i]!]));
-  };
   // Host channels lead to the notice of this transition for each device they target, once each.
-  // Side by side with the webhooks, and both finish before a failure of either is thrown: the
-  // queue's retry then finds what was done (deliveries by id, notices by key) and does the rest.
   const hosts = matching.filter((c) => c.kind === 'host');
-  const [notices, deliveries] = await Promise.allSettled([
-    device && hosts.length > 0 ? recordHostNotices(env, msg.orgId, event, hosts) : undefined,
-    deliver(),
-  ]);
-  if (deliveries.status === 'rejected') throw deliveries.reason;
-  if (notices.status === 'rejected') throw notices.reason;
-  return deliveries.value;
+  if (device) await recordHostNotices(env, msg.orgId, event, hosts);
+  const posted = matching.filter((c): c is typeof c & { kind: UrlChannelKind } => c.kind !== 'host');
+  if (posted.length === 0) return {};
+  const rows = await Promise.all(
+    posted.map(async (c) => ({
+      id: await deliveryIdFor(msg, c.id),
+      orgId: msg.orgId,
+      webhookId: c.id,
+      incidentId: incident.id,
+      eventType: event.type,
+      repeat: msg.repeat,
+      body: JSON.stringify(alertBody(c.kind, event)),
+      state: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+    })),
+  );
+  // One statement per row keeps each far below D1's 100 bound parameters; the batch is one transaction.
+  const inserts = rows.map((r) => d.insert(schema.deliveries).values(r).onConflictDoNothing());
+  await d.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
+  const results = await mapLimit(rows, PARALLEL_CHANNELS, (r) =>
+    runDelivery(
+      env,
+      { type: 'webhook.deliver', orgId: msg.orgId, deliveryId: r.id, attempts: 0, seriesStart: 0 },
+      options,
+    ),
+  );
+  return Object.fromEntries(rows.map((r, i) => [r.id, results[i]!]));
 }

@@ -66,7 +66,7 @@ export function webhookView(r: WebhookRow, now = Date.now()): z.infer<typeof web
     kind: r.kind,
     url: r.kind === 'host' ? null : r.url,
     filters: r.filters,
-    hosts: r.kind === 'host' ? (r.hosts ?? 'covered') : null,
+    hosts: r.kind === 'host' ? r.hosts : null,
     enabled: r.enabled,
     disabledReason: r.disabledReason,
     secretPrefix: r.kind === 'host' ? null : r.secretPrefix,

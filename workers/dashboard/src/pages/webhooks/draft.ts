@@ -37,6 +37,14 @@ export const HOST_TARGET_CHOICES: readonly { hosts: HostTargets; label: string }
 const nameOf = <T extends { id: string; name: string }>(list: readonly T[] | null, id: string) =>
   list?.find((x) => x.id === id)?.name ?? id;
 
+/** The filters that choose devices (sites, devices, tags), in a few words each; devices by name when known. */
+const deviceParts = (f: WebhookFilters, devices: readonly DeviceView[] | null): string[] =>
+  [
+    f.siteIds ? `sites ${f.siteIds.join(', ')}` : '',
+    f.deviceIds ? `devices ${f.deviceIds.map((id) => nameOf(devices, id)).join(', ')}` : '',
+    f.tags ? `tagged ${f.tags.join(' or ')}` : '',
+  ].filter(Boolean);
+
 /**
  * Where a `host` channel's notices go, in the words the list and the channel page use: the
  * incident's own device, or every device its device, site and tag filters cover (each given one
@@ -47,12 +55,7 @@ export function hostTargetText(
   devices: readonly DeviceView[] | null = null,
 ): string {
   if (w.hosts === 'incident') return "The agent of the incident's own device";
-  const f = w.filters;
-  const parts = [
-    f.deviceIds?.length ? `devices ${f.deviceIds.map((id) => nameOf(devices, id)).join(', ')}` : '',
-    f.siteIds?.length ? `sites ${f.siteIds.join(', ')}` : '',
-    f.tags?.length ? `tagged ${f.tags.join(' or ')}` : '',
-  ].filter(Boolean);
+  const parts = deviceParts(w.filters, devices);
   return parts.length
     ? `The agents of every device its filters cover (${parts.join('; ')})`
     : 'The agents of every device in the organisation';
@@ -148,9 +151,7 @@ export function filtersText(
   const parts = [
     f.severities ? f.severities.join(' or ') : '',
     f.ruleIds ? `rules ${f.ruleIds.map((id) => nameOf(rules, id)).join(', ')}` : '',
-    f.siteIds ? `sites ${f.siteIds.join(', ')}` : '',
-    f.deviceIds ? `devices ${f.deviceIds.map((id) => nameOf(devices, id)).join(', ')}` : '',
-    f.tags ? `tagged ${f.tags.join(' or ')}` : '',
+    ...deviceParts(f, devices),
   ].filter(Boolean);
   return parts.length ? parts.join('; ') : 'every incident';
 }
